@@ -1,0 +1,83 @@
+import 'reflect-metadata';
+import {
+  type DynamicModule,
+  Logger,
+  Module,
+  type INestApplication,
+  ValidationPipe,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type pg from 'pg';
+import { createPool } from './database.js';
+import { ApiErrorFilter } from './errors.js';
+import {
+  createMetricsRegistry,
+  HealthController,
+  METRICS,
+  PG_POOL,
+  SERVICE_NAME,
+} from './health.js';
+
+export interface ServiceKitOptions {
+  service: string;
+  databaseUrl: string;
+  poolSize?: number;
+}
+
+/**
+ * What every service has: its name, a pg pool on its database, `/health` and `/metrics`.
+ * Global so feature modules can inject `PG_POOL` without re-importing.
+ */
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    return {
+      module: ServiceKitModule,
+      global: true,
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_NAME, useValue: options.service },
+        {
+          provide: PG_POOL,
+          useFactory: (): pg.Pool =>
+            createPool(options.databaseUrl, options.poolSize ?? 10, options.service),
+        },
+        { provide: METRICS, useFactory: () => createMetricsRegistry(options.service) },
+      ],
+      exports: [SERVICE_NAME, PG_POOL, METRICS],
+    };
+  }
+}
+
+/** Applies the house defaults to a Nest application: error shape, validation, OpenAPI at /docs. */
+export function configureApp(app: INestApplication, service: string): void {
+  app.useGlobalFilters(new ApiErrorFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
+  );
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(`${service} API`).setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+}
+
+/** Creates, configures and starts a service; logs where it listens, never its configuration. */
+export async function startService(
+  service: string,
+  module: unknown,
+  port: number,
+): Promise<INestApplication> {
+  const app = await NestFactory.create(module as never, { rawBody: true, bufferLogs: false });
+  configureApp(app, service);
+  await app.listen(port, '0.0.0.0');
+  new Logger(service).log(`listening on :${port}`);
+  return app;
+}

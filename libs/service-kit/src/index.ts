@@ -1,0 +1,6 @@
+export * from './bootstrap.js';
+export * from './config.js';
+export * from './database.js';
+export * from './env.js';
+export * from './errors.js';
+export * from './health.js';

@@ -1,0 +1,20 @@
+import { loadConfig, AccountFacingEnv } from '@billing/service-kit';
+import { IsString, Matches, MinLength } from 'class-validator';
+
+export class KeysEnv extends AccountFacingEnv {
+  override PORT = 8081;
+
+  @IsString()
+  @MinLength(32, { message: 'API_KEY_PEPPER must be at least 32 characters' })
+  API_KEY_PEPPER!: string;
+
+  /** AES-256-GCM key for the revealable copy of each API key: 32 bytes, hex or base64. */
+  @IsString()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'API_KEY_ENCRYPTION_KEY must be 32 bytes as 64 hex characters or base64',
+  })
+  API_KEY_ENCRYPTION_KEY!: string;
+}
+
+export const loadKeysEnv = (env: Record<string, string | undefined> = process.env): KeysEnv =>
+  loadConfig('keys', KeysEnv, env);
