@@ -23,16 +23,23 @@ const common = {
   injectGlobals: true,
 };
 
+const projects = [
+  {
+    ...common,
+    displayName: 'unit',
+    testMatch: ['**/*.spec.ts'],
+    testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
+  },
+  { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
+  { ...common, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'] },
+];
+
+// TEST_LEVEL=unit|int|e2e picks one level (the npm scripts set it); without it, all three.
+// Selecting by config rather than --selectProjects keeps positional test-path filters working:
+// `npm run test:unit -- libs/money`.
+const level = process.env.TEST_LEVEL;
+const selected = level ? projects.filter((p) => p.displayName === level) : projects;
+if (selected.length === 0) throw new Error(`TEST_LEVEL must be unit, int or e2e, not "${level}"`);
+
 /** @type {import('jest').Config} */
-export default {
-  projects: [
-    {
-      ...common,
-      displayName: 'unit',
-      testMatch: ['**/*.spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
-    },
-    { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'] },
-  ],
-};
+export default selected.length === 1 ? selected[0] : { projects: selected };

@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { testDatabaseUrl, testKafkaBrokers, eventually } from '@billing/testing';
+
+// Each service runs as its own process, exactly as `npm run start:<service>` starts it, against
+// the real PostgreSQL. A service with a broken environment must refuse to start and say why.
+
+const root = new URL('..', import.meta.url).pathname;
+const node = process.execPath;
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  NODE_ENV: 'test',
+  DATABASE_URL: testDatabaseUrl(),
+  KAFKA_BROKERS: testKafkaBrokers().join(','),
+  ADMIN_TOKEN: 'test-admin-token-0123456789',
+  CONSOLE_JWT_SECRET: 'test-console-jwt-secret-0123456789abcdef',
+  API_KEY_PEPPER: 'test-api-key-pepper-0123456789abcdef0123',
+  API_KEY_ENCRYPTION_KEY: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+  STRIPE_SECRET_KEY: 'sk_test_0123456789',
+  STRIPE_WEBHOOK_SECRET: 'whsec_0123456789',
+};
+
+function startService(
+  name: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(
+    node,
+    ['--import', '@swc-node/register/esm-register', `services/${name}/src/main.ts`],
+    {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+const ports: Record<string, number> = {
+  gateway: 18080,
+  keys: 18081,
+  metering: 18082,
+  ledger: 18083,
+  payments: 18084,
+};
+
+describe.each(Object.entries(ports))('the %s service', (name, port) => {
+  it('boots and answers /health with the database up', async () => {
+    const { child, output } = startService(name, { ...baseEnv, PORT: String(port) });
+    try {
+      const body = await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+        return res?.ok ? ((await res.json()) as unknown) : undefined;
+      }, 30_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n--- service output ---\n${output()}`);
+      });
+      expect(body).toEqual({ status: 'ok', service: name, checks: { database: 'up' } });
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(await metrics.text()).toContain(`service="${name}"`);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  }, 40_000);
+
+  it('refuses to start without DATABASE_URL, naming it and exiting non-zero', async () => {
+    const { DATABASE_URL: _omitted, ...env } = baseEnv;
+    const { child, output } = startService(name, { ...env, PORT: String(port) });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(output()).toContain(`${name}: refusing to start`);
+    expect(output()).toContain('DATABASE_URL');
+  }, 40_000);
+});
