@@ -1,0 +1,52 @@
+// `keys.v1`: the API key lifecycle, consumed by the gateway's key cache. The key secret itself is
+// never on the wire; `lookupHash` is what the gateway matches a presented key against.
+import { Id, MAX_ID_LENGTH, OneOf, Optional, Text } from '../rules.js';
+
+export const API_KEY_STATUSES = ['enabled', 'disabled'] as const;
+export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
+
+export const API_KEY_PLANS = ['payg'] as const;
+export type ApiKeyPlan = (typeof API_KEY_PLANS)[number];
+
+export interface ApiKeyCreatedV1Data {
+  readonly apiKeyId: string;
+  readonly name: string;
+  readonly plan: ApiKeyPlan;
+  readonly status: ApiKeyStatus;
+  readonly lookupHash: string;
+  /** The visible start of the key, shown in listings. */
+  readonly prefix: string;
+}
+
+export interface ApiKeyUpdatedV1Data {
+  readonly apiKeyId: string;
+  readonly name?: string;
+  readonly status?: ApiKeyStatus;
+}
+
+export interface ApiKeyDeletedV1Data {
+  readonly apiKeyId: string;
+}
+
+export type ApiKeyCreatedData = ApiKeyCreatedV1Data;
+export type ApiKeyUpdatedData = ApiKeyUpdatedV1Data;
+export type ApiKeyDeletedData = ApiKeyDeletedV1Data;
+
+export class ApiKeyCreatedV1Dto implements ApiKeyCreatedV1Data {
+  @Id() apiKeyId!: string;
+  @Text(MAX_ID_LENGTH) name!: string;
+  @OneOf(API_KEY_PLANS) plan!: ApiKeyPlan;
+  @OneOf(API_KEY_STATUSES) status!: ApiKeyStatus;
+  @Id() lookupHash!: string;
+  @Id() prefix!: string;
+}
+
+export class ApiKeyUpdatedV1Dto implements ApiKeyUpdatedV1Data {
+  @Id() apiKeyId!: string;
+  @Optional() @Text(MAX_ID_LENGTH) name?: string;
+  @Optional() @OneOf(API_KEY_STATUSES) status?: ApiKeyStatus;
+}
+
+export class ApiKeyDeletedV1Dto implements ApiKeyDeletedV1Data {
+  @Id() apiKeyId!: string;
+}

@@ -1,0 +1,133 @@
+// `payments.v1`: every way credits enter (or, for a refund, leave) an account. Amounts are
+// strictly positive, except CreditsAdjusted, which is signed (an admin correction either way).
+import type { IsoTimestampString, UsdString } from '../envelope.js';
+import {
+  AccountId,
+  Id,
+  IsoTimestamp,
+  MAX_METHOD_LENGTH,
+  Money,
+  OneOf,
+  Optional,
+  Text,
+} from '../rules.js';
+
+export const TOP_UP_TRIGGERS = ['manual', 'auto'] as const;
+export type TopUpTrigger = (typeof TOP_UP_TRIGGERS)[number];
+
+export interface TopUpSettledV1Data {
+  readonly topUpId: string;
+  readonly amount: UsdString;
+  /** "card", "alipay", ...: open-ended, at most 40 characters. */
+  readonly method: string;
+  readonly trigger: TopUpTrigger;
+  /** The payment provider's reference, e.g. a Stripe PaymentIntent id. */
+  readonly paymentReference: string;
+  readonly invoiceId: string;
+}
+
+export interface BonusGrantedV1Data {
+  readonly grantId: string;
+  readonly amount: UsdString;
+  /** "top_up_bonus", ... */
+  readonly reason: string;
+  readonly topUpId?: string;
+  readonly expiresAt?: IsoTimestampString;
+}
+
+export interface CompensationIssuedV1Data {
+  readonly compensationId: string;
+  readonly amount: UsdString;
+  readonly reason: string;
+  readonly claimId?: string;
+  readonly expiresAt?: IsoTimestampString;
+}
+
+export interface GiftGrantedV1Data {
+  readonly giftId: string;
+  readonly amount: UsdString;
+  readonly reason: string;
+  readonly expiresAt?: IsoTimestampString;
+}
+
+export interface ReferralRewardedV1Data {
+  readonly referralId: string;
+  readonly amount: UsdString;
+  readonly reason: string;
+  readonly referredAccountId?: string;
+  readonly expiresAt?: IsoTimestampString;
+}
+
+export interface CreditsAdjustedV1Data {
+  readonly adjustmentId: string;
+  /** Signed and never zero. */
+  readonly amount: UsdString;
+  readonly reason: string;
+}
+
+export interface TopUpRefundedV1Data {
+  readonly topUpId: string;
+  /** The refunded amount, positive. */
+  readonly amount: UsdString;
+  readonly refundReference: string;
+}
+
+export type TopUpSettledData = TopUpSettledV1Data;
+export type BonusGrantedData = BonusGrantedV1Data;
+export type CompensationIssuedData = CompensationIssuedV1Data;
+export type GiftGrantedData = GiftGrantedV1Data;
+export type ReferralRewardedData = ReferralRewardedV1Data;
+export type CreditsAdjustedData = CreditsAdjustedV1Data;
+export type TopUpRefundedData = TopUpRefundedV1Data;
+
+export class TopUpSettledV1Dto implements TopUpSettledV1Data {
+  @Id() topUpId!: string;
+  @Money('positive') amount!: string;
+  @Text(MAX_METHOD_LENGTH) method!: string;
+  @OneOf(TOP_UP_TRIGGERS) trigger!: TopUpTrigger;
+  @Id() paymentReference!: string;
+  @Id() invoiceId!: string;
+}
+
+export class BonusGrantedV1Dto implements BonusGrantedV1Data {
+  @Id() grantId!: string;
+  @Money('positive') amount!: string;
+  @Text() reason!: string;
+  @Optional() @Id() topUpId?: string;
+  @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class CompensationIssuedV1Dto implements CompensationIssuedV1Data {
+  @Id() compensationId!: string;
+  @Money('positive') amount!: string;
+  @Text() reason!: string;
+  @Optional() @Id() claimId?: string;
+  @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class GiftGrantedV1Dto implements GiftGrantedV1Data {
+  @Id() giftId!: string;
+  @Money('positive') amount!: string;
+  @Text() reason!: string;
+  @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class ReferralRewardedV1Dto implements ReferralRewardedV1Data {
+  @Id() referralId!: string;
+  @Money('positive') amount!: string;
+  @Text() reason!: string;
+  @Optional() @AccountId() referredAccountId?: string;
+  @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class CreditsAdjustedV1Dto implements CreditsAdjustedV1Data {
+  @Id() adjustmentId!: string;
+  @Money('nonZero') amount!: string;
+  @Text() reason!: string;
+}
+
+export class TopUpRefundedV1Dto implements TopUpRefundedV1Data {
+  @Id() topUpId!: string;
+  @Money('positive') amount!: string;
+  @Id() refundReference!: string;
+}

@@ -1,0 +1,61 @@
+import type { IsoTimestampString, UsdString } from '../envelope.js';
+import { Bool, Id, IsoTimestamp, Money, NotBefore, OneOf, Optional, TokenCount } from '../rules.js';
+
+export const USAGE_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+export type UsageStatus = (typeof USAGE_STATUSES)[number];
+
+/** `usage.observed.v1`: the gateway saw a request finish; tokens as reported (or estimated). */
+export interface UsageObservedV1Data {
+  /** The gateway's id of the request; the idempotency key of the usage and of its charge. */
+  readonly requestId: string;
+  readonly apiKeyId?: string;
+  readonly model: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens?: number;
+  readonly cacheWriteTokens?: number;
+  readonly reasoningTokens?: number;
+  readonly status: UsageStatus;
+  /** True when the upstream did not report usage and the gateway estimated the tokens. */
+  readonly estimated?: boolean;
+  /** The ledger hold taken before the request, to be settled by the charge. */
+  readonly holdId?: string;
+  readonly startedAt: IsoTimestampString;
+  /** Not before `startedAt`. */
+  readonly completedAt: IsoTimestampString;
+}
+
+/**
+ * `usage.recorded.v1`: metering priced the usage. Carries every field of UsageObserved (keys needs
+ * `apiKeyId`, the ledger's analytics need `model` and the times) plus the price.
+ */
+export interface UsageRecordedV1Data extends UsageObservedV1Data {
+  /** What the request costs, at least 0. */
+  readonly cost: UsdString;
+  /** The catalog price version used, as an opaque id. */
+  readonly priceVersion: string;
+}
+
+export type UsageObservedData = UsageObservedV1Data;
+export type UsageRecordedData = UsageRecordedV1Data;
+
+export class UsageObservedV1Dto implements UsageObservedV1Data {
+  @Id() requestId!: string;
+  @Optional() @Id() apiKeyId?: string;
+  @Id() model!: string;
+  @TokenCount() inputTokens!: number;
+  @TokenCount() outputTokens!: number;
+  @Optional() @TokenCount() cachedInputTokens?: number;
+  @Optional() @TokenCount() cacheWriteTokens?: number;
+  @Optional() @TokenCount() reasoningTokens?: number;
+  @OneOf(USAGE_STATUSES) status!: UsageStatus;
+  @Optional() @Bool() estimated?: boolean;
+  @Optional() @Id() holdId?: string;
+  @IsoTimestamp() startedAt!: string;
+  @IsoTimestamp() @NotBefore('startedAt') completedAt!: string;
+}
+
+export class UsageRecordedV1Dto extends UsageObservedV1Dto implements UsageRecordedV1Data {
+  @Money('nonNegative') cost!: string;
+  @Id() priceVersion!: string;
+}
