@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm start` until the standalone mode lands: starts the local infrastructure, then the five
+# services as separate processes (distributed mode) on ports 8080-8084, with development secrets
+# unless the environment already provides them. Ctrl-C stops the services (not the infra:
+# `npm run infra:down` does that).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+eval "$(bash deploy/local/infra-up.sh)"
+export DATABASE_URL KAFKA_BROKERS
+export NODE_ENV="${NODE_ENV:-development}"
+# Development placeholders only; production refuses nothing here, so set real ones there.
+export ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin-token-change-me}"
+export CONSOLE_JWT_SECRET="${CONSOLE_JWT_SECRET:-dev-console-jwt-secret-change-me-0123456789}"
+export API_KEY_PEPPER="${API_KEY_PEPPER:-dev-api-key-pepper-change-me-0123456789abcdef}"
+export API_KEY_ENCRYPTION_KEY="${API_KEY_ENCRYPTION_KEY:-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f}"
+export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_dev_placeholder}"
+export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_dev_placeholder}"
+
+# On exit, stop every process of this group (the services and their log prefixers).
+trap 'trap - INT TERM EXIT; kill 0 2>/dev/null' INT TERM EXIT
+for svc in gateway keys metering ledger payments; do
+  # PORT comes from each service's own default (CONTRACTS.md: 8080..8084).
+  (unset PORT; node --import @swc-node/register/esm-register "services/$svc/src/main.ts" 2>&1 | sed -u "s/^/[$svc] /") &
+done
+echo "services starting: gateway :8080, keys :8081, metering :8082, ledger :8083, payments :8084 (Ctrl-C to stop)" >&2
+wait
