@@ -98,7 +98,7 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(
-    `condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`,
+    `condition not met within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
     {
       cause: lastError,
     },

@@ -1,0 +1,30 @@
+/**
+ * The expected failures of the keys domain. Each code is stable: it is what an API client sees in
+ * `{"error": {"code": ...}}`, so a code is never renamed, only added. Broken invariants (a bug in
+ * the caller, corrupted storage) are thrown instead, never returned as one of these.
+ */
+export type KeysErrorCode =
+  /** The name is empty after trimming, too long, or contains control characters (HTTP 400). */
+  | 'KEYS.INVALID_NAME'
+  /**
+   * The key does not exist, was deleted, or belongs to another account (HTTP 404). The three cases
+   * share one code and one message on purpose: a caller must not learn that a key id exists in
+   * another tenant.
+   */
+  | 'KEYS.NOT_FOUND';
+
+export interface KeysError {
+  readonly code: KeysErrorCode;
+  /** Safe to show to the caller: never contains a secret. */
+  readonly message: string;
+}
+
+export type Result<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: KeysError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+export const fail = <T = never>(code: KeysErrorCode, message: string): Result<T> => ({
+  ok: false,
+  error: { code, message },
+});
