@@ -58,7 +58,10 @@ describe('the local Kafka broker', () => {
     try {
       await consumer.subscribe({ topic, fromBeginning: false });
       await consumer.run({
-        eachMessage: async ({ message }) => void seen.push(message.value?.toString() ?? ''),
+        eachMessage: ({ message }) => {
+          seen.push(message.value?.toString() ?? '');
+          return Promise.resolve();
+        },
       });
       // Joining the group and getting partitions assigned happens asynchronously; keep sending
       // fresh copies until one arrives, then check the one we know was sent after the join.
