@@ -47,11 +47,15 @@ fi
 mkdir -p "$KDATA/logs"
 if kafka_alive && port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
   log "Kafka already running (pid $(cat "$PIDFILE"))"
+elif ! kafka_alive && port_open "$KAFKA_HOST" "$KAFKA_PORT" && topics --list >/dev/null 2>&1; then
+  # A broker we did not start (another checkout's, or a container) already serves this port:
+  # use it, create our topics on it, and leave stopping it to whoever started it.
+  log "using the Kafka broker already serving $KAFKA_HOST:$KAFKA_PORT (not started by this checkout)"
 else
   if kafka_alive; then
     log "Kafka pid $(cat "$PIDFILE") alive but port closed: still starting, waiting for it"
   else
-    port_open "$KAFKA_HOST" "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (a Kafka from another checkout? stop that one first)"
+    port_open "$KAFKA_HOST" "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by a process that is not a Kafka broker"
     if [[ ! -f "$KDATA/data/meta.properties" ]]; then
       log "formatting KRaft storage in $KDATA/data"
       "$JAVA" -Dlog4j2.configurationFile="$HERE/kafka/tools-log4j2.properties" -cp 'kafka/lib/*' \
