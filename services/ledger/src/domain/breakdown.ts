@@ -1,0 +1,103 @@
+import type { LedgerEvent } from './events.js';
+
+/**
+ * The credits breakdown (CONTRACTS.md `credits-breakdown`), in nano-dollars. Every category is a
+ * sum over the account's events, and the total always satisfies
+ *
+ *   totalBalance = topUps + bonuses + gifts + referrals + compensations + adjustments
+ *                  − expired − usage
+ *
+ * which equals the Total Balance of `balanceOf`, debt included.
+ *
+ * Refunds are not a category of the contract, so they show where they belong: a refunded top-up
+ * reduces `topUps` by the amount refunded (spent or not), and the bonus clawed back with it reduces
+ * `bonuses`. Top-ups and bonuses are therefore net of refunds; the transaction history keeps the
+ * refund itself as its own `refund` rows. `adjustments` is signed (positive minus negative).
+ * `expired` and `usage` are positive amounts that the total subtracts.
+ */
+export interface CreditsBreakdown {
+  readonly topUpsNanos: bigint;
+  readonly bonusesNanos: bigint;
+  readonly giftsNanos: bigint;
+  readonly referralsNanos: bigint;
+  readonly compensationsNanos: bigint;
+  readonly adjustmentsNanos: bigint;
+  readonly expiredNanos: bigint;
+  readonly usageNanos: bigint;
+  readonly totalBalanceNanos: bigint;
+}
+
+export const EMPTY_BREAKDOWN: CreditsBreakdown = {
+  topUpsNanos: 0n,
+  bonusesNanos: 0n,
+  giftsNanos: 0n,
+  referralsNanos: 0n,
+  compensationsNanos: 0n,
+  adjustmentsNanos: 0n,
+  expiredNanos: 0n,
+  usageNanos: 0n,
+  totalBalanceNanos: 0n,
+};
+
+type Category = Exclude<keyof CreditsBreakdown, 'totalBalanceNanos'>;
+
+/** The incremental form: the breakdown after one more event. */
+export function addToBreakdown(breakdown: CreditsBreakdown, event: LedgerEvent): CreditsBreakdown {
+  switch (event.type) {
+    case 'TopUpCredited':
+      return add(breakdown, 'topUpsNanos', event.data.amountNanos);
+    case 'BonusCredited':
+      return add(breakdown, 'bonusesNanos', event.data.amountNanos);
+    case 'GiftCredited':
+      return add(breakdown, 'giftsNanos', event.data.amountNanos);
+    case 'ReferralCredited':
+      return add(breakdown, 'referralsNanos', event.data.amountNanos);
+    case 'CompensationCredited':
+      return add(breakdown, 'compensationsNanos', event.data.amountNanos);
+    case 'AdjustmentPosted':
+      return add(breakdown, 'adjustmentsNanos', event.data.amountNanos);
+    case 'UsageCharged':
+      return add(breakdown, 'usageNanos', event.data.costNanos);
+    case 'CreditsExpired':
+      return add(breakdown, 'expiredNanos', event.data.amountNanos);
+    case 'TopUpRefundApplied': {
+      const clawedBackNanos = event.data.bonusTakebacks.reduce(
+        (sum, take) => sum + take.amountNanos,
+        0n,
+      );
+      return add(
+        add(breakdown, 'topUpsNanos', -event.data.amountNanos),
+        'bonusesNanos',
+        -clawedBackNanos,
+      );
+    }
+    case 'HoldPlaced':
+    case 'HoldReleased':
+    case 'HoldExpired':
+      // A hold moves Available, not the credits: it is not part of the breakdown.
+      return breakdown;
+  }
+}
+
+export function breakdownOf(events: Iterable<LedgerEvent>): CreditsBreakdown {
+  let breakdown = EMPTY_BREAKDOWN;
+  for (const event of events) breakdown = addToBreakdown(breakdown, event);
+  return breakdown;
+}
+
+/** Expired and usage are shown positive and subtracted; every other category adds. */
+const SUBTRACTED: ReadonlySet<Category> = new Set<Category>(['expiredNanos', 'usageNanos']);
+
+function add(
+  breakdown: CreditsBreakdown,
+  category: Category,
+  amountNanos: bigint,
+): CreditsBreakdown {
+  if (amountNanos === 0n) return breakdown;
+  return {
+    ...breakdown,
+    [category]: breakdown[category] + amountNanos,
+    totalBalanceNanos:
+      breakdown.totalBalanceNanos + (SUBTRACTED.has(category) ? -amountNanos : amountNanos),
+  };
+}

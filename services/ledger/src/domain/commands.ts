@@ -1,0 +1,135 @@
+import type { TopUpTrigger } from './events.js';
+
+/**
+ * The ledger commands, imperative. An adapter builds them from the inputs (a `payments.v1` or
+ * `usage.recorded.v1` message, an HTTP call, the scheduler), after validating them at the
+ * boundary and parsing money with `parseUsd`. Each carries `nowMs`, the ledger's clock: the domain
+ * never reads a clock, so the same command on the same state always decides the same events.
+ */
+interface Command<TType extends string, TData> {
+  readonly type: TType;
+  readonly data: TData & { readonly nowMs: number };
+}
+
+/** From TopUpSettled. */
+export type CreditTopUp = Command<
+  'CreditTopUp',
+  {
+    readonly topUpId: string;
+    readonly amountNanos: bigint;
+    readonly method: string;
+    readonly trigger: TopUpTrigger;
+    readonly paymentReference: string;
+    readonly invoiceId: string;
+  }
+>;
+
+/** From BonusGranted. */
+export type CreditBonus = Command<
+  'CreditBonus',
+  {
+    readonly grantId: string;
+    readonly amountNanos: bigint;
+    readonly reason: string;
+    readonly topUpId?: string;
+    readonly expiresAtMs?: number;
+  }
+>;
+
+/** From CompensationIssued. */
+export type CreditCompensation = Command<
+  'CreditCompensation',
+  {
+    readonly compensationId: string;
+    readonly amountNanos: bigint;
+    readonly reason: string;
+    readonly claimId?: string;
+    readonly expiresAtMs?: number;
+  }
+>;
+
+/** From GiftGranted. */
+export type CreditGift = Command<
+  'CreditGift',
+  {
+    readonly giftId: string;
+    readonly amountNanos: bigint;
+    readonly reason: string;
+    readonly expiresAtMs?: number;
+  }
+>;
+
+/** From ReferralRewarded. */
+export type CreditReferral = Command<
+  'CreditReferral',
+  {
+    readonly referralId: string;
+    readonly amountNanos: bigint;
+    readonly reason: string;
+    readonly referredAccountId?: string;
+    readonly expiresAtMs?: number;
+  }
+>;
+
+/** From CreditsAdjusted: signed, never 0. */
+export type PostAdjustment = Command<
+  'PostAdjustment',
+  { readonly adjustmentId: string; readonly amountNanos: bigint; readonly reason: string }
+>;
+
+/** From TopUpRefunded. */
+export type ApplyTopUpRefund = Command<
+  'ApplyTopUpRefund',
+  { readonly topUpId: string; readonly amountNanos: bigint; readonly refundReference: string }
+>;
+
+/** From UsageRecorded. */
+export type ChargeUsage = Command<
+  'ChargeUsage',
+  {
+    readonly requestId: string;
+    readonly apiKeyId?: string;
+    readonly model: string;
+    readonly costNanos: bigint;
+    readonly priceVersion: string;
+    readonly inputTokens: number;
+    readonly outputTokens: number;
+    readonly cachedInputTokens?: number;
+    readonly cacheWriteTokens?: number;
+    readonly reasoningTokens?: number;
+    /** UsageRecorded `completedAt`. */
+    readonly occurredAtMs: number;
+    readonly holdId?: string;
+  }
+>;
+
+/** `POST /v1/accounts/{accountId}/holds`. */
+export type PlaceHold = Command<
+  'PlaceHold',
+  { readonly holdId: string; readonly amountNanos: bigint; readonly ttlSeconds: number }
+>;
+
+/** `DELETE /v1/accounts/{accountId}/holds/{holdId}`. */
+export type ReleaseHold = Command<'ReleaseHold', { readonly holdId: string }>;
+
+/** The scheduler: expire the holds whose TTL has passed. */
+export type ExpireHolds = Command<'ExpireHolds', Record<never, never>>;
+
+/** The scheduler: expire the lots whose `expiresAt` has passed. */
+export type ExpireLots = Command<'ExpireLots', Record<never, never>>;
+
+export type LedgerCommand =
+  | CreditTopUp
+  | CreditBonus
+  | CreditCompensation
+  | CreditGift
+  | CreditReferral
+  | PostAdjustment
+  | ApplyTopUpRefund
+  | ChargeUsage
+  | PlaceHold
+  | ReleaseHold
+  | ExpireHolds
+  | ExpireLots;
+
+export type LedgerCommandType = LedgerCommand['type'];

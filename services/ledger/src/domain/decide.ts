@@ -1,0 +1,358 @@
+import { minUsd, proportion } from '@billing/money';
+import { balanceOf } from './balance.js';
+import type {
+  ApplyTopUpRefund,
+  ChargeUsage,
+  LedgerCommand,
+  PlaceHold,
+  PostAdjustment,
+  ReleaseHold,
+} from './commands.js';
+import { accepted, alreadyApplied, invariant, refused, type Decision } from './errors.js';
+import type {
+  BonusTakeback,
+  CreditsExpired,
+  HoldExpired,
+  LedgerEvent,
+  TopUpRefundApplied,
+} from './events.js';
+import { lotIdOf, planDraws, type LotKind } from './lots.js';
+import { recentGet, recentHas } from './recent-window.js';
+import { foldLedger, type LedgerState } from './state.js';
+
+const MS_PER_SECOND = 1000;
+
+/**
+ * Decides what a command changes in an account: the events to append, nothing (an input already
+ * applied), or a typed failure. Pure: the clock and every id come with the command.
+ *
+ * Commands that take money out of lots or depend on Available first settle what is due at their
+ * `nowMs` (README.md, "Settling what is due"): a lot past its expiry is expired before a charge
+ * could draw from it, and a hold past its TTL stops counting before a new hold is admitted.
+ */
+export function decide(command: LedgerCommand, state: LedgerState): Decision {
+  const { nowMs } = command.data;
+  requireInstant(nowMs, 'nowMs');
+  switch (command.type) {
+    case 'CreditTopUp': {
+      const { nowMs: _, ...data } = command.data;
+      return decideCredit(state, nowMs, 'top_up', data.topUpId, data.amountNanos, (common) => ({
+        type: 'TopUpCredited',
+        data: { ...data, ...common },
+      }));
+    }
+    case 'CreditBonus': {
+      const { nowMs: _, ...data } = command.data;
+      return decideCredit(state, nowMs, 'bonus', data.grantId, data.amountNanos, (common) => ({
+        type: 'BonusCredited',
+        data: { ...data, ...common },
+      }));
+    }
+    case 'CreditCompensation': {
+      const { nowMs: _, ...data } = command.data;
+      return decideCredit(
+        state,
+        nowMs,
+        'compensation',
+        data.compensationId,
+        data.amountNanos,
+        (common) => ({
+          type: 'CompensationCredited',
+          data: { ...data, ...common },
+        }),
+      );
+    }
+    case 'CreditGift': {
+      const { nowMs: _, ...data } = command.data;
+      return decideCredit(state, nowMs, 'gift', data.giftId, data.amountNanos, (common) => ({
+        type: 'GiftCredited',
+        data: { ...data, ...common },
+      }));
+    }
+    case 'CreditReferral': {
+      const { nowMs: _, ...data } = command.data;
+      return decideCredit(
+        state,
+        nowMs,
+        'referral',
+        data.referralId,
+        data.amountNanos,
+        (common) => ({
+          type: 'ReferralCredited',
+          data: { ...data, ...common },
+        }),
+      );
+    }
+    case 'PostAdjustment':
+      return decideAdjustment(command, state);
+    case 'ApplyTopUpRefund':
+      return decideRefund(command, state);
+    case 'ChargeUsage':
+      return decideCharge(command, state);
+    case 'PlaceHold':
+      return decidePlaceHold(command, state);
+    case 'ReleaseHold':
+      return decideReleaseHold(command, state);
+    case 'ExpireHolds':
+      return accepted(dueHoldExpiries(state, nowMs));
+    case 'ExpireLots':
+      return accepted(dueLotExpiries(state, nowMs));
+  }
+}
+
+/** A credit opens a lot, after repaying whatever the account owes. */
+function decideCredit(
+  state: LedgerState,
+  nowMs: number,
+  kind: LotKind,
+  sourceId: string,
+  amountNanos: bigint,
+  build: (common: {
+    readonly lotId: string;
+    readonly amountNanos: bigint;
+    readonly debtRepaidNanos: bigint;
+    readonly recordedAtMs: number;
+  }) => LedgerEvent,
+): Decision {
+  requireId(sourceId, `${kind} id`);
+  requirePositive(amountNanos, `${kind} amount`);
+  const lotId = lotIdOf(kind, sourceId);
+  if (state.appliedCredits.has(lotId)) return alreadyApplied;
+  const debtRepaidNanos = minUsd(amountNanos, state.debtNanos);
+  return accepted([build({ lotId, amountNanos, debtRepaidNanos, recordedAtMs: nowMs })]);
+}
+
+function decideAdjustment(command: PostAdjustment, state: LedgerState): Decision {
+  const { adjustmentId, amountNanos, reason, nowMs } = command.data;
+  requireId(adjustmentId, 'adjustment id');
+  invariant(amountNanos !== 0n, () => `adjustment ${adjustmentId} amount must not be 0`);
+  const lotId = lotIdOf('adjustment', adjustmentId);
+  if (state.appliedCredits.has(lotId)) return alreadyApplied;
+  if (amountNanos > 0n) {
+    return accepted([
+      {
+        type: 'AdjustmentPosted',
+        data: {
+          adjustmentId,
+          amountNanos,
+          reason,
+          lotId,
+          debtRepaidNanos: minUsd(amountNanos, state.debtNanos),
+          draws: [],
+          debtIncurredNanos: 0n,
+          recordedAtMs: nowMs,
+        },
+      },
+    ]);
+  }
+  // A negative adjustment debits exactly like usage: same order of consumption, same debt rule.
+  const expiries = dueLotExpiries(state, nowMs);
+  const settled = foldLedger(expiries, state);
+  const { draws, shortfallNanos } = planDraws(settled.lots, -amountNanos);
+  return accepted([
+    ...expiries,
+    {
+      type: 'AdjustmentPosted',
+      data: {
+        adjustmentId,
+        amountNanos,
+        reason,
+        debtRepaidNanos: 0n,
+        draws,
+        debtIncurredNanos: shortfallNanos,
+        recordedAtMs: nowMs,
+      },
+    },
+  ]);
+}
+
+function decideRefund(command: ApplyTopUpRefund, state: LedgerState): Decision {
+  const { topUpId, amountNanos, refundReference, nowMs } = command.data;
+  requireId(refundReference, 'refund reference');
+  requirePositive(amountNanos, 'refund amount');
+  if (state.appliedRefunds.has(refundReference)) return alreadyApplied;
+  const topUp = state.topUps.get(topUpId);
+  if (topUp === undefined) {
+    return refused(
+      'LEDGER.TOP_UP_NOT_FOUND',
+      `top-up ${topUpId} was never credited to this account`,
+    );
+  }
+  const refundedNanos = topUp.refundedNanos + amountNanos;
+  if (refundedNanos > topUp.amountNanos) {
+    return refused(
+      'LEDGER.REFUND_EXCEEDS_TOP_UP',
+      `refunds of top-up ${topUpId} would total ${refundedNanos} nano-USD, more than its ${topUp.amountNanos}`,
+    );
+  }
+
+  const expiries = dueLotExpiries(state, nowMs);
+  const settled = foldLedger(expiries, state);
+  const remainingOf = (lotId: string): bigint =>
+    settled.lots.find((lot) => lot.lotId === lotId)?.remainingNanos ?? 0n;
+
+  // The top-up part: what the lot still holds; the part already spent becomes debt.
+  const topUpTakenNanos = minUsd(amountNanos, remainingOf(topUp.lotId));
+
+  // The bonus part is cumulative, so that partial refunds add up to exactly the proportion of the
+  // total refunded (rounding once on the total, not once per refund), and capped at what the
+  // bonus lot still holds: bonus already spent or expired is not clawed back.
+  const bonusTakebacks: BonusTakeback[] = [];
+  for (const link of settled.bonusLinks.get(topUpId) ?? []) {
+    const dueNanos =
+      proportion(link.amountNanos, refundedNanos, topUp.amountNanos) - link.clawedBackNanos;
+    const takeNanos = minUsd(dueNanos, remainingOf(link.lotId));
+    if (takeNanos > 0n) bonusTakebacks.push({ lotId: link.lotId, amountNanos: takeNanos });
+  }
+
+  const refund: TopUpRefundApplied = {
+    type: 'TopUpRefundApplied',
+    data: {
+      topUpId,
+      refundReference,
+      amountNanos,
+      topUpLotId: topUp.lotId,
+      topUpTakenNanos,
+      debtIncurredNanos: amountNanos - topUpTakenNanos,
+      bonusTakebacks,
+      recordedAtMs: nowMs,
+    },
+  };
+  return accepted([...expiries, refund]);
+}
+
+function decideCharge(command: ChargeUsage, state: LedgerState): Decision {
+  const { nowMs, ...usage } = command.data;
+  requireId(usage.requestId, 'request id');
+  invariant(usage.costNanos >= 0n, () => `cost of ${usage.requestId} must be >= 0`);
+  requireInstant(usage.occurredAtMs, 'occurredAtMs');
+  if (recentHas(state.recentRequests, usage.requestId)) return alreadyApplied;
+
+  const expiries = dueLotExpiries(state, nowMs);
+  const settled = foldLedger(expiries, state);
+  const { draws, shortfallNanos } = planDraws(settled.lots, usage.costNanos);
+  // The charge captures its hold whatever the cost: the hold only admitted the request. A hold
+  // already released or expired is simply gone; the usage is charged all the same.
+  const hold = usage.holdId === undefined ? undefined : settled.holds.get(usage.holdId);
+  return accepted([
+    ...expiries,
+    {
+      type: 'UsageCharged',
+      data: {
+        ...usage,
+        ...(hold !== undefined && { capturedHoldNanos: hold.amountNanos }),
+        draws,
+        debtIncurredNanos: shortfallNanos,
+        recordedAtMs: nowMs,
+      },
+    },
+  ]);
+}
+
+function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
+  const { holdId, amountNanos, ttlSeconds, nowMs } = command.data;
+  requireId(holdId, 'hold id');
+  requirePositive(amountNanos, 'hold amount');
+  invariant(
+    Number.isSafeInteger(ttlSeconds) && ttlSeconds > 0,
+    () => `ttlSeconds must be a positive integer, got ${ttlSeconds}`,
+  );
+
+  // The same hold id again: the same answer as the first time if it is the same hold.
+  const knownNanos =
+    state.holds.get(holdId)?.amountNanos ?? recentGet(state.recentClosedHolds, holdId);
+  if (knownNanos !== undefined) {
+    if (knownNanos === amountNanos) return alreadyApplied;
+    return refused(
+      'LEDGER.HOLD_CONFLICT',
+      `hold ${holdId} already exists for ${knownNanos} nano-USD, not ${amountNanos}`,
+    );
+  }
+
+  const settlement = [...dueLotExpiries(state, nowMs), ...dueHoldExpiries(state, nowMs)];
+  const { availableNanos } = balanceOf(foldLedger(settlement, state));
+  if (availableNanos - amountNanos < 0n) {
+    return refused(
+      'LEDGER.INSUFFICIENT_FUNDS',
+      `a hold of ${amountNanos} nano-USD exceeds the available ${availableNanos}`,
+    );
+  }
+  return accepted([
+    ...settlement,
+    {
+      type: 'HoldPlaced',
+      data: {
+        holdId,
+        amountNanos,
+        expiresAtMs: nowMs + ttlSeconds * MS_PER_SECOND,
+        recordedAtMs: nowMs,
+      },
+    },
+  ]);
+}
+
+function decideReleaseHold(command: ReleaseHold, state: LedgerState): Decision {
+  const { holdId, nowMs } = command.data;
+  const hold = state.holds.get(holdId);
+  if (hold !== undefined) {
+    return accepted([
+      {
+        type: 'HoldReleased',
+        data: { holdId, amountNanos: hold.amountNanos, recordedAtMs: nowMs },
+      },
+    ]);
+  }
+  // Released, captured or expired already: releasing it again changes nothing.
+  if (recentHas(state.recentClosedHolds, holdId)) return alreadyApplied;
+  return refused('LEDGER.HOLD_NOT_FOUND', `hold ${holdId} is not known to this account`);
+}
+
+/** Lots whose expiry has come (expiresAt <= now), for their whole remainder. */
+export function dueLotExpiries(state: LedgerState, nowMs: number): CreditsExpired[] {
+  return state.lots
+    .filter((lot) => lot.expiresAtMs !== undefined && lot.expiresAtMs <= nowMs)
+    .map((lot) => ({
+      type: 'CreditsExpired',
+      data: {
+        lotId: lot.lotId,
+        kind: lot.kind,
+        amountNanos: lot.remainingNanos,
+        expiresAtMs: lot.expiresAtMs ?? nowMs,
+        recordedAtMs: nowMs,
+      },
+    }));
+}
+
+/** Holds whose TTL has run out (expiresAt <= now). */
+export function dueHoldExpiries(state: LedgerState, nowMs: number): HoldExpired[] {
+  const due: HoldExpired[] = [];
+  for (const hold of state.holds.values()) {
+    if (hold.expiresAtMs <= nowMs) {
+      due.push({
+        type: 'HoldExpired',
+        data: {
+          holdId: hold.holdId,
+          amountNanos: hold.amountNanos,
+          expiresAtMs: hold.expiresAtMs,
+          recordedAtMs: nowMs,
+        },
+      });
+    }
+  }
+  return due;
+}
+
+function requirePositive(amountNanos: bigint, what: string): void {
+  invariant(
+    typeof amountNanos === 'bigint' && amountNanos > 0n,
+    () => `${what} must be a positive bigint of nano-USD, got ${String(amountNanos)}`,
+  );
+}
+
+function requireId(id: string, what: string): void {
+  invariant(typeof id === 'string' && id.length > 0, () => `${what} must be a non-empty string`);
+}
+
+function requireInstant(ms: number, what: string): void {
+  invariant(Number.isSafeInteger(ms), () => `${what} must be an integer of epoch ms, got ${ms}`);
+}

@@ -1,0 +1,62 @@
+import type { LedgerEvent } from './events.js';
+
+/**
+ * The stable codes of the expected failures of the ledger (STYLE.md 5). An adapter maps each one to
+ * its HTTP status (CONTRACTS.md "Errors") or, for an input from Kafka, to the dead-letter topic.
+ */
+export const LEDGER_ERROR_CODES = [
+  /** A hold would leave Available (Total − active holds) below zero: HTTP 402. */
+  'LEDGER.INSUFFICIENT_FUNDS',
+  /** The hold id is already used with another amount: HTTP 409. */
+  'LEDGER.HOLD_CONFLICT',
+  /** Release of a hold the account never had (or has long forgotten): HTTP 404. */
+  'LEDGER.HOLD_NOT_FOUND',
+  /** A refund of a top-up this account never received. */
+  'LEDGER.TOP_UP_NOT_FOUND',
+  /** The refunds of a top-up would add up to more than the top-up itself. */
+  'LEDGER.REFUND_EXCEEDS_TOP_UP',
+] as const;
+
+export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
+
+export interface LedgerFailure {
+  readonly code: LedgerErrorCode;
+  readonly message: string;
+}
+
+/**
+ * What `decide` answers. `duplicate: true` means the input was already applied (same source id):
+ * nothing to append, and the caller answers as it did the first time. A failure appends nothing.
+ */
+export type Decision =
+  | { readonly ok: true; readonly events: readonly LedgerEvent[]; readonly duplicate: boolean }
+  | { readonly ok: false; readonly error: LedgerFailure };
+
+export const accepted = (events: readonly LedgerEvent[]): Decision => ({
+  ok: true,
+  events,
+  duplicate: false,
+});
+
+export const alreadyApplied: Decision = { ok: true, events: [], duplicate: true };
+
+export const refused = (code: LedgerErrorCode, message: string): Decision => ({
+  ok: false,
+  error: { code, message },
+});
+
+/**
+ * A broken invariant or a malformed command (a negative credit, a draw from a lot that does not
+ * exist). These are bugs, never answers to a customer, so they throw instead of returning a
+ * failure (STYLE.md 5).
+ */
+export class LedgerInvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerInvariantError';
+  }
+}
+
+export function invariant(condition: boolean, message: () => string): asserts condition {
+  if (!condition) throw new LedgerInvariantError(message());
+}

@@ -1,0 +1,209 @@
+import type { Draw, LotKind } from './lots.js';
+
+/**
+ * The ledger events: the facts stored in an account's stream (`account-<accountId>`), past tense,
+ * discriminated on `type` (the persisted string). In memory money is bigint nano-dollars and times
+ * are epoch milliseconds; `codec.ts` turns them into the stored JSON (decimal USD strings and
+ * ISO-8601 times) and back.
+ *
+ * Every event carries everything a projection needs (the kind of each lot drawn, the amount of a
+ * hold that was released, ...), so every projection is a fold over event payloads alone and never
+ * needs the lots of the domain state. `recordedAtMs` is the ledger's clock when it decided the
+ * event (it comes with the command); it is what `?asOf=` compares with.
+ */
+export type TopUpTrigger = 'manual' | 'auto';
+
+/** The part shared by every event that opens a lot. */
+interface CreditFields {
+  /** Derived from the source: `<kind>:<source id>`. */
+  readonly lotId: string;
+  readonly amountNanos: bigint;
+  /**
+   * The part of the credit that repaid debt first (0 when there was none). The lot opens with
+   * `amountNanos - debtRepaidNanos` remaining; a lot that repays all of itself never opens.
+   */
+  readonly debtRepaidNanos: bigint;
+  readonly recordedAtMs: number;
+}
+
+interface ExpiringCreditFields extends CreditFields {
+  readonly reason: string;
+  readonly expiresAtMs?: number;
+}
+
+export interface TopUpCreditedData extends CreditFields {
+  readonly topUpId: string;
+  readonly method: string;
+  readonly trigger: TopUpTrigger;
+  readonly paymentReference: string;
+  readonly invoiceId: string;
+}
+
+export interface BonusCreditedData extends ExpiringCreditFields {
+  readonly grantId: string;
+  /** The top-up that earned the bonus: a refund of it claws the bonus back in proportion. */
+  readonly topUpId?: string;
+}
+
+export interface CompensationCreditedData extends ExpiringCreditFields {
+  readonly compensationId: string;
+  readonly claimId?: string;
+}
+
+export interface GiftCreditedData extends ExpiringCreditFields {
+  readonly giftId: string;
+}
+
+export interface ReferralCreditedData extends ExpiringCreditFields {
+  readonly referralId: string;
+  readonly referredAccountId?: string;
+}
+
+/**
+ * A signed admin correction. Positive: opens an `adjustment` lot (after repaying debt), `lotId`
+ * set, `draws` empty. Negative: debits like usage, `draws` and `debtIncurredNanos` say from where,
+ * `lotId` absent and `debtRepaidNanos` 0.
+ */
+export interface AdjustmentPostedData {
+  readonly adjustmentId: string;
+  /** Signed, never 0. */
+  readonly amountNanos: bigint;
+  readonly reason: string;
+  readonly lotId?: string;
+  readonly debtRepaidNanos: bigint;
+  readonly draws: readonly Draw[];
+  readonly debtIncurredNanos: bigint;
+  readonly recordedAtMs: number;
+}
+
+export interface UsageChargedData {
+  /** The idempotency key of the charge. */
+  readonly requestId: string;
+  readonly apiKeyId?: string;
+  readonly model: string;
+  readonly costNanos: bigint;
+  readonly priceVersion: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens?: number;
+  readonly cacheWriteTokens?: number;
+  readonly reasoningTokens?: number;
+  /** When the request completed (UsageRecorded `completedAt`): the day usage is reported under. */
+  readonly occurredAtMs: number;
+  /** The hold the request was admitted with, as reported. */
+  readonly holdId?: string;
+  /** Set when the charge captured that hold: the amount that stops being held. */
+  readonly capturedHoldNanos?: bigint;
+  /** In consumption order; their sum plus `debtIncurredNanos` is `costNanos`. */
+  readonly draws: readonly Draw[];
+  readonly debtIncurredNanos: bigint;
+  readonly recordedAtMs: number;
+}
+
+export interface CreditsExpiredData {
+  readonly lotId: string;
+  readonly kind: LotKind;
+  /** The remainder of the lot when it expired. */
+  readonly amountNanos: bigint;
+  readonly expiresAtMs: number;
+  readonly recordedAtMs: number;
+}
+
+export interface BonusTakeback {
+  readonly lotId: string;
+  readonly amountNanos: bigint;
+}
+
+export interface TopUpRefundAppliedData {
+  readonly topUpId: string;
+  /** The idempotency key of the refund (e.g. the Stripe refund id). */
+  readonly refundReference: string;
+  /** The refunded amount: `topUpTakenNanos + debtIncurredNanos`. */
+  readonly amountNanos: bigint;
+  readonly topUpLotId: string;
+  /** What the top-up lot still held of it. */
+  readonly topUpTakenNanos: bigint;
+  /** The part already spent: the account owes it back. */
+  readonly debtIncurredNanos: bigint;
+  /** The proportional part of the bonus the top-up earned, capped at what the bonus lot holds. */
+  readonly bonusTakebacks: readonly BonusTakeback[];
+  readonly recordedAtMs: number;
+}
+
+export interface HoldPlacedData {
+  readonly holdId: string;
+  readonly amountNanos: bigint;
+  readonly expiresAtMs: number;
+  readonly recordedAtMs: number;
+}
+
+export interface HoldReleasedData {
+  readonly holdId: string;
+  readonly amountNanos: bigint;
+  readonly recordedAtMs: number;
+}
+
+export interface HoldExpiredData {
+  readonly holdId: string;
+  readonly amountNanos: bigint;
+  readonly expiresAtMs: number;
+  readonly recordedAtMs: number;
+}
+
+interface Event<TType extends string, TData> {
+  readonly type: TType;
+  readonly data: TData;
+}
+
+export type TopUpCredited = Event<'TopUpCredited', TopUpCreditedData>;
+export type BonusCredited = Event<'BonusCredited', BonusCreditedData>;
+export type CompensationCredited = Event<'CompensationCredited', CompensationCreditedData>;
+export type GiftCredited = Event<'GiftCredited', GiftCreditedData>;
+export type ReferralCredited = Event<'ReferralCredited', ReferralCreditedData>;
+export type AdjustmentPosted = Event<'AdjustmentPosted', AdjustmentPostedData>;
+export type UsageCharged = Event<'UsageCharged', UsageChargedData>;
+export type CreditsExpired = Event<'CreditsExpired', CreditsExpiredData>;
+export type TopUpRefundApplied = Event<'TopUpRefundApplied', TopUpRefundAppliedData>;
+export type HoldPlaced = Event<'HoldPlaced', HoldPlacedData>;
+export type HoldReleased = Event<'HoldReleased', HoldReleasedData>;
+export type HoldExpired = Event<'HoldExpired', HoldExpiredData>;
+
+/** The credits that open a lot of a fixed kind (AdjustmentPosted opens one only when positive). */
+export type CreditEvent =
+  TopUpCredited | BonusCredited | CompensationCredited | GiftCredited | ReferralCredited;
+
+export type LedgerEvent =
+  | CreditEvent
+  | AdjustmentPosted
+  | UsageCharged
+  | CreditsExpired
+  | TopUpRefundApplied
+  | HoldPlaced
+  | HoldReleased
+  | HoldExpired;
+
+export type LedgerEventType = LedgerEvent['type'];
+
+export const LEDGER_EVENT_TYPES = [
+  'TopUpCredited',
+  'BonusCredited',
+  'CompensationCredited',
+  'GiftCredited',
+  'ReferralCredited',
+  'AdjustmentPosted',
+  'UsageCharged',
+  'CreditsExpired',
+  'TopUpRefundApplied',
+  'HoldPlaced',
+  'HoldReleased',
+  'HoldExpired',
+] as const satisfies readonly LedgerEventType[];
+
+/** The lot kind each credit event opens. */
+export const CREDIT_KIND: Readonly<Record<CreditEvent['type'], LotKind>> = {
+  TopUpCredited: 'top_up',
+  BonusCredited: 'bonus',
+  CompensationCredited: 'compensation',
+  GiftCredited: 'gift',
+  ReferralCredited: 'referral',
+};

@@ -1,0 +1,44 @@
+import type { LedgerCommand } from './commands.js';
+
+/**
+ * The idempotency key to append a command's events with (DESIGN.md: "Appends carry ... an
+ * idempotency key"). It is the input's own source id, so that the same input, however it arrives
+ * (a Kafka redelivery, a metering retry with a new envelope id, an HTTP retry), is applied once
+ * even when the account state no longer remembers it (request ids and hold ids are remembered only
+ * in a bounded window; README.md "Exactly once").
+ *
+ * Note for the event store: the events decided for a duplicate may differ from the first ones (a
+ * charge decided later draws from other lots), so the store must treat a known key as "already
+ * applied" without requiring the new events to be identical. If it compares payloads, it should
+ * compare a fingerprint of the input, not of the decided events.
+ *
+ * The scheduler's commands have no key: they are derived from the state itself, and the stream's
+ * expected version already makes a concurrent duplicate fail.
+ */
+export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
+  switch (command.type) {
+    case 'CreditTopUp':
+      return `top_up:${command.data.topUpId}`;
+    case 'CreditBonus':
+      return `bonus:${command.data.grantId}`;
+    case 'CreditCompensation':
+      return `compensation:${command.data.compensationId}`;
+    case 'CreditGift':
+      return `gift:${command.data.giftId}`;
+    case 'CreditReferral':
+      return `referral:${command.data.referralId}`;
+    case 'PostAdjustment':
+      return `adjustment:${command.data.adjustmentId}`;
+    case 'ApplyTopUpRefund':
+      return `refund:${command.data.refundReference}`;
+    case 'ChargeUsage':
+      return `usage:${command.data.requestId}`;
+    case 'PlaceHold':
+      return `hold:${command.data.holdId}`;
+    case 'ReleaseHold':
+      return `hold-release:${command.data.holdId}`;
+    case 'ExpireHolds':
+    case 'ExpireLots':
+      return undefined;
+  }
+}

@@ -1,0 +1,187 @@
+import type { LedgerEvent } from './events.js';
+
+/** The transaction types of CONTRACTS.md (`GET /v1/accounts/{accountId}/transactions`). */
+export const TRANSACTION_TYPES = [
+  'top_up',
+  'bonus',
+  'gift',
+  'referral',
+  'compensation',
+  'adjustment',
+  'usage',
+  'expiry',
+  'refund',
+] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+/**
+ * One row of the transaction history, signed: credits positive, usage, expiries and refunds
+ * negative, so that the rows of an account always add up to its Total Balance.
+ *
+ * Rows are keyed by `id` and rows with the same id merge (`mergeTransactionRows`): that is how
+ * usage is aggregated per UTC day per API key (a customer does not want a million rows). The
+ * projection does it as `INSERT ... ON CONFLICT (id) DO UPDATE` adding amount and requestCount.
+ */
+export interface TransactionRow {
+  readonly id: string;
+  readonly type: TransactionType;
+  readonly occurredAtMs: number;
+  readonly amountNanos: bigint;
+  readonly description: string;
+  /** Top-ups: "card", "alipay", ... */
+  readonly method?: string;
+  readonly invoiceId?: string;
+  /** Usage rows: the key the usage went through (absent: no key reported). */
+  readonly apiKeyId?: string;
+  /** Usage rows: how many requests the row aggregates. */
+  readonly requestCount?: number;
+}
+
+/** The history rows an event contributes (none for holds: they are not transactions). */
+export function transactionRowsOf(event: LedgerEvent): readonly TransactionRow[] {
+  switch (event.type) {
+    case 'TopUpCredited': {
+      const { data } = event;
+      return [
+        {
+          id: data.lotId,
+          type: 'top_up',
+          occurredAtMs: data.recordedAtMs,
+          amountNanos: data.amountNanos,
+          description: `${data.trigger === 'auto' ? 'Auto top-up' : 'Top-up'} via ${data.method}`,
+          method: data.method,
+          invoiceId: data.invoiceId,
+        },
+      ];
+    }
+    case 'BonusCredited': {
+      const { data } = event;
+      const description =
+        data.topUpId === undefined ? `Bonus: ${data.reason}` : `Bonus for top-up ${data.topUpId}`;
+      return [credit(data, 'bonus', description)];
+    }
+    case 'GiftCredited':
+      return [credit(event.data, 'gift', `Gift: ${event.data.reason}`)];
+    case 'ReferralCredited':
+      return [credit(event.data, 'referral', `Referral reward: ${event.data.reason}`)];
+    case 'CompensationCredited':
+      return [credit(event.data, 'compensation', `Compensation: ${event.data.reason}`)];
+    case 'AdjustmentPosted': {
+      const { data } = event;
+      return [
+        {
+          id: `adjustment:${data.adjustmentId}`,
+          type: 'adjustment',
+          occurredAtMs: data.recordedAtMs,
+          amountNanos: data.amountNanos,
+          description: `Adjustment: ${data.reason}`,
+        },
+      ];
+    }
+    case 'UsageCharged': {
+      const { data } = event;
+      const day = utcDay(data.occurredAtMs);
+      return [
+        {
+          id: `usage:${day}:${data.apiKeyId ?? '-'}`,
+          type: 'usage',
+          occurredAtMs: data.occurredAtMs,
+          amountNanos: -data.costNanos,
+          description:
+            data.apiKeyId === undefined
+              ? `API usage on ${day}`
+              : `API usage on ${day}, key ${data.apiKeyId}`,
+          ...(data.apiKeyId !== undefined && { apiKeyId: data.apiKeyId }),
+          requestCount: 1,
+        },
+      ];
+    }
+    case 'CreditsExpired': {
+      const { data } = event;
+      return [
+        {
+          id: `expiry:${data.lotId}`,
+          type: 'expiry',
+          occurredAtMs: data.recordedAtMs,
+          amountNanos: -data.amountNanos,
+          description: `Expired ${data.kind.replace('_', '-')} credits (${data.lotId})`,
+        },
+      ];
+    }
+    case 'TopUpRefundApplied': {
+      const { data } = event;
+      const rows: TransactionRow[] = [
+        {
+          id: `refund:${data.refundReference}`,
+          type: 'refund',
+          occurredAtMs: data.recordedAtMs,
+          amountNanos: -data.amountNanos,
+          description: `Refund of top-up ${data.topUpId}`,
+        },
+      ];
+      for (const takeback of data.bonusTakebacks) {
+        rows.push({
+          id: `refund:${data.refundReference}:${takeback.lotId}`,
+          type: 'refund',
+          occurredAtMs: data.recordedAtMs,
+          amountNanos: -takeback.amountNanos,
+          description: `Bonus clawed back with the refund of top-up ${data.topUpId}`,
+        });
+      }
+      return rows;
+    }
+    case 'HoldPlaced':
+    case 'HoldReleased':
+    case 'HoldExpired':
+      return [];
+  }
+}
+
+/** Two rows with the same id as one: amounts and request counts add, the latest time wins. */
+export function mergeTransactionRows(
+  existing: TransactionRow,
+  added: TransactionRow,
+): TransactionRow {
+  if (existing.id !== added.id) {
+    throw new RangeError(`cannot merge transaction rows ${existing.id} and ${added.id}`);
+  }
+  return {
+    ...existing,
+    occurredAtMs: Math.max(existing.occurredAtMs, added.occurredAtMs),
+    amountNanos: existing.amountNanos + added.amountNanos,
+    ...(existing.requestCount !== undefined && {
+      requestCount: existing.requestCount + (added.requestCount ?? 0),
+    }),
+  };
+}
+
+/** The whole history of a stream of events, rows merged by id, in order of first appearance. */
+export function transactionHistoryOf(events: Iterable<LedgerEvent>): readonly TransactionRow[] {
+  const rows = new Map<string, TransactionRow>();
+  for (const event of events) {
+    for (const row of transactionRowsOf(event)) {
+      const existing = rows.get(row.id);
+      rows.set(row.id, existing === undefined ? row : mergeTransactionRows(existing, row));
+    }
+  }
+  return [...rows.values()];
+}
+
+function credit(
+  data: { readonly lotId: string; readonly amountNanos: bigint; readonly recordedAtMs: number },
+  type: TransactionType,
+  description: string,
+): TransactionRow {
+  return {
+    id: data.lotId,
+    type,
+    occurredAtMs: data.recordedAtMs,
+    amountNanos: data.amountNanos,
+    description,
+  };
+}
+
+/** "2026-11-27": the UTC day of an instant, the unit usage is aggregated by. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
