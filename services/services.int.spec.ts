@@ -53,7 +53,7 @@ describe.each(Object.entries(ports))('the %s service', (name, port) => {
     try {
       const body = await eventually(async () => {
         const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        return res?.ok ? ((await res.json())) : undefined;
+        return res?.ok ? await res.json() : undefined;
       }, 30_000).catch((err: unknown) => {
         throw new Error(`${String(err)}\n--- service output ---\n${output()}`);
       });

@@ -6,9 +6,10 @@ import {
   type INestApplication,
   ValidationPipe,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type pg from 'pg';
+import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from './auth.js';
 import { createPool } from './database.js';
 import { ApiErrorFilter } from './errors.js';
 import {
@@ -23,6 +24,8 @@ export interface ServiceKitOptions {
   service: string;
   databaseUrl: string;
   poolSize?: number;
+  /** Credentials accepted by the global AuthGuard (see auth.ts). */
+  auth: AuthOptions;
 }
 
 /**
@@ -44,6 +47,8 @@ export class ServiceKitModule {
             createPool(options.databaseUrl, options.poolSize ?? 10, options.service),
         },
         { provide: METRICS, useFactory: () => createMetricsRegistry(options.service) },
+        { provide: AUTH_OPTIONS, useValue: options.auth },
+        { provide: APP_GUARD, useClass: AuthGuard },
       ],
       exports: [SERVICE_NAME, PG_POOL, METRICS],
     };

@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type pg from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Public } from './auth.js';
 
 export const PG_POOL = Symbol('PG_POOL');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -15,6 +16,7 @@ export function createMetricsRegistry(service: string): Registry {
 }
 
 /** Liveness and readiness in one: 200 when the service's database answers, 503 otherwise. */
+@Public()
 @Controller()
 export class HealthController {
   constructor(

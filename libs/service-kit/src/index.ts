@@ -4,3 +4,4 @@ export * from './database.js';
 export * from './env.js';
 export * from './errors.js';
 export * from './health.js';
+export * from './auth.js';

@@ -7,7 +7,13 @@ export class GatewayModule {
   static forRoot(env: GatewayEnv): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ServiceKitModule.forRoot({ service: 'gateway', databaseUrl: env.DATABASE_URL })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'gateway',
+          databaseUrl: env.DATABASE_URL,
+          auth: { adminToken: env.ADMIN_TOKEN },
+        }),
+      ],
     };
   }
 }

@@ -7,7 +7,13 @@ export class KeysModule {
   static forRoot(env: KeysEnv): DynamicModule {
     return {
       module: KeysModule,
-      imports: [ServiceKitModule.forRoot({ service: 'keys', databaseUrl: env.DATABASE_URL })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'keys',
+          databaseUrl: env.DATABASE_URL,
+          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+        }),
+      ],
     };
   }
 }

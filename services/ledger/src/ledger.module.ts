@@ -7,7 +7,13 @@ export class LedgerModule {
   static forRoot(env: LedgerEnv): DynamicModule {
     return {
       module: LedgerModule,
-      imports: [ServiceKitModule.forRoot({ service: 'ledger', databaseUrl: env.DATABASE_URL })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'ledger',
+          databaseUrl: env.DATABASE_URL,
+          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+        }),
+      ],
     };
   }
 }

@@ -7,7 +7,13 @@ export class MeteringModule {
   static forRoot(env: MeteringEnv): DynamicModule {
     return {
       module: MeteringModule,
-      imports: [ServiceKitModule.forRoot({ service: 'metering', databaseUrl: env.DATABASE_URL })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'metering',
+          databaseUrl: env.DATABASE_URL,
+          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+        }),
+      ],
     };
   }
 }

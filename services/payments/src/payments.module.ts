@@ -7,7 +7,13 @@ export class PaymentsModule {
   static forRoot(env: PaymentsEnv): DynamicModule {
     return {
       module: PaymentsModule,
-      imports: [ServiceKitModule.forRoot({ service: 'payments', databaseUrl: env.DATABASE_URL })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'payments',
+          databaseUrl: env.DATABASE_URL,
+          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+        }),
+      ],
     };
   }
 }
