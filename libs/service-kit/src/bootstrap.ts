@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import {
   type DynamicModule,
+  Inject,
   Logger,
   Module,
   type INestApplication,
+  type OnApplicationShutdown,
   ValidationPipe,
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
@@ -33,7 +35,14 @@ export interface ServiceKitOptions {
  * Global so feature modules can inject `PG_POOL` without re-importing.
  */
 @Module({})
-export class ServiceKitModule {
+export class ServiceKitModule implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  /** Runs after every beforeApplicationShutdown hook (consumers, relays) has finished. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+
   static forRoot(options: ServiceKitOptions): DynamicModule {
     return {
       module: ServiceKitModule,

@@ -5,3 +5,4 @@ export * from './env.js';
 export * from './errors.js';
 export * from './health.js';
 export * from './auth.js';
+export * from './messaging.js';

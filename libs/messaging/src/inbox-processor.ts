@@ -1,0 +1,288 @@
+import {
+  AbortedError,
+  assertSchemaName,
+  backoffMs,
+  defaultLogger,
+  errorMessage,
+  isTransientDatabaseError,
+  sleep,
+} from './internal/util.js';
+import {
+  DEAD_LETTER_REASONS,
+  type DeadLetter,
+  type InboxRecord,
+  type MessageContext,
+  type MessagingLogger,
+  type SubscriptionOptions,
+} from './types.js';
+
+export const DEFAULT_CHUNK_SIZE = 100;
+export const DEFAULT_MAX_HANDLER_ATTEMPTS = 5;
+export const DEFAULT_RETRY_BACKOFF = { initialMs: 100, maxMs: 5000 } as const;
+
+export interface DecodedRecord<T> {
+  readonly record: InboxRecord;
+  readonly message: T;
+  readonly id: string;
+}
+
+export interface Classified<T> {
+  readonly good: DecodedRecord<T>[];
+  readonly poison: DeadLetter[];
+}
+
+/**
+ * Splits records into those that can be applied and those that go to the dead-letter
+ * destination, keeping the order of each. Pure apart from calling the caller's functions.
+ */
+export function classifyRecords<T>(
+  records: readonly InboxRecord[],
+  consumerName: string,
+  decode: SubscriptionOptions<T>['decode'],
+  messageId: SubscriptionOptions<T>['messageId'],
+): Classified<T> {
+  const good: DecodedRecord<T>[] = [];
+  const poison: DeadLetter[] = [];
+  for (const record of records) {
+    if (record.value === null) {
+      poison.push({ record, consumerName, reason: DEAD_LETTER_REASONS.emptyValue });
+      continue;
+    }
+    try {
+      const decoded = decode(record.value);
+      if (!decoded.ok) {
+        poison.push({ record, consumerName, reason: decoded.reason });
+        continue;
+      }
+      const id = messageId(decoded.message);
+      if (typeof id !== 'string' || id.length === 0) {
+        poison.push({ record, consumerName, reason: DEAD_LETTER_REASONS.missingId });
+        continue;
+      }
+      good.push({ record, message: decoded.message, id });
+    } catch (err) {
+      poison.push({
+        record,
+        consumerName,
+        reason: DEAD_LETTER_REASONS.decoderThrew,
+        error: errorMessage(err),
+      });
+    }
+  }
+  return { good, poison };
+}
+
+/** Marks an error thrown by the caller's handler, as opposed to one of the inbox machinery. */
+export class HandlerError extends Error {
+  constructor(cause: unknown) {
+    super(`handler failed: ${errorMessage(cause)}`, { cause });
+    this.name = 'HandlerError';
+  }
+}
+
+export interface ProcessControl {
+  /** Aborts retries and backoff sleeps (stop, rebalance). The chunk then stays uncommitted. */
+  readonly signal: AbortSignal;
+  /** Keeps the transport's session alive during long retries (Kafka heartbeats). */
+  readonly heartbeat?: () => Promise<void>;
+}
+
+export interface InboxProcessorOptions<T> extends SubscriptionOptions<T> {
+  /** Where poison records go: `<topic>.dlq` on Kafka, `<schema>.dead_letters` in process. */
+  readonly deadLetter: (letters: readonly DeadLetter[]) => Promise<void>;
+}
+
+/**
+ * The transport-independent heart of an idempotent consumer. For each chunk of records of one
+ * partition (or lane), in order:
+ *
+ * 1. Records that cannot be decoded, or carry no id, are dead-lettered (retried until that works).
+ * 2. The others are applied in one transaction: their ids go into `<schema>.inbox` with ON
+ *    CONFLICT DO NOTHING, and the handler runs only for the ids that were new. COMMIT.
+ * 3. If a handler throws, the chunk is rolled back and replayed one message per transaction, so
+ *    the failing message is isolated: it is retried with backoff and, after `maxHandlerAttempts`,
+ *    dead-lettered as `handler_failed`; the messages around it are applied normally.
+ *
+ * Errors that are not the message's fault (database unreachable, serialization failure,
+ * deadlock, missing DLQ topic) are retried without limit and never dead-letter anything.
+ * `processChunk` resolves once every record is either committed or dead-lettered, and only then
+ * may the transport commit the offsets.
+ */
+export class InboxProcessor<T> {
+  readonly consumerName: string;
+  private readonly options: InboxProcessorOptions<T>;
+  private readonly schema: string;
+  private readonly maxHandlerAttempts: number;
+  private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  private readonly logger: MessagingLogger;
+
+  constructor(options: InboxProcessorOptions<T>) {
+    if (!options.consumerName) throw new Error('consumerName is required');
+    this.options = options;
+    this.consumerName = options.consumerName;
+    this.schema = assertSchemaName(options.schema);
+    this.maxHandlerAttempts = options.maxHandlerAttempts ?? DEFAULT_MAX_HANDLER_ATTEMPTS;
+    this.backoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    this.logger = options.logger ?? defaultLogger;
+  }
+
+  get chunkSize(): number {
+    return this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  }
+
+  async processChunk(records: readonly InboxRecord[], control: ProcessControl): Promise<void> {
+    const { good, poison } = classifyRecords(
+      records,
+      this.consumerName,
+      this.options.decode,
+      this.options.messageId,
+    );
+    if (poison.length > 0) {
+      for (const p of poison) {
+        this.logger.warn('dead-lettering a poison message', {
+          consumer: this.consumerName,
+          topic: p.record.topic,
+          partition: p.record.partition,
+          offset: p.record.offset,
+          reason: p.reason,
+          error: p.error,
+        });
+      }
+      await this.retryInfrastructure('dead-letter', control, () => this.options.deadLetter(poison));
+    }
+    if (good.length === 0) return;
+
+    const fastPath = await this.retryInfrastructure('apply chunk', control, async () => {
+      try {
+        await this.applyInTransaction(good);
+        return true;
+      } catch (err) {
+        if (err instanceof HandlerError && !isTransientDatabaseError(err.cause)) return false;
+        throw err;
+      }
+    });
+    if (fastPath) return;
+
+    for (const item of good) await this.applyOne(item, control);
+  }
+
+  /** One message per transaction, with the handler-failure budget, then the DLQ. */
+  private async applyOne(item: DecodedRecord<T>, control: ProcessControl): Promise<void> {
+    let attempts = 0;
+    for (;;) {
+      const outcome = await this.retryInfrastructure('apply message', control, async () => {
+        try {
+          await this.applyInTransaction([item]);
+          return undefined;
+        } catch (err) {
+          if (err instanceof HandlerError && !isTransientDatabaseError(err.cause)) return err;
+          throw err;
+        }
+      });
+      if (outcome === undefined) return;
+      attempts += 1;
+      const fields = {
+        consumer: this.consumerName,
+        messageId: item.id,
+        topic: item.record.topic,
+        partition: item.record.partition,
+        offset: item.record.offset,
+        attempts,
+        error: errorMessage(outcome.cause),
+      };
+      if (attempts >= this.maxHandlerAttempts) {
+        this.logger.error('handler kept failing; dead-lettering the message', fields);
+        const letter: DeadLetter = {
+          record: item.record,
+          consumerName: this.consumerName,
+          reason: DEAD_LETTER_REASONS.handlerFailed,
+          messageId: item.id,
+          error: errorMessage(outcome.cause),
+        };
+        await this.retryInfrastructure('dead-letter', control, () =>
+          this.options.deadLetter([letter]),
+        );
+        return;
+      }
+      this.logger.warn('handler failed; retrying', fields);
+      await this.pause(backoffMs(attempts, this.backoff.initialMs, this.backoff.maxMs), control);
+    }
+  }
+
+  /** Runs `action` until it resolves; every failure is infrastructure, retried with backoff. */
+  private async retryInfrastructure<R>(
+    what: string,
+    control: ProcessControl,
+    action: () => Promise<R>,
+  ): Promise<R> {
+    for (let failures = 1; ; failures++) {
+      if (control.signal.aborted) throw new AbortedError();
+      try {
+        return await action();
+      } catch (err) {
+        if (control.signal.aborted) throw new AbortedError();
+        this.logger.error(`${what} failed; retrying (nothing committed)`, {
+          consumer: this.consumerName,
+          failures,
+          error: errorMessage(err),
+        });
+        await this.pause(backoffMs(failures, this.backoff.initialMs, this.backoff.maxMs), control);
+      }
+    }
+  }
+
+  /** Sleeps in slices, heartbeating in between so a long backoff does not cost the partition. */
+  private async pause(ms: number, control: ProcessControl): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await sleep(Math.min(left, 1000), control.signal);
+      await control.heartbeat?.();
+    }
+  }
+
+  private async applyInTransaction(items: readonly DecodedRecord<T>[]): Promise<void> {
+    const client = await this.options.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const ids = [...new Set(items.map((i) => i.id))];
+      const inserted = await client.query<{ message_id: string }>(
+        `INSERT INTO ${this.schema}.inbox (consumer_name, message_id)
+         SELECT $1, unnest($2::text[])
+         ON CONFLICT DO NOTHING
+         RETURNING message_id`,
+        [this.consumerName, ids],
+      );
+      const fresh = new Set(inserted.rows.map((r) => r.message_id));
+      for (const item of items) {
+        // delete(): a duplicate inside the same chunk runs the handler once, for its first copy.
+        if (!fresh.delete(item.id)) continue;
+        const context: MessageContext = {
+          messageId: item.id,
+          topic: item.record.topic,
+          partition: item.record.partition,
+          offset: item.record.offset,
+          key: item.record.key,
+          headers: item.record.headers,
+        };
+        try {
+          await this.options.handler(item.message, client, context);
+        } catch (err) {
+          throw new HandlerError(err);
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      if (isTransientDatabaseError(err))
+        broken ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+export * from './types.js';
+export { messagingMigrations, type MessagingMigration } from './schema.js';
+export { enqueue, Outbox } from './outbox.js';
+export { pruneInbox } from './inbox.js';
+export {
+  OutboxRelay,
+  countUnpublished,
+  type OutboxRelayOptions,
+  type OutboxRelayStats,
+} from './outbox-relay.js';
+export {
+  InboxProcessor,
+  HandlerError,
+  classifyRecords,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_HANDLER_ATTEMPTS,
+  DEFAULT_RETRY_BACKOFF,
+  type InboxProcessorOptions,
+  type ProcessControl,
+} from './inbox-processor.js';
+export { DLQ_HEADERS, deadLetterHeaders, defaultDlqTopic } from './internal/dead-letter-headers.js';
+export { isTransientDatabaseError, silentLogger } from './internal/util.js';
+export { ReliableProducer, type ReliableProducerOptions } from './kafka/reliable-producer.js';
+export {
+  IdempotentConsumer,
+  toInboxRecord,
+  type IdempotentConsumerOptions,
+  type KafkaConsumerTuning,
+} from './kafka/idempotent-consumer.js';
+export {
+  KafkaTransport,
+  type KafkaSubscription,
+  type KafkaTransportOptions,
+} from './kafka/kafka-transport.js';
+export {
+  InProcessTransport,
+  NoSubscriberError,
+  SubscriptionStoppedError,
+  readDeadLetters,
+  type InProcessTransportOptions,
+  type StoredDeadLetter,
+} from './in-process/in-process-transport.js';

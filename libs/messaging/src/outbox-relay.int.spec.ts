@@ -1,0 +1,208 @@
+import { createTestSchema, eventually, type TestSchema } from '@billing/testing';
+import { pruneInbox } from './inbox.js';
+import { silentLogger } from './internal/util.js';
+import { enqueue } from './outbox.js';
+import { countUnpublished, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+import {
+  enqueueInTransactions,
+  testMessage,
+  testMessages,
+  applyTestMigrations,
+} from './testing/fixtures.js';
+import type { MessagePublisher, OutboxMessage } from './types.js';
+
+/** A publisher that records what it was given, and can be told to fail. */
+class RecordingPublisher implements MessagePublisher {
+  readonly published: OutboxMessage[] = [];
+  failNext = 0;
+  calls = 0;
+
+  publish(messages: readonly OutboxMessage[]): Promise<void> {
+    this.calls += 1;
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      return Promise.reject(new Error('broker unavailable'));
+    }
+    this.published.push(...messages);
+    return Promise.resolve();
+  }
+
+  ids(): string[] {
+    return this.published.map((m) => m.id);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
+  let db: TestSchema;
+  const relays: OutboxRelay[] = [];
+
+  beforeAll(async () => {
+    db = await createTestSchema('relay');
+    await applyTestMigrations(db.pool, db.schema);
+  });
+
+  afterEach(async () => {
+    for (const r of relays.splice(0)) await r.stop();
+    await db.pool.query(`DELETE FROM ${db.schema}.outbox`);
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  function relay(
+    publisher: MessagePublisher,
+    overrides: Partial<OutboxRelayOptions> = {},
+  ): OutboxRelay {
+    const r = new OutboxRelay({
+      pool: db.pool,
+      schema: db.schema,
+      publisher,
+      pollIntervalMs: 50,
+      leaderRetryMs: 50,
+      errorBackoff: { initialMs: 10, maxMs: 50 },
+      logger: silentLogger,
+      ...overrides,
+    });
+    relays.push(r);
+    r.start();
+    return r;
+  }
+
+  it('waits for a transaction that commits late and never skips or overtakes its row', async () => {
+    const publisher = new RecordingPublisher();
+    relay(publisher);
+    const [a, b, c] = [1, 2, 3].map((seq) => testMessage('t', 'acct_1', seq));
+    if (!a || !b || !c) throw new Error('fixture');
+
+    const slow = await db.pool.connect();
+    try {
+      // Transaction A writes its row first (lower transaction id) and stays open...
+      await slow.query('BEGIN');
+      await enqueue(slow, [a], db.schema);
+      // ...while B and C, which started later, commit.
+      await enqueueInTransactions(db.pool, db.schema, [b, c], 1);
+      await sleep(500);
+      // Publishing B and C now would overtake A; a sequence-gap reader would skip A for good.
+      expect(publisher.ids()).toEqual([]);
+      await slow.query('COMMIT');
+    } finally {
+      slow.release();
+    }
+    await eventually(() => (publisher.published.length >= 3 ? true : undefined));
+    await sleep(200);
+    expect(publisher.ids()).toEqual([a.id, b.id, c.id]);
+  });
+
+  it('never publishes the rows of a rolled-back transaction', async () => {
+    const publisher = new RecordingPublisher();
+    relay(publisher);
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await enqueue(client, [testMessage('t', 'acct_1', 1)], db.schema);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    const kept = testMessage('t', 'acct_1', 2);
+    await enqueueInTransactions(db.pool, db.schema, [kept]);
+    await eventually(() => (publisher.published.length >= 1 ? true : undefined));
+    await sleep(200);
+    expect(publisher.ids()).toEqual([kept.id]);
+  });
+
+  it('keeps a single leader per schema; a standby waits, then takes over when the leader stops', async () => {
+    const first = new RecordingPublisher();
+    const second = new RecordingPublisher();
+    const leader = relay(first);
+    await eventually(() => (leader.isLeader ? true : undefined));
+    const standby = relay(second);
+    const batch1 = testMessages('t', 3, 5);
+    await enqueueInTransactions(db.pool, db.schema, batch1, 5);
+    await eventually(() => (first.published.length >= batch1.length ? true : undefined));
+    expect(standby.isLeader).toBe(false);
+    expect(second.published).toEqual([]);
+
+    await leader.stop();
+    await eventually(() => (standby.isLeader ? true : undefined));
+    const batch2 = testMessages('t', 3, 5);
+    await enqueueInTransactions(db.pool, db.schema, batch2, 5);
+    await eventually(() => (second.published.length >= batch2.length ? true : undefined));
+    expect(first.ids()).toEqual(batch1.map((m) => m.id));
+    expect(second.ids()).toEqual(batch2.map((m) => m.id));
+  });
+
+  it('wakes on NOTIFY at commit, without waiting for the polling interval', async () => {
+    const publisher = new RecordingPublisher();
+    const r = relay(publisher, { pollIntervalMs: 60_000 });
+    await eventually(() => (r.isLeader ? true : undefined));
+    await sleep(100); // past the first (empty) poll: the relay now sleeps for a minute
+    const started = Date.now();
+    await enqueueInTransactions(db.pool, db.schema, [testMessage('t', 'acct_1', 1)]);
+    await eventually(() => (publisher.published.length === 1 ? true : undefined), 5000, 10);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('loses nothing and keeps the order when the publisher fails', async () => {
+    const publisher = new RecordingPublisher();
+    publisher.failNext = 3;
+    const messages = testMessages('t', 3, 10);
+    await enqueueInTransactions(db.pool, db.schema, messages, 4);
+    const r = relay(publisher, { batchSize: 7 });
+    await eventually(() => (publisher.published.length >= messages.length ? true : undefined));
+    await sleep(100);
+    expect(publisher.ids()).toEqual(messages.map((m) => m.id));
+    expect(r.stats.failures).toBeGreaterThanOrEqual(3);
+    expect(await countUnpublished(db.pool, db.schema)).toBe(0);
+  });
+
+  it('keeps published rows for the retention period, then prunes them', async () => {
+    const publisher = new RecordingPublisher();
+    const r = relay(publisher, { retentionMs: 1500, pruneIntervalMs: 0 });
+    await enqueueInTransactions(db.pool, db.schema, testMessages('t', 2, 5), 10);
+    await eventually(() => (publisher.published.length === 10 ? true : undefined));
+    // Published (behind the checkpoint) but still there for audit...
+    await eventually(async () =>
+      (await countUnpublished(db.pool, db.schema)) === 0 ? true : undefined,
+    );
+    const kept = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox`);
+    expect(kept.rows[0]).toEqual({ n: 10 });
+    await eventually(async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${db.schema}.outbox`,
+      );
+      return rows[0]?.n === 0 ? true : undefined;
+    }, 5000);
+    expect(r.stats.pruned).toBe(10);
+  });
+
+  it('deletes rows as soon as they are published when the retention is 0', async () => {
+    const publisher = new RecordingPublisher();
+    relay(publisher, { retentionMs: 0 });
+    await enqueueInTransactions(db.pool, db.schema, testMessages('t', 2, 5), 10);
+    await eventually(() => (publisher.published.length === 10 ? true : undefined));
+    const left = await eventually(async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${db.schema}.outbox`,
+      );
+      return rows[0]?.n === 0 ? rows[0].n : undefined;
+    });
+    expect(left).toBe(0);
+  });
+
+  it('prunes inbox rows older than the window, and only those', async () => {
+    await db.pool.query(
+      `INSERT INTO ${db.schema}.inbox (consumer_name, message_id, processed_at)
+       VALUES ('c', 'old-1', now() - interval '10 days'), ('c', 'old-2', now() - interval '9 days'),
+              ('other', 'old-3', now() - interval '9 days'), ('c', 'new-1', now())`,
+    );
+    expect(await pruneInbox(db.pool, db.schema, 8 * 24 * 3600 * 1000, 'c')).toBe(2);
+    const { rows } = await db.pool.query<{ message_id: string }>(
+      `SELECT message_id FROM ${db.schema}.inbox ORDER BY message_id`,
+    );
+    expect(rows.map((r) => r.message_id)).toEqual(['new-1', 'old-3']);
+  });
+});

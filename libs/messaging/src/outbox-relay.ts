@@ -1,0 +1,372 @@
+import type pg from 'pg';
+import { assertSchemaName, backoffMs, defaultLogger, errorMessage } from './internal/util.js';
+import type { MessagePublisher, MessagingLogger, PendingOutboxMessage } from './types.js';
+
+export interface OutboxRelayOptions {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly publisher: MessagePublisher;
+  /** Rows read and published per round trip (default 500). */
+  readonly batchSize?: number;
+  /** Polling fallback when no NOTIFY arrives (default 500 ms). */
+  readonly pollIntervalMs?: number;
+  /**
+   * Polling while rows exist that cannot be read yet because an older transaction is still
+   * running (default 25 ms). Its end sends no NOTIFY on our channel, so without this the rows
+   * would wait for the next regular poll.
+   */
+  readonly blockedPollIntervalMs?: number;
+  /** How often a standby instance tries to take the leadership (default 1 s). */
+  readonly leaderRetryMs?: number;
+  /**
+   * How long published rows stay in the outbox, for audit, before they are deleted (default
+   * 24 h). 0 deletes a batch's rows in the same transaction that moves the checkpoint past them.
+   */
+  readonly retentionMs?: number;
+  readonly pruneIntervalMs?: number;
+  /** Backoff after a failure (database or broker): doubles from `initialMs` up to `maxMs`. */
+  readonly errorBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly logger?: MessagingLogger;
+  readonly hooks?: {
+    /** Fault injection: runs after a batch was published and before the checkpoint moves past it. */
+    afterPublishBeforeMark?: (messages: readonly PendingOutboxMessage[]) => void | Promise<void>;
+  };
+}
+
+export interface OutboxRelayStats {
+  published: number;
+  batches: number;
+  failures: number;
+  pruned: number;
+}
+
+interface Checkpoint {
+  transactionId: string;
+  lastId: string;
+}
+
+interface OutboxRow {
+  id: string;
+  transaction_id: string;
+  message_id: string;
+  topic: string;
+  message_key: string;
+  value: string;
+  headers: Record<string, string> | null;
+}
+
+/**
+ * Publishes `<schema>.outbox` to a {@link MessagePublisher}, in commit-safe order, at least once.
+ *
+ * - Order: rows are read by (transaction_id, id) and only below `pg_snapshot_xmin`, i.e. once
+ *   every transaction that could still insert an earlier row has ended. A single leader publishes
+ *   them in that order through a publisher that keeps per-key order (Kafka: idempotent producer,
+ *   one request in flight), so one key's messages reach consumers in outbox order.
+ * - Leadership: a session-level advisory lock on a dedicated connection; that same connection
+ *   reads and marks the rows, so losing it (crash, network) loses the lock and the role together.
+ *   A standby retries every `leaderRetryMs`.
+ * - Progress: a checkpoint (`outbox_relay_state`: the last published (transaction_id, id)) moves
+ *   only after `publish` resolved. A crash before it moves republishes the batch (a duplicate,
+ *   absorbed by the consumers' inbox); nothing is lost. Outbox rows themselves are never
+ *   updated, so the scanned range stays free of dead tuples; published rows are pruned after
+ *   `retentionMs`.
+ */
+export class OutboxRelay {
+  readonly schema: string;
+  readonly stats: OutboxRelayStats = { published: 0, batches: 0, failures: 0, pruned: 0 };
+
+  private readonly pool: pg.Pool;
+  private readonly publisher: MessagePublisher;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly blockedPollIntervalMs: number;
+  private readonly leaderRetryMs: number;
+  private readonly retentionMs: number;
+  private readonly pruneIntervalMs: number;
+  private readonly errorBackoff: { readonly initialMs: number; readonly maxMs: number };
+  private readonly logger: MessagingLogger;
+  private readonly hooks: OutboxRelayOptions['hooks'];
+  private readonly lockKey: string;
+  private readonly channel: string;
+
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private leader = false;
+  private wakePending = false;
+  private wake: (() => void) | undefined;
+  private lastPrune = 0;
+  private checkpoint: Checkpoint | undefined;
+  private prefetched: Promise<OutboxRow[]> | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    this.schema = assertSchemaName(options.schema);
+    this.pool = options.pool;
+    this.publisher = options.publisher;
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.blockedPollIntervalMs = Math.min(options.blockedPollIntervalMs ?? 25, this.pollIntervalMs);
+    this.leaderRetryMs = options.leaderRetryMs ?? 1000;
+    this.retentionMs = options.retentionMs ?? 24 * 3600 * 1000;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
+    this.errorBackoff = options.errorBackoff ?? { initialMs: 200, maxMs: 10_000 };
+    this.logger = options.logger ?? defaultLogger;
+    this.hooks = options.hooks;
+    this.lockKey = `outbox-relay:${this.schema}`;
+    this.channel = `${this.schema}.outbox`;
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.loop = this.run();
+  }
+
+  /** Lets the batch in flight finish (publish and mark), then gives up the leadership. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let client: pg.PoolClient | undefined;
+      let broken: Error | undefined;
+      const onError = (err: Error): void => {
+        broken = err;
+        this.wake?.();
+      };
+      const onNotification = (): void => this.notify();
+      try {
+        client = await this.pool.connect();
+        client.on('error', onError);
+        const lock = await client.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+          [this.lockKey],
+        );
+        if (!lock.rows[0]?.ok) {
+          client.off('error', onError);
+          client.release();
+          client = undefined;
+          await this.waitForWake(this.leaderRetryMs);
+          continue;
+        }
+        client.on('notification', onNotification);
+        await client.query(`LISTEN "${this.channel}"`);
+        this.checkpoint = await this.loadCheckpoint(client);
+        this.leader = true;
+        this.logger.info('outbox relay is the leader', { schema: this.schema });
+        failures = 0;
+        while (!this.stopping) {
+          if (broken) throw broken;
+          const published = await this.relayBatch(client);
+          if (published === this.batchSize) continue;
+          await this.pruneIfDue(client);
+          const blocked = await this.hasUnreadableRows(client);
+          await this.waitForWake(blocked ? this.blockedPollIntervalMs : this.pollIntervalMs);
+        }
+      } catch (err) {
+        failures += 1;
+        this.stats.failures += 1;
+        broken ??= err instanceof Error ? err : new Error(String(err));
+        this.logger.error(
+          'outbox relay failed; will retry from its checkpoint (a duplicate at worst)',
+          {
+            schema: this.schema,
+            error: errorMessage(err),
+            failures,
+          },
+        );
+      } finally {
+        // Never release a connection with a query of ours still running on it.
+        await this.dropPrefetch();
+        if (client) {
+          client.off('notification', onNotification);
+          if (!broken) {
+            // Give the role up explicitly so a standby takes over at once, not at its next poll.
+            await client
+              .query(
+                `UNLISTEN "${this.channel}"; SELECT pg_advisory_unlock(hashtext('${this.lockKey}'))`,
+              )
+              .catch((e: unknown) => {
+                broken = e instanceof Error ? e : new Error(String(e));
+              });
+          }
+          client.off('error', onError);
+          // A broken connection is destroyed, which also releases its advisory lock server-side.
+          client.release(broken ?? undefined);
+        }
+        this.leader = false;
+      }
+      if (broken && !this.stopping) {
+        await this.waitForWake(
+          backoffMs(failures, this.errorBackoff.initialMs, this.errorBackoff.maxMs),
+        );
+      }
+    }
+  }
+
+  private async loadCheckpoint(client: pg.PoolClient): Promise<Checkpoint> {
+    const { rows } = await client.query<{ transaction_id: string; last_id: string }>(
+      `SELECT transaction_id, last_id FROM ${this.schema}.outbox_relay_state`,
+    );
+    const row = rows[0];
+    if (!row)
+      throw new Error(`${this.schema}.outbox_relay_state has no row; run the messaging migrations`);
+    return { transactionId: row.transaction_id, lastId: row.last_id };
+  }
+
+  private readBatch(client: pg.PoolClient, from: Checkpoint): Promise<OutboxRow[]> {
+    return client
+      .query<OutboxRow>(
+        `SELECT id, transaction_id, message_id, topic, message_key, value, headers
+           FROM ${this.schema}.outbox
+          WHERE (transaction_id, id) > ($1::xid8, $2::bigint)
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id, id
+          LIMIT $3`,
+        [from.transactionId, from.lastId, this.batchSize],
+      )
+      .then((r) => r.rows);
+  }
+
+  /**
+   * Publishes the next batch of committed rows after the checkpoint; returns how many. While a
+   * full batch is being published, the next one is read (the database connection is idle then);
+   * it is used only if the publish succeeded, so order and the checkpoint are unaffected.
+   */
+  private async relayBatch(client: pg.PoolClient): Promise<number> {
+    const from = this.checkpoint;
+    if (!from) throw new Error('relay has no checkpoint');
+    const rows = await (this.prefetched ?? this.readBatch(client, from));
+    this.prefetched = undefined;
+    const last = rows[rows.length - 1];
+    if (!last) return 0;
+    const to: Checkpoint = { transactionId: last.transaction_id, lastId: last.id };
+    const messages: PendingOutboxMessage[] = rows.map((r) => ({
+      position: r.id,
+      id: r.message_id,
+      topic: r.topic,
+      key: r.message_key,
+      value: r.value,
+      ...(r.headers ? { headers: r.headers } : {}),
+    }));
+    const publishing = this.publisher.publish(messages);
+    if (rows.length === this.batchSize && !this.stopping) {
+      const next = this.readBatch(client, to);
+      next.catch(() => undefined); // observed below or dropped with the batch
+      this.prefetched = next;
+    }
+    try {
+      await publishing;
+      await this.hooks?.afterPublishBeforeMark?.(messages);
+    } catch (err) {
+      await this.dropPrefetch();
+      throw err;
+    }
+    // One statement, so one round trip and atomic: the checkpoint moves and, with no retention,
+    // the published rows go in the same commit.
+    await client.query(
+      this.retentionMs === 0
+        ? `WITH gone AS (DELETE FROM ${this.schema}.outbox WHERE id = ANY($4::bigint[]))
+           UPDATE ${this.schema}.outbox_relay_state
+              SET transaction_id = $1, last_id = $2, published = published + $3, updated_at = now()`
+        : `UPDATE ${this.schema}.outbox_relay_state
+              SET transaction_id = $1, last_id = $2, published = published + $3, updated_at = now()`,
+      this.retentionMs === 0
+        ? [to.transactionId, to.lastId, rows.length, rows.map((r) => r.id)]
+        : [to.transactionId, to.lastId, rows.length],
+    );
+    this.checkpoint = to;
+    this.stats.published += rows.length;
+    this.stats.batches += 1;
+    return rows.length;
+  }
+
+  private async dropPrefetch(): Promise<void> {
+    const pending = this.prefetched;
+    this.prefetched = undefined;
+    await pending?.catch(() => undefined);
+  }
+
+  /**
+   * Rows after the checkpoint that the last read could not take: written by a transaction that
+   * is still open, or that committed while an older one is still running (pg_snapshot_xmin).
+   */
+  private async hasUnreadableRows(client: pg.PoolClient): Promise<boolean> {
+    const from = this.checkpoint;
+    if (!from) return false;
+    const { rows } = await client.query<{ blocked: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${this.schema}.outbox
+                       WHERE (transaction_id, id) > ($1::xid8, $2::bigint)) AS blocked`,
+      [from.transactionId, from.lastId],
+    );
+    return rows[0]?.blocked ?? false;
+  }
+
+  private async pruneIfDue(client: pg.PoolClient): Promise<void> {
+    const upTo = this.checkpoint;
+    if (!upTo || this.retentionMs === 0) return;
+    if (Date.now() - this.lastPrune < this.pruneIntervalMs) return;
+    this.lastPrune = Date.now();
+    // Published rows only (at or before the checkpoint), oldest first, in small deletes so a
+    // large backlog never holds long locks.
+    for (;;) {
+      const res = await client.query(
+        `DELETE FROM ${this.schema}.outbox WHERE id IN (
+           SELECT id FROM ${this.schema}.outbox
+            WHERE (transaction_id, id) <= ($1::xid8, $2::bigint)
+              AND created_at < now() - $3 * interval '1 millisecond'
+            ORDER BY transaction_id, id
+            LIMIT 5000)`,
+        [upTo.transactionId, upTo.lastId, this.retentionMs],
+      );
+      this.stats.pruned += res.rowCount ?? 0;
+      if ((res.rowCount ?? 0) < 5000 || this.stopping) return;
+    }
+  }
+
+  private notify(): void {
+    if (this.wake) this.wake();
+    else this.wakePending = true;
+  }
+
+  private waitForWake(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+/**
+ * Rows written to `<schema>.outbox` and not yet published (after the relay's checkpoint), for
+ * metrics and health checks: a growing number means the relay is down or the broker is.
+ */
+export async function countUnpublished(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  schema: string,
+): Promise<number> {
+  assertSchemaName(schema);
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${schema}.outbox o, ${schema}.outbox_relay_state s
+      WHERE (o.transaction_id, o.id) > (s.transaction_id, s.last_id)`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}

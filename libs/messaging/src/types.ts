@@ -1,0 +1,126 @@
+import type pg from 'pg';
+
+/**
+ * A message as written to the outbox and as handed to a {@link MessagePublisher}. The library
+ * stays generic: `value` is the already-serialised envelope (JSON in this project), `id` is the
+ * envelope id that consumers dedupe on, `key` is the partitioning key (the account id).
+ */
+export interface OutboxMessage {
+  readonly topic: string;
+  readonly key: string;
+  readonly id: string;
+  readonly value: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A message read back from the outbox by the relay; `position` is its outbox row id. */
+export interface PendingOutboxMessage extends OutboxMessage {
+  readonly position: string;
+}
+
+/** One delivered record, whatever the transport: Kafka's coordinates or the in-process lane's. */
+export interface InboxRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type DecodeResult<T> =
+  { readonly ok: true; readonly message: T } | { readonly ok: false; readonly reason: string };
+
+/** Turns raw bytes into a message of the caller's contract, or says why it cannot. */
+export type Decoder<T> = (value: Buffer) => DecodeResult<T>;
+
+export interface MessageContext {
+  readonly messageId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Applies one message. It runs inside the consumer's database transaction: every write must go
+ * through `client`, so the effect and the inbox row commit (or roll back) together.
+ */
+export type MessageHandler<T> = (
+  message: T,
+  client: pg.PoolClient,
+  context: MessageContext,
+) => Promise<void>;
+
+/** Why a record went to the dead-letter destination (`x-dlq-reason`). */
+export type DeadLetterReason = string;
+
+export const DEAD_LETTER_REASONS = {
+  /** The record has no value (a tombstone); there is nothing to decode. */
+  emptyValue: 'empty_value',
+  /** `messageId` returned nothing: the consumer could not dedupe it, so it must not apply it. */
+  missingId: 'missing_id',
+  /** The decoder or the id extractor threw instead of answering. */
+  decoderThrew: 'decoder_threw',
+  /** The handler failed `maxHandlerAttempts` times in a row on this message. */
+  handlerFailed: 'handler_failed',
+} as const;
+
+export interface DeadLetter {
+  readonly record: InboxRecord;
+  readonly consumerName: string;
+  readonly reason: DeadLetterReason;
+  readonly messageId?: string;
+  readonly error?: string;
+}
+
+export interface MessagingLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Hooks for fault-injection tests. Production code never sets them. */
+export interface ConsumerTestHooks {
+  /** Called after a chunk's database transaction committed and before its offsets are committed. */
+  afterCommitBeforeOffset?: (records: readonly InboxRecord[]) => void | Promise<void>;
+}
+
+export interface SubscriptionOptions<T> {
+  /** The consumer's stable name: the inbox key and, on Kafka, the consumer group id. */
+  readonly consumerName: string;
+  readonly topics: readonly string[];
+  /** The pool of the consuming service's own database, and the schema holding its inbox. */
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly decode: Decoder<T>;
+  /** Extracts the envelope id to dedupe on; `undefined` sends the record to the DLQ. */
+  readonly messageId: (message: T) => string | undefined | null;
+  readonly handler: MessageHandler<T>;
+  /** Records applied in one database transaction (default 100). */
+  readonly chunkSize?: number;
+  /** Attempts of a failing handler before the message is dead-lettered (default 5). */
+  readonly maxHandlerAttempts?: number;
+  /** Backoff between attempts: doubles from `initialMs` up to `maxMs` (default 100 ms .. 5 s). */
+  readonly retryBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly logger?: MessagingLogger;
+  readonly hooks?: ConsumerTestHooks;
+}
+
+export interface Subscription {
+  readonly consumerName: string;
+  /** Finishes (or abandons, uncommitted) the chunk in flight and stops; nothing is half-applied. */
+  stop(): Promise<void>;
+}
+
+/** Publishes a batch of outbox rows. Resolves only once the transport has them durably. */
+export interface MessagePublisher {
+  publish(messages: readonly OutboxMessage[]): Promise<void>;
+}
+
+/** Subscribes an idempotent consumer (inbox in the caller's schema) to topics. */
+export interface MessageSubscriber {
+  subscribe<T>(options: SubscriptionOptions<T>): Promise<Subscription>;
+}
