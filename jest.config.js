@@ -30,8 +30,8 @@ const projects = [
     testMatch: ['**/*.spec.ts'],
     testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
   },
-  { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
-  { ...common, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'] },
+  { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'], testTimeout: 30_000 },
+  { ...common, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], testTimeout: 60_000 },
 ];
 
 // TEST_LEVEL=unit|int|e2e picks one level (the npm scripts set it); without it, all three.

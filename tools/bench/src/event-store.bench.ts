@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AppendBatchItem,
+  LOG_START,
+  type LogPosition,
+  PostgresEventStore,
+  migrateEventStore,
+} from '@billing/event-store';
+import { createTestSchema } from '@billing/testing';
+import type { BenchRow } from './table.js';
+
+/**
+ * Throughput of @billing/event-store against the real PostgreSQL, in a fresh schema, next to a
+ * baseline: the same rows written by a plain multi-row INSERT (unnest of arrays, the fastest plain
+ * form) into a table with the same columns and indexes, but without the hash chain, the
+ * idempotency keys, the stream heads and their version checks, or the triggers.
+ *
+ * Everything runs on one connection, one statement or transaction at a time, so the figures
+ * compare the cost of the guarantees rather than the machine's parallelism.
+ */
+
+const SINGLE_APPENDS = 2_000;
+const SINGLE_STREAMS = 200;
+const BATCHES = 200;
+const STREAMS_PER_BATCH = 100;
+const EVENTS_PER_ITEM = 10;
+const BATCH_STREAMS = 2_000;
+const READ_PAGE = 5_000;
+const ROUNDS = 4;
+const READ_ROUNDS = 2;
+
+const PLAIN_TABLE = `
+CREATE TABLE plain_events (
+  global_position bigserial PRIMARY KEY,
+  transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  stream_id text NOT NULL,
+  version integer NOT NULL,
+  event_id uuid NOT NULL UNIQUE,
+  type text NOT NULL,
+  data json NOT NULL,
+  metadata json NOT NULL DEFAULT '{}'::json,
+  occurred_at timestamptz NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (stream_id, version)
+);
+CREATE INDEX plain_events_log_order ON plain_events (transaction_id, global_position);`;
+
+// Parameters are encoded exactly as the store encodes its own (array literals built by hand, JSON
+// documents as one JSON array), so the ratio measures the guarantees, not the encoding.
+const PLAIN_INSERT = `
+INSERT INTO plain_events (stream_id, version, event_id, type, data, metadata, occurred_at)
+SELECT * FROM ROWS FROM (
+  unnest($1::text[]), unnest($2::int4[]), unnest($3::uuid[]), unnest($4::text[]),
+  json_array_elements($5::json), json_array_elements($6::json), unnest($7::timestamptz[]))`;
+
+const textArray = (values: readonly string[]): string =>
+  `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+
+function plainParams(cols: PlainColumns): unknown[] {
+  return [
+    textArray(cols.streamIds),
+    `{${cols.versions.join(',')}}`,
+    textArray(cols.eventIds),
+    textArray(cols.types),
+    `[${cols.data.join(',')}]`,
+    `[${cols.metadata.join(',')}]`,
+    textArray(cols.occurredAt),
+  ];
+}
+
+interface PlainColumns {
+  streamIds: string[];
+  versions: number[];
+  eventIds: string[];
+  types: string[];
+  data: string[];
+  metadata: string[];
+  occurredAt: string[];
+}
+
+const emptyColumns = (): PlainColumns => ({
+  streamIds: [],
+  versions: [],
+  eventIds: [],
+  types: [],
+  data: [],
+  metadata: [],
+  occurredAt: [],
+});
+
+function pushPlain(cols: PlainColumns, streamId: string, version: number, e: Ev): void {
+  cols.streamIds.push(streamId);
+  cols.versions.push(version);
+  cols.eventIds.push(e.eventId);
+  cols.types.push(e.type);
+  cols.data.push(JSON.stringify(e.data));
+  cols.metadata.push(JSON.stringify(e.metadata));
+  cols.occurredAt.push(e.occurredAt.toISOString());
+}
+
+/** A usage charge as the ledger would append it: realistic size and shape. */
+function usageEvent(i: number, at: Date) {
+  const requestId = randomUUID();
+  return {
+    eventId: randomUUID(),
+    type: 'UsageCharged',
+    occurredAt: at,
+    data: {
+      requestId,
+      apiKeyId: `key_${i % 97}`,
+      model: 'gpt-4o-mini',
+      inputTokens: 1_200 + (i % 500),
+      outputTokens: 300 + (i % 200),
+      cost: `0.000${(153 + i) % 1000}`,
+      priceVersion: 7,
+      holdId: `hold_${i}`,
+      draws: [{ lotId: `lot_${i % 13}`, amount: '0.000153' }],
+    },
+    metadata: { correlationId: requestId, causationId: randomUUID(), source: 'metering' },
+  };
+}
+
+type Ev = ReturnType<typeof usageEvent>;
+
+/** One round's batches: made per round so that the heap (and so GC) stays the size of a round. */
+function makeBatches(round: number, count: number): AppendBatchItem[][] {
+  const at = new Date();
+  let n = round * count * STREAMS_PER_BATCH * EVENTS_PER_ITEM;
+  const batches: AppendBatchItem[][] = [];
+  for (let b = round * count; b < (round + 1) * count; b++) {
+    const items: AppendBatchItem[] = [];
+    for (let s = 0; s < STREAMS_PER_BATCH; s++) {
+      const stream = (b * STREAMS_PER_BATCH + s) % BATCH_STREAMS;
+      const events: Ev[] = [];
+      for (let e = 0; e < EVENTS_PER_ITEM; e++) events.push(usageEvent(n++, at));
+      // Versions are filled in at run time, as a real caller reads them before deciding.
+      items.push({
+        streamId: `account-${stream}`,
+        events,
+        expectedVersion: 'any',
+        idempotencyKey: randomUUID(),
+      });
+    }
+    batches.push(items);
+  }
+  return batches;
+}
+
+const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+export async function runEventStoreBench(): Promise<BenchRow[]> {
+  const t = await createTestSchema('bench_es', 4);
+  try {
+    await migrateEventStore(t.pool, t.schema);
+    await t.pool.query(PLAIN_TABLE);
+    const store = new PostgresEventStore({ pool: t.pool, schema: t.schema });
+    const client = await t.pool.connect();
+    const rows: BenchRow[] = [];
+    try {
+      // Store and baseline take turns, round by round, so that both see the same machine: on a
+      // shared 2-core box the load of other work moves absolute figures far more than the ratio.
+      const singles = Array.from({ length: SINGLE_APPENDS }, (_, i) => usageEvent(i, new Date()));
+      let singleMs = 0;
+      let plainSingleMs = 0;
+      const perRound = SINGLE_APPENDS / ROUNDS;
+      for (let round = 0; round < ROUNDS; round++) {
+        const from = round * perRound;
+        plainSingleMs += await timed(async () => {
+          for (let i = from; i < from + perRound; i++) {
+            const cols = emptyColumns();
+            const version = Math.floor(i / SINGLE_STREAMS) + 1;
+            pushPlain(cols, `plain-${i % SINGLE_STREAMS}`, version, singles[i] as Ev);
+            await client.query({ name: 'plain', text: PLAIN_INSERT, values: plainParams(cols) });
+          }
+        });
+        singleMs += await timed(async () => {
+          for (let i = from; i < from + perRound; i++) {
+            // A command handler with nothing to batch: one event, expected version, one commit.
+            await store.append(`single-${i % SINGLE_STREAMS}`, [singles[i] as Ev], {
+              expectedVersion: Math.floor(i / SINGLE_STREAMS),
+              idempotencyKey: randomUUID(),
+            });
+          }
+        });
+      }
+      rows.push({
+        name: 'event-store: single appends',
+        value: perSecond(SINGLE_APPENDS, singleMs),
+        unit: 'events/s',
+        baseline: perSecond(SINGLE_APPENDS, plainSingleMs),
+        note: `${SINGLE_APPENDS.toLocaleString('en-US')} appends of 1 event, a commit each; baseline: single-row INSERT`,
+      });
+
+      const total = BATCHES * STREAMS_PER_BATCH * EVENTS_PER_ITEM;
+      const storeVersions = new Map<string, number>();
+      const plainVersions = new Map<string, number>();
+      let batchedMs = 0;
+      let plainMs = 0;
+      const batchesPerRound = BATCHES / ROUNDS;
+      for (let round = 0; round < ROUNDS; round++) {
+        const slice = makeBatches(round, batchesPerRound);
+        plainMs += await timed(async () => {
+          for (const items of slice) {
+            const cols = emptyColumns();
+            for (const item of items) {
+              let v = plainVersions.get(item.streamId) ?? 0;
+              for (const e of item.events as Ev[]) pushPlain(cols, item.streamId, ++v, e);
+              plainVersions.set(item.streamId, v);
+            }
+            await client.query({ name: 'plain', text: PLAIN_INSERT, values: plainParams(cols) });
+          }
+        });
+        batchedMs += await timed(async () => {
+          for (const items of slice) {
+            // Versions as a caller knows them from its last read: checked, not 'any'.
+            const withVersions = items.map((item) => ({
+              ...item,
+              expectedVersion: storeVersions.get(item.streamId) ?? 0,
+            }));
+            const results = await store.appendBatch(withVersions);
+            for (const r of results) storeVersions.set(r.streamId, r.lastVersion);
+          }
+        });
+      }
+      rows.push({
+        name: 'event-store: batched appends',
+        value: perSecond(total, batchedMs),
+        unit: 'events/s',
+        baseline: perSecond(total, plainMs),
+        note: `${total.toLocaleString('en-US')} events: ${BATCHES} appendBatch of ${STREAMS_PER_BATCH} streams x ${EVENTS_PER_ITEM}; baseline: plain multi-row INSERT`,
+      });
+
+      // Reads take turns too: the whole log through the store, then the plain table, twice.
+      let read = 0;
+      let readMs = 0;
+      let plainRead = 0;
+      let plainReadMs = 0;
+      for (let round = 0; round < READ_ROUNDS; round++) {
+        readMs += await timed(async () => {
+          let after: LogPosition = LOG_START;
+          for (;;) {
+            const page = await store.readAll({ after, limit: READ_PAGE });
+            read += page.events.length;
+            if (page.events.length < READ_PAGE) break;
+            after = page.next;
+          }
+        });
+        plainReadMs += await timed(async () => {
+          let after = '0';
+          for (;;) {
+            const res = await client.query<{ global_position: string }>({
+              name: 'plain_read',
+              text: 'SELECT * FROM plain_events WHERE global_position > $1 ORDER BY global_position LIMIT $2',
+              values: [after, READ_PAGE],
+            });
+            plainRead += res.rows.length;
+            const last = res.rows.at(-1);
+            if (last === undefined || res.rows.length < READ_PAGE) break;
+            after = last.global_position;
+          }
+        });
+      }
+      rows.push({
+        name: 'event-store: global log read',
+        value: perSecond(read, readMs),
+        unit: 'events/s',
+        baseline: perSecond(plainRead, plainReadMs),
+        note: `${(read / READ_ROUNDS).toLocaleString('en-US')} events x ${READ_ROUNDS}, readAll pages of ${READ_PAGE.toLocaleString('en-US')}; baseline: SELECT * by position, pg's default row parsing`,
+      });
+    } finally {
+      client.release();
+    }
+    return rows;
+  } finally {
+    await t.drop();
+  }
+}

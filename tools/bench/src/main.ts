@@ -1,0 +1,39 @@
+import { printTable, type BenchRow } from './table.js';
+
+// `npm run bench [-- part ...]`: every benchmark part, each printed as a table with its baseline
+// measured in the same run. Needs the local infrastructure (`npm run infra:up`). Parts load
+// lazily so that one part can run alone: `npm run bench -- messaging`.
+
+interface Part {
+  title: string;
+  run: () => Promise<BenchRow[]>;
+}
+
+const parts: Record<string, Part> = {
+  'event-store': {
+    title: 'event store (PostgreSQL)',
+    run: async () => (await import('./event-store.bench.js')).runEventStoreBench(),
+  },
+  messaging: {
+    title: 'messaging (outbox relay, idempotent consumer; PostgreSQL + Kafka)',
+    run: async () => (await import('./messaging.bench.js')).runMessagingBench(),
+  },
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in parts));
+if (unknown.length > 0) {
+  console.error(
+    `unknown bench part(s): ${unknown.join(', ')}; parts: ${Object.keys(parts).join(', ')}`,
+  );
+  process.exit(2);
+}
+
+console.log(`# npm run bench — ${new Date().toISOString()}, Node ${process.version}`);
+for (const name of requested.length > 0 ? requested : Object.keys(parts)) {
+  const part = parts[name];
+  if (!part) continue;
+  const started = performance.now();
+  const rows = await part.run();
+  printTable(`${part.title} — ${((performance.now() - started) / 1000).toFixed(1)} s`, rows);
+}
