@@ -6,7 +6,7 @@
 //   (none) --create--> enabled <--update(status)--> disabled
 //                         \                            /
 //                          `--------delete------------'--> deleted (final: everything is NOT_FOUND)
-import { API_KEY_PREFIX, SHOWN_PREFIX_LENGTH } from './api-key-format.js';
+import { API_KEY_PREFIX, SHOWN_PREFIX_LENGTH } from '@billing/api-keys';
 import { validateApiKeyName } from './api-key-name.js';
 import { fail, ok, type Result } from './result.js';
 

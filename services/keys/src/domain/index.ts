@@ -1,26 +1,6 @@
 // The keys domain: pure functions, no Nest, no database, no Kafka. See README.md in this folder.
-export {
-  API_KEY_CHECKSUM_LENGTH,
-  API_KEY_LENGTH,
-  API_KEY_PREFIX,
-  API_KEY_SECRET_BYTES,
-  API_KEY_SECRET_LENGTH,
-  SHOWN_PREFIX_LENGTH,
-  generateApiKey,
-  hasValidChecksum,
-  shownPrefix,
-  type GeneratedApiKey,
-  type RandomBytes,
-} from './api-key-format.js';
-export {
-  ENCRYPTION_KEY_BYTES,
-  KeyDecryptionError,
-  decryptKey,
-  encryptKey,
-  lookupHash,
-  lookupHashMatches,
-  parseEncryptionKey,
-} from './api-key-crypto.js';
+// The key format, lookup hash and encryption are shared with the gateway through libs/api-keys.
+export * from '@billing/api-keys';
 export { MAX_API_KEY_NAME_LENGTH, validateApiKeyName } from './api-key-name.js';
 export {
   decide,

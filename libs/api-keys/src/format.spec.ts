@@ -7,7 +7,7 @@ import {
   generateApiKey,
   hasValidChecksum,
   shownPrefix,
-} from './api-key-format.js';
+} from './format.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -7,8 +7,8 @@ import {
   lookupHash,
   lookupHashMatches,
   parseEncryptionKey,
-} from './api-key-crypto.js';
-import { generateApiKey } from './api-key-format.js';
+} from './crypto.js';
+import { generateApiKey } from './format.js';
 
 const encryptionKey = Buffer.alloc(32, 7);
 const otherEncryptionKey = Buffer.alloc(32, 8);

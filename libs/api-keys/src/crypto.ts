@@ -7,7 +7,7 @@ import {
   randomBytes as cryptoRandomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import type { RandomBytes } from './api-key-format.js';
+import type { RandomBytes } from './format.js';
 
 /** AES-256 needs exactly 32 key bytes. */
 export const ENCRYPTION_KEY_BYTES = 32;
