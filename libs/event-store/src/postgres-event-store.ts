@@ -510,6 +510,13 @@ function buildSql(schema: string) {
         AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
       ORDER BY transaction_id, global_position
       LIMIT $3`,
+    // Committed events past the cursor that readAll may not return yet, because an older
+    // transaction somewhere in the cluster is still open (it holds the snapshot's xmin back).
+    heldBack: `
+      SELECT EXISTS (
+        SELECT 1 FROM ${s}.events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::int8)
+      ) AS held_back`,
     ensureCheckpoint: `
       INSERT INTO ${s}.checkpoints (subscription_id) VALUES ($1)
       ON CONFLICT (subscription_id) DO NOTHING`,

@@ -13,6 +13,7 @@ export interface SubscriptionDeps {
   readonly channel: string;
   readAll(after: LogPosition, limit: number): Promise<ReadAllResult>;
   readonly sql: {
+    readonly heldBack: string;
     readonly ensureCheckpoint: string;
     readonly readCheckpoint: string;
     readonly advanceCheckpoint: string;
@@ -20,6 +21,13 @@ export interface SubscriptionDeps {
 }
 
 const MAX_RETRY_DELAY_MS = 10_000;
+/**
+ * How soon to look again when committed events exist that the gap-free read may not return yet.
+ * The NOTIFY for them has already been consumed, and the end of the older transaction that holds
+ * them back sends none on our channel, so waiting for the next notification or the full poll
+ * interval would stall the subscription behind any long transaction in the cluster.
+ */
+const HELD_BACK_POLL_MS = 25;
 
 /** The checkpoint moved under us: another process runs the same subscription. */
 export class CheckpointMovedError extends Error {
@@ -122,7 +130,13 @@ class PgSubscription implements Subscription {
         continue;
       }
       // A full batch means there is probably more: read again at once.
-      if (delivered < this.batchSize) await this.sleep(this.pollIntervalMs, true);
+      if (delivered < this.batchSize) {
+        const heldBack = await this.eventsHeldBack().catch((err: unknown) => {
+          this.onError(err);
+          return false;
+        });
+        await this.sleep(heldBack ? HELD_BACK_POLL_MS : this.pollIntervalMs, true);
+      }
     }
   }
 
@@ -154,6 +168,14 @@ class PgSubscription implements Subscription {
     } finally {
       client.release(broken);
     }
+  }
+
+  private async eventsHeldBack(): Promise<boolean> {
+    const res = await this.deps.pool.query<{ held_back: boolean }>(this.deps.sql.heldBack, [
+      this.cursor.transactionId.toString(),
+      this.cursor.position.toString(),
+    ]);
+    return res.rows[0]?.held_back === true;
   }
 
   private async reloadCheckpoint(): Promise<void> {
