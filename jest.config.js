@@ -41,5 +41,9 @@ const level = process.env.TEST_LEVEL;
 const selected = level ? projects.filter((p) => p.displayName === level) : projects;
 if (selected.length === 0) throw new Error(`TEST_LEVEL must be unit, int or e2e, not "${level}"`);
 
+const reporters = ['default', '<rootDir>/tools/jest/summary-reporter.cjs'];
+
 /** @type {import('jest').Config} */
-export default selected.length === 1 ? selected[0] : { projects: selected };
+export default selected.length === 1
+  ? { ...selected[0], reporters }
+  : { projects: selected, reporters };
