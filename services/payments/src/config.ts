@@ -1,5 +1,12 @@
-import { loadConfig, AccountFacingEnv } from '@billing/service-kit';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { AccountFacingEnv, loadConfig } from '@billing/service-kit';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+/** A positive USD amount in whole cents, as a decimal string ("5", "10000", "12.50"). */
+const WHOLE_CENTS_USD = /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/;
 
 export class PaymentsEnv extends AccountFacingEnv {
   override PORT = 8084;
@@ -23,11 +30,69 @@ export class PaymentsEnv extends AccountFacingEnv {
   })
   STRIPE_API_BASE?: string;
 
+  /** How old a webhook signature may be (Stripe's library default: 300 s). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300;
+
   /** The top-up bonus as an exact decimal fraction; parsed with libs/money, never as a float. */
   @Matches(/^(0|0?\.\d{1,9}|1(\.0{1,9})?)$/, {
     message: 'BONUS_RATE must be a decimal between 0 and 1, e.g. 0.20',
   })
   BONUS_RATE = '0.20';
+
+  @Matches(WHOLE_CENTS_USD, { message: 'TOP_UP_MIN_USD must be a USD amount in whole cents' })
+  TOP_UP_MIN_USD = '5';
+
+  @Matches(WHOLE_CENTS_USD, { message: 'TOP_UP_MAX_USD must be a USD amount in whole cents' })
+  TOP_UP_MAX_USD = '10000';
+
+  /** Where Checkout sends the customer back (the console). */
+  @Matches(/^https?:\/\/\S+$/, { message: 'CHECKOUT_SUCCESS_URL must be an http(s) URL' })
+  CHECKOUT_SUCCESS_URL = 'http://localhost:3000/billing/top-ups/success';
+
+  @Matches(/^https?:\/\/\S+$/, { message: 'CHECKOUT_CANCEL_URL must be an http(s) URL' })
+  CHECKOUT_CANCEL_URL = 'http://localhost:3000/billing/top-ups/cancelled';
+
+  /** `simulated` settles top-ups at once with no network (standalone mode; refused in production). */
+  @IsIn(['stripe', 'simulated'])
+  PAYMENT_PROVIDER: 'stripe' | 'simulated' = 'stripe';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  AUTO_TOP_UP_MAX_FAILURES = 3;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTO_TOP_UP_BACKOFF_BASE_SECONDS = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTO_TOP_UP_BACKOFF_MAX_SECONDS = 86_400;
+
+  @IsString()
+  @MaxLength(200)
+  INVOICE_ISSUER_NAME = 'LLM Billing Platform';
+
+  /** Lines separated by `|` or newlines. */
+  @IsString()
+  @MaxLength(1000)
+  INVOICE_ISSUER_ADDRESS = '1 Example Street|San Francisco, CA 94105|United States';
+
+  @IsString()
+  @MaxLength(200)
+  INVOICE_ISSUER_EMAIL = 'billing@example.com';
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  INVOICE_ISSUER_TAX_ID?: string;
 }
 
 export const loadPaymentsEnv = (

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, startService } from '@billing/service-kit';
-import { PaymentsModule } from './payments.module.js';
 import { loadPaymentsEnv } from './config.js';
+import { paymentsOptionsFromEnv } from './payments.options.js';
+import { PaymentsModule } from './payments.module.js';
 
 try {
   const env = loadPaymentsEnv();
-  await startService('payments', PaymentsModule.forRoot(env), env.PORT);
+  await startService('payments', PaymentsModule.forRoot(paymentsOptionsFromEnv(env)), env.PORT);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

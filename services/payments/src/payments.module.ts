@@ -1,19 +1,99 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceKitModule } from '@billing/service-kit';
-import type { PaymentsEnv } from './config.js';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { PaymentOutcomes } from './application/payment-outcomes.js';
+import { ApplyBalanceChangeHandler } from './commands/apply-balance-change/apply-balance-change.handler.js';
+import { AutoTopUpCharger } from './commands/charge-auto-top-ups/auto-top-up-charger.js';
+import { ConfigureAutoTopUpHandler } from './commands/configure-auto-top-up/configure-auto-top-up.handler.js';
+import { CreateTopUpHandler } from './commands/create-top-up/create-top-up.handler.js';
+import { GrantAdminCreditHandler } from './commands/grant-admin-credit/grant-admin-credit.handler.js';
+import { HandleStripeEventHandler } from './commands/handle-stripe-event/handle-stripe-event.handler.js';
+import { AccountsController } from './http/accounts.controller.js';
+import { AdminCreditsController } from './http/admin-credits.controller.js';
+import {
+  STRIPE_WEBHOOK_VERIFIER,
+  StripeWebhookController,
+} from './http/stripe-webhook.controller.js';
+import { PaymentsEvents } from './infrastructure/payments-events.js';
+import { PaymentsMessaging } from './infrastructure/payments-messaging.js';
+import { PaymentsStore } from './infrastructure/payments-store.js';
+import { SimulatedPaymentProvider } from './infrastructure/simulated-payment-provider.js';
+import { createStripeClient } from './infrastructure/stripe/stripe-client.js';
+import { StripePaymentProvider } from './infrastructure/stripe/stripe-payment-provider.js';
+import { StripeWebhookVerifier } from './infrastructure/stripe/stripe-webhook-verifier.js';
+import {
+  PAYMENTS_OPTIONS,
+  resolvePaymentsOptions,
+  type PaymentsModuleOptions,
+  type ResolvedPaymentsOptions,
+} from './payments.options.js';
+import { PaymentsRuntime } from './payments.runtime.js';
+import { PAYMENT_PROVIDER, type PaymentProvider } from './ports/payment-provider.js';
+import { GetAutoTopUpHandler } from './queries/get-auto-top-up/get-auto-top-up.handler.js';
+import { GetInvoicePdfHandler } from './queries/get-invoice-pdf/get-invoice-pdf.handler.js';
+import { ListInvoicesHandler } from './queries/list-invoices/list-invoices.handler.js';
+import { ListTopUpsHandler } from './queries/list-top-ups/list-top-ups.handler.js';
+
+function paymentProvider(options: ResolvedPaymentsOptions): PaymentProvider {
+  const p = options.paymentProvider;
+  if (p === 'simulated') return new SimulatedPaymentProvider(options.nodeEnv);
+  if (p === 'stripe') {
+    return new StripePaymentProvider(
+      createStripeClient({
+        secretKey: options.stripe.secretKey,
+        apiBase: options.stripe.apiBase,
+        maxNetworkRetries: options.stripe.maxNetworkRetries,
+        timeoutMs: options.stripe.timeoutMs,
+      }),
+    );
+  }
+  return p;
+}
 
 @Module({})
 export class PaymentsModule {
-  static forRoot(env: PaymentsEnv): DynamicModule {
+  static forRoot(input: PaymentsModuleOptions): DynamicModule {
+    const options = resolvePaymentsOptions(input);
     return {
       module: PaymentsModule,
       imports: [
         ServiceKitModule.forRoot({
           service: 'payments',
-          databaseUrl: env.DATABASE_URL,
-          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+          databaseUrl: input.databaseUrl,
+          ...(input.poolSize === undefined ? {} : { poolSize: input.poolSize }),
+          auth: { adminToken: input.adminToken, consoleJwtSecret: input.consoleJwtSecret },
         }),
+        CqrsModule.forRoot(),
       ],
+      controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
+      providers: [
+        { provide: PAYMENTS_OPTIONS, useValue: options },
+        // Built at module creation: the simulated provider refuses to exist in production.
+        { provide: PAYMENT_PROVIDER, useValue: paymentProvider(options) },
+        {
+          provide: STRIPE_WEBHOOK_VERIFIER,
+          useValue: new StripeWebhookVerifier(
+            options.stripe.webhookSecret,
+            options.stripe.webhookToleranceSeconds,
+          ),
+        },
+        PaymentsStore,
+        PaymentsEvents,
+        PaymentOutcomes,
+        PaymentsMessaging,
+        AutoTopUpCharger,
+        PaymentsRuntime,
+        CreateTopUpHandler,
+        HandleStripeEventHandler,
+        ConfigureAutoTopUpHandler,
+        ApplyBalanceChangeHandler,
+        GrantAdminCreditHandler,
+        ListTopUpsHandler,
+        GetAutoTopUpHandler,
+        ListInvoicesHandler,
+        GetInvoicePdfHandler,
+      ],
+      exports: [PaymentsMessaging, AutoTopUpCharger, PaymentsStore],
     };
   }
 }

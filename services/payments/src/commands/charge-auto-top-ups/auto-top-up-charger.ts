@@ -1,0 +1,207 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type pg from 'pg';
+import { PaymentOutcomes } from '../../application/payment-outcomes.js';
+import { centsOf, type PaymentSignal } from '../../domain/index.js';
+import { inTransaction } from '../../infrastructure/database.js';
+import { chargerChannel, PaymentsStore } from '../../infrastructure/payments-store.js';
+import type { TopUpRow } from '../../infrastructure/top-up-repository.js';
+import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
+import {
+  PAYMENT_PROVIDER,
+  ProviderUnavailableError,
+  type ChargeResult,
+  type PaymentProvider,
+} from '../../ports/payment-provider.js';
+import { tickAccount } from '../apply-balance-change/apply-balance-change.handler.js';
+
+/** Stripe keeps idempotency keys for 24 hours; past that a retry could charge a second time. */
+const IDEMPOTENCY_WINDOW_MS = 23 * 3600 * 1000;
+const BATCH = 20;
+
+/**
+ * Calls the payment provider for auto top-ups, outside any database transaction:
+ *
+ * 1. A BalanceChanged (or this sweeper's tick) committed an in-flight top-up (`to_charge`).
+ * 2. Here: take a short lease on it (one UPDATE, committed), call Stripe with the attempt's
+ *    idempotency key, then record the answer in one transaction (settle, fail, or await the
+ *    webhook of a `processing` payment).
+ * 3. A crash or a timeout between 2's call and its record leaves the row `to_charge`; when the
+ *    lease runs out the sweeper calls again with the same key and Stripe answers the first result
+ *    instead of charging twice.
+ *
+ * It wakes on a Postgres notification sent at commit by whoever created a charge, and every
+ * `sweepIntervalMs` regardless (retries after a backoff, leases left by a crash, lost notifications).
+ */
+@Injectable()
+export class AutoTopUpCharger {
+  private readonly logger = new Logger('AutoTopUpCharger');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private stopped = true;
+  private listener: pg.PoolClient | undefined;
+
+  constructor(
+    private readonly store: PaymentsStore,
+    private readonly outcomes: PaymentOutcomes,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const interval = this.options.autoTopUp.sweepIntervalMs;
+    if (interval > 0) {
+      this.timer = setInterval(() => this.kick(), interval);
+      this.timer.unref();
+      void this.listen();
+    }
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      listener.removeAllListeners('notification');
+      await listener.query('UNLISTEN *').catch(() => undefined);
+      listener.release();
+    }
+  }
+
+  /** Runs a sweep now, or right after the one in progress. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  /** One sweep, awaited (tests drive it directly). */
+  async runOnce(): Promise<void> {
+    await this.retryDueAccounts();
+    await this.chargeDue();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.rerun = false;
+      try {
+        await this.runOnce();
+      } catch (err) {
+        this.logger.error(`sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    } while (this.rerun && !this.stopped);
+  }
+
+  private async listen(): Promise<void> {
+    try {
+      const client = await this.store.pool.connect();
+      client.on('notification', () => this.kick());
+      client.on('error', () => {
+        // The sweep interval keeps working; the next start listens again.
+        if (this.listener === client) this.listener = undefined;
+        client.release(true);
+      });
+      await client.query(`LISTEN "${chargerChannel(this.store.schema)}"`);
+      if (this.stopped) {
+        client.release();
+        return;
+      }
+      this.listener = client;
+    } catch (err) {
+      this.logger.warn(`not listening for charges (sweeping only): ${String(err)}`);
+    }
+  }
+
+  private async retryDueAccounts(): Promise<void> {
+    const nowMs = this.options.clock();
+    const accounts = await this.store.autoTopUps.dueForRetry(this.store.pool, nowMs, BATCH);
+    for (const accountId of accounts) {
+      await inTransaction(this.store.pool, (client) =>
+        tickAccount(this.store, client, accountId, nowMs),
+      );
+    }
+  }
+
+  private async chargeDue(): Promise<void> {
+    const nowMs = this.options.clock();
+    const due = await this.store.topUps.chargesDue(this.store.pool, nowMs, BATCH);
+    await Promise.all(due.map((topUpId) => this.chargeOne(topUpId)));
+  }
+
+  private async chargeOne(topUpId: string): Promise<void> {
+    const nowMs = this.options.clock();
+    const topUp = await this.store.topUps.claimCharge(
+      this.store.pool,
+      topUpId,
+      nowMs,
+      nowMs + this.options.autoTopUp.leaseMs,
+    );
+    if (topUp === undefined) return; // another process holds it
+    if (nowMs - topUp.createdAtMs > IDEMPOTENCY_WINDOW_MS) {
+      this.logger.error(
+        `auto top-up ${topUpId} has been unanswered for 23 hours; not retrying (a retry could charge twice). Check it in Stripe.`,
+      );
+      return;
+    }
+    if (topUp.customerId === null || topUp.paymentMethodId === null) {
+      throw new Error(`auto top-up ${topUpId} has no saved payment method`);
+    }
+    let result: ChargeResult;
+    try {
+      result = await this.provider.chargeOffSession({
+        topUpId,
+        accountId: topUp.accountId,
+        amountCents: centsOf(topUp.amountNanos),
+        customerId: topUp.customerId,
+        paymentMethodId: topUp.paymentMethodId,
+        idempotencyKey: `auto-top-up:${topUpId}`,
+      });
+    } catch (err) {
+      if (!(err instanceof ProviderUnavailableError)) throw err;
+      this.logger.warn(`auto top-up ${topUpId}: ${err.message}; retrying after the lease`);
+      return;
+    }
+    await this.record(topUp, result);
+  }
+
+  private async record(topUp: TopUpRow, result: ChargeResult): Promise<void> {
+    if (result.kind === 'processing') {
+      await this.store.topUps.markAwaitingConfirmation(
+        this.store.pool,
+        topUp.topUpId,
+        result.paymentReference,
+      );
+      return;
+    }
+    const signal: PaymentSignal =
+      result.kind === 'succeeded'
+        ? {
+            kind: 'succeeded',
+            source: 'api',
+            amountNanos: topUp.amountNanos,
+            currency: 'usd',
+            paymentReference: result.paymentReference,
+            method: result.method,
+          }
+        : { kind: 'failed', source: 'api', code: result.code, message: result.message };
+    await inTransaction(this.store.pool, async (client) => {
+      const locked = await this.store.lockTopUp(client, topUp.topUpId);
+      if (locked === undefined) throw new Error(`top-up ${topUp.topUpId} vanished`);
+      await this.outcomes.apply(client, locked.topUp, locked.settings, signal);
+      if (result.kind === 'declined' && result.paymentReference !== null) {
+        await client.query(
+          `UPDATE ${this.store.schema}.top_ups SET payment_reference = COALESCE(payment_reference, $2) WHERE top_up_id = $1`,
+          [topUp.topUpId, result.paymentReference],
+        );
+      }
+    });
+  }
+}

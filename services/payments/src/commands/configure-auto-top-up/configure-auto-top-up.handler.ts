@@ -1,0 +1,54 @@
+import { PG_INT8_MAX, tryParseUsd } from '@billing/money';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { configureAutoTopUp, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
+import { inTransaction } from '../../infrastructure/database.js';
+import { PaymentsStore } from '../../infrastructure/payments-store.js';
+import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
+import {
+  autoTopUpView,
+  type AutoTopUpView,
+} from '../../queries/get-auto-top-up/get-auto-top-up.query.js';
+import { ConfigureAutoTopUpCommand } from './configure-auto-top-up.command.js';
+
+@CommandHandler(ConfigureAutoTopUpCommand)
+export class ConfigureAutoTopUpHandler implements ICommandHandler<ConfigureAutoTopUpCommand> {
+  constructor(
+    private readonly store: PaymentsStore,
+    @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
+  ) {}
+
+  async execute(c: ConfigureAutoTopUpCommand): Promise<Result<AutoTopUpView>> {
+    // The amount is charged like a manual top-up: whole cents, within the same limits.
+    const amount = parseTopUpAmount(c.amount, this.options.topUpLimits);
+    if (!amount.ok) return amount;
+    const thresholdNanos = tryParseUsd(c.threshold);
+    if (thresholdNanos === undefined || thresholdNanos < 0n || thresholdNanos > PG_INT8_MAX) {
+      return fail(
+        'PAYMENTS.INVALID_AMOUNT',
+        'threshold must be a non-negative decimal USD string, e.g. "10"',
+      );
+    }
+    const nowMs = this.options.clock();
+    const saved = await inTransaction(this.store.pool, async (client) => {
+      const previous = await this.store.autoTopUps.get(client, c.accountId, true);
+      const state = configureAutoTopUp(previous ?? null, {
+        enabled: c.enabled,
+        thresholdNanos,
+        amountNanos: amount.value,
+      });
+      const settings = {
+        ...state,
+        accountId: c.accountId,
+        paymentMethodId: c.paymentMethodId,
+        customerId: c.customerId,
+        updatedAtMs: nowMs,
+      };
+      await this.store.autoTopUps.save(client, settings);
+      // A balance already known to be below the new threshold is served by the sweeper.
+      await this.store.notifyCharger(client);
+      return settings;
+    });
+    return ok(autoTopUpView(saved));
+  }
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Logger } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PaymentOutcomes } from '../../application/payment-outcomes.js';
+import { centsOf, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
+import { inTransaction } from '../../infrastructure/database.js';
+import { PaymentsStore } from '../../infrastructure/payments-store.js';
+import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
+import {
+  PAYMENT_PROVIDER,
+  ProviderUnavailableError,
+  type CheckoutResult,
+  type PaymentProvider,
+} from '../../ports/payment-provider.js';
+import { CreateTopUpCommand, type CreatedTopUp } from './create-top-up.command.js';
+
+/** What a manual top-up may be paid with when the customer did not choose. */
+export const DEFAULT_CHECKOUT_METHODS = ['card', 'alipay'] as const;
+
+/**
+ * The top-up row is committed first, then the provider is called (never inside a transaction: a
+ * slow provider must not hold locks or connections), then the checkout is recorded. The provider
+ * call's idempotency key is the top-up id, so a retry never opens a second checkout.
+ */
+@CommandHandler(CreateTopUpCommand)
+export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
+  private readonly logger = new Logger('CreateTopUp');
+
+  constructor(
+    private readonly store: PaymentsStore,
+    private readonly outcomes: PaymentOutcomes,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
+  ) {}
+
+  async execute({ accountId, amount, method }: CreateTopUpCommand): Promise<Result<CreatedTopUp>> {
+    const parsed = parseTopUpAmount(amount, this.options.topUpLimits);
+    if (!parsed.ok) return parsed;
+    const amountNanos = parsed.value;
+    const topUpId = `tu_${randomUUID().replaceAll('-', '')}`;
+    await this.store.topUps.insert(this.store.pool, {
+      topUpId,
+      accountId,
+      amountNanos,
+      trigger: 'manual',
+      requestedMethod: method ?? null,
+      createdAtMs: this.options.clock(),
+      chargeState: null,
+      customerId: null,
+      paymentMethodId: null,
+    });
+
+    let checkout: CheckoutResult;
+    try {
+      checkout = await this.provider.createCheckout({
+        topUpId,
+        accountId,
+        amountCents: centsOf(amountNanos),
+        paymentMethodTypes: method === undefined ? DEFAULT_CHECKOUT_METHODS : [method],
+        successUrl: this.options.checkout.successUrl,
+        cancelUrl: this.options.checkout.cancelUrl,
+      });
+    } catch (err) {
+      if (!(err instanceof ProviderUnavailableError)) throw err;
+      this.logger.error(`top-up ${topUpId}: ${err.message}`);
+      await this.store.topUps.markFailed(this.store.pool, topUpId, {
+        code: 'checkout_unavailable',
+        message: 'the payment provider could not open a checkout',
+        atMs: this.options.clock(),
+      });
+      return fail(
+        'PAYMENTS.PROVIDER_UNAVAILABLE',
+        'the payment provider is not available right now; please try again',
+      );
+    }
+
+    if (checkout.kind === 'redirect') {
+      await this.store.topUps.setCheckout(
+        this.store.pool,
+        topUpId,
+        checkout.sessionId,
+        checkout.url,
+      );
+      return ok({ topUpId, status: 'pending', checkoutUrl: checkout.url });
+    }
+    // The simulated provider: paid at once, settled through the same path as a webhook.
+    await inTransaction(this.store.pool, async (client) => {
+      await this.store.topUps.setCheckout(client, topUpId, checkout.sessionId, checkout.url);
+      const locked = await this.store.lockTopUp(client, topUpId);
+      if (locked === undefined) throw new Error(`top-up ${topUpId} vanished`);
+      await this.outcomes.apply(client, locked.topUp, undefined, {
+        kind: 'succeeded',
+        source: 'simulated',
+        amountNanos,
+        currency: 'usd',
+        paymentReference: checkout.paymentReference,
+        method: checkout.method,
+      });
+    });
+    return ok({ topUpId, status: 'settled', checkoutUrl: checkout.url });
+  }
+}

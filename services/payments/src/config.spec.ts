@@ -1,0 +1,58 @@
+import { ConfigError } from '@billing/service-kit';
+import { loadPaymentsEnv } from './config.js';
+import { paymentsOptionsFromEnv, resolvePaymentsOptions } from './payments.options.js';
+
+const minimal = {
+  DATABASE_URL: 'postgres://u@h/db',
+  KAFKA_BROKERS: 'h:9092',
+  ADMIN_TOKEN: 'admin-token-0123456789',
+  CONSOLE_JWT_SECRET: 'console-jwt-secret-0123456789abcdef0123',
+  STRIPE_SECRET_KEY: 'sk_test_123',
+  STRIPE_WEBHOOK_SECRET: 'whsec_123',
+};
+
+describe('payments configuration', () => {
+  it('has working defaults for everything but the secrets', () => {
+    const options = resolvePaymentsOptions(paymentsOptionsFromEnv(loadPaymentsEnv(minimal)));
+    expect(options).toMatchObject({
+      schema: 'payments',
+      bonusRate: '0.20',
+      paymentProvider: 'stripe',
+      topUpLimits: { minNanos: 5_000_000_000n, maxNanos: 10_000_000_000_000n },
+      stripe: { webhookToleranceSeconds: 300, apiBase: undefined },
+      autoTopUp: { maxConsecutiveFailures: 3, backoffBaseMs: 300_000, backoffMaxMs: 86_400_000 },
+      topics: { payments: 'payments.v1', ledger: 'ledger.v1' },
+    });
+    expect(options.invoiceIssuer.addressLines).toHaveLength(3);
+  });
+
+  it('reads the optional settings', () => {
+    const env = loadPaymentsEnv({
+      ...minimal,
+      STRIPE_API_BASE: 'http://127.0.0.1:12111',
+      TOP_UP_MIN_USD: '1.50',
+      AUTO_TOP_UP_MAX_FAILURES: '5',
+      INVOICE_ISSUER_ADDRESS: 'Line 1|Line 2',
+      INVOICE_ISSUER_TAX_ID: 'EU123',
+    });
+    const options = resolvePaymentsOptions(paymentsOptionsFromEnv(env));
+    expect(options.stripe.apiBase).toBe('http://127.0.0.1:12111');
+    expect(options.topUpLimits.minNanos).toBe(1_500_000_000n);
+    expect(options.autoTopUp.maxConsecutiveFailures).toBe(5);
+    expect(options.invoiceIssuer).toMatchObject({
+      addressLines: ['Line 1', 'Line 2'],
+      taxId: 'EU123',
+    });
+  });
+
+  it.each([
+    ['STRIPE_API_BASE', 'not a url'],
+    ['TOP_UP_MIN_USD', '0.001'],
+    ['PAYMENT_PROVIDER', 'paypal'],
+    ['AUTO_TOP_UP_MAX_FAILURES', '0'],
+    ['BONUS_RATE', '1.5'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(ConfigError);
+    expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(name);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * The expected failures of the payments domain. Each code is stable: it is what an API client sees
+ * in `{"error": {"code": ...}}`, so a code is never renamed, only added. Broken invariants (a bug,
+ * corrupted storage) are thrown instead, never returned as one of these.
+ */
+export type PaymentsErrorCode =
+  /** An amount that is not a decimal USD string, not whole cents, or out of range (HTTP 400). */
+  | 'PAYMENTS.INVALID_AMOUNT'
+  | 'PAYMENTS.AMOUNT_TOO_SMALL'
+  | 'PAYMENTS.AMOUNT_TOO_LARGE'
+  /** A field combination the operation does not accept (HTTP 400). */
+  | 'PAYMENTS.INVALID_REQUEST'
+  /** The same idempotency reference was used with a different body (HTTP 409). */
+  | 'PAYMENTS.REFERENCE_CONFLICT'
+  /** The top-up, invoice or setting does not exist for this account (HTTP 404). */
+  | 'PAYMENTS.NOT_FOUND'
+  /** The payment provider could not be reached or refused for a reason not the caller's (HTTP 502). */
+  | 'PAYMENTS.PROVIDER_UNAVAILABLE';
+
+export interface PaymentsError {
+  readonly code: PaymentsErrorCode;
+  /** Safe to show to the caller: never contains a secret. */
+  readonly message: string;
+}
+
+export type Result<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: PaymentsError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+export const fail = <T = never>(code: PaymentsErrorCode, message: string): Result<T> => ({
+  ok: false,
+  error: { code, message },
+});

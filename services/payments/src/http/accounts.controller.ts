@@ -1,0 +1,106 @@
+import { AccountAccess, ApiError } from '@billing/service-kit';
+import { Body, Controller, Get, Param, Post, Put, Query, StreamableFile } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ConfigureAutoTopUpCommand } from '../commands/configure-auto-top-up/configure-auto-top-up.command.js';
+import {
+  CreateTopUpCommand,
+  type CreatedTopUp,
+} from '../commands/create-top-up/create-top-up.command.js';
+import {
+  GetAutoTopUpQuery,
+  type AutoTopUpView,
+} from '../queries/get-auto-top-up/get-auto-top-up.query.js';
+import { GetInvoicePdfQuery } from '../queries/get-invoice-pdf/get-invoice-pdf.query.js';
+import {
+  ListInvoicesQuery,
+  type InvoiceView,
+} from '../queries/list-invoices/list-invoices.query.js';
+import { ListTopUpsQuery, type TopUpView } from '../queries/list-top-ups/list-top-ups.query.js';
+import { AccountParams, AutoTopUpBody, CreateTopUpBody, InvoiceParams, ListQuery } from './dto.js';
+import { unwrap } from './payments-errors.js';
+
+/**
+ * The account's own routes: the admin token, or the account's console token (another account's
+ * token answers 403 before a handler runs: AuthGuard, @AccountAccess).
+ */
+@ApiTags('accounts')
+@ApiBearerAuth()
+@AccountAccess()
+@Controller('v1/accounts/:accountId')
+export class AccountsController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Post('top-ups')
+  async createTopUp(
+    @Param() { accountId }: AccountParams,
+    @Body() body: CreateTopUpBody,
+  ): Promise<CreatedTopUp> {
+    return unwrap(
+      await this.commandBus.execute(new CreateTopUpCommand(accountId, body.amount, body.method)),
+    );
+  }
+
+  @Get('top-ups')
+  topUps(
+    @Param() { accountId }: AccountParams,
+    @Query() { limit }: ListQuery,
+  ): Promise<{ data: TopUpView[] }> {
+    return this.queryBus.execute(new ListTopUpsQuery(accountId, limit ?? 50));
+  }
+
+  @Get('auto-top-up')
+  async autoTopUp(@Param() { accountId }: AccountParams): Promise<AutoTopUpView> {
+    const view = await this.queryBus.execute(new GetAutoTopUpQuery(accountId));
+    if (view === undefined) {
+      throw new ApiError(
+        404,
+        'PAYMENTS.NOT_FOUND',
+        'auto top-up is not configured for this account',
+      );
+    }
+    return view;
+  }
+
+  @Put('auto-top-up')
+  async configureAutoTopUp(
+    @Param() { accountId }: AccountParams,
+    @Body() body: AutoTopUpBody,
+  ): Promise<AutoTopUpView> {
+    return unwrap(
+      await this.commandBus.execute(
+        new ConfigureAutoTopUpCommand(
+          accountId,
+          body.enabled,
+          body.threshold,
+          body.amount,
+          body.paymentMethodId,
+          body.customerId,
+        ),
+      ),
+    );
+  }
+
+  @Get('invoices')
+  invoices(
+    @Param() { accountId }: AccountParams,
+    @Query() { limit }: ListQuery,
+  ): Promise<{ data: InvoiceView[] }> {
+    return this.queryBus.execute(new ListInvoicesQuery(accountId, limit ?? 50));
+  }
+
+  @Get('invoices/:invoiceId/pdf')
+  @ApiProduces('application/pdf')
+  async invoicePdf(@Param() { accountId, invoiceId }: InvoiceParams): Promise<StreamableFile> {
+    const found = await this.queryBus.execute(new GetInvoicePdfQuery(accountId, invoiceId));
+    if (found === undefined) throw new ApiError(404, 'PAYMENTS.NOT_FOUND', 'no such invoice');
+    return new StreamableFile(found.pdf, {
+      type: 'application/pdf',
+      disposition: `inline; filename="${found.number}.pdf"`,
+      length: found.pdf.length,
+    });
+  }
+}

@@ -1,0 +1,127 @@
+import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { ADMIN_CREDIT_TYPES, type AdminCreditType } from '../domain/index.js';
+
+/** Ids we accept from clients: bounded, no whitespace. */
+const ID = /^\S{1,200}$/;
+
+export class AccountParams {
+  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
+  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
+  accountId!: string;
+}
+
+export class InvoiceParams extends AccountParams {
+  @ApiProperty({ example: 'inv_0f4c...' })
+  @Matches(/^[A-Za-z0-9_-]{1,100}$/, { message: 'invoiceId is not valid' })
+  invoiceId!: string;
+}
+
+export class ListQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+export class CreateTopUpBody {
+  @ApiProperty({
+    example: '100',
+    description: 'USD, a decimal string in whole cents, within the configured limits',
+  })
+  @IsString({ message: 'amount must be a decimal USD string, e.g. "100"' })
+  amount!: string;
+
+  @ApiPropertyOptional({
+    enum: ['card', 'alipay'],
+    description: 'Offer only this method; both when absent',
+  })
+  @IsOptional()
+  @IsIn(['card', 'alipay'], { message: 'method must be "card" or "alipay"' })
+  method?: 'card' | 'alipay';
+}
+
+export class AutoTopUpBody {
+  @ApiProperty()
+  @IsBoolean({ message: 'enabled must be a boolean' })
+  enabled!: boolean;
+
+  @ApiProperty({ example: '10', description: 'Charge when the total balance falls below this' })
+  @IsString({ message: 'threshold must be a decimal USD string, e.g. "10"' })
+  threshold!: string;
+
+  @ApiProperty({ example: '100', description: 'What each auto top-up charges' })
+  @IsString({ message: 'amount must be a decimal USD string, e.g. "100"' })
+  amount!: string;
+
+  @ApiProperty({
+    example: 'pm_1Q...',
+    description: 'A Stripe PaymentMethod saved for off-session use',
+  })
+  @Matches(/^pm_[A-Za-z0-9_]{1,200}$/, {
+    message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_...)',
+  })
+  paymentMethodId!: string;
+
+  @ApiProperty({
+    example: 'cus_Q...',
+    description:
+      'The Stripe Customer the payment method is attached to (an addition to the contract)',
+  })
+  @Matches(/^cus_[A-Za-z0-9_]{1,200}$/, {
+    message: 'customerId must be a Stripe Customer id (cus_...)',
+  })
+  customerId!: string;
+}
+
+export class AdminCreditBody {
+  @ApiProperty({ enum: ADMIN_CREDIT_TYPES })
+  @IsIn(ADMIN_CREDIT_TYPES, { message: `type must be one of ${ADMIN_CREDIT_TYPES.join(', ')}` })
+  type!: AdminCreditType;
+
+  @ApiProperty({
+    example: '25',
+    description: 'Positive; an adjustment may be negative, never zero',
+  })
+  @IsString({ message: 'amount must be a decimal USD string, e.g. "25"' })
+  amount!: string;
+
+  @ApiProperty({ example: 'AI insurance claim #123' })
+  @IsString()
+  @Length(1, 500)
+  reason!: string;
+
+  @ApiProperty({ example: 'claim-123', description: 'The idempotency key of this credit' })
+  @Matches(ID, { message: 'reference must be 1 to 200 characters without whitespace' })
+  reference!: string;
+
+  @ApiPropertyOptional({ example: '2027-01-01T00:00:00Z' })
+  @IsOptional()
+  @IsString()
+  expiresAt?: string;
+
+  @ApiPropertyOptional({ description: 'referral only' })
+  @IsOptional()
+  @Matches(ACCOUNT_ID_PATTERN, { message: 'referredAccountId must be an account id' })
+  referredAccountId?: string;
+
+  @ApiPropertyOptional({ description: 'compensation only' })
+  @IsOptional()
+  @Matches(ID, { message: 'claimId must be 1 to 200 characters without whitespace' })
+  claimId?: string;
+}

@@ -1,0 +1,22 @@
+import { ApiError } from '@billing/service-kit';
+import type { PaymentsError, PaymentsErrorCode, Result } from '../domain/index.js';
+
+const STATUS: Record<PaymentsErrorCode, number> = {
+  'PAYMENTS.INVALID_AMOUNT': 400,
+  'PAYMENTS.AMOUNT_TOO_SMALL': 400,
+  'PAYMENTS.AMOUNT_TOO_LARGE': 400,
+  'PAYMENTS.INVALID_REQUEST': 400,
+  'PAYMENTS.REFERENCE_CONFLICT': 409,
+  'PAYMENTS.NOT_FOUND': 404,
+  'PAYMENTS.PROVIDER_UNAVAILABLE': 502,
+};
+
+export function apiError(error: PaymentsError): ApiError {
+  return new ApiError(STATUS[error.code], error.code, error.message);
+}
+
+/** The value of a successful result; an expected failure becomes its HTTP error. */
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw apiError(result.error);
+  return result.value;
+}

@@ -1,0 +1,142 @@
+import { messagingMigrations } from '@billing/messaging';
+import { migrate, type Migration } from '@billing/service-kit';
+import type pg from 'pg';
+
+/**
+ * The payments schema. Money is int8 nano-dollars (`*_nanos`), times are timestamptz. Every
+ * guarantee that matters is a constraint, not only code:
+ *
+ * - one settlement per top-up: `invoices.top_up_id` is UNIQUE (a settlement always writes its
+ *   invoice in the same transaction), and the status moves under the top-up's row lock;
+ * - each Stripe event applied once: `stripe_events.event_id` is the primary key, inserted in the
+ *   transaction of the effect;
+ * - gap-free invoice numbers: one counter row, incremented in the settlement's transaction (a
+ *   sequence would leave a gap at every rollback);
+ * - at most one auto top-up in flight per account: a unique partial index;
+ * - an admin credit reference used once: primary key.
+ */
+export const paymentsMigrations: readonly Migration[] = [
+  {
+    id: '001_payments',
+    sql: `
+      CREATE TABLE top_ups (
+        top_up_id            text PRIMARY KEY,
+        account_id           text        NOT NULL,
+        amount_nanos         bigint      NOT NULL CHECK (amount_nanos > 0),
+        trigger              text        NOT NULL CHECK (trigger IN ('manual', 'auto')),
+        status               text        NOT NULL CHECK (status IN ('pending', 'settled', 'failed', 'refunded')),
+        -- What the customer asked to pay with (manual, optional) or the saved method (auto).
+        requested_method     text,
+        -- The method actually used, known at settlement.
+        method               text,
+        checkout_session_id  text UNIQUE,
+        checkout_url         text,
+        -- The PaymentIntent that paid (or is paying) it.
+        payment_reference    text UNIQUE,
+        refunded_nanos       bigint      NOT NULL DEFAULT 0 CHECK (refunded_nanos >= 0 AND refunded_nanos <= amount_nanos),
+        failure_code         text,
+        failure_message      text,
+        created_at           timestamptz NOT NULL,
+        settled_at           timestamptz,
+        failed_at            timestamptz,
+        -- Auto top-up charging: 'to_charge' until the provider answered, then 'awaiting_confirmation'
+        -- (processing) or NULL (decided). The lease stops two sweepers from calling at once; the
+        -- idempotency key makes a retry after a crash harmless anyway.
+        charge_state         text CHECK (charge_state IN ('to_charge', 'awaiting_confirmation')),
+        charge_attempts      integer     NOT NULL DEFAULT 0,
+        charge_lease_until   timestamptz,
+        customer_id          text,
+        payment_method_id    text,
+        CHECK (trigger = 'auto' OR charge_state IS NULL)
+      );
+      CREATE INDEX top_ups_account_idx ON top_ups (account_id, created_at DESC, top_up_id);
+      CREATE INDEX top_ups_to_charge_idx ON top_ups (charge_lease_until) WHERE charge_state = 'to_charge';
+      -- One auto top-up in flight per account: what makes "never two charges for one dip" hold
+      -- even if two deciders raced past every other check.
+      CREATE UNIQUE INDEX top_ups_one_auto_in_flight ON top_ups (account_id)
+        WHERE trigger = 'auto' AND status = 'pending';
+
+      CREATE TABLE stripe_events (
+        event_id     text PRIMARY KEY,
+        type         text        NOT NULL,
+        top_up_id    text        NOT NULL REFERENCES top_ups (top_up_id),
+        outcome      text        NOT NULL,
+        received_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX stripe_events_top_up_idx ON stripe_events (top_up_id);
+
+      CREATE TABLE invoice_counter (
+        singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        last_number  bigint  NOT NULL DEFAULT 0
+      );
+      INSERT INTO invoice_counter DEFAULT VALUES;
+
+      CREATE TABLE invoices (
+        invoice_id         text PRIMARY KEY,
+        number             bigint      NOT NULL UNIQUE,
+        top_up_id          text        NOT NULL UNIQUE REFERENCES top_ups (top_up_id),
+        account_id         text        NOT NULL,
+        issued_at          timestamptz NOT NULL,
+        amount_nanos       bigint      NOT NULL,
+        bonus_nanos        bigint      NOT NULL,
+        method             text        NOT NULL,
+        trigger            text        NOT NULL,
+        payment_reference  text        NOT NULL,
+        customer_name      text,
+        customer_email     text,
+        -- The issuer as configured when the invoice was issued: a later change of address must
+        -- not rewrite an invoice already issued.
+        issuer             jsonb       NOT NULL
+      );
+      CREATE INDEX invoices_account_idx ON invoices (account_id, number DESC);
+
+      -- The PDF as first rendered, served byte for byte ever after.
+      CREATE TABLE invoice_documents (
+        invoice_id      text PRIMARY KEY REFERENCES invoices (invoice_id),
+        layout_version  text        NOT NULL,
+        pdf             bytea       NOT NULL,
+        rendered_at     timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE auto_top_up_settings (
+        account_id            text PRIMARY KEY,
+        enabled               boolean     NOT NULL,
+        threshold_nanos       bigint      NOT NULL CHECK (threshold_nanos >= 0),
+        amount_nanos          bigint      NOT NULL CHECK (amount_nanos > 0),
+        payment_method_id     text        NOT NULL,
+        customer_id           text        NOT NULL,
+        armed                 boolean     NOT NULL,
+        consecutive_failures  integer     NOT NULL DEFAULT 0,
+        last_failure_at       timestamptz,
+        last_failure_code     text,
+        next_attempt_at       timestamptz,
+        disabled_reason       text,
+        last_total_nanos      bigint,
+        last_version          bigint,
+        updated_at            timestamptz NOT NULL
+      );
+      CREATE INDEX auto_top_up_due_idx ON auto_top_up_settings (next_attempt_at)
+        WHERE enabled AND armed;
+
+      CREATE TABLE admin_credits (
+        reference            text PRIMARY KEY,
+        account_id           text        NOT NULL,
+        type                 text        NOT NULL CHECK (type IN ('gift', 'referral', 'compensation', 'adjustment')),
+        amount_nanos         bigint      NOT NULL CHECK (amount_nanos <> 0),
+        reason               text        NOT NULL,
+        expires_at           timestamptz,
+        referred_account_id  text,
+        claim_id             text,
+        credit_id            text        NOT NULL UNIQUE,
+        event_id             text        NOT NULL UNIQUE,
+        fingerprint          text        NOT NULL,
+        created_at           timestamptz NOT NULL
+      );
+      CREATE INDEX admin_credits_account_idx ON admin_credits (account_id, created_at DESC);
+    `,
+  },
+];
+
+export async function migratePayments(pool: pg.Pool, schema: string): Promise<void> {
+  await migrate(pool, schema, [...messagingMigrations, ...paymentsMigrations]);
+}

@@ -1,0 +1,26 @@
+import type { Queryable } from './top-up-repository.js';
+
+/** `stripe_events`: each Stripe event id applied once, recorded with the effect it had. */
+export class StripeEventRepository {
+  constructor(private readonly schema: string) {}
+
+  /** False when the event was already recorded (a redelivery): apply nothing. */
+  async recordOnce(
+    db: Queryable,
+    e: { eventId: string; type: string; topUpId: string; outcome: string },
+  ): Promise<boolean> {
+    const res = await db.query(
+      `INSERT INTO ${this.schema}.stripe_events (event_id, type, top_up_id, outcome)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`,
+      [e.eventId, e.type, e.topUpId, e.outcome],
+    );
+    return (res.rowCount ?? 0) === 1;
+  }
+
+  async setOutcome(db: Queryable, eventId: string, outcome: string): Promise<void> {
+    await db.query(`UPDATE ${this.schema}.stripe_events SET outcome = $2 WHERE event_id = $1`, [
+      eventId,
+      outcome,
+    ]);
+  }
+}

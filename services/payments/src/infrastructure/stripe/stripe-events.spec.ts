@@ -1,0 +1,132 @@
+import { readStripeEvent } from './stripe-events.js';
+
+const event = (type: string, object: Record<string, unknown>) => ({
+  id: 'evt_1',
+  object: 'event',
+  type,
+  data: { object },
+});
+const ours = { accountId: 'acct_1', topUpId: 'tu_1' };
+const session = (over: Record<string, unknown> = {}) => ({
+  object: 'checkout.session',
+  mode: 'payment',
+  payment_status: 'paid',
+  amount_total: 10_000,
+  currency: 'usd',
+  payment_intent: 'pi_1',
+  metadata: ours,
+  customer_details: { name: 'Ada', email: 'ada@example.com' },
+  ...over,
+});
+
+describe('readStripeEvent', () => {
+  it('reads a paid checkout session as a payment of our top-up', () => {
+    expect(readStripeEvent(event('checkout.session.completed', session()))).toEqual({
+      kind: 'observed',
+      eventId: 'evt_1',
+      type: 'checkout.session.completed',
+      locator: { topUpId: 'tu_1', accountId: 'acct_1', paymentReference: 'pi_1' },
+      observation: {
+        kind: 'succeeded',
+        source: 'checkout_session',
+        amountCents: 10_000,
+        currency: 'usd',
+        paymentReference: 'pi_1',
+        method: null,
+        customer: { name: 'Ada', email: 'ada@example.com' },
+      },
+    });
+  });
+
+  it('waits for a session completed unpaid, and ignores what is not ours', () => {
+    expect(
+      readStripeEvent(event('checkout.session.completed', session({ payment_status: 'unpaid' }))),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(
+      readStripeEvent(event('checkout.session.completed', session({ metadata: {} }))),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(readStripeEvent(event('customer.created', { object: 'customer' }))).toMatchObject({
+      kind: 'ignored',
+    });
+  });
+
+  it('reads failures, payment intents and cumulative refunds', () => {
+    expect(readStripeEvent(event('checkout.session.expired', session()))).toMatchObject({
+      observation: { kind: 'failed', source: 'checkout_session', code: 'checkout_expired' },
+    });
+    expect(
+      readStripeEvent(
+        event('payment_intent.succeeded', {
+          object: 'payment_intent',
+          id: 'pi_2',
+          amount: 500,
+          amount_received: 500,
+          currency: 'usd',
+          payment_method_types: ['card'],
+          metadata: { ...ours, trigger: 'auto' },
+        }),
+      ),
+    ).toMatchObject({
+      locator: { topUpId: 'tu_1', paymentReference: 'pi_2' },
+      observation: { kind: 'succeeded', method: 'card', amountCents: 500 },
+    });
+    expect(
+      readStripeEvent(
+        event('payment_intent.payment_failed', {
+          object: 'payment_intent',
+          id: 'pi_2',
+          metadata: ours,
+          last_payment_error: {
+            code: 'card_declined',
+            decline_code: 'insufficient_funds',
+            message: 'no',
+          },
+        }),
+      ),
+    ).toMatchObject({
+      observation: { kind: 'failed', source: 'payment_intent', code: 'insufficient_funds' },
+    });
+    expect(
+      readStripeEvent(
+        event('charge.refunded', {
+          object: 'charge',
+          id: 'ch_1',
+          amount_refunded: 3_000,
+          currency: 'usd',
+          payment_intent: 'pi_1',
+          metadata: {},
+        }),
+      ),
+    ).toMatchObject({
+      locator: { topUpId: null, paymentReference: 'pi_1' },
+      observation: {
+        kind: 'refunded',
+        amountRefundedCents: 3_000,
+        refundReference: 'ch_1/refunded/3000',
+      },
+    });
+  });
+
+  it.each([
+    ['not an object', []],
+    ['no id', { type: 'x', data: { object: {} } }],
+    ['a foreign id', { id: 'x_1', type: 'x', data: { object: {} } }],
+    ['no data', { id: 'evt_1', type: 'x' }],
+    [
+      'a paid session without amount',
+      event('checkout.session.completed', session({ amount_total: '100' })),
+    ],
+    ['a wrong object', event('charge.refunded', session())],
+    [
+      'a negative refund',
+      event('charge.refunded', {
+        object: 'charge',
+        id: 'ch_1',
+        amount_refunded: -1,
+        currency: 'usd',
+      }),
+    ],
+  ])('refuses %s as malformed', (_label, value) => {
+    expect(readStripeEvent(value)).toMatchObject({ kind: 'malformed' });
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * Reads a verified Stripe event into what it means for a top-up (CONTRACTS.md, "payments"):
+ *
+ * | Stripe event | meaning |
+ * |---|---|
+ * | `checkout.session.completed`, `payment_status: "paid"` | the manual top-up was paid |
+ * | `checkout.session.completed`, `payment_status: "unpaid"` | a delayed method is on its way: nothing yet |
+ * | `checkout.session.async_payment_succeeded` | the delayed payment arrived |
+ * | `checkout.session.async_payment_failed`, `checkout.session.expired` | the manual top-up failed |
+ * | `payment_intent.succeeded` | paid: settles an auto top-up, and a manual one if it comes first |
+ * | `payment_intent.payment_failed` | an auto top-up's charge failed (inside Checkout: not final) |
+ * | `charge.refunded` | (part of) the payment was refunded; `amount_refunded` is cumulative |
+ * | anything else | not ours: acknowledged and ignored |
+ *
+ * Each reading names the top-up by `metadata.topUpId` (set on the session, its PaymentIntent and
+ * our off-session PaymentIntents) or by the PaymentIntent id we recorded. An event without either
+ * is not ours. This module only reads; it decides nothing and touches nothing.
+ */
+export interface TopUpLocator {
+  readonly topUpId: string | null;
+  readonly accountId: string | null;
+  readonly paymentReference: string | null;
+}
+
+export type StripeObservation =
+  | {
+      readonly kind: 'succeeded';
+      readonly source: 'checkout_session' | 'payment_intent';
+      readonly amountCents: number;
+      readonly currency: string;
+      readonly paymentReference: string;
+      /** Known when the event says it unambiguously; otherwise asked from Stripe. */
+      readonly method: string | null;
+      readonly customer: { readonly name: string | null; readonly email: string | null } | null;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly source: 'checkout_session' | 'payment_intent';
+      readonly code: string;
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'refunded';
+      readonly paymentReference: string | null;
+      readonly amountRefundedCents: number;
+      readonly currency: string;
+      readonly refundReference: string;
+    };
+
+export type StripeEventReading =
+  | { readonly kind: 'malformed'; readonly reason: string }
+  | {
+      readonly kind: 'ignored';
+      readonly eventId: string;
+      readonly type: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'observed';
+      readonly eventId: string;
+      readonly type: string;
+      readonly locator: TopUpLocator;
+      readonly observation: StripeObservation;
+    };
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (v: unknown, max = 500): string | null =>
+  typeof v === 'string' && v.length > 0 && v.length <= max ? v : null;
+const cents = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
+/** Stripe ids we accept as references: `pi_...`, `ch_...`; no whitespace, bounded. */
+const stripeId = (v: unknown): string | null =>
+  typeof v === 'string' && /^[A-Za-z0-9_]{3,200}$/.test(v) ? v : null;
+const expandableId = (v: unknown): string | null => stripeId(isObject(v) ? v.id : v);
+
+/** Our metadata: present on our sessions and PaymentIntents, absent on anyone else's. */
+function locatorOf(metadata: unknown, paymentReference: string | null): TopUpLocator | null {
+  const m = isObject(metadata) ? metadata : {};
+  const topUpId = text(m.topUpId, 200);
+  if (topUpId === null && paymentReference === null) return null;
+  return { topUpId, accountId: text(m.accountId, 64), paymentReference };
+}
+
+export function readStripeEvent(event: unknown): StripeEventReading {
+  if (!isObject(event)) return { kind: 'malformed', reason: 'the event is not a JSON object' };
+  const eventId = text(event.id, 255);
+  const type = text(event.type, 255);
+  if (eventId === null || !/^evt_\w+$/.test(eventId)) {
+    return { kind: 'malformed', reason: 'the event has no valid id' };
+  }
+  if (type === null) return { kind: 'malformed', reason: 'the event has no type' };
+  const data = event.data;
+  if (!isObject(data) || !isObject(data.object)) {
+    return { kind: 'malformed', reason: 'the event has no data.object' };
+  }
+  const o = data.object;
+  const ignored = (reason: string): StripeEventReading => ({
+    kind: 'ignored',
+    eventId,
+    type,
+    reason,
+  });
+  const observed = (
+    locator: TopUpLocator | null,
+    observation: StripeObservation,
+  ): StripeEventReading =>
+    locator === null
+      ? ignored('no top-up metadata: not ours')
+      : { kind: 'observed', eventId, type, locator, observation };
+  const malformed = (what: string): StripeEventReading => ({
+    kind: 'malformed',
+    reason: `${type}: ${what}`,
+  });
+
+  switch (type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
+      if (o.object !== 'checkout.session')
+        return malformed('data.object is not a checkout.session');
+      if (o.mode !== 'payment') return ignored('not a payment session');
+      const locator = locatorOf(o.metadata, null);
+      if (locator === null) return ignored('no top-up metadata: not ours');
+      if (o.payment_status !== 'paid') {
+        return ignored(`payment_status ${String(o.payment_status)}: not paid yet`);
+      }
+      const amountCents = cents(o.amount_total);
+      const currency = text(o.currency, 3);
+      const paymentIntent = expandableId(o.payment_intent);
+      if (amountCents === null || currency === null || paymentIntent === null) {
+        return malformed('a paid session needs amount_total, currency and payment_intent');
+      }
+      const details = isObject(o.customer_details) ? o.customer_details : null;
+      return observed(
+        { ...locator, paymentReference: paymentIntent },
+        {
+          kind: 'succeeded',
+          source: 'checkout_session',
+          amountCents,
+          currency,
+          paymentReference: paymentIntent,
+          method: null,
+          customer: details && { name: text(details.name, 200), email: text(details.email, 200) },
+        },
+      );
+    }
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired': {
+      if (o.object !== 'checkout.session')
+        return malformed('data.object is not a checkout.session');
+      const expired = type === 'checkout.session.expired';
+      return observed(locatorOf(o.metadata, null), {
+        kind: 'failed',
+        source: 'checkout_session',
+        code: expired ? 'checkout_expired' : 'async_payment_failed',
+        message: expired
+          ? 'the checkout session expired before it was paid'
+          : 'the delayed payment failed',
+      });
+    }
+    case 'payment_intent.succeeded': {
+      if (o.object !== 'payment_intent') return malformed('data.object is not a payment_intent');
+      const id = stripeId(o.id);
+      const amountCents = cents(o.amount_received) ?? cents(o.amount);
+      const currency = text(o.currency, 3);
+      if (id === null || amountCents === null || currency === null) {
+        return malformed('a payment_intent needs id, amount and currency');
+      }
+      const types = Array.isArray(o.payment_method_types) ? o.payment_method_types : [];
+      const method = types.length === 1 ? text(types[0], 40) : null;
+      return observed(locatorOf(o.metadata, id), {
+        kind: 'succeeded',
+        source: 'payment_intent',
+        amountCents,
+        currency,
+        paymentReference: id,
+        method,
+        customer: null,
+      });
+    }
+    case 'payment_intent.payment_failed': {
+      if (o.object !== 'payment_intent') return malformed('data.object is not a payment_intent');
+      const id = stripeId(o.id);
+      if (id === null) return malformed('a payment_intent needs an id');
+      const error = isObject(o.last_payment_error) ? o.last_payment_error : {};
+      return observed(locatorOf(o.metadata, id), {
+        kind: 'failed',
+        source: 'payment_intent',
+        code: text(error.decline_code, 100) ?? text(error.code, 100) ?? 'payment_failed',
+        message: text(error.message, 500) ?? 'the payment failed',
+      });
+    }
+    case 'charge.refunded': {
+      if (o.object !== 'charge') return malformed('data.object is not a charge');
+      const chargeId = stripeId(o.id);
+      const refunded = cents(o.amount_refunded);
+      const currency = text(o.currency, 3);
+      if (chargeId === null || refunded === null || currency === null) {
+        return malformed('a charge needs id, amount_refunded and currency');
+      }
+      const paymentIntent = expandableId(o.payment_intent);
+      return observed(locatorOf(o.metadata, paymentIntent), {
+        kind: 'refunded',
+        paymentReference: paymentIntent,
+        amountRefundedCents: refunded,
+        currency,
+        // The cumulative amount names the refund state reached: the same event delivered twice,
+        // or two events describing the same state, carry the same reference.
+        refundReference: `${chargeId}/refunded/${refunded}`,
+      });
+    }
+    default:
+      return ignored('an event type the payments service does not use');
+  }
+}

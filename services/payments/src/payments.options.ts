@@ -1,0 +1,175 @@
+import { TOPICS } from '@billing/contracts';
+import type { KafkaConsumerTuning, MessagePublisher, MessageSubscriber } from '@billing/messaging';
+import { parseUsd } from '@billing/money';
+import { kafkaBrokers } from '@billing/service-kit';
+import type { PaymentsEnv } from './config.js';
+import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';
+import type { InvoiceIssuer } from './infrastructure/invoice-pdf.js';
+import type { PaymentProvider } from './ports/payment-provider.js';
+
+/** The physical topics. Production uses the contract's names; tests may use their own. */
+export interface PaymentsTopics {
+  /** Where TopUpSettled, BonusGranted, ... are published. */
+  readonly payments: string;
+  /** Where BalanceChanged is read from (auto top-up). */
+  readonly ledger: string;
+}
+
+export interface StripeSettings {
+  readonly secretKey: string;
+  readonly webhookSecret: string;
+  /** `http(s)://host:port` of a Stripe stand-in; Stripe itself when absent. */
+  readonly apiBase?: string | undefined;
+  readonly webhookToleranceSeconds?: number;
+  readonly maxNetworkRetries?: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Everything the payments module can be told. `main.ts` builds it from the environment; tests
+ * build it directly (a fresh schema, their own topics, a Stripe stand-in, short timers).
+ */
+export interface PaymentsModuleOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly consoleJwtSecret: string;
+  readonly nodeEnv: 'development' | 'test' | 'production';
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly topics?: Partial<PaymentsTopics>;
+  /** Kafka brokers; when set (and no `transport` is given) the service consumes and publishes on Kafka. */
+  readonly kafkaBrokers?: readonly string[];
+  /** A transport to use instead of Kafka (the standalone mode's in-process transport). */
+  readonly transport?: MessagePublisher & MessageSubscriber;
+  readonly consumerGroupPrefix?: string;
+  readonly kafkaTuning?: KafkaConsumerTuning;
+  readonly stripe: StripeSettings;
+  /** `stripe` (default), `simulated`, or a provider instance (tests). */
+  readonly paymentProvider?: 'stripe' | 'simulated' | PaymentProvider;
+  readonly bonusRate?: string;
+  readonly topUpLimits?: TopUpLimits;
+  readonly checkout?: { readonly successUrl: string; readonly cancelUrl: string };
+  readonly autoTopUp?: Partial<AutoTopUpPolicy> & {
+    /** How often the sweeper looks for charges to start, retry or resume. 0 turns it off. */
+    readonly sweepIntervalMs?: number;
+    /** How long one process owns a charge attempt before another may retry it. */
+    readonly leaseMs?: number;
+  };
+  readonly invoiceIssuer?: InvoiceIssuer;
+  readonly relayPollIntervalMs?: number;
+  /** The service's clock (epoch ms). Tests may pin it; production reads the system clock. */
+  readonly clock?: () => number;
+}
+
+export interface ResolvedPaymentsOptions {
+  readonly nodeEnv: 'development' | 'test' | 'production';
+  readonly schema: string;
+  readonly topics: PaymentsTopics;
+  readonly kafkaBrokers: readonly string[];
+  readonly transport: (MessagePublisher & MessageSubscriber) | undefined;
+  readonly consumerGroupPrefix: string;
+  readonly kafkaTuning: KafkaConsumerTuning;
+  readonly stripe: Required<Omit<StripeSettings, 'apiBase'>> & {
+    readonly apiBase: string | undefined;
+  };
+  readonly paymentProvider: 'stripe' | 'simulated' | PaymentProvider;
+  readonly bonusRate: string;
+  readonly topUpLimits: TopUpLimits;
+  readonly checkout: { readonly successUrl: string; readonly cancelUrl: string };
+  readonly autoTopUp: AutoTopUpPolicy & {
+    readonly sweepIntervalMs: number;
+    readonly leaseMs: number;
+  };
+  readonly invoiceIssuer: InvoiceIssuer;
+  readonly relayPollIntervalMs: number;
+  readonly clock: () => number;
+}
+
+export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
+export const DEFAULT_PAYMENTS_SCHEMA = 'payments';
+
+export const DEFAULT_INVOICE_ISSUER: InvoiceIssuer = {
+  name: 'LLM Billing Platform',
+  addressLines: ['1 Example Street', 'San Francisco, CA 94105', 'United States'],
+  email: 'billing@example.com',
+  taxId: null,
+};
+
+export function resolvePaymentsOptions(options: PaymentsModuleOptions): ResolvedPaymentsOptions {
+  const auto = options.autoTopUp ?? {};
+  const limits = options.topUpLimits ?? { minNanos: parseUsd('5'), maxNanos: parseUsd('10000') };
+  if (limits.minNanos <= 0n || limits.maxNanos < limits.minNanos) {
+    throw new Error('top-up limits must satisfy 0 < min <= max');
+  }
+  return {
+    nodeEnv: options.nodeEnv,
+    schema: options.schema ?? DEFAULT_PAYMENTS_SCHEMA,
+    topics: {
+      payments: options.topics?.payments ?? TOPICS.payments,
+      ledger: options.topics?.ledger ?? TOPICS.ledger,
+    },
+    kafkaBrokers: options.kafkaBrokers ?? [],
+    transport: options.transport,
+    consumerGroupPrefix: options.consumerGroupPrefix ?? 'payments',
+    kafkaTuning: options.kafkaTuning ?? {},
+    stripe: {
+      secretKey: options.stripe.secretKey,
+      webhookSecret: options.stripe.webhookSecret,
+      apiBase: options.stripe.apiBase,
+      webhookToleranceSeconds: options.stripe.webhookToleranceSeconds ?? 300,
+      maxNetworkRetries: options.stripe.maxNetworkRetries ?? 2,
+      timeoutMs: options.stripe.timeoutMs ?? 20_000,
+    },
+    paymentProvider: options.paymentProvider ?? 'stripe',
+    bonusRate: options.bonusRate ?? '0.20',
+    topUpLimits: limits,
+    checkout: options.checkout ?? {
+      successUrl: 'http://localhost:3000/billing/top-ups/success',
+      cancelUrl: 'http://localhost:3000/billing/top-ups/cancelled',
+    },
+    autoTopUp: {
+      maxConsecutiveFailures: auto.maxConsecutiveFailures ?? 3,
+      backoffBaseMs: auto.backoffBaseMs ?? 300_000,
+      backoffMaxMs: auto.backoffMaxMs ?? 86_400_000,
+      sweepIntervalMs: auto.sweepIntervalMs ?? 1_000,
+      leaseMs: auto.leaseMs ?? 30_000,
+    },
+    invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
+    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
+    clock: options.clock ?? Date.now,
+  };
+}
+
+/** The options of a production process, from its validated environment. */
+export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    adminToken: env.ADMIN_TOKEN,
+    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    nodeEnv: env.NODE_ENV,
+    kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      apiBase: env.STRIPE_API_BASE,
+      webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+    },
+    paymentProvider: env.PAYMENT_PROVIDER,
+    bonusRate: env.BONUS_RATE,
+    topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
+    checkout: { successUrl: env.CHECKOUT_SUCCESS_URL, cancelUrl: env.CHECKOUT_CANCEL_URL },
+    autoTopUp: {
+      maxConsecutiveFailures: env.AUTO_TOP_UP_MAX_FAILURES,
+      backoffBaseMs: env.AUTO_TOP_UP_BACKOFF_BASE_SECONDS * 1000,
+      backoffMaxMs: env.AUTO_TOP_UP_BACKOFF_MAX_SECONDS * 1000,
+    },
+    invoiceIssuer: {
+      name: env.INVOICE_ISSUER_NAME,
+      addressLines: env.INVOICE_ISSUER_ADDRESS.split(/\||\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0),
+      email: env.INVOICE_ISSUER_EMAIL,
+      taxId: env.INVOICE_ISSUER_TAX_ID ?? null,
+    },
+  };
+}
