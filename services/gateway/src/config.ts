@@ -1,5 +1,44 @@
 import { loadConfig, BaseServiceEnv } from '@billing/service-kit';
-import { IsString, MinLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { parseUpstreamProviders } from './domain/index.js';
+
+const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+/** UPSTREAM_PROVIDERS must parse, and every problem is reported (never the value). */
+@ValidatorConstraint({ name: 'upstreamProviders' })
+class UpstreamProvidersRule implements ValidatorConstraintInterface {
+  private problems: readonly string[] = [];
+
+  validate(value: unknown): boolean {
+    if (value === undefined) return true;
+    if (typeof value !== 'string') return false;
+    const parsed = parseUpstreamProviders(value, {});
+    this.problems = parsed.ok ? [] : parsed.problems;
+    return parsed.ok;
+  }
+
+  defaultMessage(_args: ValidationArguments): string {
+    return this.problems.length > 0
+      ? this.problems.join('; ')
+      : 'UPSTREAM_PROVIDERS must read <prefix>=<base URL>[,...] or be a JSON object';
+  }
+}
 
 export class GatewayEnv extends BaseServiceEnv {
   override PORT = 8080;
@@ -8,6 +47,39 @@ export class GatewayEnv extends BaseServiceEnv {
   @IsString()
   @MinLength(32, { message: 'API_KEY_PEPPER must be at least 32 characters' })
   API_KEY_PEPPER!: string;
+
+  /** The ledger's base URL: holds are placed there before every upstream call. */
+  @IsString()
+  @Matches(HTTP_URL, { message: 'LEDGER_URL must be an http(s)://host[:port] URL' })
+  LEDGER_URL!: string;
+
+  /** Metering's base URL: the model catalog (prices, output limits) is read from `GET /v1/models`. */
+  @IsString()
+  @Matches(HTTP_URL, { message: 'METERING_URL must be an http(s)://host[:port] URL' })
+  METERING_URL!: string;
+
+  /**
+   * Upstream providers by model id prefix: `openai=https://api.openai.com/v1,...` (keys in
+   * `UPSTREAM_<PREFIX>_API_KEY`) or a JSON object. Optional: without it only `sim/` models work.
+   */
+  @IsOptional()
+  @IsString()
+  @Validate(UpstreamProvidersRule)
+  UPSTREAM_PROVIDERS?: string;
+
+  /** How long a hold lives if the request's usage never reaches the ledger. */
+  @Transform(toInt)
+  @IsInt({ message: 'HOLD_TTL_SECONDS must be an integer' })
+  @Min(1)
+  @Max(86_400)
+  HOLD_TTL_SECONDS = 600;
+
+  /** How often the catalog is fetched again from metering. */
+  @Transform(toInt)
+  @IsInt({ message: 'CATALOG_REFRESH_SECONDS must be an integer' })
+  @Min(1)
+  @Max(3_600)
+  CATALOG_REFRESH_SECONDS = 30;
 }
 
 export const loadGatewayEnv = (env: Record<string, string | undefined> = process.env): GatewayEnv =>

@@ -1,18 +1,161 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ServiceKitModule } from '@billing/service-kit';
-import type { GatewayEnv } from './config.js';
+import {
+  METRICS,
+  PG_POOL,
+  ServiceKitModule,
+  ServiceMessaging,
+  TRANSPORT,
+  createKafkaTransport,
+  type Transport,
+} from '@billing/service-kit';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import { CreateChatCompletionHandler } from './commands/create-chat-completion/create-chat-completion.handler.js';
+import {
+  GATEWAY_OPTIONS,
+  resolveGatewayOptions,
+  type GatewayModuleOptions,
+  type ResolvedGatewayOptions,
+} from './gateway.options.js';
+import { GatewayRuntime } from './gateway.runtime.js';
+import { ChatCompletionsController } from './http/chat-completions.controller.js';
+import { ApiFallbackController, ModelsController } from './http/models.controller.js';
+import { CatalogCache } from './infrastructure/catalog-cache.js';
+import { createAgents, type Agents } from './infrastructure/http-json.js';
+import { KeyStore } from './infrastructure/key-store.js';
+import { LedgerClient } from './infrastructure/ledger-client.js';
+import { GatewayMetrics } from './infrastructure/metrics.js';
+import { HttpProvider, SimProvider } from './infrastructure/providers.js';
+import { AGENTS, GATEWAY_METRICS } from './infrastructure/tokens.js';
+import { UsageOutbox } from './infrastructure/usage-outbox.js';
+import { KeysConsumer } from './messaging/keys-consumer.js';
+import { ListModelsHandler } from './queries/list-models/list-models.handler.js';
 
+type O = ResolvedGatewayOptions;
+
+/**
+ * The gateway: the OpenAI-compatible `/api/v1` surface, `keys.v1` in (the key cache),
+ * `usage.observed.v1` out (through the outbox), holds on the ledger, the catalog from metering.
+ */
 @Module({})
 export class GatewayModule {
-  static forRoot(env: GatewayEnv): DynamicModule {
+  static forRoot(input: GatewayModuleOptions): DynamicModule {
+    const options = resolveGatewayOptions(input);
     return {
       module: GatewayModule,
       imports: [
         ServiceKitModule.forRoot({
           service: 'gateway',
-          databaseUrl: env.DATABASE_URL,
-          auth: { adminToken: env.ADMIN_TOKEN },
+          databaseUrl: options.databaseUrl,
+          poolSize: options.poolSize,
+          auth: { adminToken: options.adminToken },
         }),
+      ],
+      // The fallback last: Express matches routes in registration order.
+      controllers: [ChatCompletionsController, ModelsController, ApiFallbackController],
+      providers: [
+        { provide: GATEWAY_OPTIONS, useValue: options },
+        {
+          provide: TRANSPORT,
+          useFactory: (): Transport =>
+            options.transport ?? createKafkaTransport(options.kafkaBrokers, 'gateway'),
+        },
+        {
+          // The outbox relay of `usage.observed.v1`; the consumer is KeysConsumer (see there why).
+          provide: ServiceMessaging,
+          inject: [PG_POOL, TRANSPORT, GATEWAY_OPTIONS],
+          useFactory: (pool: pg.Pool, transport: Transport, o: O) =>
+            new ServiceMessaging({
+              service: 'gateway',
+              transport,
+              pool,
+              schema: o.schema,
+              consumers: [],
+              relay: true,
+            }),
+        },
+        { provide: AGENTS, useFactory: (): Agents => createAgents() },
+        {
+          provide: KeyStore,
+          inject: [PG_POOL, GATEWAY_OPTIONS],
+          useFactory: (pool: pg.Pool, o: O) => new KeyStore(pool, o.databaseUrl, o.schema),
+        },
+        {
+          provide: CatalogCache,
+          inject: [GATEWAY_OPTIONS, AGENTS],
+          useFactory: (o: O, agents: Agents) =>
+            new CatalogCache(
+              o.meteringUrl !== undefined && o.catalog === undefined
+                ? { kind: 'metering', url: o.meteringUrl, refreshMs: o.catalogRefreshMs }
+                : { kind: 'fixed', body: o.catalog },
+              agents,
+              o.clock,
+            ),
+        },
+        {
+          provide: LedgerClient,
+          inject: [GATEWAY_OPTIONS, AGENTS],
+          useFactory: (o: O, agents: Agents) => new LedgerClient(o.ledgerUrl, o.adminToken, agents),
+        },
+        {
+          provide: UsageOutbox,
+          inject: [PG_POOL, GATEWAY_OPTIONS],
+          useFactory: (pool: pg.Pool, o: O) =>
+            new UsageOutbox(pool, o.schema, o.topics.usageObserved),
+        },
+        {
+          provide: GATEWAY_METRICS,
+          inject: [METRICS, UsageOutbox, KeyStore],
+          useFactory: (registry: Registry, usage: UsageOutbox, keys: KeyStore) =>
+            new GatewayMetrics(
+              registry,
+              () => usage.pending,
+              () => keys.index.size,
+            ),
+        },
+        {
+          provide: CreateChatCompletionHandler,
+          inject: [
+            GATEWAY_OPTIONS,
+            KeyStore,
+            CatalogCache,
+            LedgerClient,
+            AGENTS,
+            UsageOutbox,
+            GATEWAY_METRICS,
+          ],
+          useFactory: (
+            o: O,
+            keys: KeyStore,
+            catalog: CatalogCache,
+            ledger: LedgerClient,
+            agents: Agents,
+            usage: UsageOutbox,
+            metrics: GatewayMetrics,
+          ) =>
+            new CreateChatCompletionHandler(
+              o,
+              keys,
+              catalog,
+              ledger,
+              { sim: new SimProvider(), http: new HttpProvider(agents, o.upstreamIdleTimeoutMs) },
+              usage,
+              metrics,
+            ),
+        },
+        {
+          provide: ListModelsHandler,
+          inject: [GATEWAY_OPTIONS, KeyStore, CatalogCache],
+          useFactory: (o: O, keys: KeyStore, catalog: CatalogCache) =>
+            new ListModelsHandler(o, keys, catalog),
+        },
+        {
+          provide: KeysConsumer,
+          inject: [PG_POOL, TRANSPORT, KeyStore, GATEWAY_OPTIONS],
+          useFactory: (pool: pg.Pool, transport: Transport, keys: KeyStore, o: O) =>
+            new KeysConsumer(pool, transport, keys, o),
+        },
+        GatewayRuntime,
       ],
     };
   }

@@ -1,18 +1,80 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ServiceKitModule } from '@billing/service-kit';
-import type { KeysEnv } from './config.js';
+import { CqrsModule } from '@nestjs/cqrs';
+import {
+  PG_POOL,
+  ServiceKitModule,
+  ServiceMessaging,
+  TRANSPORT,
+  createKafkaTransport,
+  type Transport,
+} from '@billing/service-kit';
+import type pg from 'pg';
+import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler.js';
+import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler.js';
+import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-usage.handler.js';
+import { RevealApiKeyHandler } from './commands/reveal-api-key/reveal-api-key.handler.js';
+import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler.js';
+import { ApiKeysController } from './http/api-keys.controller.js';
+import { ApiKeyStore } from './infrastructure/api-key-store.js';
+import {
+  KEYS_OPTIONS,
+  resolveKeysOptions,
+  type KeysModuleOptions,
+  type ResolvedKeysOptions,
+} from './keys.options.js';
+import { KeysRuntime } from './keys.runtime.js';
+import { KeysMessaging } from './messaging/keys-messaging.js';
+import { GetApiKeyHandler } from './queries/get-api-key/get-api-key.handler.js';
+import { ListApiKeysHandler } from './queries/list-api-keys/list-api-keys.handler.js';
 
+/** The keys service: API key lifecycle over HTTP, `keys.v1` out, `usage.recorded.v1` in. */
 @Module({})
 export class KeysModule {
-  static forRoot(env: KeysEnv): DynamicModule {
+  static forRoot(input: KeysModuleOptions): DynamicModule {
+    const options = resolveKeysOptions(input);
     return {
       module: KeysModule,
       imports: [
         ServiceKitModule.forRoot({
           service: 'keys',
-          databaseUrl: env.DATABASE_URL,
-          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+          databaseUrl: options.databaseUrl,
+          poolSize: options.poolSize,
+          auth: { adminToken: options.adminToken, consoleJwtSecret: options.consoleJwtSecret },
         }),
+        CqrsModule.forRoot(),
+      ],
+      controllers: [ApiKeysController],
+      providers: [
+        { provide: KEYS_OPTIONS, useValue: options },
+        {
+          provide: TRANSPORT,
+          useFactory: (): Transport =>
+            options.transport ?? createKafkaTransport(options.kafkaBrokers, 'keys'),
+        },
+        {
+          // The outbox relay of `keys.v1`; the consumer is KeysMessaging's (see there why).
+          provide: ServiceMessaging,
+          inject: [PG_POOL, TRANSPORT, KEYS_OPTIONS],
+          useFactory: (pool: pg.Pool, transport: Transport, o: ResolvedKeysOptions) =>
+            new ServiceMessaging({
+              service: 'keys',
+              transport,
+              pool,
+              schema: o.schema,
+              consumers: [],
+              relay: true,
+            }),
+        },
+        ApiKeyStore,
+        KeysMessaging,
+        KeysRuntime,
+        CreateApiKeyHandler,
+        UpdateApiKeyHandler,
+        DeleteApiKeyHandler,
+        RevealApiKeyHandler,
+        RecordKeyUsageHandler,
+        ListApiKeysHandler,
+        GetApiKeyHandler,
       ],
     };
   }

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, startService } from '@billing/service-kit';
-import { KeysModule } from './keys.module.js';
 import { loadKeysEnv } from './config.js';
+import { keysOptionsFromEnv } from './keys.options.js';
+import { KeysModule } from './keys.module.js';
 
 try {
   const env = loadKeysEnv();
-  await startService('keys', KeysModule.forRoot(env), env.PORT);
+  await startService('keys', KeysModule.forRoot(keysOptionsFromEnv(env)), env.PORT);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

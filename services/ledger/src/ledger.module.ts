@@ -1,19 +1,119 @@
+import { PostgresEventStore, type EventStore } from '@billing/event-store';
+import { PG_POOL, ServiceKitModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ServiceKitModule } from '@billing/service-kit';
-import type { LedgerEnv } from './config.js';
+import { CqrsModule } from '@nestjs/cqrs';
+import type pg from 'pg';
+import { ApplyPaymentHandler } from './commands/apply-payment/apply-payment.handler.js';
+import { ExpireDueHandler } from './commands/expire-due/expire-due.handler.js';
+import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
+import { PlaceHoldHandler } from './commands/place-hold/place-hold.handler.js';
+import { RecordUsageHandler } from './commands/record-usage/record-usage.handler.js';
+import { ReleaseHoldHandler } from './commands/release-hold/release-hold.handler.js';
+import { AccountsController } from './http/accounts.controller.js';
+import { AuditController } from './http/audit.controller.js';
+import { AccountStateCache } from './infrastructure/account-state-cache.js';
+import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
+import { LedgerWriter } from './infrastructure/ledger-writer.js';
+import { ProjectionWriter } from './infrastructure/projection-tables.js';
+import { EVENT_STORE } from './infrastructure/tokens.js';
+import {
+  LEDGER_OPTIONS,
+  resolveLedgerOptions,
+  type LedgerModuleOptions,
+  type ResolvedLedgerOptions,
+} from './ledger.options.js';
+import { LedgerRuntime } from './ledger.runtime.js';
+import { LedgerMessaging } from './messaging/ledger-messaging.js';
+import { GetBalanceHandler } from './queries/get-balance/get-balance.handler.js';
+import { GetCreditsBreakdownHandler } from './queries/get-credits-breakdown/get-credits-breakdown.handler.js';
+import { GetUsageHandler } from './queries/get-usage/get-usage.handler.js';
+import { ListAccountEventsHandler } from './queries/list-account-events/list-account-events.handler.js';
+import { ListLogEventsHandler } from './queries/list-log-events/list-log-events.handler.js';
+import { ListTransactionsHandler } from './queries/list-transactions/list-transactions.handler.js';
+import { VerifyAccountChainHandler } from './queries/verify-account-chain/verify-account-chain.handler.js';
 
+const commandHandlers = [
+  ApplyPaymentHandler,
+  RecordUsageHandler,
+  PlaceHoldHandler,
+  ReleaseHoldHandler,
+  ExpireDueHandler,
+];
+
+const queryHandlers = [
+  GetBalanceHandler,
+  GetCreditsBreakdownHandler,
+  ListTransactionsHandler,
+  GetUsageHandler,
+  ListAccountEventsHandler,
+  ListLogEventsHandler,
+  VerifyAccountChainHandler,
+];
+
+/**
+ * The ledger service: the event store and projections in its schema, the consumers of
+ * `payments.v1` and `usage.recorded.v1`, BalanceChanged on `ledger.v1` through the outbox, the
+ * holds API, the queries and the audit routes. See README.md.
+ */
 @Module({})
 export class LedgerModule {
-  static forRoot(env: LedgerEnv): DynamicModule {
+  static forRoot(input: LedgerModuleOptions): DynamicModule {
+    const options = resolveLedgerOptions(input);
     return {
       module: LedgerModule,
       imports: [
         ServiceKitModule.forRoot({
           service: 'ledger',
-          databaseUrl: env.DATABASE_URL,
-          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+          databaseUrl: input.databaseUrl,
+          poolSize: input.poolSize ?? 20,
+          auth: { adminToken: input.adminToken, consoleJwtSecret: input.consoleJwtSecret },
         }),
+        CqrsModule.forRoot(),
       ],
+      controllers: [AccountsController, AuditController],
+      providers: [
+        { provide: LEDGER_OPTIONS, useValue: options },
+        {
+          provide: EVENT_STORE,
+          inject: [PG_POOL],
+          useFactory: (pool: pg.Pool): EventStore =>
+            new PostgresEventStore({ pool, schema: options.schema }),
+        },
+        {
+          provide: AccountStateCache,
+          useFactory: () => new AccountStateCache(options.stateCacheSize),
+        },
+        {
+          provide: LedgerWriter,
+          inject: [EVENT_STORE, PG_POOL, AccountStateCache, LEDGER_OPTIONS],
+          useFactory: (
+            store: EventStore,
+            pool: pg.Pool,
+            cache: AccountStateCache,
+            o: ResolvedLedgerOptions,
+          ) =>
+            new LedgerWriter({
+              store,
+              pool,
+              schema: o.schema,
+              cache,
+              projections: new ProjectionWriter(o.schema),
+              balanceTopic: o.topics.ledger,
+              clock: o.clock,
+            }),
+        },
+        {
+          provide: AccountWriteQueue,
+          inject: [PG_POOL, LedgerWriter],
+          useFactory: (pool: pg.Pool, writer: LedgerWriter) => new AccountWriteQueue(pool, writer),
+        },
+        LedgerMessaging,
+        ExpiryScheduler,
+        LedgerRuntime,
+        ...commandHandlers,
+        ...queryHandlers,
+      ],
+      exports: [LedgerMessaging, ExpiryScheduler, AccountStateCache, EVENT_STORE, LEDGER_OPTIONS],
     };
   }
 }

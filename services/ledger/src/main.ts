@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, startService } from '@billing/service-kit';
-import { LedgerModule } from './ledger.module.js';
 import { loadLedgerEnv } from './config.js';
+import { ledgerOptionsFromEnv } from './ledger.options.js';
+import { LedgerModule } from './ledger.module.js';
 
 try {
   const env = loadLedgerEnv();
-  await startService('ledger', LedgerModule.forRoot(env), env.PORT);
+  await startService('ledger', LedgerModule.forRoot(ledgerOptionsFromEnv(env)), env.PORT);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

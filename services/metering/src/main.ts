@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, startService } from '@billing/service-kit';
-import { MeteringModule } from './metering.module.js';
 import { loadMeteringEnv } from './config.js';
+import { meteringOptionsFromEnv } from './metering.options.js';
+import { MeteringModule } from './metering.module.js';
 
 try {
   const env = loadMeteringEnv();
-  await startService('metering', MeteringModule.forRoot(env), env.PORT);
+  await startService('metering', MeteringModule.forRoot(meteringOptionsFromEnv(env)), env.PORT);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -1,18 +1,80 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ServiceKitModule } from '@billing/service-kit';
-import type { MeteringEnv } from './config.js';
+import { CqrsModule } from '@nestjs/cqrs';
+import {
+  PG_POOL,
+  ServiceKitModule,
+  ServiceMessaging,
+  TRANSPORT,
+  createKafkaTransport,
+  type Transport,
+} from '@billing/service-kit';
+import type pg from 'pg';
+import { RecordUsageHandler } from './commands/record-usage/record-usage.handler.js';
+import { SetModelPriceHandler } from './commands/set-model-price/set-model-price.handler.js';
+import { ModelsController } from './http/models.controller.js';
+import { RequestsController } from './http/requests.controller.js';
+import { UsageController } from './http/usage.controller.js';
+import { CatalogStore } from './infrastructure/catalog-store.js';
+import { MeteringMetrics } from './infrastructure/metering-metrics.js';
+import { UsageRecorder } from './infrastructure/usage-recorder.js';
+import {
+  METERING_OPTIONS,
+  resolveMeteringOptions,
+  type MeteringModuleOptions,
+  type ResolvedMeteringOptions,
+} from './metering.options.js';
+import { MeteringRuntime } from './metering.runtime.js';
+import { MeteringMessaging } from './messaging/metering-messaging.js';
+import { ListModelsHandler } from './queries/list-models/list-models.handler.js';
+import { ListRequestsHandler } from './queries/list-requests/list-requests.handler.js';
 
+/** Metering: the price catalog, pricing of usage to the nano-dollar, request logs. */
 @Module({})
 export class MeteringModule {
-  static forRoot(env: MeteringEnv): DynamicModule {
+  static forRoot(input: MeteringModuleOptions): DynamicModule {
+    const options = resolveMeteringOptions(input);
     return {
       module: MeteringModule,
       imports: [
         ServiceKitModule.forRoot({
           service: 'metering',
-          databaseUrl: env.DATABASE_URL,
-          auth: { adminToken: env.ADMIN_TOKEN, consoleJwtSecret: env.CONSOLE_JWT_SECRET },
+          databaseUrl: options.databaseUrl,
+          poolSize: options.poolSize,
+          auth: { adminToken: options.adminToken, consoleJwtSecret: options.consoleJwtSecret },
         }),
+        CqrsModule.forRoot(),
+      ],
+      controllers: [ModelsController, UsageController, RequestsController],
+      providers: [
+        { provide: METERING_OPTIONS, useValue: options },
+        {
+          provide: TRANSPORT,
+          useFactory: (): Transport =>
+            options.transport ?? createKafkaTransport(options.kafkaBrokers, 'metering'),
+        },
+        {
+          // The outbox relay of UsageRecorded; the consumer is MeteringMessaging's (see there why).
+          provide: ServiceMessaging,
+          inject: [PG_POOL, TRANSPORT, METERING_OPTIONS],
+          useFactory: (pool: pg.Pool, transport: Transport, o: ResolvedMeteringOptions) =>
+            new ServiceMessaging({
+              service: 'metering',
+              transport,
+              pool,
+              schema: o.schema,
+              consumers: [],
+              relay: true,
+            }),
+        },
+        CatalogStore,
+        UsageRecorder,
+        MeteringMetrics,
+        MeteringMessaging,
+        MeteringRuntime,
+        RecordUsageHandler,
+        SetModelPriceHandler,
+        ListModelsHandler,
+        ListRequestsHandler,
       ],
     };
   }

@@ -1,12 +1,15 @@
 // The operations CLI: `npm run ops -- <command> [options]`. Commands are registered by the
 // services that own them (the ledger's projections and audit); this file only dispatches.
+import { ledgerOpsCommands } from '@billing/ledger';
 
 interface Command {
   summary: string;
   run(args: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  ...ledgerOpsCommands,
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(24)} ${c.summary}`);
@@ -15,6 +18,9 @@ function usage(): string {
     '',
     'commands:',
     ...(lines.length ? lines : ['  (none yet)']),
+    '',
+    'options: --schema NAME (default: ledger), --projection NAME (rebuild), --account ID (audit)',
+    'environment: DATABASE_URL',
   ].join('\n');
 }
 

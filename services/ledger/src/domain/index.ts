@@ -32,6 +32,7 @@ export {
   type TopUpRecord,
 } from './state.js';
 export { decide, dueHoldExpiries, dueLotExpiries } from './decide.js';
+export { nextExpiryAtMs } from './schedule.js';
 export { idempotencyKeyOf } from './idempotency.js';
 export {
   EMPTY_BALANCE,
