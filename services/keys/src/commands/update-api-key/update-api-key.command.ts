@@ -1,0 +1,22 @@
+import { Command } from '@nestjs/cqrs';
+import type { ApiKeyStatus, KeysError } from '../../domain/index.js';
+import type { ApiKeyView } from '../../queries/api-key-view.js';
+
+export type UpdateApiKeyResult =
+  | { readonly ok: true; readonly value: ApiKeyView }
+  | { readonly ok: false; readonly error: KeysError };
+
+/**
+ * `PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId} {name?, status?}`: rename, enable or
+ * disable. A change publishes ApiKeyUpdated with the changed fields only; no change publishes
+ * nothing and answers the key as it is.
+ */
+export class UpdateApiKeyCommand extends Command<UpdateApiKeyResult> {
+  constructor(
+    readonly accountId: string,
+    readonly apiKeyId: string,
+    readonly changes: { readonly name?: string; readonly status?: ApiKeyStatus },
+  ) {
+    super();
+  }
+}

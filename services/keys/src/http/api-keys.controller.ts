@@ -1,0 +1,113 @@
+import { AccountAccess, type Principal } from '@billing/service-kit';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Req,
+} from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import {
+  CreateApiKeyCommand,
+  type CreatedApiKey,
+} from '../commands/create-api-key/create-api-key.command.js';
+import { DeleteApiKeyCommand } from '../commands/delete-api-key/delete-api-key.command.js';
+import { RevealApiKeyCommand } from '../commands/reveal-api-key/reveal-api-key.command.js';
+import { UpdateApiKeyCommand } from '../commands/update-api-key/update-api-key.command.js';
+import type { ApiKeyDetailsView, ApiKeyView } from '../queries/api-key-view.js';
+import { GetApiKeyQuery } from '../queries/get-api-key/get-api-key.query.js';
+import { ListApiKeysQuery, type ApiKeyList } from '../queries/list-api-keys/list-api-keys.query.js';
+import { AccountParams, ApiKeyParams, CreateApiKeyBody, UpdateApiKeyBody } from './dto.js';
+import { keyNotFound, keysApiError } from './keys-errors.js';
+
+/**
+ * `/v1/accounts/{accountId}/api-keys`: the admin token, or the account's own console token (any
+ * other account's token answers 403 before a handler runs: AuthGuard, @AccountAccess). A key id
+ * of another account under the caller's own account path answers 404, exactly like a missing key.
+ *
+ * The two answers that carry the full key (create, reveal) are marked `no-store` so that no proxy
+ * or browser cache keeps them. Nothing here logs a request or a response body.
+ */
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@AccountAccess()
+@Controller('v1/accounts/:accountId/api-keys')
+export class ApiKeysController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @Header('Cache-Control', 'no-store')
+  async create(
+    @Param() { accountId }: AccountParams,
+    @Body() { name }: CreateApiKeyBody,
+  ): Promise<CreatedApiKey> {
+    const result = await this.commandBus.execute(new CreateApiKeyCommand(accountId, name));
+    if (!result.ok) throw keysApiError(result.error);
+    return result.value;
+  }
+
+  @Get()
+  list(@Param() { accountId }: AccountParams): Promise<ApiKeyList> {
+    return this.queryBus.execute(new ListApiKeysQuery(accountId));
+  }
+
+  @Get(':apiKeyId')
+  async details(@Param() { accountId, apiKeyId }: ApiKeyParams): Promise<ApiKeyDetailsView> {
+    const view = await this.queryBus.execute(new GetApiKeyQuery(accountId, apiKeyId));
+    if (view === undefined) throw keyNotFound();
+    return view;
+  }
+
+  @Post(':apiKeyId/reveal')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async reveal(
+    @Param() { accountId, apiKeyId }: ApiKeyParams,
+    @Req() req: Request & { principal?: Principal },
+  ): Promise<{ key: string }> {
+    const result = await this.commandBus.execute(
+      new RevealApiKeyCommand(accountId, apiKeyId, actorOf(req.principal)),
+    );
+    if (!result.ok) throw keysApiError(result.error);
+    return { key: result.key };
+  }
+
+  @Patch(':apiKeyId')
+  async update(
+    @Param() { accountId, apiKeyId }: ApiKeyParams,
+    @Body() body: UpdateApiKeyBody,
+  ): Promise<ApiKeyView> {
+    const result = await this.commandBus.execute(
+      new UpdateApiKeyCommand(accountId, apiKeyId, {
+        ...(body.name !== undefined && { name: body.name }),
+        ...(body.status !== undefined && { status: body.status }),
+      }),
+    );
+    if (!result.ok) throw keysApiError(result.error);
+    return result.value;
+  }
+
+  @Delete(':apiKeyId')
+  @HttpCode(204)
+  async remove(@Param() { accountId, apiKeyId }: ApiKeyParams): Promise<void> {
+    const result = await this.commandBus.execute(new DeleteApiKeyCommand(accountId, apiKeyId));
+    if (!result.ok) throw keysApiError(result.error);
+  }
+}
+
+/** Who a reveal is recorded for. The guard has set the principal on every @AccountAccess route. */
+function actorOf(principal: Principal | undefined): string {
+  if (principal === undefined) throw new Error('no principal on an authenticated route');
+  return principal.kind === 'admin' ? 'admin' : `account:${principal.accountId}`;
+}

@@ -1,0 +1,39 @@
+import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { MAX_API_KEY_NAME_LENGTH, type ApiKeyStatus } from '../domain/index.js';
+
+export class AccountParams {
+  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
+  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
+  accountId!: string;
+}
+
+export class ApiKeyParams extends AccountParams {
+  @ApiProperty({ example: 'key_0f8c1d5e9a7b4c2d8e6f1a3b5c7d9e0f' })
+  // Any other shape cannot be a key id of ours: it answers 404 like a missing key, not 400, so
+  // the route says nothing about which ids could exist.
+  @IsString()
+  apiKeyId!: string;
+}
+
+export class CreateApiKeyBody {
+  @ApiProperty({ example: 'production', maxLength: MAX_API_KEY_NAME_LENGTH })
+  // Length, whitespace and control characters are the domain's rules (KEYS.INVALID_NAME).
+  @IsString({ message: 'name must be a string' })
+  name!: string;
+}
+
+const STATUSES: readonly ApiKeyStatus[] = ['enabled', 'disabled'];
+
+export class UpdateApiKeyBody {
+  @ApiPropertyOptional({ example: 'staging' })
+  @IsOptional()
+  @IsString({ message: 'name must be a string' })
+  name?: string;
+
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES, { message: 'status must be "enabled" or "disabled"' })
+  status?: ApiKeyStatus;
+}

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { createEvent, encodeEvent, messageKey, type KeysEvent } from '@billing/contracts';
+import { enqueue, type OutboxMessage } from '@billing/messaging';
+import { PG_POOL } from '@billing/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import {
+  isPublishedOnKeysTopic,
+  type ApiKeyEvent,
+  type ApiKeyRevealed,
+  type ApiKeyState,
+} from '../domain/index.js';
+import { KEYS_OPTIONS, type ResolvedKeysOptions } from '../keys.options.js';
+
+/** A key's row: the domain state plus what is folded from usage and the encrypted copy. */
+export interface ApiKeyRow {
+  readonly state: ApiKeyState;
+  readonly usedNanoUsd: bigint;
+  readonly lastUsedAt: Date | null;
+  /** The AES-256-GCM blob; null once the key is deleted. Never leaves the service. */
+  readonly encryptedKey: string | null;
+}
+
+interface DbRow {
+  id: string;
+  account_id: string;
+  name: string;
+  prefix: string;
+  lookup_hash: string;
+  encrypted_key: string | null;
+  status: ApiKeyState['status'];
+  created_at: Date;
+  updated_at: Date;
+  used_nano_usd: string;
+  last_used_at: Date | null;
+}
+
+const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, status, created_at,
+  updated_at, used_nano_usd, last_used_at`;
+
+function toRow(r: DbRow): ApiKeyRow {
+  return {
+    state: {
+      apiKeyId: r.id,
+      accountId: r.account_id,
+      name: r.name,
+      prefix: r.prefix,
+      lookupHash: r.lookup_hash,
+      status: r.status,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    },
+    usedNanoUsd: BigInt(r.used_nano_usd),
+    lastUsedAt: r.last_used_at,
+    encryptedKey: r.encrypted_key,
+  };
+}
+
+/**
+ * The keys service's storage: the `api_keys` rows, the reveal audit trail and the outbox rows of
+ * `keys.v1`, always written through the caller's transaction so a state change and its event
+ * commit together (or not at all).
+ */
+@Injectable()
+export class ApiKeyStore {
+  private readonly schema: string;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(KEYS_OPTIONS) private readonly options: ResolvedKeysOptions,
+  ) {
+    this.schema = options.schema;
+  }
+
+  /** Runs `work` in one transaction on a pooled connection. */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** The row of `apiKeyId` whatever its account, locked until the transaction ends. */
+  async lock(client: pg.PoolClient, apiKeyId: string): Promise<ApiKeyRow | undefined> {
+    const { rows } = await client.query<DbRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.api_keys WHERE id = $1 FOR UPDATE`,
+      [apiKeyId],
+    );
+    return rows[0] && toRow(rows[0]);
+  }
+
+  async insert(client: pg.PoolClient, state: ApiKeyState, encryptedKey: string): Promise<void> {
+    await client.query(
+      `INSERT INTO ${this.schema}.api_keys
+         (id, account_id, name, prefix, lookup_hash, encrypted_key, status, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        state.apiKeyId,
+        state.accountId,
+        state.name,
+        state.prefix,
+        state.lookupHash,
+        encryptedKey,
+        state.status,
+        state.createdAt,
+        state.updatedAt,
+      ],
+    );
+  }
+
+  /** Stores the state after an update or a delete; a deleted key loses its encrypted copy. */
+  async update(client: pg.PoolClient, state: ApiKeyState): Promise<void> {
+    await client.query(
+      `UPDATE ${this.schema}.api_keys
+          SET name = $2, status = $3, updated_at = $4,
+              encrypted_key = CASE WHEN $3 = 'deleted' THEN NULL ELSE encrypted_key END
+        WHERE id = $1`,
+      [state.apiKeyId, state.name, state.status, state.updatedAt],
+    );
+  }
+
+  /** Writes the events the gateway must see to the outbox of `keys.v1`, in order. */
+  async publish(client: pg.PoolClient, events: readonly ApiKeyEvent[]): Promise<void> {
+    const messages: OutboxMessage[] = events.filter(isPublishedOnKeysTopic).map((event) => {
+      const contractEvent = toContractEvent(event);
+      return {
+        topic: this.options.topics.keys,
+        key: messageKey(contractEvent),
+        id: contractEvent.id,
+        value: encodeEvent(contractEvent),
+      };
+    });
+    await enqueue(client, messages, this.schema);
+  }
+
+  /** The audit row of one reveal. */
+  async recordReveal(client: pg.PoolClient, event: ApiKeyRevealed, actor: string): Promise<void> {
+    await client.query(
+      `INSERT INTO ${this.schema}.api_key_reveals (event_id, api_key_id, account_id, actor, revealed_at)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [randomUUID(), event.apiKeyId, event.accountId, actor, event.occurredAt],
+    );
+  }
+
+  /** The account's keys that are not deleted, newest first. */
+  async list(accountId: string): Promise<ApiKeyRow[]> {
+    const { rows } = await this.pool.query<DbRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.api_keys
+        WHERE account_id = $1 AND status <> 'deleted'
+        ORDER BY created_at DESC, id DESC`,
+      [accountId],
+    );
+    return rows.map(toRow);
+  }
+
+  /**
+   * Runs `read` in a read-only REPEATABLE READ transaction: several queries see one snapshot, so a
+   * key and its recent usage never disagree (usage committed between two reads would otherwise
+   * show in one and not in the other).
+   */
+  async snapshot<T>(read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await read(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One key of the account, unless it is deleted or belongs to another account. */
+  async find(
+    accountId: string,
+    apiKeyId: string,
+    db: Pick<pg.Pool | pg.PoolClient, 'query'> = this.pool,
+  ): Promise<ApiKeyRow | undefined> {
+    const { rows } = await db.query<DbRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.api_keys
+        WHERE id = $1 AND account_id = $2 AND status <> 'deleted'`,
+      [apiKeyId, accountId],
+    );
+    return rows[0] && toRow(rows[0]);
+  }
+}
+
+/** The `keys.v1` form of a domain event: an envelope with a fresh id, the domain's time. */
+function toContractEvent(event: Exclude<ApiKeyEvent, ApiKeyRevealed>): KeysEvent {
+  const envelope = {
+    id: randomUUID(),
+    accountId: event.accountId,
+    source: 'keys',
+    occurredAt: event.occurredAt,
+  };
+  switch (event.type) {
+    case 'ApiKeyCreated':
+      // The prefix and the lookup hash only: never the key, never its encrypted copy.
+      return createEvent({
+        ...envelope,
+        type: 'ApiKeyCreated',
+        data: {
+          apiKeyId: event.apiKeyId,
+          name: event.name,
+          plan: event.plan,
+          status: event.status,
+          lookupHash: event.lookupHash,
+          prefix: event.prefix,
+        },
+      });
+    case 'ApiKeyUpdated':
+      return createEvent({
+        ...envelope,
+        type: 'ApiKeyUpdated',
+        data: {
+          apiKeyId: event.apiKeyId,
+          ...(event.name !== undefined && { name: event.name }),
+          ...(event.status !== undefined && { status: event.status }),
+        },
+      });
+    case 'ApiKeyDeleted':
+      return createEvent({
+        ...envelope,
+        type: 'ApiKeyDeleted',
+        data: { apiKeyId: event.apiKeyId },
+      });
+  }
+}

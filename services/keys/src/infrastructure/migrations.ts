@@ -1,0 +1,70 @@
+import { messagingMigrations } from '@billing/messaging';
+import { migrate, type Migration } from '@billing/service-kit';
+import type pg from 'pg';
+
+/**
+ * The keys service's tables. `migrate()` runs them with `search_path` set to the service's schema,
+ * so names are unqualified here. Released migrations are never edited: add a new one.
+ */
+export const keysMigrations: readonly Migration[] = [
+  {
+    id: 'keys_001_api_keys',
+    sql: `
+-- One row per key, kept after deletion as a tombstone (status 'deleted') so that an id is never
+-- reused and usage that arrives late still finds its key. The secret itself is never stored:
+-- lookup_hash is HMAC-SHA-256 under API_KEY_PEPPER (what the gateway matches), encrypted_key is
+-- the AES-256-GCM copy for "reveal", bound to the key id, and wiped when the key is deleted.
+CREATE TABLE api_keys (
+  id            text        PRIMARY KEY,
+  account_id    text        NOT NULL,
+  name          text        NOT NULL,
+  prefix        text        NOT NULL,
+  lookup_hash   text        NOT NULL UNIQUE,
+  encrypted_key text,
+  status        text        NOT NULL CHECK (status IN ('enabled', 'disabled', 'deleted')),
+  created_at    timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL,
+  -- Money consumed through the key, in nano-dollars, and the completion time of its latest
+  -- request, both folded from UsageRecorded.
+  used_nano_usd int8        NOT NULL DEFAULT 0,
+  last_used_at  timestamptz,
+  CHECK ((status = 'deleted') = (encrypted_key IS NULL))
+);
+CREATE INDEX api_keys_by_account ON api_keys (account_id, created_at DESC, id DESC);
+
+-- The audit trail of "click to copy": one row per reveal, never updated or deleted.
+CREATE TABLE api_key_reveals (
+  id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event_id    uuid        NOT NULL UNIQUE,
+  api_key_id  text        NOT NULL REFERENCES api_keys (id),
+  account_id  text        NOT NULL,
+  -- Who asked: 'admin' or 'account:<id>' (the console token's subject).
+  actor       text        NOT NULL,
+  revealed_at timestamptz NOT NULL
+);
+CREATE INDEX api_key_reveals_by_key ON api_key_reveals (api_key_id, revealed_at DESC);
+
+-- The most recent UsageRecorded of each key, for the details route. Pruned to a bounded number
+-- per key as new usage arrives; the request log of record is metering's.
+CREATE TABLE api_key_recent_usage (
+  api_key_id    text        NOT NULL REFERENCES api_keys (id),
+  request_id    text        NOT NULL,
+  event_id      text        NOT NULL,
+  model         text        NOT NULL,
+  status        text        NOT NULL,
+  input_tokens  int8        NOT NULL,
+  output_tokens int8        NOT NULL,
+  cost_nano_usd int8        NOT NULL,
+  started_at    timestamptz NOT NULL,
+  completed_at  timestamptz NOT NULL,
+  PRIMARY KEY (api_key_id, request_id)
+);
+CREATE INDEX api_key_recent_usage_newest ON api_key_recent_usage (api_key_id, completed_at DESC, request_id DESC);
+`,
+  },
+];
+
+/** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */
+export async function migrateKeys(pool: pg.Pool, schema: string): Promise<void> {
+  await migrate(pool, schema, [...messagingMigrations, ...keysMigrations]);
+}

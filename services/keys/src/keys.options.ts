@@ -1,0 +1,115 @@
+import { TOPICS } from '@billing/contracts';
+import type { KafkaConsumerTuning } from '@billing/messaging';
+import { kafkaBrokers, type Transport } from '@billing/service-kit';
+import { parseEncryptionKey } from './domain/index.js';
+import type { KeysEnv } from './config.js';
+
+/** The physical topic names the keys service uses. Production uses the contract's. */
+export interface KeysTopics {
+  /** Where ApiKeyCreated/Updated/Deleted go (the gateway's key cache reads it). */
+  readonly keys: string;
+  /** Where UsageRecorded comes from (used and last used per key). */
+  readonly usageRecorded: string;
+}
+
+/**
+ * Everything the keys module can be told. `main.ts` builds it from the environment; integration
+ * tests build it directly so that each test file gets its own schema (and, where it matters, its
+ * own topics).
+ */
+export interface KeysModuleOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly consoleJwtSecret: string;
+  /** `API_KEY_PEPPER`: the HMAC key of the lookup hash. */
+  readonly apiKeyPepper: string;
+  /** `API_KEY_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters. */
+  readonly apiKeyEncryptionKey: string;
+  /** The Postgres schema of the service (its tables, outbox and inbox). Default `keys`. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly topics?: Partial<KeysTopics>;
+  /** Kafka brokers, used when no `transport` is given. */
+  readonly kafkaBrokers?: readonly string[];
+  /**
+   * A transport to use instead of Kafka: the standalone mode's in-process transport, or a test's.
+   * The module does not close a transport it was given.
+   */
+  readonly transport?: Transport;
+  /** The consumer group (and inbox) name of the UsageRecorded consumer. */
+  readonly usageConsumerName?: string;
+  readonly kafkaTuning?: KafkaConsumerTuning;
+  /** How many UsageRecorded per key the details route shows (the table keeps as many). */
+  readonly recentUsageLimit?: number;
+  /** The service's clock. Tests may pin it; production reads the system clock. */
+  readonly clock?: () => Date;
+}
+
+export interface ResolvedKeysOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly consoleJwtSecret: string;
+  readonly apiKeyPepper: string;
+  readonly encryptionKey: Buffer;
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly topics: KeysTopics;
+  readonly kafkaBrokers: readonly string[];
+  readonly transport: Transport | undefined;
+  readonly usageConsumerName: string;
+  readonly kafkaTuning: KafkaConsumerTuning;
+  readonly recentUsageLimit: number;
+  readonly clock: () => Date;
+}
+
+export const KEYS_OPTIONS = Symbol('KEYS_OPTIONS');
+export const DEFAULT_KEYS_SCHEMA = 'keys';
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Fills in the defaults and checks what can be checked before anything starts.
+ *
+ * @throws RangeError on an invalid schema name or encryption key (the message never echoes it).
+ */
+export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOptions {
+  const schema = options.schema ?? DEFAULT_KEYS_SCHEMA;
+  // The schema is interpolated into SQL: only plain identifiers are accepted.
+  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  if (options.apiKeyPepper.length === 0) throw new RangeError('the API key pepper is empty');
+  const recentUsageLimit = options.recentUsageLimit ?? 20;
+  if (!Number.isSafeInteger(recentUsageLimit) || recentUsageLimit < 1) {
+    throw new RangeError('recentUsageLimit must be a positive integer');
+  }
+  return {
+    databaseUrl: options.databaseUrl,
+    adminToken: options.adminToken,
+    consoleJwtSecret: options.consoleJwtSecret,
+    apiKeyPepper: options.apiKeyPepper,
+    encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
+    schema,
+    poolSize: options.poolSize ?? 10,
+    topics: {
+      keys: options.topics?.keys ?? TOPICS.keys,
+      usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
+    },
+    kafkaBrokers: options.kafkaBrokers ?? [],
+    transport: options.transport,
+    usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',
+    kafkaTuning: options.kafkaTuning ?? {},
+    recentUsageLimit,
+    clock: options.clock ?? ((): Date => new Date()),
+  };
+}
+
+/** The options of a production process, from its validated environment. */
+export function keysOptionsFromEnv(env: KeysEnv): KeysModuleOptions {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    adminToken: env.ADMIN_TOKEN,
+    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    apiKeyPepper: env.API_KEY_PEPPER,
+    apiKeyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
+    kafkaBrokers: kafkaBrokers(env),
+  };
+}

@@ -1,0 +1,35 @@
+import { AccountAccess, ApiError } from '@billing/service-kit';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { InvalidCursorError } from '../queries/list-requests/list-requests.handler.js';
+import {
+  ListRequestsQuery,
+  type RequestLogPage,
+} from '../queries/list-requests/list-requests.query.js';
+import { AccountParams, RequestsQuery } from './dto.js';
+
+/** The account's request log: the admin token, or the account's own console token. */
+@ApiTags('requests')
+@ApiBearerAuth()
+@AccountAccess()
+@Controller('v1/accounts/:accountId/requests')
+export class RequestsController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get()
+  async list(
+    @Param() { accountId }: AccountParams,
+    @Query() { limit, apiKeyId, cursor }: RequestsQuery,
+  ): Promise<RequestLogPage> {
+    try {
+      return await this.queryBus.execute(
+        new ListRequestsQuery(accountId, limit ?? 50, apiKeyId, cursor),
+      );
+    } catch (err) {
+      if (err instanceof InvalidCursorError)
+        throw new ApiError(400, 'VALIDATION_FAILED', err.message);
+      throw err;
+    }
+  }
+}
