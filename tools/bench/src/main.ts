@@ -18,6 +18,10 @@ const parts: Record<string, Part> = {
     title: 'messaging (outbox relay, idempotent consumer; PostgreSQL + Kafka)',
     run: async () => (await import('./messaging.bench.js')).runMessagingBench(),
   },
+  metering: {
+    title: 'metering (UsageObserved priced and recorded end to end through Kafka)',
+    run: async () => (await import('./metering.bench.js')).runMeteringBench(),
+  },
 };
 
 const requested = process.argv.slice(2);
