@@ -18,6 +18,10 @@ const parts: Record<string, Part> = {
     title: 'messaging (outbox relay, idempotent consumer; PostgreSQL + Kafka)',
     run: async () => (await import('./messaging.bench.js')).runMessagingBench(),
   },
+  ledger: {
+    title: 'ledger (UsageRecorded from Kafka into the ledger with projections; rebuild)',
+    run: async () => (await import('./ledger.bench.js')).runLedgerBench(),
+  },
   metering: {
     title: 'metering (UsageObserved priced and recorded end to end through Kafka)',
     run: async () => (await import('./metering.bench.js')).runMeteringBench(),

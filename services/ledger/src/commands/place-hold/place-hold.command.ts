@@ -1,0 +1,22 @@
+import { Command } from '@nestjs/cqrs';
+import type { LedgerFailure } from '../../domain/index.js';
+
+export type HoldResult =
+  | { readonly ok: true; readonly holdId: string; readonly availableNanos: bigint }
+  | { readonly ok: false; readonly error: LedgerFailure };
+
+/**
+ * Reserve `amountNanos` of an account's Available for a request about to run upstream
+ * (`POST /v1/accounts/{accountId}/holds`). Refused with LEDGER.INSUFFICIENT_FUNDS when Available
+ * would go below zero; placing the same hold again answers as the first time.
+ */
+export class PlaceHoldCommand extends Command<HoldResult> {
+  constructor(
+    readonly accountId: string,
+    readonly holdId: string,
+    readonly amountNanos: bigint,
+    readonly ttlSeconds: number,
+  ) {
+    super();
+  }
+}

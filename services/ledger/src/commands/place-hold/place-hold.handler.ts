@@ -1,0 +1,23 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountWriteQueue } from '../../infrastructure/account-write-queue.js';
+import { type HoldResult, PlaceHoldCommand } from './place-hold.command.js';
+
+@CommandHandler(PlaceHoldCommand)
+export class PlaceHoldHandler implements ICommandHandler<PlaceHoldCommand> {
+  constructor(private readonly queue: AccountWriteQueue) {}
+
+  async execute({
+    accountId,
+    holdId,
+    amountNanos,
+    ttlSeconds,
+  }: PlaceHoldCommand): Promise<HoldResult> {
+    const outcome = await this.queue.submit({
+      accountId,
+      command: (nowMs) => ({ type: 'PlaceHold', data: { holdId, amountNanos, ttlSeconds, nowMs } }),
+      cause: { type: 'PlaceHold', id: holdId },
+    });
+    if (outcome.kind === 'refused') return { ok: false, error: outcome.error };
+    return { ok: true, holdId, availableNanos: outcome.balance.availableNanos };
+  }
+}

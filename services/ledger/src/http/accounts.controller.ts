@@ -1,0 +1,133 @@
+import { parseUsd } from '@billing/money';
+import { AccountAccess, ApiError } from '@billing/service-kit';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
+import { ReleaseHoldCommand } from '../commands/release-hold/release-hold.command.js';
+import { utcDay } from '../domain/index.js';
+import { formatUsd } from '@billing/money';
+import { GetBalanceQuery, type BalanceView } from '../queries/get-balance/get-balance.query.js';
+import {
+  GetCreditsBreakdownQuery,
+  type CreditsBreakdownView,
+} from '../queries/get-credits-breakdown/get-credits-breakdown.query.js';
+import { GetUsageQuery, type UsageView } from '../queries/get-usage/get-usage.query.js';
+import { InvalidCursorError } from '../queries/list-transactions/list-transactions.handler.js';
+import {
+  ListTransactionsQuery,
+  type TransactionPage,
+} from '../queries/list-transactions/list-transactions.query.js';
+import {
+  AccountParams,
+  AsOfQuery,
+  HoldParams,
+  PlaceHoldBody,
+  TransactionsQuery,
+  UsageQuery,
+} from './dto.js';
+import { ledgerApiError } from './ledger-errors.js';
+
+export interface HoldView {
+  readonly holdId: string;
+  /** Available after the hold was placed (or released). */
+  readonly available: string;
+}
+
+const DAY_MS = 86_400_000;
+const DEFAULT_USAGE_DAYS = 30;
+
+/**
+ * The account's own routes: the admin token, or the account's console token (any other account's
+ * token answers 403 before a handler runs: AuthGuard, @AccountAccess).
+ */
+@ApiTags('accounts')
+@ApiBearerAuth()
+@AccountAccess()
+@Controller('v1/accounts/:accountId')
+export class AccountsController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Get('balance')
+  balance(
+    @Param() { accountId }: AccountParams,
+    @Query() { asOf }: AsOfQuery,
+  ): Promise<BalanceView> {
+    return this.queryBus.execute(new GetBalanceQuery(accountId, instant(asOf)));
+  }
+
+  @Get('credits-breakdown')
+  creditsBreakdown(
+    @Param() { accountId }: AccountParams,
+    @Query() { asOf }: AsOfQuery,
+  ): Promise<CreditsBreakdownView> {
+    return this.queryBus.execute(new GetCreditsBreakdownQuery(accountId, instant(asOf)));
+  }
+
+  @Get('transactions')
+  async transactions(
+    @Param() { accountId }: AccountParams,
+    @Query() { limit, cursor }: TransactionsQuery,
+  ): Promise<TransactionPage> {
+    try {
+      return await this.queryBus.execute(new ListTransactionsQuery(accountId, limit ?? 50, cursor));
+    } catch (err) {
+      if (err instanceof InvalidCursorError)
+        throw new ApiError(400, 'VALIDATION_FAILED', err.message);
+      throw err;
+    }
+  }
+
+  @Get('usage')
+  usage(
+    @Param() { accountId }: AccountParams,
+    @Query() { from, to, groupBy }: UsageQuery,
+  ): Promise<UsageView> {
+    const toDay = to === undefined ? utcDay(Date.now()) : dayOf(to, 'to');
+    const fromDay =
+      from === undefined
+        ? utcDay(Date.parse(toDay) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS)
+        : dayOf(from, 'from');
+    if (fromDay > toDay) throw new ApiError(400, 'VALIDATION_FAILED', 'from must not be after to');
+    return this.queryBus.execute(new GetUsageQuery(accountId, fromDay, toDay, groupBy ?? 'day'));
+  }
+
+  @Post('holds')
+  @HttpCode(201)
+  async placeHold(
+    @Param() { accountId }: AccountParams,
+    @Body() body: PlaceHoldBody,
+  ): Promise<HoldView> {
+    const result = await this.commandBus.execute(
+      new PlaceHoldCommand(accountId, body.holdId, parseUsd(body.amount), body.ttlSeconds),
+    );
+    if (!result.ok) throw ledgerApiError(result.error);
+    return { holdId: result.holdId, available: formatUsd(result.availableNanos) };
+  }
+
+  @Delete('holds/:holdId')
+  @HttpCode(200)
+  async releaseHold(@Param() { accountId, holdId }: HoldParams): Promise<HoldView> {
+    const result = await this.commandBus.execute(new ReleaseHoldCommand(accountId, holdId));
+    if (!result.ok) throw ledgerApiError(result.error);
+    return { holdId: result.holdId, available: formatUsd(result.availableNanos) };
+  }
+}
+
+function instant(iso: string | undefined): Date | undefined {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms))
+    throw new ApiError(400, 'VALIDATION_FAILED', 'asOf must be an ISO-8601 time');
+  return new Date(ms);
+}
+
+function dayOf(iso: string, field: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms))
+    throw new ApiError(400, 'VALIDATION_FAILED', `${field} must be an ISO-8601 date`);
+  return utcDay(ms);
+}

@@ -1,0 +1,46 @@
+import { AdminOnly } from '@billing/service-kit';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ListAccountEventsQuery,
+  type AccountEventsPage,
+} from '../queries/list-account-events/list-account-events.query.js';
+import {
+  ListLogEventsQuery,
+  type LogPage,
+} from '../queries/list-log-events/list-log-events.query.js';
+import {
+  VerifyAccountChainQuery,
+  type ChainVerificationView,
+} from '../queries/verify-account-chain/verify-account-chain.query.js';
+import { AccountEventsQuery, AccountParams, LogQuery } from './dto.js';
+
+/** The auditor's view of the event store: operators only (the admin token). */
+@ApiTags('audit')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('v1/audit')
+export class AuditController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get('accounts/:accountId/events')
+  accountEvents(
+    @Param() { accountId }: AccountParams,
+    @Query() { fromVersion, limit }: AccountEventsQuery,
+  ): Promise<AccountEventsPage> {
+    return this.queryBus.execute(
+      new ListAccountEventsQuery(accountId, fromVersion ?? 1, limit ?? 100),
+    );
+  }
+
+  @Get('events')
+  log(@Query() { after, limit }: LogQuery): Promise<LogPage> {
+    return this.queryBus.execute(new ListLogEventsQuery(after, limit ?? 100));
+  }
+
+  @Get('accounts/:accountId/verify')
+  verify(@Param() { accountId }: AccountParams): Promise<ChainVerificationView> {
+    return this.queryBus.execute(new VerifyAccountChainQuery(accountId));
+  }
+}

@@ -1,0 +1,145 @@
+import { ACCOUNT_ID_PATTERN, MAX_ID_LENGTH } from '@billing/contracts';
+import { tryParseUsd } from '@billing/money';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+import { USAGE_GROUPINGS, type UsageGrouping } from '../queries/get-usage/get-usage.query.js';
+
+/** A positive decimal USD string with at most 9 fraction digits ("0.05"), as CONTRACTS.md says. */
+function IsPositiveUsd(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPositiveUsd',
+      validator: {
+        validate: (value: unknown) => {
+          const nanos = tryParseUsd(value);
+          return nanos !== undefined && nanos > 0n;
+        },
+        defaultMessage: (args) =>
+          `${args?.property ?? 'amount'} must be a positive decimal USD string with at most 9 fraction digits, e.g. "0.05"`,
+      },
+    },
+    options,
+  );
+}
+
+/** A source id (hold id, ...): what the contract calls an id, without whitespace. */
+const ID = /^\S+$/;
+
+export class AccountParams {
+  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
+  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
+  accountId!: string;
+}
+
+export class HoldParams extends AccountParams {
+  @ApiProperty({ example: 'hold_01J9' })
+  @Length(1, MAX_ID_LENGTH)
+  @Matches(ID, { message: 'holdId must not contain whitespace' })
+  holdId!: string;
+}
+
+export class AsOfQuery {
+  @ApiPropertyOptional({ description: 'An ISO-8601 instant: the answer as the ledger stood then' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'asOf must be an ISO-8601 time' })
+  asOf?: string;
+}
+
+export class TransactionsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'cursor is not valid' })
+  cursor?: string;
+}
+
+export class UsageQuery {
+  @ApiPropertyOptional({ description: 'First UTC day included (YYYY-MM-DD or an ISO instant)' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'from must be an ISO-8601 date' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Last UTC day included (YYYY-MM-DD or an ISO instant)' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'to must be an ISO-8601 date' })
+  to?: string;
+
+  @ApiPropertyOptional({ enum: USAGE_GROUPINGS, default: 'day' })
+  @IsOptional()
+  @IsIn(USAGE_GROUPINGS, { message: 'groupBy must be one of day, model, apiKey' })
+  groupBy?: UsageGrouping;
+}
+
+export class PlaceHoldBody {
+  @ApiProperty({
+    example: 'hold_01J9',
+    description: 'Chosen by the caller; placing it again is idempotent',
+  })
+  @IsString()
+  @Length(1, MAX_ID_LENGTH)
+  @Matches(ID, { message: 'holdId must not contain whitespace' })
+  holdId!: string;
+
+  @ApiProperty({ example: '0.05', description: 'USD, a decimal string' })
+  @IsPositiveUsd()
+  amount!: string;
+
+  @ApiProperty({ example: 300, minimum: 1, maximum: 86_400 })
+  @IsInt({ message: 'ttlSeconds must be an integer' })
+  @Min(1)
+  @Max(86_400)
+  ttlSeconds!: number;
+}
+
+export class AccountEventsQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'fromVersion must be an integer' })
+  @Min(1)
+  fromVersion?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export class LogQuery {
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @Matches(/^\d{1,20}\.\d{1,20}$/, { message: 'after must be a cursor returned by this route' })
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}

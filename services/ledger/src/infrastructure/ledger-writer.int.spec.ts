@@ -1,0 +1,152 @@
+import { PostgresEventStore } from '@billing/event-store';
+import { createTestSchema, type TestSchema } from '@billing/testing';
+import type pg from 'pg';
+import type { LedgerCommand } from '../domain/index.js';
+import { AccountStateCache } from './account-state-cache.js';
+import { LedgerWriter, type WriteOutcome, type WriteRequest } from './ledger-writer.js';
+import { migrateLedger } from './migrations.js';
+import { ProjectionWriter } from './projection-tables.js';
+
+// The writer against the real database: the paths the HTTP and Kafka tests rarely reach.
+
+let t: TestSchema;
+
+function newWriter(): LedgerWriter {
+  return new LedgerWriter({
+    store: new PostgresEventStore({ pool: t.pool, schema: t.schema }),
+    pool: t.pool,
+    schema: t.schema,
+    cache: new AccountStateCache(1_000),
+    projections: new ProjectionWriter(t.schema),
+    balanceTopic: 'ledger.v1',
+    clock: Date.now,
+  });
+}
+
+const request = (accountId: string, command: (nowMs: number) => LedgerCommand): WriteRequest => ({
+  accountId,
+  command,
+  cause: { type: 'Test', id: 'test' },
+});
+
+const topUp = (accountId: string, topUpId: string, amountNanos: bigint): WriteRequest =>
+  request(accountId, (nowMs) => ({
+    type: 'CreditTopUp',
+    data: {
+      topUpId,
+      amountNanos,
+      method: 'card',
+      trigger: 'manual',
+      paymentReference: 'p',
+      invoiceId: 'i',
+      nowMs,
+    },
+  }));
+
+const charge = (accountId: string, requestId: string, costNanos: bigint): WriteRequest =>
+  request(accountId, (nowMs) => ({
+    type: 'ChargeUsage',
+    data: {
+      requestId,
+      model: 'm',
+      costNanos,
+      priceVersion: 'v1',
+      inputTokens: 1,
+      outputTokens: 1,
+      occurredAtMs: nowMs,
+      nowMs,
+    },
+  }));
+
+async function inTransaction(
+  writer: LedgerWriter,
+  requests: readonly WriteRequest[],
+  end: 'COMMIT' | 'ROLLBACK' = 'COMMIT',
+  settle = true,
+): Promise<WriteOutcome[]> {
+  const client: pg.PoolClient = await t.pool.connect();
+  const tx = { client, touched: new Set<string>() };
+  try {
+    await client.query('BEGIN');
+    const outcomes = await writer.apply(tx, requests);
+    await client.query(end);
+    if (settle) {
+      if (end === 'COMMIT') writer.committed(tx);
+      else writer.rolledBack(tx);
+    }
+    return outcomes;
+  } finally {
+    client.release();
+  }
+}
+
+const balanceRow = async (accountId: string) =>
+  (
+    await t.pool.query<{ total: string; version: number }>(
+      `SELECT total::text, version FROM "${t.schema}".balances WHERE account_id = $1`,
+      [accountId],
+    )
+  ).rows[0];
+
+beforeAll(async () => {
+  t = await createTestSchema('ledger_writer');
+  await migrateLedger(t.pool, t.schema);
+});
+
+afterAll(async () => {
+  await t.drop();
+});
+
+describe('LedgerWriter', () => {
+  it('re-reads a stale state when another replica appended, and decides again', async () => {
+    const a = newWriter();
+    const b = newWriter();
+    await inTransaction(a, [topUp('acct_w1', 'tu_1', 10n)]);
+    await inTransaction(b, [charge('acct_w1', 'r1', 3n)]); // b reads the stream: version 1
+    await inTransaction(a, [charge('acct_w1', 'r2', 4n)]); // a's cache says 1; the store says 2
+    await inTransaction(b, [charge('acct_w1', 'r3', 1n)]); // and b's says 2; the store says 3
+    expect(await balanceRow('acct_w1')).toEqual({ total: '2', version: 4 });
+  });
+
+  it("answers an input applied long ago (beyond the state's memory) as a duplicate, from the store's key", async () => {
+    const writer = newWriter();
+    await inTransaction(writer, [topUp('acct_w2', 'tu_1', 1_000n)]);
+    const charges = Array.from({ length: 300 }, (_, i) => charge('acct_w2', `r${i}`, 1n));
+    await inTransaction(writer, charges);
+    // r0 left the domain's window of recent request ids; the store still knows its key.
+    const [again] = await inTransaction(writer, [charge('acct_w2', 'r0', 1n)]);
+    expect(again?.kind).toBe('duplicate');
+    expect(await balanceRow('acct_w2')).toEqual({ total: '700', version: 301 });
+  });
+
+  it('never trusts a state left by a transaction that rolled back without telling it', async () => {
+    const writer = newWriter();
+    await inTransaction(writer, [topUp('acct_w3', 'tu_1', 10n)]);
+    // A consumer chunk that decided r1, then rolled back (the cache was not told).
+    await inTransaction(writer, [charge('acct_w3', 'r1', 3n)], 'ROLLBACK', false);
+    // The redelivered r1 must be charged: the cached state that "remembers" it is not trusted.
+    const [redelivered] = await inTransaction(writer, [charge('acct_w3', 'r1', 3n)]);
+    expect(redelivered?.kind).toBe('applied');
+    expect(await balanceRow('acct_w3')).toEqual({ total: '7', version: 2 });
+  });
+
+  it('decides a batch of many accounts in order per account, in one append', async () => {
+    const writer = newWriter();
+    const outcomes = await inTransaction(writer, [
+      topUp('acct_w4', 'tu_1', 5n),
+      topUp('acct_w5', 'tu_1', 5n),
+      charge('acct_w4', 'r1', 2n),
+      charge('acct_w5', 'r1', 9n),
+      charge('acct_w4', 'r1', 2n),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual([
+      'applied',
+      'applied',
+      'applied',
+      'applied',
+      'duplicate',
+    ]);
+    expect(await balanceRow('acct_w4')).toEqual({ total: '3', version: 2 });
+    expect(await balanceRow('acct_w5')).toEqual({ total: '-4', version: 2 });
+  });
+});

@@ -1,0 +1,92 @@
+import { TOPICS } from '@billing/contracts';
+import type { KafkaConsumerTuning, MessagePublisher, MessageSubscriber } from '@billing/messaging';
+import { kafkaBrokers } from '@billing/service-kit';
+import type { LedgerEnv } from './config.js';
+
+/** The physical topic names the ledger uses. Production uses the contract's; tests use their own. */
+export interface LedgerTopics {
+  readonly payments: string;
+  readonly usageRecorded: string;
+  readonly ledger: string;
+}
+
+/**
+ * Everything the ledger module can be told. `main.ts` builds it from the environment; integration
+ * tests build it directly so that each test file gets its own schema and topics.
+ */
+export interface LedgerModuleOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly consoleJwtSecret: string;
+  /** The Postgres schema holding the event store, the projections, the inbox and the outbox. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly topics?: Partial<LedgerTopics>;
+  /** Kafka brokers; when set (and no `transport` is given) the ledger consumes and publishes on Kafka. */
+  readonly kafkaBrokers?: readonly string[];
+  /** A transport to use instead of Kafka (the standalone mode's in-process transport). */
+  readonly transport?: MessagePublisher & MessageSubscriber;
+  /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
+  readonly consumerGroupPrefix?: string;
+  readonly kafkaTuning?: KafkaConsumerTuning;
+  /** Messages applied per consumer transaction. */
+  readonly consumerChunkSize?: number;
+  /** How often the expiry scheduler looks for due holds and lots; 0 turns it off. */
+  readonly schedulerIntervalMs?: number;
+  /** Accounts whose decision state is kept in memory. */
+  readonly stateCacheSize?: number;
+  /** Outbox relay polling, when no notification arrives. */
+  readonly relayPollIntervalMs?: number;
+  /** The ledger's clock (epoch ms). Tests may pin it; production reads the system clock. */
+  readonly clock?: () => number;
+}
+
+export interface ResolvedLedgerOptions {
+  readonly databaseUrl: string;
+  readonly schema: string;
+  readonly topics: LedgerTopics;
+  readonly kafkaBrokers: readonly string[];
+  readonly transport: (MessagePublisher & MessageSubscriber) | undefined;
+  readonly consumerGroupPrefix: string;
+  readonly kafkaTuning: KafkaConsumerTuning;
+  readonly consumerChunkSize: number;
+  readonly schedulerIntervalMs: number;
+  readonly stateCacheSize: number;
+  readonly relayPollIntervalMs: number;
+  readonly clock: () => number;
+}
+
+export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');
+
+export const DEFAULT_LEDGER_SCHEMA = 'ledger';
+
+export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedgerOptions {
+  return {
+    databaseUrl: options.databaseUrl,
+    schema: options.schema ?? DEFAULT_LEDGER_SCHEMA,
+    topics: {
+      payments: options.topics?.payments ?? TOPICS.payments,
+      usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
+      ledger: options.topics?.ledger ?? TOPICS.ledger,
+    },
+    kafkaBrokers: options.kafkaBrokers ?? [],
+    transport: options.transport,
+    consumerGroupPrefix: options.consumerGroupPrefix ?? 'ledger',
+    kafkaTuning: options.kafkaTuning ?? {},
+    consumerChunkSize: options.consumerChunkSize ?? 500,
+    schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
+    stateCacheSize: options.stateCacheSize ?? 50_000,
+    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
+    clock: options.clock ?? Date.now,
+  };
+}
+
+/** The options of a production process, from its validated environment. */
+export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    adminToken: env.ADMIN_TOKEN,
+    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
+  };
+}

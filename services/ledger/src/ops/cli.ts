@@ -1,0 +1,160 @@
+import pg from 'pg';
+import { DEFAULT_LEDGER_SCHEMA } from '../ledger.options.js';
+import {
+  PROJECTION_NAMES,
+  isProjectionName,
+  type ProjectionName,
+} from '../infrastructure/projection-tables.js';
+import { verifyAuditChains } from './audit.js';
+import { streamProgress } from './progress.js';
+import { rebuildProjections } from './rebuild.js';
+import { verifyProjections } from './verify.js';
+
+/** A command of `npm run ops -- <name>`: answers its exit code. */
+export interface OpsCommand {
+  readonly summary: string;
+  run(args: readonly string[]): Promise<number>;
+}
+
+class UsageError extends Error {}
+
+interface Flags {
+  readonly values: Map<string, string[]>;
+}
+
+function parseFlags(args: readonly string[], known: readonly string[]): Flags {
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const name = match?.[1];
+    if (name === undefined || !known.includes(name)) {
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    }
+    const value = match?.[2] ?? args[++i];
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    values.set(name, [...(values.get(name) ?? []), value]);
+  }
+  return { values };
+}
+
+/** The database and schema every command works on: DATABASE_URL, and --schema (default `ledger`). */
+async function withPool<T>(
+  flags: Flags,
+  work: (pool: pg.Pool, schema: string) => Promise<T>,
+): Promise<T> {
+  const url = process.env.DATABASE_URL;
+  if (url === undefined || !/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError('DATABASE_URL must be set to the postgres:// URL of the ledger database');
+  }
+  const schema = flags.values.get('schema')?.at(-1) ?? DEFAULT_LEDGER_SCHEMA;
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'ledger-ops' });
+  try {
+    return await work(pool, schema);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function guarded(run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const rebuild: OpsCommand = {
+  summary: 'replay the event log into fresh projection tables and swap them in',
+  run: (args) =>
+    guarded(async () => {
+      const flags = parseFlags(args, ['projection', 'schema']);
+      const wanted = (flags.values.get('projection') ?? []).flatMap((v) => v.split(','));
+      const unknown = wanted.filter((name) => !isProjectionName(name));
+      if (unknown.length > 0) {
+        throw new UsageError(
+          `unknown projection ${unknown.join(', ')}; known: ${PROJECTION_NAMES.join(', ')}`,
+        );
+      }
+      const projections = wanted.length > 0 ? (wanted as ProjectionName[]) : undefined;
+      const report = await withPool(flags, (pool, schema) =>
+        rebuildProjections({
+          pool,
+          schema,
+          ...(projections !== undefined && { projections }),
+          progress: streamProgress(),
+        }),
+      );
+      console.log(
+        `rebuilt ${report.projections.join(', ')} from ${report.events.toLocaleString('en-US')} ` +
+          `events of ${report.accounts.toLocaleString('en-US')} accounts in ${report.seconds.toFixed(1)} s ` +
+          `(${Math.round(report.eventsPerSecond).toLocaleString('en-US')} events/s); ` +
+          `${report.caughtUp} event(s) appended meanwhile were caught up before the swap`,
+      );
+      return 0;
+    }),
+};
+
+const verify: OpsCommand = {
+  summary: "fold every account's events and compare with the projections (exit 1 on a difference)",
+  run: (args) =>
+    guarded(async () => {
+      const flags = parseFlags(args, ['schema']);
+      const report = await withPool(flags, (pool, schema) =>
+        verifyProjections({ pool, schema, progress: streamProgress() }),
+      );
+      if (report.ok) {
+        console.log(
+          `projections match the event log: ${report.accounts} accounts, ${report.events} events`,
+        );
+        return 0;
+      }
+      console.log(`${report.differences.length} account(s) differ from the event log:`);
+      for (const d of report.differences) {
+        console.log(`  ${d.accountId}`);
+        for (const p of d.problems) console.log(`    ${p}`);
+      }
+      return 1;
+    }),
+};
+
+const audit: OpsCommand = {
+  summary: "check every account's hash chain, or one with --account ID (exit 1 on a break)",
+  run: (args) =>
+    guarded(async () => {
+      const flags = parseFlags(args, ['account', 'schema']);
+      const accountId = flags.values.get('account')?.at(-1);
+      const report = await withPool(flags, (pool, schema) =>
+        verifyAuditChains({
+          pool,
+          schema,
+          ...(accountId !== undefined && { accountId }),
+          progress: streamProgress(),
+        }),
+      );
+      if (report.ok) {
+        console.log(`hash chains intact: ${report.streams} stream(s), ${report.events} events`);
+        return 0;
+      }
+      console.log(`${report.breaks.length} hash chain(s) broken:`);
+      for (const b of report.breaks) {
+        const at = b.result.firstBreak;
+        console.log(
+          `  ${b.streamId}: ${at?.reason ?? 'broken'} at version ${at?.version ?? '?'} ` +
+            `(${b.result.events} event(s) verified before it)`,
+        );
+      }
+      return 1;
+    }),
+};
+
+/** The ledger's operations, registered by tools/ops. */
+export const ledgerOpsCommands: Readonly<Record<string, OpsCommand>> = {
+  'projections:rebuild': rebuild,
+  'projections:verify': verify,
+  'audit:verify': audit,
+};

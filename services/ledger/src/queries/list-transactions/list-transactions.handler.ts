@@ -1,0 +1,80 @@
+import { PG_POOL } from '@billing/service-kit';
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type pg from 'pg';
+import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
+import { usdOfColumn } from '../money-views.js';
+import {
+  ListTransactionsQuery,
+  type TransactionPage,
+  type TransactionView,
+} from './list-transactions.query.js';
+import { decodeTransactionCursor, encodeTransactionCursor } from './transaction-cursor.js';
+
+interface TransactionRow {
+  id: string;
+  type: string;
+  occurred_at: string;
+  amount: string;
+  description: string;
+  method: string | null;
+  invoice_id: string | null;
+  api_key_id: string | null;
+  request_count: string | null;
+}
+
+/** Thrown for a cursor this service did not hand out; the controller answers 400. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not valid: pass back the nextCursor of a previous page');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+@QueryHandler(ListTransactionsQuery)
+export class ListTransactionsHandler implements IQueryHandler<ListTransactionsQuery> {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
+  ) {}
+
+  async execute({ accountId, limit, cursor }: ListTransactionsQuery): Promise<TransactionPage> {
+    const after = cursor === undefined ? undefined : decodeTransactionCursor(cursor);
+    if (cursor !== undefined && after === undefined) throw new InvalidCursorError();
+    // One row more than asked tells whether there is a next page.
+    const res = await this.pool.query<TransactionRow>(
+      `SELECT id, type,
+              to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
+              amount, description, method, invoice_id, api_key_id, request_count
+       FROM "${this.options.schema}".transactions
+       WHERE account_id = $1
+         AND ($2::timestamptz IS NULL OR (occurred_at, id) < ($2::timestamptz, $3::text))
+       ORDER BY occurred_at DESC, id DESC
+       LIMIT $4`,
+      [accountId, after?.occurredAt ?? null, after?.id ?? null, limit + 1],
+    );
+    const rows = res.rows.slice(0, limit);
+    const last = rows.at(-1);
+    return {
+      data: rows.map(view),
+      nextCursor:
+        res.rows.length > limit && last !== undefined
+          ? encodeTransactionCursor({ occurredAt: last.occurred_at, id: last.id })
+          : null,
+    };
+  }
+}
+
+function view(r: TransactionRow): TransactionView {
+  return {
+    id: r.id,
+    occurredAt: r.occurred_at,
+    amount: usdOfColumn(r.amount),
+    type: r.type,
+    ...(r.method !== null && { method: r.method }),
+    description: r.description,
+    ...(r.invoice_id !== null && { invoiceId: r.invoice_id }),
+    ...(r.api_key_id !== null && { apiKeyId: r.api_key_id }),
+    ...(r.request_count !== null && { requestCount: Number(r.request_count) }),
+  };
+}

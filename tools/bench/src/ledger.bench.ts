@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { LedgerModule, rebuildProjections } from '@billing/ledger';
+import { configureApp } from '@billing/service-kit';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaBrokers,
+  uniqueName,
+} from '@billing/testing';
+import { NestFactory } from '@nestjs/core';
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import pg from 'pg';
+import type { BenchRow } from './table.js';
+
+/**
+ * The ledger end to end, on the real PostgreSQL and Kafka: UsageRecorded messages produced to
+ * `usage.recorded.v1`, consumed by the ledger application (the production module, in process),
+ * each one decided, appended to its account's stream with its idempotency key, projected
+ * (balance, breakdown, history, per-key usage, daily usage, expiry schedule) and announced
+ * (a BalanceChanged outbox row) in the consumer's transaction, then published by the relay.
+ *
+ * Scaled down from the issue's figures so that the run stays under about three minutes on a small
+ * machine; the sizes are in the rows' notes. Override with LEDGER_BENCH_SCALE (1 = default).
+ */
+
+const SCALE = Number(process.env.LEDGER_BENCH_SCALE ?? '1');
+const MANY_EVENTS = Math.round(50_000 * SCALE);
+const MANY_ACCOUNTS = 10_000;
+const HOT_EVENTS = Math.round(20_000 * SCALE);
+const STEADY_RATE = 5_000;
+const STEADY_SECONDS = Math.max(3, Math.round(10 * SCALE));
+const PARTITIONS = 6;
+const PRODUCE_BATCH = 1_000;
+
+let sequence = 0;
+
+function usageMessage(accountId: string, completedAt: Date): Message {
+  const i = ++sequence;
+  const at = completedAt.toISOString();
+  return {
+    key: accountId,
+    value: JSON.stringify({
+      id: randomUUID(),
+      type: 'UsageRecorded',
+      version: 1,
+      occurredAt: at,
+      accountId,
+      source: 'metering',
+      data: {
+        requestId: `req_${i}_${randomUUID().slice(0, 8)}`,
+        apiKeyId: `key_${i % 7}`,
+        model: i % 3 === 0 ? 'sim/echo-1' : 'openai/gpt-5',
+        inputTokens: 1200 + (i % 300),
+        outputTokens: 350 + (i % 120),
+        status: 'succeeded',
+        startedAt: at,
+        completedAt: at,
+        cost: `0.000${(i % 900) + 100}`,
+        priceVersion: 'v1',
+      },
+    }),
+  };
+}
+
+async function produce(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += PRODUCE_BATCH) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + PRODUCE_BATCH) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function appliedEvents(pool: pg.Pool, schema: string): Promise<number> {
+  const res = await pool.query<{ n: string | null }>(
+    `SELECT sum(version)::text AS n FROM "${schema}".balances`,
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`ledger bench: ${what} did not finish in time`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
+
+export async function runLedgerBench(): Promise<BenchRow[]> {
+  const schema = uniqueName('bench_ledger').toLowerCase();
+  const suffix = schema.slice('bench_ledger_'.length);
+  const topics = {
+    payments: `payments.v1.bench.${suffix}`,
+    usageRecorded: `usage.recorded.v1.bench.${suffix}`,
+    ledger: `ledger.v1.bench.${suffix}`,
+  };
+  const allTopics = [
+    ...Object.values(topics),
+    `${topics.payments}.dlq`,
+    `${topics.usageRecorded}.dlq`,
+  ];
+  const kafka = testKafka();
+  await createTestTopics(kafka, allTopics, PARTITIONS);
+  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
+  const rows: BenchRow[] = [];
+
+  // Everything for the first measure is on the topic before the ledger starts: what is measured
+  // is the ledger draining it, not the producer.
+  const start = new Date();
+  await produce(
+    kafka,
+    topics.usageRecorded,
+    Array.from({ length: MANY_EVENTS }, (_, i) =>
+      usageMessage(`acct_${i % MANY_ACCOUNTS}`, new Date(start.getTime() + i)),
+    ),
+  );
+
+  const app = await NestFactory.create(
+    LedgerModule.forRoot({
+      databaseUrl: testDatabaseUrl(),
+      adminToken: 'bench-admin-token-0123456789',
+      consoleJwtSecret: 'bench-console-jwt-secret-0123456789abcdef',
+      schema,
+      topics,
+      kafkaBrokers: testKafkaBrokers(),
+      consumerGroupPrefix: `bench-ledger-${suffix}`,
+      kafkaTuning: {
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1_000,
+        maxWaitTimeMs: 100,
+        partitionsConsumedConcurrently: PARTITIONS,
+      },
+      poolSize: 24,
+      schedulerIntervalMs: 0,
+      relayPollIntervalMs: 100,
+    }),
+    { logger: ['error'] },
+  );
+  configureApp(app, 'ledger');
+  try {
+    // From the first balance written (the group has joined and the first chunk committed) to
+    // the last: the steady rate, without the seconds a consumer group takes to form.
+    await app.init();
+    await until(async () => (await appliedEvents(db, schema)) > 0, 60_000, 'first chunk');
+    const first = await appliedEvents(db, schema);
+    const t0 = performance.now();
+    await until(async () => (await appliedEvents(db, schema)) >= MANY_EVENTS, 300_000, 'drain');
+    const manyMs = performance.now() - t0;
+    rows.push({
+      name: `UsageRecorded ingest, ${MANY_ACCOUNTS.toLocaleString('en-US')} accounts`,
+      value: perSecond(MANY_EVENTS - first, manyMs),
+      unit: 'events/s',
+      note: `${MANY_EVENTS.toLocaleString('en-US')} events already on ${PARTITIONS} partitions, first balance written to last`,
+    });
+
+    // One hot account: one partition, strictly sequential, every event on the same stream.
+    const before = await appliedEvents(db, schema);
+    const t1 = performance.now();
+    await produce(
+      kafka,
+      topics.usageRecorded,
+      Array.from({ length: HOT_EVENTS }, () => usageMessage('acct_hot', new Date())),
+    );
+    await until(
+      async () => (await appliedEvents(db, schema)) >= before + HOT_EVENTS,
+      300_000,
+      'hot account',
+    );
+    const hotMs = performance.now() - t1;
+    rows.push({
+      name: 'UsageRecorded ingest, one hot account',
+      value: perSecond(HOT_EVENTS, hotMs),
+      unit: 'events/s',
+      note: `${HOT_EVENTS.toLocaleString('en-US')} events, produced and consumed concurrently`,
+    });
+
+    // Steady load: STEADY_RATE events/s over 1,000 accounts; the lag of each event is the time
+    // from its completedAt (= when it was produced) to the transaction that charged it.
+    const steadyFrom = new Date();
+    const beforeSteady = await appliedEvents(db, schema);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const tickMs = 100;
+    const perTick = (STEADY_RATE * tickMs) / 1000;
+    const steadyStart = performance.now();
+    let sent = 0;
+    for (let tick = 0; tick < (STEADY_SECONDS * 1000) / tickMs; tick++) {
+      const due = steadyStart + tick * tickMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const now = new Date();
+      await producer.send({
+        topic: topics.usageRecorded,
+        acks: -1,
+        messages: Array.from({ length: perTick }, (_, i) =>
+          usageMessage(`acct_steady_${(sent + i) % 1_000}`, now),
+        ),
+      });
+      sent += perTick;
+    }
+    const producedFor = (performance.now() - steadyStart) / 1000;
+    await producer.disconnect();
+    await until(
+      async () => (await appliedEvents(db, schema)) >= beforeSteady + sent,
+      300_000,
+      'steady load',
+    );
+    const lag = await db.query<{ p50: number; p99: number; max: number }>(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+       FROM (SELECT extract(epoch FROM recorded_at - (data->>'occurredAt')::timestamptz) * 1000 AS ms
+             FROM "${schema}".events
+             WHERE type = 'UsageCharged' AND stream_id LIKE 'account-acct_steady_%'
+               AND recorded_at >= $1) AS lags`,
+      [steadyFrom.toISOString()],
+    );
+    const l = lag.rows[0];
+    rows.push({
+      name: `lag publish → balance written, p99 at ${STEADY_RATE.toLocaleString('en-US')}/s offered`,
+      value: l?.p99 ?? Number.NaN,
+      unit: 'ms',
+      note: `p50 ${Math.round(l?.p50 ?? 0)} ms, max ${Math.round(l?.max ?? 0)} ms; ${sent.toLocaleString('en-US')} events over ${producedFor.toFixed(1)} s (${Math.round(sent / producedFor)}/s achieved by the producer); transaction start time, so a chunk's commit is not included`,
+    });
+  } finally {
+    await app.close();
+  }
+
+  // Rebuild every projection from the log just written (the service is stopped; the swap still
+  // takes the same lock it would take under load).
+  const total = await appliedEvents(db, schema);
+  const report = await rebuildProjections({ pool: db, schema });
+  rows.push({
+    name: 'projections:rebuild',
+    value: report.eventsPerSecond,
+    unit: 'events/s',
+    note: `${report.events.toLocaleString('en-US')} events of ${report.accounts.toLocaleString('en-US')} accounts (of ${total.toLocaleString('en-US')} applied), all six projections, read + fold + write + swap`,
+  });
+
+  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.end();
+  await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+  return rows;
+}
