@@ -16,6 +16,8 @@ export API_KEY_PEPPER="${API_KEY_PEPPER:-dev-api-key-pepper-change-me-0123456789
 export API_KEY_ENCRYPTION_KEY="${API_KEY_ENCRYPTION_KEY:-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f}"
 export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_dev_placeholder}"
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_dev_placeholder}"
+export LEDGER_URL="${LEDGER_URL:-http://127.0.0.1:8083}"
+export METERING_URL="${METERING_URL:-http://127.0.0.1:8082}"
 
 # On exit, stop every process of this group (the services and their log prefixers).
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null' INT TERM EXIT

@@ -22,6 +22,10 @@ const parts: Record<string, Part> = {
     title: 'ledger (UsageRecorded from Kafka into the ledger with projections; rebuild)',
     run: async () => (await import('./ledger.bench.js')).runLedgerBench(),
   },
+  gateway: {
+    title: 'gateway (autocannon: through the gateway to sim/ versus straight to a bare upstream)',
+    run: async () => (await import('./gateway.bench.js')).runGatewayBench(),
+  },
   metering: {
     title: 'metering (UsageObserved priced and recorded end to end through Kafka)',
     run: async () => (await import('./metering.bench.js')).runMeteringBench(),

@@ -1,0 +1,111 @@
+// The gateway's expected failures, answered in the OpenAI error shape (CONTRACTS.md, "Errors
+// (gateway /api/v1)") so that the official clients raise their usual typed exceptions:
+// `{"error": {"message", "type", "param", "code"}}`.
+
+/** The stable `code` of each expected failure; clients branch on it. */
+export type GatewayErrorCode =
+  | 'invalid_api_key'
+  | 'insufficient_balance'
+  | 'model_not_found'
+  | 'invalid_request_error'
+  | 'upstream_error'
+  | 'catalog_unavailable'
+  | 'ledger_unavailable'
+  | 'not_found'
+  | 'server_error';
+
+export interface GatewayFailure {
+  readonly status: number;
+  /** OpenAI's error class: `invalid_request_error`, `authentication_error`, ... */
+  readonly type: string;
+  readonly code: GatewayErrorCode;
+  /** The request field at fault, when there is one (`messages`, `max_tokens`). */
+  readonly param: string | null;
+  readonly message: string;
+}
+
+export interface OpenAiErrorBody {
+  readonly error: {
+    readonly message: string;
+    readonly type: string;
+    readonly param: string | null;
+    readonly code: string | null;
+  };
+}
+
+export const failures = {
+  invalidApiKey: (message = 'Incorrect API key provided.'): GatewayFailure => ({
+    status: 401,
+    type: 'authentication_error',
+    code: 'invalid_api_key',
+    param: null,
+    message,
+  }),
+  insufficientBalance: (message: string): GatewayFailure => ({
+    status: 402,
+    type: 'insufficient_balance',
+    code: 'insufficient_balance',
+    param: null,
+    message,
+  }),
+  modelNotFound: (model: string): GatewayFailure => ({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    param: 'model',
+    message: `The model \`${model}\` does not exist or you do not have access to it.`,
+  }),
+  invalidRequest: (message: string, param: string | null = null): GatewayFailure => ({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'invalid_request_error',
+    param,
+    message,
+  }),
+  upstream: (message: string): GatewayFailure => ({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_error',
+    param: null,
+    message,
+  }),
+  catalogUnavailable: (): GatewayFailure => ({
+    status: 503,
+    type: 'service_unavailable',
+    code: 'catalog_unavailable',
+    param: null,
+    message: 'The model catalog is not loaded yet; retry shortly.',
+  }),
+  ledgerUnavailable: (): GatewayFailure => ({
+    status: 503,
+    type: 'service_unavailable',
+    code: 'ledger_unavailable',
+    param: null,
+    message: 'The balance could not be checked; the request was not sent. Retry shortly.',
+  }),
+  routeNotFound: (method: string, path: string): GatewayFailure => ({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'not_found',
+    param: null,
+    message: `Unknown request URL: ${method} ${path}.`,
+  }),
+} as const;
+
+export function errorBody(failure: GatewayFailure): OpenAiErrorBody {
+  return {
+    error: {
+      message: failure.message,
+      type: failure.type,
+      param: failure.param,
+      code: failure.code,
+    },
+  };
+}
+
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly failure: GatewayFailure };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T>(failure: GatewayFailure): Result<T> => ({ ok: false, failure });

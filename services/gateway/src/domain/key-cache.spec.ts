@@ -1,0 +1,128 @@
+import { describe, expect, it } from '@jest/globals';
+import { generateApiKey, lookupHash } from '@billing/api-keys';
+import { createEvent, type KeysEvent } from '@billing/contracts';
+import { authenticateKey, bearerToken, evolveKey, KeyIndex, type KeyRow } from './key-cache.js';
+
+let n = 0;
+function event(type: KeysEvent['type'], data: Record<string, unknown>): KeysEvent {
+  return createEvent({
+    type,
+    id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    accountId: 'acct_1',
+    source: 'keys',
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    data,
+  } as unknown as Parameters<typeof createEvent>[0]) as KeysEvent;
+}
+
+const created = (status: 'enabled' | 'disabled' = 'enabled'): KeysEvent =>
+  event('ApiKeyCreated', {
+    apiKeyId: 'key_1',
+    name: 'prod',
+    plan: 'payg',
+    status,
+    lookupHash: 'h1',
+    prefix: 'sk-payg-abcd',
+  });
+const row: KeyRow = { apiKeyId: 'key_1', accountId: 'acct_1', lookupHash: 'h1', status: 'enabled' };
+
+describe('evolveKey', () => {
+  it('given no row, when the key is created, then it is cached with its account and hash', () => {
+    expect(evolveKey(undefined, created())).toEqual(row);
+  });
+
+  it('given a disabled key, when its creation is replayed, then nothing changes', () => {
+    expect(evolveKey({ ...row, status: 'disabled' }, created())).toBeUndefined();
+  });
+
+  it('given a key, when it is disabled, enabled, renamed', () => {
+    const disabled = evolveKey(
+      row,
+      event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'disabled' }),
+    );
+    expect(disabled?.status).toBe('disabled');
+    expect(
+      evolveKey(disabled, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'enabled' }))?.status,
+    ).toBe('enabled');
+    expect(
+      evolveKey(row, event('ApiKeyUpdated', { apiKeyId: 'key_1', name: 'renamed' })),
+    ).toBeUndefined();
+  });
+
+  it('given a deleted key, then no update and no replayed creation brings it back', () => {
+    const deleted = evolveKey(row, event('ApiKeyDeleted', { apiKeyId: 'key_1' }));
+    expect(deleted?.status).toBe('deleted');
+    expect(
+      evolveKey(deleted, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'enabled' })),
+    ).toBeUndefined();
+    expect(evolveKey(deleted, created())).toBeUndefined();
+  });
+
+  it('given no row, then updates and deletions of an unknown key change nothing', () => {
+    expect(
+      evolveKey(undefined, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'disabled' })),
+    ).toBeUndefined();
+    expect(evolveKey(undefined, event('ApiKeyDeleted', { apiKeyId: 'key_1' }))).toBeUndefined();
+  });
+});
+
+describe('KeyIndex', () => {
+  it('follows a key through its states and forgets it when deleted', () => {
+    const index = new KeyIndex();
+    index.apply(row);
+    expect(index.lookup('h1')).toEqual({
+      apiKeyId: 'key_1',
+      accountId: 'acct_1',
+      status: 'enabled',
+    });
+    index.apply({ ...row, status: 'disabled' });
+    expect(index.lookup('h1')?.status).toBe('disabled');
+    index.apply({ ...row, status: 'deleted' });
+    expect(index.lookup('h1')).toBeUndefined();
+    expect(index.size).toBe(0);
+  });
+});
+
+describe('authenticateKey', () => {
+  const pepper = 'a-pepper-of-at-least-32-characters!!';
+  const { key } = generateApiKey();
+  const index = new KeyIndex();
+  index.apply({ ...row, lookupHash: lookupHash(key, pepper) });
+
+  it('admits an enabled key and names its account and key id', () => {
+    expect(authenticateKey(key, pepper, index)).toEqual({
+      ok: true,
+      value: { apiKeyId: 'key_1', accountId: 'acct_1' },
+    });
+  });
+
+  it('refuses a bad checksum without looking anything up', () => {
+    const lookups: string[] = [];
+    const spy = { lookup: (h: string) => (lookups.push(h), undefined) };
+    const mistyped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+    const result = authenticateKey(mistyped, pepper, spy);
+    expect(result.ok || result.failure.code).toBe('invalid_api_key');
+    expect(lookups).toEqual([]);
+  });
+
+  it('refuses a missing, unknown or disabled key with 401, never echoing the key', () => {
+    const unknown = generateApiKey().key;
+    for (const candidate of [undefined, unknown]) {
+      const result = authenticateKey(candidate, pepper, index);
+      const failure = result.ok ? undefined : result.failure;
+      expect(failure?.status).toBe(401);
+      expect(failure?.message).not.toContain(unknown);
+    }
+    const disabled = new KeyIndex();
+    disabled.apply({ ...row, lookupHash: lookupHash(key, pepper), status: 'disabled' });
+    const result = authenticateKey(key, pepper, disabled);
+    expect(!result.ok && result.failure.message).toBe('This API key is disabled.');
+  });
+
+  it('reads the bearer token of the Authorization header', () => {
+    expect(bearerToken('Bearer abc')).toBe('abc');
+    expect(bearerToken('bearer  abc ')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});

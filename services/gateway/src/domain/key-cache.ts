@@ -1,0 +1,120 @@
+// The gateway's copy of the API keys, fed by `keys.v1`: what a key row becomes after each event
+// (evolve), the in-memory index the hot path reads, and the authentication decision.
+import type { KeysEvent } from '@billing/contracts';
+import { hasValidChecksum, lookupHash } from '@billing/api-keys';
+import { fail, failures, ok, type Result } from './errors.js';
+
+/** `deleted` is kept as a tombstone so that a replayed ApiKeyCreated cannot bring a key back. */
+export type CachedKeyStatus = 'enabled' | 'disabled' | 'deleted';
+
+export interface KeyRow {
+  readonly apiKeyId: string;
+  readonly accountId: string;
+  readonly lookupHash: string;
+  readonly status: CachedKeyStatus;
+}
+
+/**
+ * The row after `event`, or undefined when the event changes nothing: a creation of a key that is
+ * already known (a replay: its later updates must not be undone), an update or deletion of a key
+ * never seen, or anything that would touch a deleted key.
+ */
+export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | undefined {
+  switch (event.type) {
+    case 'ApiKeyCreated':
+      if (row !== undefined) return undefined;
+      return {
+        apiKeyId: event.data.apiKeyId,
+        accountId: event.accountId,
+        lookupHash: event.data.lookupHash,
+        status: event.data.status,
+      };
+    case 'ApiKeyUpdated':
+      if (row === undefined || row.status === 'deleted') return undefined;
+      if (event.data.status === undefined || event.data.status === row.status) return undefined;
+      return { ...row, status: event.data.status };
+    case 'ApiKeyDeleted':
+      if (row === undefined || row.status === 'deleted') return undefined;
+      return { ...row, status: 'deleted' };
+  }
+}
+
+export interface CachedKey {
+  readonly apiKeyId: string;
+  readonly accountId: string;
+  readonly status: 'enabled' | 'disabled';
+}
+
+/** The in-memory index by lookup hash: what every request reads, with no I/O. */
+export class KeyIndex {
+  private readonly byHash = new Map<string, CachedKey>();
+  private readonly hashById = new Map<string, string>();
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  lookup(hash: string): CachedKey | undefined {
+    return this.byHash.get(hash);
+  }
+
+  /** Puts a row's latest state in the index (a deleted key leaves it). */
+  apply(row: KeyRow): void {
+    const previousHash = this.hashById.get(row.apiKeyId);
+    if (previousHash !== undefined) this.byHash.delete(previousHash);
+    if (row.status === 'deleted') {
+      this.hashById.delete(row.apiKeyId);
+      return;
+    }
+    this.byHash.set(row.lookupHash, {
+      apiKeyId: row.apiKeyId,
+      accountId: row.accountId,
+      status: row.status,
+    });
+    this.hashById.set(row.apiKeyId, row.lookupHash);
+  }
+
+  replaceAll(rows: Iterable<KeyRow>): void {
+    this.byHash.clear();
+    this.hashById.clear();
+    for (const row of rows) this.apply(row);
+  }
+}
+
+export interface Caller {
+  readonly apiKeyId: string;
+  readonly accountId: string;
+}
+
+/** The bearer token of an `Authorization` header, or undefined. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
+  return match?.[1];
+}
+
+/**
+ * Who is calling. A key whose checksum is wrong is refused before any lookup (a typo or a made-up
+ * key costs neither a hash nor a cache probe); otherwise the key is found by its HMAC lookup hash.
+ * Messages never repeat the key.
+ */
+export function authenticateKey(
+  key: string | undefined,
+  pepper: string,
+  index: Pick<KeyIndex, 'lookup'>,
+): Result<Caller> {
+  if (key === undefined) {
+    return fail(
+      failures.invalidApiKey(
+        'You did not provide an API key: send it as `Authorization: Bearer <key>`.',
+      ),
+    );
+  }
+  if (!hasValidChecksum(key)) return fail(failures.invalidApiKey());
+  const cached = index.lookup(lookupHash(key, pepper));
+  if (cached === undefined) return fail(failures.invalidApiKey());
+  if (cached.status !== 'enabled') {
+    return fail(failures.invalidApiKey('This API key is disabled.'));
+  }
+  return ok({ apiKeyId: cached.apiKeyId, accountId: cached.accountId });
+}

@@ -1,0 +1,138 @@
+import { TOPICS } from '@billing/contracts';
+import type { KafkaConsumerTuning } from '@billing/messaging';
+import { kafkaBrokers, type Transport } from '@billing/service-kit';
+import type { GatewayEnv } from './config.js';
+import { parseUpstreamProviders, type UpstreamProvider } from './domain/index.js';
+
+/** The physical topic names the gateway uses. Production uses the contract's; tests their own. */
+export interface GatewayTopics {
+  /** Where ApiKeyCreated/Updated/Deleted come from (the key cache). */
+  readonly keys: string;
+  /** Where UsageObserved goes (through the outbox). */
+  readonly usageObserved: string;
+}
+
+/**
+ * Everything the gateway module can be told. `main.ts` builds it from the environment;
+ * integration tests, the bench and the standalone mode build it directly.
+ */
+export interface GatewayModuleOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  /** `API_KEY_PEPPER`: the HMAC key of the lookup hash, the keys service's. */
+  readonly apiKeyPepper: string;
+  /** `LEDGER_URL`: where holds are placed (`POST /v1/accounts/{id}/holds`). */
+  readonly ledgerUrl: string;
+  /**
+   * `METERING_URL`: where the model catalog is read (`GET /v1/models`). Either this or
+   * `catalog` must be given.
+   */
+  readonly meteringUrl?: string;
+  /** A fixed catalog in metering's `GET /v1/models` shape, instead of fetching one. */
+  readonly catalog?: unknown;
+  /** How often the catalog is fetched again (default 30 s). */
+  readonly catalogRefreshMs?: number;
+  /** Upstream providers by model id prefix (`openai` → base URL and key). */
+  readonly upstreams?: ReadonlyMap<string, UpstreamProvider>;
+  /** How long a hold lives on the ledger if its usage never arrives (default 600 s). */
+  readonly holdTtlSeconds?: number;
+  /** An upstream that sends nothing for this long is given up on (default 300 s). */
+  readonly upstreamIdleTimeoutMs?: number;
+  /** The Postgres schema: key table, outbox, inbox. Default `gateway`. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly topics?: Partial<GatewayTopics>;
+  /** Kafka brokers, used when no `transport` is given. */
+  readonly kafkaBrokers?: readonly string[];
+  /** A transport instead of Kafka (standalone mode, tests). The module does not close it. */
+  readonly transport?: Transport;
+  /** The consumer group (and inbox) name of the key cache's consumer. */
+  readonly keysConsumerName?: string;
+  readonly kafkaTuning?: KafkaConsumerTuning;
+  /** The gateway's clock (epoch ms). Tests may pin it. */
+  readonly clock?: () => number;
+}
+
+export interface ResolvedGatewayOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly apiKeyPepper: string;
+  readonly ledgerUrl: string;
+  readonly meteringUrl: string | undefined;
+  readonly catalog: unknown;
+  readonly catalogRefreshMs: number;
+  readonly upstreams: ReadonlyMap<string, UpstreamProvider>;
+  readonly holdTtlSeconds: number;
+  readonly upstreamIdleTimeoutMs: number;
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly topics: GatewayTopics;
+  readonly kafkaBrokers: readonly string[];
+  readonly transport: Transport | undefined;
+  readonly keysConsumerName: string;
+  readonly kafkaTuning: KafkaConsumerTuning;
+  readonly clock: () => number;
+}
+
+export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');
+export const DEFAULT_GATEWAY_SCHEMA = 'gateway';
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
+
+/** @throws RangeError on options that cannot work (the message never echoes a secret). */
+export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGatewayOptions {
+  const schema = options.schema ?? DEFAULT_GATEWAY_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  if (options.apiKeyPepper.length === 0) throw new RangeError('the API key pepper is empty');
+  if (options.meteringUrl === undefined && options.catalog === undefined) {
+    throw new RangeError('the gateway needs a metering URL or a fixed catalog');
+  }
+  const holdTtlSeconds = options.holdTtlSeconds ?? 600;
+  if (!Number.isInteger(holdTtlSeconds) || holdTtlSeconds < 1 || holdTtlSeconds > 86_400) {
+    throw new RangeError('holdTtlSeconds must be an integer between 1 and 86400');
+  }
+  return {
+    databaseUrl: options.databaseUrl,
+    adminToken: options.adminToken,
+    apiKeyPepper: options.apiKeyPepper,
+    ledgerUrl: options.ledgerUrl.replace(/\/+$/, ''),
+    meteringUrl: options.meteringUrl?.replace(/\/+$/, ''),
+    catalog: options.catalog,
+    catalogRefreshMs: options.catalogRefreshMs ?? 30_000,
+    upstreams: options.upstreams ?? new Map(),
+    holdTtlSeconds,
+    upstreamIdleTimeoutMs: options.upstreamIdleTimeoutMs ?? 300_000,
+    schema,
+    poolSize: options.poolSize ?? 10,
+    topics: {
+      keys: options.topics?.keys ?? TOPICS.keys,
+      usageObserved: options.topics?.usageObserved ?? TOPICS.usageObserved,
+    },
+    kafkaBrokers: options.kafkaBrokers ?? [],
+    transport: options.transport,
+    keysConsumerName: options.keysConsumerName ?? 'gateway.keys',
+    kafkaTuning: options.kafkaTuning ?? {},
+    clock: options.clock ?? Date.now,
+  };
+}
+
+/** The options of a production process, from its validated environment. */
+export function gatewayOptionsFromEnv(
+  env: GatewayEnv,
+  raw: Readonly<Record<string, string | undefined>> = process.env,
+): GatewayModuleOptions {
+  const parsed = parseUpstreamProviders(env.UPSTREAM_PROVIDERS, raw);
+  // config.ts has validated the list already; this cannot fail for a loaded GatewayEnv.
+  if (!parsed.ok) throw new RangeError(parsed.problems.join('; '));
+  return {
+    databaseUrl: env.DATABASE_URL,
+    adminToken: env.ADMIN_TOKEN,
+    apiKeyPepper: env.API_KEY_PEPPER,
+    ledgerUrl: env.LEDGER_URL,
+    meteringUrl: env.METERING_URL,
+    catalogRefreshMs: env.CATALOG_REFRESH_SECONDS * 1000,
+    upstreams: parsed.providers,
+    holdTtlSeconds: env.HOLD_TTL_SECONDS,
+    kafkaBrokers: kafkaBrokers(env),
+  };
+}

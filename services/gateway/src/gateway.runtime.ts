@@ -1,0 +1,75 @@
+import { TRANSPORT, type Transport } from '@billing/service-kit';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type pg from 'pg';
+import { PG_POOL } from '@billing/service-kit';
+import { GATEWAY_OPTIONS, type ResolvedGatewayOptions } from './gateway.options.js';
+import { CatalogCache } from './infrastructure/catalog-cache.js';
+import { AGENTS } from './infrastructure/tokens.js';
+import type { Agents } from './infrastructure/http-json.js';
+import { KeyStore } from './infrastructure/key-store.js';
+import { migrateGateway } from './infrastructure/migrations.js';
+import { UsageOutbox } from './infrastructure/usage-outbox.js';
+import { KeysConsumer } from './messaging/keys-consumer.js';
+
+/**
+ * Starts and stops the gateway's moving parts in an order that loses nothing:
+ *
+ * - before the HTTP server listens: the schema's migrations, then the key cache (listening for
+ *   changes first, then reading the table) and a first copy of the catalog;
+ * - once the application is up: the keys.v1 consumer (the outbox relay is ServiceMessaging's);
+ * - on shutdown: the consumer, then the usage still waiting to be written to the outbox, then the
+ *   key listener; service-kit closes the pool after every beforeApplicationShutdown hook.
+ */
+@Injectable()
+export class GatewayRuntime
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly logger = new Logger('Gateway');
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(TRANSPORT) private readonly transport: Transport,
+    @Inject(GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
+    @Inject(AGENTS) private readonly agents: Agents,
+    @Inject(KeyStore) private readonly keys: KeyStore,
+    @Inject(CatalogCache) private readonly catalog: CatalogCache,
+    @Inject(UsageOutbox) private readonly usage: UsageOutbox,
+    @Inject(KeysConsumer) private readonly consumer: KeysConsumer,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await migrateGateway(this.pool, this.options.schema);
+    await this.keys.start();
+    await this.catalog.start();
+  }
+
+  onApplicationBootstrap(): void {
+    this.consumer.start();
+    const upstreams = [...this.options.upstreams.keys()];
+    this.logger.log(
+      `gateway ready on schema ${this.options.schema} (consumes ${this.options.topics.keys}; ` +
+        `publishes ${this.options.topics.usageObserved}; upstreams: sim` +
+        `${upstreams.length > 0 ? `, ${upstreams.join(', ')}` : ''})`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+    await this.usage.drain();
+    await this.keys.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.catalog.stop();
+    this.agents.destroy();
+    if (this.options.transport === undefined) await this.transport.close();
+  }
+}

@@ -1,0 +1,177 @@
+import type { KeysEvent } from '@billing/contracts';
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import { evolveKey, KeyIndex, type CachedKey, type KeyRow } from '../domain/index.js';
+
+interface KeyRecord {
+  api_key_id: string;
+  account_id: string;
+  lookup_hash: string;
+  status: KeyRow['status'];
+}
+
+const toRow = (r: KeyRecord): KeyRow => ({
+  apiKeyId: r.api_key_id,
+  accountId: r.account_id,
+  lookupHash: r.lookup_hash,
+  status: r.status,
+});
+
+const RECONNECT_MS = { initial: 200, max: 5_000 };
+
+/**
+ * The key cache: the `api_keys` table (the durable copy, written by the keys.v1 consumer) and the
+ * in-memory index every request reads.
+ *
+ * The index follows the table through Postgres notifications, which are delivered at commit: an
+ * update reaches the memory of every gateway process right after the consumer's transaction
+ * commits, never before (a rolled-back change is never seen), whichever process consumed it. The
+ * listener starts before the table is read, so nothing committed in between is missed; when its
+ * connection drops, the table is read again once it is back.
+ */
+export class KeyStore {
+  private readonly logger = new Logger('KeyStore');
+  readonly index = new KeyIndex();
+  private listener: pg.Client | undefined;
+  private stopped = false;
+  /** Notifications are applied one at a time, in the order they arrived. */
+  private applying: Promise<void> = Promise.resolve();
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private markLoaded: () => void = () => undefined;
+  readonly loaded: Promise<void> = new Promise((r) => (this.markLoaded = r));
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly databaseUrl: string,
+    private readonly schema: string,
+  ) {}
+
+  private get table(): string {
+    return `${this.schema}.api_keys`;
+  }
+
+  private get channel(): string {
+    return `${this.schema}.api_keys`;
+  }
+
+  lookup(hash: string): CachedKey | undefined {
+    return this.index.lookup(hash);
+  }
+
+  /** Listens, then loads the whole table. Resolves once the index is complete. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.connectListener();
+    await this.reload();
+    this.markLoaded();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.applying;
+  }
+
+  /**
+   * Applies one keys.v1 event to the table, inside the consumer's transaction (`client`); the
+   * memory follows at commit through the notification the trigger sends.
+   */
+  async applyEvent(client: pg.ClientBase, event: KeysEvent): Promise<void> {
+    const found = await client.query<KeyRecord>(
+      `SELECT api_key_id, account_id, lookup_hash, status FROM ${this.table}
+       WHERE api_key_id = $1 FOR UPDATE`,
+      [event.data.apiKeyId],
+    );
+    const current = found.rows[0] === undefined ? undefined : toRow(found.rows[0]);
+    const next = evolveKey(current, event);
+    if (next === undefined) {
+      if (current === undefined && event.type !== 'ApiKeyCreated') {
+        this.logger.warn(`${event.type} for unknown key ${event.data.apiKeyId}; ignored`);
+      }
+      return;
+    }
+    await client.query(
+      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (api_key_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`,
+      [next.apiKeyId, next.accountId, next.lookupHash, next.status],
+    );
+  }
+
+  /** Reads the whole table into the index (start, and after the listener reconnects). */
+  async reload(): Promise<void> {
+    const result = await this.pool.query<KeyRecord>(
+      `SELECT api_key_id, account_id, lookup_hash, status FROM ${this.table}
+       WHERE status <> 'deleted'`,
+    );
+    this.index.replaceAll(result.rows.map(toRow));
+    this.logger.log(`key cache loaded: ${this.index.size} keys`);
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      application_name: 'gateway.key-cache',
+    });
+    client.on('notification', (msg) => {
+      if (msg.channel !== this.channel || msg.payload === undefined) return;
+      const apiKeyId = msg.payload;
+      this.applying = this.applying.then(() => this.refreshKey(apiKeyId));
+    });
+    client.on('error', (err) => {
+      this.logger.warn(`key cache listener lost: ${err.message}`);
+      this.onListenerLost(client);
+    });
+    client.on('end', () => this.onListenerLost(client));
+    await client.connect();
+    await client.query(`LISTEN "${this.channel}"`);
+    this.listener = client;
+  }
+
+  private onListenerLost(client: pg.Client): void {
+    if (this.listener !== client || this.stopped) return;
+    this.listener = undefined;
+    void client.end().catch(() => undefined);
+    this.scheduleReconnect(RECONNECT_MS.initial);
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    if (this.stopped) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.connectListener()
+        .then(() => this.reload())
+        .catch((err: unknown) => {
+          this.logger.warn(`key cache listener reconnect failed: ${(err as Error).message}`);
+          const listener = this.listener;
+          this.listener = undefined;
+          void listener?.end().catch(() => undefined);
+          this.scheduleReconnect(Math.min(delayMs * 2, RECONNECT_MS.max));
+        });
+    }, delayMs);
+    this.reconnectTimer.unref();
+  }
+
+  private async refreshKey(apiKeyId: string): Promise<void> {
+    try {
+      const result = await this.pool.query<KeyRecord>(
+        `SELECT api_key_id, account_id, lookup_hash, status FROM ${this.table} WHERE api_key_id = $1`,
+        [apiKeyId],
+      );
+      const record = result.rows[0];
+      if (record !== undefined) this.index.apply(toRow(record));
+    } catch (err) {
+      // Read everything again shortly: a key must not keep a state it has left.
+      this.logger.error(`refreshing key ${apiKeyId} failed: ${(err as Error).message}`);
+      const retry = setTimeout(() => {
+        if (this.stopped) return;
+        this.applying = this.applying.then(() =>
+          this.reload().catch(() => this.refreshKey(apiKeyId)),
+        );
+      }, RECONNECT_MS.initial);
+      retry.unref();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { formatUsd, type NanoUsd } from '@billing/money';
+import { Logger } from '@nestjs/common';
+import { httpJson, type Agents } from './http-json.js';
+
+export type HoldOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'insufficient_funds'; readonly message: string }
+  | { readonly ok: false; readonly reason: 'unavailable'; readonly message: string };
+
+/** How long a hold call may take before the request is refused (the ledger answers in ms). */
+const LEDGER_TIMEOUT_MS = 10_000;
+
+/**
+ * The ledger's holds API (CONTRACTS.md, "ledger"), called with the admin token:
+ * `POST /v1/accounts/{id}/holds {holdId, amount, ttlSeconds}` → 201, or 402
+ * `LEDGER.INSUFFICIENT_FUNDS`; `DELETE /v1/accounts/{id}/holds/{holdId}` releases it.
+ */
+export class LedgerClient {
+  private readonly logger = new Logger('LedgerClient');
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    private readonly baseUrl: string,
+    adminToken: string,
+    private readonly agents: Agents,
+  ) {
+    this.headers = { authorization: `Bearer ${adminToken}`, accept: 'application/json' };
+  }
+
+  private holdsUrl(accountId: string, holdId?: string): string {
+    const base = `${this.baseUrl}/v1/accounts/${encodeURIComponent(accountId)}/holds`;
+    return holdId === undefined ? base : `${base}/${encodeURIComponent(holdId)}`;
+  }
+
+  /**
+   * Places the hold. Anything but a 201 or a 402 (the ledger unreachable, a 5xx, a timeout) is
+   * `unavailable`: the gateway then refuses the request rather than call an upstream unbudgeted.
+   */
+  async placeHold(
+    accountId: string,
+    holdId: string,
+    amountNanos: NanoUsd,
+    ttlSeconds: number,
+  ): Promise<HoldOutcome> {
+    try {
+      const answer = await retryOnStaleConnection(() =>
+        httpJson(this.agents, {
+          method: 'POST',
+          url: this.holdsUrl(accountId),
+          headers: this.headers,
+          body: JSON.stringify({ holdId, amount: formatUsd(amountNanos), ttlSeconds }),
+          idleTimeoutMs: LEDGER_TIMEOUT_MS,
+        }),
+      );
+      if (answer.status === 201 || answer.status === 200) return { ok: true };
+      if (answer.status === 402) {
+        return {
+          ok: false,
+          reason: 'insufficient_funds',
+          message: errorMessage(answer.body) ?? 'insufficient balance',
+        };
+      }
+      this.logger.error(
+        `placing hold ${holdId} answered ${answer.status}: ${errorCode(answer.body)}`,
+      );
+      return { ok: false, reason: 'unavailable', message: `ledger answered ${answer.status}` };
+    } catch (err) {
+      this.logger.error(`placing hold ${holdId} failed: ${(err as Error).message}`);
+      return { ok: false, reason: 'unavailable', message: 'ledger unreachable' };
+    }
+  }
+
+  /**
+   * Releases a hold that no usage will capture. Best effort: if it fails, the hold expires on its
+   * own after its TTL, so a failure is logged and nothing more.
+   */
+  async releaseHold(accountId: string, holdId: string): Promise<void> {
+    try {
+      const answer = await retryOnStaleConnection(() =>
+        httpJson(this.agents, {
+          method: 'DELETE',
+          url: this.holdsUrl(accountId, holdId),
+          headers: this.headers,
+          idleTimeoutMs: LEDGER_TIMEOUT_MS,
+        }),
+      );
+      if (answer.status >= 300 && answer.status !== 404) {
+        this.logger.warn(`releasing hold ${holdId} answered ${answer.status}; it will expire`);
+      }
+    } catch (err) {
+      this.logger.warn(
+        `releasing hold ${holdId} failed (${(err as Error).message}); it will expire`,
+      );
+    }
+  }
+}
+
+/**
+ * A pooled keep-alive connection can be closed by the server just as it is reused, which fails
+ * the request with a reset before anything was answered. Both hold calls are idempotent (the hold
+ * id is the idempotency key), so they are sent once more on a fresh connection.
+ */
+async function retryOnStaleConnection<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') throw err;
+    return call();
+  }
+}
+
+function errorField(body: unknown, name: 'message' | 'code'): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const value = (error as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+const errorMessage = (body: unknown): string | undefined => errorField(body, 'message');
+const errorCode = (body: unknown): string => errorField(body, 'code') ?? 'no error code';

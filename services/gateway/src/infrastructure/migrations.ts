@@ -1,0 +1,42 @@
+import { messagingMigrations } from '@billing/messaging';
+import { migrate, type Migration } from '@billing/service-kit';
+import type pg from 'pg';
+
+/**
+ * The gateway's own tables. The key cache is persisted so that a restart rebuilds it from the
+ * table instead of replaying `keys.v1` (whose consumer group has long committed its offsets).
+ */
+export const gatewayMigrations: readonly Migration[] = [
+  {
+    id: '001_api_keys',
+    sql: `
+      -- The gateway's copy of the API keys, written by the keys.v1 consumer in the same
+      -- transaction as its inbox row. Deleted keys stay as tombstones (status 'deleted') so a
+      -- replayed ApiKeyCreated cannot resurrect them. The key itself is never stored: only its
+      -- HMAC lookup hash, as carried by ApiKeyCreated.
+      CREATE TABLE api_keys (
+        api_key_id  text        PRIMARY KEY,
+        account_id  text        NOT NULL,
+        lookup_hash text        NOT NULL,
+        status      text        NOT NULL CHECK (status IN ('enabled', 'disabled', 'deleted')),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX api_keys_lookup_hash_idx ON api_keys (lookup_hash);
+
+      -- Every gateway process keeps the keys in memory; a change reaches all of them at commit
+      -- time through this notification (NOTIFY is transactional), whichever process consumed it.
+      CREATE FUNCTION api_keys_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA || '.api_keys', NEW.api_key_id);
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER api_keys_notify AFTER INSERT OR UPDATE ON api_keys
+        FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
+    `,
+  },
+];
+
+export async function migrateGateway(pool: pg.Pool, schema: string): Promise<void> {
+  await migrate(pool, schema, [...messagingMigrations, ...gatewayMigrations]);
+}

@@ -1,0 +1,93 @@
+import { formatUsd } from '@billing/money';
+import {
+  authenticateKey,
+  bearerToken,
+  failures,
+  priceInForce,
+  routeModel,
+  type Catalog,
+  type GatewayFailure,
+  type UpstreamProvider,
+} from '../../domain/index.js';
+import type { CatalogCache } from '../../infrastructure/catalog-cache.js';
+import type { KeyStore } from '../../infrastructure/key-store.js';
+import type { ResolvedGatewayOptions } from '../../gateway.options.js';
+
+/** One entry of `GET /api/v1/models`: OpenAI's model object, plus what a price list needs. */
+export interface ModelObject {
+  readonly id: string;
+  readonly object: 'model';
+  /** When the model's current price took effect (epoch seconds). */
+  readonly created: number;
+  readonly owned_by: string;
+  readonly display_name: string;
+  readonly context_window: number;
+  readonly max_output_tokens: number;
+  /** USD per million tokens, decimal strings. */
+  readonly pricing: {
+    readonly input: string;
+    readonly output: string;
+    readonly cached_input: string;
+    readonly cache_write: string;
+  };
+}
+
+export interface ModelListObject {
+  readonly object: 'list';
+  readonly data: readonly ModelObject[];
+}
+
+/** The models a caller can use right now: in the catalog, priced, and routable. */
+export function callableModels(
+  catalog: Catalog,
+  upstreams: ReadonlyMap<string, UpstreamProvider>,
+  nowMs: number,
+): ModelObject[] {
+  const models: ModelObject[] = [];
+  for (const model of catalog.models.values()) {
+    const price = priceInForce(model, nowMs);
+    if (price === undefined || routeModel(model.id, upstreams) === undefined) continue;
+    models.push({
+      id: model.id,
+      object: 'model',
+      created: Math.floor(price.effectiveFromMs / 1000),
+      owned_by: model.provider,
+      display_name: model.displayName,
+      context_window: model.contextWindow,
+      max_output_tokens: model.maxOutputTokens,
+      pricing: {
+        input: formatUsd(price.inputNanos),
+        output: formatUsd(price.outputNanos),
+        cached_input: formatUsd(price.cachedInputNanos),
+        cache_write: formatUsd(price.cacheWriteNanos),
+      },
+    });
+  }
+  return models.sort((x, y) => x.id.localeCompare(y.id));
+}
+
+export type ModelsAnswer =
+  | { readonly ok: true; readonly body: ModelListObject | ModelObject }
+  | { readonly ok: false; readonly failure: GatewayFailure };
+
+/** `GET /api/v1/models[/{model}]`, behind the same API key check as completions. */
+export class ListModelsHandler {
+  constructor(
+    private readonly options: ResolvedGatewayOptions,
+    private readonly keys: KeyStore,
+    private readonly catalog: CatalogCache,
+  ) {}
+
+  execute(authorization: string | string[] | undefined, modelId?: string): ModelsAnswer {
+    const auth = authenticateKey(bearerToken(authorization), this.options.apiKeyPepper, this.keys);
+    if (!auth.ok) return auth;
+    const catalog = this.catalog.current();
+    if (catalog === undefined) return { ok: false, failure: failures.catalogUnavailable() };
+    const models = callableModels(catalog, this.options.upstreams, this.options.clock());
+    if (modelId === undefined) return { ok: true, body: { object: 'list', data: models } };
+    const model = models.find((m) => m.id === modelId);
+    return model === undefined
+      ? { ok: false, failure: failures.modelNotFound(modelId) }
+      : { ok: true, body: model };
+  }
+}

@@ -1,0 +1,141 @@
+// A child process of the gateway bench (gateway.bench.ts): each server under test gets its own
+// process, so its event loop competes with neither the load generator nor the others.
+//
+//   node --import @swc-node/register/esm-register tools/bench/src/gateway-bench-server.ts <role>
+//
+// roles: `upstream` (the bare simulated upstream: the baseline), `ledger` (the in-memory ledger
+// holds stand-in), `gateway` (the gateway, production module, on the real PostgreSQL and Kafka).
+// Each prints one JSON line `{"ready": ...}` on stdout once it listens, and cleans up and exits
+// when its stdin closes (not on SIGTERM: Nest's own shutdown hook would exit before the cleanup).
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { generateApiKey, lookupHash } from '@billing/api-keys';
+import { createEvent, encodeEvent } from '@billing/contracts';
+import {
+  createGatewayApp,
+  LedgerStandIn,
+  MeteringCatalogStandIn,
+  SimulatedUpstreamServer,
+} from '@billing/gateway';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaBrokers,
+  uniqueName,
+} from '@billing/testing';
+import { Partitioners } from 'kafkajs';
+import pg from 'pg';
+
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const PEPPER = 'bench-api-key-pepper-0123456789abcdef';
+const role = process.argv[2];
+
+function ready(payload: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ready: payload })}\n`);
+}
+
+function onStop(stop: () => Promise<void>): void {
+  process.stdin.resume();
+  process.stdin.once('end', () => {
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+if (role === 'upstream') {
+  const upstream = new SimulatedUpstreamServer({ maxOutputTokens: 16_384 });
+  upstream.record = false;
+  ready({ baseUrl: await upstream.start() });
+  onStop(() => upstream.stop());
+} else if (role === 'ledger') {
+  const ledger = new LedgerStandIn(ADMIN_TOKEN);
+  ledger.record = false;
+  ledger.defaultBalanceNanos = 10n ** 18n; // an account the bench can never exhaust
+  ready({ url: await ledger.start() });
+  onStop(() => ledger.stop());
+} else if (role === 'gateway') {
+  const ledgerUrl = process.argv[3];
+  if (ledgerUrl === undefined) throw new Error('gateway role needs the ledger URL');
+  const schema = uniqueName('gateway_bench').toLowerCase();
+  const suffix = schema.slice('gateway_bench_'.length);
+  const topics = {
+    keys: `keys.v1.bench.${suffix}`,
+    usageObserved: `usage.observed.v1.bench.${suffix}`,
+  };
+  const allTopics = [topics.keys, topics.usageObserved, `${topics.keys}.dlq`];
+  const kafka = testKafka();
+  await createTestTopics(kafka, allTopics);
+  const metering = new MeteringCatalogStandIn();
+  await metering.start();
+  const app = await createGatewayApp(
+    {
+      databaseUrl: testDatabaseUrl(),
+      adminToken: ADMIN_TOKEN,
+      apiKeyPepper: PEPPER,
+      ledgerUrl,
+      meteringUrl: metering.url,
+      schema,
+      topics,
+      kafkaBrokers: testKafkaBrokers(),
+      keysConsumerName: `gateway-bench-${suffix}`,
+      poolSize: 10,
+    },
+    ['error'],
+  );
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  // One key, issued the way the keys service does it: ApiKeyCreated on the keys topic.
+  const { key, prefix } = generateApiKey();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const event = createEvent({
+    type: 'ApiKeyCreated',
+    id: randomUUID(),
+    accountId: 'acct_bench',
+    source: 'keys',
+    occurredAt: new Date(),
+    data: {
+      apiKeyId: 'key_bench',
+      name: 'bench',
+      plan: 'payg',
+      status: 'enabled',
+      lookupHash: lookupHash(key, PEPPER),
+      prefix,
+    },
+  });
+  await producer.send({
+    topic: topics.keys,
+    messages: [{ key: event.accountId, value: encodeEvent(event) }],
+  });
+  await producer.disconnect();
+  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
+  for (let i = 0; ; i++) {
+    const found = await db.query(`SELECT 1 FROM ${schema}.api_keys WHERE api_key_id = 'key_bench'`);
+    if (found.rowCount === 1) break;
+    if (i > 300) throw new Error('the bench key never reached the gateway');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 200)); // the memory follows the table at commit
+  ready({ url, key });
+  onStop(async () => {
+    const pending = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.outbox`);
+    process.stderr.write(
+      `gateway bench: ${pending.rows[0]?.n ?? '?'} usage events in the outbox\n`,
+    );
+    await app.close();
+    await metering.stop();
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await db.end();
+    await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+  });
+} else {
+  console.error('usage: gateway-bench-server.ts upstream|ledger|gateway <ledger url>');
+  process.exit(2);
+}

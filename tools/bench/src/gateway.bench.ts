@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import type { BenchRow } from './table.js';
+
+/**
+ * The gateway's overhead: the same chat completion load (autocannon, HTTP/1.1 keep-alive, one
+ * request in flight per connection) sent through the gateway to its built-in `sim/` provider, and
+ * straight to the bare simulated upstream server, which does the same work (the same deterministic
+ * echo, the same tokenizer). The difference is what the gateway adds: key check, prompt token
+ * count, the hold on the ledger (an HTTP round trip), the usage record through its outbox
+ * (PostgreSQL) and relay (Kafka), and for streams the per-chunk relay (parse, strip, re-encode).
+ *
+ * Each server runs in its own process; autocannon runs in this one. The ledger is an in-memory
+ * stand-in for its holds API (its own process): the real ledger appends an event per hold, which
+ * is the ledger's cost, measured by its own bench. Durations per run: GATEWAY_BENCH_SECONDS (5).
+ */
+
+const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');
+const CONNECTIONS = [1, 64, 256];
+const PROMPT =
+  'Summarise the following in one sentence: the quick brown fox jumps over the lazy dog while ' +
+  'the five boxing wizards jump quickly and a wizard’s job is to vex chumps quickly in fog. ' +
+  'Pack my box with five dozen liquor jugs, then sphinx of black quartz, judge my vow.';
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly info: Record<string, string>;
+}
+
+async function startServer(role: string, ...args: string[]): Promise<Server> {
+  const script = fileURLToPath(new URL('./gateway-bench-server.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', script, role, ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const info = await new Promise<Record<string, string>>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server ${role} exited with ${code}`)));
+    lines.on('line', (line) => {
+      if (!line.startsWith('{"ready"')) return;
+      resolve((JSON.parse(line) as { ready: Record<string, string> }).ready);
+    });
+  });
+  return { child, info };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.stdin?.end(); // the server cleans up (schema, topics) and exits
+  await exited;
+}
+
+interface Target {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly model: string;
+}
+
+interface Measure {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly failures: number;
+}
+
+async function load(
+  target: Target,
+  stream: boolean,
+  connections: number,
+  seconds: number,
+): Promise<Measure> {
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 30,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: JSON.stringify({
+      model: target.model,
+      messages: [{ role: 'user', content: PROMPT }],
+      max_tokens: 64,
+      stream,
+    }),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+export async function runGatewayBench(): Promise<BenchRow[]> {
+  const upstream = await startServer('upstream');
+  const ledger = await startServer('ledger');
+  const gateway = await startServer('gateway', ledger.info.url ?? '');
+  const direct: Target = {
+    url: `${upstream.info.baseUrl}/chat/completions`,
+    headers: {},
+    model: 'echo',
+  };
+  const through: Target = {
+    url: `${gateway.info.url}/api/v1/chat/completions`,
+    headers: { authorization: `Bearer ${gateway.info.key}` },
+    model: 'sim/echo-1',
+  };
+  const rows: BenchRow[] = [];
+  try {
+    // Warm both paths (JIT, connection pools, the tokenizer's caches).
+    for (const stream of [false, true]) {
+      await load(direct, stream, 16, 1);
+      await load(through, stream, 16, 1);
+    }
+    for (const stream of [false, true]) {
+      for (const connections of CONNECTIONS) {
+        const base = await load(direct, stream, connections, SECONDS);
+        const gw = await load(through, stream, connections, SECONDS);
+        const label = `${stream ? 'streaming' : 'non-streaming'}, ${connections} conn`;
+        const note = (m: Measure, extra = ''): string =>
+          `autocannon ${SECONDS} s${m.failures > 0 ? `, ${m.failures} failed` : ''}${extra}`;
+        rows.push(
+          {
+            name: `gateway req/s (${label})`,
+            value: gw.rps,
+            unit: 'req/s',
+            baseline: base.rps,
+            note: note(gw, '; baseline: bare simulated upstream'),
+          },
+          {
+            name: `gateway p50 (${label})`,
+            value: gw.p50,
+            unit: 'ms',
+            baseline: base.p50,
+            note: `added ${(gw.p50 - base.p50).toFixed(2)} ms`,
+          },
+          {
+            name: `gateway p99 (${label})`,
+            value: gw.p99,
+            unit: 'ms',
+            baseline: base.p99,
+            note: `added ${(gw.p99 - base.p99).toFixed(2)} ms; ledger: in-memory holds stand-in`,
+          },
+        );
+      }
+    }
+  } finally {
+    await stopServer(gateway);
+    await Promise.all([stopServer(ledger), stopServer(upstream)]);
+  }
+  return rows;
+}
