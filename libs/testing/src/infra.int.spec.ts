@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { createTestSchema, eventually, testKafka, uniqueName } from './index.js';
+import {
+  createTestSchema,
+  createTestTopics,
+  deleteTestTopics,
+  eventually,
+  testKafka,
+  uniqueName,
+} from './index.js';
 
 // The local infrastructure that `npm run infra:up` starts is what every other integration test
 // stands on: the real Kafka broker with the contract's topics created explicitly, and the real
@@ -47,8 +54,10 @@ describe('the local Kafka broker', () => {
     }
   });
 
-  it('round-trips a keyed message through a contract topic with an idempotent producer', async () => {
-    const topic = 'keys.v1';
+  it('round-trips a keyed message with an idempotent producer and a consumer group', async () => {
+    // A topic of its own: raw test values on a contract topic would be poison for the services.
+    const topic = uniqueName('infra_roundtrip');
+    await createTestTopics(kafka, [topic]);
     const id = randomUUID();
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({ groupId: uniqueName('infra'), maxWaitTimeInMs: 200 });
@@ -56,7 +65,7 @@ describe('the local Kafka broker', () => {
     await producer.connect();
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic, fromBeginning: false });
+      await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
         eachMessage: ({ message }) => {
           seen.push(message.value?.toString() ?? '');
@@ -77,6 +86,7 @@ describe('the local Kafka broker', () => {
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
+      await deleteTestTopics(kafka, [topic]);
     }
   }, 40_000);
 });

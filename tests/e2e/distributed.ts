@@ -1,0 +1,398 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testDatabaseUrl, testKafkaBrokers } from '@billing/testing';
+import pg from 'pg';
+import Stripe from 'stripe';
+import {
+  mintAccountToken,
+  postSignedStripeEvent,
+  type CommandResult,
+  type Platform,
+  type PlatformUrls,
+  type SettledTopUp,
+  type StripeEventLike,
+} from './platform.js';
+
+/**
+ * The platform in its production shape: the five services and the Stripe stand-in, each its own
+ * process started exactly as `npm run start:<service>` starts it (node with the swc loader on the
+ * service's `main.ts`), on free ports, against the real Kafka broker and a database of their own.
+ *
+ * The database is created for this run (`e2e_<random>`) and dropped at the end, so every schema
+ * starts empty: no balance, key or inbox row of an earlier run can make a step pass. The Kafka
+ * topics are the contract's, shared with every other run; see `KNOWN_LIMITS` below.
+ */
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+/** The Node the project pins (package.json devDependency `node`), as the npm scripts use. */
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const LOADER = ['--import', '@swc-node/register/esm-register'];
+
+export const SERVICES = ['ledger', 'metering', 'keys', 'payments', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/**
+ * Known limits of this harness, stated where they are decided:
+ * - The services take no consumer group name from the environment (their options have
+ *   `consumerGroupPrefix`/`*ConsumerName`, but `*OptionsFromEnv` never set them), so these
+ *   processes join the fixed groups (`gateway.keys`, `keys.usage-recorded`,
+ *   `metering.usage-observed`, `ledger-*`, `payments-*`). They resume from those groups' committed
+ *   offsets, or replay the topics from the beginning where a group has none (other accounts'
+ *   events: applied to this run's empty database, harmless but slower). Two runs at once, or any
+ *   other process in those groups, would split the partitions between them and a run could miss
+ *   its own events.
+ */
+export const KNOWN_LIMITS = 'fixed consumer group ids (no env override)';
+
+export interface DistributedPlatformOptions {
+  /** How long to wait for every service's /health (a loaded 2-core machine compiles slowly). */
+  readonly startTimeoutMs?: number;
+  /** Extra environment for every service (e.g. `HOLD_TTL_SECONDS`). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface DistributedPlatform extends Platform {
+  /** Where each process's stdout and stderr are written. */
+  readonly logDir: string;
+  readonly databaseUrl: string;
+  /** Stops every process, drops the database, and removes the logs unless told to keep them. */
+  stop(options?: { keepLogs?: boolean }): Promise<void>;
+}
+
+interface RunningProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+}
+
+export async function startDistributedPlatform(
+  options: DistributedPlatformOptions = {},
+): Promise<DistributedPlatform> {
+  const logDir = mkdtempSync(join(tmpdir(), 'billing-e2e-'));
+  const secrets = {
+    ADMIN_TOKEN: `e2e-admin-${hex(16)}`,
+    CONSOLE_JWT_SECRET: `e2e-console-jwt-${hex(24)}`,
+    API_KEY_PEPPER: `e2e-pepper-${hex(24)}`,
+    API_KEY_ENCRYPTION_KEY: hex(32),
+    STRIPE_SECRET_KEY: `sk_test_e2e${hex(12)}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_e2e${hex(16)}`,
+  };
+  const database = await createDatabase();
+  const processes: RunningProcess[] = [];
+  const stop = async ({ keepLogs = true }: { keepLogs?: boolean } = {}): Promise<void> => {
+    await stopAll(processes);
+    process.off('exit', killOnExit);
+    await database.drop();
+    if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+  };
+  // If the test runner dies without running afterAll, do not leave six servers behind.
+  const killOnExit = (): void => {
+    for (const p of processes) if (p.exited === undefined) p.child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+
+  try {
+    const ports = {
+      stripe: await freePort(),
+      gateway: await freePort(),
+      keys: await freePort(),
+      metering: await freePort(),
+      ledger: await freePort(),
+      payments: await freePort(),
+    };
+    const url = (port: number): string => `http://127.0.0.1:${port}`;
+    const urls: PlatformUrls = {
+      gateway: url(ports.gateway),
+      keys: url(ports.keys),
+      metering: url(ports.metering),
+      ledger: url(ports.ledger),
+      payments: url(ports.payments),
+    };
+    const stripeUrl = url(ports.stripe);
+    const webhookUrl = `${urls.payments}/webhooks/stripe`;
+
+    const common: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      NODE_ENV: 'test',
+      // Plain log files: Nest colours its lines unless told not to.
+      NO_COLOR: '1',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      ...secrets,
+      ...options.env,
+    };
+    const perService: Record<ServiceName, Record<string, string>> = {
+      ledger: { PORT: String(ports.ledger) },
+      metering: { PORT: String(ports.metering) },
+      keys: { PORT: String(ports.keys) },
+      payments: { PORT: String(ports.payments), STRIPE_API_BASE: stripeUrl },
+      gateway: {
+        PORT: String(ports.gateway),
+        LEDGER_URL: urls.ledger,
+        METERING_URL: urls.metering,
+      },
+    };
+
+    const standIn = launch(
+      'stripe-stand-in',
+      'services/payments/src/testing/stripe-stand-in.main.ts',
+      logDir,
+      {
+        PATH: common.PATH ?? '',
+        HOME: common.HOME ?? '',
+        STRIPE_SECRET_KEY: secrets.STRIPE_SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET: secrets.STRIPE_WEBHOOK_SECRET,
+        STRIPE_WEBHOOK_URL: webhookUrl,
+        STRIPE_STAND_IN_PORT: String(ports.stripe),
+      },
+    );
+    processes.push(standIn);
+    const services = SERVICES.map((name) => {
+      const running = launch(name, `services/${name}/src/main.ts`, logDir, {
+        ...common,
+        ...perService[name],
+      });
+      processes.push(running);
+      return { name, running };
+    });
+
+    // Services start in parallel; each retries its Kafka subscription and the gateway its
+    // catalog in the background, so /health (the database answers) is what "up" means here.
+    const startTimeoutMs = options.startTimeoutMs ?? 90_000;
+    await Promise.all([
+      // The stand-in has no /health: any answer of its API (a 404 here) means it listens.
+      waitUntilUp(standIn, `${stripeUrl}/v1/checkout/sessions/cs_test_probe`, startTimeoutMs),
+      ...services.map(({ name, running }) =>
+        waitUntilUp(running, `${urls[name]}/health`, startTimeoutMs),
+      ),
+    ]);
+
+    const stripe = new Stripe(secrets.STRIPE_SECRET_KEY, {
+      host: '127.0.0.1',
+      port: ports.stripe,
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    });
+    const logTail = (lines = 40): string => tails(processes, lines);
+
+    const deliverStripeWebhook = (event: StripeEventLike) =>
+      postSignedStripeEvent(webhookUrl, secrets.STRIPE_WEBHOOK_SECRET, event);
+
+    const settleTopUp = async (accountId: string, amountUsd: string): Promise<SettledTopUp> => {
+      const token = await mintAccountToken(secrets.CONSOLE_JWT_SECRET, accountId);
+      const res = await fetch(`${urls.payments}/v1/accounts/${accountId}/top-ups`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: amountUsd, method: 'card' }),
+      });
+      const text = await res.text();
+      if (res.status !== 201) {
+        throw new Error(`POST /v1/accounts/${accountId}/top-ups answered ${res.status}: ${text}`);
+      }
+      const created = JSON.parse(text) as { topUpId: string; checkoutUrl: string };
+      const sessionId = /\/c\/pay\/(cs_test_\w+)/.exec(created.checkoutUrl)?.[1];
+      if (sessionId === undefined) {
+        throw new Error(`the checkout URL is not the stand-in's: ${created.checkoutUrl}`);
+      }
+      // What Stripe knows about the session payments opened, read through Stripe's API (the
+      // stand-in, with the `stripe` library), then the event Stripe sends once the customer has
+      // paid it by card, signed here. The PaymentIntent id is new to the stand-in: completing
+      // the session there would make it send its own webhooks, and this suite signs its own.
+      // Nothing asks Stripe about that PaymentIntent, because the top-up names its method.
+      const session = (await stripe.checkout.sessions.retrieve(sessionId)) as unknown as Record<
+        string,
+        unknown
+      >;
+      const event: StripeEventLike = {
+        id: `evt_e2e${hex(12)}`,
+        object: 'event',
+        api_version: '2026-10-28.endive',
+        created: Math.floor(Date.now() / 1000),
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: null, idempotency_key: null },
+        type: 'checkout.session.completed',
+        data: {
+          object: {
+            ...session,
+            status: 'complete',
+            payment_status: 'paid',
+            payment_intent: `pi_e2e${hex(12)}`,
+            customer_details: { name: 'E2E Customer', email: `${accountId}@example.com` },
+          },
+        },
+      };
+      const settlement = await deliverStripeWebhook(event);
+      return { topUpId: created.topUpId, settlement, event };
+    };
+
+    const ops = async (args: string[]): Promise<CommandResult> =>
+      runCommand([...LOADER, 'tools/ops/src/main.ts', ...args], {
+        PATH: common.PATH ?? '',
+        HOME: common.HOME ?? '',
+        DATABASE_URL: database.url,
+      });
+
+    return {
+      mode: 'distributed',
+      urls,
+      adminToken: secrets.ADMIN_TOKEN,
+      logDir,
+      databaseUrl: database.url,
+      accountToken: (accountId, ttlSeconds) =>
+        mintAccountToken(secrets.CONSOLE_JWT_SECRET, accountId, ttlSeconds),
+      deliverStripeWebhook,
+      settleTopUp,
+      projectionsVerify: () => ops(['projections:verify', '--schema', 'ledger']),
+      auditVerify: (accountId) =>
+        ops(['audit:verify', '--schema', 'ledger', ...(accountId ? ['--account', accountId] : [])]),
+      logTail,
+      stop,
+    };
+  } catch (err) {
+    // Stop first, so that every process has written its last words before they are read.
+    await stop().catch(() => undefined);
+    const detail = tails(processes, 60);
+    throw new Error(
+      `the distributed platform did not start: ${err instanceof Error ? err.message : String(err)}\n` +
+        `logs in ${logDir}\n${detail}`,
+      { cause: err },
+    );
+  }
+}
+
+// ---- processes ---------------------------------------------------------------------------------
+
+function launch(
+  name: string,
+  entry: string,
+  logDir: string,
+  env: Record<string, string>,
+): RunningProcess {
+  const logFile = join(logDir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(NODE, [...LOADER, entry], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+  closeSync(fd); // the child holds its own copy
+  const running: RunningProcess = { name, child, logFile, exited: undefined };
+  child.on('exit', (code, signal) => {
+    running.exited = { code, signal };
+  });
+  return running;
+}
+
+/** Polls `url` until it answers (for /health: 200), failing at once if the process exits. */
+async function waitUntilUp(p: RunningProcess, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (p.exited) {
+      throw new Error(`${p.name} exited (${p.exited.code ?? p.exited.signal}) while starting`);
+    }
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+    if (res !== undefined) {
+      await res.body?.cancel();
+      // /health answers 200 once the database answers; for the stand-in, any answer will do.
+      if (res.ok || !url.endsWith('/health')) return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${p.name} is not up at ${url} after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function stopAll(processes: readonly RunningProcess[], graceMs = 10_000): Promise<void> {
+  await Promise.all(
+    processes.map(async (p) => {
+      if (p.exited !== undefined) return;
+      const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+      p.child.kill('SIGTERM');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+function tails(processes: readonly RunningProcess[], lines: number): string {
+  return processes
+    .map((p) => {
+      let text = '';
+      try {
+        text = readFileSync(p.logFile, 'utf8');
+      } catch {
+        text = '(no log)';
+      }
+      const tail = text
+        .trimEnd()
+        .split('\n')
+        .filter((line) => !BOOT_NOISE.test(line))
+        .slice(-lines)
+        .join('\n');
+      const state = p.exited ? ` (exited: ${p.exited.code ?? p.exited.signal})` : '';
+      return `--- ${p.name}${state}: ${p.logFile}\n${tail}`;
+    })
+    .join('\n');
+}
+
+/** Nest's start-up lines (one per module and route): never the cause of a failure. */
+const BOOT_NOISE = /\[(InstanceLoader|RoutesResolver|RouterExplorer)\]/;
+
+function runCommand(args: string[], env: Record<string, string>): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- the database ------------------------------------------------------------------------------
+
+async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `e2e_${hex(6)}`;
+  const adminUrl = testDatabaseUrl();
+  const withAdmin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await withAdmin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    // FORCE: a process that ignored SIGTERM and was killed may leave a connection being torn down.
+    drop: () => withAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
