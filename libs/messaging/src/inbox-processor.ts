@@ -9,9 +9,12 @@ import {
 } from './internal/util.js';
 import {
   DEAD_LETTER_REASONS,
+  type ChunkHandler,
+  type ChunkTransaction,
   type DeadLetter,
   type InboxRecord,
   type MessageContext,
+  type MessageHandlers,
   type MessagingLogger,
   type SubscriptionOptions,
 } from './types.js';
@@ -87,9 +90,24 @@ export interface ProcessControl {
   readonly heartbeat?: () => Promise<void>;
 }
 
-export interface InboxProcessorOptions<T> extends SubscriptionOptions<T> {
+export type InboxProcessorOptions<T> = SubscriptionOptions<T> & {
   /** Where poison records go: `<topic>.dlq` on Kafka, `<schema>.dead_letters` in process. */
   readonly deadLetter: (letters: readonly DeadLetter[]) => Promise<void>;
+};
+
+/**
+ * The one way messages are applied: a per-message handler is a chunk handler that calls it for
+ * each message in order. Checked at run time too, for callers the types do not reach.
+ */
+function chunkHandlerOf<T>(handlers: MessageHandlers<T>): ChunkHandler<T> {
+  const { handler, handleChunk } = handlers;
+  if (handleChunk !== undefined && handler === undefined) return handleChunk;
+  if (handler !== undefined && handleChunk === undefined) {
+    return async (messages, client) => {
+      for (const { message, context } of messages) await handler(message, client, context);
+    };
+  }
+  throw new Error('a subscription takes exactly one of handler and handleChunk');
 }
 
 /**
@@ -98,7 +116,8 @@ export interface InboxProcessorOptions<T> extends SubscriptionOptions<T> {
  *
  * 1. Records that cannot be decoded, or carry no id, are dead-lettered (retried until that works).
  * 2. The others are applied in one transaction: their ids go into `<schema>.inbox` with ON
- *    CONFLICT DO NOTHING, and the handler runs only for the ids that were new. COMMIT.
+ *    CONFLICT DO NOTHING, and the handler runs only for the ids that were new (once per message,
+ *    or once for all of them with `handleChunk`). COMMIT.
  * 3. If a handler throws, the chunk is rolled back and replayed one message per transaction, so
  *    the failing message is isolated: it is retried with backoff and, after `maxHandlerAttempts`,
  *    dead-lettered as `handler_failed`; the messages around it are applied normally.
@@ -115,10 +134,12 @@ export class InboxProcessor<T> {
   private readonly maxHandlerAttempts: number;
   private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   private readonly logger: MessagingLogger;
+  private readonly apply: ChunkHandler<T>;
 
   constructor(options: InboxProcessorOptions<T>) {
     if (!options.consumerName) throw new Error('consumerName is required');
     this.options = options;
+    this.apply = chunkHandlerOf(options);
     this.consumerName = options.consumerName;
     this.schema = assertSchemaName(options.schema);
     this.maxHandlerAttempts = options.maxHandlerAttempts ?? DEFAULT_MAX_HANDLER_ATTEMPTS;
@@ -244,6 +265,11 @@ export class InboxProcessor<T> {
 
   private async applyInTransaction(items: readonly DecodedRecord<T>[]): Promise<void> {
     const client = await this.options.pool.connect();
+    const ended = { commit: [] as (() => void)[], rollback: [] as (() => void)[] };
+    const transaction: ChunkTransaction = {
+      afterCommit: (callback) => ended.commit.push(callback),
+      afterRollback: (callback) => ended.rollback.push(callback),
+    };
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -256,28 +282,24 @@ export class InboxProcessor<T> {
         [this.consumerName, ids],
       );
       const fresh = new Set(inserted.rows.map((r) => r.message_id));
-      for (const item of items) {
-        // delete(): a duplicate inside the same chunk runs the handler once, for its first copy.
-        if (!fresh.delete(item.id)) continue;
-        const context: MessageContext = {
-          messageId: item.id,
-          topic: item.record.topic,
-          partition: item.record.partition,
-          offset: item.record.offset,
-          key: item.record.key,
-          headers: item.record.headers,
-        };
+      // delete(): a duplicate inside the same chunk is applied once, as its first copy.
+      const messages = items
+        .filter((item) => fresh.delete(item.id))
+        .map((item) => ({ message: item.message, context: contextOf(item) }));
+      if (messages.length > 0) {
         try {
-          await this.options.handler(item.message, client, context);
+          await this.apply(messages, client, transaction);
         } catch (err) {
           throw new HandlerError(err);
         }
       }
       await client.query('COMMIT');
+      this.runCallbacks(ended.commit);
     } catch (err) {
       await client.query('ROLLBACK').catch((e: unknown) => {
         broken = e instanceof Error ? e : new Error(String(e));
       });
+      this.runCallbacks(ended.rollback);
       if (isTransientDatabaseError(err))
         broken ??= err instanceof Error ? err : new Error(String(err));
       throw err;
@@ -285,4 +307,29 @@ export class InboxProcessor<T> {
       client.release(broken);
     }
   }
+
+  /** The transaction's outcome is settled: a failing callback must not make it look otherwise. */
+  private runCallbacks(callbacks: readonly (() => void)[]): void {
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch (err) {
+        this.logger.error('a transaction callback failed', {
+          consumer: this.consumerName,
+          error: errorMessage(err),
+        });
+      }
+    }
+  }
+}
+
+function contextOf(item: DecodedRecord<unknown>): MessageContext {
+  return {
+    messageId: item.id,
+    topic: item.record.topic,
+    partition: item.record.partition,
+    offset: item.record.offset,
+    key: item.record.key,
+    headers: item.record.headers,
+  };
 }

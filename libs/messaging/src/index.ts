@@ -19,8 +19,15 @@ export {
   type ProcessControl,
 } from './inbox-processor.js';
 export { DLQ_HEADERS, deadLetterHeaders, defaultDlqTopic } from './internal/dead-letter-headers.js';
-export { isTransientDatabaseError, silentLogger } from './internal/util.js';
+export {
+  AbortedError,
+  backoffMs,
+  isTransientDatabaseError,
+  silentLogger,
+  sleep,
+} from './internal/util.js';
 export { ReliableProducer, type ReliableProducerOptions } from './kafka/reliable-producer.js';
+export { ACCEPTED_KAFKAJS_WARNING, kafkaLogCreator } from './kafka/kafka-log.js';
 export {
   IdempotentConsumer,
   toInboxRecord,

@@ -53,6 +53,40 @@ export type MessageHandler<T> = (
   context: MessageContext,
 ) => Promise<void>;
 
+/** A message handed to a {@link ChunkHandler}, with where it came from. */
+export interface ChunkMessage<T> {
+  readonly message: T;
+  readonly context: MessageContext;
+}
+
+/**
+ * How the transaction a {@link ChunkHandler} ran in ended, for handlers that keep state beside
+ * the database (a cache of what they wrote must learn whether it was committed). Callbacks run
+ * once, right after the COMMIT succeeded or the transaction was rolled back (including a COMMIT
+ * that failed); an exception they throw is logged and ignored.
+ */
+export interface ChunkTransaction {
+  afterCommit(callback: () => void): void;
+  afterRollback(callback: () => void): void;
+}
+
+/**
+ * Applies a whole chunk at once: the new (non-duplicate) messages of one consumer transaction,
+ * in partition order. Same rules as {@link MessageHandler}: every write goes through `client`.
+ * If it throws, the chunk is rolled back and replayed one message per transaction, so it is
+ * then called with a single message, and a message that keeps failing is dead-lettered alone.
+ */
+export type ChunkHandler<T> = (
+  messages: readonly ChunkMessage<T>[],
+  client: pg.PoolClient,
+  transaction: ChunkTransaction,
+) => Promise<void>;
+
+/** Exactly one of the two: a handler per message, or one per chunk (faster for batch writers). */
+export type MessageHandlers<T> =
+  | { readonly handler: MessageHandler<T>; readonly handleChunk?: never }
+  | { readonly handleChunk: ChunkHandler<T>; readonly handler?: never };
+
 /** Why a record went to the dead-letter destination (`x-dlq-reason`). */
 export type DeadLetterReason = string;
 
@@ -88,7 +122,7 @@ export interface ConsumerTestHooks {
   afterCommitBeforeOffset?: (records: readonly InboxRecord[]) => void | Promise<void>;
 }
 
-export interface SubscriptionOptions<T> {
+interface SubscriptionSettings<T> {
   /** The consumer's stable name: the inbox key and, on Kafka, the consumer group id. */
   readonly consumerName: string;
   readonly topics: readonly string[];
@@ -98,7 +132,6 @@ export interface SubscriptionOptions<T> {
   readonly decode: Decoder<T>;
   /** Extracts the envelope id to dedupe on; `undefined` sends the record to the DLQ. */
   readonly messageId: (message: T) => string | undefined | null;
-  readonly handler: MessageHandler<T>;
   /** Records applied in one database transaction (default 100). */
   readonly chunkSize?: number;
   /** Attempts of a failing handler before the message is dead-lettered (default 5). */
@@ -109,8 +142,15 @@ export interface SubscriptionOptions<T> {
   readonly hooks?: ConsumerTestHooks;
 }
 
+export type SubscriptionOptions<T> = SubscriptionSettings<T> & MessageHandlers<T>;
+
 export interface Subscription {
   readonly consumerName: string;
+  /**
+   * Resolves once the subscription receives messages: on Kafka when the consumer has joined its
+   * group and been given its partitions (the first time), in process at once. It never rejects.
+   */
+  ready(): Promise<void>;
   /** Finishes (or abandons, uncommitted) the chunk in flight and stops; nothing is half-applied. */
   stop(): Promise<void>;
 }

@@ -3,15 +3,24 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { decodeEvent, type ContractEvent, type EventOnTopic, type Topic } from '@billing/contracts';
+import { decodeEvent, type EventOnTopic, type Topic } from '@billing/contracts';
 import {
+  backoffMs,
   KafkaTransport,
+  kafkaLogCreator,
   OutboxRelay,
+  sleep,
+  type ChunkMessage,
+  type ChunkTransaction,
+  type DecodeResult,
   type Decoder,
-  type MessageHandler,
+  type KafkaConsumerTuning,
+  type MessageContext,
+  type MessageHandlers,
   type MessagePublisher,
   type MessageSubscriber,
   type MessagingLogger,
+  type OutboxRelayOptions,
   type Subscription,
   type SubscriptionOptions,
 } from '@billing/messaging';
@@ -25,9 +34,27 @@ export interface Transport extends MessagePublisher, MessageSubscriber {
 
 export const TRANSPORT = Symbol('TRANSPORT');
 
-export function createKafkaTransport(brokers: readonly string[], clientId: string): KafkaTransport {
-  const kafka = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.WARN });
-  return new KafkaTransport({ kafka, logger: nestMessagingLogger(clientId) });
+/** What a service may tune on the Kafka transport it creates. */
+export interface KafkaTransportSettings {
+  /** Timings and concurrency of every consumer on the transport (see `KafkaConsumerTuning`). */
+  readonly consumer?: KafkaConsumerTuning;
+  /** Upper bound of one produce request (default 512 KiB). */
+  readonly maxRequestBytes?: number;
+}
+
+export function createKafkaTransport(
+  brokers: readonly string[],
+  clientId: string,
+  settings: KafkaTransportSettings = {},
+): KafkaTransport {
+  const logger = nestMessagingLogger(clientId);
+  const kafka = new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+  });
+  return new KafkaTransport({ kafka, logger, ...settings });
 }
 
 /**
@@ -44,68 +71,297 @@ export function contractDecoder<T extends Topic>(topic: T): Decoder<EventOnTopic
   };
 }
 
-/** One consumer of a service: a contract topic, a stable name, and the handler of its events. */
-export interface ContractConsumer<T extends Topic = Topic> {
-  consumerName: string;
-  topic: T;
-  handler: MessageHandler<EventOnTopic<T>>;
-  chunkSize?: number;
-  maxHandlerAttempts?: number;
+// The handlers and the refinement are declared with method syntax on purpose: TypeScript checks
+// method parameters bivariantly, which lets consumers of different topics and message types sit
+// in one `consumers` list. Each consumer is still checked in full where it is declared with its
+// own type, e.g. `ContractConsumer<typeof TOPICS.usageObserved, PricedUsage>`.
+
+type ContractHandlers<M> =
+  | {
+      handler(message: M, client: pg.PoolClient, context: MessageContext): Promise<void>;
+      readonly handleChunk?: never;
+    }
+  | {
+      /** See `ChunkHandler` in @billing/messaging: once per transaction, with the new messages. */
+      handleChunk(
+        messages: readonly ChunkMessage<M>[],
+        client: pg.PoolClient,
+        transaction: ChunkTransaction,
+      ): Promise<void>;
+      readonly handler?: never;
+    };
+
+/**
+ * `decode` turns a valid contract event into the handler's message, or refuses it with a reason:
+ * the message then goes to the dead-letter destination like any undecodable one (no retries, no
+ * inbox row), so it can be replayed once whatever refused it has changed. It is optional only
+ * when the handler takes the contract's events as they are.
+ */
+type Refinement<T extends Topic, M> = [EventOnTopic<T>] extends [M]
+  ? { decode?(event: EventOnTopic<T>): DecodeResult<M> }
+  : { decode(event: EventOnTopic<T>): DecodeResult<M> };
+
+/**
+ * One consumer of a service: the contract topic whose rules decode its messages, a stable name,
+ * and the handler of its messages (`handler` per message, or `handleChunk` per transaction).
+ */
+export type ContractConsumer<T extends Topic = Topic, M = EventOnTopic<T>> = {
+  /** The inbox key and, on Kafka, the consumer group id. */
+  readonly consumerName: string;
+  /** The contract topic: its rules decode the messages, whatever the physical topic is called. */
+  readonly topic: T;
+  /** The physical topics to read (default: the contract topic). Tests use topics of their own. */
+  readonly topics?: readonly string[];
+  readonly chunkSize?: number;
+  readonly maxHandlerAttempts?: number;
+  readonly retryBackoff?: { readonly initialMs: number; readonly maxMs: number };
+} & Refinement<T, M> &
+  ContractHandlers<M>;
+
+/** Any consumer, as the `consumers` list holds them. */
+export type AnyContractConsumer = ContractConsumer<Topic, unknown>;
+
+/**
+ * The messaging part of every service module's options: each service's options extend it, so the
+ * standalone mode can give every module the same `transport`, and ServiceMessaging gives the
+ * four options the same meaning everywhere.
+ */
+export interface MessagingModuleOptions {
+  /** Kafka brokers, used when no `transport` is given; without either, no messaging at all. */
+  readonly kafkaBrokers?: readonly string[];
+  /**
+   * A transport to use instead of Kafka: the standalone mode's in-process transport shared by
+   * every module, or a test's. The module never closes a transport it was given.
+   */
+  readonly transport?: MessagePublisher & MessageSubscriber;
+  /** Tuning of the Kafka transport the module creates (a given `transport` keeps its own). */
+  readonly kafkaTuning?: KafkaConsumerTuning;
+  /** Outbox relay polling when no notification arrives (default 500 ms). */
+  readonly relayPollIntervalMs?: number;
 }
+
+export interface ResolvedMessagingOptions {
+  readonly kafkaBrokers: readonly string[];
+  readonly transport: (MessagePublisher & MessageSubscriber) | undefined;
+  readonly kafkaTuning: KafkaConsumerTuning;
+  readonly relayPollIntervalMs: number;
+}
+
+export function resolveMessagingOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
+  return {
+    kafkaBrokers: options.kafkaBrokers ?? [],
+    transport: options.transport,
+    kafkaTuning: options.kafkaTuning ?? {},
+    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
+  };
+}
+
+/** The outbox relay's settings, apart from what ServiceMessaging supplies. */
+export type RelaySettings = Omit<OutboxRelayOptions, 'pool' | 'schema' | 'publisher'>;
 
 export interface ServiceMessagingOptions {
   service: string;
-  transport: Transport;
+  /**
+   * The transport to use: the standalone mode's in-process transport shared by every module, or
+   * a test's. Whoever created it closes it.
+   */
+  transport?: (MessagePublisher & MessageSubscriber) | undefined;
+  /**
+   * Without `transport`: the Kafka transport to create at start (and close at stop). Without
+   * either, or without brokers, the service neither consumes nor publishes, and logs so.
+   */
+  kafka?: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+  } & KafkaTransportSettings;
   pool: pg.Pool;
   /** The service's own schema: its outbox, inbox and relay checkpoint live there. */
   schema: string;
-  consumers: readonly ContractConsumer[];
-  /** Whether this process runs the outbox relay (every service that publishes does). */
-  relay: boolean;
+  consumers: readonly AnyContractConsumer[];
+  /** Whether this process runs the outbox relay (every service that publishes does), and how. */
+  relay: boolean | RelaySettings;
+  /** Backoff between attempts to subscribe a consumer (default 500 ms doubling up to 30 s). */
+  subscribeBackoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
+const DEFAULT_SUBSCRIBE_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
+
 /**
- * Starts a service's consumers and its outbox relay once the application has booted, and stops
- * them before the HTTP server and the database pool close, so nothing is half-applied.
+ * A service's messaging: its consumers and its outbox relay, started once the application has
+ * booted and stopped before the database pool closes, so nothing is half-applied.
+ *
+ * - Consumers subscribe in the background, each retried with backoff until it succeeds: a broker
+ *   that is down, or a topic that does not exist yet, must not keep the HTTP API from serving.
+ *   `ready` says when every consumer receives messages.
+ * - On stop, the consumers go first (the chunk in flight commits, or stays uncommitted and is
+ *   redelivered), then the relay (the batch in flight finishes), then the transport if this
+ *   instance created it.
+ *
+ * Each service subclasses it under a name of its own (`LedgerMessaging`...), which is its Nest
+ * token: in the standalone mode every module runs in one process and each must find its own.
  */
 export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  /**
+   * Resolves once every consumer has subscribed and, on Kafka, joined its group with its
+   * partitions. It never rejects; without a transport it never resolves.
+   */
+  readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
+  private readonly logger: Logger;
   private readonly subscriptions: Subscription[] = [];
+  private readonly abort = new AbortController();
+  private started = false;
+  private transport: (MessagePublisher & MessageSubscriber) | undefined;
+  /** The Kafka transport this instance created, and closes. */
+  private ownTransport: Transport | undefined;
   private relay: OutboxRelay | undefined;
+  private subscribing: Promise<void> | undefined;
 
-  constructor(private readonly options: ServiceMessagingOptions) {}
+  constructor(private readonly options: ServiceMessagingOptions) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.logger = new Logger(`${options.service}.messaging`);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const { pool, schema, transport } = this.options;
-    for (const c of this.options.consumers) {
-      const subscription: SubscriptionOptions<ContractEvent> = {
-        consumerName: c.consumerName,
-        topics: [c.topic],
-        pool,
-        schema,
-        decode: contractDecoder(c.topic),
-        messageId: (event) => event.id,
-        handler: c.handler,
-        logger: nestMessagingLogger(c.consumerName),
-        ...(c.chunkSize === undefined ? {} : { chunkSize: c.chunkSize }),
-        ...(c.maxHandlerAttempts === undefined ? {} : { maxHandlerAttempts: c.maxHandlerAttempts }),
-      };
-      this.subscriptions.push(await transport.subscribe(subscription));
-    }
-    if (this.options.relay) {
-      this.relay = new OutboxRelay({
-        pool,
-        schema,
-        publisher: transport,
-        logger: nestMessagingLogger(`${this.options.service}.outbox`),
-      });
-      this.relay.start();
-    }
+  onApplicationBootstrap(): void {
+    this.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.relay?.stop();
-    await Promise.all(this.subscriptions.splice(0).map((s) => s.stop()));
+    await this.stop();
   }
+
+  /** Starts the relay, and the consumers in the background. Once: a stopped instance stays so. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const o = this.options;
+    this.transport = o.transport ?? this.createKafkaTransport();
+    if (this.transport === undefined) {
+      this.logger.warn('no transport and no Kafka brokers: not consuming, not publishing');
+      return;
+    }
+    if (o.relay !== false) {
+      this.relay = new OutboxRelay({
+        logger: nestMessagingLogger(`${o.service}.outbox`),
+        ...(o.relay === true ? {} : o.relay),
+        pool: o.pool,
+        schema: o.schema,
+        publisher: this.transport,
+      });
+      this.relay.start();
+    }
+    this.subscribing = this.subscribeAll(this.transport);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.subscribing;
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.stop()));
+    await this.relay?.stop();
+    await this.ownTransport?.close();
+  }
+
+  private createKafkaTransport(): Transport | undefined {
+    const { kafka } = this.options;
+    if (kafka === undefined || kafka.brokers.length === 0) return undefined;
+    const { brokers, clientId, ...settings } = kafka;
+    this.ownTransport = createKafkaTransport(brokers, clientId, settings);
+    return this.ownTransport;
+  }
+
+  private async subscribeAll(transport: MessageSubscriber): Promise<void> {
+    const subscribed = await Promise.all(
+      this.options.consumers.map((c) => this.subscribeWithRetry(transport, c)),
+    );
+    const all = subscribed.filter((s): s is Subscription => s !== undefined);
+    if (all.length < subscribed.length) return;
+    // Not awaited: stop() must never wait for a group that does not form.
+    void Promise.all(all.map((s) => s.ready())).then(() => this.markReady());
+  }
+
+  /** The subscription, or `undefined` once stopping. */
+  private async subscribeWithRetry(
+    transport: MessageSubscriber,
+    consumer: AnyContractConsumer,
+  ): Promise<Subscription | undefined> {
+    const options = subscriptionOf(consumer, this.options.pool, this.options.schema);
+    const backoff = this.options.subscribeBackoff ?? DEFAULT_SUBSCRIBE_BACKOFF;
+    for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
+      try {
+        const subscription = await transport.subscribe(options);
+        this.subscriptions.push(subscription);
+        return subscription;
+      } catch (err) {
+        this.logger.error(
+          `subscribing ${consumer.consumerName} to ${options.topics.join(', ')} failed ` +
+            `(attempt ${attempt}); retrying: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        await sleep(backoffMs(attempt, backoff.initialMs, backoff.maxMs), this.abort.signal).catch(
+          () => undefined,
+        );
+      }
+    }
+    return undefined;
+  }
+}
+
+/** A consumed message with the envelope id it is deduplicated on, whatever `decode` made of it. */
+interface Decoded<M> {
+  readonly id: string;
+  readonly message: M;
+}
+
+/** The library's subscription for a contract consumer: contract decoding, refinement, handlers. */
+function subscriptionOf<M>(
+  consumer: ContractConsumer<Topic, M>,
+  pool: pg.Pool,
+  schema: string,
+): SubscriptionOptions<Decoded<M>> {
+  const contract = contractDecoder(consumer.topic);
+  const decode: Decoder<Decoded<M>> = (value) => {
+    const decoded = contract(value);
+    if (!decoded.ok) return decoded;
+    const event = decoded.message;
+    // Without `decode`, M is the event's own type (see Refinement).
+    const refined: DecodeResult<unknown> = consumer.decode
+      ? consumer.decode(event)
+      : { ok: true, message: event };
+    return refined.ok
+      ? { ok: true, message: { id: event.id, message: refined.message as M } }
+      : refined;
+  };
+  let handlers: MessageHandlers<Decoded<M>>;
+  if (consumer.handleChunk !== undefined) {
+    const c = consumer;
+    handlers = {
+      handleChunk: (messages, client, transaction) =>
+        c.handleChunk(
+          messages.map((m) => ({ message: m.message.message, context: m.context })),
+          client,
+          transaction,
+        ),
+    };
+  } else {
+    const c = consumer;
+    handlers = {
+      handler: (decoded, client, context) => c.handler(decoded.message, client, context),
+    };
+  }
+  return {
+    consumerName: consumer.consumerName,
+    topics: consumer.topics ?? [consumer.topic],
+    pool,
+    schema,
+    decode,
+    messageId: (decoded) => decoded.id,
+    logger: nestMessagingLogger(consumer.consumerName),
+    ...handlers,
+    ...(consumer.chunkSize === undefined ? {} : { chunkSize: consumer.chunkSize }),
+    ...(consumer.maxHandlerAttempts === undefined
+      ? {}
+      : { maxHandlerAttempts: consumer.maxHandlerAttempts }),
+    ...(consumer.retryBackoff === undefined ? {} : { retryBackoff: consumer.retryBackoff }),
+  };
 }
 
 /** Routes the messaging library's structured logs to Nest's logger, fields as JSON. */

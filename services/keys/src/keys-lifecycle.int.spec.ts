@@ -1,11 +1,10 @@
 import { decodeEvent, type KeysEvent } from '@billing/contracts';
-import { eventually } from '@billing/testing';
+import { eventually, readTopicUntil } from '@billing/testing';
 import type { CreatedApiKey } from './commands/create-api-key/create-api-key.command.js';
 import { hasValidChecksum } from './domain/index.js';
 import type { ApiKeyDetailsView, ApiKeyView } from './queries/api-key-view.js';
 import {
   createKeysTestApp,
-  readTopicUntil,
   testAccount,
   usageRecorded,
   type KeysTestApp,

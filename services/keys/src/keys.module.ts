@@ -1,14 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import {
-  PG_POOL,
-  ServiceKitModule,
-  ServiceMessaging,
-  TRANSPORT,
-  createKafkaTransport,
-  type Transport,
-} from '@billing/service-kit';
-import type pg from 'pg';
+import { ServiceKitModule } from '@billing/service-kit';
 import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler.js';
 import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler.js';
 import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-usage.handler.js';
@@ -16,12 +8,7 @@ import { RevealApiKeyHandler } from './commands/reveal-api-key/reveal-api-key.ha
 import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler.js';
 import { ApiKeysController } from './http/api-keys.controller.js';
 import { ApiKeyStore } from './infrastructure/api-key-store.js';
-import {
-  KEYS_OPTIONS,
-  resolveKeysOptions,
-  type KeysModuleOptions,
-  type ResolvedKeysOptions,
-} from './keys.options.js';
+import { KEYS_OPTIONS, resolveKeysOptions, type KeysModuleOptions } from './keys.options.js';
 import { KeysRuntime } from './keys.runtime.js';
 import { KeysMessaging } from './messaging/keys-messaging.js';
 import { GetApiKeyHandler } from './queries/get-api-key/get-api-key.handler.js';
@@ -46,25 +33,6 @@ export class KeysModule {
       controllers: [ApiKeysController],
       providers: [
         { provide: KEYS_OPTIONS, useValue: options },
-        {
-          provide: TRANSPORT,
-          useFactory: (): Transport =>
-            options.transport ?? createKafkaTransport(options.kafkaBrokers, 'keys'),
-        },
-        {
-          // The outbox relay of `keys.v1`; the consumer is KeysMessaging's (see there why).
-          provide: ServiceMessaging,
-          inject: [PG_POOL, TRANSPORT, KEYS_OPTIONS],
-          useFactory: (pool: pg.Pool, transport: Transport, o: ResolvedKeysOptions) =>
-            new ServiceMessaging({
-              service: 'keys',
-              transport,
-              pool,
-              schema: o.schema,
-              consumers: [],
-              relay: true,
-            }),
-        },
         ApiKeyStore,
         KeysMessaging,
         KeysRuntime,

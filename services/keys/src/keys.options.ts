@@ -1,6 +1,10 @@
 import { TOPICS } from '@billing/contracts';
-import type { KafkaConsumerTuning } from '@billing/messaging';
-import { kafkaBrokers, type Transport } from '@billing/service-kit';
+import {
+  kafkaBrokers,
+  resolveMessagingOptions,
+  type MessagingModuleOptions,
+  type ResolvedMessagingOptions,
+} from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
 import type { KeysEnv } from './config.js';
 
@@ -17,7 +21,7 @@ export interface KeysTopics {
  * tests build it directly so that each test file gets its own schema (and, where it matters, its
  * own topics).
  */
-export interface KeysModuleOptions {
+export interface KeysModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly consoleJwtSecret: string;
@@ -29,23 +33,15 @@ export interface KeysModuleOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly topics?: Partial<KeysTopics>;
-  /** Kafka brokers, used when no `transport` is given. */
-  readonly kafkaBrokers?: readonly string[];
-  /**
-   * A transport to use instead of Kafka: the standalone mode's in-process transport, or a test's.
-   * The module does not close a transport it was given.
-   */
-  readonly transport?: Transport;
   /** The consumer group (and inbox) name of the UsageRecorded consumer. */
   readonly usageConsumerName?: string;
-  readonly kafkaTuning?: KafkaConsumerTuning;
   /** How many UsageRecorded per key the details route shows (the table keeps as many). */
   readonly recentUsageLimit?: number;
   /** The service's clock. Tests may pin it; production reads the system clock. */
   readonly clock?: () => Date;
 }
 
-export interface ResolvedKeysOptions {
+export interface ResolvedKeysOptions extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly consoleJwtSecret: string;
@@ -54,10 +50,7 @@ export interface ResolvedKeysOptions {
   readonly schema: string;
   readonly poolSize: number;
   readonly topics: KeysTopics;
-  readonly kafkaBrokers: readonly string[];
-  readonly transport: Transport | undefined;
   readonly usageConsumerName: string;
-  readonly kafkaTuning: KafkaConsumerTuning;
   readonly recentUsageLimit: number;
   readonly clock: () => Date;
 }
@@ -82,6 +75,7 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
     throw new RangeError('recentUsageLimit must be a positive integer');
   }
   return {
+    ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
     consoleJwtSecret: options.consoleJwtSecret,
@@ -93,10 +87,7 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
       keys: options.topics?.keys ?? TOPICS.keys,
       usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
     },
-    kafkaBrokers: options.kafkaBrokers ?? [],
-    transport: options.transport,
     usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',
-    kafkaTuning: options.kafkaTuning ?? {},
     recentUsageLimit,
     clock: options.clock ?? ((): Date => new Date()),
   };

@@ -1,6 +1,10 @@
 import { TOPICS } from '@billing/contracts';
-import type { KafkaConsumerTuning, MessagePublisher, MessageSubscriber } from '@billing/messaging';
-import { kafkaBrokers } from '@billing/service-kit';
+import {
+  kafkaBrokers,
+  resolveMessagingOptions,
+  type MessagingModuleOptions,
+  type ResolvedMessagingOptions,
+} from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
 
 /** The physical topic names the ledger uses. Production uses the contract's; tests use their own. */
@@ -14,7 +18,7 @@ export interface LedgerTopics {
  * Everything the ledger module can be told. `main.ts` builds it from the environment; integration
  * tests build it directly so that each test file gets its own schema and topics.
  */
-export interface LedgerModuleOptions {
+export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly consoleJwtSecret: string;
@@ -22,37 +26,26 @@ export interface LedgerModuleOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly topics?: Partial<LedgerTopics>;
-  /** Kafka brokers; when set (and no `transport` is given) the ledger consumes and publishes on Kafka. */
-  readonly kafkaBrokers?: readonly string[];
-  /** A transport to use instead of Kafka (the standalone mode's in-process transport). */
-  readonly transport?: MessagePublisher & MessageSubscriber;
   /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
   readonly consumerGroupPrefix?: string;
-  readonly kafkaTuning?: KafkaConsumerTuning;
   /** Messages applied per consumer transaction. */
   readonly consumerChunkSize?: number;
   /** How often the expiry scheduler looks for due holds and lots; 0 turns it off. */
   readonly schedulerIntervalMs?: number;
   /** Accounts whose decision state is kept in memory. */
   readonly stateCacheSize?: number;
-  /** Outbox relay polling, when no notification arrives. */
-  readonly relayPollIntervalMs?: number;
   /** The ledger's clock (epoch ms). Tests may pin it; production reads the system clock. */
   readonly clock?: () => number;
 }
 
-export interface ResolvedLedgerOptions {
+export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly schema: string;
   readonly topics: LedgerTopics;
-  readonly kafkaBrokers: readonly string[];
-  readonly transport: (MessagePublisher & MessageSubscriber) | undefined;
   readonly consumerGroupPrefix: string;
-  readonly kafkaTuning: KafkaConsumerTuning;
   readonly consumerChunkSize: number;
   readonly schedulerIntervalMs: number;
   readonly stateCacheSize: number;
-  readonly relayPollIntervalMs: number;
   readonly clock: () => number;
 }
 
@@ -62,6 +55,7 @@ export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 
 export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedgerOptions {
   return {
+    ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
     schema: options.schema ?? DEFAULT_LEDGER_SCHEMA,
     topics: {
@@ -69,14 +63,10 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
       usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
       ledger: options.topics?.ledger ?? TOPICS.ledger,
     },
-    kafkaBrokers: options.kafkaBrokers ?? [],
-    transport: options.transport,
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'ledger',
-    kafkaTuning: options.kafkaTuning ?? {},
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
     stateCacheSize: options.stateCacheSize ?? 50_000,
-    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
     clock: options.clock ?? Date.now,
   };
 }

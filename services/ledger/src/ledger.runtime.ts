@@ -12,20 +12,21 @@ import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
 import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
 import { migrateLedger } from './infrastructure/migrations.js';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from './ledger.options.js';
-import { LedgerMessaging } from './messaging/ledger-messaging.js';
 
 /**
  * Starts and stops the ledger's moving parts in an order that loses nothing:
  *
  * - before the HTTP server listens: the migrations of the ledger's schema (event store, inbox and
  *   outbox, projections);
- * - once the application is up: the outbox relay, the Kafka consumers, the expiry scheduler;
- * - on shutdown (SIGTERM, `app.close()`): the scheduler and the consumers first (each finishes or
- *   abandons, uncommitted, the chunk in flight), then the relay, then the writes in flight;
- *   service-kit closes the pool after that (its onApplicationShutdown).
+ * - once the application is up: the expiry scheduler (the outbox relay and the consumers are
+ *   LedgerMessaging's, which starts and stops them on the same hooks);
+ * - on shutdown (SIGTERM, `app.close()`): the scheduler, then the writes in flight, while
+ *   LedgerMessaging stops the consumers (each finishes or abandons, uncommitted, the chunk in
+ *   flight) and then the relay; service-kit closes the pool after all of that (its
+ *   onApplicationShutdown).
  *
  * Nest runs the hooks of one module's providers concurrently, which is why one provider owns the
- * order.
+ * order of what depends on order here.
  */
 @Injectable()
 export class LedgerRuntime
@@ -36,7 +37,6 @@ export class LedgerRuntime
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
-    private readonly messaging: LedgerMessaging,
     private readonly scheduler: ExpiryScheduler,
     private readonly queue: AccountWriteQueue,
   ) {}
@@ -46,7 +46,6 @@ export class LedgerRuntime
   }
 
   onApplicationBootstrap(): void {
-    this.messaging.start();
     this.scheduler.start();
     this.logger.log(
       `ledger ready on schema ${this.options.schema} (consumes ${this.options.topics.payments}, ` +
@@ -56,7 +55,6 @@ export class LedgerRuntime
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.scheduler.stop();
-    await this.messaging.stop();
     await this.queue.drain();
   }
 }

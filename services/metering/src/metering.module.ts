@@ -1,14 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import {
-  PG_POOL,
-  ServiceKitModule,
-  ServiceMessaging,
-  TRANSPORT,
-  createKafkaTransport,
-  type Transport,
-} from '@billing/service-kit';
-import type pg from 'pg';
+import { ServiceKitModule } from '@billing/service-kit';
 import { RecordUsageHandler } from './commands/record-usage/record-usage.handler.js';
 import { SetModelPriceHandler } from './commands/set-model-price/set-model-price.handler.js';
 import { ModelsController } from './http/models.controller.js';
@@ -21,7 +13,6 @@ import {
   METERING_OPTIONS,
   resolveMeteringOptions,
   type MeteringModuleOptions,
-  type ResolvedMeteringOptions,
 } from './metering.options.js';
 import { MeteringRuntime } from './metering.runtime.js';
 import { MeteringMessaging } from './messaging/metering-messaging.js';
@@ -47,25 +38,6 @@ export class MeteringModule {
       controllers: [ModelsController, UsageController, RequestsController],
       providers: [
         { provide: METERING_OPTIONS, useValue: options },
-        {
-          provide: TRANSPORT,
-          useFactory: (): Transport =>
-            options.transport ?? createKafkaTransport(options.kafkaBrokers, 'metering'),
-        },
-        {
-          // The outbox relay of UsageRecorded; the consumer is MeteringMessaging's (see there why).
-          provide: ServiceMessaging,
-          inject: [PG_POOL, TRANSPORT, METERING_OPTIONS],
-          useFactory: (pool: pg.Pool, transport: Transport, o: ResolvedMeteringOptions) =>
-            new ServiceMessaging({
-              service: 'metering',
-              transport,
-              pool,
-              schema: o.schema,
-              consumers: [],
-              relay: true,
-            }),
-        },
         CatalogStore,
         UsageRecorder,
         MeteringMetrics,

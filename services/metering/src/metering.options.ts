@@ -1,6 +1,10 @@
 import { TOPICS } from '@billing/contracts';
-import type { KafkaConsumerTuning } from '@billing/messaging';
-import { kafkaBrokers, type Transport } from '@billing/service-kit';
+import {
+  kafkaBrokers,
+  resolveMessagingOptions,
+  type MessagingModuleOptions,
+  type ResolvedMessagingOptions,
+} from '@billing/service-kit';
 import type { MeteringEnv } from './config.js';
 
 /** The physical topic names metering uses. Production uses the contract's; tests their own. */
@@ -15,7 +19,7 @@ export interface MeteringTopics {
  * Everything the metering module can be told. `main.ts` builds it from the environment;
  * integration tests and the benchmark build it directly.
  */
-export interface MeteringModuleOptions {
+export interface MeteringModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly consoleJwtSecret: string;
@@ -23,34 +27,24 @@ export interface MeteringModuleOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly topics?: Partial<MeteringTopics>;
-  /** Kafka brokers, used when no `transport` is given. */
-  readonly kafkaBrokers?: readonly string[];
-  /** A transport to use instead of Kafka (standalone mode, tests). Not closed by the module. */
-  readonly transport?: Transport;
   /** The consumer group (and inbox) name of the UsageObserved consumer. */
   readonly usageConsumerName?: string;
-  readonly kafkaTuning?: KafkaConsumerTuning;
   /** UsageObserved applied per consumer transaction. */
   readonly consumerChunkSize?: number;
   /** How often the catalog cache checks the database for a change made by another replica. */
   readonly catalogRefreshMs?: number;
-  /** Outbox relay polling when no notification arrives. */
-  readonly relayPollIntervalMs?: number;
   /** The service's clock. Tests may pin it; production reads the system clock. */
   readonly clock?: () => Date;
 }
 
-export interface ResolvedMeteringOptions {
+export interface ResolvedMeteringOptions extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly consoleJwtSecret: string;
   readonly schema: string;
   readonly poolSize: number;
   readonly topics: MeteringTopics;
-  readonly kafkaBrokers: readonly string[];
-  readonly transport: Transport | undefined;
   readonly usageConsumerName: string;
-  readonly kafkaTuning: KafkaConsumerTuning;
   readonly consumerChunkSize: number;
   readonly catalogRefreshMs: number;
   readonly clock: () => Date;
@@ -67,6 +61,7 @@ export function resolveMeteringOptions(options: MeteringModuleOptions): Resolved
   if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
   const tuning = options.kafkaTuning ?? {};
   return {
+    ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
     consoleJwtSecret: options.consoleJwtSecret,
@@ -75,8 +70,6 @@ export function resolveMeteringOptions(options: MeteringModuleOptions): Resolved
       usageObserved: options.topics?.usageObserved ?? TOPICS.usageObserved,
       usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
     },
-    kafkaBrokers: options.kafkaBrokers ?? [],
-    transport: options.transport,
     usageConsumerName: options.usageConsumerName ?? 'metering.usage-observed',
     // Each partition consumed at once holds a database connection for its chunk's transaction.
     kafkaTuning: { partitionsConsumedConcurrently: 3, ...tuning },

@@ -1,7 +1,11 @@
 import { TOPICS } from '@billing/contracts';
-import type { KafkaConsumerTuning, MessagePublisher, MessageSubscriber } from '@billing/messaging';
 import { parseUsd } from '@billing/money';
-import { kafkaBrokers } from '@billing/service-kit';
+import {
+  kafkaBrokers,
+  resolveMessagingOptions,
+  type MessagingModuleOptions,
+  type ResolvedMessagingOptions,
+} from '@billing/service-kit';
 import type { PaymentsEnv } from './config.js';
 import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';
 import type { InvoiceIssuer } from './infrastructure/invoice-pdf.js';
@@ -29,7 +33,7 @@ export interface StripeSettings {
  * Everything the payments module can be told. `main.ts` builds it from the environment; tests
  * build it directly (a fresh schema, their own topics, a Stripe stand-in, short timers).
  */
-export interface PaymentsModuleOptions {
+export interface PaymentsModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly consoleJwtSecret: string;
@@ -37,12 +41,7 @@ export interface PaymentsModuleOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly topics?: Partial<PaymentsTopics>;
-  /** Kafka brokers; when set (and no `transport` is given) the service consumes and publishes on Kafka. */
-  readonly kafkaBrokers?: readonly string[];
-  /** A transport to use instead of Kafka (the standalone mode's in-process transport). */
-  readonly transport?: MessagePublisher & MessageSubscriber;
   readonly consumerGroupPrefix?: string;
-  readonly kafkaTuning?: KafkaConsumerTuning;
   readonly stripe: StripeSettings;
   /** `stripe` (default), `simulated`, or a provider instance (tests). */
   readonly paymentProvider?: 'stripe' | 'simulated' | PaymentProvider;
@@ -56,19 +55,15 @@ export interface PaymentsModuleOptions {
     readonly leaseMs?: number;
   };
   readonly invoiceIssuer?: InvoiceIssuer;
-  readonly relayPollIntervalMs?: number;
   /** The service's clock (epoch ms). Tests may pin it; production reads the system clock. */
   readonly clock?: () => number;
 }
 
-export interface ResolvedPaymentsOptions {
+export interface ResolvedPaymentsOptions extends ResolvedMessagingOptions {
   readonly nodeEnv: 'development' | 'test' | 'production';
   readonly schema: string;
   readonly topics: PaymentsTopics;
-  readonly kafkaBrokers: readonly string[];
-  readonly transport: (MessagePublisher & MessageSubscriber) | undefined;
   readonly consumerGroupPrefix: string;
-  readonly kafkaTuning: KafkaConsumerTuning;
   readonly stripe: Required<Omit<StripeSettings, 'apiBase'>> & {
     readonly apiBase: string | undefined;
   };
@@ -81,7 +76,6 @@ export interface ResolvedPaymentsOptions {
     readonly leaseMs: number;
   };
   readonly invoiceIssuer: InvoiceIssuer;
-  readonly relayPollIntervalMs: number;
   readonly clock: () => number;
 }
 
@@ -102,16 +96,14 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     throw new Error('top-up limits must satisfy 0 < min <= max');
   }
   return {
+    ...resolveMessagingOptions(options),
     nodeEnv: options.nodeEnv,
     schema: options.schema ?? DEFAULT_PAYMENTS_SCHEMA,
     topics: {
       payments: options.topics?.payments ?? TOPICS.payments,
       ledger: options.topics?.ledger ?? TOPICS.ledger,
     },
-    kafkaBrokers: options.kafkaBrokers ?? [],
-    transport: options.transport,
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'payments',
-    kafkaTuning: options.kafkaTuning ?? {},
     stripe: {
       secretKey: options.stripe.secretKey,
       webhookSecret: options.stripe.webhookSecret,
@@ -135,7 +127,6 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
       leaseMs: auto.leaseMs ?? 30_000,
     },
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
-    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
     clock: options.clock ?? Date.now,
   };
 }

@@ -207,6 +207,8 @@ export class InProcessTransport implements MessagePublisher, MessageSubscriber {
     }
     return {
       consumerName: options.consumerName,
+      // Delivery starts with the next publish: there is no group to join.
+      ready: () => Promise.resolve(),
       stop: async () => {
         this.groups.delete(options.consumerName);
         for (const topic of options.topics) this.byTopic.get(topic)?.delete(group);

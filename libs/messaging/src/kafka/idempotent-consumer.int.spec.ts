@@ -6,6 +6,7 @@ import {
   createTestTopics,
   deleteTestTopics,
   eventually,
+  FAST_CONSUMER_TUNING,
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
@@ -26,7 +27,7 @@ import {
   testMessages,
   applyTestMigrations,
 } from '../testing/fixtures.js';
-import { consumerLag, fastConsumerTuning } from '../testing/kafka-harness.js';
+import { consumerLag } from '../testing/kafka-harness.js';
 import { IdempotentConsumer, type IdempotentConsumerOptions } from './idempotent-consumer.js';
 import { KafkaTransport } from './kafka-transport.js';
 
@@ -44,7 +45,7 @@ describe('IdempotentConsumer against the real broker: the kafkajs hazards end in
     db = await createTestSchema('msgc');
     await applyTestMigrations(db.pool, db.schema);
     kafka = testKafka();
-    transport = new KafkaTransport({ kafka, consumer: fastConsumerTuning, logger: silentLogger });
+    transport = new KafkaTransport({ kafka, consumer: FAST_CONSUMER_TUNING, logger: silentLogger });
   });
 
   afterEach(async () => {
@@ -67,10 +68,10 @@ describe('IdempotentConsumer against the real broker: the kafkajs hazards end in
   function consumer(
     topic: string,
     group: string,
-    overrides: Partial<IdempotentConsumerOptions<TestEvent>> = {},
+    overrides: Partial<Omit<IdempotentConsumerOptions<TestEvent>, 'handleChunk'>> = {},
   ): IdempotentConsumer<TestEvent> {
     const c = new IdempotentConsumer<TestEvent>({
-      ...fastConsumerTuning,
+      ...FAST_CONSUMER_TUNING,
       kafka,
       consumerName: group,
       topics: [topic],
@@ -207,7 +208,7 @@ describe('IdempotentConsumer against the real broker: the kafkajs hazards end in
     };
     const a = consumer(topic, group, { handler });
     await a.start();
-    await a.joined();
+    await a.ready();
     const publishing = (async () => {
       for (let i = 0; i < messages.length; i += 50) {
         await transport.publish(messages.slice(i, i + 50));
@@ -219,7 +220,7 @@ describe('IdempotentConsumer against the real broker: the kafkajs hazards end in
     );
     const b = consumer(topic, group, { handler });
     await b.start();
-    await b.joined();
+    await b.ready();
     await eventually(async () =>
       (await countEffects(db.pool, db.schema, group)) > 300 ? true : undefined,
     );

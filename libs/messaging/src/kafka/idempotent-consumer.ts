@@ -35,12 +35,13 @@ export interface KafkaConsumerTuning {
   readonly restartBackoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
-export interface IdempotentConsumerOptions<T> extends SubscriptionOptions<T>, KafkaConsumerTuning {
-  readonly kafka: Kafka;
-  /** Producer for `<topic>.dlq`; one is created (lazily) when absent. */
-  readonly dlqProducer?: ReliableProducer;
-  readonly dlqTopic?: (topic: string) => string;
-}
+export type IdempotentConsumerOptions<T> = SubscriptionOptions<T> &
+  KafkaConsumerTuning & {
+    readonly kafka: Kafka;
+    /** Producer for `<topic>.dlq`; one is created (lazily) when absent. */
+    readonly dlqProducer?: ReliableProducer;
+    readonly dlqTopic?: (topic: string) => string;
+  };
 
 function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -114,8 +115,8 @@ export class IdempotentConsumer<T> implements Subscription {
     await this.startConsumer();
   }
 
-  /** Resolves once the consumer has joined its group (the first time). */
-  joined(): Promise<void> {
+  /** Resolves once the consumer has joined its group and got its partitions (the first time). */
+  ready(): Promise<void> {
     return this.joinedOnce;
   }
 
@@ -151,6 +152,7 @@ export class IdempotentConsumer<T> implements Subscription {
         restartOnFailure: () => Promise.resolve(true),
       },
     });
+    // GROUP_JOIN is emitted once the group is synced, with this member's partition assignment.
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.logger.info('consumer joined its group', {
         consumer: this.consumerName,

@@ -12,6 +12,7 @@ import { IdempotentConsumer, type KafkaConsumerTuning } from './idempotent-consu
 import { ReliableProducer } from './reliable-producer.js';
 
 export interface KafkaTransportOptions {
+  /** Build it with `logCreator: kafkaLogCreator(logger)`, which drops one accepted warning. */
   readonly kafka: Kafka;
   /** Consumer timings applied to every subscription (each may override). */
   readonly consumer?: KafkaConsumerTuning;
@@ -92,7 +93,8 @@ export class KafkaTransport implements MessagePublisher, MessageSubscriber {
     const subscription: KafkaSubscription<T> = {
       consumerName: consumer.consumerName,
       consumer,
-      joined: () => consumer.joined(),
+      ready: () => consumer.ready(),
+      joined: () => consumer.ready(),
       stop: async () => {
         this.subscriptions.delete(subscription);
         await consumer.stop();
@@ -112,6 +114,6 @@ export class KafkaTransport implements MessagePublisher, MessageSubscriber {
 
 export interface KafkaSubscription<T> extends Subscription {
   readonly consumer: IdempotentConsumer<T>;
-  /** Resolves once the consumer has joined its group for the first time. */
+  /** The same as `ready()`: its former name, still duck-typed by the gateway's keys consumer. */
   joined(): Promise<void>;
 }

@@ -16,9 +16,11 @@ export interface ReliableProducerOptions {
  * - The Java-compatible murmur2 partitioner, so a key lands on the same partition as with any
  *   other Kafka client.
  * - Retries are bounded (kafkajs defaults to unbounded for idempotent producers, which turns a
- *   missing topic into a silent hang). After a failed send the producer is thrown away: kafkajs's
- *   idempotent mode is marked experimental and a failed sequence can wedge it (kafkajs #598); a
- *   new producer gets a new producer id. The caller retries, so the worst case is a duplicate.
+ *   missing topic into a silent hang). kafkajs warns about that on every producer; the warning is
+ *   accepted, and dropped by `kafkaLogCreator` (kafka-log.ts says why).
+ * - After a failed send the producer is thrown away: kafkajs's idempotent mode is marked
+ *   experimental and a failed sequence can wedge it (kafkajs #598); a new producer gets a new
+ *   producer id. The caller retries, so the worst case is a duplicate.
  */
 export class ReliableProducer {
   private readonly kafka: Kafka;

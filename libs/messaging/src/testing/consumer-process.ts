@@ -7,12 +7,12 @@
  * committed to Kafka, the process SIGKILLs itself (no cleanup, no LeaveGroup, no offset commit).
  * SIGTERM stops it gracefully.
  */
+import { FAST_CONSUMER_TUNING } from '@billing/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { IdempotentConsumer } from '../kafka/idempotent-consumer.js';
 import { silentLogger } from '../internal/util.js';
 import { decodeTestEvent, recordEffect, testEventId } from './fixtures.js';
-import { fastConsumerTuning } from './kafka-harness.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -32,7 +32,7 @@ const kafka = new Kafka({
 
 let committed = 0;
 const consumer = new IdempotentConsumer({
-  ...fastConsumerTuning,
+  ...FAST_CONSUMER_TUNING,
   kafka,
   consumerName: group,
   topics: [env('TOPIC')],
@@ -62,5 +62,5 @@ process.on('SIGTERM', () => {
 });
 
 await consumer.start();
-await consumer.joined();
+await consumer.ready();
 process.stdout.write('joined\n');

@@ -3,24 +3,15 @@ import {
   createTestTopics,
   deleteTestTopics,
   eventually,
+  FAST_CONSUMER_TUNING,
+  readTopicUntil,
   testKafka,
   uniqueName,
 } from '@billing/testing';
 import type { Kafka } from 'kafkajs';
 import { silentLogger } from '../internal/util.js';
-import type { KafkaConsumerTuning } from '../kafka/idempotent-consumer.js';
 import { KafkaTransport } from '../kafka/kafka-transport.js';
 import type { ObservedDeadLetter, TransportHarness } from './transport-contract.js';
-
-/** Short timings: the broker runs with group.initial.rebalance.delay.ms=0 and a 6 s minimum session. */
-export const fastConsumerTuning: KafkaConsumerTuning = {
-  sessionTimeoutMs: 6000,
-  rebalanceTimeoutMs: 10_000,
-  heartbeatIntervalMs: 300,
-  maxWaitTimeMs: 100,
-  partitionsConsumedConcurrently: 3,
-  restartBackoff: { initialMs: 100, maxMs: 1000 },
-};
 
 /** Sum of (end offset - committed offset) over the topic's partitions, for one group. */
 export async function consumerLag(kafka: Kafka, topic: string, groupId: string): Promise<number> {
@@ -41,60 +32,11 @@ export async function consumerLag(kafka: Kafka, topic: string, groupId: string):
   }
 }
 
-export interface TopicRecord {
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly headers: Record<string, string>;
-}
-
-/** Reads at least `expected` records of `topic` from the beginning with a throwaway group. */
-export async function readTopic(
-  kafka: Kafka,
-  topic: string,
-  expected: number,
-  timeoutMs = 20_000,
-): Promise<TopicRecord[]> {
-  const consumer = kafka.consumer({
-    groupId: uniqueName('reader'),
-    maxWaitTimeInMs: 100,
-    sessionTimeout: 6000,
-    heartbeatInterval: 300,
-  });
-  const records: TopicRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) {
-          if (v !== undefined)
-            headers[k] = (Array.isArray(v) ? v[v.length - 1] : v)?.toString() ?? '';
-        }
-        records.push({
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value?.toString() ?? null,
-          headers,
-        });
-        return Promise.resolve();
-      },
-    });
-    await eventually(() => (records.length >= expected ? true : undefined), timeoutMs);
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
 export function kafkaHarness(): TransportHarness & { kafka: Kafka } {
   const kafka = testKafka();
   const transport = new KafkaTransport({
     kafka,
-    consumer: fastConsumerTuning,
+    consumer: FAST_CONSUMER_TUNING,
     logger: silentLogger,
   });
   const topics: string[] = [];
@@ -116,7 +58,7 @@ export function kafkaHarness(): TransportHarness & { kafka: Kafka } {
       );
     },
     async deadLetters(topic, consumerName, expected): Promise<ObservedDeadLetter[]> {
-      const records = await readTopic(kafka, `${topic}.dlq`, expected);
+      const records = await readTopicUntil(kafka, `${topic}.dlq`, (rs) => rs.length >= expected);
       // One DLQ partition per key: sort by original offset to compare in publish order.
       return records
         .filter((r) => r.headers['x-consumer'] === consumerName)

@@ -1,15 +1,17 @@
 /**
  * Behaviour every transport must show, written once and run against each implementation
  * (kafka-transport.int.spec.ts, in-process-transport.int.spec.ts): outbox → relay → transport →
- * idempotent consumer, duplicates, poison messages, failing handlers, a relay that dies between
- * publish and mark.
+ * idempotent consumer, duplicates, poison messages, failing handlers, chunk handlers, a relay that
+ * dies between publish and mark.
  */
 import { createTestSchema, eventually, type TestSchema, uniqueName } from '@billing/testing';
 import { chunk, silentLogger } from '../internal/util.js';
 import { countUnpublished, OutboxRelay, type OutboxRelayOptions } from '../outbox-relay.js';
 import type {
+  ChunkHandler,
   InboxRecord,
   MessageHandler,
+  MessageHandlers,
   MessagePublisher,
   MessageSubscriber,
   OutboxMessage,
@@ -86,9 +88,14 @@ export function describeTransportContract(
 
     async function subscribe(
       topic: string,
-      overrides: Partial<SubscriptionOptions<TestEvent>> = {},
+      overrides: Partial<Omit<SubscriptionOptions<TestEvent>, 'handler' | 'handleChunk'>> &
+        Partial<MessageHandlers<TestEvent>> = {},
     ): Promise<{ consumer: string; subscription: Subscription; deliveries: () => number }> {
-      const consumer = overrides.consumerName ?? uniqueName('consumer');
+      const { handler, handleChunk, ...settings } = overrides;
+      const consumer = settings.consumerName ?? uniqueName('consumer');
+      const handlers: MessageHandlers<TestEvent> = handleChunk
+        ? { handleChunk }
+        : { handler: handler ?? recordEffect(db.schema, consumer) };
       let delivered = 0;
       const subscription = await h.subscriber.subscribe<TestEvent>({
         consumerName: consumer,
@@ -97,7 +104,7 @@ export function describeTransportContract(
         schema: db.schema,
         decode: decodeTestEvent,
         messageId: testEventId,
-        handler: recordEffect(db.schema, consumer),
+        ...handlers,
         chunkSize: 50,
         retryBackoff: { initialMs: 10, maxMs: 50 },
         logger: silentLogger,
@@ -106,7 +113,7 @@ export function describeTransportContract(
             delivered += records.length;
           },
         },
-        ...overrides,
+        ...settings,
       });
       running.push(subscription);
       return { consumer, subscription, deliveries: () => delivered };
@@ -133,6 +140,35 @@ export function describeTransportContract(
         async () => ((await countEffects(db.pool, db.schema, consumer)) >= n ? true : undefined),
         timeoutMs,
       );
+    }
+
+    /** Five messages of one key, for a consumer whose handler can never apply the second. */
+    async function fiveWithABadSecond(key: string): Promise<{
+      topic: string;
+      messages: OutboxMessage[];
+      consumer: string;
+      effect: MessageHandler<TestEvent>;
+    }> {
+      const topic = await h.newTopic();
+      const messages = [1, 2, 3, 4, 5].map((seq) => testMessage(topic, key, seq));
+      const consumer = uniqueName('consumer');
+      return { topic, messages, consumer, effect: recordEffect(db.schema, consumer) };
+    }
+
+    /** The second message was dead-lettered as `handler_failed`; the other four were applied. */
+    async function expectSecondDeadLettered(
+      topic: string,
+      consumer: string,
+      messages: readonly OutboxMessage[],
+    ): Promise<void> {
+      const [letter] = await h.deadLetters(topic, consumer, 1);
+      expect(letter?.reason).toBe('handler_failed');
+      expect(letter?.headers['x-dlq-error']).toContain('boom');
+      expect(letter?.headers['x-message-id']).toBe(messages[1]?.id);
+      await effectsReach(consumer, 4);
+      await h.settled(topic, consumer);
+      const effects = await readEffects(db.pool, db.schema, consumer);
+      expect(effects.map((e) => e.seq)).toEqual([1, 3, 4, 5]);
     }
 
     it(
@@ -241,11 +277,7 @@ export function describeTransportContract(
     it(
       'retries a failing handler, then dead-letters it as handler_failed while the others apply',
       async () => {
-        const topic = await h.newTopic();
-        const key = 'acct_handler';
-        const messages = [1, 2, 3, 4, 5].map((seq) => testMessage(topic, key, seq));
-        const consumer = uniqueName('consumer');
-        const effect = recordEffect(db.schema, consumer);
+        const { topic, messages, consumer, effect } = await fiveWithABadSecond('acct_handler');
         let flakyAttempts = 0;
         let brokenAttempts = 0;
         const handler: MessageHandler<TestEvent> = async (m, client, ctx) => {
@@ -259,14 +291,7 @@ export function describeTransportContract(
         await subscribe(topic, { consumerName: consumer, handler, maxHandlerAttempts: 3 });
         await h.publisher.publish(messages);
 
-        const [letter] = await h.deadLetters(topic, consumer, 1);
-        expect(letter?.reason).toBe('handler_failed');
-        expect(letter?.headers['x-dlq-error']).toContain('boom');
-        expect(letter?.headers['x-message-id']).toBe(messages[1]?.id);
-        await effectsReach(consumer, 4);
-        await h.settled(topic, consumer);
-        const effects = await readEffects(db.pool, db.schema, consumer);
-        expect(effects.map((e) => e.seq)).toEqual([1, 3, 4, 5]);
+        await expectSecondDeadLettered(topic, consumer, messages);
         expect(brokenAttempts).toBeGreaterThanOrEqual(3);
         expect(flakyAttempts).toBeGreaterThanOrEqual(3);
         // The dead-lettered message is not in the inbox: replaying it later will apply it.
@@ -275,6 +300,83 @@ export function describeTransportContract(
           [consumer, messages[1]?.id],
         );
         expect(inbox.rowCount).toBe(0);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'hands each chunk to handleChunk once, with only the fresh messages, in order',
+      async () => {
+        const topic = await h.newTopic();
+        const key = 'acct_chunk';
+        const messages = Array.from({ length: 30 }, (_, i) => testMessage(topic, key, i + 1));
+        const consumer = uniqueName('consumer');
+        const effect = recordEffect(db.schema, consumer);
+        const calls: number[][] = [];
+        const handleChunk: ChunkHandler<TestEvent> = async (chunkMessages, client) => {
+          calls.push(chunkMessages.map((m) => m.message.seq));
+          for (const { message, context } of chunkMessages) {
+            expect(context.messageId).toBe(message.id);
+            expect(context.key).toBe(key);
+            await effect(message, client, context);
+          }
+        };
+        // Ten of them applied before: their inbox rows exist, so they are not handed over again.
+        const { subscription } = await subscribe(topic, { consumerName: consumer, handleChunk });
+        await subscription.ready();
+        await h.publisher.publish(messages.slice(0, 10));
+        await effectsReach(consumer, 10);
+        // One publish, one key: the rest arrives as one batch, a copy of each message next to it.
+        await h.publisher.publish(messages.flatMap((m) => [m, m]));
+
+        await effectsReach(consumer, 30);
+        await h.settled(topic, consumer);
+        const effects = await readEffects(db.pool, db.schema, consumer);
+        expect(effects.map((e) => e.seq)).toEqual(messages.map((_, i) => i + 1));
+        // Each seq went to the handler exactly once, in order, and whole chunks went at once.
+        expect(calls.flat()).toEqual(messages.map((_, i) => i + 1));
+        expect(calls.some((c) => c.length > 1)).toBe(true);
+        expect(calls.every((c) => c.length > 0)).toBe(true);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'replays a failing chunk one message per transaction, dead-letters the bad one, and tells the handler how each transaction ended',
+      async () => {
+        const { topic, messages, consumer, effect } = await fiveWithABadSecond('acct_chunk_fail');
+        const calls: number[][] = [];
+        const endings: string[] = [];
+        const handleChunk: ChunkHandler<TestEvent> = async (chunkMessages, client, tx) => {
+          const seqs = chunkMessages.map((m) => m.message.seq);
+          calls.push(seqs);
+          tx.afterCommit(() => endings.push(`commit ${seqs.join(',')}`));
+          tx.afterRollback(() => endings.push(`rollback ${seqs.join(',')}`));
+          for (const { message, context } of chunkMessages) {
+            if (message.seq === 2) throw new Error('boom: this message can never be applied');
+            await effect(message, client, context);
+          }
+        };
+        const { subscription } = await subscribe(topic, {
+          consumerName: consumer,
+          handleChunk,
+          maxHandlerAttempts: 2,
+        });
+        await subscription.ready();
+        await h.publisher.publish(messages);
+
+        await expectSecondDeadLettered(topic, consumer, messages);
+        // The whole chunk once, then each message alone; the bad one twice (maxHandlerAttempts).
+        expect(calls).toEqual([[1, 2, 3, 4, 5], [1], [2], [2], [3], [4], [5]]);
+        expect(endings).toEqual([
+          'rollback 1,2,3,4,5',
+          'commit 1',
+          'rollback 2',
+          'rollback 2',
+          'commit 3',
+          'commit 4',
+          'commit 5',
+        ]);
       },
       TEST_TIMEOUT_MS,
     );

@@ -7,20 +7,21 @@ import {
   type InboxRecord,
 } from '@billing/messaging';
 import { createTestSchema, type TestSchema } from '@billing/testing';
-import { Logger } from '@nestjs/common';
 import { AccountStateCache } from '../infrastructure/account-state-cache.js';
 import { LedgerWriter } from '../infrastructure/ledger-writer.js';
 import { migrateLedger } from '../infrastructure/migrations.js';
 import { ProjectionWriter } from '../infrastructure/projection-tables.js';
 import { contractEvent, topUpSettled } from '../testing/ledger-test-app.js';
 import { applyInputs } from './apply-input.js';
-import { ChunkedConsumer } from './chunked-consumer.js';
+import { applyInChunks } from './chunk-handler.js';
 
-// The batching adapter against the real InboxProcessor of @billing/messaging and the real
-// database: this is the contract the adapter relies on (one transaction per chunk, handler calls
-// inside it, a literal COMMIT through the client), so a change in the library fails here first.
+// The ledger's chunk handler under the real InboxProcessor of @billing/messaging and the real
+// database: this is the contract it relies on (one handleChunk call per chunk transaction, the
+// chunk replayed one message per transaction after a failure, and word of how each transaction
+// ended for the writer's cache), so a change in the library fails here first.
 
 let t: TestSchema;
+let cache: AccountStateCache;
 let writer: LedgerWriter;
 let applied: number[];
 let processor: InboxProcessor<PaymentsEvent>;
@@ -52,32 +53,27 @@ beforeAll(async () => {
     store: new PostgresEventStore({ pool: t.pool, schema: t.schema }),
     pool: t.pool,
     schema: t.schema,
-    cache: new AccountStateCache(1_000),
+    cache: (cache = new AccountStateCache(1_000)),
     projections: new ProjectionWriter(t.schema),
     balanceTopic: 'ledger.v1',
     clock: Date.now,
   });
   applied = [];
   deadLetters = [];
-  const consumer = new ChunkedConsumer<PaymentsEvent>(
-    writer,
-    async (events, tx) => {
-      applied.push(events.length);
-      await applyInputs(writer, tx, events);
-    },
-    new Logger('test'),
-  );
   processor = new InboxProcessor<PaymentsEvent>({
     consumerName: 'ledger-test',
     topics: ['payments.v1'],
-    pool: consumer.pool(t.pool),
+    pool: t.pool,
     schema: t.schema,
     decode: (value) => {
       const event = JSON.parse(value.toString()) as PaymentsEvent;
       return { ok: true, message: event };
     },
     messageId: (event) => event.id,
-    handler: consumer.handler,
+    handleChunk: applyInChunks<PaymentsEvent>(writer, async (events, tx) => {
+      applied.push(events.length);
+      await applyInputs(writer, tx, events);
+    }),
     maxHandlerAttempts: 2,
     retryBackoff: { initialMs: 1, maxMs: 5 },
     logger: silentLogger,
@@ -92,8 +88,8 @@ afterAll(async () => {
   await t.drop();
 });
 
-describe("ChunkedConsumer under the messaging library's InboxProcessor", () => {
-  it('applies a whole chunk at its COMMIT, in one call, with its inbox rows', async () => {
+describe("the ledger's chunk handler under the messaging library's InboxProcessor", () => {
+  it('applies a whole chunk in one call, with its inbox rows, and settles the cache at COMMIT', async () => {
     applied = [];
     const events = Array.from({ length: 5 }, (_, i) => topUpSettled('acct_c1', `tu_${i}`, '1'));
     await processor.processChunk(
@@ -104,6 +100,9 @@ describe("ChunkedConsumer under the messaging library's InboxProcessor", () => {
     expect(await versionOf('acct_c1')).toBe(5);
     const inbox = await t.pool.query(`SELECT 1 FROM "${t.schema}".inbox`);
     expect(inbox.rowCount).toBe(5);
+    // The commit was reported: the state is trusted without asking PostgreSQL again.
+    expect(cache.get('acct_c1')).toBeDefined();
+    expect(cache.get('acct_c1')?.pendingTxid).toBeUndefined();
   });
 
   it('isolates a refused message: the chunk is replayed one by one, the good ones applied, the bad one dead-lettered', async () => {

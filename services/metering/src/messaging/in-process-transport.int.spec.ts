@@ -6,9 +6,14 @@ import {
   type Subscription,
 } from '@billing/messaging';
 import { configureApp, migrate } from '@billing/service-kit';
-import { createTestSchema, eventually, testDatabaseUrl, type TestSchema } from '@billing/testing';
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import {
+  createTestSchema,
+  eventually,
+  startTestApp,
+  testDatabaseUrl,
+  type TestApp,
+  type TestSchema,
+} from '@billing/testing';
 import { MeteringModule } from '../metering.module.js';
 import { MeteringMessaging } from './metering-messaging.js';
 import {
@@ -22,7 +27,7 @@ import {
 // Usage is priced and its UsageRecorded relayed to an in-process subscriber; usage that cannot be
 // priced lands in the subscriber schema's dead_letters table with the same reason as on Kafka.
 
-let app: INestApplication;
+let t: TestApp;
 let transport: InProcessTransport;
 let sink: TestSchema;
 let sinkSubscription: Subscription;
@@ -51,28 +56,23 @@ beforeAll(async () => {
       return Promise.resolve();
     },
   });
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      MeteringModule.forRoot({
-        databaseUrl: testDatabaseUrl(),
-        adminToken: ADMIN_TOKEN,
-        consoleJwtSecret: CONSOLE_JWT_SECRET,
-        schema,
-        transport,
-      }),
-    ],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: ['error'] });
-  configureApp(app, 'metering');
-  await app.init();
-  await app.get(MeteringMessaging).ready;
+  t = await startTestApp(
+    MeteringModule.forRoot({
+      databaseUrl: testDatabaseUrl(),
+      adminToken: ADMIN_TOKEN,
+      consoleJwtSecret: CONSOLE_JWT_SECRET,
+      schema,
+      transport,
+    }),
+    { configure: (app) => configureApp(app, 'metering'), logger: ['error'], schema },
+  );
+  await t.app.get(MeteringMessaging).ready;
 }, 60_000);
 
 afterAll(async () => {
-  await app.close();
+  await t.close();
   await sinkSubscription.stop();
   await transport.close();
-  await sink.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await sink.drop();
 }, 60_000);
 

@@ -1,12 +1,7 @@
-import { TOPICS, decodeEvent } from '@billing/contracts';
-import type {
-  Decoder,
-  KafkaConsumerTuning,
-  Subscription,
-  SubscriptionOptions,
-} from '@billing/messaging';
-import { PG_POOL, TRANSPORT, nestMessagingLogger, type Transport } from '@billing/service-kit';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TOPICS, type UsageObserved } from '@billing/contracts';
+import type { DecodeResult } from '@billing/messaging';
+import { PG_POOL, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
 import {
@@ -18,23 +13,23 @@ import { MeteringMetrics } from '../infrastructure/metering-metrics.js';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../metering.options.js';
 import { priceObservation } from '../pricing/price-observation.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
 /** Thrown by the handler when a requestId comes back with different usage (see below). */
 export class UsageConflictError extends Error {
   readonly code = 'METERING.REQUEST_ID_CONFLICT';
-  constructor(requestId: string) {
+  constructor(requestIds: readonly string[]) {
     super(
-      `METERING.REQUEST_ID_CONFLICT: requestId ${requestId} was recorded before with different ` +
-        'usage; the first recording stands',
+      `METERING.REQUEST_ID_CONFLICT: requestId ${requestIds.join(', ')} was recorded before with ` +
+        'different usage; the first recording stands',
     );
     this.name = 'UsageConflictError';
   }
 }
 
 /**
- * The consumer of `usage.observed.v1`: each UsageObserved is priced and recorded (request log row
- * and UsageRecorded outbox row) in the consumer's transaction, next to its inbox row.
+ * Metering on the bus (service-kit's ServiceMessaging): the outbox relay of UsageRecorded, and the
+ * consumer of `usage.observed.v1`, which prices each UsageObserved and records it (request log row
+ * and UsageRecorded outbox row) in the consumer's transaction, next to its inbox row. A whole chunk
+ * is recorded at once: `UsageRecorder` writes any batch in two statements.
  *
  * **Usage that cannot be priced is dead-lettered by the decoder, never priced at zero.** The
  * decoder is the contract's, followed by pricing against the cached catalog: an unknown model,
@@ -48,96 +43,62 @@ export class UsageConflictError extends Error {
  * of the standalone mode refuses topics nobody subscribes to, which would wedge the relay.
  *
  * The one thing only the database can tell, a requestId recorded before with *different* usage,
- * is thrown from the handler as UsageConflictError: the library retries it briefly and then
- * dead-letters it (`handler_failed`, the reason in `x-dlq-error`). A redelivery or the same usage
- * under another event id is a plain duplicate: acknowledged, nothing recorded.
- *
- * It subscribes here rather than through ServiceMessaging's consumer list because that list takes
- * neither a decoder of its own nor a physical topic other than the contract's; subscribing is
- * retried in the background, so a broker that is down at start does not stop the HTTP API.
+ * is thrown from the handler as UsageConflictError: the library replays the chunk one message per
+ * transaction, retries the conflicting one briefly and then dead-letters it (`handler_failed`, the
+ * reason in `x-dlq-error`). A redelivery or the same usage under another event id is a plain
+ * duplicate: acknowledged, nothing recorded.
  */
 @Injectable()
-export class MeteringMessaging {
-  private readonly logger = new Logger('MeteringMessaging');
-  private subscription: Subscription | undefined;
-  private subscribing: Promise<void> | undefined;
-  private stopping = false;
-  private markReady: () => void = () => undefined;
-  /** Resolves once the consumer has subscribed (and, on Kafka, joined its group). */
-  readonly ready: Promise<void> = new Promise((resolve) => (this.markReady = resolve));
-
+export class MeteringMessaging extends ServiceMessaging {
   constructor(
-    private readonly commandBus: CommandBus,
-    private readonly catalog: CatalogStore,
-    private readonly metrics: MeteringMetrics,
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @Inject(TRANSPORT) private readonly transport: Transport,
-    @Inject(METERING_OPTIONS) private readonly options: ResolvedMeteringOptions,
-  ) {}
-
-  start(): void {
-    this.stopping = false;
-    this.subscribing = this.subscribe();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.subscribing;
-    await this.subscription?.stop();
-    this.subscription = undefined;
-  }
-
-  /** The contract's decoder for usage.observed.v1, then pricing (see the class comment). */
-  readonly decode: Decoder<PricedUsage> = (value) => {
-    const decoded = decodeEvent(value, { topic: TOPICS.usageObserved });
-    if (!decoded.ok) return { ok: false, reason: `${decoded.code}: ${decoded.reason}` };
-    const { catalog, revision } = this.catalog.current;
-    const priced = priceObservation(catalog, decoded.event);
-    if (!priced.ok) {
-      this.metrics.refused.inc({ reason: priced.code });
-      return { ok: false, reason: `${priced.code}: ${priced.reason}` };
-    }
-    return { ok: true, message: { priced: priced.value, revision } };
-  };
-
-  private async subscribe(): Promise<void> {
-    const o = this.options;
-    const subscription: SubscriptionOptions<PricedUsage> & KafkaConsumerTuning = {
-      ...o.kafkaTuning,
+    commandBus: CommandBus,
+    catalog: CatalogStore,
+    metrics: MeteringMetrics,
+    @Inject(PG_POOL) pool: pg.Pool,
+    @Inject(METERING_OPTIONS) o: ResolvedMeteringOptions,
+  ) {
+    const usage: ContractConsumer<typeof TOPICS.usageObserved, PricedUsage> = {
       consumerName: o.usageConsumerName,
+      topic: TOPICS.usageObserved,
       topics: [o.topics.usageObserved],
-      pool: this.pool,
-      schema: o.schema,
       chunkSize: o.consumerChunkSize,
-      decode: this.decode,
-      messageId: (usage) => usage.priced.observed.id,
-      handler: async (usage, client) => {
-        const result = await this.commandBus.execute(new RecordUsageCommand([usage], client));
-        if (!result.ok) throw new UsageConflictError(usage.priced.observed.data.requestId);
+      decode: (event) => priceAtCachedCatalog(catalog, metrics, event),
+      handleChunk: async (messages, client) => {
+        const result = await commandBus.execute(
+          new RecordUsageCommand(
+            messages.map((m) => m.message),
+            client,
+          ),
+        );
+        if (!result.ok) throw new UsageConflictError(result.conflicts);
       },
       // A conflict fails the same way every time: a few quick retries, then the DLQ.
       maxHandlerAttempts: 3,
       retryBackoff: { initialMs: 50, maxMs: 500 },
-      logger: nestMessagingLogger(o.usageConsumerName),
     };
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        const started = await this.transport.subscribe(subscription);
-        this.subscription = started;
-        if (this.stopping) return;
-        if ('joined' in started && typeof started.joined === 'function') {
-          await (started.joined as () => Promise<void>)();
-        }
-        this.markReady();
-        return;
-      } catch (err) {
-        this.logger.error(
-          `subscribing to ${o.topics.usageObserved} failed (attempt ${attempt}); retrying: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
-        );
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
-      }
-    }
+    super({
+      service: 'metering',
+      transport: o.transport,
+      kafka: { brokers: o.kafkaBrokers, clientId: 'metering', consumer: o.kafkaTuning },
+      pool,
+      schema: o.schema,
+      consumers: [usage],
+      relay: { pollIntervalMs: o.relayPollIntervalMs },
+    });
   }
+}
+
+/** Pricing at decode time (see MeteringMessaging): what cannot be priced is refused. */
+function priceAtCachedCatalog(
+  catalog: CatalogStore,
+  metrics: MeteringMetrics,
+  event: UsageObserved,
+): DecodeResult<PricedUsage> {
+  const { catalog: current, revision } = catalog.current;
+  const priced = priceObservation(current, event);
+  if (!priced.ok) {
+    metrics.refused.inc({ reason: priced.code });
+    return { ok: false, reason: `${priced.code}: ${priced.reason}` };
+  }
+  return { ok: true, message: { priced: priced.value, revision } };
 }

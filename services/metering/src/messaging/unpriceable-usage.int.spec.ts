@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eventually } from '@billing/testing';
+import { eventually, readTopicUntil } from '@billing/testing';
 import {
   createMeteringTestApp,
-  readTopicUntil,
   recordedInOutbox,
   testAccount,
   usageObserved,

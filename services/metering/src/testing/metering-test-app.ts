@@ -2,25 +2,22 @@ import { randomUUID } from 'node:crypto';
 import {
   createEvent,
   decodeEvent,
-  encodeEvent,
   type UsageObserved,
   type UsageObservedData,
   type UsageRecorded,
 } from '@billing/contracts';
 import { configureApp } from '@billing/service-kit';
 import {
-  createTestTopics,
-  deleteTestTopics,
+  consoleToken,
+  FAST_CONSUMER_TUNING,
+  startTestApp,
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
   uniqueName,
+  type TestApp,
 } from '@billing/testing';
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { SignJWT } from 'jose';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import pg from 'pg';
+import type { Kafka } from 'kafkajs';
 import { MeteringModule } from '../metering.module.js';
 import type { MeteringModuleOptions, MeteringTopics } from '../metering.options.js';
 import { MeteringMessaging } from '../messaging/metering-messaging.js';
@@ -28,45 +25,20 @@ import { MeteringMessaging } from '../messaging/metering-messaging.js';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
 
-export interface HttpAnswer<T = unknown> {
-  readonly status: number;
-  readonly body: T;
-}
-
 /**
  * One metering application for one integration test file, wired as production wires it (the
  * same module, Kafka transport, outbox relay and consumer), on a fresh schema of the test database
  * and, unless told otherwise, topics of its own on the real broker, listening on a free port.
  */
-export interface MeteringTestApp {
-  readonly app: INestApplication;
-  readonly baseUrl: string;
-  readonly schema: string;
+export interface MeteringTestApp extends TestApp {
   readonly topics: MeteringTopics;
   readonly kafka: Kafka;
-  /** A pool on the test database for assertions (not the application's). */
-  readonly db: pg.Pool;
   tokenFor(accountId: string): Promise<string>;
   /** Publishes UsageObserved to the consumed topic, keyed by account, in order. */
   observe(events: readonly UsageObserved[]): Promise<void>;
   /** Publishes raw bytes to a topic. */
   publishRaw(topic: string, key: string, value: string): Promise<void>;
-  http<T = unknown>(
-    method: string,
-    path: string,
-    init?: { token?: string; body?: unknown },
-  ): Promise<HttpAnswer<T>>;
-  close(): Promise<void>;
 }
-
-export const FAST_CONSUMER = {
-  sessionTimeoutMs: 6_000,
-  rebalanceTimeoutMs: 10_000,
-  heartbeatIntervalMs: 300,
-  maxWaitTimeMs: 100,
-  partitionsConsumedConcurrently: 3,
-  restartBackoff: { initialMs: 100, maxMs: 1_000 },
-};
 
 export async function createMeteringTestApp(
   overrides: Partial<MeteringModuleOptions> = {},
@@ -84,83 +56,36 @@ export async function createMeteringTestApp(
     topics.usageRecorded,
   ].filter((topic) => !/^[a-z.]+\.v1(\.dlq)?$/.test(topic));
   const kafka = testKafka();
-  if (ownTopics.length > 0) await createTestTopics(kafka, ownTopics);
-
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      MeteringModule.forRoot({
-        databaseUrl: testDatabaseUrl(),
-        adminToken: ADMIN_TOKEN,
-        consoleJwtSecret: CONSOLE_JWT_SECRET,
-        schema,
-        kafkaBrokers: testKafkaBrokers(),
-        usageConsumerName: `metering-usage-${suffix}`,
-        kafkaTuning: FAST_CONSUMER,
-        catalogRefreshMs: 200,
-        ...overrides,
-        topics,
-      }),
-    ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  configureApp(app, 'metering');
-  await app.listen(0, '127.0.0.1');
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const testApp = await startTestApp(
+    MeteringModule.forRoot({
+      databaseUrl: testDatabaseUrl(),
+      adminToken: ADMIN_TOKEN,
+      consoleJwtSecret: CONSOLE_JWT_SECRET,
+      schema,
+      kafkaBrokers: testKafkaBrokers(),
+      usageConsumerName: `metering-usage-${suffix}`,
+      kafkaTuning: FAST_CONSUMER_TUNING,
+      catalogRefreshMs: 200,
+      ...overrides,
+      topics,
+    }),
+    {
+      configure: (app) => configureApp(app, 'metering'),
+      token: ADMIN_TOKEN,
+      schema,
+      kafka,
+      topics: ownTopics,
+    },
+  );
+  const { app, producer } = testApp;
   await app.get(MeteringMessaging).ready;
-
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 5 });
-  let producer: Producer | undefined;
-  const producerReady = async (): Promise<Producer> => {
-    if (producer === undefined) {
-      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-      await producer.connect();
-    }
-    return producer;
-  };
-
   return {
-    app,
-    baseUrl,
-    schema,
+    ...testApp,
     topics,
     kafka,
-    db,
-    tokenFor: (accountId) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(accountId)
-        .setExpirationTime('1h')
-        .sign(new TextEncoder().encode(CONSOLE_JWT_SECRET)),
-    async observe(events) {
-      const p = await producerReady();
-      await p.send({
-        topic: topics.usageObserved,
-        messages: events.map((e) => ({ key: e.accountId, value: encodeEvent(e) })),
-      });
-    },
-    async publishRaw(topic, key, value) {
-      const p = await producerReady();
-      await p.send({ topic, messages: [{ key, value }] });
-    },
-    async http<T>(method: string, path: string, init: { token?: string; body?: unknown } = {}) {
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`,
-          ...(init.body !== undefined && { 'content-type': 'application/json' }),
-        },
-        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-    },
-    async close() {
-      await producer?.disconnect();
-      await app.close();
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.end();
-      if (ownTopics.length > 0) await deleteTestTopics(kafka, ownTopics).catch(() => undefined);
-    },
+    tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId),
+    observe: (events) => producer.sendEvents(topics.usageObserved, events),
+    publishRaw: (topic, key, value) => producer.send(topic, [{ key, value }]),
   };
 }
 
@@ -205,57 +130,4 @@ export async function recordedInOutbox(
     const decoded = decodeEvent(r.value, { topic: 'usage.recorded.v1' });
     return decoded.ok && decoded.event.type === 'UsageRecorded' ? [decoded.event] : [];
   });
-}
-
-export interface TopicRecord {
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly headers: Record<string, string>;
-}
-
-/** Reads a topic from the beginning with a fresh group until `until(records)` holds. */
-export async function readTopicUntil(
-  kafka: Kafka,
-  topic: string,
-  until: (records: readonly TopicRecord[]) => boolean,
-  timeoutMs = 20_000,
-): Promise<TopicRecord[]> {
-  const consumer = kafka.consumer({
-    groupId: uniqueName('reader'),
-    maxWaitTimeInMs: 100,
-    sessionTimeout: 6_000,
-    heartbeatInterval: 300,
-  });
-  const records: TopicRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    let done: () => void = () => undefined;
-    const satisfied = new Promise<void>((resolve) => (done = resolve));
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) {
-          const last = Array.isArray(v) ? v[v.length - 1] : v;
-          if (last !== undefined) headers[k] = last.toString();
-        }
-        records.push({
-          key: message.key?.toString() ?? null,
-          value: message.value?.toString() ?? null,
-          headers,
-        });
-        if (until(records)) done();
-        return Promise.resolve();
-      },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      satisfied,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
 }

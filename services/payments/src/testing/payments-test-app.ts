@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createEvent,
-  decodeEvent,
-  encodeEvent,
-  TOPICS,
-  type ContractEvent,
-} from '@billing/contracts';
+import { createEvent, decodeEvent, TOPICS, type ContractEvent } from '@billing/contracts';
 import { configureApp } from '@billing/service-kit';
 import {
-  createTestTopics,
-  deleteTestTopics,
+  consoleToken,
   eventually,
+  FAST_CONSUMER_TUNING,
+  startTestApp,
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
   uniqueName,
+  type TestApp,
 } from '@billing/testing';
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { SignJWT } from 'jose';
-import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import pg from 'pg';
+import type { Consumer, Kafka } from 'kafkajs';
 import { AutoTopUpCharger } from '../commands/charge-auto-top-ups/auto-top-up-charger.js';
 import { PaymentsMessaging } from '../infrastructure/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
@@ -33,22 +25,6 @@ export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
 export const STRIPE_SECRET_KEY = 'sk_test_standin_0123456789';
 export const STRIPE_WEBHOOK_SECRET = 'whsec_standin_0123456789abcdef';
 
-export interface HttpAnswer<T = unknown> {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: T;
-  readonly bytes: Buffer;
-}
-
-/** Consumer timings for a test broker (group.initial.rebalance.delay.ms=0, 6 s minimum session). */
-const FAST_CONSUMER = {
-  sessionTimeoutMs: 6_000,
-  rebalanceTimeoutMs: 10_000,
-  heartbeatIntervalMs: 300,
-  maxWaitTimeMs: 100,
-  restartBackoff: { initialMs: 100, maxMs: 1_000 },
-};
-
 /**
  * One payments application for one integration test file, wired as production wires it (the same
  * module, the outbox relay on the real Kafka, the BalanceChanged consumer, the auto top-up charger)
@@ -56,28 +32,12 @@ const FAST_CONSUMER = {
  * pointed at a Stripe stand-in on another port. Events are published on the real `payments.v1`;
  * BalanceChanged is read from a topic of this file's own (decoded as `ledger.v1`).
  */
-export interface PaymentsTestApp {
-  readonly app: INestApplication;
-  readonly baseUrl: string;
-  readonly schema: string;
+export interface PaymentsTestApp extends TestApp {
   readonly topics: PaymentsTopics;
   readonly stripe: StripeStandIn;
-  readonly kafka: Kafka | undefined;
-  /** A pool on the test database for assertions (not the application's). */
-  readonly db: pg.Pool;
   readonly charger: AutoTopUpCharger;
   readonly store: PaymentsStore;
   tokenFor(accountId: string): Promise<string>;
-  http<T = unknown>(
-    method: string,
-    path: string,
-    init?: {
-      token?: string | null;
-      body?: unknown;
-      rawBody?: string | Buffer;
-      headers?: Record<string, string>;
-    },
-  ): Promise<HttpAnswer<T>>;
   /** BalanceChanged events on this file's ledger topic, keyed by account, in order. */
   publishBalances(
     accountId: string,
@@ -85,7 +45,6 @@ export interface PaymentsTestApp {
   ): Promise<ContractEvent[]>;
   /** Counts the rows of a table of this app's schema. */
   count(table: string, where?: string, params?: unknown[]): Promise<number>;
-  close(): Promise<void>;
 }
 
 export function balanceChanged(accountId: string, total: string, version: number): ContractEvent {
@@ -115,107 +74,57 @@ export async function createPaymentsTestApp(
   const suffix = schema.slice('payments_'.length);
   const topics: PaymentsTopics = { payments: TOPICS.payments, ledger: `ledger.v1.${suffix}` };
   const kafka = useKafka ? testKafka() : undefined;
-  if (kafka) await createTestTopics(kafka, [topics.ledger, `${topics.ledger}.dlq`]);
   const stripe = await StripeStandIn.start({ secretKey: STRIPE_SECRET_KEY });
 
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      PaymentsModule.forRoot({
-        databaseUrl: testDatabaseUrl(),
-        adminToken: ADMIN_TOKEN,
-        consoleJwtSecret: CONSOLE_JWT_SECRET,
-        nodeEnv: 'test',
-        schema,
-        topics,
-        kafkaBrokers: kafka ? testKafkaBrokers() : [],
-        consumerGroupPrefix: `payments-${suffix}`,
-        kafkaTuning: FAST_CONSUMER,
-        stripe: {
-          secretKey: STRIPE_SECRET_KEY,
-          webhookSecret: STRIPE_WEBHOOK_SECRET,
-          apiBase: stripe.url,
-          maxNetworkRetries: 0,
-          timeoutMs: 5_000,
-        },
-        autoTopUp: {
-          sweepIntervalMs: 100,
-          leaseMs: 1_000,
-          backoffBaseMs: 300,
-          backoffMaxMs: 5_000,
-        },
-        relayPollIntervalMs: 100,
-        ...moduleOverrides,
-      }),
-    ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ rawBody: true, logger: ['error', 'warn'] });
-  configureApp(app, 'payments');
-  await app.listen(0, '127.0.0.1');
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const testApp = await startTestApp(
+    PaymentsModule.forRoot({
+      databaseUrl: testDatabaseUrl(),
+      adminToken: ADMIN_TOKEN,
+      consoleJwtSecret: CONSOLE_JWT_SECRET,
+      nodeEnv: 'test',
+      schema,
+      topics,
+      kafkaBrokers: kafka ? testKafkaBrokers() : [],
+      consumerGroupPrefix: `payments-${suffix}`,
+      kafkaTuning: FAST_CONSUMER_TUNING,
+      stripe: {
+        secretKey: STRIPE_SECRET_KEY,
+        webhookSecret: STRIPE_WEBHOOK_SECRET,
+        apiBase: stripe.url,
+        maxNetworkRetries: 0,
+        timeoutMs: 5_000,
+      },
+      autoTopUp: {
+        sweepIntervalMs: 100,
+        leaseMs: 1_000,
+        backoffBaseMs: 300,
+        backoffMaxMs: 5_000,
+      },
+      relayPollIntervalMs: 100,
+      ...moduleOverrides,
+    }),
+    {
+      configure: (app) => configureApp(app, 'payments'),
+      token: ADMIN_TOKEN,
+      rawBody: true,
+      schema,
+      kafka,
+      topics: kafka ? [topics.ledger, `${topics.ledger}.dlq`] : [],
+    },
+  );
+  const { app, baseUrl, db, producer } = testApp;
   stripe.useWebhook({ url: `${baseUrl}/webhooks/stripe`, secret: STRIPE_WEBHOOK_SECRET });
   if (kafka) await app.get(PaymentsMessaging).ready;
-
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 5 });
-  let producer: Producer | undefined;
-
   return {
-    app,
-    baseUrl,
-    schema,
+    ...testApp,
     topics,
     stripe,
-    kafka,
-    db,
     charger: app.get(AutoTopUpCharger),
     store: app.get(PaymentsStore),
-    tokenFor: (accountId) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(accountId)
-        .setExpirationTime('10m')
-        .sign(new TextEncoder().encode(CONSOLE_JWT_SECRET)),
-    async http<T>(
-      method: string,
-      path: string,
-      init: {
-        token?: string | null;
-        body?: unknown;
-        rawBody?: string | Buffer;
-        headers?: Record<string, string>;
-      } = {},
-    ): Promise<HttpAnswer<T>> {
-      const headers: Record<string, string> = { ...init.headers };
-      const token = init.token === undefined ? ADMIN_TOKEN : init.token;
-      if (token !== null) headers.authorization = `Bearer ${token}`;
-      let body: string | Buffer | undefined = init.rawBody;
-      if (init.body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        body = JSON.stringify(init.body);
-      }
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const bytes = Buffer.from(await res.arrayBuffer());
-      const type = res.headers.get('content-type') ?? '';
-      const parsed: unknown =
-        type.includes('json') && bytes.length > 0
-          ? JSON.parse(bytes.toString('utf8'))
-          : bytes.toString('utf8');
-      return { status: res.status, headers: res.headers, body: parsed as T, bytes };
-    },
+    tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId, '10m'),
     async publishBalances(accountId, reports) {
-      if (!kafka) throw new Error('this test app runs without Kafka');
-      if (producer === undefined) {
-        producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-        await producer.connect();
-      }
       const events = reports.map((r) => balanceChanged(accountId, r.total, r.version));
-      await producer.send({
-        topic: topics.ledger,
-        messages: events.map((e) => ({ key: e.accountId, value: encodeEvent(e) })),
-      });
+      await producer.sendEvents(topics.ledger, events);
       return events;
     },
     async count(table, where = 'true', params = []) {
@@ -226,15 +135,8 @@ export async function createPaymentsTestApp(
       return Number(res.rows[0]?.n ?? 0);
     },
     async close() {
-      await app.close();
-      await producer?.disconnect();
+      await testApp.close();
       await stripe.close();
-      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await db.end();
-      if (kafka)
-        await deleteTestTopics(kafka, [topics.ledger, `${topics.ledger}.dlq`]).catch(
-          () => undefined,
-        );
     },
   };
 }

@@ -1,3 +1,4 @@
+import { readTopicUntil } from '@billing/testing';
 import { decodeEvent } from '@billing/contracts';
 import {
   decryptKey,
@@ -9,7 +10,6 @@ import {
   API_KEY_ENCRYPTION_KEY,
   API_KEY_PEPPER,
   createKeysTestApp,
-  readTopicUntil,
   testAccount,
   type KeysTestApp,
 } from '../../testing/keys-test-app.js';

@@ -1,10 +1,6 @@
+import { readTopicUntil } from '@billing/testing';
 import { decodeEvent } from '@billing/contracts';
-import {
-  createKeysTestApp,
-  readTopicUntil,
-  testAccount,
-  type KeysTestApp,
-} from '../../testing/keys-test-app.js';
+import { createKeysTestApp, testAccount, type KeysTestApp } from '../../testing/keys-test-app.js';
 import type { CreatedApiKey } from '../create-api-key/create-api-key.command.js';
 
 // Deleting a key is final, and the gateway learns of it from keys.v1 (it must refuse the key

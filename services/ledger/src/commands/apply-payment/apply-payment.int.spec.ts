@@ -1,9 +1,8 @@
-import { eventually } from '@billing/testing';
+import { eventually, readTopicUntil } from '@billing/testing';
 import {
   bonusGranted,
   contractEvent,
   createLedgerTestApp,
-  readTopicUntil,
   topUpSettled,
   type LedgerTestApp,
 } from '../../testing/ledger-test-app.js';

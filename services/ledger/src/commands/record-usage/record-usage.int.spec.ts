@@ -1,4 +1,4 @@
-import { eventually } from '@billing/testing';
+import { eventually, readTopicUntil } from '@billing/testing';
 import type { BalanceView } from '../../queries/get-balance/get-balance.query.js';
 import type { CreditsBreakdownView } from '../../queries/get-credits-breakdown/get-credits-breakdown.query.js';
 import type { TransactionPage } from '../../queries/list-transactions/list-transactions.query.js';
@@ -6,7 +6,6 @@ import {
   bonusGranted,
   contractEvent,
   createLedgerTestApp,
-  readTopicUntil,
   topUpSettled,
   usageRecorded,
   type LedgerTestApp,

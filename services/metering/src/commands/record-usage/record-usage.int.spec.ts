@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { decodeEvent, type UsageObservedData } from '@billing/contracts';
-import { eventually } from '@billing/testing';
+import { eventually, readTopicUntil } from '@billing/testing';
 import { Decimal } from 'decimal.js';
 import { DEFAULT_MODELS, type UsdPricesPerMillionTokens } from '../../domain/index.js';
 import {
   createMeteringTestApp,
-  readTopicUntil,
   recordedInOutbox,
   testAccount,
   usageObserved,
