@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm start` until the standalone mode lands: starts the local infrastructure, then the five
+# `npm run start:distributed`: starts the local infrastructure, then the five
 # services as separate processes (distributed mode) on ports 8080-8084, with development secrets
 # unless the environment already provides them. Ctrl-C stops the services (not the infra:
 # `npm run infra:down` does that).

@@ -1,0 +1,181 @@
+import 'reflect-metadata';
+import { parseUpstreamProviders, type UpstreamProvider } from '@billing/gateway';
+import { Logger } from '@nestjs/common';
+import { banner } from './banner.js';
+import { loadStandaloneConfig, StandaloneConfigError, type StandaloneConfig } from './config.js';
+import { DataDir, loadSecrets, type LoadedSecrets } from './data-dir.js';
+import { ensureDemo } from './demo.js';
+import { EmbeddedPostgres } from './embedded-postgres/embedded-postgres.js';
+import { FrontServer } from './front-server.js';
+import { StandaloneLogger } from './logger.js';
+import { MAX_CONNECTIONS, Platform } from './platform.js';
+
+/**
+ * `npm start`: the whole platform in one process. See README.md beside this folder.
+ *
+ * 1. the data folder (locked for this process) and its secrets;
+ * 2. PGlite on a local socket;
+ * 3. the one HTTP port (503 for a service until it has started);
+ * 4. the five services, sharing an in-process bus;
+ * 5. the demo account, then the banner.
+ *
+ * SIGINT/SIGTERM stop it in the reverse order.
+ */
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+let config: StandaloneConfig;
+try {
+  config = loadStandaloneConfig(process.env, process.stdout.isTTY === true);
+} catch (err) {
+  if (err instanceof StandaloneConfigError) fail(err.message);
+  throw err;
+}
+
+const logger = new StandaloneLogger(config.verbose);
+Logger.overrideLogger(logger);
+const log = new Logger('Standalone');
+
+const dir = new DataDir(config.dataDir);
+let upstreams: ReadonlyMap<string, UpstreamProvider> = new Map();
+let secrets: LoadedSecrets;
+try {
+  dir.lock();
+  secrets = loadSecrets(dir, process.env);
+  if (config.upstreamProviders !== undefined) {
+    const parsed = parseUpstreamProviders(config.upstreamProviders, process.env);
+    if (!parsed.ok)
+      throw new StandaloneConfigError(parsed.problems.map((p) => `UPSTREAM_PROVIDERS: ${p}`));
+    upstreams = parsed.providers;
+  }
+} catch (err) {
+  dir.unlock();
+  if (err instanceof StandaloneConfigError) fail(err.message);
+  throw err;
+}
+if (secrets.generated.length > 0) {
+  log.log(`generated ${secrets.generated.join(', ')} into ${dir.secretsFile} (mode 0600)`);
+}
+if (secrets.fromEnvironment.length > 0) {
+  log.log(`taking ${secrets.fromEnvironment.join(', ')} from the environment`);
+}
+
+let database: EmbeddedPostgres | undefined;
+let platform: Platform | undefined;
+const front = new FrontServer({
+  health: () =>
+    platform?.health() ??
+    Promise.resolve({ ok: false, body: { status: 'starting', service: 'standalone', checks: {} } }),
+  metrics: () => platform?.metrics() ?? Promise.resolve({ contentType: 'text/plain', text: '' }),
+  openApi: () => platform?.openApi() ?? Promise.reject(new Error('starting')),
+});
+
+/** A stop that hangs (a stuck transaction) must not keep the terminal: exit after this. */
+const STOP_TIMEOUT_MS = 30_000;
+
+let stopping: Promise<void> | undefined;
+async function stop(): Promise<void> {
+  const watchdog = setTimeout(() => {
+    log.error(
+      `did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting (PGlite recovers at the next start)`,
+    );
+    dir.unlock();
+    process.exit(1);
+  }, STOP_TIMEOUT_MS);
+  watchdog.unref();
+  await front.close();
+  await platform?.stop();
+  await database?.stop();
+  dir.unlock();
+  clearTimeout(watchdog);
+  log.log('stopped');
+}
+
+async function start(): Promise<void> {
+  const pgStarted = Date.now();
+  database = await EmbeddedPostgres.start({
+    dataDir: dir.pglite,
+    socketDir: dir.socketDir,
+    maxConnections: MAX_CONNECTIONS,
+  });
+  log.log(
+    `embedded PostgreSQL (PGlite) on ${database.address}, ready in ${Date.now() - pgStarted} ms`,
+  );
+
+  let port: number;
+  try {
+    port = await front.listen(config.port, config.host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new StandaloneConfigError([
+        `port ${config.port} on ${config.host} is in use (another npm start?); set PORT to a free port`,
+      ]);
+    }
+    throw err;
+  }
+  const loopback = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(config.host);
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const selfUrl = `http://${loopback ? '127.0.0.1' : hostForUrl}:${port}`;
+  const baseUrl = `http://${loopback ? 'localhost' : hostForUrl}:${port}`;
+
+  platform = new Platform({
+    databaseUrl: database.url,
+    selfUrl,
+    secrets: secrets.secrets,
+    nodeEnv: config.nodeEnv,
+    upstreams,
+    logger,
+    onReady: (service, handler) => front.serve(service, handler),
+  });
+  await platform.start();
+  log.log(`five services on ${baseUrl}`);
+
+  const demo = await ensureDemo(selfUrl, secrets.secrets, dir);
+  process.stdout.write(
+    banner({
+      baseUrl,
+      demo,
+      adminToken: secrets.secrets.ADMIN_TOKEN,
+      showSecrets: config.showSecrets,
+      dataDir: dir.path,
+      seconds: process.uptime(),
+    }),
+  );
+}
+
+const starting = start();
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopping !== undefined) {
+    log.warn(`${signal} again: exiting without waiting`);
+    process.exit(130);
+  }
+  log.log(`${signal}: stopping`);
+  stopping = starting
+    .catch(() => undefined)
+    .then(stop)
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(
+          `stopping failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+        process.exit(1);
+      },
+    );
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+starting.catch(async (err: unknown) => {
+  if (stopping !== undefined) return;
+  stopping = Promise.resolve();
+  if (err instanceof StandaloneConfigError) console.error(err.message);
+  else
+    log.error(`start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  await stop().catch(() => undefined);
+  process.exit(1);
+});

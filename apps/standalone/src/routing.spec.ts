@@ -1,0 +1,94 @@
+import { route, SERVICES, type Route } from './routing.js';
+
+const service = (name: string, url?: string) => ({
+  kind: 'service',
+  service: name,
+  ...(url ? { url } : {}),
+});
+
+describe('route: which service answers a URL on the one port', () => {
+  it.each([
+    // gateway: the OpenAI-compatible surface, including its own 404s
+    ['/api/v1/chat/completions', 'gateway'],
+    ['/api/v1/models', 'gateway'],
+    ['/api/v1/models/sim/echo-1', 'gateway'],
+    ['/api/v1/embeddings', 'gateway'],
+    ['/api/v1', 'gateway'],
+    // keys
+    ['/v1/accounts/acct_1/api-keys', 'keys'],
+    ['/v1/accounts/acct_1/api-keys/key_1', 'keys'],
+    ['/v1/accounts/acct_1/api-keys/key_1/reveal', 'keys'],
+    // metering
+    ['/v1/models', 'metering'],
+    ['/v1/models?at=2026-01-01T00:00:00Z', 'metering'],
+    ['/v1/admin/models/openai/gpt-5', 'metering'],
+    ['/v1/usage', 'metering'],
+    ['/v1/accounts/acct_1/requests?apiKeyId=key_1&limit=10', 'metering'],
+    // ledger
+    ['/v1/accounts/acct_1/balance', 'ledger'],
+    ['/v1/accounts/acct_1/balance?asOf=2026-01-01T00:00:00Z', 'ledger'],
+    ['/v1/accounts/acct_1/credits-breakdown', 'ledger'],
+    ['/v1/accounts/acct_1/transactions?limit=5&cursor=abc', 'ledger'],
+    ['/v1/accounts/acct_1/usage?groupBy=model', 'ledger'],
+    ['/v1/accounts/acct_1/holds', 'ledger'],
+    ['/v1/accounts/acct_1/holds/req_1', 'ledger'],
+    ['/v1/audit/events?after=0', 'ledger'],
+    ['/v1/audit/accounts/acct_1/events', 'ledger'],
+    ['/v1/audit/accounts/acct_1/verify', 'ledger'],
+    // payments
+    ['/v1/accounts/acct_1/top-ups', 'payments'],
+    ['/v1/accounts/acct_1/auto-top-up', 'payments'],
+    ['/v1/accounts/acct_1/invoices', 'payments'],
+    ['/v1/accounts/acct_1/invoices/inv_1/pdf', 'payments'],
+    ['/v1/admin/accounts/acct_1/credits', 'payments'],
+    ['/webhooks/stripe', 'payments'],
+  ])('%s → %s', (url, expected) => {
+    expect(route(url)).toEqual(service(expected, url));
+  });
+
+  it('matches as Express does: any case, an optional trailing slash', () => {
+    expect(route('/V1/Models/')).toMatchObject(service('metering'));
+    expect(route('/v1/accounts/acct_1/balance/')).toMatchObject(service('ledger'));
+    expect(route('/API/V1/chat/completions')).toMatchObject(service('gateway'));
+  });
+
+  it('keeps the usage routes apart: metering records usage, the ledger reports an account’s', () => {
+    expect(route('/v1/usage')).toMatchObject(service('metering'));
+    expect(route('/v1/accounts/a/usage')).toMatchObject(service('ledger'));
+  });
+
+  it('does not take a longer word for a route prefix', () => {
+    expect(route('/v1/modelsx')).toEqual({ kind: 'not-found' });
+    expect(route('/v1/usage-report')).toEqual({ kind: 'not-found' });
+    expect(route('/v1/accounts/a/balances')).toEqual({ kind: 'not-found' });
+    expect(route('/api/v10/chat')).toEqual({ kind: 'not-found' });
+  });
+
+  it('answers health, metrics and docs itself, for all five services', () => {
+    expect(route('/health')).toEqual({ kind: 'health' });
+    expect(route('/metrics')).toEqual({ kind: 'metrics' });
+    expect(route('/docs')).toEqual({ kind: 'docs', path: '/docs' });
+    expect(route('/docs/openapi.json')).toEqual({ kind: 'docs', path: '/docs/openapi.json' });
+    expect(route('/docs/swagger-ui.css')).toEqual({ kind: 'docs', path: '/docs/swagger-ui.css' });
+  });
+
+  it.each(SERVICES)(
+    'reaches any route of %s under /services/<name>, its path unprefixed',
+    (name) => {
+      expect(route(`/services/${name}/health`)).toEqual(service(name, '/health'));
+      expect(route(`/services/${name}/docs/openapi.json?x=1`)).toEqual(
+        service(name, '/docs/openapi.json?x=1'),
+      );
+      expect(route(`/services/${name}`)).toEqual(service(name, '/'));
+    },
+  );
+
+  it('finds nothing for unknown paths and unknown services', () => {
+    const none: Route = { kind: 'not-found' };
+    expect(route('/')).toEqual(none);
+    expect(route('/v1/accounts/acct_1')).toEqual(none);
+    expect(route('/v1/accounts//balance')).toEqual(none);
+    expect(route('/v1/admin/accounts/acct_1/debits')).toEqual(none);
+    expect(route('/services/billing/health')).toEqual(none);
+  });
+});

@@ -1,0 +1,72 @@
+/** The five services, in the order they start (each one's HTTP dependencies before it). */
+export const SERVICES = ['metering', 'ledger', 'keys', 'payments', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/**
+ * Where a request goes:
+ * - `service`: one service's Nest application, with `url` (a service-only path when the request
+ *   came through `/services/<name>/...`);
+ * - `health`, `metrics`, `docs`: answered by the standalone process for all five;
+ * - `not-found`: no service has the route.
+ */
+export type Route =
+  | { readonly kind: 'service'; readonly service: ServiceName; readonly url: string }
+  | { readonly kind: 'health' | 'metrics' | 'not-found' }
+  | { readonly kind: 'docs'; readonly path: string };
+
+const SEGMENT = '[^/]+';
+const ACCOUNT = `/v1/accounts/${SEGMENT}`;
+/** The path itself or anything below it, with an optional trailing slash. */
+const under = (prefix: string): string => `${prefix}(?:/.*)?`;
+
+/**
+ * The route table, first match wins. It mirrors the services' controllers (CONTRACTS.md, "HTTP");
+ * a route a service adds under a prefix listed here needs no change.
+ */
+const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
+  [
+    [under('/api/v1'), 'gateway'],
+    [under(`${ACCOUNT}/api-keys`), 'keys'],
+    [under('/v1/models'), 'metering'],
+    [under('/v1/admin/models'), 'metering'],
+    [under('/v1/usage'), 'metering'],
+    [under(`${ACCOUNT}/requests`), 'metering'],
+    [under(`${ACCOUNT}/(?:balance|credits-breakdown|transactions|usage|holds)`), 'ledger'],
+    [under('/v1/audit'), 'ledger'],
+    [under(`${ACCOUNT}/(?:top-ups|auto-top-up|invoices)`), 'payments'],
+    [under(`/v1/admin/accounts/${SEGMENT}/credits`), 'payments'],
+    [under('/webhooks/stripe'), 'payments'],
+  ] as const
+).map(([pattern, service]) => [new RegExp(`^${pattern}$`, 'i'), service] as const);
+
+const SERVICE_PREFIX = /^\/services\/([a-z]+)(\/.*)?$/;
+
+function isService(name: string): name is ServiceName {
+  return (SERVICES as readonly string[]).includes(name);
+}
+
+/**
+ * Routes a request by its URL (path and query string), the way Express would match the services'
+ * controllers: case-insensitive, an optional trailing slash. `/services/<name>/<path>` reaches any
+ * route of one service directly (its own `/health`, `/metrics`, `/docs`).
+ */
+export function route(url: string): Route {
+  const queryAt = url.indexOf('?');
+  const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  const query = queryAt < 0 ? '' : url.slice(queryAt);
+
+  const direct = SERVICE_PREFIX.exec(path);
+  if (direct !== null) {
+    const name = direct[1] ?? '';
+    return isService(name)
+      ? { kind: 'service', service: name, url: `${direct[2] ?? '/'}${query}` }
+      : { kind: 'not-found' };
+  }
+  if (/^\/health\/?$/i.test(path)) return { kind: 'health' };
+  if (/^\/metrics\/?$/i.test(path)) return { kind: 'metrics' };
+  if (/^\/docs(?:\/.*)?$/i.test(path)) return { kind: 'docs', path };
+  for (const [pattern, service] of TABLE) {
+    if (pattern.test(path)) return { kind: 'service', service, url };
+  }
+  return { kind: 'not-found' };
+}
