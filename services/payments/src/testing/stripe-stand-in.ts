@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatUsdFixed } from '@billing/money';
 import { decodeForm, FormDecodeError, type FormObject, type FormValue } from './form-encoding.js';
 import { deliverWebhook } from './stripe-webhooks.js';
 
@@ -547,7 +548,8 @@ export class StripeStandIn {
         const { session } = stored;
         if (method === 'GET') {
           const methods = (session.allowed_payment_method_types as string[] | null) ?? ['card'];
-          const amount = ((session.amount_total as number) / 100).toFixed(2);
+          // Stripe amounts are integer cents; shown through libs/money, never through a float.
+          const amount = formatUsdFixed(BigInt(session.amount_total as number) * 10_000_000n, 2);
           return reply(
             200,
             `<!doctype html><title>Stripe stand-in checkout</title><h1>Stripe stand-in: pay $${amount}</h1>` +
