@@ -41,6 +41,27 @@ const session = (
 });
 
 describe('the Stripe stand-in', () => {
+  it('shows the amount of a checkout session in dollars and cents on its payment page', async () => {
+    const created = await stripe.checkout.sessions.create(
+      session({
+        line_items: [
+          {
+            quantity: 1,
+            price_data: {
+              currency: 'usd',
+              unit_amount: 12_345_678,
+              product_data: { name: 'Top-up' },
+            },
+          },
+        ],
+      }),
+      { idempotencyKey: 'k-page-1' },
+    );
+    const page = await fetch(created.url ?? '');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('pay $123456.78');
+  });
+
   it("creates a checkout session shaped like Stripe's, and replays it for the same idempotency key", async () => {
     const first = await stripe.checkout.sessions.create(session(), {
       idempotencyKey: 'k-session-1',
