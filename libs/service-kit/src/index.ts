@@ -6,3 +6,4 @@ export * from './errors.js';
 export * from './health.js';
 export * from './auth.js';
 export * from './messaging.js';
+export * from './dto.js';

@@ -1,13 +1,10 @@
-import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
+import { AccountParams } from '@billing/service-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { MAX_API_KEY_NAME_LENGTH, type ApiKeyStatus } from '../domain/index.js';
 
-export class AccountParams {
-  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
-  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
-  accountId!: string;
-}
+// The account path parameter is shared by every service; re-exported for the controllers.
+export { AccountParams };
 
 export class ApiKeyParams extends AccountParams {
   @ApiProperty({ example: 'key_0f8c1d5e9a7b4c2d8e6f1a3b5c7d9e0f' })

@@ -1,4 +1,5 @@
-import { ACCOUNT_ID_PATTERN, MAX_ID_LENGTH } from '@billing/contracts';
+import { AccountParams } from '@billing/service-kit';
+import { MAX_ID_LENGTH } from '@billing/contracts';
 import { tryParseUsd } from '@billing/money';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -38,11 +39,8 @@ function IsPositiveUsd(options?: ValidationOptions): PropertyDecorator {
 /** A source id (hold id, ...): what the contract calls an id, without whitespace. */
 const ID = /^\S+$/;
 
-export class AccountParams {
-  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
-  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
-  accountId!: string;
-}
+// The account path parameter is shared by every service; re-exported for the controllers.
+export { AccountParams };
 
 export class HoldParams extends AccountParams {
   @ApiProperty({ example: 'hold_01J9' })

@@ -1,4 +1,4 @@
-import { ACCOUNT_ID_PATTERN, MAX_ID_LENGTH } from '@billing/contracts';
+import { MAX_ID_LENGTH } from '@billing/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -23,11 +23,8 @@ import {
  */
 export const MAX_USAGE_BATCH = 250;
 
-export class AccountParams {
-  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
-  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
-  accountId!: string;
-}
+// The account path parameter is shared by every service; re-exported for the controllers.
+export { AccountParams } from '@billing/service-kit';
 
 export class ModelsQuery {
   @ApiPropertyOptional({ description: 'Show the prices in force at this instant (default: now)' })

@@ -1,3 +1,4 @@
+import { AccountParams } from '@billing/service-kit';
 import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -17,11 +18,8 @@ import { ADMIN_CREDIT_TYPES, type AdminCreditType } from '../domain/index.js';
 /** Ids we accept from clients: bounded, no whitespace. */
 const ID = /^\S{1,200}$/;
 
-export class AccountParams {
-  @ApiProperty({ example: 'acct_42', pattern: ACCOUNT_ID_PATTERN.source })
-  @Matches(ACCOUNT_ID_PATTERN, { message: 'accountId must match ^[A-Za-z0-9_-]{1,64}$' })
-  accountId!: string;
-}
+// The account path parameter is shared by every service; re-exported for the controllers.
+export { AccountParams };
 
 export class InvoiceParams extends AccountParams {
   @ApiProperty({ example: 'inv_0f4c...' })
