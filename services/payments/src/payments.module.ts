@@ -1,6 +1,7 @@
 import { ServiceKitModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { PaymentMethods } from './application/payment-methods.js';
 import { PaymentOutcomes } from './application/payment-outcomes.js';
 import { ApplyBalanceChangeHandler } from './commands/apply-balance-change/apply-balance-change.handler.js';
 import { AutoTopUpCharger } from './commands/charge-auto-top-ups/auto-top-up-charger.js';
@@ -8,6 +9,8 @@ import { ConfigureAutoTopUpHandler } from './commands/configure-auto-top-up/conf
 import { CreateTopUpHandler } from './commands/create-top-up/create-top-up.handler.js';
 import { GrantAdminCreditHandler } from './commands/grant-admin-credit/grant-admin-credit.handler.js';
 import { HandleStripeEventHandler } from './commands/handle-stripe-event/handle-stripe-event.handler.js';
+import { LinkPaymentMethodHandler } from './commands/link-payment-method/link-payment-method.handler.js';
+import { RemovePaymentMethodHandler } from './commands/remove-payment-method/remove-payment-method.handler.js';
 import { AccountsController } from './http/accounts.controller.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
@@ -32,6 +35,7 @@ import { PAYMENT_PROVIDER, type PaymentProvider } from './ports/payment-provider
 import { GetAutoTopUpHandler } from './queries/get-auto-top-up/get-auto-top-up.handler.js';
 import { GetInvoicePdfHandler } from './queries/get-invoice-pdf/get-invoice-pdf.handler.js';
 import { ListInvoicesHandler } from './queries/list-invoices/list-invoices.handler.js';
+import { ListPaymentMethodsHandler } from './queries/list-payment-methods/list-payment-methods.handler.js';
 import { ListTopUpsHandler } from './queries/list-top-ups/list-top-ups.handler.js';
 
 function paymentProvider(options: ResolvedPaymentsOptions): PaymentProvider {
@@ -80,6 +84,7 @@ export class PaymentsModule {
         PaymentsStore,
         PaymentsEvents,
         PaymentOutcomes,
+        PaymentMethods,
         PaymentsMessaging,
         AutoTopUpCharger,
         PaymentsRuntime,
@@ -88,6 +93,9 @@ export class PaymentsModule {
         ConfigureAutoTopUpHandler,
         ApplyBalanceChangeHandler,
         GrantAdminCreditHandler,
+        LinkPaymentMethodHandler,
+        RemovePaymentMethodHandler,
+        ListPaymentMethodsHandler,
         ListTopUpsHandler,
         GetAutoTopUpHandler,
         ListInvoicesHandler,

@@ -48,6 +48,11 @@ export interface PaymentsModuleOptions extends MessagingModuleOptions {
   readonly bonusRate?: string;
   readonly topUpLimits?: TopUpLimits;
   readonly checkout?: { readonly successUrl: string; readonly cancelUrl: string };
+  /**
+   * Where the card setup page returns. By default the console's payment-methods pages on the
+   * origin of the checkout URLs (CHECKOUT_SUCCESS_URL), so one setting moves both.
+   */
+  readonly paymentMethodSetup?: { readonly successUrl: string; readonly cancelUrl: string };
   readonly autoTopUp?: Partial<AutoTopUpPolicy> & {
     /** How often the sweeper looks for charges to start, retry or resume. 0 turns it off. */
     readonly sweepIntervalMs?: number;
@@ -71,6 +76,7 @@ export interface ResolvedPaymentsOptions extends ResolvedMessagingOptions {
   readonly bonusRate: string;
   readonly topUpLimits: TopUpLimits;
   readonly checkout: { readonly successUrl: string; readonly cancelUrl: string };
+  readonly paymentMethodSetup: { readonly successUrl: string; readonly cancelUrl: string };
   readonly autoTopUp: AutoTopUpPolicy & {
     readonly sweepIntervalMs: number;
     readonly leaseMs: number;
@@ -95,6 +101,10 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
   if (limits.minNanos <= 0n || limits.maxNanos < limits.minNanos) {
     throw new Error('top-up limits must satisfy 0 < min <= max');
   }
+  const checkout = options.checkout ?? {
+    successUrl: 'http://localhost:3000/billing/top-ups/success',
+    cancelUrl: 'http://localhost:3000/billing/top-ups/cancelled',
+  };
   return {
     ...resolveMessagingOptions(options),
     nodeEnv: options.nodeEnv,
@@ -115,9 +125,10 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     paymentProvider: options.paymentProvider ?? 'stripe',
     bonusRate: options.bonusRate ?? '0.20',
     topUpLimits: limits,
-    checkout: options.checkout ?? {
-      successUrl: 'http://localhost:3000/billing/top-ups/success',
-      cancelUrl: 'http://localhost:3000/billing/top-ups/cancelled',
+    checkout,
+    paymentMethodSetup: options.paymentMethodSetup ?? {
+      successUrl: new URL('/billing/payment-methods/saved', checkout.successUrl).toString(),
+      cancelUrl: new URL('/billing/payment-methods/cancelled', checkout.successUrl).toString(),
     },
     autoTopUp: {
       maxConsecutiveFailures: auto.maxConsecutiveFailures ?? 3,

@@ -150,3 +150,13 @@ export function onChargeFailed(
 export function onChargeSettled(state: AutoTopUpState): AutoTopUpState {
   return { ...state, consecutiveFailures: 0, nextAttemptAtMs: null };
 }
+
+/**
+ * The saved card can no longer be charged (the customer removed it, or it was detached at the
+ * provider): auto top-up turns off at once and says why, until saved again with another card.
+ * Retrying a card that is gone could never succeed, so no failure streak is waited for.
+ */
+export function onPaymentMethodRemoved(state: AutoTopUpState, reason: string): AutoTopUpState {
+  if (!state.enabled) return state;
+  return { ...state, enabled: false, disabledReason: reason };
+}

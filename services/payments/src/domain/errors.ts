@@ -14,6 +14,12 @@ export type PaymentsErrorCode =
   | 'PAYMENTS.REFERENCE_CONFLICT'
   /** The top-up, invoice or setting does not exist for this account (HTTP 404). */
   | 'PAYMENTS.NOT_FOUND'
+  /**
+   * A payment method that is not a card saved on this account's own customer (another account's,
+   * unknown, or detached): the same answer for each, so it tells nothing about other accounts
+   * (HTTP 400).
+   */
+  | 'PAYMENTS.PAYMENT_METHOD_NOT_ATTACHED'
   /** The payment provider could not be reached or refused for a reason not the caller's (HTTP 502). */
   | 'PAYMENTS.PROVIDER_UNAVAILABLE';
 

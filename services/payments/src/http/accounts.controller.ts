@@ -1,8 +1,24 @@
 import { AccountAccess, ApiError } from '@billing/service-kit';
-import { Body, Controller, Get, Param, Post, Put, Query, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ConfigureAutoTopUpCommand } from '../commands/configure-auto-top-up/configure-auto-top-up.command.js';
+import {
+  LinkPaymentMethodCommand,
+  type PaymentMethodSetup,
+} from '../commands/link-payment-method/link-payment-method.command.js';
+import { RemovePaymentMethodCommand } from '../commands/remove-payment-method/remove-payment-method.command.js';
 import {
   CreateTopUpCommand,
   type CreatedTopUp,
@@ -16,8 +32,19 @@ import {
   ListInvoicesQuery,
   type InvoiceView,
 } from '../queries/list-invoices/list-invoices.query.js';
+import {
+  ListPaymentMethodsQuery,
+  type PaymentMethodView,
+} from '../queries/list-payment-methods/list-payment-methods.query.js';
 import { ListTopUpsQuery, type TopUpView } from '../queries/list-top-ups/list-top-ups.query.js';
-import { AccountParams, AutoTopUpBody, CreateTopUpBody, InvoiceParams, ListQuery } from './dto.js';
+import {
+  AccountParams,
+  AutoTopUpBody,
+  CreateTopUpBody,
+  InvoiceParams,
+  ListQuery,
+  PaymentMethodParams,
+} from './dto.js';
 import { unwrap } from './payments-errors.js';
 
 /**
@@ -78,9 +105,28 @@ export class AccountsController {
           body.threshold,
           body.amount,
           body.paymentMethodId,
-          body.customerId,
         ),
       ),
+    );
+  }
+
+  @Post('payment-methods/setup')
+  async linkPaymentMethod(@Param() { accountId }: AccountParams): Promise<PaymentMethodSetup> {
+    return unwrap(await this.commandBus.execute(new LinkPaymentMethodCommand(accountId)));
+  }
+
+  @Get('payment-methods')
+  paymentMethods(@Param() { accountId }: AccountParams): Promise<{ data: PaymentMethodView[] }> {
+    return this.queryBus.execute(new ListPaymentMethodsQuery(accountId));
+  }
+
+  @Delete('payment-methods/:paymentMethodId')
+  @HttpCode(204)
+  async removePaymentMethod(
+    @Param() { accountId, paymentMethodId }: PaymentMethodParams,
+  ): Promise<void> {
+    unwrap(
+      await this.commandBus.execute(new RemovePaymentMethodCommand(accountId, paymentMethodId)),
     );
   }
 

@@ -17,6 +17,8 @@ import { ADMIN_CREDIT_TYPES, type AdminCreditType } from '../domain/index.js';
 
 /** Ids we accept from clients: bounded, no whitespace. */
 const ID = /^\S{1,200}$/;
+/** A Stripe PaymentMethod id. */
+const PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]{1,200}$/;
 
 // The account path parameter is shared by every service; re-exported for the controllers.
 export { AccountParams };
@@ -69,22 +71,21 @@ export class AutoTopUpBody {
 
   @ApiProperty({
     example: 'pm_1Q...',
-    description: 'A Stripe PaymentMethod saved for off-session use',
+    description:
+      'One of the cards saved on this account (GET .../payment-methods); any other id is refused',
   })
-  @Matches(/^pm_[A-Za-z0-9_]{1,200}$/, {
+  @Matches(PAYMENT_METHOD_ID, {
     message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_...)',
   })
   paymentMethodId!: string;
+}
 
-  @ApiProperty({
-    example: 'cus_Q...',
-    description:
-      'The Stripe Customer the payment method is attached to (an addition to the contract)',
+export class PaymentMethodParams extends AccountParams {
+  @ApiProperty({ example: 'pm_1Q...' })
+  @Matches(PAYMENT_METHOD_ID, {
+    message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_...)',
   })
-  @Matches(/^cus_[A-Za-z0-9_]{1,200}$/, {
-    message: 'customerId must be a Stripe Customer id (cus_...)',
-  })
-  customerId!: string;
+  paymentMethodId!: string;
 }
 
 export class AdminCreditBody {

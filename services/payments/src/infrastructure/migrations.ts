@@ -13,7 +13,9 @@ import type pg from 'pg';
  * - gap-free invoice numbers: one counter row, incremented in the settlement's transaction (a
  *   sequence would leave a gap at every rollback);
  * - at most one auto top-up in flight per account: a unique partial index;
- * - an admin credit reference used once: primary key.
+ * - an admin credit reference used once: primary key;
+ * - one provider customer per account (`stripe_customers`, both columns unique), and a saved
+ *   payment method recorded only under its account's own customer (a composite foreign key).
  */
 export const paymentsMigrations: readonly Migration[] = [
   {
@@ -133,6 +135,46 @@ export const paymentsMigrations: readonly Migration[] = [
         created_at           timestamptz NOT NULL
       );
       CREATE INDEX admin_credits_account_idx ON admin_credits (account_id, created_at DESC);
+    `,
+  },
+  {
+    id: '002_payment_methods',
+    sql: `
+      -- The account's one customer at the payment provider, created by this service.
+      CREATE TABLE stripe_customers (
+        account_id   text PRIMARY KEY,
+        customer_id  text        NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL,
+        UNIQUE (account_id, customer_id)
+      );
+
+      -- Cards saved to that customer, as the provider reported them (setup webhook, or the
+      -- simulated provider at once). A detached card keeps its row, with detached_at.
+      CREATE TABLE payment_methods (
+        payment_method_id  text PRIMARY KEY,
+        account_id         text        NOT NULL,
+        customer_id        text        NOT NULL,
+        type               text        NOT NULL,
+        brand              text,
+        last4              text,
+        exp_month          integer,
+        exp_year           integer,
+        attached_at        timestamptz NOT NULL,
+        detached_at        timestamptz,
+        FOREIGN KEY (account_id, customer_id) REFERENCES stripe_customers (account_id, customer_id)
+      );
+      CREATE INDEX payment_methods_account_idx ON payment_methods (account_id, attached_at DESC);
+
+      -- Setup and detach events are not about a top-up: they are recorded once too.
+      ALTER TABLE stripe_events ALTER COLUMN top_up_id DROP NOT NULL;
+      ALTER TABLE stripe_events ADD COLUMN account_id text;
+
+      -- Settings saved before cards were attached to accounts named a customer and a card the
+      -- caller chose, unverified: they are switched off until saved again with an own card.
+      UPDATE auto_top_up_settings
+         SET enabled = false,
+             disabled_reason = 'the saved card was never verified as the account''s own: link a card and save auto top-up again'
+       WHERE enabled;
     `,
   },
 ];

@@ -5,6 +5,7 @@ import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.opti
 import { AdminCreditRepository } from './admin-credit-repository.js';
 import { AutoTopUpRepository, type AutoTopUpSettings } from './auto-top-up-repository.js';
 import { InvoiceRepository } from './invoice-repository.js';
+import { PaymentMethodRepository } from './payment-method-repository.js';
 import { StripeEventRepository } from './stripe-event-repository.js';
 import { TopUpRepository, type TopUpRow } from './top-up-repository.js';
 
@@ -16,6 +17,7 @@ export class PaymentsStore {
   readonly stripeEvents: StripeEventRepository;
   readonly autoTopUps: AutoTopUpRepository;
   readonly adminCredits: AdminCreditRepository;
+  readonly paymentMethods: PaymentMethodRepository;
   readonly schema: string;
 
   constructor(
@@ -28,6 +30,7 @@ export class PaymentsStore {
     this.stripeEvents = new StripeEventRepository(options.schema);
     this.autoTopUps = new AutoTopUpRepository(options.schema);
     this.adminCredits = new AdminCreditRepository(options.schema);
+    this.paymentMethods = new PaymentMethodRepository(options.schema);
   }
 
   /**

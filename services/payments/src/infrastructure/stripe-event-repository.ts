@@ -7,12 +7,19 @@ export class StripeEventRepository {
   /** False when the event was already recorded (a redelivery): apply nothing. */
   async recordOnce(
     db: Queryable,
-    e: { eventId: string; type: string; topUpId: string; outcome: string },
+    e: {
+      eventId: string;
+      type: string;
+      /** The top-up it is about; null for an event about a saved card. */
+      topUpId: string | null;
+      accountId?: string;
+      outcome: string;
+    },
   ): Promise<boolean> {
     const res = await db.query(
-      `INSERT INTO ${this.schema}.stripe_events (event_id, type, top_up_id, outcome)
-       VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`,
-      [e.eventId, e.type, e.topUpId, e.outcome],
+      `INSERT INTO ${this.schema}.stripe_events (event_id, type, top_up_id, account_id, outcome)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
+      [e.eventId, e.type, e.topUpId, e.accountId ?? null, e.outcome],
     );
     return (res.rowCount ?? 0) === 1;
   }

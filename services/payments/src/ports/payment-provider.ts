@@ -1,7 +1,8 @@
 /**
  * The payment provider, as the payments service needs it: open a hosted checkout for a manual
- * top-up, charge a saved payment method off-session for an auto top-up, and say which payment
- * method a payment used. Two adapters: Stripe (`infrastructure/stripe/`) and the simulated
+ * top-up, charge a saved payment method off-session for an auto top-up, say which payment
+ * method a payment used, and keep the account's saved cards (one provider customer per account,
+ * a hosted page that saves a card to it, read and detach a card). Two adapters: Stripe (`infrastructure/stripe/`) and the simulated
  * provider of the standalone mode (`infrastructure/simulated-payment-provider.ts`).
  *
  * Amounts cross this port in whole cents (what card networks charge); the service converts from
@@ -64,10 +65,60 @@ export class ProviderUnavailableError extends Error {
   }
 }
 
+/** A saved payment method as the provider knows it now. */
+export interface SavedPaymentMethod {
+  readonly id: string;
+  /** The customer it is attached to; null once detached (or never attached). */
+  readonly customerId: string | null;
+  /** "card", "us_bank_account", ... */
+  readonly type: string;
+  readonly card: {
+    readonly brand: string;
+    readonly last4: string;
+    readonly expMonth: number;
+    readonly expYear: number;
+  } | null;
+}
+
+export interface CustomerRequest {
+  readonly accountId: string;
+  /** The same key on a retry: the provider answers the customer it created the first time. */
+  readonly idempotencyKey: string;
+}
+
+export interface PaymentMethodSetupRequest {
+  readonly accountId: string;
+  readonly customerId: string;
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+  readonly idempotencyKey: string;
+}
+
+export type PaymentMethodSetupResult =
+  /** The customer must go to `url` and enter a card; a webhook tells when it is saved. */
+  | { readonly kind: 'redirect'; readonly sessionId: string; readonly url: string }
+  /** Saved already (the simulated provider): record it now. */
+  | {
+      readonly kind: 'saved';
+      readonly sessionId: string;
+      readonly url: string;
+      readonly paymentMethod: SavedPaymentMethod;
+    };
+
 export interface PaymentProvider {
   readonly name: string;
   createCheckout(request: CheckoutRequest): Promise<CheckoutResult>;
   chargeOffSession(request: OffSessionChargeRequest): Promise<ChargeResult>;
   /** The payment method type ("card", "alipay", ...) of a payment, when its webhook did not say. */
   paymentMethodOf(paymentReference: string): Promise<string>;
+  /** Creates the account's one customer (metadata `accountId`). */
+  createCustomer(request: CustomerRequest): Promise<{ readonly customerId: string }>;
+  /** Opens a hosted page that saves a card to the account's customer (no charge). */
+  createPaymentMethodSetup(request: PaymentMethodSetupRequest): Promise<PaymentMethodSetupResult>;
+  /** The payment method as the provider knows it now; undefined when it does not exist. */
+  retrievePaymentMethod(paymentMethodId: string): Promise<SavedPaymentMethod | undefined>;
+  /** The payment method a completed setup saved (a Checkout Session in setup mode). */
+  paymentMethodOfSetup(setupIntentId: string): Promise<string | undefined>;
+  /** Detaches it from its customer: it can never be charged again. */
+  detachPaymentMethod(paymentMethodId: string, idempotencyKey: string): Promise<void>;
 }

@@ -163,12 +163,15 @@ describe('the Stripe stand-in', () => {
   });
 
   it('charges a saved card off-session, and declines the test card that declines', async () => {
+    const customer = await stripe.customers.create({}, { idempotencyKey: 'cus-charge' });
+    const visa = standIn.savePaymentMethod(customer.id, 'pm_card_visa').id as string;
+    const declining = standIn.savePaymentMethod(customer.id, 'pm_card_chargeDeclined').id as string;
     const ok = await stripe.paymentIntents.create(
       {
         amount: 5_000,
         currency: 'usd',
-        customer: 'cus_1',
-        payment_method: 'pm_card_visa',
+        customer: customer.id,
+        payment_method: visa,
         confirm: true,
         off_session: true,
         expand: ['payment_method'],
@@ -185,8 +188,8 @@ describe('the Stripe stand-in', () => {
         {
           amount: 5_000,
           currency: 'usd',
-          customer: 'cus_1',
-          payment_method: 'pm_card_chargeDeclined',
+          customer: customer.id,
+          payment_method: declining,
           confirm: true,
           off_session: true,
         },
@@ -209,6 +212,144 @@ describe('the Stripe stand-in', () => {
     expect(read.latest_charge).toMatchObject({
       object: 'charge',
       payment_method_details: { type: 'card' },
+    });
+  });
+
+  it('creates customers with metadata, and refuses a charge with an unknown customer', async () => {
+    const created = await stripe.customers.create(
+      { metadata: { accountId: 'acct_1' }, description: 'Account acct_1' },
+      { idempotencyKey: 'cus-1' },
+    );
+    expect(created).toMatchObject({
+      id: expect.stringMatching(/^cus_/) as string,
+      object: 'customer',
+      metadata: { accountId: 'acct_1' },
+    });
+    // The same key with other parameters is refused, as at Stripe.
+    expect(
+      await stripe.customers
+        .create({ metadata: { accountId: 'acct_2' } }, { idempotencyKey: 'cus-1' })
+        .catch((e: unknown) => e),
+    ).toMatchObject({ type: 'StripeIdempotencyError' });
+    expect((await stripe.customers.retrieve(created.id)).id).toBe(created.id);
+    const again = await stripe.customers.create(
+      { metadata: { accountId: 'acct_1' }, description: 'Account acct_1' },
+      { idempotencyKey: 'cus-1' },
+    );
+    expect(again.id).toBe(created.id);
+    await expect(
+      stripe.paymentIntents.create(
+        {
+          amount: 5_000,
+          currency: 'usd',
+          customer: 'cus_nobody',
+          payment_method: 'pm_card_visa',
+          confirm: true,
+          off_session: true,
+        },
+        { idempotencyKey: 'pi-nobody' },
+      ),
+    ).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing', param: 'customer' });
+  });
+
+  it('opens a setup-mode checkout session as Stripe validates it, and saves a card to its customer', async () => {
+    const customer = await stripe.customers.create({}, { idempotencyKey: 'cus-setup' });
+    const setup = (over: Partial<Stripe.Checkout.SessionCreateParams> = {}) =>
+      ({
+        mode: 'setup',
+        customer: customer.id,
+        currency: 'usd',
+        success_url: 'https://example.com/ok',
+        metadata: { accountId: 'acct_1' },
+        setup_intent_data: { metadata: { accountId: 'acct_1' } },
+        ...over,
+      }) as Stripe.Checkout.SessionCreateParams;
+    const refused = async (params: Stripe.Checkout.SessionCreateParams, key: string) =>
+      stripe.checkout.sessions.create(params, { idempotencyKey: key }).catch((e: unknown) => e);
+    expect(await refused(setup({ currency: undefined }), 's-1')).toMatchObject({
+      code: 'parameter_missing',
+      param: 'currency',
+    });
+    expect(await refused(setup({ customer: 'cus_nobody' }), 's-2')).toMatchObject({
+      code: 'resource_missing',
+      param: 'customer',
+    });
+    expect(await refused(setup({ line_items: session().line_items ?? [] }), 's-3')).toMatchObject({
+      param: 'line_items',
+    });
+    expect(
+      await refused(setup({ payment_intent_data: { metadata: { a: 'b' } } }), 's-4'),
+    ).toMatchObject({ param: 'payment_intent_data' });
+    expect(
+      await refused(session({ setup_intent_data: { metadata: { a: 'b' } } }), 's-5'),
+    ).toMatchObject({ param: 'setup_intent_data' });
+
+    const created = await stripe.checkout.sessions.create(setup(), { idempotencyKey: 's-ok' });
+    expect(created).toMatchObject({ mode: 'setup', status: 'open', customer: customer.id });
+    const saved = standIn.completeSetupSession(created.id, { paymentMethod: 'pm_card_mastercard' });
+    expect(saved.completed.data.object).toMatchObject({
+      mode: 'setup',
+      status: 'complete',
+      customer: customer.id,
+      setup_intent: saved.setupIntentId,
+    });
+    expect(saved.setupIntentSucceeded.data.object).toMatchObject({
+      object: 'setup_intent',
+      status: 'succeeded',
+      customer: customer.id,
+      payment_method: saved.paymentMethodId,
+      metadata: { accountId: 'acct_1' },
+    });
+    const intent = await stripe.setupIntents.retrieve(saved.setupIntentId);
+    expect(intent.payment_method).toBe(saved.paymentMethodId);
+    const pm = await stripe.paymentMethods.retrieve(saved.paymentMethodId);
+    expect(pm).toMatchObject({
+      customer: customer.id,
+      type: 'card',
+      card: { brand: 'mastercard', last4: '4444' },
+    });
+    const listed = await stripe.paymentMethods.list({ customer: customer.id });
+    expect(listed.data.map((x) => x.id)).toEqual([saved.paymentMethodId]);
+  });
+
+  it('detaches a payment method for good: never detached twice, never charged again', async () => {
+    const customer = await stripe.customers.create({}, { idempotencyKey: 'cus-detach' });
+    const other = await stripe.customers.create({}, { idempotencyKey: 'cus-detach-other' });
+    const pm = standIn.savePaymentMethod(customer.id).id as string;
+    const charge = (customerId: string, key: string) =>
+      stripe.paymentIntents.create(
+        {
+          amount: 5_000,
+          currency: 'usd',
+          customer: customerId,
+          payment_method: pm,
+          confirm: true,
+          off_session: true,
+        },
+        { idempotencyKey: key },
+      );
+    // Another customer's card cannot be charged with this customer.
+    await expect(charge(other.id, 'd-other')).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'payment_method',
+    });
+    const detached = await stripe.paymentMethods.detach(pm, {}, { idempotencyKey: 'd-1' });
+    expect(detached.customer).toBeNull();
+    await expect(
+      stripe.paymentMethods.detach(pm, {}, { idempotencyKey: 'd-2' }),
+    ).rejects.toMatchObject({ statusCode: 400 });
+    await expect(charge(customer.id, 'd-charge')).rejects.toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining('detached from a Customer') as string,
+    });
+    const event = standIn.savePaymentMethod(customer.id);
+    const dashboard = standIn.detachPaymentMethod(event.id as string);
+    expect(dashboard).toMatchObject({
+      type: 'payment_method.detached',
+      data: {
+        object: { id: event.id, customer: null },
+        previous_attributes: { customer: customer.id },
+      },
     });
   });
 

@@ -18,17 +18,25 @@ import { deliverWebhook } from './stripe-webhooks.js';
  *   body, header `Idempotent-Replayed: true`); with other parameters it is a 400 `idempotency_error`.
  *   Stricter than Stripe: a POST without a key is refused, because the payments service must never
  *   send one (a retried charge without a key can charge twice).
- * - `POST /v1/checkout/sessions` (mode `payment` only), `GET /v1/checkout/sessions/{id}`;
- *   `POST /v1/payment_intents` (confirm + off_session charges of a saved card),
+ * - `POST /v1/checkout/sessions` (mode `payment`, and mode `setup` with `customer`, `currency`,
+ *   `setup_intent_data`), `GET /v1/checkout/sessions/{id}`;
+ *   `POST /v1/payment_intents` (confirm + off_session charges of a saved card: the customer must
+ *   exist and the PaymentMethod must be attached to it, as at Stripe),
  *   `GET /v1/payment_intents/{id}` with `expand[]=latest_charge|payment_method`.
+ * - `POST /v1/customers` (metadata), `GET /v1/customers/{id}`; `GET /v1/setup_intents/{id}`;
+ *   `GET /v1/payment_methods/{id}` (with `customer`), `GET /v1/payment_methods?customer=`,
+ *   `POST /v1/payment_methods/{id}/detach` (a detached PaymentMethod is never attached or
+ *   charged again).
  * - Test cards as Stripe names them: `pm_card_chargeDeclined` (402 `card_declined`),
  *   `pm_card_chargeDeclinedInsufficientFunds`, `pm_card_authenticationRequired` (402
  *   `authentication_required`), `pm_usBankAccount` (answers `processing`; finish it with
  *   `succeedPaymentIntent`), any other `pm_...` succeeds (`pm_alipay...` is an Alipay method).
+ *   A card saved through a setup session (`completeSetupSession(id, {paymentMethod})`) gets an id
+ *   of its own and behaves as the test card it was saved from.
  *
  * What a customer or Stripe does later is driven from the test through methods that change the
  * stored objects and return the Stripe events that would be sent (`completeCheckoutSession`,
- * `expireCheckoutSession`, `refund`, ...); `deliver` signs one with the `stripe` library and POSTs it
+ * `completeSetupSession`, `detachPaymentMethod`, `expireCheckoutSession`, `refund`, ...); `deliver` signs one with the `stripe` library and POSTs it
  * to the webhook endpoint. Every API request is recorded in `requests` for assertions.
  */
 export const STAND_IN_API_VERSION = '2026-10-28.endive';
@@ -63,7 +71,7 @@ export interface StripeEvent {
   readonly pending_webhooks: number;
   readonly request: { readonly id: string | null; readonly idempotency_key: string | null };
   readonly type: string;
-  readonly data: { readonly object: StripeObject };
+  readonly data: { readonly object: StripeObject; readonly previous_attributes?: StripeObject };
 }
 
 class StripeApiError extends Error {
@@ -126,7 +134,19 @@ const CHECKOUT_PARAMS = new Set([
   'expand',
   'locale',
   'submit_type',
+  'currency',
+  'setup_intent_data',
 ]);
+const SETUP_INTENT_DATA_PARAMS = new Set(['metadata', 'description', 'on_behalf_of']);
+const CUSTOMER_PARAMS = new Set(['metadata', 'description', 'email', 'name', 'phone', 'expand']);
+/** What a saved test card looks like, by the test token it was saved from. */
+const TEST_CARDS: Record<string, { brand: string; last4: string }> = {
+  pm_card_visa: { brand: 'visa', last4: '4242' },
+  pm_card_mastercard: { brand: 'mastercard', last4: '4444' },
+  pm_card_chargeDeclined: { brand: 'visa', last4: '0002' },
+  pm_card_chargeDeclinedInsufficientFunds: { brand: 'visa', last4: '9995' },
+  pm_card_authenticationRequired: { brand: 'visa', last4: '3184' },
+};
 const PAYMENT_INTENT_DATA_PARAMS = new Set([
   'metadata',
   'description',
@@ -328,6 +348,10 @@ export class StripeStandIn {
   private readonly sessions = new Map<string, StoredSession>();
   private readonly paymentIntents = new Map<string, StripeObject>();
   private readonly charges = new Map<string, StripeObject>();
+  private readonly customers = new Map<string, StripeObject>();
+  private readonly setupIntents = new Map<string, StripeObject>();
+  /** Saved PaymentMethods, with the test token whose behaviour they have when charged. */
+  private readonly paymentMethods = new Map<string, { pm: StripeObject; testCard: string }>();
   private readonly idempotency = new Map<string, Idempotent>();
   private readonly inFlightKeys = new Set<string>();
   private webhook: { readonly url: string; readonly secret: string } | undefined;
@@ -520,7 +544,9 @@ export class StripeStandIn {
    * is its own process (an end-to-end run without Stripe access):
    * - `GET /c/pay/{session}`: a bare "hosted checkout" page; `POST` to it pays (form field `method`),
    *   delivers the events Stripe would send to the webhook endpoint, and redirects to success_url;
-   * - `POST /_stand-in/checkout/sessions/{id}/complete` `{paymentMethodType?}` and
+   *   A setup-mode session's page saves a card instead (form field `paymentMethod`, a test token);
+   * - `POST /_stand-in/checkout/sessions/{id}/complete` `{paymentMethodType?}` (setup mode:
+   *   `{paymentMethod?}`, answering the saved `paymentMethodId`) and
    *   `POST /_stand-in/payment_intents/{id}/refund` `{amount}` (cents), with the secret key as
    *   bearer: the same, driven by a test; they answer the events delivered and their statuses.
    */
@@ -546,6 +572,28 @@ export class StripeStandIn {
         const stored = this.sessions.get(id);
         if (!stored) return reply(404, '<h1>No such checkout session</h1>');
         const { session } = stored;
+        if (session.mode === 'setup') {
+          if (method === 'GET') {
+            return reply(
+              200,
+              `<!doctype html><title>Stripe stand-in checkout</title><h1>Stripe stand-in: save a card</h1>` +
+                `<p>This is a stand-in for Stripe Checkout in setup mode; nothing is charged.</p><form method="post">` +
+                Object.keys(TEST_CARDS)
+                  .map((x) => `<button name="paymentMethod" value="${x}">Save ${x}</button>`)
+                  .join(' ') +
+                `</form>`,
+            );
+          }
+          if (method !== 'POST') return reply(405, { error: { message: 'GET or POST' } });
+          const card = new URLSearchParams(body).get('paymentMethod') ?? 'pm_card_visa';
+          const saved = this.completeSetupSession(id, { paymentMethod: card });
+          await this.deliverAll([
+            saved.completed,
+            saved.setupIntentSucceeded,
+            saved.paymentMethodAttached,
+          ]);
+          return reply(303, '', { location: String(session.success_url) });
+        }
         if (method === 'GET') {
           const methods = (session.allowed_payment_method_types as string[] | null) ?? ['card'];
           // Stripe amounts are integer cents; shown through libs/money, never through a float.
@@ -572,6 +620,19 @@ export class StripeStandIn {
         method === 'POST' &&
         (m = /^\/_stand-in\/checkout\/sessions\/(cs_test_\w+)\/complete$/.exec(path))
       ) {
+        if (this.sessions.get(m[1] ?? '')?.session.mode === 'setup') {
+          const card =
+            typeof input.paymentMethod === 'string' ? input.paymentMethod : 'pm_card_visa';
+          const saved = this.completeSetupSession(m[1] ?? '', { paymentMethod: card });
+          return reply(200, {
+            paymentMethodId: saved.paymentMethodId,
+            deliveries: await this.deliverAll([
+              saved.completed,
+              saved.setupIntentSucceeded,
+              saved.paymentMethodAttached,
+            ]),
+          });
+        }
         const type = typeof input.paymentMethodType === 'string' ? input.paymentMethodType : 'card';
         const paid = this.completeCheckoutSession(m[1] ?? '', { paymentMethodType: type });
         const events = [paid.completed, paid.paymentIntentSucceeded, paid.chargeSucceeded];
@@ -636,6 +697,50 @@ export class StripeStandIn {
     if (method === 'POST' && path === '/v1/payment_intents') {
       return this.createPaymentIntent(params);
     }
+    if (method === 'POST' && path === '/v1/customers') {
+      return { status: 200, response: this.createCustomer(params) };
+    }
+    if (method === 'GET' && (m = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
+      const customer = this.customers.get(m[1] ?? '');
+      if (!customer) throw notFound('customer', m[1] ?? '');
+      return { status: 200, response: clone(customer) };
+    }
+    if (method === 'GET' && (m = /^\/v1\/setup_intents\/([^/]+)$/.exec(path))) {
+      const intent = this.setupIntents.get(m[1] ?? '');
+      if (!intent) throw notFound('setup_intent', m[1] ?? '');
+      return { status: 200, response: clone(intent) };
+    }
+    if (method === 'GET' && path === '/v1/payment_methods') {
+      onlyKnown(params, new Set(['customer', 'type', 'limit']));
+      const customer = requiredStr(params, 'customer');
+      if (!this.customers.has(customer)) throw notFound('customer', customer, 'customer');
+      const type = str(params, 'type');
+      const data = [...this.paymentMethods.values()]
+        .map((x) => x.pm)
+        .filter((pm) => pm.customer === customer && (type === undefined || pm.type === type))
+        .map((pm) => clone(pm));
+      return {
+        status: 200,
+        response: { object: 'list', url: '/v1/payment_methods', has_more: false, data },
+      };
+    }
+    if (method === 'GET' && (m = /^\/v1\/payment_methods\/([^/]+)$/.exec(path))) {
+      const stored = this.paymentMethods.get(m[1] ?? '');
+      if (!stored) throw notFound('PaymentMethod', m[1] ?? '');
+      return { status: 200, response: clone(stored.pm) };
+    }
+    if (method === 'POST' && (m = /^\/v1\/payment_methods\/([^/]+)\/detach$/.exec(path))) {
+      onlyKnown(params, new Set(['expand']));
+      const stored = this.paymentMethods.get(m[1] ?? '');
+      if (!stored) throw notFound('PaymentMethod', m[1] ?? '');
+      if (stored.pm.customer === null) {
+        throw invalid(
+          'The payment method you provided is not attached to a customer so detachment is impossible.',
+        );
+      }
+      stored.pm.customer = null;
+      return { status: 200, response: clone(stored.pm) };
+    }
     if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path))) {
       const stored = this.sessions.get(m[1] ?? '');
       if (!stored) throw notFound('checkout.session', m[1] ?? '');
@@ -666,8 +771,20 @@ export class StripeStandIn {
         'mode',
       );
     }
+    if (mode === 'setup') return this.createSetupSession(params);
     if (mode !== 'payment')
-      throw invalid('The Stripe stand-in implements mode=payment only.', undefined, 'mode');
+      throw invalid(
+        'The Stripe stand-in implements modes payment and setup only.',
+        undefined,
+        'mode',
+      );
+    if (params.setup_intent_data !== undefined) {
+      throw invalid(
+        'You can only pass in `setup_intent_data` in `setup` mode.',
+        undefined,
+        'setup_intent_data',
+      );
+    }
     const lineItems = array(params, 'line_items');
     if (!lineItems || lineItems.length === 0) throw missing('line_items');
     let currency: string | undefined;
@@ -779,6 +896,209 @@ export class StripeStandIn {
     return clone(session);
   }
 
+  /**
+   * Checkout in setup mode saves a card without charging: no line items and no
+   * `payment_intent_data`; `currency` is required (dynamic payment methods), `customer` must exist
+   * (the card is attached to it on completion), `setup_intent_data.metadata` is copied to the
+   * SetupIntent.
+   */
+  private createSetupSession(params: FormObject): StripeObject {
+    if (params.line_items !== undefined) {
+      throw invalid('You cannot pass `line_items` in `setup` mode.', undefined, 'line_items');
+    }
+    if (params.payment_intent_data !== undefined) {
+      throw invalid(
+        'You can only pass in `payment_intent_data` in `payment` mode.',
+        undefined,
+        'payment_intent_data',
+      );
+    }
+    const currency = requiredStr(params, 'currency');
+    if (!/^[a-z]{3}$/.test(currency))
+      throw invalid(`Invalid currency: ${currency}`, 'parameter_invalid', 'currency');
+    const customer = str(params, 'customer') ?? null;
+    if (customer !== null && !this.customers.has(customer))
+      throw notFound('customer', customer, 'customer');
+    const successUrl = url(params, 'success_url', true);
+    const cancelUrl = url(params, 'cancel_url', false);
+    const sid = params.setup_intent_data;
+    let setupIntentData: StoredSession['paymentIntentData'] = { metadata: {}, description: null };
+    if (sid !== undefined) {
+      if (!isObject(sid))
+        throw invalid(
+          'Invalid hash: setup_intent_data',
+          'parameter_invalid_hash',
+          'setup_intent_data',
+        );
+      onlyKnown(sid, SETUP_INTENT_DATA_PARAMS, 'setup_intent_data');
+      setupIntentData = {
+        metadata: metadata(sid.metadata, 'setup_intent_data[metadata]'),
+        description: str(sid, 'description', 'setup_intent_data[description]') ?? null,
+      };
+    }
+    const id = randomId('cs_test_');
+    const created = nowSeconds();
+    const session: StripeObject = {
+      id,
+      object: 'checkout.session',
+      mode: 'setup',
+      status: 'open',
+      payment_status: 'no_payment_required',
+      amount_subtotal: null,
+      amount_total: null,
+      currency,
+      url: `${this.url}/c/pay/${id}`,
+      success_url: successUrl,
+      cancel_url: cancelUrl,
+      client_reference_id: str(params, 'client_reference_id') ?? null,
+      customer,
+      customer_email: str(params, 'customer_email') ?? null,
+      customer_details: null,
+      metadata: metadata(params.metadata, 'metadata'),
+      allowed_payment_method_types: paymentMethodTypes(params, 'allowed_payment_method_types'),
+      payment_intent: null,
+      setup_intent: null,
+      created,
+      expires_at: int(params, 'expires_at') ?? created + 24 * 3600,
+      livemode: false,
+    };
+    this.sessions.set(id, { session, paymentIntentData: setupIntentData });
+    return clone(session);
+  }
+
+  // ---- Customers and PaymentMethods ------------------------------------------------------------
+
+  private createCustomer(params: FormObject): StripeObject {
+    onlyKnown(params, CUSTOMER_PARAMS);
+    const customer: StripeObject = {
+      id: randomId('cus_'),
+      object: 'customer',
+      description: str(params, 'description') ?? null,
+      email: str(params, 'email') ?? null,
+      name: str(params, 'name') ?? null,
+      metadata: metadata(params.metadata, 'metadata'),
+      created: nowSeconds(),
+      livemode: false,
+    };
+    this.customers.set(customer.id as string, customer);
+    return clone(customer);
+  }
+
+  customer(id: string): StripeObject {
+    const customer = this.customers.get(id);
+    if (!customer) throw new Error(`no customer ${id}`);
+    return customer;
+  }
+
+  /** All customers, as the Dashboard lists them. */
+  allCustomers(): StripeObject[] {
+    return [...this.customers.values()].map((c) => clone(c));
+  }
+
+  storedPaymentMethod(id: string): StripeObject {
+    const stored = this.paymentMethods.get(id);
+    if (!stored) throw new Error(`no payment method ${id}`);
+    return stored.pm;
+  }
+
+  /**
+   * A PaymentMethod made from a test token (`pm_card_visa`, `pm_card_chargeDeclined`,
+   * `pm_usBankAccount`, ...) and attached to `customerId` (or to nobody): what the Dashboard or
+   * another integration on the same Stripe account could create.
+   */
+  savePaymentMethod(customerId: string | null, testCard = 'pm_card_visa'): StripeObject {
+    if (customerId !== null && !this.customers.has(customerId))
+      throw new Error(`no customer ${customerId}`);
+    const bank = testCard === 'pm_usBankAccount';
+    const card = TEST_CARDS[testCard] ?? { brand: 'visa', last4: '4242' };
+    const pm: StripeObject = {
+      id: randomId('pm_'),
+      object: 'payment_method',
+      type: bank ? 'us_bank_account' : 'card',
+      ...(bank
+        ? { us_bank_account: { bank_name: 'STRIPE TEST BANK', last4: '6789' } }
+        : {
+            card: {
+              brand: card.brand,
+              last4: card.last4,
+              exp_month: 12,
+              exp_year: new Date().getUTCFullYear() + 3,
+              funding: 'credit',
+              country: 'US',
+            },
+          }),
+      billing_details: { name: null, email: null },
+      customer: customerId,
+      metadata: {},
+      created: nowSeconds(),
+      livemode: false,
+    };
+    this.paymentMethods.set(pm.id as string, { pm, testCard });
+    return pm;
+  }
+
+  /**
+   * The customer enters a card on a setup-mode Checkout page: a PaymentMethod behaving as
+   * `paymentMethod` (a test token) is attached to the session's customer through a succeeded
+   * SetupIntent carrying `setup_intent_data.metadata`.
+   */
+  completeSetupSession(
+    id: string,
+    options: { paymentMethod?: string } = {},
+  ): {
+    paymentMethodId: string;
+    setupIntentId: string;
+    completed: StripeEvent;
+    setupIntentSucceeded: StripeEvent;
+    paymentMethodAttached: StripeEvent;
+  } {
+    const stored = this.sessions.get(id);
+    if (!stored) throw new Error(`no checkout session ${id}`);
+    const { session } = stored;
+    if (session.mode !== 'setup') throw new Error(`session ${id} is not in setup mode`);
+    if (session.status !== 'open') throw new Error(`session ${id} is ${String(session.status)}`);
+    if (typeof session.customer !== 'string') {
+      // Stripe would create a customer; this service always passes its own.
+      session.customer = this.createCustomer({}).id;
+    }
+    const pm = this.savePaymentMethod(
+      session.customer as string,
+      options.paymentMethod ?? 'pm_card_visa',
+    );
+    const intent: StripeObject = {
+      id: randomId('seti_'),
+      object: 'setup_intent',
+      customer: session.customer,
+      payment_method: pm.id,
+      payment_method_types: [pm.type],
+      status: 'succeeded',
+      usage: 'off_session',
+      metadata: clone(stored.paymentIntentData.metadata),
+      description: stored.paymentIntentData.description,
+      created: nowSeconds(),
+      livemode: false,
+    };
+    this.setupIntents.set(intent.id as string, intent);
+    Object.assign(session, { status: 'complete', setup_intent: intent.id });
+    return {
+      paymentMethodId: pm.id as string,
+      setupIntentId: intent.id as string,
+      completed: this.event('checkout.session.completed', session),
+      setupIntentSucceeded: this.event('setup_intent.succeeded', intent),
+      paymentMethodAttached: this.event('payment_method.attached', pm),
+    };
+  }
+
+  /** The card is detached outside the service (the Dashboard): `payment_method.detached`. */
+  detachPaymentMethod(id: string): StripeEvent {
+    const pm = this.storedPaymentMethod(id);
+    if (pm.customer === null) throw new Error(`payment method ${id} is not attached`);
+    const previous = pm.customer;
+    pm.customer = null;
+    const event = this.event('payment_method.detached', pm);
+    return { ...event, data: { ...event.data, previous_attributes: { customer: previous } } };
+  }
+
   // ---- PaymentIntents --------------------------------------------------------------------------
 
   private createPaymentIntent(params: FormObject): { status: number; response: unknown } {
@@ -813,8 +1133,30 @@ export class StripeStandIn {
         'customer',
       );
     }
-    if (customer !== undefined && !/^cus_\w+$/.test(customer))
+    if (customer !== undefined && !this.customers.has(customer))
       throw notFound('customer', customer, 'customer');
+    const savedPm =
+      paymentMethod === undefined ? undefined : this.paymentMethods.get(paymentMethod);
+    if (customer !== undefined && paymentMethod !== undefined) {
+      // A saved card is charged only with the customer it is attached to.
+      if (
+        savedPm === undefined ||
+        (savedPm.pm.customer !== null && savedPm.pm.customer !== customer)
+      ) {
+        throw invalid(
+          `The customer does not have a payment method with the ID ${paymentMethod}. The payment method must be attached to the customer.`,
+          undefined,
+          'payment_method',
+        );
+      }
+      if (savedPm.pm.customer === null) {
+        throw invalid(
+          'The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.',
+          undefined,
+          'payment_method',
+        );
+      }
+    }
     const pi: StripeObject = {
       id: randomId('pi_'),
       object: 'payment_intent',
@@ -842,7 +1184,7 @@ export class StripeStandIn {
     if (!confirm || paymentMethod === undefined) {
       return { status: 200, response: this.expandPaymentIntent(pi, expand) };
     }
-    const outcome = cardOutcome(paymentMethod);
+    const outcome = cardOutcome(savedPm?.testCard ?? paymentMethod);
     if (outcome.kind === 'declined') {
       const charge = this.newCharge(pi, 'card', 'failed');
       const error = {
@@ -912,12 +1254,15 @@ export class StripeStandIn {
       if (field === 'latest_charge' && typeof pi.latest_charge === 'string') {
         out.latest_charge = clone(this.charges.get(pi.latest_charge));
       } else if (field === 'payment_method' && typeof pi.payment_method === 'string') {
-        out.payment_method = {
-          id: pi.payment_method,
-          object: 'payment_method',
-          type: (pi.payment_method_types as string[])[0] ?? 'card',
-          customer: pi.customer,
-        };
+        const saved = this.paymentMethods.get(pi.payment_method);
+        out.payment_method = saved
+          ? clone(saved.pm)
+          : {
+              id: pi.payment_method,
+              object: 'payment_method',
+              type: (pi.payment_method_types as string[])[0] ?? 'card',
+              customer: pi.customer,
+            };
       } else if (field !== 'latest_charge' && field !== 'payment_method') {
         throw invalid(
           `This property cannot be expanded (${typeof field === 'string' ? field : 'a non-string'}).`,

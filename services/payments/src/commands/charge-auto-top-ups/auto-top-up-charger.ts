@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
+import { PAYMENT_METHOD_NOT_ATTACHED, PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { centsOf, type PaymentSignal } from '../../domain/index.js';
 import { inTransaction } from '../../infrastructure/database.js';
@@ -22,7 +23,9 @@ const BATCH = 20;
  * Calls the payment provider for auto top-ups, outside any database transaction:
  *
  * 1. A BalanceChanged (or this sweeper's tick) committed an in-flight top-up (`to_charge`).
- * 2. Here: take a short lease on it (one UPDATE, committed), call Stripe with the attempt's
+ * 2. Here: take a short lease on it (one UPDATE, committed), check that its card is still
+ *    attached to the account's own customer (here and at Stripe: a card detached in the Dashboard
+ *    is never charged; auto top-up switches off instead), call Stripe with the attempt's
  *    idempotency key, then record the answer in one transaction (settle, fail, or await the
  *    webhook of a `processing` payment).
  * 3. A crash or a timeout between 2's call and its record leaves the row `to_charge`; when the
@@ -44,6 +47,7 @@ export class AutoTopUpCharger {
   constructor(
     private readonly store: PaymentsStore,
     private readonly outcomes: PaymentOutcomes,
+    private readonly paymentMethods: PaymentMethods,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
   ) {}
@@ -156,6 +160,23 @@ export class AutoTopUpCharger {
     }
     let result: ChargeResult;
     try {
+      const chargeable = await this.paymentMethods.isChargeable(
+        topUp.accountId,
+        topUp.customerId,
+        topUp.paymentMethodId,
+      );
+      if (!chargeable) {
+        this.logger.warn(
+          `auto top-up ${topUpId}: card ${topUp.paymentMethodId} is no longer attached to the account's customer; not charged`,
+        );
+        await this.record(topUp, {
+          kind: 'declined',
+          code: PAYMENT_METHOD_NOT_ATTACHED,
+          message: 'The saved card is no longer attached to the account.',
+          paymentReference: null,
+        });
+        return;
+      }
       result = await this.provider.chargeOffSession({
         topUpId,
         accountId: topUp.accountId,
@@ -196,6 +217,18 @@ export class AutoTopUpCharger {
       const locked = await this.store.lockTopUp(client, topUp.topUpId);
       if (locked === undefined) throw new Error(`top-up ${topUp.topUpId} vanished`);
       await this.outcomes.apply(client, locked.topUp, locked.settings, signal);
+      if (
+        result.kind === 'declined' &&
+        result.code === PAYMENT_METHOD_NOT_ATTACHED &&
+        topUp.paymentMethodId !== null
+      ) {
+        await this.paymentMethods.recordDetached(
+          client,
+          topUp.accountId,
+          topUp.paymentMethodId,
+          'no longer attached at charge time',
+        );
+      }
       if (result.kind === 'declined' && result.paymentReference !== null) {
         await client.query(
           `UPDATE ${this.store.schema}.top_ups SET payment_reference = COALESCE(payment_reference, $2) WHERE top_up_id = $1`,

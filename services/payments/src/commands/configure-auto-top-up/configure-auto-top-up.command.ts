@@ -3,9 +3,10 @@ import type { Result } from '../../domain/index.js';
 import type { AutoTopUpView } from '../../queries/get-auto-top-up/get-auto-top-up.query.js';
 
 /**
- * `PUT /v1/accounts/{accountId}/auto-top-up`. The saved payment method is charged off-session, so
- * Stripe needs the Customer it is attached to: `customerId` (`cus_...`) is part of the settings, an
- * addition to the contract's body. Saving resets the failure streak and re-arms the trigger.
+ * `PUT /v1/accounts/{accountId}/auto-top-up`. `paymentMethodId` must be a card saved on this
+ * account (linked through `POST .../payment-methods/setup`): the customer it is charged with is
+ * the account's own, never one the caller names. Saving resets the failure streak and re-arms the
+ * trigger.
  */
 export class ConfigureAutoTopUpCommand extends Command<Result<AutoTopUpView>> {
   constructor(
@@ -14,7 +15,6 @@ export class ConfigureAutoTopUpCommand extends Command<Result<AutoTopUpView>> {
     readonly threshold: string,
     readonly amount: string,
     readonly paymentMethodId: string,
-    readonly customerId: string,
   ) {
     super();
   }

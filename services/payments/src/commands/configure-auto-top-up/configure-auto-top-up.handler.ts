@@ -1,8 +1,9 @@
 import { PG_INT8_MAX, tryParseUsd } from '@billing/money';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PaymentMethods } from '../../application/payment-methods.js';
 import { configureAutoTopUp, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
-import { inTransaction } from '../../infrastructure/database.js';
+import { inTransaction, Rollback } from '../../infrastructure/database.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
 import {
@@ -15,6 +16,7 @@ import { ConfigureAutoTopUpCommand } from './configure-auto-top-up.command.js';
 export class ConfigureAutoTopUpHandler implements ICommandHandler<ConfigureAutoTopUpCommand> {
   constructor(
     private readonly store: PaymentsStore,
+    private readonly paymentMethods: PaymentMethods,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
   ) {}
 
@@ -29,9 +31,18 @@ export class ConfigureAutoTopUpHandler implements ICommandHandler<ConfigureAutoT
         'threshold must be a non-negative decimal USD string, e.g. "10"',
       );
     }
+    // The card must be the account's own, here and at the provider, now.
+    const own = await this.paymentMethods.verifyOwn(c.accountId, c.paymentMethodId);
+    if (!own.ok) return own;
     const nowMs = this.options.clock();
     const saved = await inTransaction(this.store.pool, async (client) => {
       const previous = await this.store.autoTopUps.get(client, c.accountId, true);
+      // Under the settings lock, which a removal takes too: a card removed since the check above
+      // is refused here, and a removal after this commit sees these settings and switches them off.
+      const card = await this.store.paymentMethods.get(client, c.paymentMethodId);
+      if (card?.accountId !== c.accountId || card.detachedAtMs !== null) {
+        throw new Rollback(undefined);
+      }
       const state = configureAutoTopUp(previous ?? null, {
         enabled: c.enabled,
         thresholdNanos,
@@ -41,14 +52,23 @@ export class ConfigureAutoTopUpHandler implements ICommandHandler<ConfigureAutoT
         ...state,
         accountId: c.accountId,
         paymentMethodId: c.paymentMethodId,
-        customerId: c.customerId,
+        customerId: own.value.customerId,
         updatedAtMs: nowMs,
       };
       await this.store.autoTopUps.save(client, settings);
       // A balance already known to be below the new threshold is served by the sweeper.
       await this.store.notifyCharger(client);
       return settings;
+    }).catch((err: unknown) => {
+      if (err instanceof Rollback) return undefined;
+      throw err;
     });
+    if (saved === undefined) {
+      return fail(
+        'PAYMENTS.PAYMENT_METHOD_NOT_ATTACHED',
+        'paymentMethodId is not a card saved on this account',
+      );
+    }
     return ok(autoTopUpView(saved));
   }
 }

@@ -2,9 +2,11 @@ import { Command } from '@nestjs/cqrs';
 
 /**
  * What became of one verified Stripe event:
- * - `applied`: it changed a top-up (settled, failed, refunded), recorded with its event id;
- * - `no_effect`: it concerned one of our top-ups but changed nothing (already settled, a second
- *   report of the same payment, a refused mismatch), recorded so it is never looked at again;
+ * - `applied`: it changed a top-up (settled, failed, refunded) or a saved card (recorded,
+ *   detached), recorded with its event id;
+ * - `no_effect`: it concerned one of our top-ups or customers but changed nothing (already
+ *   settled, a second report of the same payment, a refused mismatch, a card detached already),
+ *   recorded so it is never looked at again;
  * - `duplicate`: this event id was processed before;
  * - `ignored`: not ours or not a type we use; nothing recorded;
  * - `deferred`: it cannot apply yet (a refund before its settlement): nothing recorded, and the
@@ -12,8 +14,19 @@ import { Command } from '@nestjs/cqrs';
  * - `malformed`: signed, but not a Stripe event we can read (400, nothing recorded).
  */
 export type StripeEventOutcome =
-  | { readonly kind: 'applied'; readonly topUpId: string; readonly decision: string }
-  | { readonly kind: 'no_effect'; readonly topUpId: string; readonly reason: string }
+  | {
+      readonly kind: 'applied';
+      /** The top-up it changed; null for an event about a saved card. */
+      readonly topUpId: string | null;
+      readonly paymentMethodId?: string;
+      readonly decision: string;
+    }
+  | {
+      readonly kind: 'no_effect';
+      readonly topUpId: string | null;
+      readonly paymentMethodId?: string;
+      readonly reason: string;
+    }
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'deferred'; readonly reason: string }

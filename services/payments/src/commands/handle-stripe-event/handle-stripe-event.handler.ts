@@ -1,5 +1,6 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { nanosOfCents, type PaymentSignal } from '../../domain/index.js';
 import { inTransaction, Rollback } from '../../infrastructure/database.js';
@@ -33,6 +34,7 @@ export class HandleStripeEventHandler implements ICommandHandler<HandleStripeEve
   constructor(
     private readonly store: PaymentsStore,
     private readonly outcomes: PaymentOutcomes,
+    private readonly paymentMethods: PaymentMethods,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
   ) {}
 
@@ -40,6 +42,9 @@ export class HandleStripeEventHandler implements ICommandHandler<HandleStripeEve
     const reading = readStripeEvent(event);
     if (reading.kind === 'malformed') return { kind: 'malformed', reason: reading.reason };
     if (reading.kind === 'ignored') return { kind: 'ignored', reason: reading.reason };
+    if (reading.kind === 'payment_method') {
+      return this.paymentMethods.handleEvent(reading.eventId, reading.type, reading.change);
+    }
     const { eventId, type, locator, observation } = reading;
 
     const topUp = await this.find(locator);

@@ -10,11 +10,15 @@
  * | `payment_intent.succeeded` | paid: settles an auto top-up, and a manual one if it comes first |
  * | `payment_intent.payment_failed` | an auto top-up's charge failed (inside Checkout: not final) |
  * | `charge.refunded` | (part of) the payment was refunded; `amount_refunded` is cumulative |
+ * | `checkout.session.completed`, mode `setup` | a card was saved to `customer` (through `setup_intent`) |
+ * | `setup_intent.succeeded` | a card (`payment_method`) was saved to `customer` |
+ * | `payment_method.detached` | the card can no longer be charged |
  * | anything else | not ours: acknowledged and ignored |
  *
  * Each reading names the top-up by `metadata.topUpId` (set on the session, its PaymentIntent and
  * our off-session PaymentIntents) or by the PaymentIntent id we recorded. An event without either
- * is not ours. This module only reads; it decides nothing and touches nothing.
+ * is not ours. A card event names a customer or a payment method, which are ours only if this
+ * service recorded them. This module only reads; it decides nothing and touches nothing.
  */
 export interface TopUpLocator {
   readonly topUpId: string | null;
@@ -47,6 +51,19 @@ export type StripeObservation =
       readonly refundReference: string;
     };
 
+/** What a card event says; the handler asks the provider for the card itself. */
+export type PaymentMethodChange =
+  | {
+      readonly kind: 'saved';
+      readonly customerId: string;
+      /** Named by `setup_intent.succeeded`; a setup session names its SetupIntent instead. */
+      readonly paymentMethodId: string | null;
+      readonly setupIntentId: string | null;
+      /** `metadata.accountId` when the event carries it. */
+      readonly accountId: string | null;
+    }
+  | { readonly kind: 'detached'; readonly paymentMethodId: string };
+
 export type StripeEventReading =
   | { readonly kind: 'malformed'; readonly reason: string }
   | {
@@ -61,6 +78,12 @@ export type StripeEventReading =
       readonly type: string;
       readonly locator: TopUpLocator;
       readonly observation: StripeObservation;
+    }
+  | {
+      readonly kind: 'payment_method';
+      readonly eventId: string;
+      readonly type: string;
+      readonly change: PaymentMethodChange;
     };
 
 type Json = Record<string, unknown>;
@@ -115,11 +138,33 @@ export function readStripeEvent(event: unknown): StripeEventReading {
     reason: `${type}: ${what}`,
   });
 
+  const cardEvent = (change: PaymentMethodChange): StripeEventReading => ({
+    kind: 'payment_method',
+    eventId,
+    type,
+    change,
+  });
+
   switch (type) {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded': {
       if (o.object !== 'checkout.session')
         return malformed('data.object is not a checkout.session');
+      if (o.mode === 'setup' && type === 'checkout.session.completed') {
+        const customerId = expandableId(o.customer);
+        if (customerId === null) return ignored('a setup session without a customer: not ours');
+        const setupIntentId = expandableId(o.setup_intent);
+        if (setupIntentId === null)
+          return malformed('a completed setup session needs setup_intent');
+        const m = isObject(o.metadata) ? o.metadata : {};
+        return cardEvent({
+          kind: 'saved',
+          customerId,
+          paymentMethodId: null,
+          setupIntentId,
+          accountId: text(m.accountId, 64),
+        });
+      }
       if (o.mode !== 'payment') return ignored('not a payment session');
       const locator = locatorOf(o.metadata, null);
       if (locator === null) return ignored('no top-up metadata: not ours');
@@ -210,6 +255,28 @@ export function readStripeEvent(event: unknown): StripeEventReading {
         // or two events describing the same state, carry the same reference.
         refundReference: `${chargeId}/refunded/${refunded}`,
       });
+    }
+    case 'setup_intent.succeeded': {
+      if (o.object !== 'setup_intent') return malformed('data.object is not a setup_intent');
+      const customerId = expandableId(o.customer);
+      if (customerId === null) return ignored('a setup intent without a customer: not ours');
+      const paymentMethodId = expandableId(o.payment_method);
+      if (paymentMethodId === null)
+        return malformed('a succeeded setup_intent needs payment_method');
+      const m = isObject(o.metadata) ? o.metadata : {};
+      return cardEvent({
+        kind: 'saved',
+        customerId,
+        paymentMethodId,
+        setupIntentId: stripeId(o.id),
+        accountId: text(m.accountId, 64),
+      });
+    }
+    case 'payment_method.detached': {
+      if (o.object !== 'payment_method') return malformed('data.object is not a payment_method');
+      const paymentMethodId = stripeId(o.id);
+      if (paymentMethodId === null) return malformed('a payment_method needs an id');
+      return cardEvent({ kind: 'detached', paymentMethodId });
     }
     default:
       return ignored('an event type the payments service does not use');

@@ -4,8 +4,12 @@ import {
   type ChargeResult,
   type CheckoutRequest,
   type CheckoutResult,
+  type CustomerRequest,
   type OffSessionChargeRequest,
+  type PaymentMethodSetupRequest,
+  type PaymentMethodSetupResult,
   type PaymentProvider,
+  type SavedPaymentMethod,
 } from '../../ports/payment-provider.js';
 
 /**
@@ -17,7 +21,11 @@ import {
  *   `metadata.accountId/topUpId/trigger` on the session and, through `payment_intent_data`, on its
  *   PaymentIntent; the idempotency key is the top-up id;
  * - an auto top-up is a PaymentIntent confirmed off-session on the saved card, same metadata with
- *   `trigger = "auto"`, the idempotency key of the attempt.
+ *   `trigger = "auto"`, the idempotency key of the attempt;
+ * - each account has one Customer (`metadata.accountId`); a card is saved to it through a Checkout
+ *   Session in mode `setup` (`currency` usd, card only, `metadata` and `setup_intent_data.metadata`
+ *   `{accountId, purpose: "payment_method"}`), read back with `GET /v1/payment_methods/{id}` and
+ *   removed with `POST /v1/payment_methods/{id}/detach`.
  *
  * Errors are sorted the way the caller must react: a card error or a refused request is the
  * customer's (`declined`: record it, back off); anything where Stripe may not have acted, or that
@@ -141,6 +149,107 @@ export class StripePaymentProvider implements PaymentProvider {
       throw unavailable(err, 'reading a payment intent');
     }
   }
+
+  async createCustomer(request: CustomerRequest): Promise<{ readonly customerId: string }> {
+    try {
+      const customer = await this.stripe.customers.create(
+        {
+          description: `Account ${request.accountId}`,
+          metadata: { accountId: request.accountId },
+        },
+        { idempotencyKey: request.idempotencyKey },
+      );
+      return { customerId: customer.id };
+    } catch (err) {
+      throw unavailable(err, 'creating a customer');
+    }
+  }
+
+  async createPaymentMethodSetup(
+    request: PaymentMethodSetupRequest,
+  ): Promise<PaymentMethodSetupResult> {
+    const metadata = { accountId: request.accountId, purpose: 'payment_method' };
+    try {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: 'setup',
+          customer: request.customerId,
+          currency: 'usd',
+          allowed_payment_method_types: [
+            'card',
+          ] as Stripe.Checkout.SessionCreateParams.AllowedPaymentMethodType[],
+          success_url: request.successUrl,
+          cancel_url: request.cancelUrl,
+          client_reference_id: request.accountId,
+          metadata,
+          setup_intent_data: { metadata, description: `Card for account ${request.accountId}` },
+        },
+        { idempotencyKey: request.idempotencyKey },
+      );
+      if (!session.url)
+        throw new Error(`Stripe returned checkout session ${session.id} without a url`);
+      return { kind: 'redirect', sessionId: session.id, url: session.url };
+    } catch (err) {
+      throw unavailable(err, 'creating a setup session');
+    }
+  }
+
+  async retrievePaymentMethod(paymentMethodId: string): Promise<SavedPaymentMethod | undefined> {
+    try {
+      const pm = await this.stripe.paymentMethods.retrieve(paymentMethodId);
+      return savedPaymentMethod(pm);
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404) {
+        return undefined;
+      }
+      throw unavailable(err, 'reading a payment method');
+    }
+  }
+
+  async paymentMethodOfSetup(setupIntentId: string): Promise<string | undefined> {
+    try {
+      const intent = await this.stripe.setupIntents.retrieve(setupIntentId);
+      const pm = intent.payment_method;
+      if (pm === null) return undefined;
+      return typeof pm === 'string' ? pm : pm.id;
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404) {
+        return undefined;
+      }
+      throw unavailable(err, 'reading a setup intent');
+    }
+  }
+
+  async detachPaymentMethod(paymentMethodId: string, idempotencyKey: string): Promise<void> {
+    try {
+      await this.stripe.paymentMethods.detach(paymentMethodId, {}, { idempotencyKey });
+    } catch (err) {
+      // Detached already (by the Dashboard, or by a first attempt whose answer was lost): the
+      // goal is reached.
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 400) {
+        const now = await this.retrievePaymentMethod(paymentMethodId);
+        if (now === undefined || now.customerId === null) return;
+      }
+      throw unavailable(err, 'detaching a payment method');
+    }
+  }
+}
+
+function savedPaymentMethod(pm: Stripe.PaymentMethod): SavedPaymentMethod {
+  const customer = pm.customer;
+  return {
+    id: pm.id,
+    customerId: customer === null ? null : typeof customer === 'string' ? customer : customer.id,
+    type: pm.type,
+    card: pm.card
+      ? {
+          brand: pm.card.brand,
+          last4: pm.card.last4,
+          expMonth: pm.card.exp_month,
+          expYear: pm.card.exp_year,
+        }
+      : null,
+  };
 }
 
 function methodOf(intent: Stripe.PaymentIntent): string {

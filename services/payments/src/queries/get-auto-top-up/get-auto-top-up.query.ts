@@ -7,8 +7,8 @@ export interface AutoTopUpView {
   readonly enabled: boolean;
   readonly threshold: string;
   readonly amount: string;
+  /** A card saved on the account (the customer it is charged with is the account's own). */
   readonly paymentMethodId: string;
-  readonly customerId: string;
   /** Why it turned itself off (too many failed charges), until saved again. */
   readonly disabledReason: string | null;
   readonly consecutiveFailures: number;
@@ -28,7 +28,6 @@ export function autoTopUpView(s: AutoTopUpSettings): AutoTopUpView {
     threshold: formatUsd(s.thresholdNanos),
     amount: formatUsd(s.amountNanos),
     paymentMethodId: s.paymentMethodId,
-    customerId: s.customerId,
     disabledReason: s.disabledReason,
     consecutiveFailures: s.consecutiveFailures,
     lastFailureAt: iso(s.lastFailureAtMs),

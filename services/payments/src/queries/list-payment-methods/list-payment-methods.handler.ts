@@ -1,0 +1,25 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { PaymentMethods } from '../../application/payment-methods.js';
+import { PaymentsStore } from '../../infrastructure/payments-store.js';
+import {
+  ListPaymentMethodsQuery,
+  paymentMethodView,
+  type PaymentMethodView,
+} from './list-payment-methods.query.js';
+
+@QueryHandler(ListPaymentMethodsQuery)
+export class ListPaymentMethodsHandler implements IQueryHandler<ListPaymentMethodsQuery> {
+  constructor(
+    private readonly store: PaymentsStore,
+    private readonly paymentMethods: PaymentMethods,
+  ) {}
+
+  async execute({ accountId }: ListPaymentMethodsQuery): Promise<{ data: PaymentMethodView[] }> {
+    const [rows, settings] = await Promise.all([
+      this.paymentMethods.list(accountId),
+      this.store.autoTopUps.get(this.store.pool, accountId),
+    ]);
+    const autoTopUpCard = settings?.enabled ? settings.paymentMethodId : null;
+    return { data: rows.map((row) => paymentMethodView(row, autoTopUpCard)) };
+  }
+}
