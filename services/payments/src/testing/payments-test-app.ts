@@ -43,6 +43,12 @@ export interface PaymentsTestApp extends TestApp {
     accountId: string,
     reports: readonly { total: string; version: number }[],
   ): Promise<ContractEvent[]>;
+  /**
+   * Links a card to the account the way a customer does: `POST .../payment-methods/setup`, the
+   * stand-in's setup page saved as the test card `testCard`, and the signed webhooks Stripe sends.
+   * Answers the saved PaymentMethod id.
+   */
+  linkCard(accountId: string, testCard?: string): Promise<string>;
   /** Counts the rows of a table of this app's schema. */
   count(table: string, where?: string, params?: unknown[]): Promise<number>;
 }
@@ -126,6 +132,24 @@ export async function createPaymentsTestApp(
       const events = reports.map((r) => balanceChanged(accountId, r.total, r.version));
       await producer.sendEvents(topics.ledger, events);
       return events;
+    },
+    async linkCard(accountId, testCard = 'pm_card_visa') {
+      const res = await testApp.http<{ sessionId: string; status: string }>(
+        'POST',
+        `/v1/accounts/${accountId}/payment-methods/setup`,
+        { token: await consoleToken(CONSOLE_JWT_SECRET, accountId, '10m') },
+      );
+      if (res.status !== 201 || res.body.status !== 'pending') {
+        throw new Error(`setup answered ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      const saved = stripe.completeSetupSession(res.body.sessionId, { paymentMethod: testCard });
+      for (const event of [saved.completed, saved.setupIntentSucceeded]) {
+        const delivered = await stripe.deliver(event);
+        if (delivered.status !== 200) {
+          throw new Error(`${event.type} answered ${delivered.status} ${delivered.body}`);
+        }
+      }
+      return saved.paymentMethodId;
     },
     async count(table, where = 'true', params = []) {
       const res = await db.query<{ n: string }>(

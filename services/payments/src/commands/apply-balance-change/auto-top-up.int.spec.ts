@@ -37,6 +37,10 @@ afterAll(async () => {
   await t?.close();
 });
 
+/**
+ * Saves auto top-up settings. Without `paymentMethodId`, a card is linked first (the test card
+ * `card`, pm_card_visa by default) and named.
+ */
 async function configure(
   accountId: string,
   body: Partial<{
@@ -44,22 +48,26 @@ async function configure(
     threshold: string;
     amount: string;
     paymentMethodId: string;
-    customerId: string;
-  }> = {},
+  }> & { card?: string } = {},
 ): Promise<AutoTopUpView> {
+  const { card, ...settings } = body;
+  const paymentMethodId = settings.paymentMethodId ?? (await t.linkCard(accountId, card));
   const res = await t.http<AutoTopUpView>('PUT', `/v1/accounts/${accountId}/auto-top-up`, {
     token: await t.tokenFor(accountId),
     body: {
       enabled: true,
       threshold: '10',
       amount: '50',
-      paymentMethodId: 'pm_card_visa',
-      customerId: `cus_${accountId.replaceAll('-', '_')}`,
-      ...body,
+      ...settings,
+      paymentMethodId,
     },
   });
   expect(res.status).toBe(200);
   return res.body;
+}
+
+async function customerOf(accountId: string): Promise<string | undefined> {
+  return t.store.paymentMethods.customerOf(t.db, accountId);
 }
 
 /** The off-session charges the stand-in received for an account. */
@@ -97,13 +105,18 @@ describe('auto top-up settings', () => {
   it('saves, answers and validates the settings, for the account only', async () => {
     const accountId = account();
     expect((await t.http('GET', `/v1/accounts/${accountId}/auto-top-up`)).status).toBe(404);
-    const saved = await configure(accountId, { threshold: '10.5', amount: '100' });
+    const card = await t.linkCard(accountId);
+    const saved = await configure(accountId, {
+      threshold: '10.5',
+      amount: '100',
+      paymentMethodId: card,
+    });
     expect(saved).toMatchObject({
       accountId,
       enabled: true,
       threshold: '10.5',
       amount: '100',
-      paymentMethodId: 'pm_card_visa',
+      paymentMethodId: card,
       disabledReason: null,
       consecutiveFailures: 0,
       lastFailureAt: null,
@@ -118,20 +131,18 @@ describe('auto top-up settings', () => {
         body,
         ...(token ? { token } : {}),
       });
-    const valid = {
-      enabled: true,
-      threshold: '10',
-      amount: '50',
-      paymentMethodId: 'pm_x',
-      customerId: 'cus_x',
-    };
+    const valid = { enabled: true, threshold: '10', amount: '50', paymentMethodId: card };
     expect((await put({ ...valid, amount: '1' })).body.error.code).toBe(
       'PAYMENTS.AMOUNT_TOO_SMALL',
     );
     expect((await put({ ...valid, threshold: '-1' })).body.error.code).toBe(
       'PAYMENTS.INVALID_AMOUNT',
     );
-    expect((await put({ ...valid, customerId: undefined })).status).toBe(400);
+    // The customer is the account's own: a body naming one is refused, not read.
+    const named = await put({ ...valid, customerId: 'cus_someone_else' });
+    expect(named.status).toBe(400);
+    expect(JSON.stringify(named.body)).toContain('customerId should not exist');
+    expect((await put({ ...valid, paymentMethodId: undefined })).status).toBe(400);
     expect((await put({ ...valid, paymentMethodId: 'card_123' })).status).toBe(400);
     expect((await put(valid, await t.tokenFor(`${accountId}_other`))).status).toBe(403);
   });
@@ -140,7 +151,7 @@ describe('auto top-up settings', () => {
 describe('auto top-up', () => {
   it('charges once per dip as the balance crosses the threshold again and again (Kafka)', async () => {
     const accountId = account();
-    await configure(accountId);
+    const settings = await configure(accountId);
     const totals = ['20', '9', '8', '3', '12', '7', '1', '0.5'];
     await t.publishBalances(
       accountId,
@@ -156,6 +167,9 @@ describe('auto top-up', () => {
     const requests = charges(accountId);
     expect(requests).toHaveLength(2);
     const rows = await autoTopUps(accountId);
+    const ownCustomer = await customerOf(accountId);
+    expect(ownCustomer).toMatch(/^cus_/);
+    expect(t.stripe.customer(ownCustomer ?? '').metadata).toEqual({ accountId });
     requests.forEach((r, i) => {
       expect(r).toMatchObject({
         status: 200,
@@ -163,8 +177,8 @@ describe('auto top-up', () => {
         params: {
           amount: '5000',
           currency: 'usd',
-          customer: `cus_${accountId}`,
-          payment_method: 'pm_card_visa',
+          customer: ownCustomer,
+          payment_method: settings.paymentMethodId,
           confirm: 'true',
           off_session: 'true',
           metadata: { accountId, topUpId: rows[i]?.top_up_id, trigger: 'auto' },
@@ -211,7 +225,7 @@ describe('auto top-up', () => {
 
   it('backs off exponentially on a declined card, then turns itself off and says why', async () => {
     const accountId = account();
-    await configure(accountId, { paymentMethodId: 'pm_card_chargeDeclined' });
+    await configure(accountId, { card: 'pm_card_chargeDeclined' });
     const started = Date.now();
     await t.publishBalances(accountId, [{ total: '5', version: 1 }]);
 
@@ -256,7 +270,7 @@ describe('auto top-up', () => {
     expect(reader.of(accountId)).toHaveLength(0);
 
     // Saving the settings with a working card re-enables it, and the unserved dip is charged.
-    const saved = await configure(accountId, { paymentMethodId: 'pm_card_visa' });
+    const saved = await configure(accountId, { card: 'pm_card_visa' });
     expect(saved).toMatchObject({ enabled: true, consecutiveFailures: 0, disabledReason: null });
     await eventually(async () =>
       (await autoTopUps(accountId)).some((r) => r.status === 'settled') ? true : undefined,
@@ -292,7 +306,7 @@ describe('auto top-up', () => {
 
   it('waits for payment_intent.succeeded when the charge is processing, and charges nothing meanwhile', async () => {
     const accountId = account();
-    await configure(accountId, { paymentMethodId: 'pm_usBankAccount' });
+    await configure(accountId, { card: 'pm_usBankAccount' });
     await t.publishBalances(accountId, [{ total: '2', version: 1 }]);
     const row = await eventually(async () => {
       const res = await t.db.query<{
