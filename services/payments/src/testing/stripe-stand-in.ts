@@ -355,7 +355,9 @@ export class StripeStandIn {
   private readonly idempotency = new Map<string, Idempotent>();
   private readonly inFlightKeys = new Set<string>();
   private webhook: { readonly url: string; readonly secret: string } | undefined;
-  private dropResponses = 0;
+  private dropResponses: { count: number; only?: { method: string; path: string } } = {
+    count: 0,
+  };
   private failures: { count: number; status: number } = { count: 0, status: 500 };
 
   private constructor(
@@ -407,10 +409,11 @@ export class StripeStandIn {
 
   /**
    * The next `count` requests are executed (objects created, idempotency stored) but the
-   * connection is then destroyed without an answer: a timeout or a crash on our side.
+   * connection is then destroyed without an answer: a timeout or a crash on our side. With
+   * `only`, the requests to that endpoint only (`POST /v1/payment_intents`).
    */
-  dropNextResponses(count: number): void {
-    this.dropResponses = count;
+  dropNextResponses(count: number, only?: { method: string; path: string }): void {
+    this.dropResponses = only === undefined ? { count } : { count, only };
   }
 
   /** The next `count` requests fail with `status` before doing anything (a Stripe outage). */
@@ -525,8 +528,12 @@ export class StripeStandIn {
     this.requests.push({ method, path, idempotencyKey: key, params, status, response, replayed });
     // A long-running stand-in (its own process) keeps the recent requests only.
     if (this.requests.length > 10_000) this.requests.splice(0, this.requests.length - 10_000);
-    if (this.dropResponses > 0) {
-      this.dropResponses--;
+    const drop = this.dropResponses;
+    if (
+      drop.count > 0 &&
+      (drop.only === undefined || (drop.only.method === method && drop.only.path === path))
+    ) {
+      drop.count--;
       req.socket.destroy();
       return;
     }

@@ -282,7 +282,7 @@ describe('auto top-up', () => {
     const accountId = account();
     await configure(accountId);
     // Stripe executes the request, then the connection dies before we read the answer.
-    t.stripe.dropNextResponses(1);
+    t.stripe.dropNextResponses(1, { method: 'POST', path: '/v1/payment_intents' });
     await t.publishBalances(accountId, [{ total: '1', version: 1 }]);
     await eventually(
       async () => ((await autoTopUps(accountId))[0]?.status === 'settled' ? true : undefined),
