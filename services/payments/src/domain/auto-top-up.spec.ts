@@ -5,6 +5,7 @@ import {
   onBalanceReported,
   onChargeFailed,
   onChargeSettled,
+  onPaymentMethodRemoved,
   onTick,
   type AutoTopUpPolicy,
   type AutoTopUpState,
@@ -117,5 +118,16 @@ describe('auto top-up', () => {
       amountNanos: parseUsd('50'),
     });
     expect(saved).toMatchObject({ consecutiveFailures: 0, disabledReason: null, armed: true });
+  });
+
+  it('switches off at once when its card is removed, and a dip then charges nothing', () => {
+    const { state } = reports(fresh, ['20']);
+    const off = onPaymentMethodRemoved(state, 'the card pm_1 was removed');
+    expect(off).toMatchObject({ enabled: false, disabledReason: 'the card pm_1 was removed' });
+    expect(
+      onBalanceReported(off, { totalNanos: parseUsd('1'), version: 99 }, false, 0).charge,
+    ).toBe(false);
+    // Already off: the first reason stays.
+    expect(onPaymentMethodRemoved(off, 'another reason')).toBe(off);
   });
 });

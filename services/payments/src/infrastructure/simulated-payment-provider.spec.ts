@@ -20,4 +20,53 @@ describe('SimulatedPaymentProvider', () => {
       }),
     ).resolves.toMatchObject({ kind: 'settled', paymentReference: 'sim_pi_tu_1', method: 'card' });
   });
+
+  it('saves a card to the account customer at once, charges it only with that customer, and forgets nothing across instances but detachment', async () => {
+    const provider = new SimulatedPaymentProvider('development');
+    const { customerId } = await provider.createCustomer({
+      accountId: 'acct_1',
+      idempotencyKey: 'k',
+    });
+    expect(
+      (await provider.createCustomer({ accountId: 'acct_1', idempotencyKey: 'k2' })).customerId,
+    ).toBe(customerId);
+    const other = (await provider.createCustomer({ accountId: 'acct_2', idempotencyKey: 'k' }))
+      .customerId;
+    expect(other).not.toBe(customerId);
+    const setup = await provider.createPaymentMethodSetup({
+      accountId: 'acct_1',
+      customerId,
+      successUrl: 'http://x/ok',
+      cancelUrl: 'http://x/no',
+      idempotencyKey: 's',
+    });
+    if (setup.kind !== 'saved') throw new Error('the simulated provider saves at once');
+    const pm = setup.paymentMethod.id;
+    expect(setup.paymentMethod).toMatchObject({
+      customerId,
+      type: 'card',
+      card: { last4: '4242' },
+    });
+    // A new instance (a restart) still knows where the card belongs.
+    const restarted = new SimulatedPaymentProvider('development');
+    expect((await restarted.retrievePaymentMethod(pm))?.customerId).toBe(customerId);
+    const charge = (customer: string) =>
+      provider.chargeOffSession({
+        topUpId: 'tu_1',
+        accountId: 'acct_1',
+        amountCents: 5_000,
+        customerId: customer,
+        paymentMethodId: pm,
+        idempotencyKey: 'auto-top-up:tu_1',
+      });
+    await expect(charge(customerId)).resolves.toMatchObject({ kind: 'succeeded' });
+    await expect(charge(other)).resolves.toMatchObject({
+      kind: 'declined',
+      code: 'payment_method_not_attached',
+    });
+    await provider.detachPaymentMethod(pm);
+    expect((await provider.retrievePaymentMethod(pm))?.customerId).toBeNull();
+    await expect(charge(customerId)).resolves.toMatchObject({ kind: 'declined' });
+    expect(await provider.retrievePaymentMethod('pm_card_visa')).toBeUndefined();
+  });
 });

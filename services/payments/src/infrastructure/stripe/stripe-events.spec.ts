@@ -129,4 +129,74 @@ describe('readStripeEvent', () => {
   ])('refuses %s as malformed', (_label, value) => {
     expect(readStripeEvent(value)).toMatchObject({ kind: 'malformed' });
   });
+
+  it('reads a completed setup session as a card saved to its customer, to be asked from Stripe', () => {
+    const setup = {
+      object: 'checkout.session',
+      mode: 'setup',
+      status: 'complete',
+      customer: 'cus_1',
+      setup_intent: 'seti_1',
+      metadata: { accountId: 'acct_1', purpose: 'payment_method' },
+    };
+    expect(readStripeEvent(event('checkout.session.completed', setup))).toEqual({
+      kind: 'payment_method',
+      eventId: 'evt_1',
+      type: 'checkout.session.completed',
+      change: {
+        kind: 'saved',
+        customerId: 'cus_1',
+        paymentMethodId: null,
+        setupIntentId: 'seti_1',
+        accountId: 'acct_1',
+      },
+    });
+    expect(
+      readStripeEvent(event('checkout.session.completed', { ...setup, customer: null })),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(
+      readStripeEvent(event('checkout.session.completed', { ...setup, setup_intent: null })),
+    ).toMatchObject({ kind: 'malformed' });
+  });
+
+  it('reads setup_intent.succeeded and payment_method.detached', () => {
+    const intent = {
+      id: 'seti_1',
+      object: 'setup_intent',
+      customer: 'cus_1',
+      payment_method: 'pm_1',
+      status: 'succeeded',
+      metadata: {},
+    };
+    expect(readStripeEvent(event('setup_intent.succeeded', intent))).toMatchObject({
+      kind: 'payment_method',
+      change: {
+        kind: 'saved',
+        customerId: 'cus_1',
+        paymentMethodId: 'pm_1',
+        setupIntentId: 'seti_1',
+        accountId: null,
+      },
+    });
+    expect(
+      readStripeEvent(event('setup_intent.succeeded', { ...intent, customer: null })),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(
+      readStripeEvent(event('setup_intent.succeeded', { ...intent, payment_method: null })),
+    ).toMatchObject({ kind: 'malformed' });
+    expect(
+      readStripeEvent(event('setup_intent.succeeded', { ...intent, object: 'payment_intent' })),
+    ).toMatchObject({ kind: 'malformed' });
+    expect(
+      readStripeEvent(
+        event('payment_method.detached', { id: 'pm_1', object: 'payment_method', customer: null }),
+      ),
+    ).toMatchObject({
+      kind: 'payment_method',
+      change: { kind: 'detached', paymentMethodId: 'pm_1' },
+    });
+    expect(
+      readStripeEvent(event('payment_method.detached', { id: 'pm 1', object: 'payment_method' })),
+    ).toMatchObject({ kind: 'malformed' });
+  });
 });
