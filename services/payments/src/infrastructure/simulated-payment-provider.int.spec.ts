@@ -1,7 +1,14 @@
-import { testDatabaseUrl } from '@billing/testing';
+import type { BalanceChanged } from '@billing/contracts';
+import { eventually, testDatabaseUrl } from '@billing/testing';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApplyBalanceChangeCommand } from '../commands/apply-balance-change/apply-balance-change.command.js';
+import type { PaymentMethodSetup } from '../commands/link-payment-method/link-payment-method.command.js';
 import { PaymentsModule } from '../payments.module.js';
+import type { AutoTopUpView } from '../queries/get-auto-top-up/get-auto-top-up.query.js';
+import { inTransaction } from './database.js';
 import {
   ADMIN_TOKEN,
+  balanceChanged,
   CONSOLE_JWT_SECRET,
   createPaymentsTestApp,
 } from '../testing/payments-test-app.js';
@@ -42,12 +49,70 @@ describe('the simulated payment provider', () => {
         expect.arrayContaining([
           '/v1/accounts/{accountId}/top-ups',
           '/v1/accounts/{accountId}/auto-top-up',
+          '/v1/accounts/{accountId}/payment-methods',
+          '/v1/accounts/{accountId}/payment-methods/setup',
+          '/v1/accounts/{accountId}/payment-methods/{paymentMethodId}',
           '/v1/accounts/{accountId}/invoices',
           '/v1/accounts/{accountId}/invoices/{invoiceId}/pdf',
           '/v1/admin/accounts/{accountId}/credits',
         ]),
       );
       expect(docs.body.paths['/webhooks/stripe']).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('links a card at once, charges it for auto top-up, and stops when it is removed', async () => {
+    const t = await createPaymentsTestApp({ kafka: false, paymentProvider: 'simulated' });
+    try {
+      const base = '/v1/accounts/acct_simcard';
+      const linked = await t.http<PaymentMethodSetup>('POST', `${base}/payment-methods/setup`);
+      expect(linked.status).toBe(201);
+      expect(linked.body).toMatchObject({
+        status: 'saved',
+        paymentMethod: { type: 'card', brand: 'visa', last4: '4242', usedByAutoTopUp: false },
+      });
+      const card = linked.body.paymentMethod?.paymentMethodId ?? '';
+      const list = await t.http<{ data: { paymentMethodId: string }[] }>(
+        'GET',
+        `${base}/payment-methods`,
+      );
+      expect(list.body.data.map((c) => c.paymentMethodId)).toEqual([card]);
+      // Another account's simulated card is not this account's.
+      const foreign = await t.http<PaymentMethodSetup>(
+        'POST',
+        '/v1/accounts/acct_simother/payment-methods/setup',
+      );
+      const settings = { enabled: true, threshold: '10', amount: '50' };
+      const refused = await t.http('PUT', `${base}/auto-top-up`, {
+        body: { ...settings, paymentMethodId: foreign.body.paymentMethod?.paymentMethodId },
+      });
+      expect(refused.status).toBe(400);
+      const saved = await t.http('PUT', `${base}/auto-top-up`, {
+        body: { ...settings, paymentMethodId: card },
+      });
+      expect(saved.status).toBe(200);
+
+      const bus = t.app.get(CommandBus);
+      await inTransaction(t.store.pool, (client) =>
+        bus.execute(
+          new ApplyBalanceChangeCommand(
+            balanceChanged('acct_simcard', '2', 1) as BalanceChanged,
+            client,
+          ),
+        ),
+      );
+      await eventually(async () =>
+        (await t.count('top_ups', `account_id = 'acct_simcard' AND status = 'settled'`)) === 1
+          ? true
+          : undefined,
+      );
+
+      expect((await t.http('DELETE', `${base}/payment-methods/${card}`)).status).toBe(204);
+      const after = await t.http<AutoTopUpView>('GET', `${base}/auto-top-up`);
+      expect(after.body).toMatchObject({ enabled: false, paymentMethodId: card });
+      expect(t.stripe.requests).toHaveLength(0);
     } finally {
       await t.close();
     }
