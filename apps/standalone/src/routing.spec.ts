@@ -38,6 +38,9 @@ describe('route: which service answers a URL on the one port', () => {
     // payments
     ['/v1/accounts/acct_1/top-ups', 'payments'],
     ['/v1/accounts/acct_1/auto-top-up', 'payments'],
+    ['/v1/accounts/acct_1/payment-methods', 'payments'],
+    ['/v1/accounts/acct_1/payment-methods/setup', 'payments'],
+    ['/v1/accounts/acct_1/payment-methods/pm_1', 'payments'],
     ['/v1/accounts/acct_1/invoices', 'payments'],
     ['/v1/accounts/acct_1/invoices/inv_1/pdf', 'payments'],
     ['/v1/admin/accounts/acct_1/credits', 'payments'],
