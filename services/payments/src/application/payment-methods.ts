@@ -113,7 +113,7 @@ export class PaymentMethods {
             client,
             accountId,
             paymentMethodId,
-            'detached at the payment provider',
+            'it was detached at the payment provider',
           ),
         );
       }
@@ -160,7 +160,7 @@ export class PaymentMethods {
     if (settings?.paymentMethodId !== paymentMethodId || !settings.enabled) {
       return { changed, autoTopUpSwitchedOff: false };
     }
-    const reason = `the card ${paymentMethodId} auto top-up charges was removed (${why})`;
+    const reason = `its card ${paymentMethodId} can no longer be charged: ${why}`;
     await this.store.autoTopUps.save(client, {
       ...settings,
       ...onPaymentMethodRemoved(settings, reason),
@@ -193,7 +193,7 @@ export class PaymentMethods {
       return fail('PAYMENTS.PROVIDER_UNAVAILABLE', 'the payment provider could not be reached');
     }
     const recorded = await inTransaction(this.store.pool, (client) =>
-      this.recordDetached(client, accountId, paymentMethodId, 'removed by the customer'),
+      this.recordDetached(client, accountId, paymentMethodId, 'the customer removed it'),
     );
     return ok({ autoTopUpSwitchedOff: recorded.autoTopUpSwitchedOff });
   }
@@ -223,7 +223,7 @@ export class PaymentMethods {
           client,
           local.accountId,
           change.paymentMethodId,
-          'detached at the payment provider',
+          'it was detached at the payment provider',
         );
         return changed
           ? {

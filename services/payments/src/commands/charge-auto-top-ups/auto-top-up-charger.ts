@@ -226,7 +226,7 @@ export class AutoTopUpCharger {
           client,
           topUp.accountId,
           topUp.paymentMethodId,
-          'no longer attached at charge time',
+          'it was no longer attached to the account at charge time',
         );
       }
       if (result.kind === 'declined' && result.paymentReference !== null) {

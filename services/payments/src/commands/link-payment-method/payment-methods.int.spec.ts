@@ -420,7 +420,7 @@ describe('attacks on saved cards', () => {
     expect(await autoTopUp(accountId)).toMatchObject({
       enabled: false,
       paymentMethodId: card,
-      disabledReason: `the card ${card} auto top-up charges was removed (removed by the customer)`,
+      disabledReason: `its card ${card} can no longer be charged: the customer removed it`,
     });
     expect(await cards(accountId)).toEqual([]);
     expect((await as(accountId, 'DELETE', `/payment-methods/${card}`)).status).toBe(404);
@@ -441,7 +441,7 @@ describe('attacks on saved cards', () => {
     expect(outcome(await t.stripe.deliver(t.stripe.detachPaymentMethod(card)))).toBe('applied');
     expect(await autoTopUp(accountId)).toMatchObject({
       enabled: false,
-      disabledReason: `the card ${card} auto top-up charges was removed (detached at the payment provider)`,
+      disabledReason: `its card ${card} can no longer be charged: it was detached at the payment provider`,
     });
     await reportBalance(accountId, '1', 1);
     await sleep(500);
@@ -466,7 +466,7 @@ describe('attacks on saved cards', () => {
       enabled: false,
       consecutiveFailures: 1,
       lastFailureCode: 'payment_method_not_attached',
-      disabledReason: `the card ${card} auto top-up charges was removed (no longer attached at charge time)`,
+      disabledReason: `its card ${card} can no longer be charged: it was no longer attached to the account at charge time`,
     });
     expect(await cards(accountId)).toEqual([]);
     await reportBalance(accountId, '0.5', 2);
