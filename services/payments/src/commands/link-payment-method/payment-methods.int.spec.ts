@@ -232,6 +232,72 @@ describe('linking a card', () => {
   });
 });
 
+describe('faults while linking and removing', () => {
+  it("saves a card on the stand-in's setup page, which sends the signed webhooks", async () => {
+    const accountId = account();
+    const { setupUrl } = await setup(accountId);
+    const page = await fetch(setupUrl);
+    expect(await page.text()).toContain('save a card');
+    const saved = await fetch(setupUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'paymentMethod=pm_card_visa',
+      redirect: 'manual',
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe(
+      'http://localhost:3000/billing/payment-methods/saved',
+    );
+    const listed = await cards(accountId);
+    expect(listed).toMatchObject([{ type: 'card', brand: 'visa', last4: '4242' }]);
+    expect(t.stripe.storedPaymentMethod(listed[0]?.paymentMethodId ?? '').customer).toBe(
+      await ownCustomer(accountId),
+    );
+  });
+
+  it('answers 503 to a setup webhook while Stripe cannot be asked, and records the card on redelivery', async () => {
+    const accountId = account();
+    const { sessionId } = await setup(accountId);
+    const saved = t.stripe.completeSetupSession(sessionId);
+    t.stripe.failNextRequests(1, 500);
+    const deferred = await t.stripe.deliver(saved.completed);
+    expect(deferred.status).toBe(503);
+    expect(await t.count('stripe_events', 'event_id = $1', [saved.completed.id])).toBe(0);
+    expect(await cards(accountId)).toEqual([]);
+    expect(outcome(await t.stripe.deliver(saved.completed))).toBe('applied');
+    expect((await cards(accountId)).map((c) => c.paymentMethodId)).toEqual([saved.paymentMethodId]);
+  });
+
+  it('finishes a removal whose answer from Stripe was lost when the customer retries', async () => {
+    const accountId = account();
+    const card = await t.linkCard(accountId);
+    expect((await putAutoTopUp(accountId, card)).status).toBe(200);
+    const detachPath = `/v1/payment_methods/${card}/detach`;
+    // The library retries a closed connection once with the same key: both answers are lost.
+    t.stripe.dropNextResponses(2, { method: 'POST', path: detachPath });
+    const lost = await as<{ error: { code: string } }>(
+      accountId,
+      'DELETE',
+      `/payment-methods/${card}`,
+    );
+    expect(lost.status).toBe(502);
+    expect(lost.body.error.code).toBe('PAYMENTS.PROVIDER_UNAVAILABLE');
+    // Stripe detached it; the service does not know yet (a charge meanwhile is refused by the
+    // check at charge time, tested below).
+    expect(t.stripe.storedPaymentMethod(card).customer).toBeNull();
+    expect((await cards(accountId)).map((c) => c.paymentMethodId)).toEqual([card]);
+
+    expect((await as(accountId, 'DELETE', `/payment-methods/${card}`)).status).toBe(204);
+    // The retry asked Stripe, saw the card detached, and did not detach again.
+    expect(t.stripe.requestsTo('POST', detachPath).map((r) => r.replayed)).toEqual([false, true]);
+    expect(await cards(accountId)).toEqual([]);
+    expect((await autoTopUp(accountId)).enabled).toBe(false);
+    await reportBalance(accountId, '1', 1);
+    await sleep(500);
+    expect(charges(accountId)).toBe(0);
+  });
+});
+
 describe('attacks on saved cards', () => {
   it("naming another account's payment method is refused, for auto top-up and for removal", async () => {
     const victim = account();
