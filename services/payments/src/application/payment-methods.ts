@@ -146,7 +146,8 @@ export class PaymentMethods {
   /**
    * The card can no longer be charged: recorded as detached and, when auto top-up uses it, auto
    * top-up switched off at once with the reason. In the caller's transaction; the settings row is
-   * locked before the card's, the order every writer of both follows.
+   * locked before the card's, the order every writer of both follows (when the account has no
+   * settings yet, a PUT saving the first ones is waited for through the card's row lock).
    */
   async recordDetached(
     client: pg.PoolClient,
@@ -155,8 +156,11 @@ export class PaymentMethods {
     why: string,
   ): Promise<{ readonly changed: boolean; readonly autoTopUpSwitchedOff: boolean }> {
     const nowMs = this.options.clock();
-    const settings = await this.store.autoTopUps.get(client, accountId, true);
+    let settings = await this.store.autoTopUps.get(client, accountId, true);
     const changed = await this.store.paymentMethods.markDetached(client, paymentMethodId, nowMs);
+    // First settings being saved with this card hold its row lock until they commit (the PUT
+    // locks it), so the update above waited for them: read again, they are visible now.
+    settings ??= await this.store.autoTopUps.get(client, accountId, true);
     if (settings?.paymentMethodId !== paymentMethodId || !settings.enabled) {
       return { changed, autoTopUpSwitchedOff: false };
     }

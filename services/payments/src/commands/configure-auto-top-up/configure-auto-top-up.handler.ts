@@ -37,9 +37,10 @@ export class ConfigureAutoTopUpHandler implements ICommandHandler<ConfigureAutoT
     const nowMs = this.options.clock();
     const saved = await inTransaction(this.store.pool, async (client) => {
       const previous = await this.store.autoTopUps.get(client, c.accountId, true);
-      // Under the settings lock, which a removal takes too: a card removed since the check above
-      // is refused here, and a removal after this commit sees these settings and switches them off.
-      const card = await this.store.paymentMethods.get(client, c.paymentMethodId);
+      // Under the settings lock and the card's row lock, which a removal takes too: a card removed
+      // since the check above is refused here, and a removal waiting for these locks sees these
+      // settings once they commit, and switches them off.
+      const card = await this.store.paymentMethods.get(client, c.paymentMethodId, true);
       if (card?.accountId !== c.accountId || card.detachedAtMs !== null) {
         throw new Rollback(undefined);
       }

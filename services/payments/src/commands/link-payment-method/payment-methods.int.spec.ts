@@ -298,6 +298,47 @@ describe('faults while linking and removing', () => {
   });
 });
 
+describe('a removal racing the first auto top-up settings', () => {
+  it('switches the settings off when they commit while the removal waits for the card', async () => {
+    const accountId = account();
+    const card = await t.linkCard(accountId);
+    // What a PUT does in its transaction, held open: the card's row locked, first settings written.
+    const put = await t.store.pool.connect();
+    try {
+      await put.query('BEGIN');
+      expect(await t.store.autoTopUps.get(put, accountId, true)).toBeUndefined();
+      await t.store.paymentMethods.get(put, card, true);
+      await put.query(
+        `INSERT INTO ${t.schema}.auto_top_up_settings
+           (account_id, enabled, threshold_nanos, amount_nanos, payment_method_id, customer_id,
+            armed, updated_at)
+         VALUES ($1, true, 10000000000, 50000000000, $2, $3, true, now())`,
+        [accountId, card, await ownCustomer(accountId)],
+      );
+      const removal = as(accountId, 'DELETE', `/payment-methods/${card}`);
+      // The removal detaches at Stripe, then waits for the card's row.
+      await eventually(async () => {
+        const waiting = await t.db.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+          [`%${t.schema}.payment_methods SET detached_at%`],
+        );
+        return (waiting.rowCount ?? 0) > 0 ? true : undefined;
+      });
+      await put.query('COMMIT');
+      expect((await removal).status).toBe(204);
+    } finally {
+      put.release();
+    }
+    expect(await autoTopUp(accountId)).toMatchObject({
+      enabled: false,
+      disabledReason: `its card ${card} can no longer be charged: the customer removed it`,
+    });
+    await reportBalance(accountId, '1', 1);
+    await sleep(500);
+    expect(charges(accountId)).toBe(0);
+  });
+});
+
 describe('attacks on saved cards', () => {
   it("naming another account's payment method is refused, for auto top-up and for removal", async () => {
     const victim = account();
