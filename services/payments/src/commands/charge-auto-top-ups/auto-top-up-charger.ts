@@ -1,5 +1,5 @@
+import { fromPool, PgListener } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type pg from 'pg';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { centsOf, type PaymentSignal } from '../../domain/index.js';
 import { inTransaction } from '../../infrastructure/database.js';
@@ -39,14 +39,25 @@ export class AutoTopUpCharger {
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = true;
-  private listener: pg.PoolClient | undefined;
+  /** Wakes the sweep at commit of a new charge; reconnects after a database restart. */
+  private readonly listener: PgListener;
 
   constructor(
     private readonly store: PaymentsStore,
     private readonly outcomes: PaymentOutcomes,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      name: 'AutoTopUpCharger.listener',
+      connect: fromPool(store.pool),
+      channels: [chargerChannel(store.schema)],
+      onNotification: () => this.kick(),
+      // Charges created while no one listened are found by a sweep right away, not at the next
+      // interval.
+      onConnected: () => this.kick(),
+    });
+  }
 
   start(): void {
     this.stopped = false;
@@ -54,7 +65,9 @@ export class AutoTopUpCharger {
     if (interval > 0) {
       this.timer = setInterval(() => this.kick(), interval);
       this.timer.unref();
-      void this.listen();
+      // The sweep interval works without notifications, so a database that is away at start
+      // delays nothing but the wake-ups; the listener keeps trying in the background.
+      this.listener.startInBackground();
     }
     this.kick();
   }
@@ -64,13 +77,7 @@ export class AutoTopUpCharger {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
-    const listener = this.listener;
-    this.listener = undefined;
-    if (listener) {
-      listener.removeAllListeners('notification');
-      await listener.query('UNLISTEN *').catch(() => undefined);
-      listener.release();
-    }
+    await this.listener.stop();
   }
 
   /** Runs a sweep now, or right after the one in progress. */
@@ -98,26 +105,6 @@ export class AutoTopUpCharger {
         this.logger.error(`sweep failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     } while (this.rerun && !this.stopped);
-  }
-
-  private async listen(): Promise<void> {
-    try {
-      const client = await this.store.pool.connect();
-      client.on('notification', () => this.kick());
-      client.on('error', () => {
-        // The sweep interval keeps working; the next start listens again.
-        if (this.listener === client) this.listener = undefined;
-        client.release(true);
-      });
-      await client.query(`LISTEN "${chargerChannel(this.store.schema)}"`);
-      if (this.stopped) {
-        client.release();
-        return;
-      }
-      this.listener = client;
-    } catch (err) {
-      this.logger.warn(`not listening for charges (sweeping only): ${String(err)}`);
-    }
   }
 
   private async retryDueAccounts(): Promise<void> {
