@@ -80,6 +80,11 @@ export class AutoTopUpCharger {
     await this.listener.stop();
   }
 
+  /** Whether the notification connection is up (it reconnects by itself after a restart). */
+  get listening(): boolean {
+    return this.listener.connected;
+  }
+
   /** Runs a sweep now, or right after the one in progress. */
   kick(): void {
     if (this.stopped) return;
