@@ -1,3 +1,4 @@
+import { backoffMs } from '@billing/messaging';
 import { fromPool, PgListener } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
@@ -17,6 +18,8 @@ import { tickAccount } from '../apply-balance-change/apply-balance-change.handle
 /** Stripe keeps idempotency keys for 24 hours; past that a retry could charge a second time. */
 const IDEMPOTENCY_WINDOW_MS = 23 * 3600 * 1000;
 const BATCH = 20;
+/** Sweeps after a failed one wait this long, doubling (the database may be restarting). */
+const FAILURE_BACKOFF = { initialMs: 500, maxMs: 10_000 };
 
 /**
  * Calls the payment provider for auto top-ups, outside any database transaction:
@@ -39,6 +42,9 @@ export class AutoTopUpCharger {
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = true;
+  /** Sweeps failed in a row; kicks are ignored until `retryAt` meanwhile. */
+  private failures = 0;
+  private retryAt = 0;
   /** Wakes the sweep at commit of a new charge; reconnects after a database restart. */
   private readonly listener: PgListener;
 
@@ -54,8 +60,11 @@ export class AutoTopUpCharger {
       channels: [chargerChannel(store.schema)],
       onNotification: () => this.kick(),
       // Charges created while no one listened are found by a sweep right away, not at the next
-      // interval.
-      onConnected: () => this.kick(),
+      // interval: a connection that works again also ends a failure backoff.
+      onConnected: () => {
+        this.retryAt = 0;
+        this.kick();
+      },
     });
   }
 
@@ -87,7 +96,7 @@ export class AutoTopUpCharger {
 
   /** Runs a sweep now, or right after the one in progress. */
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || Date.now() < this.retryAt) return;
     if (this.running) {
       this.rerun = true;
       return;
@@ -106,8 +115,18 @@ export class AutoTopUpCharger {
       this.rerun = false;
       try {
         await this.runOnce();
+        this.failures = 0;
       } catch (err) {
-        this.logger.error(`sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+        // A database outage costs one log line per backoff step, not one per interval; the
+        // leases and idempotency keys make a late sweep harmless.
+        this.failures += 1;
+        const wait = backoffMs(this.failures, FAILURE_BACKOFF.initialMs, FAILURE_BACKOFF.maxMs);
+        this.retryAt = Date.now() + wait;
+        this.logger.error(
+          `sweep failed (${this.failures} in a row; next in ${wait} ms): ` +
+            (err instanceof Error ? err.message : String(err)),
+        );
+        return;
       }
     } while (this.rerun && !this.stopped);
   }
