@@ -7,6 +7,12 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { isDatabaseUnavailable } from './database.js';
+
+/** The code of a request that hit a database that is away (restart, failover): retry later. */
+export const DATABASE_UNAVAILABLE = 'SERVICE.DATABASE_UNAVAILABLE';
+/** Seconds a client should wait before retrying a request answered 503 for that reason. */
+const DATABASE_RETRY_AFTER_S = 2;
 
 /**
  * An expected failure with a stable code (`LEDGER.INSUFFICIENT_FUNDS`), answered as
@@ -46,6 +52,18 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (!(exception instanceof ApiError) && isDatabaseUnavailable(exception)) {
+      // An outage, not a bug: one line without the stack, and an answer the caller can retry.
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_S));
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        error: {
+          code: DATABASE_UNAVAILABLE,
+          message: 'the database is unavailable; retry later',
+        },
+      } satisfies ErrorBody);
+      return;
+    }
     const { status, body } = this.toBody(exception);
     if (status >= 500) {
       // Log the error itself, never the request: bodies and headers may carry secrets.

@@ -15,7 +15,16 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
-/** Liveness and readiness in one: 200 when the service's database answers, 503 otherwise. */
+/**
+ * How long the database may take to answer `SELECT 1` before the service reports not-ready. A
+ * database that is away usually refuses at once; one that drops packets must not hang the probe.
+ */
+const DATABASE_CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * Liveness and readiness in one: 200 when the service's database answers, 503 otherwise (while it
+ * restarts, for instance; the pool reconnects by itself and the next probe answers 200 again).
+ */
 @Public()
 @Controller()
 export class HealthController {
@@ -29,7 +38,7 @@ export class HealthController {
   async health(@Res() res: Response): Promise<void> {
     let database: 'up' | 'down' = 'up';
     try {
-      await this.pool.query('SELECT 1');
+      await withTimeout(this.pool.query('SELECT 1'), DATABASE_CHECK_TIMEOUT_MS);
     } catch {
       database = 'down';
     }
@@ -43,4 +52,14 @@ export class HealthController {
   async metrics(@Res() res: Response): Promise<void> {
     res.type(this.registry.contentType).send(await this.registry.metrics());
   }
+}
+
+/** Rejects when `promise` has not settled within `ms`; the promise itself runs on. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

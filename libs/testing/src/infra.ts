@@ -17,6 +17,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 }
 
+/**
+ * A pool for a test's own queries that survives a database restart: an `error` event without a
+ * listener would be thrown by Node and end the whole test run, so the pool and each of its
+ * connections get one (the query in flight still rejects, and the next checkout reconnects).
+ * The services' own pools get the same from `createPool` of @billing/service-kit.
+ */
+export function testPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
 export interface TestSchema {
   schema: string;
   pool: pg.Pool;
@@ -30,7 +43,7 @@ export async function createTestSchema(prefix = 't', max = 20): Promise<TestSche
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
-  const pool = new pg.Pool({
+  const pool = testPool({
     connectionString: testDatabaseUrl(),
     max,
     options: `-c search_path=${schema},public`,

@@ -3,8 +3,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { SignJWT } from 'jose';
 import type { Kafka } from 'kafkajs';
-import pg from 'pg';
-import { createTestTopics, deleteTestTopics, testDatabaseUrl } from './infra.js';
+import type pg from 'pg';
+import { createTestTopics, deleteTestTopics, testDatabaseUrl, testPool } from './infra.js';
 import { TestProducer } from './kafka-topics.js';
 
 export interface TestAppOptions {
@@ -101,7 +101,7 @@ export async function startTestApp(
   options.configure(app);
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 5 });
+  const db = testPool({ connectionString: testDatabaseUrl(), max: 5 });
   const producer = new TestProducer(kafka);
   return {
     app,

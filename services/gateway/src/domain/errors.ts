@@ -11,6 +11,7 @@ export type GatewayErrorCode =
   | 'upstream_error'
   | 'catalog_unavailable'
   | 'ledger_unavailable'
+  | 'database_unavailable'
   | 'not_found'
   | 'server_error';
 
@@ -82,6 +83,13 @@ export const failures = {
     code: 'ledger_unavailable',
     param: null,
     message: 'The balance could not be checked; the request was not sent. Retry shortly.',
+  }),
+  databaseUnavailable: (): GatewayFailure => ({
+    status: 503,
+    type: 'service_unavailable',
+    code: 'database_unavailable',
+    param: null,
+    message: 'Usage cannot be recorded right now; the request was not sent. Retry shortly.',
   }),
   routeNotFound: (method: string, path: string): GatewayFailure => ({
     status: 404,

@@ -5,6 +5,7 @@ import {
   HttpException,
   Logger,
 } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@billing/service-kit';
 import type { Response } from 'express';
 import { errorBody, failures, type GatewayFailure } from '../domain/index.js';
 
@@ -20,7 +21,7 @@ export class OpenAiErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const failure = this.toFailure(exception);
-    if (failure.status >= 500) {
+    if (failure.status >= 500 && failure.code !== 'database_unavailable') {
       // The error, never the request: its headers and body carry keys and prompts.
       this.logger.error(
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
@@ -34,6 +35,8 @@ export class OpenAiErrorFilter implements ExceptionFilter {
   }
 
   private toFailure(exception: unknown): GatewayFailure {
+    // A database restart is an outage to retry through, not a gateway bug.
+    if (isDatabaseUnavailable(exception)) return failures.databaseUnavailable();
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return { ...failures.routeNotFound('', ''), message: exception.message };

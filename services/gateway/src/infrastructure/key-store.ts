@@ -1,6 +1,7 @@
 import type { KeysEvent } from '@billing/contracts';
+import { fromUrl, PgListener } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
-import pg from 'pg';
+import type pg from 'pg';
 import { evolveKey, KeyIndex, type CachedKey, type KeyRow } from '../domain/index.js';
 
 interface KeyRecord {
@@ -32,19 +33,33 @@ const RECONNECT_MS = { initial: 200, max: 5_000 };
 export class KeyStore {
   private readonly logger = new Logger('KeyStore');
   readonly index = new KeyIndex();
-  private listener: pg.Client | undefined;
+  private readonly listener: PgListener;
   private stopped = false;
   /** Notifications are applied one at a time, in the order they arrived. */
   private applying: Promise<void> = Promise.resolve();
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private markLoaded: () => void = () => undefined;
   readonly loaded: Promise<void> = new Promise((r) => (this.markLoaded = r));
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly databaseUrl: string,
+    databaseUrl: string,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      name: 'gateway.key-cache',
+      connect: fromUrl(databaseUrl, 'gateway.key-cache'),
+      channels: [this.channel],
+      onNotification: (msg) => {
+        if (msg.channel !== this.channel || msg.payload === undefined) return;
+        const apiKeyId = msg.payload;
+        this.applying = this.applying.then(() => this.refreshKey(apiKeyId));
+      },
+      // Listening comes first and the table is read after, on the first connection and on every
+      // reconnection: whatever changed while no one listened is in the table.
+      onConnected: () => this.reload(),
+      backoff: { initialMs: RECONNECT_MS.initial, maxMs: RECONNECT_MS.max },
+    });
+  }
 
   private get table(): string {
     return `${this.schema}.api_keys`;
@@ -61,17 +76,13 @@ export class KeyStore {
   /** Listens, then loads the whole table. Resolves once the index is complete. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.connectListener();
-    await this.reload();
+    await this.listener.start();
     this.markLoaded();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await this.listener.stop();
     await this.applying;
   }
 
@@ -109,49 +120,6 @@ export class KeyStore {
     );
     this.index.replaceAll(result.rows.map(toRow));
     this.logger.log(`key cache loaded: ${this.index.size} keys`);
-  }
-
-  private async connectListener(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.databaseUrl,
-      application_name: 'gateway.key-cache',
-    });
-    client.on('notification', (msg) => {
-      if (msg.channel !== this.channel || msg.payload === undefined) return;
-      const apiKeyId = msg.payload;
-      this.applying = this.applying.then(() => this.refreshKey(apiKeyId));
-    });
-    client.on('error', (err) => {
-      this.logger.warn(`key cache listener lost: ${err.message}`);
-      this.onListenerLost(client);
-    });
-    client.on('end', () => this.onListenerLost(client));
-    await client.connect();
-    await client.query(`LISTEN "${this.channel}"`);
-    this.listener = client;
-  }
-
-  private onListenerLost(client: pg.Client): void {
-    if (this.listener !== client || this.stopped) return;
-    this.listener = undefined;
-    void client.end().catch(() => undefined);
-    this.scheduleReconnect(RECONNECT_MS.initial);
-  }
-
-  private scheduleReconnect(delayMs: number): void {
-    if (this.stopped) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.connectListener()
-        .then(() => this.reload())
-        .catch((err: unknown) => {
-          this.logger.warn(`key cache listener reconnect failed: ${(err as Error).message}`);
-          const listener = this.listener;
-          this.listener = undefined;
-          void listener?.end().catch(() => undefined);
-          this.scheduleReconnect(Math.min(delayMs * 2, RECONNECT_MS.max));
-        });
-    }, delayMs);
-    this.reconnectTimer.unref();
   }
 
   private async refreshKey(apiKeyId: string): Promise<void> {

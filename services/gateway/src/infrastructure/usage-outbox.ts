@@ -64,6 +64,15 @@ export class UsageOutbox {
     });
   }
 
+  /**
+   * False from a failed outbox write until the next one succeeds: the database is away, and a
+   * request admitted now would be billed only from memory. The gateway refuses new requests
+   * meanwhile (503 `database_unavailable`); what is already queued is written once it is back.
+   */
+  get available(): boolean {
+    return this.failures === 0;
+  }
+
   get pending(): number {
     return this.queue.length;
   }

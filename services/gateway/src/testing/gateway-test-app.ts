@@ -19,11 +19,12 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testPool,
   uniqueName,
 } from '@billing/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import pg from 'pg';
+import type pg from 'pg';
 import { createGatewayApp } from '../app.js';
 import type { GatewayModuleOptions, GatewayTopics } from '../gateway.options.js';
 import { KeyStore } from '../infrastructure/key-store.js';
@@ -148,7 +149,7 @@ export async function createGatewayTestApp(
   await consumer.ready;
   const keys = app.get(KeyStore);
 
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
+  const db = testPool({ connectionString: testDatabaseUrl(), max: 4 });
   let producer: Producer | undefined;
   const publishKeyEvent = async (event: ContractEvent): Promise<void> => {
     if (producer === undefined) {

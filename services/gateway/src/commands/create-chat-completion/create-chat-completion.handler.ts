@@ -130,6 +130,9 @@ export class CreateChatCompletionHandler {
     if (model === undefined || route === undefined || prices === undefined) {
       return { ok: false, failure: failures.modelNotFound(request.model) };
     }
+    // While the outbox cannot be written, no new request is admitted: its usage would live only
+    // in this process's memory until the database is back.
+    if (!this.usage.available) return { ok: false, failure: failures.databaseUnavailable() };
     // 4. How much at most, held on the ledger before anything is spent.
     const promptTokens = countPromptTokens(request);
     const worst = worstCaseCost({

@@ -1,5 +1,6 @@
+import { backoffMs } from '@billing/messaging';
+import { fromPool, PgListener } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type pg from 'pg';
 import { PAYMENT_METHOD_NOT_ATTACHED, PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { centsOf, type PaymentSignal } from '../../domain/index.js';
@@ -18,6 +19,8 @@ import { tickAccount } from '../apply-balance-change/apply-balance-change.handle
 /** Stripe keeps idempotency keys for 24 hours; past that a retry could charge a second time. */
 const IDEMPOTENCY_WINDOW_MS = 23 * 3600 * 1000;
 const BATCH = 20;
+/** Sweeps after a failed one wait this long, doubling (the database may be restarting). */
+const FAILURE_BACKOFF = { initialMs: 500, maxMs: 10_000 };
 
 /**
  * Calls the payment provider for auto top-ups, outside any database transaction:
@@ -42,7 +45,11 @@ export class AutoTopUpCharger {
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = true;
-  private listener: pg.PoolClient | undefined;
+  /** Sweeps failed in a row; kicks are ignored until `retryAt` meanwhile. */
+  private failures = 0;
+  private retryAt = 0;
+  /** Wakes the sweep at commit of a new charge; reconnects after a database restart. */
+  private readonly listener: PgListener;
 
   constructor(
     private readonly store: PaymentsStore,
@@ -50,7 +57,20 @@ export class AutoTopUpCharger {
     private readonly paymentMethods: PaymentMethods,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      name: 'AutoTopUpCharger.listener',
+      connect: fromPool(store.pool),
+      channels: [chargerChannel(store.schema)],
+      onNotification: () => this.kick(),
+      // Charges created while no one listened are found by a sweep right away, not at the next
+      // interval: a connection that works again also ends a failure backoff.
+      onConnected: () => {
+        this.retryAt = 0;
+        this.kick();
+      },
+    });
+  }
 
   start(): void {
     this.stopped = false;
@@ -58,7 +78,9 @@ export class AutoTopUpCharger {
     if (interval > 0) {
       this.timer = setInterval(() => this.kick(), interval);
       this.timer.unref();
-      void this.listen();
+      // The sweep interval works without notifications, so a database that is away at start
+      // delays nothing but the wake-ups; the listener keeps trying in the background.
+      this.listener.startInBackground();
     }
     this.kick();
   }
@@ -68,18 +90,17 @@ export class AutoTopUpCharger {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
-    const listener = this.listener;
-    this.listener = undefined;
-    if (listener) {
-      listener.removeAllListeners('notification');
-      await listener.query('UNLISTEN *').catch(() => undefined);
-      listener.release();
-    }
+    await this.listener.stop();
+  }
+
+  /** Whether the notification connection is up (it reconnects by itself after a restart). */
+  get listening(): boolean {
+    return this.listener.connected;
   }
 
   /** Runs a sweep now, or right after the one in progress. */
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || Date.now() < this.retryAt) return;
     if (this.running) {
       this.rerun = true;
       return;
@@ -98,30 +119,20 @@ export class AutoTopUpCharger {
       this.rerun = false;
       try {
         await this.runOnce();
+        this.failures = 0;
       } catch (err) {
-        this.logger.error(`sweep failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    } while (this.rerun && !this.stopped);
-  }
-
-  private async listen(): Promise<void> {
-    try {
-      const client = await this.store.pool.connect();
-      client.on('notification', () => this.kick());
-      client.on('error', () => {
-        // The sweep interval keeps working; the next start listens again.
-        if (this.listener === client) this.listener = undefined;
-        client.release(true);
-      });
-      await client.query(`LISTEN "${chargerChannel(this.store.schema)}"`);
-      if (this.stopped) {
-        client.release();
+        // A database outage costs one log line per backoff step, not one per interval; the
+        // leases and idempotency keys make a late sweep harmless.
+        this.failures += 1;
+        const wait = backoffMs(this.failures, FAILURE_BACKOFF.initialMs, FAILURE_BACKOFF.maxMs);
+        this.retryAt = Date.now() + wait;
+        this.logger.error(
+          `sweep failed (${this.failures} in a row; next in ${wait} ms): ` +
+            (err instanceof Error ? err.message : String(err)),
+        );
         return;
       }
-      this.listener = client;
-    } catch (err) {
-      this.logger.warn(`not listening for charges (sweeping only): ${String(err)}`);
-    }
+    } while (this.rerun && !this.stopped);
   }
 
   private async retryDueAccounts(): Promise<void> {
