@@ -95,14 +95,14 @@ describe('a PostgreSQL restart under payments', () => {
     // The charger's LISTEN connection is back, and an auto top-up after the restart charges once.
     await eventually(() => (t.charger.listening ? true : undefined), 30_000);
     const autoAccount = `${prefix}_2`;
+    const paymentMethodId = await t.linkCard(autoAccount);
     const configured = await t.http('PUT', `/v1/accounts/${autoAccount}/auto-top-up`, {
       token: await t.tokenFor(autoAccount),
       body: {
         enabled: true,
         threshold: '10',
         amount: '50',
-        paymentMethodId: 'pm_card_visa',
-        customerId: `cus_${autoAccount}`,
+        paymentMethodId,
       },
     });
     expect(configured.status).toBe(200);
