@@ -19,6 +19,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -121,7 +122,9 @@ export async function createGatewayTestApp(
   const metering = new MeteringCatalogStandIn();
   const upstream = new SimulatedUpstreamServer({ apiKey: UPSTREAM_KEY, slowChunkDelayMs: 40 });
   await Promise.all([ledger.start(), metering.start(), upstream.start()]);
-  const transport = new SwitchableTransport(createKafkaTransport(testKafkaBrokers(), suffix));
+  const transport = new SwitchableTransport(
+    createKafkaTransport(testKafkaBrokers(), suffix, { security: testKafkaSecurity() }),
+  );
 
   const app = await createGatewayApp(
     {
