@@ -2,4 +2,5 @@
 // (kafka-topics), and a service application booted for one test file (test-app).
 export * from './infra.js';
 export * from './kafka-topics.js';
+export * from './private-kafka.js';
 export * from './test-app.js';
