@@ -17,6 +17,9 @@ KAFKA_HOST=127.0.0.1
 KAFKA_PORT="${INFRA_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-9093}"
 WITH_POSTGRES="${INFRA_POSTGRES:-1}"
+# 0: leave the topics and ACLs to the caller (libs/testing's startPrivateKafka creates them from
+# the same files in one process, where this script starts a JVM per topic and per ACL group).
+WITH_PROVISION="${INFRA_KAFKA_PROVISION:-1}"
 PG_HOST=127.0.0.1 PG_PORT=5432
 DATA="${INFRA_DATA_DIR:-$HERE/.data}"
 KDATA="$DATA/kafka"
@@ -158,18 +161,20 @@ log "Kafka serves metadata on $KAFKA_HOST:$KAFKA_PORT"
 # ---------------------------------------------------------------- topics (topics.txt)
 # One JVM per missing topic (~1.5 s each): only the first run pays for it.
 # Tool stdout is chatter ("Created topic", a warning about '.' in names); errors still reach stderr.
-while read -r t; do
-  [[ -z "$t" || "$t" == \#* ]] && continue
-  grep -qxF "$t" <<<"$existing" && continue
-  log "creating topic $t"
-  topics --create --if-not-exists --topic "$t" --partitions 6 --replication-factor 1 >/dev/null
-done <topics.txt
+if [[ "$WITH_PROVISION" == 1 ]]; then
+  while read -r t; do
+    [[ -z "$t" || "$t" == \#* ]] && continue
+    grep -qxF "$t" <<<"$existing" && continue
+    log "creating topic $t"
+    topics --create --if-not-exists --topic "$t" --partitions 6 --replication-factor 1 >/dev/null
+  done <topics.txt
+fi
 
 # ---------------------------------------------------------------- ACLs (kafka/acls.txt)
 # One AclCommand JVM per (principal, operation), with every resource of that pair; only when the
 # file changed since they were last added (adding an ACL that exists is a no-op).
 acl_sum="$(sha256sum kafka/acls.txt | cut -d' ' -f1)"
-if [[ "$(cat "$KDATA/acls.applied" 2>/dev/null)" != "$acl_sum" ]]; then
+if [[ "$WITH_PROVISION" == 1 && "$(cat "$KDATA/acls.applied" 2>/dev/null)" != "$acl_sum" ]]; then
   while read -r principal operation; do
     resources=()
     while read -r kind name; do
