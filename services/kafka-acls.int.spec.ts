@@ -77,11 +77,28 @@ async function publishAs(
   }
 }
 
-async function failure(action: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
+interface Refusal {
+  readonly message: string;
+  /** The error and its causes (kafkajs wraps the broker's answer in retry errors, or not). */
+  readonly names: string[];
+  readonly types: unknown[];
+}
+
+async function failure(action: () => Promise<unknown>): Promise<Refusal> {
   try {
     await action();
   } catch (err) {
-    return err as Error & Record<string, unknown>;
+    const chain: Record<string, unknown>[] = [];
+    for (let e: unknown = err; e instanceof Error && chain.length < 5;) {
+      const link = e as Error & Record<string, unknown>;
+      chain.push(link);
+      e = link.cause ?? link.originalError;
+    }
+    return {
+      message: chain.map((e) => String(e.message)).join(' / '),
+      names: chain.map((e) => String(e.name)),
+      types: chain.map((e) => e.type).filter((t) => t !== undefined),
+    };
   }
   throw new Error('the broker allowed it');
 }
@@ -139,12 +156,13 @@ beforeAll(async () => {
     }),
     { configure: (app) => configureApp(app, 'ledger'), token: ADMIN_TOKEN, schema, kafka: admin },
   );
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     ledger.app.get(LedgerMessaging).ready,
-    new Promise((_, reject) =>
-      setTimeout(() => reject(new Error('the ledger did not join its groups')), 120_000),
-    ),
-  ]);
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the ledger did not join its groups')), 120_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }, 480_000);
 
 afterAll(async () => {
@@ -156,8 +174,7 @@ describe('the secured broker', () => {
   it('refuses a producer that does not authenticate', async () => {
     const err = await failure(() => publishAs({}, 'payments.v1', '1000'));
     // The SASL listener closes a connection that sends anything but the handshake.
-    expect(err.name).toBe('KafkaJSNumberOfRetriesExceeded');
-    expect((err.cause as Error | undefined)?.name).toBe('KafkaJSConnectionClosedError');
+    expect(err.names).toContain('KafkaJSConnectionClosedError');
     expect(await messagesIn('payments.v1')).toBe(0);
   }, 60_000);
 
@@ -170,7 +187,7 @@ describe('the secured broker', () => {
         '1000',
       ),
     );
-    expect(err.name).toBe('KafkaJSSASLAuthenticationError');
+    expect(err.names).toContain('KafkaJSSASLAuthenticationError');
     expect(err.message).toMatch(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
     expect(err.message).not.toContain(guess);
     expect(await messagesIn('payments.v1')).toBe(0);
@@ -179,17 +196,13 @@ describe('the secured broker', () => {
   it("refuses the gateway's principal a write to payments.v1 (topic authorization)", async () => {
     const err = await failure(() => publishAs(principal('gateway'), 'payments.v1', '1000'));
     expect(err.message).toMatch(/Not authorized to access topics/);
-    expect((err.cause as Record<string, unknown> | undefined)?.type).toBe(
-      'TOPIC_AUTHORIZATION_FAILED',
-    );
+    expect(err.types).toContain('TOPIC_AUTHORIZATION_FAILED');
     expect(await messagesIn('payments.v1')).toBe(0);
   }, 60_000);
 
   it('refuses the ledger principal a write to payments.v1: it only reads it', async () => {
     const err = await failure(() => publishAs(principal('ledger'), 'payments.v1', '1000'));
-    expect((err.cause as Record<string, unknown> | undefined)?.type).toBe(
-      'TOPIC_AUTHORIZATION_FAILED',
-    );
+    expect(err.types).toContain('TOPIC_AUTHORIZATION_FAILED');
     expect(await messagesIn('payments.v1')).toBe(0);
   }, 60_000);
 
@@ -203,7 +216,7 @@ describe('the secured broker', () => {
       const err = await failure(() =>
         consumer.subscribe({ topics: ['payments.v1'], fromBeginning: true }),
       );
-      expect(err.type).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(err.types).toContain('TOPIC_AUTHORIZATION_FAILED');
     } finally {
       await consumer.disconnect();
     }
@@ -224,7 +237,7 @@ describe('the secured broker', () => {
           partitions: [0, 1, 2, 3, 4, 5].map((partition) => ({ partition, offset: '1000' })),
         }),
       );
-      expect(err.name).toBe('KafkaJSGroupCoordinatorNotFound');
+      expect(err.names).toContain('KafkaJSGroupCoordinatorNotFound');
     } finally {
       await a.disconnect();
     }
