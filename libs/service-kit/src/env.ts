@@ -92,13 +92,18 @@ export class BaseServiceEnv {
   /**
    * SASL on the Kafka connection: `scram-sha-256` or `scram-sha-512` with the service's own
    * principal (see docs/adr/007-kafka-sasl-acls.md). Required in production: a broker that lets
-   * anyone in would let anyone publish a payment.
+   * anyone in would let anyone publish a payment. Also required with a username or password:
+   * credentials without a mechanism would otherwise be ignored, and the client connect anonymously.
    */
   @ValidateIf(
-    (env: BaseServiceEnv) => env.NODE_ENV === 'production' || present(env.KAFKA_SASL_MECHANISM),
+    (env: BaseServiceEnv) =>
+      env.NODE_ENV === 'production' ||
+      present(env.KAFKA_SASL_MECHANISM) ||
+      present(env.KAFKA_SASL_USERNAME) ||
+      present(env.KAFKA_SASL_PASSWORD),
   )
   @IsIn(KAFKA_SASL_MECHANISMS, {
-    message: `KAFKA_SASL_MECHANISM must be one of ${KAFKA_SASL_MECHANISMS.join(', ')} (required when NODE_ENV=production)`,
+    message: `KAFKA_SASL_MECHANISM must be one of ${KAFKA_SASL_MECHANISMS.join(', ')} (required when NODE_ENV=production, or with KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD)`,
   })
   KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
 
