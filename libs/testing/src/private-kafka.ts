@@ -3,16 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  logLevel,
-  ResourcePatternTypes,
-  type AclEntry,
-} from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type AclEntry } from 'kafkajs';
 import { localKafkaPrincipals, testKafkaSaslConfig } from './infra.js';
+
+// Node's ES module loader does not see these enums among kafkajs's CommonJS exports (processes
+// started with the swc loader import this library too); the default export has them.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 const DEPLOY = new URL('../../../deploy/local/', import.meta.url).pathname;
 
@@ -79,12 +75,12 @@ function rows(file: string): string[][] {
     .map((line) => line.split(/\s+/));
 }
 
-const OPERATIONS: Record<string, AclOperationTypes> = {
+const OPERATIONS: Record<string, kafkajs.AclOperationTypes> = {
   Read: AclOperationTypes.READ,
   Write: AclOperationTypes.WRITE,
   Describe: AclOperationTypes.DESCRIBE,
 };
-const RESOURCES: Record<string, AclResourceTypes> = {
+const RESOURCES: Record<string, kafkajs.AclResourceTypes> = {
   topic: AclResourceTypes.TOPIC,
   group: AclResourceTypes.GROUP,
 };
