@@ -101,6 +101,10 @@ mkdir -p "$KDATA/logs"
 
 # ---------------------------------------------------------------- Kafka broker
 if kafka_alive && port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+  # A broker started by an earlier, unauthenticated version of this script refuses nothing and
+  # knows no principal: it must be restarted (its storage is then moved aside, see below).
+  [[ -f "$SECURED_MARKER" ]] \
+    || die "the running Kafka (pid $(cat "$PIDFILE")) was started without SASL; run npm run infra:down, then infra:up again"
   log "Kafka already running (pid $(cat "$PIDFILE"))"
 elif ! kafka_alive && port_open "$KAFKA_HOST" "$KAFKA_PORT" && topics --list >/dev/null 2>&1; then
   # A broker we did not start (another checkout's, or a container) already serves this port:
