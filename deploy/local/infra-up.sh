@@ -45,7 +45,7 @@ kafka_alive() { [[ -f "$PIDFILE" ]] && ps -p "$(cat "$PIDFILE")" -o args= 2>/dev
 # `timeout`: a broker that does not answer (or refuses the admin) must fail the call, not hang it.
 kafka_tool() {
   local tool="$1"; shift
-  timeout 60 "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile="$HERE/kafka/tools-log4j2.properties" \
+  timeout 180 "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile="$HERE/kafka/tools-log4j2.properties" \
     -cp 'kafka/lib/*' "$tool" --bootstrap-server "$KAFKA_HOST:$KAFKA_PORT" --command-config "$ADMIN_CONFIG" "$@"
 }
 topics() { kafka_tool org.apache.kafka.tools.TopicCommand "$@"; }
