@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { testDatabaseUrl, testKafkaBrokers, eventually } from '@billing/testing';
+import { testDatabaseUrl, testKafkaServiceEnv, eventually } from '@billing/testing';
 
 // Each service runs as its own process, exactly as `npm run start:<service>` starts it, against
 // the real PostgreSQL. A service with a broken environment must refuse to start and say why.
@@ -11,7 +11,6 @@ const baseEnv = {
   PATH: process.env.PATH ?? '',
   NODE_ENV: 'test',
   DATABASE_URL: testDatabaseUrl(),
-  KAFKA_BROKERS: testKafkaBrokers().join(','),
   ADMIN_TOKEN: 'test-admin-token-0123456789',
   CONSOLE_JWT_SECRET: 'test-console-jwt-secret-0123456789abcdef',
   API_KEY_PEPPER: 'test-api-key-pepper-0123456789abcdef0123',
@@ -52,7 +51,11 @@ const ports: Record<string, number> = {
 
 describe.each(Object.entries(ports))('the %s service', (name, port) => {
   it('boots and answers /health with the database up', async () => {
-    const { child, output } = startService(name, { ...baseEnv, PORT: String(port) });
+    const { child, output } = startService(name, {
+      ...baseEnv,
+      ...testKafkaServiceEnv(name),
+      PORT: String(port),
+    });
     try {
       const body = await eventually(async () => {
         const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
@@ -71,7 +74,11 @@ describe.each(Object.entries(ports))('the %s service', (name, port) => {
 
   it('refuses to start without DATABASE_URL, naming it and exiting non-zero', async () => {
     const { DATABASE_URL: _omitted, ...env } = baseEnv;
-    const { child, output } = startService(name, { ...env, PORT: String(port) });
+    const { child, output } = startService(name, {
+      ...env,
+      ...testKafkaServiceEnv(name),
+      PORT: String(port),
+    });
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(1);
     expect(output()).toContain(`${name}: refusing to start`);

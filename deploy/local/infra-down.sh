@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Stops what infra-up.sh started. Keeps all data (.data/) so the next infra-up resumes.
+# Stops what infra-up.sh started. Keeps all data (.data/, or INFRA_DATA_DIR) so the next infra-up resumes.
 # The machine's PostgreSQL is left alone unless infra-up.sh was the one that started it.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PIDFILE="$HERE/.data/kafka/kafka.pid"
-PG_MARKER="$HERE/.data/postgres-started-by-infra-up"
+# INFRA_DATA_DIR: the data directory of a private broker started by infra-up.sh with the same setting.
+DATA="${INFRA_DATA_DIR:-$HERE/.data}"
+PIDFILE="$DATA/kafka/kafka.pid"
+PG_MARKER="$DATA/postgres-started-by-infra-up"
 
 log() { echo "[infra-down] $*" >&2; }
 # Same check as infra-up.sh: the pid must still be our broker, not a reused pid.

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 
 eval "$(bash deploy/local/infra-up.sh)"
 export DATABASE_URL KAFKA_BROKERS
+# infra-up.sh exported the admin principal (for tests and tools); no service runs as admin.
+unset KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD
 export NODE_ENV="${NODE_ENV:-development}"
 # Development placeholders only; production refuses nothing here, so set real ones there.
 export ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin-token-change-me}"
@@ -21,9 +23,21 @@ export METERING_URL="${METERING_URL:-http://127.0.0.1:8082}"
 
 # On exit, stop every process of this group (the services and their log prefixers).
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null' INT TERM EXIT
+# Each service connects to Kafka as its own principal (deploy/local/kafka/principals.txt, development
+# passwords), so that the broker's ACLs (kafka/acls.txt) hold it to its own topics and groups.
+# KAFKA_SASL_USERNAME_<SERVICE> / KAFKA_SASL_PASSWORD_<SERVICE> override them for another broker.
+kafka_password() { awk -v n="$1" '$1 == n { print $2 }' deploy/local/kafka/principals.txt; }
 for svc in gateway keys metering ledger payments; do
+  upper="$(tr '[:lower:]' '[:upper:]' <<<"$svc")"
+  user_var="KAFKA_SASL_USERNAME_$upper" password_var="KAFKA_SASL_PASSWORD_$upper"
   # PORT comes from each service's own default (CONTRACTS.md: 8080..8084).
-  (unset PORT; node --import @swc-node/register/esm-register "services/$svc/src/main.ts" 2>&1 | sed -u "s/^/[$svc] /") &
+  (
+    unset PORT
+    export KAFKA_SASL_MECHANISM="${KAFKA_SASL_MECHANISM:-scram-sha-512}"
+    export KAFKA_SASL_USERNAME="${!user_var:-$svc}"
+    export KAFKA_SASL_PASSWORD="${!password_var:-$(kafka_password "$svc")}"
+    node --import @swc-node/register/esm-register "services/$svc/src/main.ts" 2>&1 | sed -u "s/^/[$svc] /"
+  ) &
 done
 echo "services starting: gateway :8080, keys :8081, metering :8082, ledger :8083, payments :8084 (Ctrl-C to stop)" >&2
 wait

@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testDatabaseUrl, testKafkaBrokers } from '@billing/testing';
+import { testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
 import pg from 'pg';
 import Stripe from 'stripe';
 import {
@@ -123,7 +123,6 @@ export async function startDistributedPlatform(
       // Plain log files: Nest colours its lines unless told not to.
       NO_COLOR: '1',
       DATABASE_URL: database.url,
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
       ...secrets,
       ...options.env,
     };
@@ -156,6 +155,8 @@ export async function startDistributedPlatform(
     const services = SERVICES.map((name) => {
       const running = launch(name, `services/${name}/src/main.ts`, logDir, {
         ...common,
+        // Each service as its own Kafka principal, so the broker's ACLs apply as in production.
+        ...testKafkaServiceEnv(name),
         ...perService[name],
       });
       processes.push(running);

@@ -29,6 +29,12 @@ export {
 export { ReliableProducer, type ReliableProducerOptions } from './kafka/reliable-producer.js';
 export { ACCEPTED_KAFKAJS_WARNING, kafkaLogCreator } from './kafka/kafka-log.js';
 export {
+  KAFKA_SASL_MECHANISMS,
+  kafkaSecurityConfig,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+} from './kafka/kafka-security.js';
+export {
   IdempotentConsumer,
   toInboxRecord,
   type IdempotentConsumerOptions,

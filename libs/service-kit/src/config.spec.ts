@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from './config.js';
 import { loadConfig } from './config.js';
-import { BaseServiceEnv } from './env.js';
+import { BaseServiceEnv, kafkaSecurity } from './env.js';
 
 class TestEnv extends BaseServiceEnv {
   override PORT = 9999;
@@ -45,6 +48,98 @@ describe('loadConfig', () => {
   it('rejects a short admin token', () => {
     expect(() => loadConfig('test', TestEnv, { ...valid, ADMIN_TOKEN: 'short' })).toThrow(
       /ADMIN_TOKEN must be at least 16 characters/,
+    );
+  });
+});
+
+describe('Kafka security settings', () => {
+  const sasl = {
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: 'ledger',
+    KAFKA_SASL_PASSWORD: 'ledger-password-0123456789',
+  };
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kafka-tls-'));
+    for (const name of ['ca.pem', 'cert.pem', 'key.pem']) {
+      writeFileSync(join(dir, name), `-----BEGIN ${name}-----\n`);
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const problems = (env: Record<string, string>): string => {
+    try {
+      loadConfig('test', TestEnv, { ...valid, ...env });
+    } catch (err) {
+      return (err as ConfigError).message;
+    }
+    return '';
+  };
+
+  it('connects without SASL or TLS when none is configured (development and tests)', () => {
+    expect(kafkaSecurity(loadConfig('test', TestEnv, valid))).toEqual({});
+  });
+
+  it('reads SCRAM credentials and the TLS files into the client settings', () => {
+    const env = loadConfig('test', TestEnv, {
+      ...valid,
+      ...sasl,
+      KAFKA_TLS: 'true',
+      KAFKA_TLS_CA_FILE: join(dir, 'ca.pem'),
+      KAFKA_TLS_CERT_FILE: join(dir, 'cert.pem'),
+      KAFKA_TLS_KEY_FILE: join(dir, 'key.pem'),
+    });
+    expect(kafkaSecurity(env)).toEqual({
+      sasl: { mechanism: 'scram-sha-512', username: 'ledger', password: sasl.KAFKA_SASL_PASSWORD },
+      tls: {
+        ca: '-----BEGIN ca.pem-----\n',
+        cert: '-----BEGIN cert.pem-----\n',
+        key: '-----BEGIN key.pem-----\n',
+      },
+    });
+    expect(kafkaSecurity(loadConfig('test', TestEnv, { ...valid, KAFKA_TLS: 'true' }))).toEqual({
+      tls: {},
+    });
+  });
+
+  it('refuses to start in production without SASL on Kafka', () => {
+    expect(problems({ NODE_ENV: 'production' })).toContain(
+      'KAFKA_SASL_MECHANISM must be one of scram-sha-256, scram-sha-512',
+    );
+    expect(problems({ NODE_ENV: 'production', ...sasl })).toBe('');
+  });
+
+  it('names a bad Kafka setting without echoing the password', () => {
+    const message = problems({
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_PASSWORD: sasl.KAFKA_SASL_PASSWORD,
+      KAFKA_TLS: 'yes',
+    });
+    expect(message).toContain('KAFKA_SASL_MECHANISM must be one of scram-sha-256, scram-sha-512');
+    expect(message).toContain('KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM');
+    expect(message).toContain('KAFKA_TLS must be true or false');
+    expect(message).not.toContain(sasl.KAFKA_SASL_PASSWORD);
+  });
+
+  it('needs a username and a password with a mechanism, and a mechanism with a username', () => {
+    const message = problems({ KAFKA_SASL_MECHANISM: 'scram-sha-256' });
+    expect(message).toContain('KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM');
+    expect(message).toContain('KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM');
+    expect(problems({ KAFKA_SASL_USERNAME: 'ledger', KAFKA_SASL_PASSWORD: 'x' })).toContain(
+      'KAFKA_SASL_MECHANISM must be one of',
+    );
+  });
+
+  it('refuses TLS files that cannot be read, files without KAFKA_TLS, and a certificate without its key', () => {
+    const missing = join(dir, 'missing.pem');
+    expect(problems({ KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: missing })).toContain(
+      'KAFKA_TLS_CA_FILE must name a readable file',
+    );
+    expect(problems({ KAFKA_TLS_CA_FILE: join(dir, 'ca.pem') })).toContain(
+      'KAFKA_TLS_CA_FILE needs KAFKA_TLS=true',
+    );
+    expect(problems({ KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: join(dir, 'cert.pem') })).toContain(
+      'KAFKA_TLS_KEY_FILE is required with KAFKA_TLS_CERT_FILE',
     );
   });
 });

@@ -24,6 +24,7 @@ import {
   FAST_CONSUMER_TUNING,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   type TestSchema,
   uniqueName,
 } from '@billing/testing';
@@ -297,6 +298,7 @@ describe('ServiceMessaging', () => {
         brokers: testKafkaBrokers(),
         clientId: uniqueName('sk'),
         consumer: FAST_CONSUMER_TUNING,
+        security: testKafkaSecurity(),
       };
       const subscriber = start(
         {

@@ -8,6 +8,7 @@ import {
   backoffMs,
   KafkaTransport,
   kafkaLogCreator,
+  kafkaSecurityConfig,
   OutboxRelay,
   sleep,
   type ChunkMessage,
@@ -15,6 +16,7 @@ import {
   type DecodeResult,
   type Decoder,
   type KafkaConsumerTuning,
+  type KafkaSecurity,
   type MessageContext,
   type MessageHandlers,
   type MessagePublisher,
@@ -40,6 +42,8 @@ export interface KafkaTransportSettings {
   readonly consumer?: KafkaConsumerTuning;
   /** Upper bound of one produce request (default 512 KiB). */
   readonly maxRequestBytes?: number;
+  /** SASL and TLS of the connection (default: neither); see `kafkaSecurity(env)`. */
+  readonly security?: KafkaSecurity;
 }
 
 export function createKafkaTransport(
@@ -48,13 +52,15 @@ export function createKafkaTransport(
   settings: KafkaTransportSettings = {},
 ): KafkaTransport {
   const logger = nestMessagingLogger(clientId);
+  const { security, ...tuning } = settings;
   const kafka = new Kafka({
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(logger),
+    ...kafkaSecurityConfig(security),
   });
-  return new KafkaTransport({ kafka, logger, ...settings });
+  return new KafkaTransport({ kafka, logger, ...tuning });
 }
 
 /**
@@ -136,6 +142,8 @@ export interface MessagingModuleOptions {
   readonly transport?: MessagePublisher & MessageSubscriber;
   /** Tuning of the Kafka transport the module creates (a given `transport` keeps its own). */
   readonly kafkaTuning?: KafkaConsumerTuning;
+  /** SASL and TLS of the Kafka transport the module creates (default: neither). */
+  readonly kafkaSecurity?: KafkaSecurity;
   /** Outbox relay polling when no notification arrives (default 500 ms). */
   readonly relayPollIntervalMs?: number;
 }
@@ -144,6 +152,7 @@ export interface ResolvedMessagingOptions {
   readonly kafkaBrokers: readonly string[];
   readonly transport: (MessagePublisher & MessageSubscriber) | undefined;
   readonly kafkaTuning: KafkaConsumerTuning;
+  readonly kafkaSecurity: KafkaSecurity;
   readonly relayPollIntervalMs: number;
 }
 
@@ -152,6 +161,7 @@ export function resolveMessagingOptions(options: MessagingModuleOptions): Resolv
     kafkaBrokers: options.kafkaBrokers ?? [],
     transport: options.transport,
     kafkaTuning: options.kafkaTuning ?? {},
+    kafkaSecurity: options.kafkaSecurity ?? {},
     relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
   };
 }

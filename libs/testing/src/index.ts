@@ -4,4 +4,5 @@
 export * from './infra.js';
 export * from './private-postgres.js';
 export * from './kafka-topics.js';
+export * from './private-kafka.js';
 export * from './test-app.js';

@@ -58,7 +58,10 @@ export class GatewayModule {
         {
           provide: TRANSPORT,
           useFactory: (): Transport =>
-            options.transport ?? createKafkaTransport(options.kafkaBrokers, 'gateway'),
+            options.transport ??
+            createKafkaTransport(options.kafkaBrokers, 'gateway', {
+              security: options.kafkaSecurity,
+            }),
         },
         {
           // The outbox relay of `usage.observed.v1`; the consumer is KeysConsumer (see there why).

@@ -1,6 +1,6 @@
 import { TOPICS } from '@billing/contracts';
-import type { KafkaConsumerTuning } from '@billing/messaging';
-import { kafkaBrokers, type Transport } from '@billing/service-kit';
+import type { KafkaConsumerTuning, KafkaSecurity } from '@billing/messaging';
+import { kafkaBrokers, kafkaSecurity, type Transport } from '@billing/service-kit';
 import type { GatewayEnv } from './config.js';
 import { parseUpstreamProviders, type UpstreamProvider } from './domain/index.js';
 
@@ -44,6 +44,8 @@ export interface GatewayModuleOptions {
   readonly topics?: Partial<GatewayTopics>;
   /** Kafka brokers, used when no `transport` is given. */
   readonly kafkaBrokers?: readonly string[];
+  /** SASL and TLS of the Kafka connection (default: neither). */
+  readonly kafkaSecurity?: KafkaSecurity;
   /** A transport instead of Kafka (standalone mode, tests). The module does not close it. */
   readonly transport?: Transport;
   /** The consumer group (and inbox) name of the key cache's consumer. */
@@ -68,6 +70,7 @@ export interface ResolvedGatewayOptions {
   readonly poolSize: number;
   readonly topics: GatewayTopics;
   readonly kafkaBrokers: readonly string[];
+  readonly kafkaSecurity: KafkaSecurity;
   readonly transport: Transport | undefined;
   readonly keysConsumerName: string;
   readonly kafkaTuning: KafkaConsumerTuning;
@@ -109,6 +112,7 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
       usageObserved: options.topics?.usageObserved ?? TOPICS.usageObserved,
     },
     kafkaBrokers: options.kafkaBrokers ?? [],
+    kafkaSecurity: options.kafkaSecurity ?? {},
     transport: options.transport,
     keysConsumerName: options.keysConsumerName ?? 'gateway.keys',
     kafkaTuning: options.kafkaTuning ?? {},
@@ -134,5 +138,6 @@ export function gatewayOptionsFromEnv(
     upstreams: parsed.providers,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
     kafkaBrokers: kafkaBrokers(env),
+    kafkaSecurity: kafkaSecurity(env),
   };
 }

@@ -1,6 +1,7 @@
 import { TOPICS } from '@billing/contracts';
 import {
   kafkaBrokers,
+  kafkaSecurity,
   resolveMessagingOptions,
   type MessagingModuleOptions,
   type ResolvedMessagingOptions,
@@ -102,5 +103,6 @@ export function keysOptionsFromEnv(env: KeysEnv): KeysModuleOptions {
     apiKeyPepper: env.API_KEY_PEPPER,
     apiKeyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
     kafkaBrokers: kafkaBrokers(env),
+    kafkaSecurity: kafkaSecurity(env),
   };
 }

@@ -1,6 +1,7 @@
 import { TOPICS } from '@billing/contracts';
 import {
   kafkaBrokers,
+  kafkaSecurity,
   resolveMessagingOptions,
   type MessagingModuleOptions,
   type ResolvedMessagingOptions,
@@ -78,5 +79,6 @@ export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
     adminToken: env.ADMIN_TOKEN,
     consoleJwtSecret: env.CONSOLE_JWT_SECRET,
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
+    kafkaSecurity: kafkaSecurity(env),
   };
 }

@@ -1,6 +1,7 @@
 import { TOPICS } from '@billing/contracts';
 import {
   kafkaBrokers,
+  kafkaSecurity,
   resolveMessagingOptions,
   type MessagingModuleOptions,
   type ResolvedMessagingOptions,
@@ -87,5 +88,6 @@ export function meteringOptionsFromEnv(env: MeteringEnv): MeteringModuleOptions 
     adminToken: env.ADMIN_TOKEN,
     consoleJwtSecret: env.CONSOLE_JWT_SECRET,
     kafkaBrokers: kafkaBrokers(env),
+    kafkaSecurity: kafkaSecurity(env),
   };
 }

@@ -2,6 +2,7 @@ import { TOPICS } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
 import {
   kafkaBrokers,
+  kafkaSecurity,
   resolveMessagingOptions,
   type MessagingModuleOptions,
   type ResolvedMessagingOptions,
@@ -150,6 +151,7 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
     consoleJwtSecret: env.CONSOLE_JWT_SECRET,
     nodeEnv: env.NODE_ENV,
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
+    kafkaSecurity: kafkaSecurity(env),
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,

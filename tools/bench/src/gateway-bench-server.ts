@@ -23,6 +23,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import { Partitioners } from 'kafkajs';
@@ -84,6 +85,7 @@ if (role === 'upstream') {
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),
+      kafkaSecurity: testKafkaSecurity(),
       keysConsumerName: `gateway-bench-${suffix}`,
       poolSize: 10,
     },

@@ -7,6 +7,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
@@ -134,6 +135,7 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),
+      kafkaSecurity: testKafkaSecurity(),
       consumerGroupPrefix: `bench-ledger-${suffix}`,
       kafkaTuning: {
         sessionTimeoutMs: 10_000,

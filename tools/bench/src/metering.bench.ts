@@ -14,6 +14,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import type { INestApplication } from '@nestjs/common';
@@ -209,6 +210,7 @@ async function bootMetering(
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),
+      kafkaSecurity: testKafkaSecurity(),
       usageConsumerName: `${schema}-observed`,
       consumerChunkSize: CHUNK,
       kafkaTuning: {

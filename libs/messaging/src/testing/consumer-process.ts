@@ -7,8 +7,7 @@
  * committed to Kafka, the process SIGKILLs itself (no cleanup, no LeaveGroup, no offset commit).
  * SIGTERM stops it gracefully.
  */
-import { FAST_CONSUMER_TUNING } from '@billing/testing';
-import { Kafka, logLevel } from 'kafkajs';
+import { FAST_CONSUMER_TUNING, testKafka } from '@billing/testing';
 import pg from 'pg';
 import { IdempotentConsumer } from '../kafka/idempotent-consumer.js';
 import { silentLogger } from '../internal/util.js';
@@ -24,11 +23,9 @@ const schema = env('SCHEMA');
 const group = env('GROUP');
 const killAfter = process.env.KILL_AFTER ? Number(process.env.KILL_AFTER) : undefined;
 const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: 5 });
-const kafka = new Kafka({
-  clientId: `consumer-process-${process.pid}`,
-  brokers: env('KAFKA_BROKERS').split(','),
-  logLevel: logLevel.NOTHING,
-});
+// KAFKA_BROKERS and the SASL variables, as the test runner's environment has them.
+env('KAFKA_BROKERS');
+const kafka = testKafka(`consumer-process-${process.pid}`);
 
 let committed = 0;
 const consumer = new IdempotentConsumer({

@@ -20,6 +20,7 @@ import {
   testKafka,
   testKafkaBrokers,
   testPool,
+  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -122,7 +123,9 @@ export async function createGatewayTestApp(
   const metering = new MeteringCatalogStandIn();
   const upstream = new SimulatedUpstreamServer({ apiKey: UPSTREAM_KEY, slowChunkDelayMs: 40 });
   await Promise.all([ledger.start(), metering.start(), upstream.start()]);
-  const transport = new SwitchableTransport(createKafkaTransport(testKafkaBrokers(), suffix));
+  const transport = new SwitchableTransport(
+    createKafkaTransport(testKafkaBrokers(), suffix, { security: testKafkaSecurity() }),
+  );
 
   const app = await createGatewayApp(
     {

@@ -30,7 +30,12 @@ export class KeysMessaging extends ServiceMessaging {
     super({
       service: 'keys',
       transport: o.transport,
-      kafka: { brokers: o.kafkaBrokers, clientId: 'keys', consumer: o.kafkaTuning },
+      kafka: {
+        brokers: o.kafkaBrokers,
+        clientId: 'keys',
+        consumer: o.kafkaTuning,
+        security: o.kafkaSecurity,
+      },
       pool,
       schema: o.schema,
       consumers: [usage],

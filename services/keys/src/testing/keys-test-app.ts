@@ -8,6 +8,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
   type TestApp,
 } from '@billing/testing';
@@ -88,6 +89,7 @@ export async function createKeysTestApp(
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),
+      kafkaSecurity: testKafkaSecurity(),
       usageConsumerName: `keys-usage-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
       ...overrides,

@@ -55,7 +55,12 @@ export class LedgerMessaging extends ServiceMessaging {
     super({
       service: 'ledger',
       transport: o.transport,
-      kafka: { brokers: o.kafkaBrokers, clientId: o.consumerGroupPrefix, consumer: o.kafkaTuning },
+      kafka: {
+        brokers: o.kafkaBrokers,
+        clientId: o.consumerGroupPrefix,
+        consumer: o.kafkaTuning,
+        security: o.kafkaSecurity,
+      },
       pool,
       schema: o.schema,
       consumers: [payments, usage],

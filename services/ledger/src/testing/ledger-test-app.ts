@@ -14,6 +14,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
   type TestApp,
 } from '@billing/testing';
@@ -71,6 +72,7 @@ export async function createLedgerTestApp(
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),
+      kafkaSecurity: testKafkaSecurity(),
       consumerGroupPrefix: `ledger-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
       schedulerIntervalMs: 200,

@@ -79,7 +79,12 @@ export class MeteringMessaging extends ServiceMessaging {
     super({
       service: 'metering',
       transport: o.transport,
-      kafka: { brokers: o.kafkaBrokers, clientId: 'metering', consumer: o.kafkaTuning },
+      kafka: {
+        brokers: o.kafkaBrokers,
+        clientId: 'metering',
+        consumer: o.kafkaTuning,
+        security: o.kafkaSecurity,
+      },
       pool,
       schema: o.schema,
       consumers: [usage],

@@ -14,6 +14,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
   type TestApp,
 } from '@billing/testing';
@@ -63,6 +64,7 @@ export async function createMeteringTestApp(
       consoleJwtSecret: CONSOLE_JWT_SECRET,
       schema,
       kafkaBrokers: testKafkaBrokers(),
+      kafkaSecurity: testKafkaSecurity(),
       usageConsumerName: `metering-usage-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
       catalogRefreshMs: 200,

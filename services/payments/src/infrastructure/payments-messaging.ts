@@ -36,7 +36,12 @@ export class PaymentsMessaging extends ServiceMessaging {
     super({
       service: 'payments',
       transport: o.transport,
-      kafka: { brokers: o.kafkaBrokers, clientId: o.consumerGroupPrefix, consumer: o.kafkaTuning },
+      kafka: {
+        brokers: o.kafkaBrokers,
+        clientId: o.consumerGroupPrefix,
+        consumer: o.kafkaTuning,
+        security: o.kafkaSecurity,
+      },
       pool,
       schema: o.schema,
       consumers: [balances],

@@ -9,6 +9,7 @@ import {
   testDatabaseUrl,
   testKafka,
   testKafkaBrokers,
+  testKafkaSecurity,
   uniqueName,
   type TestApp,
 } from '@billing/testing';
@@ -91,6 +92,7 @@ export async function createPaymentsTestApp(
       schema,
       topics,
       kafkaBrokers: kafka ? testKafkaBrokers() : [],
+      kafkaSecurity: testKafkaSecurity(),
       consumerGroupPrefix: `payments-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
       stripe: {
