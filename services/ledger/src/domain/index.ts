@@ -21,6 +21,7 @@ export {
   type LotKind,
 } from './lots.js';
 export {
+  DEFAULT_MAX_ACTIVE_HOLDS,
   DEFAULT_RECENT_IDS_REMEMBERED,
   evolve,
   foldLedger,
@@ -32,6 +33,7 @@ export {
   type TopUpRecord,
 } from './state.js';
 export { decide, dueHoldExpiries, dueLotExpiries } from './decide.js';
+export { HoldBook } from './hold-book.js';
 export { nextExpiryAtMs } from './schedule.js';
 export { idempotencyKeyOf } from './idempotency.js';
 export {
