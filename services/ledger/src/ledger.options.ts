@@ -6,6 +6,8 @@ import {
   type ResolvedMessagingOptions,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
+import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
+import { DEFAULT_SNAPSHOT_EVERY } from './infrastructure/snapshots.js';
 
 /** The physical topic names the ledger uses. Production uses the contract's; tests use their own. */
 export interface LedgerTopics {
@@ -34,6 +36,10 @@ export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly schedulerIntervalMs?: number;
   /** Accounts whose decision state is kept in memory. */
   readonly stateCacheSize?: number;
+  /** A snapshot of an account is stored every this many events (default 1,000). */
+  readonly snapshotEvery?: number;
+  /** The most holds one account may have open at once (default 10,000). */
+  readonly maxActiveHolds?: number;
   /** The ledger's clock (epoch ms). Tests may pin it; production reads the system clock. */
   readonly clock?: () => number;
 }
@@ -46,6 +52,8 @@ export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
   readonly consumerChunkSize: number;
   readonly schedulerIntervalMs: number;
   readonly stateCacheSize: number;
+  readonly snapshotEvery: number;
+  readonly maxActiveHolds: number;
   readonly clock: () => number;
 }
 
@@ -67,6 +75,8 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
     stateCacheSize: options.stateCacheSize ?? 50_000,
+    snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
+    maxActiveHolds: options.maxActiveHolds ?? DEFAULT_MAX_ACTIVE_HOLDS,
     clock: options.clock ?? Date.now,
   };
 }
@@ -78,5 +88,7 @@ export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
     adminToken: env.ADMIN_TOKEN,
     consoleJwtSecret: env.CONSOLE_JWT_SECRET,
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
+    snapshotEvery: env.LEDGER_SNAPSHOT_EVERY,
+    maxActiveHolds: env.LEDGER_MAX_ACTIVE_HOLDS,
   };
 }

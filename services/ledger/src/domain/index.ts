@@ -66,3 +66,11 @@ export {
   encodeLedgerEvent,
   type StoredLedgerEvent,
 } from './codec.js';
+export {
+  decodeBreakdown,
+  decodeLedgerState,
+  encodeBreakdown,
+  encodeLedgerState,
+  type CreditsBreakdownV1,
+  type LedgerStateV1,
+} from './state-codec.js';
