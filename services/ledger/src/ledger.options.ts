@@ -1,6 +1,7 @@
 import { TOPICS } from '@billing/contracts';
 import {
   kafkaBrokers,
+  type InboxPruningSettings,
   resolveMessagingOptions,
   type MessagingModuleOptions,
   type ResolvedMessagingOptions,
@@ -40,6 +41,8 @@ export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly snapshotEvery?: number;
   /** The most holds one account may have open at once (default 10,000). */
   readonly maxActiveHolds?: number;
+  /** The inbox pruner (default: rows kept 30 days against a 14-day redelivery horizon). */
+  readonly inboxPruning?: false | InboxPruningSettings;
   /** The ledger's clock (epoch ms). Tests may pin it; production reads the system clock. */
   readonly clock?: () => number;
 }
@@ -54,10 +57,13 @@ export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
   readonly stateCacheSize: number;
   readonly snapshotEvery: number;
   readonly maxActiveHolds: number;
+  readonly inboxPruning: false | InboxPruningSettings;
   readonly clock: () => number;
 }
 
 export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');
+
+const HOUR_MS = 3_600_000;
 
 export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 
@@ -77,6 +83,7 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
     stateCacheSize: options.stateCacheSize ?? 50_000,
     snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
     maxActiveHolds: options.maxActiveHolds ?? DEFAULT_MAX_ACTIVE_HOLDS,
+    inboxPruning: options.inboxPruning ?? {},
     clock: options.clock ?? Date.now,
   };
 }
@@ -90,5 +97,9 @@ export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
     snapshotEvery: env.LEDGER_SNAPSHOT_EVERY,
     maxActiveHolds: env.LEDGER_MAX_ACTIVE_HOLDS,
+    inboxPruning: {
+      retentionMs: env.INBOX_RETENTION_HOURS * HOUR_MS,
+      redeliveryHorizonMs: env.KAFKA_REDELIVERY_HORIZON_HOURS * HOUR_MS,
+    },
   };
 }
