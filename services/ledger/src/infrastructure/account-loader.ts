@@ -57,11 +57,20 @@ export class AccountLoader {
     return initialLedgerState(this.o.stateOptions);
   }
 
-  /** An account's decision state now: the writer's cold load. */
-  async load(accountId: string): Promise<LoadedAccount> {
-    const snapshot = await this.checked(accountId, () =>
-      this.o.snapshots.latest(this.o.pool, accountId, this.o.stateOptions),
-    );
+  /**
+   * An account's decision state now: the writer's cold load. `fromSnapshot: false` folds from the
+   * first event, as every load did before snapshots (the benchmark's baseline).
+   */
+  async load(
+    accountId: string,
+    options: { readonly fromSnapshot?: boolean } = {},
+  ): Promise<LoadedAccount> {
+    const snapshot =
+      options.fromSnapshot === false
+        ? undefined
+        : await this.checked(accountId, () =>
+            this.o.snapshots.latest(this.o.pool, accountId, this.o.stateOptions),
+          );
     const stored = await this.o.store.readStream(streamIdOf(accountId), {
       fromVersion: (snapshot?.version ?? 0) + 1,
     });
