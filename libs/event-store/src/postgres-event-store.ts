@@ -288,12 +288,19 @@ export class PostgresEventStore implements EventStore {
    * The events whose business time (`occurredAt`, from the command) is at or before `asOf`, in
    * stream order. Not `recordedAt`: a usage event delivered an hour late still belongs to the hour
    * it happened in, which is what a statement or an invoice "as of" a date must show.
+   * `fromVersion` (inclusive) lets a caller that holds a fold of the earlier events (a snapshot)
+   * read only the rest.
    */
-  async readStreamAsOf(streamId: string, asOf: Date): Promise<StoredEvent[]> {
+  async readStreamAsOf(
+    streamId: string,
+    asOf: Date,
+    options: Pick<ReadStreamOptions, 'fromVersion'> = {},
+  ): Promise<StoredEvent[]> {
     const res = await this.pool.query<RawEventRow>(
       rawEventQuery(`${this.schema}.es_read_stream_as_of`, this.sql.readStreamAsOf, [
         streamId,
         asOf.toISOString(),
+        options.fromVersion ?? 1,
       ]),
     );
     return res.rows.map(toStoredEvent);
@@ -498,7 +505,7 @@ function buildSql(schema: string) {
       ORDER BY version LIMIT $3`,
     readStreamAsOf: `
       SELECT ${EVENT_COLUMNS} FROM ${s}.events
-      WHERE stream_id = $1 AND occurred_at <= $2::timestamptz
+      WHERE stream_id = $1 AND occurred_at <= $2::timestamptz AND version >= $3
       ORDER BY version`,
     streamVersion: `SELECT version FROM ${s}.streams WHERE stream_id = $1`,
     streamHead: `SELECT stream_id, version, head_hash FROM ${s}.streams WHERE stream_id = $1`,

@@ -92,6 +92,12 @@ describe('event store: stream reads (real PostgreSQL)', () => {
       (await f.store.readStreamAsOf('r-3', at('2026-01-15T00:00:00.000Z'))).map((e) => e.version),
     ).toEqual([1, 2]);
     expect(await f.store.readStreamAsOf('r-3', at('2025-12-31T00:00:00.000Z'))).toEqual([]);
+    // From a version on (what a caller holding a snapshot of the earlier events reads).
+    expect(
+      (
+        await f.store.readStreamAsOf('r-3', at('2026-01-31T23:59:59.999Z'), { fromVersion: 2 })
+      ).map((e) => e.version),
+    ).toEqual([2, 4]);
   });
 
   it('reports the version of a stream, 0 for one that does not exist', async () => {

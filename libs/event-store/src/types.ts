@@ -153,7 +153,11 @@ export interface EventStore {
     items: readonly AppendBatchItem[],
   ): Promise<AppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
-  readStreamAsOf(streamId: string, asOf: Date): Promise<StoredEvent[]>;
+  readStreamAsOf(
+    streamId: string,
+    asOf: Date,
+    options?: Pick<ReadStreamOptions, 'fromVersion'>,
+  ): Promise<StoredEvent[]>;
   streamVersion(streamId: string): Promise<number>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
   verifyStream(streamId: string): Promise<VerifyResult>;

@@ -3,6 +3,14 @@ export { messagingMigrations, type MessagingMigration } from './schema.js';
 export { enqueue, Outbox } from './outbox.js';
 export { pruneInbox } from './inbox.js';
 export {
+  DEFAULT_INBOX_PRUNE_INTERVAL_MS,
+  DEFAULT_INBOX_RETENTION_MS,
+  DEFAULT_REDELIVERY_HORIZON_MS,
+  INBOX_RETENTION_MARGIN_MS,
+  InboxPruner,
+  type InboxPrunerOptions,
+} from './inbox-pruner.js';
+export {
   OutboxRelay,
   countUnpublished,
   type OutboxRelayOptions,

@@ -288,6 +288,45 @@ describe('ServiceMessaging', () => {
     expect(await countUnpublished(consumer.pool, consumer.schema)).toBe(1);
   });
 
+  it("prunes its consumers' inbox on its schedule, only past the retention, and refuses to start with an unsafe retention", async () => {
+    const DAY_MS = 86_400_000;
+    await consumer.pool.query(
+      `INSERT INTO ${consumer.schema}.inbox (consumer_name, message_id, processed_at)
+       VALUES ('pruned.payments', 'old', now() - interval '16 days'),
+              ('pruned.payments', 'kept', now() - interval '14 days')`,
+    );
+    const consumers = [
+      { consumerName: 'pruned.payments', topic: TOPICS.payments, handler: () => Promise.resolve() },
+    ] as const;
+    start(
+      {
+        service: 'pruned',
+        kafka: { brokers: [], clientId: 'pruned' },
+        relay: false,
+        consumers,
+        inboxPruning: { retentionMs: 15 * DAY_MS, intervalMs: 20 },
+      },
+      consumer,
+    );
+    const left = await eventually(async () => {
+      const { rows } = await consumer.pool.query<{ message_id: string }>(
+        `SELECT message_id FROM ${consumer.schema}.inbox`,
+      );
+      return rows.length === 1 ? rows.map((r) => r.message_id) : undefined;
+    });
+    expect(left).toEqual(['kept']);
+
+    const unsafe = new ServiceMessaging({
+      service: 'unsafe',
+      pool: consumer.pool,
+      schema: consumer.schema,
+      relay: false,
+      consumers,
+      inboxPruning: { retentionMs: 7 * DAY_MS },
+    });
+    expect(() => unsafe.start()).toThrow('would delete rows whose messages the broker can still redeliver');
+  });
+
   it('on Kafka: creates its transport, is ready once the group has joined, delivers, and closes it at stop', async () => {
     const kafka = testKafka();
     const physical = `payments.v1.${uniqueName('sk')}`.toLowerCase();

@@ -6,6 +6,7 @@ import {
 import { decodeEvent, type EventOnTopic, type Topic } from '@billing/contracts';
 import {
   backoffMs,
+  InboxPruner,
   KafkaTransport,
   kafkaLogCreator,
   kafkaSecurityConfig,
@@ -15,6 +16,7 @@ import {
   type ChunkTransaction,
   type DecodeResult,
   type Decoder,
+  type InboxPrunerOptions,
   type KafkaConsumerTuning,
   type KafkaSecurity,
   type MessageContext,
@@ -192,7 +194,19 @@ export interface ServiceMessagingOptions {
   relay: boolean | RelaySettings;
   /** Backoff between attempts to subscribe a consumer (default 500 ms doubling up to 30 s). */
   subscribeBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * The inbox pruner's retention, redelivery horizon and interval (see `InboxPruner`; the
+   * defaults keep rows 30 days against a 14-day horizon), or `false` for none. It runs whenever
+   * the service has consumers.
+   */
+  inboxPruning?: false | InboxPruningSettings;
 }
+
+/** What a service may tune on its inbox pruner. */
+export type InboxPruningSettings = Pick<
+  InboxPrunerOptions,
+  'retentionMs' | 'redeliveryHorizonMs' | 'intervalMs'
+>;
 
 const DEFAULT_SUBSCRIBE_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
 
@@ -225,6 +239,7 @@ export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicati
   /** The Kafka transport this instance created, and closes. */
   private ownTransport: Transport | undefined;
   private relay: OutboxRelay | undefined;
+  private pruner: InboxPruner | undefined;
   private subscribing: Promise<void> | undefined;
 
   constructor(private readonly options: ServiceMessagingOptions) {
@@ -245,6 +260,16 @@ export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicati
     if (this.started) return;
     this.started = true;
     const o = this.options;
+    if (o.inboxPruning !== false && o.consumers.length > 0) {
+      // Built before anything starts, so that an unsafe retention fails the start loudly.
+      this.pruner = new InboxPruner({
+        ...o.inboxPruning,
+        pool: o.pool,
+        schema: o.schema,
+        logger: nestMessagingLogger(`${o.service}.inbox`),
+      });
+      this.pruner.start();
+    }
     this.transport = o.transport ?? this.createKafkaTransport();
     if (this.transport === undefined) {
       this.logger.warn('no transport and no Kafka brokers: not consuming, not publishing');
@@ -268,6 +293,7 @@ export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicati
     await this.subscribing;
     await Promise.all(this.subscriptions.splice(0).map((s) => s.stop()));
     await this.relay?.stop();
+    await this.pruner?.stop();
     await this.ownTransport?.close();
   }
 

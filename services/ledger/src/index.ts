@@ -17,3 +17,4 @@ export {
 export { verifyAuditChains, type AuditOptions, type AuditReport } from './ops/audit.js';
 export { PROJECTION_NAMES, type ProjectionName } from './infrastructure/projection-tables.js';
 export { migrateLedger } from './infrastructure/migrations.js';
+export { AccountLoader, type LoadedAccount } from './infrastructure/account-loader.js';

@@ -11,10 +11,12 @@ import { RecordUsageHandler } from './commands/record-usage/record-usage.handler
 import { ReleaseHoldHandler } from './commands/release-hold/release-hold.handler.js';
 import { AccountsController } from './http/accounts.controller.js';
 import { AuditController } from './http/audit.controller.js';
+import { AccountLoader } from './infrastructure/account-loader.js';
 import { AccountStateCache } from './infrastructure/account-state-cache.js';
 import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
 import { LedgerWriter } from './infrastructure/ledger-writer.js';
 import { ProjectionWriter } from './infrastructure/projection-tables.js';
+import { SnapshotStore } from './infrastructure/snapshots.js';
 import { EVENT_STORE } from './infrastructure/tokens.js';
 import {
   LEDGER_OPTIONS,
@@ -84,15 +86,34 @@ export class LedgerModule {
           useFactory: () => new AccountStateCache(options.stateCacheSize),
         },
         {
+          provide: SnapshotStore,
+          useFactory: () => new SnapshotStore(options.schema, options.snapshotEvery),
+        },
+        {
+          provide: AccountLoader,
+          inject: [EVENT_STORE, PG_POOL, SnapshotStore],
+          useFactory: (store: EventStore, pool: pg.Pool, snapshots: SnapshotStore) =>
+            new AccountLoader({
+              pool,
+              store,
+              snapshots,
+              stateOptions: { maxActiveHolds: options.maxActiveHolds },
+            }),
+        },
+        {
           provide: LedgerWriter,
-          inject: [EVENT_STORE, PG_POOL, AccountStateCache, LEDGER_OPTIONS],
+          inject: [EVENT_STORE, PG_POOL, AccountStateCache, LEDGER_OPTIONS, AccountLoader, SnapshotStore],
           useFactory: (
             store: EventStore,
             pool: pg.Pool,
             cache: AccountStateCache,
             o: ResolvedLedgerOptions,
+            loader: AccountLoader,
+            snapshots: SnapshotStore,
           ) =>
             new LedgerWriter({
+              loader,
+              snapshots,
               store,
               pool,
               schema: o.schema,
@@ -113,7 +134,14 @@ export class LedgerModule {
         ...commandHandlers,
         ...queryHandlers,
       ],
-      exports: [LedgerMessaging, ExpiryScheduler, AccountStateCache, EVENT_STORE, LEDGER_OPTIONS],
+      exports: [
+        LedgerMessaging,
+        ExpiryScheduler,
+        AccountStateCache,
+        AccountLoader,
+        EVENT_STORE,
+        LEDGER_OPTIONS,
+      ],
     };
   }
 }

@@ -2,11 +2,14 @@ import { TOPICS } from '@billing/contracts';
 import {
   kafkaBrokers,
   kafkaSecurity,
+  type InboxPruningSettings,
   resolveMessagingOptions,
   type MessagingModuleOptions,
   type ResolvedMessagingOptions,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
+import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
+import { DEFAULT_SNAPSHOT_EVERY } from './infrastructure/snapshots.js';
 
 /** The physical topic names the ledger uses. Production uses the contract's; tests use their own. */
 export interface LedgerTopics {
@@ -35,6 +38,12 @@ export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly schedulerIntervalMs?: number;
   /** Accounts whose decision state is kept in memory. */
   readonly stateCacheSize?: number;
+  /** A snapshot of an account is stored every this many events (default 1,000). */
+  readonly snapshotEvery?: number;
+  /** The most holds one account may have open at once (default 10,000). */
+  readonly maxActiveHolds?: number;
+  /** The inbox pruner (default: rows kept 30 days against a 14-day redelivery horizon). */
+  readonly inboxPruning?: false | InboxPruningSettings;
   /** The ledger's clock (epoch ms). Tests may pin it; production reads the system clock. */
   readonly clock?: () => number;
 }
@@ -47,10 +56,15 @@ export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
   readonly consumerChunkSize: number;
   readonly schedulerIntervalMs: number;
   readonly stateCacheSize: number;
+  readonly snapshotEvery: number;
+  readonly maxActiveHolds: number;
+  readonly inboxPruning: false | InboxPruningSettings;
   readonly clock: () => number;
 }
 
 export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');
+
+const HOUR_MS = 3_600_000;
 
 export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 
@@ -68,6 +82,9 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
     stateCacheSize: options.stateCacheSize ?? 50_000,
+    snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
+    maxActiveHolds: options.maxActiveHolds ?? DEFAULT_MAX_ACTIVE_HOLDS,
+    inboxPruning: options.inboxPruning ?? {},
     clock: options.clock ?? Date.now,
   };
 }
@@ -80,5 +97,11 @@ export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
     consoleJwtSecret: env.CONSOLE_JWT_SECRET,
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
     kafkaSecurity: kafkaSecurity(env),
+    snapshotEvery: env.LEDGER_SNAPSHOT_EVERY,
+    maxActiveHolds: env.LEDGER_MAX_ACTIVE_HOLDS,
+    inboxPruning: {
+      retentionMs: env.INBOX_RETENTION_HOURS * HOUR_MS,
+      redeliveryHorizonMs: env.KAFKA_REDELIVERY_HORIZON_HOURS * HOUR_MS,
+    },
   };
 }

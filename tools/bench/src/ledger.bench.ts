@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LedgerModule, rebuildProjections } from '@billing/ledger';
+import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
 import { configureApp } from '@billing/service-kit';
 import {
   createTestTopics,
@@ -34,6 +34,12 @@ const STEADY_RATE = 5_000;
 const STEADY_SECONDS = Math.max(3, Math.round(10 * SCALE));
 const PARTITIONS = 6;
 const PRODUCE_BATCH = 1_000;
+const COLD_LOAD_ROUNDS = 7;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
 
 let sequence = 0;
 
@@ -233,6 +239,34 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
       value: l?.p99 ?? Number.NaN,
       unit: 'ms',
       note: `p50 ${Math.round(l?.p50 ?? 0)} ms, max ${Math.round(l?.max ?? 0)} ms; ${sent.toLocaleString('en-US')} events over ${producedFor.toFixed(1)} s (${Math.round(sent / producedFor)}/s achieved by the producer); transaction start time, so a chunk's commit is not included`,
+    });
+
+    // A cold load of the hot account (its state not cached): from its latest snapshot and the
+    // events after it, against the whole stream folded from the first event. Taken in turns, the
+    // median of each, so that both see the same load.
+    const loader = app.get(AccountLoader);
+    const withSnapshot: number[] = [];
+    const fromFirst: number[] = [];
+    let read = { snapshot: 0, snapshotVersion: 0, full: 0 };
+    for (let round = 0; round < COLD_LOAD_ROUNDS; round++) {
+      const a = performance.now();
+      const loaded = await loader.load('acct_hot');
+      withSnapshot.push(performance.now() - a);
+      const b = performance.now();
+      const full = await loader.load('acct_hot', { fromSnapshot: false });
+      fromFirst.push(performance.now() - b);
+      read = {
+        snapshot: loaded.eventsRead,
+        snapshotVersion: loaded.snapshotVersion ?? 0,
+        full: full.eventsRead,
+      };
+    }
+    rows.push({
+      name: 'cold load of a long account (hot account)',
+      value: median(withSnapshot),
+      unit: 'ms',
+      baseline: median(fromFirst),
+      note: `snapshot at v${read.snapshotVersion.toLocaleString('en-US')} + ${read.snapshot} events read; baseline: all ${read.full.toLocaleString('en-US')} events folded from the first; median of ${COLD_LOAD_ROUNDS}`,
     });
   } finally {
     await app.close();

@@ -270,7 +270,16 @@ function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
   }
 
   const settlement = [...dueLotExpiries(state, nowMs), ...dueHoldExpiries(state, nowMs)];
-  const { availableNanos } = balanceOf(foldLedger(settlement, state));
+  const settled = foldLedger(settlement, state);
+  // The cap comes before the funds: an account at the cap is refused whatever its balance, so the
+  // answer does not depend on which of the two limits a burst happens to reach first.
+  if (settled.holds.size >= settled.maxActiveHolds) {
+    return refused(
+      'LEDGER.HOLD_LIMIT_REACHED',
+      `the account already has ${settled.holds.size} open holds, the most allowed is ${settled.maxActiveHolds}; release or capture some first`,
+    );
+  }
+  const { availableNanos } = balanceOf(settled);
   if (availableNanos - amountNanos < 0n) {
     return refused(
       'LEDGER.INSUFFICIENT_FUNDS',
@@ -325,21 +334,15 @@ export function dueLotExpiries(state: LedgerState, nowMs: number): CreditsExpire
 
 /** Holds whose TTL has run out (expiresAt <= now). */
 export function dueHoldExpiries(state: LedgerState, nowMs: number): HoldExpired[] {
-  const due: HoldExpired[] = [];
-  for (const hold of state.holds.values()) {
-    if (hold.expiresAtMs <= nowMs) {
-      due.push({
-        type: 'HoldExpired',
-        data: {
-          holdId: hold.holdId,
-          amountNanos: hold.amountNanos,
-          expiresAtMs: hold.expiresAtMs,
-          recordedAtMs: nowMs,
-        },
-      });
-    }
-  }
-  return due;
+  return state.holds.dueBy(nowMs).map((hold) => ({
+    type: 'HoldExpired',
+    data: {
+      holdId: hold.holdId,
+      amountNanos: hold.amountNanos,
+      expiresAtMs: hold.expiresAtMs,
+      recordedAtMs: nowMs,
+    },
+  }));
 }
 
 function requirePositive(amountNanos: bigint, what: string): void {

@@ -9,6 +9,8 @@ export const LEDGER_ERROR_CODES = [
   'LEDGER.INSUFFICIENT_FUNDS',
   /** The hold id is already used with another amount: HTTP 409. */
   'LEDGER.HOLD_CONFLICT',
+  /** The account already has the most open holds allowed (`maxActiveHolds`): HTTP 409. */
+  'LEDGER.HOLD_LIMIT_REACHED',
   /** Release of a hold the account never had (or has long forgotten): HTTP 404. */
   'LEDGER.HOLD_NOT_FOUND',
   /** A refund of a top-up this account never received. */

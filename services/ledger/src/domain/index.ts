@@ -21,6 +21,7 @@ export {
   type LotKind,
 } from './lots.js';
 export {
+  DEFAULT_MAX_ACTIVE_HOLDS,
   DEFAULT_RECENT_IDS_REMEMBERED,
   evolve,
   foldLedger,
@@ -32,6 +33,7 @@ export {
   type TopUpRecord,
 } from './state.js';
 export { decide, dueHoldExpiries, dueLotExpiries } from './decide.js';
+export { HoldBook } from './hold-book.js';
 export { nextExpiryAtMs } from './schedule.js';
 export { idempotencyKeyOf } from './idempotency.js';
 export {
@@ -64,3 +66,11 @@ export {
   encodeLedgerEvent,
   type StoredLedgerEvent,
 } from './codec.js';
+export {
+  decodeBreakdown,
+  decodeLedgerState,
+  encodeBreakdown,
+  encodeLedgerState,
+  type CreditsBreakdownV1,
+  type LedgerStateV1,
+} from './state-codec.js';

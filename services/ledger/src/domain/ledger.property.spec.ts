@@ -8,6 +8,7 @@ import { decide } from './decide.js';
 import type { LedgerEvent } from './events.js';
 import type { Draw, Lot } from './lots.js';
 import { foldLedger, initialLedgerState, type LedgerState } from './state.js';
+import { decodeLedgerState, encodeLedgerState } from './state-codec.js';
 import { transactionRowsOf } from './transactions.js';
 import { T0 } from './testing/builders.js';
 
@@ -441,6 +442,50 @@ describe('refund claw-back over random partial refunds', () => {
         },
       ),
       1000,
+    );
+  });
+
+  it('given any history, a snapshot of the state taken at any step (stored as JSON, read back) decides every later command exactly as the folded state does', () => {
+    expectForAll(
+      fc.property(
+        fc.array(step, { minLength: 2, maxLength: 80, size: 'max' }),
+        fc.nat(),
+        (steps, at) => {
+          const split = at % steps.length;
+          let nowMs = T0;
+          let folded = initialLedgerState();
+          let restored: LedgerState | undefined;
+          steps.forEach(({ advanceMs, make }, index) => {
+            if (index === split) {
+              const stored = JSON.stringify(encodeLedgerState(folded));
+              restored = decodeLedgerState(JSON.parse(stored));
+              check(
+                JSON.stringify(encodeLedgerState(restored)) === stored,
+                () => 'the stored state does not read back to the same state',
+              );
+            }
+            nowMs += advanceMs;
+            const command = make(nowMs, folded);
+            const decision = decide(command, folded);
+            if (restored !== undefined) {
+              const again = decide(command, restored);
+              check(
+                JSON.stringify(again, bigints) === JSON.stringify(decision, bigints),
+                () => `${command.type} decided differently on the snapshot`,
+              );
+              if (again.ok) restored = foldLedger(again.events, restored);
+            }
+            if (decision.ok) folded = foldLedger(decision.events, folded);
+          });
+          check(
+            restored !== undefined &&
+              JSON.stringify(encodeLedgerState(restored)) ===
+                JSON.stringify(encodeLedgerState(folded)),
+            () => 'the snapshot and the fold ended in different states',
+          );
+        },
+      ),
+      300,
     );
   });
 });

@@ -9,10 +9,7 @@ import type { LedgerState } from './state.js';
  * spent to zero has left the state, so it no longer schedules anything.
  */
 export function nextExpiryAtMs(state: LedgerState): number | undefined {
-  let next: number | undefined;
-  for (const hold of state.holds.values()) {
-    if (next === undefined || hold.expiresAtMs < next) next = hold.expiresAtMs;
-  }
+  let next = state.holds.earliestExpiryMs();
   for (const lot of state.lots) {
     if (lot.expiresAtMs !== undefined && (next === undefined || lot.expiresAtMs < next)) {
       next = lot.expiresAtMs;

@@ -1,6 +1,7 @@
 import { invariant } from './errors.js';
 import type { LedgerEvent, TopUpRefundAppliedData } from './events.js';
 import { CREDIT_KIND } from './events.js';
+import { HoldBook, type ActiveHold } from './hold-book.js';
 import { insertLot, lotIdOf, takeFromLots, type Lot, type LotKind } from './lots.js';
 import { emptyRecentWindow, recentAdd, type RecentWindow } from './recent-window.js';
 
@@ -20,11 +21,7 @@ export interface BonusLink {
   readonly clawedBackNanos: bigint;
 }
 
-export interface ActiveHold {
-  readonly holdId: string;
-  readonly amountNanos: bigint;
-  readonly expiresAtMs: number;
-}
+export type { ActiveHold } from './hold-book.js';
 
 /**
  * The decision state of one account: only what `decide` needs, kept compact (README.md, "State").
@@ -38,9 +35,15 @@ export interface LedgerState {
   readonly nextLotSequence: number;
   /** What the account owes (>= 0): shown as a negative top-up balance, repaid by the next credit. */
   readonly debtNanos: bigint;
-  readonly holds: ReadonlyMap<string, ActiveHold>;
+  /** Open holds, by id and in expiry order: O(log n) to place or close one (hold-book.ts). */
+  readonly holds: HoldBook;
   /** The sum of `holds`, kept so that a balance is O(lots). */
   readonly heldNanos: bigint;
+  /**
+   * The most holds an account may have open at once (a configuration carried by the state, not
+   * history: a snapshot does not store it). See `DEFAULT_MAX_ACTIVE_HOLDS`.
+   */
+  readonly maxActiveHolds: number;
   readonly topUps: ReadonlyMap<string, TopUpRecord>;
   /** By top-up id; a bonus may arrive before or after its top-up. */
   readonly bonusLinks: ReadonlyMap<string, readonly BonusLink[]>;
@@ -63,19 +66,34 @@ export interface LedgerState {
 /** How many recent request ids and closed hold ids an account state remembers, at least. */
 export const DEFAULT_RECENT_IDS_REMEMBERED = 256;
 
+/**
+ * The safety cap on open holds per account. Holds have no rate or concurrency limit otherwise
+ * (pay-as-you-go keys have none), so without a cap one account could grow its state, its
+ * snapshots and every decision on it without bound, e.g. with many tiny holds and long TTLs. A
+ * hold is one request in flight; 10,000 at once is far beyond what a real client runs, and the
+ * refusal (`LEDGER.HOLD_LIMIT_REACHED`) is an answer the gateway can pass on, not a failure.
+ */
+export const DEFAULT_MAX_ACTIVE_HOLDS = 10_000;
+
 export interface LedgerStateOptions {
   readonly recentIdsRemembered?: number;
+  readonly maxActiveHolds?: number;
 }
 
 export function initialLedgerState(options: LedgerStateOptions = {}): LedgerState {
   const remembered = options.recentIdsRemembered ?? DEFAULT_RECENT_IDS_REMEMBERED;
+  const maxActiveHolds = options.maxActiveHolds ?? DEFAULT_MAX_ACTIVE_HOLDS;
+  if (!Number.isSafeInteger(maxActiveHolds) || maxActiveHolds < 1) {
+    throw new RangeError(`maxActiveHolds must be a positive integer, got ${maxActiveHolds}`);
+  }
   return {
     version: 0,
     lots: [],
     nextLotSequence: 0,
     debtNanos: 0n,
-    holds: new Map(),
+    holds: HoldBook.empty(),
     heldNanos: 0n,
+    maxActiveHolds,
     topUps: new Map(),
     bonusLinks: new Map(),
     appliedCredits: new Set(),
@@ -191,7 +209,7 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
       };
       return {
         ...state,
-        holds: new Map(state.holds).set(data.holdId, hold),
+        holds: state.holds.with(hold),
         heldNanos: state.heldNanos + data.amountNanos,
       };
     }
@@ -272,11 +290,9 @@ function closeHold(state: LedgerState, holdId: string, amountNanos: bigint): Led
     hold?.amountNanos === amountNanos,
     () => `hold ${holdId} closed for ${amountNanos}, active for ${hold?.amountNanos}`,
   );
-  const holds = new Map(state.holds);
-  holds.delete(holdId);
   return {
     ...state,
-    holds,
+    holds: state.holds.without(holdId),
     heldNanos: state.heldNanos - amountNanos,
     recentClosedHolds: recentAdd(state.recentClosedHolds, holdId, amountNanos),
   };

@@ -5,6 +5,7 @@ import type { LedgerErrorCode, LedgerFailure } from '../domain/index.js';
 const STATUS: Readonly<Record<LedgerErrorCode, number>> = {
   'LEDGER.INSUFFICIENT_FUNDS': 402,
   'LEDGER.HOLD_CONFLICT': 409,
+  'LEDGER.HOLD_LIMIT_REACHED': 409,
   'LEDGER.HOLD_NOT_FOUND': 404,
   'LEDGER.TOP_UP_NOT_FOUND': 404,
   'LEDGER.REFUND_EXCEEDS_TOP_UP': 409,

@@ -6,6 +6,8 @@ import { AccountStateCache } from './account-state-cache.js';
 import { LedgerWriter, type WriteOutcome, type WriteRequest } from './ledger-writer.js';
 import { migrateLedger } from './migrations.js';
 import { ProjectionWriter } from './projection-tables.js';
+import { AccountLoader } from './account-loader.js';
+import { DEFAULT_SNAPSHOT_EVERY, SnapshotStore } from './snapshots.js';
 
 // The writer against the real database: the paths the HTTP and Kafka tests rarely reach.
 
@@ -20,6 +22,7 @@ function newWriter(): LedgerWriter {
     projections: new ProjectionWriter(t.schema),
     balanceTopic: 'ledger.v1',
     clock: Date.now,
+    ...snapshotParts(),
   });
 }
 
@@ -150,3 +153,13 @@ describe('LedgerWriter', () => {
     expect(await balanceRow('acct_w5')).toEqual({ total: '-4', version: 2 });
   });
 });
+
+
+function snapshotParts(): { loader: AccountLoader; snapshots: SnapshotStore } {
+  const snapshots = new SnapshotStore(t.schema, DEFAULT_SNAPSHOT_EVERY);
+  const store = new PostgresEventStore({ pool: t.pool, schema: t.schema });
+  return {
+    snapshots,
+    loader: new AccountLoader({ pool: t.pool, store, snapshots, stateOptions: {} }),
+  };
+}

@@ -10,10 +10,8 @@ import type pg from 'pg';
 import {
   balanceOf,
   decide,
-  evolve,
   foldLedger,
   idempotencyKeyOf,
-  initialLedgerState,
   nextExpiryAtMs,
   type Balance,
   type LedgerCommand,
@@ -21,12 +19,14 @@ import {
   type LedgerFailure,
   type LedgerState,
 } from '../domain/index.js';
+import type { AccountLoader } from './account-loader.js';
 import type { AccountStateCache, CachedAccount } from './account-state-cache.js';
 import { balanceChangedMessage, type BalanceChangeCause } from './balance-changed.js';
 import { streamIdOf } from './ids.js';
 import { ProjectionChanges } from './projection-changes.js';
 import type { ProjectionWriter } from './projection-tables.js';
-import { fromStoredEvent, toNewEvent } from './stored-events.js';
+import type { SnapshotCandidate, SnapshotStore } from './snapshots.js';
+import { toNewEvent } from './stored-events.js';
 
 /** One command for one account, as an adapter (Kafka, HTTP, the scheduler) hands it over. */
 export interface WriteRequest {
@@ -76,6 +76,10 @@ export interface LedgerWriterOptions {
   readonly projections: ProjectionWriter;
   readonly balanceTopic: string;
   readonly clock: () => number;
+  /** Cold loads: from the latest snapshot, then the events after it. */
+  readonly loader: AccountLoader;
+  /** Where the writer stores a snapshot each time an account's version crosses a multiple of N. */
+  readonly snapshots: SnapshotStore;
 }
 
 /** Re-decisions after a stale state or a late duplicate, before the writer gives up. */
@@ -101,6 +105,8 @@ interface AccountPlan {
   readonly items: Planned[];
   start?: CachedAccount;
   end?: CachedAccount;
+  /** The snapshots due in this transaction (decided with the items). */
+  snapshots: SnapshotCandidate[];
 }
 
 /**
@@ -146,7 +152,10 @@ export class LedgerWriter {
       };
       let plan = accounts.get(request.accountId);
       if (plan === undefined)
-        accounts.set(request.accountId, (plan = { accountId: request.accountId, items: [] }));
+        accounts.set(
+          request.accountId,
+          (plan = { accountId: request.accountId, items: [], snapshots: [] }),
+        );
       plan.items.push(item);
       return item;
     });
@@ -198,6 +207,13 @@ export class LedgerWriter {
       break;
     }
 
+    // Before the projections: the snapshot's breakdown is the row at the start version plus the
+    // events up to the snapshot's (SnapshotStore.write).
+    await this.o.snapshots.write(
+      tx.client,
+      [...accounts.values()].flatMap((plan) => plan.snapshots),
+    );
+
     const changes = new ProjectionChanges();
     const outbox: OutboxMessage[] = [];
     for (const plan of accounts.values()) this.project(plan, changes, outbox);
@@ -235,17 +251,12 @@ export class LedgerWriter {
     }
   }
 
-  /** Reads and folds an account's stream (a cache miss, or a state found stale). */
+  /**
+   * Reads and folds an account's stream (a cache miss, or a state found stale): from its latest
+   * snapshot on, so at most about N events whatever the length of its history.
+   */
   async load(accountId: string): Promise<CachedAccount> {
-    const stored = await this.o.store.readStream(streamIdOf(accountId));
-    let state = initialLedgerState();
-    let lastRecordedAtMs = 0;
-    for (const raw of stored) {
-      const event = fromStoredEvent(raw);
-      state = evolve(state, event);
-      lastRecordedAtMs = Math.max(lastRecordedAtMs, event.data.recordedAtMs);
-    }
-    return { state, lastRecordedAtMs };
+    return (await this.o.loader.load(accountId)).account;
   }
 
   /**
@@ -301,7 +312,7 @@ export class LedgerWriter {
           // lock: our append waits for it and re-decides if it committed). Read what is committed.
           this.o.cache.delete(plan.accountId);
         } else if (fresh.has(plan.accountId)) {
-          plan.start = { state: initialLedgerState(), lastRecordedAtMs: 0 };
+          plan.start = { state: this.o.loader.initialState(), lastRecordedAtMs: 0 };
           return;
         }
         plan.start = await this.load(plan.accountId);
@@ -316,6 +327,8 @@ export class LedgerWriter {
     let state: LedgerState = start.state;
     let lastRecordedAtMs = start.lastRecordedAtMs;
     let changed = false;
+    const eventsSinceStart: LedgerEvent[] = [];
+    plan.snapshots = [];
     for (const item of plan.items) {
       item.nowMs = Math.max(this.o.clock(), lastRecordedAtMs);
       item.events = [];
@@ -342,8 +355,20 @@ export class LedgerWriter {
       // scheduler's commands have no source id; the version they were decided at is unique.
       item.idempotencyKey = `${plan.accountId}/${idempotencyKeyOf(command) ?? `${command.type}@${state.version}`}`;
       item.commandType = command.type;
+      const versionBefore = state.version;
       state = foldLedger(decision.events, state);
       lastRecordedAtMs = Math.max(lastRecordedAtMs, item.nowMs);
+      eventsSinceStart.push(...decision.events);
+      if (this.o.snapshots.due(versionBefore, state.version)) {
+        plan.snapshots.push({
+          accountId: plan.accountId,
+          version: state.version,
+          lastRecordedAtMs,
+          state,
+          eventsSinceStart: [...eventsSinceStart],
+          startVersion: start.state.version,
+        });
+      }
       item.events = decision.events;
       item.versionAfter = state.version;
       item.outcome = { kind: 'applied', balance: balanceOf(state), events: decision.events };

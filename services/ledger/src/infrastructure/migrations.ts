@@ -91,6 +91,28 @@ CREATE TABLE expiry_schedule (
 CREATE INDEX expiry_schedule_due ON expiry_schedule (due_at);
 `,
   },
+  {
+    id: 'ledger_002_snapshots',
+    // Not a projection (rebuild leaves it alone): a stored fold of each account's stream every N
+    // events, so that a cold load or an ?asOf= query reads at most about N events
+    // (docs/adr/008-ledger-snapshots.md). `state` and `breakdown` are json, not jsonb, so that the
+    // stored text is the canonical JSON that `hash` was computed over; `event_hash` is the
+    // hash-chain hash of the event at `version`, binding the snapshot to that exact history.
+    sql: `
+CREATE TABLE snapshots (
+  account_id text NOT NULL,
+  version int4 NOT NULL CHECK (version > 0),
+  last_recorded_at_ms int8 NOT NULL,
+  event_hash text NOT NULL,
+  state json NOT NULL,
+  breakdown json NOT NULL,
+  hash text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, version)
+);
+CREATE INDEX snapshots_as_of ON snapshots (account_id, last_recorded_at_ms);
+`,
+  },
 ];
 
 /** Everything in the ledger's schema: the event store, the inbox and outbox, the projections. */

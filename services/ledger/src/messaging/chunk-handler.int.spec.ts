@@ -14,6 +14,8 @@ import { ProjectionWriter } from '../infrastructure/projection-tables.js';
 import { contractEvent, topUpSettled } from '../testing/ledger-test-app.js';
 import { applyInputs } from './apply-input.js';
 import { applyInChunks } from './chunk-handler.js';
+import { AccountLoader } from '../infrastructure/account-loader.js';
+import { DEFAULT_SNAPSHOT_EVERY, SnapshotStore } from '../infrastructure/snapshots.js';
 
 // The ledger's chunk handler under the real InboxProcessor of @billing/messaging and the real
 // database: this is the contract it relies on (one handleChunk call per chunk transaction, the
@@ -57,6 +59,7 @@ beforeAll(async () => {
     projections: new ProjectionWriter(t.schema),
     balanceTopic: 'ledger.v1',
     clock: Date.now,
+    ...snapshotParts(),
   });
   applied = [];
   deadLetters = [];
@@ -144,3 +147,13 @@ describe("the ledger's chunk handler under the messaging library's InboxProcesso
     expect(await versionOf('acct_c3')).toBe(3);
   });
 });
+
+
+function snapshotParts(): { loader: AccountLoader; snapshots: SnapshotStore } {
+  const snapshots = new SnapshotStore(t.schema, DEFAULT_SNAPSHOT_EVERY);
+  const store = new PostgresEventStore({ pool: t.pool, schema: t.schema });
+  return {
+    snapshots,
+    loader: new AccountLoader({ pool: t.pool, store, snapshots, stateOptions: {} }),
+  };
+}

@@ -65,6 +65,7 @@ export class LedgerMessaging extends ServiceMessaging {
       schema: o.schema,
       consumers: [payments, usage],
       relay: { pollIntervalMs: o.relayPollIntervalMs },
+      inboxPruning: o.inboxPruning,
     });
   }
 }

@@ -1,8 +1,19 @@
-import { PostgresEventStore } from '@billing/event-store';
+import { PostgresEventStore, canonicalJson } from '@billing/event-store';
 import { formatUsd } from '@billing/money';
 import type pg from 'pg';
-import { nextExpiryAtMs, type Balance } from '../domain/index.js';
+import {
+  EMPTY_BREAKDOWN,
+  addToBreakdown,
+  encodeBreakdown,
+  encodeLedgerState,
+  evolve,
+  initialLedgerState,
+  nextExpiryAtMs,
+  type Balance,
+} from '../domain/index.js';
 import { streamIdOf } from '../infrastructure/ids.js';
+import { snapshotHash } from '../infrastructure/snapshots.js';
+import { fromStoredEvent } from '../infrastructure/stored-events.js';
 import type { ProjectionChanges } from '../infrastructure/projection-changes.js';
 import { assertSchema } from '../infrastructure/projection-tables.js';
 import { LogFolder } from './log-folder.js';
@@ -44,7 +55,8 @@ interface LiveRows {
  * (`balances.version`). The log is then folded per account up to exactly that version, and every
  * row is compared: balances, breakdowns, the transaction history, per-key usage, daily usage and
  * the expiry schedule. Accounts whose events have no rows at all are reported too, unless they
- * appeared after the snapshot was taken.
+ * appeared after the snapshot was taken. Then every stored snapshot (the `snapshots` table) is
+ * checked against a fold of its account's stream (`verifySnapshots`).
  */
 export async function verifyProjections(options: VerifyOptions): Promise<VerifyReport> {
   const schema = assertSchema(options.schema);
@@ -117,6 +129,10 @@ export async function verifyProjections(options: VerifyOptions): Promise<VerifyR
     if (expected.has(key)) continue;
     const [table, accountId, rowKey] = key.split('\0') as [string, string, string];
     report(accountId, `${table}[${rowKey}]: found ${value}, expected no row`);
+  }
+
+  for (const [accountId, list] of await verifySnapshots(options.pool, schema, store)) {
+    for (const problem of list) report(accountId, problem);
   }
 
   const differences = [...problems]
@@ -328,4 +344,92 @@ async function readLive(pool: pg.Pool, schema: string): Promise<LiveRows> {
   } finally {
     client.release();
   }
+}
+
+/**
+ * Checks every stored snapshot: its content hash, the hash of the event at its version, and its
+ * state, breakdown and clock against a fold of the account's stream up to that version. A
+ * snapshot that fails any of them is reported as `snapshots[v<version>]: ...` under its account.
+ * The ledger never uses such a snapshot (AccountLoader checks the first two on every load); this
+ * also catches one whose content was rewritten together with its hash.
+ */
+export async function verifySnapshots(
+  pool: pg.Pool,
+  schema: string,
+  store: PostgresEventStore,
+): Promise<Map<string, string[]>> {
+  const problems = new Map<string, string[]>();
+  const accounts = await pool.query<{ account_id: string }>(
+    `SELECT DISTINCT account_id FROM "${schema}".snapshots ORDER BY account_id`,
+  );
+  for (const { account_id: accountId } of accounts.rows) {
+    const list: string[] = [];
+    const snapshots = await pool.query<{
+      version: number;
+      last_recorded_at_ms: string;
+      event_hash: string;
+      state: string;
+      breakdown: string;
+      hash: string;
+    }>(
+      `SELECT version, last_recorded_at_ms::text, event_hash, state::text, breakdown::text, hash
+       FROM "${schema}".snapshots WHERE account_id = $1 ORDER BY version`,
+      [accountId],
+    );
+    const last = snapshots.rows.at(-1)?.version ?? 0;
+    const events = await store.readStream(streamIdOf(accountId), { limit: last });
+    let state = initialLedgerState();
+    let breakdown = EMPTY_BREAKDOWN;
+    let lastRecordedAtMs = 0;
+    let next = 0;
+    for (const row of snapshots.rows) {
+      const where = `snapshots[v${row.version}]`;
+      let stateJson: unknown;
+      let breakdownJson: unknown;
+      try {
+        stateJson = JSON.parse(row.state);
+        breakdownJson = JSON.parse(row.breakdown);
+      } catch {
+        list.push(`${where}: is not JSON`);
+        continue;
+      }
+      const body = {
+        accountId,
+        version: row.version,
+        lastRecordedAtMs: Number(row.last_recorded_at_ms),
+        eventHash: row.event_hash,
+        state: stateJson,
+        breakdown: breakdownJson,
+      };
+      if (snapshotHash(body) !== row.hash) list.push(`${where}: does not match its hash`);
+      while (next < events.length && next < row.version) {
+        const stored = events[next];
+        if (stored === undefined) break;
+        const event = fromStoredEvent(stored);
+        state = evolve(state, event);
+        breakdown = addToBreakdown(breakdown, event);
+        lastRecordedAtMs = Math.max(lastRecordedAtMs, event.data.recordedAtMs);
+        next++;
+      }
+      const event = events[row.version - 1];
+      if (event === undefined || state.version !== row.version) {
+        list.push(`${where}: the stream has only ${events.length} event(s)`);
+        continue;
+      }
+      if (event.hash !== row.event_hash) {
+        list.push(`${where}: event_hash ${row.event_hash}, but the event's hash is ${event.hash}`);
+      }
+      if (canonicalJson(encodeLedgerState(state)) !== canonicalJson(stateJson)) {
+        list.push(`${where}: state differs from the fold of events 1..${row.version}`);
+      }
+      if (canonicalJson(encodeBreakdown(breakdown)) !== canonicalJson(breakdownJson)) {
+        list.push(`${where}: breakdown differs from the fold of events 1..${row.version}`);
+      }
+      if (lastRecordedAtMs !== body.lastRecordedAtMs) {
+        list.push(`${where}: last_recorded_at_ms ${body.lastRecordedAtMs}, fold ${lastRecordedAtMs}`);
+      }
+    }
+    if (list.length > 0) problems.set(accountId, list);
+  }
+  return problems;
 }

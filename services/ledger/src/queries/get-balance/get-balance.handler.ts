@@ -1,13 +1,10 @@
-import type { EventStore } from '@billing/event-store';
 import { formatUsd } from '@billing/money';
 import { PG_POOL } from '@billing/service-kit';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
-import { EMPTY_BALANCE, balanceOfEvents, type Balance } from '../../domain/index.js';
-import { streamIdOf } from '../../infrastructure/ids.js';
-import { fromStoredEvent } from '../../infrastructure/stored-events.js';
-import { EVENT_STORE } from '../../infrastructure/tokens.js';
+import { EMPTY_BALANCE, type Balance } from '../../domain/index.js';
+import { AccountLoader } from '../../infrastructure/account-loader.js';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
 import { usdOfColumn } from '../money-views.js';
 import { GetBalanceQuery, type BalanceView } from './get-balance.query.js';
@@ -25,14 +22,15 @@ interface BalanceRow {
 export class GetBalanceHandler implements IQueryHandler<GetBalanceQuery> {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly loader: AccountLoader,
     @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
   ) {}
 
   async execute({ accountId, asOf }: GetBalanceQuery): Promise<BalanceView> {
     if (asOf !== undefined) {
-      const events = await this.store.readStreamAsOf(streamIdOf(accountId), asOf);
-      return view(accountId, balanceOfEvents(events.map(fromStoredEvent)), asOf);
+      // From the latest snapshot taken by then: at most about N events read, however long the
+      // account's history (AccountLoader).
+      return view(accountId, (await this.loader.asOf(accountId, asOf)).balance, asOf);
     }
     const res = await this.pool.query<BalanceRow>(
       `SELECT total, top_up, bonus_and_compensation, held, available, version

@@ -1,13 +1,10 @@
-import type { EventStore } from '@billing/event-store';
 import { formatUsd, parseNanos } from '@billing/money';
 import { PG_POOL } from '@billing/service-kit';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
-import { EMPTY_BREAKDOWN, breakdownOf, type CreditsBreakdown } from '../../domain/index.js';
-import { streamIdOf } from '../../infrastructure/ids.js';
-import { fromStoredEvent } from '../../infrastructure/stored-events.js';
-import { EVENT_STORE } from '../../infrastructure/tokens.js';
+import { EMPTY_BREAKDOWN, type CreditsBreakdown } from '../../domain/index.js';
+import { AccountLoader } from '../../infrastructure/account-loader.js';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
 import {
   GetCreditsBreakdownQuery,
@@ -31,16 +28,15 @@ interface BreakdownRow {
 export class GetCreditsBreakdownHandler implements IQueryHandler<GetCreditsBreakdownQuery> {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly loader: AccountLoader,
     @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
   ) {}
 
   async execute({ accountId, asOf }: GetCreditsBreakdownQuery): Promise<CreditsBreakdownView> {
     if (asOf !== undefined) {
-      const events = (await this.store.readStreamAsOf(streamIdOf(accountId), asOf)).map(
-        fromStoredEvent,
-      );
-      return view(accountId, breakdownOf(events), events.length, asOf);
+      // From the latest snapshot taken by then (AccountLoader), like the balance.
+      const folded = await this.loader.asOf(accountId, asOf);
+      return view(accountId, folded.breakdown, folded.balance.version, asOf);
     }
     const res = await this.pool.query<BreakdownRow>(
       `SELECT top_ups, bonuses, gifts, referrals, compensations, adjustments, expired, usage,
