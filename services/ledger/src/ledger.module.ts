@@ -1,5 +1,5 @@
 import { PostgresEventStore, type EventStore } from '@billing/event-store';
-import { PG_POOL, ServiceKitModule } from '@billing/service-kit';
+import { PG_POOL, resolveAccountTokens, ServiceKitModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -66,7 +66,11 @@ export class LedgerModule {
           service: 'ledger',
           databaseUrl: input.databaseUrl,
           poolSize: input.poolSize ?? 20,
-          auth: { adminToken: input.adminToken, consoleJwtSecret: input.consoleJwtSecret },
+          auth: {
+            adminToken: input.adminToken,
+            accountTokens: resolveAccountTokens(input),
+            serviceTokens: input.serviceTokens ?? [],
+          },
         }),
         CqrsModule.forRoot(),
       ],
