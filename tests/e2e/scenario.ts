@@ -1005,6 +1005,8 @@ function foldHolds(events: readonly AuditEvent[]): {
       held = held.plus(money(e, 'amount'));
     } else if (e.type === 'HoldReleased' || e.type === 'HoldExpired') {
       held = held.minus(money(e, 'amount'));
+    } else if (e.type === 'HoldExtended') {
+      // A later expiry for the same amount: nothing held changes.
     } else if (e.type === 'UsageCharged') {
       charges++;
       const cost = money(e, 'cost');
