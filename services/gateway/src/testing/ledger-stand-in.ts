@@ -43,6 +43,12 @@ export class LedgerStandIn {
     this.balances.set(accountId, parseUsd(usd));
   }
 
+  /** Closes a hold as if it had been released behind the gateway's back (a fault to test). */
+  closeHold(holdId: string): void {
+    this.holds.delete(holdId);
+    this.closed.add(holdId);
+  }
+
   /** Drops the holds whose TTL has passed, as the ledger's scheduler does. */
   expireDue(nowMs = Date.now()): void {
     for (const [holdId, hold] of this.holds) {
