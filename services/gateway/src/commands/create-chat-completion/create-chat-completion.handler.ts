@@ -452,7 +452,7 @@ function upstreamEvents(
   const inner: AsyncIterator<string> | Iterator<string> =
     Symbol.asyncIterator in source
       ? source[Symbol.asyncIterator]()
-      : (source as Iterable<string>)[Symbol.iterator]();
+      : source[Symbol.iterator]();
   return {
     next: async () => (signal.aborted ? { done: true, value: undefined } : inner.next()),
     return: async () => (await inner.return?.()) ?? { done: true, value: undefined },

@@ -53,9 +53,9 @@ async function stream(
   let text = '';
   let notified = false;
   for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
+    const chunk = (await reader.read()) as { value?: Uint8Array; done: boolean };
+    if (chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
     if (!notified && /"content":"[^"]+"/.test(text)) {
       notified = true;
       onFirstContent?.(requestId);
