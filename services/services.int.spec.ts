@@ -17,6 +17,8 @@ const baseEnv = {
   API_KEY_ENCRYPTION_KEY: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
   STRIPE_SECRET_KEY: 'sk_test_0123456789',
   STRIPE_WEBHOOK_SECRET: 'whsec_0123456789',
+  SERVICE_TOKEN: 'test-gateway-service-token-0123456789abcdef',
+  SERVICE_TOKENS: 'gateway=test-gateway-service-token-0123456789abcdef',
   // The gateway's peers; nothing needs to answer there for it to boot and report health.
   LEDGER_URL: 'http://127.0.0.1:18083',
   METERING_URL: 'http://127.0.0.1:18082',

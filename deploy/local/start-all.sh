@@ -18,6 +18,8 @@ export API_KEY_PEPPER="${API_KEY_PEPPER:-dev-api-key-pepper-change-me-0123456789
 export API_KEY_ENCRYPTION_KEY="${API_KEY_ENCRYPTION_KEY:-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f}"
 export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_dev_placeholder}"
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_dev_placeholder}"
+# The gateway's own credential (SERVICE_TOKEN), which the ledger accepts for holds (SERVICE_TOKENS).
+GATEWAY_SERVICE_TOKEN="${GATEWAY_SERVICE_TOKEN:-dev-gateway-service-token-change-me-0123456789}"
 export LEDGER_URL="${LEDGER_URL:-http://127.0.0.1:8083}"
 export METERING_URL="${METERING_URL:-http://127.0.0.1:8082}"
 
@@ -30,13 +32,19 @@ kafka_password() { awk -v n="$1" '$1 == n { print $2 }' deploy/local/kafka/princ
 for svc in gateway keys metering ledger payments; do
   upper="$(tr '[:lower:]' '[:upper:]' <<<"$svc")"
   user_var="KAFKA_SASL_USERNAME_$upper" password_var="KAFKA_SASL_PASSWORD_$upper"
-  # PORT comes from each service's own default (CONTRACTS.md: 8080..8084).
+  # PORT comes from each service's own default (CONTRACTS.md: 8080..8084). The gateway gets its
+  # service token and not the admin token; the ledger gets the list of service tokens it accepts.
+  case "$svc" in
+    gateway) extra=(env -u ADMIN_TOKEN SERVICE_TOKEN="$GATEWAY_SERVICE_TOKEN") ;;
+    ledger) extra=(env SERVICE_TOKENS="gateway=$GATEWAY_SERVICE_TOKEN") ;;
+    *) extra=(env) ;;
+  esac
   (
     unset PORT
     export KAFKA_SASL_MECHANISM="${KAFKA_SASL_MECHANISM:-scram-sha-512}"
     export KAFKA_SASL_USERNAME="${!user_var:-$svc}"
     export KAFKA_SASL_PASSWORD="${!password_var:-$(kafka_password "$svc")}"
-    node --import @swc-node/register/esm-register "services/$svc/src/main.ts" 2>&1 | sed -u "s/^/[$svc] /"
+    "${extra[@]}" node --import @swc-node/register/esm-register "services/$svc/src/main.ts" 2>&1 | sed -u "s/^/[$svc] /"
   ) &
 done
 echo "services starting: gateway :8080, keys :8081, metering :8082, ledger :8083, payments :8084 (Ctrl-C to stop)" >&2

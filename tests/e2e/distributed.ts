@@ -82,6 +82,8 @@ export async function startDistributedPlatform(
     STRIPE_SECRET_KEY: `sk_test_e2e${hex(12)}`,
     STRIPE_WEBHOOK_SECRET: `whsec_e2e${hex(16)}`,
   };
+  // The gateway's own credential: the ledger accepts it for holds, and nothing else does.
+  const gatewayServiceToken = `e2e-gateway-service-${hex(24)}`;
   const database = await createDatabase();
   const processes: RunningProcess[] = [];
   const stop = async ({ keepLogs = true }: { keepLogs?: boolean } = {}): Promise<void> => {
@@ -127,7 +129,7 @@ export async function startDistributedPlatform(
       ...options.env,
     };
     const perService: Record<ServiceName, Record<string, string>> = {
-      ledger: { PORT: String(ports.ledger) },
+      ledger: { PORT: String(ports.ledger), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       metering: { PORT: String(ports.metering) },
       keys: { PORT: String(ports.keys) },
       payments: { PORT: String(ports.payments), STRIPE_API_BASE: stripeUrl },
@@ -135,6 +137,7 @@ export async function startDistributedPlatform(
         PORT: String(ports.gateway),
         LEDGER_URL: urls.ledger,
         METERING_URL: urls.metering,
+        SERVICE_TOKEN: gatewayServiceToken,
       },
     };
 
@@ -153,12 +156,15 @@ export async function startDistributedPlatform(
     );
     processes.push(standIn);
     const services = SERVICES.map((name) => {
-      const running = launch(name, `services/${name}/src/main.ts`, logDir, {
+      const env: Record<string, string> = {
         ...common,
         // Each service as its own Kafka principal, so the broker's ACLs apply as in production.
         ...testKafkaServiceEnv(name),
         ...perService[name],
-      });
+      };
+      // The gateway is not given the operators' token: it has its own service credential.
+      if (name === 'gateway') delete env.ADMIN_TOKEN;
+      const running = launch(name, `services/${name}/src/main.ts`, logDir, env);
       processes.push(running);
       return { name, running };
     });

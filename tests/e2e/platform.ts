@@ -78,7 +78,7 @@ export interface StripeEventLike {
   readonly [field: string]: unknown;
 }
 
-/** The console's account token: HS256, `sub` = account id, `exp` required by the services. */
+/** The console's account token: HS256, `sub` = account id, the default `iss` and `aud`, `iat` and `exp`. */
 export async function mintAccountToken(
   secret: string,
   accountId: string,
@@ -87,6 +87,8 @@ export async function mintAccountToken(
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(accountId)
+    .setIssuer('billing-console')
+    .setAudience('billing-api')
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(new TextEncoder().encode(secret));

@@ -520,6 +520,35 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
   });
 
   step(
+    "refuses the customer's own token and the admin token on its request's hold (issue #10), but lists its holds",
+    async () => {
+      const p = platform();
+      const customer = need(state.customer, 'an account that made calls');
+      // The hold id is the request id the gateway returned in x-request-id.
+      const holdId = need(customer.requestIds.at(-1), 'a request id');
+      const holds = `${p.urls.ledger}/v1/accounts/${customer.id}/holds`;
+      for (const token of [customer.token, p.adminToken]) {
+        expect((await call('DELETE', `${holds}/${holdId}`, token)).status).toBe(403);
+        expect(
+          (await call('POST', `${holds}/${holdId}/extend`, token, { ttlSeconds: 1 })).status,
+        ).toBe(403);
+        expect(
+          (await call('POST', holds, token, { holdId: `${holdId}_x`, amount: '1', ttlSeconds: 1 }))
+            .status,
+        ).toBe(403);
+      }
+      const listed = await expectJson<{ accountId: string; data: unknown[]; held: string }>(
+        'GET',
+        holds,
+        customer.token,
+        200,
+      );
+      expect(listed.accountId).toBe(customer.id);
+      // The next step checks that the money is exactly what the requests cost.
+    },
+  );
+
+  step(
     'charges exactly the priced cost, from the bonus credits before the top-up credits',
     async () => {
       const p = platform();
@@ -1005,6 +1034,8 @@ function foldHolds(events: readonly AuditEvent[]): {
       held = held.plus(money(e, 'amount'));
     } else if (e.type === 'HoldReleased' || e.type === 'HoldExpired') {
       held = held.minus(money(e, 'amount'));
+    } else if (e.type === 'HoldExtended') {
+      // A later expiry for the same amount: nothing held changes.
     } else if (e.type === 'UsageCharged') {
       charges++;
       const cost = money(e, 'cost');

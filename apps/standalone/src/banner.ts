@@ -38,7 +38,7 @@ export function banner(input: BannerInput): string {
     ` API key         ${key}`,
     ` Admin token     ${secret(input.adminToken)}`,
     ` Account token   ${secret(demo.accountToken)}`,
-    `                 (a 30-day JWT for the console routes of ${demo.accountId}; a new one at each start)`,
+    `                 (a 24-hour JWT for the console routes of ${demo.accountId}; a new one at each start)`,
     '',
     ' Call a model:',
     '',

@@ -101,10 +101,12 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** The four secrets every service needs, under the names of their environment variables. */
+/** The secrets the services need, under the names of their environment variables. */
 export interface Secrets {
   readonly ADMIN_TOKEN: string;
   readonly CONSOLE_JWT_SECRET: string;
+  /** The gateway's credential towards the ledger (the ledger accepts it for the gateway role). */
+  readonly SERVICE_TOKEN: string;
   readonly API_KEY_PEPPER: string;
   readonly API_KEY_ENCRYPTION_KEY: string;
 }
@@ -124,6 +126,11 @@ const RULES: Record<
     generate: () => randomBytes(48).toString('base64url'),
     valid: (v) => v.length >= 32,
     rule: 'at least 32 characters',
+  },
+  SERVICE_TOKEN: {
+    generate: () => `svc_gateway_${randomBytes(32).toString('base64url')}`,
+    valid: (v) => v.length >= 32 && !/[\s,]/.test(v),
+    rule: 'at least 32 characters, without spaces or commas',
   },
   API_KEY_PEPPER: {
     generate: () => randomBytes(32).toString('hex'),

@@ -1,3 +1,4 @@
+import { DEFAULT_ACCOUNT_TOKEN_AUDIENCE, DEFAULT_ACCOUNT_TOKEN_ISSUER } from '@billing/service-kit';
 import { SignJWT } from 'jose';
 import type { DataDir, Secrets } from './data-dir.js';
 
@@ -148,8 +149,12 @@ export async function ensureDemo(
   const accountToken = await new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(DEMO_ACCOUNT)
+    .setIssuer(DEFAULT_ACCOUNT_TOKEN_ISSUER)
+    .setAudience(DEFAULT_ACCOUNT_TOKEN_AUDIENCE)
     .setIssuedAt()
-    .setExpirationTime('30d')
+    // Account tokens live at most CONSOLE_JWT_MAX_LIFETIME_SECONDS (24 hours by default); the
+    // demo mints a fresh one at every start.
+    .setExpirationTime('24h')
     .sign(new TextEncoder().encode(secrets.CONSOLE_JWT_SECRET));
 
   return {

@@ -142,9 +142,12 @@ export class Platform {
     const before = new Map(SHUTDOWN_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
     let app: INestApplication;
     if (service === 'gateway') {
+      // The gateway gets its own service credential, never the admin token.
+      const { adminToken: _admin, consoleJwtSecret: _jwt, ...infrastructure } = common;
       app = await createGatewayApp(
         {
-          ...common,
+          ...infrastructure,
+          serviceToken: o.secrets.SERVICE_TOKEN,
           apiKeyPepper: o.secrets.API_KEY_PEPPER,
           ledgerUrl: o.selfUrl,
           meteringUrl: o.selfUrl,
@@ -186,7 +189,10 @@ export class Platform {
       case 'metering':
         return MeteringModule.forRoot(common);
       case 'ledger':
-        return LedgerModule.forRoot(common);
+        return LedgerModule.forRoot({
+          ...common,
+          serviceTokens: [{ service: 'gateway', token: s.SERVICE_TOKEN }],
+        });
       case 'keys':
         return KeysModule.forRoot({
           ...common,

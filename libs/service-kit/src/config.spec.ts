@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from './config.js';
 import { loadConfig } from './config.js';
-import { BaseServiceEnv, kafkaSecurity } from './env.js';
+import {
+  AccountFacingEnv,
+  accountTokensFromEnv,
+  BaseServiceEnv,
+  IsServiceTokens,
+  kafkaSecurity,
+  serviceTokensFromEnv,
+} from './env.js';
 
 class TestEnv extends BaseServiceEnv {
   override PORT = 9999;
@@ -141,5 +148,79 @@ describe('Kafka security settings', () => {
     expect(problems({ KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: join(dir, 'cert.pem') })).toContain(
       'KAFKA_TLS_KEY_FILE is required with KAFKA_TLS_CERT_FILE',
     );
+  });
+});
+
+class AccountEnv extends AccountFacingEnv {
+  override PORT = 9998;
+  @IsServiceTokens()
+  SERVICE_TOKENS!: string;
+}
+
+const gatewayToken = 'gateway-service-token-0123456789abcdef';
+const accountValid = {
+  ...valid,
+  CONSOLE_JWT_SECRET: 'console-jwt-secret-0123456789abcdef0123',
+  SERVICE_TOKENS: `gateway=${gatewayToken}`,
+};
+
+const problemsOf = (env: Record<string, string | undefined>): string => {
+  try {
+    loadConfig('test', AccountEnv, env);
+  } catch (err) {
+    return (err as ConfigError).message;
+  }
+  return '';
+};
+
+describe('account tokens and service tokens in the environment', () => {
+  it('defaults the issuer, audience and lifetime, and verifies HS256 with the secret', () => {
+    const env = loadConfig('test', AccountEnv, accountValid);
+    expect(accountTokensFromEnv(env)).toEqual({
+      secret: accountValid.CONSOLE_JWT_SECRET,
+      issuer: 'billing-console',
+      audience: 'billing-api',
+      maxLifetimeSeconds: 86_400,
+    });
+    expect(serviceTokensFromEnv(env.SERVICE_TOKENS)).toEqual([
+      { service: 'gateway', token: gatewayToken },
+    ]);
+  });
+
+  it('takes a JWKS URL instead of the secret, and then never verifies HS256', () => {
+    const env = loadConfig('test', AccountEnv, {
+      ...accountValid,
+      CONSOLE_JWT_SECRET: undefined,
+      CONSOLE_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      CONSOLE_JWT_ISSUER: 'https://idp.example',
+      CONSOLE_JWT_AUDIENCE: 'billing',
+      CONSOLE_JWT_MAX_LIFETIME_SECONDS: '3600',
+    });
+    expect(accountTokensFromEnv(env)).toEqual({
+      jwksUrl: 'https://idp.example/.well-known/jwks.json',
+      issuer: 'https://idp.example',
+      audience: 'billing',
+      maxLifetimeSeconds: 3600,
+    });
+  });
+
+  it('needs the secret when there is no JWKS URL, and a sane lifetime', () => {
+    expect(problemsOf({ ...accountValid, CONSOLE_JWT_SECRET: undefined })).toContain(
+      'CONSOLE_JWT_SECRET',
+    );
+    expect(problemsOf({ ...accountValid, CONSOLE_JWT_MAX_LIFETIME_SECONDS: '0' })).toContain(
+      'CONSOLE_JWT_MAX_LIFETIME_SECONDS',
+    );
+    expect(problemsOf({ ...accountValid, CONSOLE_JWKS_URL: 'ftp://idp' })).toContain(
+      'CONSOLE_JWKS_URL',
+    );
+  });
+
+  it('refuses malformed SERVICE_TOKENS naming the entry, never the token', () => {
+    const message = problemsOf({ ...accountValid, SERVICE_TOKENS: `gateway=short-s3cret` });
+    expect(message).toContain('SERVICE_TOKENS');
+    expect(message).toContain('entry 1');
+    expect(message).not.toContain('short-s3cret');
+    expect(problemsOf({ ...accountValid, SERVICE_TOKENS: undefined })).toContain('SERVICE_TOKENS');
   });
 });

@@ -17,9 +17,21 @@ import {
   Min,
   MinLength,
   registerDecorator,
+  ValidateBy,
   ValidateIf,
   type ValidationOptions,
 } from 'class-validator';
+import {
+  type AccountTokenOptions,
+  DEFAULT_ACCOUNT_TOKEN_AUDIENCE,
+  DEFAULT_ACCOUNT_TOKEN_ISSUER,
+  DEFAULT_ACCOUNT_TOKEN_MAX_LIFETIME_SECONDS,
+  parseServiceTokens,
+  type ServiceCredential,
+} from './auth.js';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : Number(value);
 
 /** The variable names a file (a path that this process can read), never its content. */
 function IsReadableFile(options?: ValidationOptions): PropertyDecorator {
@@ -64,10 +76,11 @@ function RequiresKafkaTls(): PropertyDecorator {
 const present = (value: unknown): boolean => value !== undefined && value !== '';
 
 /**
- * Configuration shared by every service. Each service extends it with what it alone needs, so
- * `docker-compose.yml` and the code can be checked against one list (see the compose test).
+ * Configuration shared by every service, the gateway included: where it listens and what it runs
+ * on. It holds no credential, so that a service that needs none of the operators' is not given
+ * one (the gateway never sees ADMIN_TOKEN).
  */
-export class BaseServiceEnv {
+export class CoreServiceEnv {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
@@ -96,7 +109,7 @@ export class BaseServiceEnv {
    * credentials without a mechanism would otherwise be ignored, and the client connect anonymously.
    */
   @ValidateIf(
-    (env: BaseServiceEnv) =>
+    (env: CoreServiceEnv) =>
       env.NODE_ENV === 'production' ||
       present(env.KAFKA_SASL_MECHANISM) ||
       present(env.KAFKA_SASL_USERNAME) ||
@@ -108,14 +121,14 @@ export class BaseServiceEnv {
   KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
 
   @ValidateIf(
-    (env: BaseServiceEnv) => present(env.KAFKA_SASL_MECHANISM) || present(env.KAFKA_SASL_USERNAME),
+    (env: CoreServiceEnv) => present(env.KAFKA_SASL_MECHANISM) || present(env.KAFKA_SASL_USERNAME),
   )
   @IsString()
   @IsNotEmpty({ message: 'KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM' })
   KAFKA_SASL_USERNAME?: string;
 
   @ValidateIf(
-    (env: BaseServiceEnv) => present(env.KAFKA_SASL_MECHANISM) || present(env.KAFKA_SASL_PASSWORD),
+    (env: CoreServiceEnv) => present(env.KAFKA_SASL_MECHANISM) || present(env.KAFKA_SASL_PASSWORD),
   )
   @IsString()
   @IsNotEmpty({ message: 'KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM' })
@@ -136,7 +149,7 @@ export class BaseServiceEnv {
 
   /** PEM client certificate and key, for brokers that require mutual TLS; both or neither. */
   @ValidateIf(
-    (env: BaseServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
+    (env: CoreServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
   )
   @IsDefined({ message: 'KAFKA_TLS_CERT_FILE is required with KAFKA_TLS_KEY_FILE' })
   @IsReadableFile()
@@ -144,24 +157,118 @@ export class BaseServiceEnv {
   KAFKA_TLS_CERT_FILE?: string;
 
   @ValidateIf(
-    (env: BaseServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
+    (env: CoreServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
   )
   @IsDefined({ message: 'KAFKA_TLS_KEY_FILE is required with KAFKA_TLS_CERT_FILE' })
   @IsReadableFile()
   @RequiresKafkaTls()
   KAFKA_TLS_KEY_FILE?: string;
+}
 
+/**
+ * Services with operator routes also take the admin token. Each service extends this (or
+ * CoreServiceEnv) with what it alone needs, so `docker-compose.yml` and the code can be checked
+ * against one list (see the compose test).
+ */
+export class BaseServiceEnv extends CoreServiceEnv {
   @IsString()
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN!: string;
 }
 
-/** Services that serve `/v1/accounts/{id}/...` to account tokens also need the JWT secret. */
+/**
+ * Services that serve `/v1/accounts/{id}/...` to account tokens also say how those are verified:
+ * HS256 with CONSOLE_JWT_SECRET, or the identity provider's keys at CONSOLE_JWKS_URL; in both
+ * cases with a fixed issuer and audience and a maximum lifetime.
+ */
 export class AccountFacingEnv extends BaseServiceEnv {
-  @IsString()
+  @ValidateIf((env: AccountFacingEnv) => env.CONSOLE_JWKS_URL === undefined)
+  @IsString({ message: 'CONSOLE_JWT_SECRET is required unless CONSOLE_JWKS_URL is set' })
   @IsNotEmpty()
   @MinLength(32, { message: 'CONSOLE_JWT_SECRET must be at least 32 characters' })
-  CONSOLE_JWT_SECRET!: string;
+  CONSOLE_JWT_SECRET?: string;
+
+  /** An identity provider's JSON Web Key Set: account tokens are then RS256/ES256, never HS256. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\/\S+$/, { message: 'CONSOLE_JWKS_URL must be an http(s) URL' })
+  CONSOLE_JWKS_URL?: string;
+
+  @IsString()
+  @IsNotEmpty({ message: 'CONSOLE_JWT_ISSUER must not be empty' })
+  CONSOLE_JWT_ISSUER = DEFAULT_ACCOUNT_TOKEN_ISSUER;
+
+  @IsString()
+  @IsNotEmpty({ message: 'CONSOLE_JWT_AUDIENCE must not be empty' })
+  CONSOLE_JWT_AUDIENCE = DEFAULT_ACCOUNT_TOKEN_AUDIENCE;
+
+  @Transform(toInt)
+  @IsInt({ message: 'CONSOLE_JWT_MAX_LIFETIME_SECONDS must be an integer' })
+  @Min(60)
+  @Max(2_592_000)
+  CONSOLE_JWT_MAX_LIFETIME_SECONDS = DEFAULT_ACCOUNT_TOKEN_MAX_LIFETIME_SECONDS;
+}
+
+/** The account-token verification an AccountFacingEnv describes. */
+export function accountTokensFromEnv(env: AccountFacingEnv): AccountTokenOptions {
+  return {
+    ...(env.CONSOLE_JWKS_URL !== undefined
+      ? { jwksUrl: env.CONSOLE_JWKS_URL }
+      : { secret: env.CONSOLE_JWT_SECRET ?? '' }),
+    issuer: env.CONSOLE_JWT_ISSUER,
+    audience: env.CONSOLE_JWT_AUDIENCE,
+    maxLifetimeSeconds: env.CONSOLE_JWT_MAX_LIFETIME_SECONDS,
+  };
+}
+
+/**
+ * The account-token options of a module from its two ways of being told: the full options, or
+ * only the HS256 secret with the default issuer, audience and lifetime (tests, the standalone).
+ */
+export function resolveAccountTokens(input: {
+  readonly accountTokens?: AccountTokenOptions | undefined;
+  readonly consoleJwtSecret?: string | undefined;
+}): AccountTokenOptions | undefined {
+  if (input.accountTokens !== undefined) return input.accountTokens;
+  if (input.consoleJwtSecret === undefined) return undefined;
+  return {
+    secret: input.consoleJwtSecret,
+    issuer: DEFAULT_ACCOUNT_TOKEN_ISSUER,
+    audience: DEFAULT_ACCOUNT_TOKEN_AUDIENCE,
+    maxLifetimeSeconds: DEFAULT_ACCOUNT_TOKEN_MAX_LIFETIME_SECONDS,
+  };
+}
+
+/** `SERVICE_TOKENS` must parse (`role=token,...`); the message names problems, never a token. */
+export function IsServiceTokens(options?: ValidationOptions): PropertyDecorator {
+  let problems: string[] = [];
+  return ValidateBy(
+    {
+      name: 'isServiceTokens',
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') {
+            problems = ['SERVICE_TOKENS is required'];
+            return false;
+          }
+          const parsed = parseServiceTokens(value);
+          problems = parsed.ok ? [] : parsed.problems;
+          return parsed.ok;
+        },
+        defaultMessage: () =>
+          `SERVICE_TOKENS must read <role>=<token>[,<role>=<token>...]: ${problems.join('; ')}`,
+      },
+    },
+    options,
+  );
+}
+
+/** The credentials of a validated `SERVICE_TOKENS`. */
+export function serviceTokensFromEnv(value: string): ServiceCredential[] {
+  const parsed = parseServiceTokens(value);
+  // The environment was validated with IsServiceTokens; this cannot fail for a loaded env.
+  if (!parsed.ok) throw new RangeError(parsed.problems.join('; '));
+  return parsed.credentials;
 }
 
 export function kafkaBrokers(env: { KAFKA_BROKERS: string }): string[] {
@@ -174,7 +281,7 @@ export function kafkaBrokers(env: { KAFKA_BROKERS: string }): string[] {
  */
 export function kafkaSecurity(
   env: Pick<
-    BaseServiceEnv,
+    CoreServiceEnv,
     | 'KAFKA_SASL_MECHANISM'
     | 'KAFKA_SASL_USERNAME'
     | 'KAFKA_SASL_PASSWORD'

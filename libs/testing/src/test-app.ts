@@ -146,11 +146,21 @@ export async function startTestApp(
   };
 }
 
-/** A console token for `accountId` (HS256, `sub`, `exp`), as the console would hold. */
+/**
+ * The issuer and audience account tokens carry by default (service-kit's
+ * DEFAULT_ACCOUNT_TOKEN_ISSUER and _AUDIENCE; this library cannot import service-kit).
+ */
+export const CONSOLE_TOKEN_ISSUER = 'billing-console';
+export const CONSOLE_TOKEN_AUDIENCE = 'billing-api';
+
+/** A console token for `accountId` (HS256, `sub`, `iss`, `aud`, `iat`, `exp`), as the console would hold. */
 export function consoleToken(secret: string, accountId: string, expiresIn = '1h'): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(accountId)
+    .setIssuer(CONSOLE_TOKEN_ISSUER)
+    .setAudience(CONSOLE_TOKEN_AUDIENCE)
+    .setIssuedAt()
     .setExpirationTime(expiresIn)
     .sign(new TextEncoder().encode(secret));
 }

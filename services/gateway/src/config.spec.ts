@@ -6,7 +6,7 @@ import { gatewayOptionsFromEnv } from './gateway.options.js';
 const valid = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/billing',
   KAFKA_BROKERS: '127.0.0.1:9092',
-  ADMIN_TOKEN: 'admin-token-0123456789',
+  SERVICE_TOKEN: 'gateway-service-token-0123456789abcdef',
   API_KEY_PEPPER: 'pepper-0123456789abcdef0123456789abcdef',
   LEDGER_URL: 'http://127.0.0.1:8083',
   METERING_URL: 'http://127.0.0.1:8082',
@@ -15,7 +15,12 @@ const valid = {
 describe('the gateway configuration', () => {
   it('loads with defaults for everything optional', () => {
     const env = loadGatewayEnv(valid);
-    expect(env).toMatchObject({ PORT: 8080, HOLD_TTL_SECONDS: 600, CATALOG_REFRESH_SECONDS: 30 });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      HOLD_TTL_SECONDS: 600,
+      REQUEST_DEADLINE_SECONDS: 1_800,
+      CATALOG_REFRESH_SECONDS: 30,
+    });
     expect(env.UPSTREAM_PROVIDERS).toBeUndefined();
   });
 
@@ -50,5 +55,22 @@ describe('the gateway configuration', () => {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('secret-host');
+  });
+
+  it('takes no admin token: its one credential is its own service token, for the ledger', () => {
+    const options = gatewayOptionsFromEnv(loadGatewayEnv(valid), valid);
+    expect(options.serviceToken).toBe(valid.SERVICE_TOKEN);
+    expect(Object.keys(options)).not.toContain('adminToken');
+    expect(() => loadGatewayEnv({ ...valid, SERVICE_TOKEN: undefined })).toThrow(/SERVICE_TOKEN/);
+    const short = (() => {
+      try {
+        loadGatewayEnv({ ...valid, SERVICE_TOKEN: 'too-short-secret' });
+      } catch (err) {
+        return (err as ConfigError).message;
+      }
+      return '';
+    })();
+    expect(short).toContain('SERVICE_TOKEN must be at least 32 characters');
+    expect(short).not.toContain('too-short-secret');
   });
 });

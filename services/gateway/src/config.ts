@@ -1,4 +1,4 @@
-import { loadConfig, BaseServiceEnv } from '@billing/service-kit';
+import { loadConfig, CoreServiceEnv } from '@billing/service-kit';
 import { Transform } from 'class-transformer';
 import {
   IsInt,
@@ -40,8 +40,18 @@ class UpstreamProvidersRule implements ValidatorConstraintInterface {
   }
 }
 
-export class GatewayEnv extends BaseServiceEnv {
+/**
+ * The gateway serves no operator route, so it takes no ADMIN_TOKEN (CoreServiceEnv): its one
+ * credential is its own service token, which the ledger accepts for holds and nothing else.
+ */
+export class GatewayEnv extends CoreServiceEnv {
   override PORT = 8080;
+
+  /** The gateway's credential towards the ledger (the ledger's SERVICE_TOKENS `gateway=` entry). */
+  @IsString({ message: 'SERVICE_TOKEN is required' })
+  @MinLength(32, { message: 'SERVICE_TOKEN must be at least 32 characters' })
+  @Matches(/^\S+$/, { message: 'SERVICE_TOKEN must not contain whitespace' })
+  SERVICE_TOKEN!: string;
 
   /** Keys are looked up by HMAC-SHA-256(pepper, key); the gateway must use the keys service's pepper. */
   @IsString()
@@ -73,6 +83,16 @@ export class GatewayEnv extends BaseServiceEnv {
   @Min(1)
   @Max(86_400)
   HOLD_TTL_SECONDS = 600;
+
+  /**
+   * The longest a request may run: a stream is then ended with an SSE error and a whole answer
+   * with a 504. Until then the request's hold is extended every HOLD_TTL_SECONDS / 3.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'REQUEST_DEADLINE_SECONDS must be an integer' })
+  @Min(1)
+  @Max(86_400)
+  REQUEST_DEADLINE_SECONDS = 1_800;
 
   /** How often the catalog is fetched again from metering. */
   @Transform(toInt)

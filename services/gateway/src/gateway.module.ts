@@ -48,7 +48,8 @@ export class GatewayModule {
           service: 'gateway',
           databaseUrl: options.databaseUrl,
           poolSize: options.poolSize,
-          auth: { adminToken: options.adminToken },
+          // Only public routes (the API key is checked by the use case): no admin token here.
+          auth: {},
         }),
       ],
       // The fallback last: Express matches routes in registration order.
@@ -98,7 +99,8 @@ export class GatewayModule {
         {
           provide: LedgerClient,
           inject: [GATEWAY_OPTIONS, AGENTS],
-          useFactory: (o: O, agents: Agents) => new LedgerClient(o.ledgerUrl, o.adminToken, agents),
+          useFactory: (o: O, agents: Agents) =>
+            new LedgerClient(o.ledgerUrl, o.serviceToken, agents),
         },
         {
           provide: UsageOutbox,

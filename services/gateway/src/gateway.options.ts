@@ -18,7 +18,11 @@ export interface GatewayTopics {
  */
 export interface GatewayModuleOptions {
   readonly databaseUrl: string;
-  readonly adminToken: string;
+  /**
+   * `SERVICE_TOKEN`: the gateway's own credential, presented to the ledger, which accepts it for
+   * the `gateway` role (its `SERVICE_TOKENS`). The gateway holds no admin token.
+   */
+  readonly serviceToken: string;
   /** `API_KEY_PEPPER`: the HMAC key of the lookup hash, the keys service's. */
   readonly apiKeyPepper: string;
   /** `LEDGER_URL`: where holds are placed (`POST /v1/accounts/{id}/holds`). */
@@ -36,6 +40,12 @@ export interface GatewayModuleOptions {
   readonly upstreams?: ReadonlyMap<string, UpstreamProvider>;
   /** How long a hold lives on the ledger if its usage never arrives (default 600 s). */
   readonly holdTtlSeconds?: number;
+  /**
+   * The longest a request may run, streamed or not (default 1800 s): at this deadline a stream is
+   * ended with an SSE error event (`request_deadline_exceeded`) and a whole answer with a 504.
+   * Until then its hold is extended every third of the hold TTL.
+   */
+  readonly requestDeadlineSeconds?: number;
   /** An upstream that sends nothing for this long is given up on (default 300 s). */
   readonly upstreamIdleTimeoutMs?: number;
   /** The Postgres schema: key table, outbox, inbox. Default `gateway`. */
@@ -57,7 +67,7 @@ export interface GatewayModuleOptions {
 
 export interface ResolvedGatewayOptions {
   readonly databaseUrl: string;
-  readonly adminToken: string;
+  readonly serviceToken: string;
   readonly apiKeyPepper: string;
   readonly ledgerUrl: string;
   readonly meteringUrl: string | undefined;
@@ -65,6 +75,7 @@ export interface ResolvedGatewayOptions {
   readonly catalogRefreshMs: number;
   readonly upstreams: ReadonlyMap<string, UpstreamProvider>;
   readonly holdTtlSeconds: number;
+  readonly requestDeadlineSeconds: number;
   readonly upstreamIdleTimeoutMs: number;
   readonly schema: string;
   readonly poolSize: number;
@@ -94,9 +105,20 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
   if (!Number.isInteger(holdTtlSeconds) || holdTtlSeconds < 1 || holdTtlSeconds > 86_400) {
     throw new RangeError('holdTtlSeconds must be an integer between 1 and 86400');
   }
+  const requestDeadlineSeconds = options.requestDeadlineSeconds ?? 1_800;
+  if (
+    !Number.isInteger(requestDeadlineSeconds) ||
+    requestDeadlineSeconds < 1 ||
+    requestDeadlineSeconds > 86_400
+  ) {
+    throw new RangeError('requestDeadlineSeconds must be an integer between 1 and 86400');
+  }
+  if (options.serviceToken.length < 32) {
+    throw new RangeError('the service token must be at least 32 characters');
+  }
   return {
     databaseUrl: options.databaseUrl,
-    adminToken: options.adminToken,
+    serviceToken: options.serviceToken,
     apiKeyPepper: options.apiKeyPepper,
     ledgerUrl: options.ledgerUrl.replace(/\/+$/, ''),
     meteringUrl: options.meteringUrl?.replace(/\/+$/, ''),
@@ -104,6 +126,7 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
     catalogRefreshMs: options.catalogRefreshMs ?? 30_000,
     upstreams: options.upstreams ?? new Map(),
     holdTtlSeconds,
+    requestDeadlineSeconds,
     upstreamIdleTimeoutMs: options.upstreamIdleTimeoutMs ?? 300_000,
     schema,
     poolSize: options.poolSize ?? 10,
@@ -130,13 +153,14 @@ export function gatewayOptionsFromEnv(
   if (!parsed.ok) throw new RangeError(parsed.problems.join('; '));
   return {
     databaseUrl: env.DATABASE_URL,
-    adminToken: env.ADMIN_TOKEN,
+    serviceToken: env.SERVICE_TOKEN,
     apiKeyPepper: env.API_KEY_PEPPER,
     ledgerUrl: env.LEDGER_URL,
     meteringUrl: env.METERING_URL,
     catalogRefreshMs: env.CATALOG_REFRESH_SECONDS * 1000,
     upstreams: parsed.providers,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
+    requestDeadlineSeconds: env.REQUEST_DEADLINE_SECONDS,
     kafkaBrokers: kafkaBrokers(env),
     kafkaSecurity: kafkaSecurity(env),
   };

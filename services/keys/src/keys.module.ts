@@ -26,7 +26,7 @@ export class KeysModule {
           service: 'keys',
           databaseUrl: options.databaseUrl,
           poolSize: options.poolSize,
-          auth: { adminToken: options.adminToken, consoleJwtSecret: options.consoleJwtSecret },
+          auth: { adminToken: options.adminToken, accountTokens: options.accountTokens },
         }),
         CqrsModule.forRoot(),
       ],

@@ -1,5 +1,8 @@
 import { TOPICS } from '@billing/contracts';
 import {
+  accountTokensFromEnv,
+  type AccountTokenOptions,
+  resolveAccountTokens,
   kafkaBrokers,
   kafkaSecurity,
   resolveMessagingOptions,
@@ -25,7 +28,10 @@ export interface KeysTopics {
 export interface KeysModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
-  readonly consoleJwtSecret: string;
+  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
+  readonly consoleJwtSecret?: string;
+  /** How account tokens are verified; wins over `consoleJwtSecret`. */
+  readonly accountTokens?: AccountTokenOptions;
   /** `API_KEY_PEPPER`: the HMAC key of the lookup hash. */
   readonly apiKeyPepper: string;
   /** `API_KEY_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters. */
@@ -45,7 +51,7 @@ export interface KeysModuleOptions extends MessagingModuleOptions {
 export interface ResolvedKeysOptions extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
-  readonly consoleJwtSecret: string;
+  readonly accountTokens: AccountTokenOptions | undefined;
   readonly apiKeyPepper: string;
   readonly encryptionKey: Buffer;
   readonly schema: string;
@@ -79,7 +85,7 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
     ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
-    consoleJwtSecret: options.consoleJwtSecret,
+    accountTokens: resolveAccountTokens(options),
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
     schema,
@@ -99,7 +105,7 @@ export function keysOptionsFromEnv(env: KeysEnv): KeysModuleOptions {
   return {
     databaseUrl: env.DATABASE_URL,
     adminToken: env.ADMIN_TOKEN,
-    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    accountTokens: accountTokensFromEnv(env),
     apiKeyPepper: env.API_KEY_PEPPER,
     apiKeyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
     kafkaBrokers: kafkaBrokers(env),

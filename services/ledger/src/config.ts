@@ -1,5 +1,5 @@
 import { DEFAULT_INBOX_RETENTION_MS, DEFAULT_REDELIVERY_HORIZON_MS } from '@billing/messaging';
-import { loadConfig, AccountFacingEnv } from '@billing/service-kit';
+import { loadConfig, AccountFacingEnv, IsServiceTokens } from '@billing/service-kit';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
@@ -47,6 +47,14 @@ export class LedgerEnv extends AccountFacingEnv {
   @IsInt({ message: 'KAFKA_REDELIVERY_HORIZON_HOURS must be an integer' })
   @Min(0)
   KAFKA_REDELIVERY_HORIZON_HOURS = DEFAULT_REDELIVERY_HORIZON_MS / HOUR_MS;
+
+  /**
+   * The internal callers' credentials, `<role>=<token>` separated by commas: `gateway=<token>`
+   * (two entries of one role while its token rotates). Only the gateway role may place, extend or
+   * release holds; the admin token may not.
+   */
+  @IsServiceTokens()
+  SERVICE_TOKENS!: string;
 }
 
 export const loadLedgerEnv = (env: Record<string, string | undefined> = process.env): LedgerEnv =>

@@ -1,9 +1,10 @@
 import { PostgresEventStore, type EventStore } from '@billing/event-store';
-import { PG_POOL, ServiceKitModule } from '@billing/service-kit';
+import { PG_POOL, resolveAccountTokens, ServiceKitModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { ApplyPaymentHandler } from './commands/apply-payment/apply-payment.handler.js';
+import { ExtendHoldHandler } from './commands/extend-hold/extend-hold.handler.js';
 import { ExpireDueHandler } from './commands/expire-due/expire-due.handler.js';
 import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
 import { PlaceHoldHandler } from './commands/place-hold/place-hold.handler.js';
@@ -30,6 +31,7 @@ import { GetBalanceHandler } from './queries/get-balance/get-balance.handler.js'
 import { GetCreditsBreakdownHandler } from './queries/get-credits-breakdown/get-credits-breakdown.handler.js';
 import { GetUsageHandler } from './queries/get-usage/get-usage.handler.js';
 import { ListAccountEventsHandler } from './queries/list-account-events/list-account-events.handler.js';
+import { ListHoldsHandler } from './queries/list-holds/list-holds.handler.js';
 import { ListLogEventsHandler } from './queries/list-log-events/list-log-events.handler.js';
 import { ListTransactionsHandler } from './queries/list-transactions/list-transactions.handler.js';
 import { VerifyAccountChainHandler } from './queries/verify-account-chain/verify-account-chain.handler.js';
@@ -39,6 +41,7 @@ const commandHandlers = [
   RecordUsageHandler,
   PlaceHoldHandler,
   ReleaseHoldHandler,
+  ExtendHoldHandler,
   ExpireDueHandler,
 ];
 
@@ -48,6 +51,7 @@ const queryHandlers = [
   ListTransactionsHandler,
   GetUsageHandler,
   ListAccountEventsHandler,
+  ListHoldsHandler,
   ListLogEventsHandler,
   VerifyAccountChainHandler,
 ];
@@ -68,7 +72,11 @@ export class LedgerModule {
           service: 'ledger',
           databaseUrl: input.databaseUrl,
           poolSize: input.poolSize ?? 20,
-          auth: { adminToken: input.adminToken, consoleJwtSecret: input.consoleJwtSecret },
+          auth: {
+            adminToken: input.adminToken,
+            accountTokens: resolveAccountTokens(input),
+            serviceTokens: input.serviceTokens ?? [],
+          },
         }),
         CqrsModule.forRoot(),
       ],

@@ -1,5 +1,9 @@
 import { TOPICS } from '@billing/contracts';
 import {
+  accountTokensFromEnv,
+  type AccountTokenOptions,
+  type ServiceCredential,
+  serviceTokensFromEnv,
   kafkaBrokers,
   kafkaSecurity,
   type InboxPruningSettings,
@@ -25,7 +29,15 @@ export interface LedgerTopics {
 export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
-  readonly consoleJwtSecret: string;
+  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
+  readonly consoleJwtSecret?: string;
+  /** How account tokens are verified; wins over `consoleJwtSecret`. */
+  readonly accountTokens?: AccountTokenOptions;
+  /**
+   * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may place,
+   * extend or release holds.
+   */
+  readonly serviceTokens?: readonly ServiceCredential[];
   /** The Postgres schema holding the event store, the projections, the inbox and the outbox. */
   readonly schema?: string;
   readonly poolSize?: number;
@@ -94,7 +106,8 @@ export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
   return {
     databaseUrl: env.DATABASE_URL,
     adminToken: env.ADMIN_TOKEN,
-    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    accountTokens: accountTokensFromEnv(env),
+    serviceTokens: serviceTokensFromEnv(env.SERVICE_TOKENS),
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
     kafkaSecurity: kafkaSecurity(env),
     snapshotEvery: env.LEDGER_SNAPSHOT_EVERY,

@@ -31,7 +31,7 @@ export class MeteringModule {
           service: 'metering',
           databaseUrl: options.databaseUrl,
           poolSize: options.poolSize,
-          auth: { adminToken: options.adminToken, consoleJwtSecret: options.consoleJwtSecret },
+          auth: { adminToken: options.adminToken, accountTokens: options.accountTokens },
         }),
         CqrsModule.forRoot(),
       ],

@@ -1,5 +1,8 @@
 import { TOPICS } from '@billing/contracts';
 import {
+  accountTokensFromEnv,
+  type AccountTokenOptions,
+  resolveAccountTokens,
   kafkaBrokers,
   kafkaSecurity,
   resolveMessagingOptions,
@@ -23,7 +26,10 @@ export interface MeteringTopics {
 export interface MeteringModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
-  readonly consoleJwtSecret: string;
+  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
+  readonly consoleJwtSecret?: string;
+  /** How account tokens are verified; wins over `consoleJwtSecret`. */
+  readonly accountTokens?: AccountTokenOptions;
   /** The Postgres schema of the service. Default `metering`. */
   readonly schema?: string;
   readonly poolSize?: number;
@@ -41,7 +47,7 @@ export interface MeteringModuleOptions extends MessagingModuleOptions {
 export interface ResolvedMeteringOptions extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
-  readonly consoleJwtSecret: string;
+  readonly accountTokens: AccountTokenOptions | undefined;
   readonly schema: string;
   readonly poolSize: number;
   readonly topics: MeteringTopics;
@@ -65,7 +71,7 @@ export function resolveMeteringOptions(options: MeteringModuleOptions): Resolved
     ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
-    consoleJwtSecret: options.consoleJwtSecret,
+    accountTokens: resolveAccountTokens(options),
     schema,
     topics: {
       usageObserved: options.topics?.usageObserved ?? TOPICS.usageObserved,
@@ -86,7 +92,7 @@ export function meteringOptionsFromEnv(env: MeteringEnv): MeteringModuleOptions 
   return {
     databaseUrl: env.DATABASE_URL,
     adminToken: env.ADMIN_TOKEN,
-    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    accountTokens: accountTokensFromEnv(env),
     kafkaBrokers: kafkaBrokers(env),
     kafkaSecurity: kafkaSecurity(env),
   };

@@ -1,4 +1,4 @@
-import { ServiceKitModule } from '@billing/service-kit';
+import { resolveAccountTokens, ServiceKitModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './application/payment-methods.js';
@@ -65,7 +65,7 @@ export class PaymentsModule {
           service: 'payments',
           databaseUrl: input.databaseUrl,
           ...(input.poolSize === undefined ? {} : { poolSize: input.poolSize }),
-          auth: { adminToken: input.adminToken, consoleJwtSecret: input.consoleJwtSecret },
+          auth: { adminToken: input.adminToken, accountTokens: resolveAccountTokens(input) },
         }),
         CqrsModule.forRoot(),
       ],

@@ -1,6 +1,8 @@
 import { TOPICS } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
 import {
+  accountTokensFromEnv,
+  type AccountTokenOptions,
   kafkaBrokers,
   kafkaSecurity,
   resolveMessagingOptions,
@@ -37,7 +39,10 @@ export interface StripeSettings {
 export interface PaymentsModuleOptions extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
-  readonly consoleJwtSecret: string;
+  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
+  readonly consoleJwtSecret?: string;
+  /** How account tokens are verified; wins over `consoleJwtSecret`. */
+  readonly accountTokens?: AccountTokenOptions;
   readonly nodeEnv: 'development' | 'test' | 'production';
   readonly schema?: string;
   readonly poolSize?: number;
@@ -148,7 +153,7 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
   return {
     databaseUrl: env.DATABASE_URL,
     adminToken: env.ADMIN_TOKEN,
-    consoleJwtSecret: env.CONSOLE_JWT_SECRET,
+    accountTokens: accountTokensFromEnv(env),
     nodeEnv: env.NODE_ENV,
     kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
     kafkaSecurity: kafkaSecurity(env),

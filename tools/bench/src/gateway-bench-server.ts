@@ -29,7 +29,7 @@ import {
 import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const SERVICE_TOKEN = 'bench-gateway-service-token-0123456789abcdef';
 const PEPPER = 'bench-api-key-pepper-0123456789abcdef';
 const role = process.argv[2];
 
@@ -56,7 +56,7 @@ if (role === 'upstream') {
   ready({ baseUrl: await upstream.start() });
   onStop(() => upstream.stop());
 } else if (role === 'ledger') {
-  const ledger = new LedgerStandIn(ADMIN_TOKEN);
+  const ledger = new LedgerStandIn(SERVICE_TOKEN);
   ledger.record = false;
   ledger.defaultBalanceNanos = 10n ** 18n; // an account the bench can never exhaust
   ready({ url: await ledger.start() });
@@ -78,7 +78,7 @@ if (role === 'upstream') {
   const app = await createGatewayApp(
     {
       databaseUrl: testDatabaseUrl(),
-      adminToken: ADMIN_TOKEN,
+      serviceToken: SERVICE_TOKEN,
       apiKeyPepper: PEPPER,
       ledgerUrl,
       meteringUrl: metering.url,

@@ -2,6 +2,7 @@
 // before calling the upstream (DESIGN.md, "Holds").
 import { priceUsage, type NanoUsd } from '@billing/money';
 import type { CatalogModel, ModelPrices } from './catalog.js';
+import type { TokenUsage } from './usage.js';
 
 export interface WorstCaseInput {
   readonly promptTokens: number;
@@ -48,4 +49,83 @@ export function worstCaseCost(input: WorstCaseInput): WorstCase {
     { pricePerMillionNanos: p.outputNanos, tokens: BigInt(outputTokens) },
   ]);
   return { outputTokens, costNanos: cost < MIN_HOLD_NANOS ? MIN_HOLD_NANOS : cost };
+}
+
+/**
+ * What metering will charge for this usage at these prices, by its formula
+ * (services/metering/src/domain/pricing.ts): the uncached prompt at the input price, cached
+ * reads and cache writes at theirs, all output (reasoning included) at the output price, summed
+ * exactly and rounded once, half-up.
+ */
+export function costOfUsage(usage: TokenUsage, prices: ModelPrices): NanoUsd {
+  const cached = BigInt(usage.cachedInputTokens ?? 0);
+  const write = BigInt(usage.cacheWriteTokens ?? 0);
+  const uncached = BigInt(usage.inputTokens) - cached - write;
+  return priceUsage([
+    { pricePerMillionNanos: prices.inputNanos, tokens: uncached < 0n ? 0n : uncached },
+    { pricePerMillionNanos: prices.cachedInputNanos, tokens: cached },
+    { pricePerMillionNanos: prices.cacheWriteNanos, tokens: write },
+    { pricePerMillionNanos: prices.outputNanos, tokens: BigInt(usage.outputTokens) },
+  ]);
+}
+
+export interface CappedUsage {
+  readonly usage: TokenUsage;
+  /** True when the tokens were lowered to fit the hold. */
+  readonly capped: boolean;
+}
+
+/**
+ * The usage to report, so that one request is never charged more than its hold covered. A
+ * request should fit its hold by construction (worstCaseCost), but the hold rests on the
+ * gateway's own count of the prompt, and an upstream may report more than it was asked for (a
+ * prompt tokenised differently, output past `max_tokens`). The excess is the platform's loss,
+ * never the customer's debt: output tokens are lowered first, then prompt tokens (uncached
+ * before cache writes before cache reads), to the most that the hold still pays for.
+ */
+export function capUsageToHold(
+  usage: TokenUsage,
+  prices: ModelPrices,
+  holdNanos: NanoUsd,
+): CappedUsage {
+  if (costOfUsage(usage, prices) <= holdNanos) return { usage, capped: false };
+  const withOutput = (output: number): TokenUsage => {
+    const { reasoningTokens, ...rest } = usage;
+    const reasoning = Math.min(reasoningTokens ?? 0, output);
+    return { ...rest, outputTokens: output, ...(reasoning > 0 && { reasoningTokens: reasoning }) };
+  };
+  const output = largestFitting(usage.outputTokens, (n) => withOutput(n), prices, holdNanos);
+  if (output !== undefined) return { usage: withOutput(output), capped: true };
+  const withInput = (input: number): TokenUsage => {
+    const cached = Math.min(usage.cachedInputTokens ?? 0, input);
+    const write = Math.min(usage.cacheWriteTokens ?? 0, input - cached);
+    return {
+      inputTokens: input,
+      outputTokens: 0,
+      ...(cached > 0 && { cachedInputTokens: cached }),
+      ...(write > 0 && { cacheWriteTokens: write }),
+    };
+  };
+  // Zero tokens cost zero, so some count always fits.
+  const input = largestFitting(usage.inputTokens, withInput, prices, holdNanos) ?? 0;
+  return { usage: withInput(input), capped: true };
+}
+
+/** The largest n in [0, max] whose usage costs at most the hold (cost grows with n), if any. */
+function largestFitting(
+  max: number,
+  usageOf: (n: number) => TokenUsage,
+  prices: ModelPrices,
+  holdNanos: NanoUsd,
+): number | undefined {
+  const fits = (n: number): boolean => costOfUsage(usageOf(n), prices) <= holdNanos;
+  if (!fits(0)) return undefined;
+  let low = 0;
+  let high = max;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }

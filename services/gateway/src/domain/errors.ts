@@ -12,6 +12,8 @@ export type GatewayErrorCode =
   | 'catalog_unavailable'
   | 'ledger_unavailable'
   | 'database_unavailable'
+  | 'request_deadline_exceeded'
+  | 'hold_lost'
   | 'not_found'
   | 'server_error';
 
@@ -90,6 +92,26 @@ export const failures = {
     code: 'database_unavailable',
     param: null,
     message: 'Usage cannot be recorded right now; the request was not sent. Retry shortly.',
+  }),
+  /** The request ran to the gateway's overall deadline (REQUEST_DEADLINE_SECONDS) and was ended. */
+  requestDeadlineExceeded: (seconds: number): GatewayFailure => ({
+    status: 504,
+    type: 'timeout_error',
+    code: 'request_deadline_exceeded',
+    param: null,
+    message:
+      `The request ran for the gateway's maximum of ${seconds} seconds and was ended. ` +
+      'What was generated until then is billed; ask for less output (max_tokens) or split the work.',
+  }),
+  /** The request's hold could not be kept on the ledger, so it could not go on unbudgeted. */
+  holdLost: (): GatewayFailure => ({
+    status: 503,
+    type: 'service_unavailable',
+    code: 'hold_lost',
+    param: null,
+    message:
+      'The balance reserved for this request could no longer be kept, so the request was ended. ' +
+      'What was generated until then is billed; retry shortly.',
   }),
   routeNotFound: (method: string, path: string): GatewayFailure => ({
     status: 404,

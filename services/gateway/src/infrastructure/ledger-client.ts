@@ -7,13 +7,27 @@ export type HoldOutcome =
   | { readonly ok: false; readonly reason: 'insufficient_funds'; readonly message: string }
   | { readonly ok: false; readonly reason: 'unavailable'; readonly message: string };
 
+/**
+ * What extending a running request's hold came to:
+ * - `ok`: the hold now expires at `expiresAtMs`;
+ * - `closed`: the ledger no longer holds it (captured, released, expired, unknown): the request
+ *   must stop, or it would spend money nothing reserves;
+ * - `unavailable`: the ledger could not be asked; the hold still lives until its last expiry, so
+ *   the caller tries again, and stops the request only if that expiry comes first.
+ */
+export type ExtendOutcome =
+  | { readonly ok: true; readonly expiresAtMs: number }
+  | { readonly ok: false; readonly reason: 'closed' | 'unavailable'; readonly message: string };
+
 /** How long a hold call may take before the request is refused (the ledger answers in ms). */
 const LEDGER_TIMEOUT_MS = 10_000;
 
 /**
- * The ledger's holds API (CONTRACTS.md, "ledger"), called with the admin token:
+ * The ledger's holds API (CONTRACTS.md, "ledger"), called with the gateway's own service
+ * credential (`SERVICE_TOKEN`), the only one the ledger accepts there:
  * `POST /v1/accounts/{id}/holds {holdId, amount, ttlSeconds}` → 201, or 402
- * `LEDGER.INSUFFICIENT_FUNDS`; `DELETE /v1/accounts/{id}/holds/{holdId}` releases it.
+ * `LEDGER.INSUFFICIENT_FUNDS`; `POST .../holds/{holdId}/extend {ttlSeconds}` → 200
+ * `{expiresAt}`; `DELETE /v1/accounts/{id}/holds/{holdId}` releases it.
  */
 export class LedgerClient {
   private readonly logger = new Logger('LedgerClient');
@@ -21,10 +35,10 @@ export class LedgerClient {
 
   constructor(
     private readonly baseUrl: string,
-    adminToken: string,
+    serviceToken: string,
     private readonly agents: Agents,
   ) {
-    this.headers = { authorization: `Bearer ${adminToken}`, accept: 'application/json' };
+    this.headers = { authorization: `Bearer ${serviceToken}`, accept: 'application/json' };
   }
 
   private holdsUrl(accountId: string, holdId?: string): string {
@@ -71,6 +85,45 @@ export class LedgerClient {
   }
 
   /**
+   * Pushes the hold's expiry to `ttlSeconds` from now, for a request that is still running.
+   * 409 `LEDGER.HOLD_CLOSED` and 404 mean the hold is gone; anything else (a 5xx, a timeout, the
+   * ledger unreachable, an answer without a valid `expiresAt`) is `unavailable`.
+   */
+  async extendHold(accountId: string, holdId: string, ttlSeconds: number): Promise<ExtendOutcome> {
+    try {
+      const answer = await retryOnStaleConnection(() =>
+        httpJson(this.agents, {
+          method: 'POST',
+          url: `${this.holdsUrl(accountId, holdId)}/extend`,
+          headers: this.headers,
+          body: JSON.stringify({ ttlSeconds }),
+          idleTimeoutMs: LEDGER_TIMEOUT_MS,
+        }),
+      );
+      if (answer.status === 200) {
+        const expiresAt = (answer.body as { expiresAt?: unknown } | undefined)?.expiresAt;
+        const expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
+        if (Number.isFinite(expiresAtMs)) return { ok: true, expiresAtMs };
+        return { ok: false, reason: 'unavailable', message: 'the ledger answered no expiry' };
+      }
+      if (answer.status === 409 || answer.status === 404) {
+        return {
+          ok: false,
+          reason: 'closed',
+          message: errorMessage(answer.body) ?? `hold ${holdId} is closed`,
+        };
+      }
+      this.logger.warn(
+        `extending hold ${holdId} answered ${answer.status}: ${errorCode(answer.body)}`,
+      );
+      return { ok: false, reason: 'unavailable', message: `ledger answered ${answer.status}` };
+    } catch (err) {
+      this.logger.warn(`extending hold ${holdId} failed: ${(err as Error).message}`);
+      return { ok: false, reason: 'unavailable', message: 'ledger unreachable' };
+    }
+  }
+
+  /**
    * Releases a hold that no usage will capture. Best effort: if it fails, the hold expires on its
    * own after its TTL, so a failure is logged and nothing more.
    */
@@ -97,8 +150,9 @@ export class LedgerClient {
 
 /**
  * A pooled keep-alive connection can be closed by the server just as it is reused, which fails
- * the request with a reset before anything was answered. Both hold calls are idempotent (the hold
- * id is the idempotency key), so they are sent once more on a fresh connection.
+ * the request with a reset before anything was answered. Placing and releasing are idempotent
+ * (the hold id is the idempotency key) and an extension sent twice only extends from a later
+ * now, so each is sent once more on a fresh connection.
  */
 async function retryOnStaleConnection<T>(call: () => Promise<T>): Promise<T> {
   try {

@@ -9,7 +9,7 @@ import { eventually, testDatabaseUrl } from '@billing/testing';
 import { createGatewayApp } from '../app.js';
 import { KeyStore } from '../infrastructure/key-store.js';
 import {
-  ADMIN_TOKEN,
+  GATEWAY_SERVICE_TOKEN,
   PEPPER,
   createGatewayTestApp,
   keyEvent,
@@ -150,7 +150,7 @@ describe('the key cache fed by keys.v1', () => {
     const restarted = await createGatewayApp(
       {
         databaseUrl: testDatabaseUrl(),
-        adminToken: ADMIN_TOKEN,
+        serviceToken: GATEWAY_SERVICE_TOKEN,
         apiKeyPepper: PEPPER,
         ledgerUrl: t.ledger.url,
         meteringUrl: t.metering.url,

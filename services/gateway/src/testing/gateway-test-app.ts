@@ -34,7 +34,8 @@ import { LedgerStandIn } from './ledger-stand-in.js';
 import { MeteringCatalogStandIn } from './metering-stand-in.js';
 import { SimulatedUpstreamServer } from './simulated-upstream-server.js';
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The gateway's service credential, which the ledger (stand-in) accepts for holds. */
+export const GATEWAY_SERVICE_TOKEN = 'test-gateway-service-token-0123456789abcdef';
 export const PEPPER = 'test-api-key-pepper-0123456789abcdef';
 export const UPSTREAM_KEY = 'sk-upstream-test-key';
 
@@ -119,7 +120,7 @@ export async function createGatewayTestApp(
   const kafka = testKafka();
   await createTestTopics(kafka, allTopics);
 
-  const ledger = new LedgerStandIn(ADMIN_TOKEN);
+  const ledger = new LedgerStandIn(GATEWAY_SERVICE_TOKEN);
   const metering = new MeteringCatalogStandIn();
   const upstream = new SimulatedUpstreamServer({ apiKey: UPSTREAM_KEY, slowChunkDelayMs: 40 });
   await Promise.all([ledger.start(), metering.start(), upstream.start()]);
@@ -130,7 +131,7 @@ export async function createGatewayTestApp(
   const app = await createGatewayApp(
     {
       databaseUrl: testDatabaseUrl(),
-      adminToken: ADMIN_TOKEN,
+      serviceToken: GATEWAY_SERVICE_TOKEN,
       apiKeyPepper: PEPPER,
       ledgerUrl: ledger.url,
       meteringUrl: metering.url,

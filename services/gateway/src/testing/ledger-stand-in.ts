@@ -1,8 +1,10 @@
 // A stand-in for the ledger's holds API, for the gateway's tests and bench: an in-memory balance
-// per account and the two routes the gateway calls (CONTRACTS.md, "ledger"). It is not the
-// ledger: no event store, no TTL expiry, no capture by charges. It checks the admin token and
-// refuses a hold that would make the available balance negative, which is all the gateway relies
-// on. (The cross-service e2e suite runs the gateway against the real ledger.)
+// per account and the three routes the gateway calls (CONTRACTS.md, "ledger"). It is not the
+// ledger: no event store, no capture by charges. It checks the gateway's service token, refuses
+// a hold that would make the available balance negative, lets a hold expire at its TTL (so a
+// request that outlives it would be seen running unbudgeted) and extends it like the ledger,
+// which is all the gateway relies on. (The cross-service e2e suite runs the gateway against the
+// real ledger.)
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatUsd, parseUsd } from '@billing/money';
@@ -12,6 +14,8 @@ export interface StandInHold {
   readonly holdId: string;
   readonly amountNanos: bigint;
   readonly ttlSeconds: number;
+  /** Epoch ms; moved by extensions. */
+  expiresAtMs: number;
 }
 
 export class LedgerStandIn {
@@ -19,6 +23,12 @@ export class LedgerStandIn {
   readonly holds = new Map<string, StandInHold>();
   readonly placed: StandInHold[] = [];
   readonly released: string[] = [];
+  /** Holds that reached their TTL and were dropped. */
+  readonly expired: string[] = [];
+  /** Every successful extension: the hold and its new expiry. */
+  readonly extended: { holdId: string; expiresAtMs: number }[] = [];
+  /** Holds released or expired: extending them answers 409 LEDGER.HOLD_CLOSED. */
+  private readonly closed = new Set<string>();
   /** Answer every call with 503 (the ledger down). */
   down = false;
   /** Keep the history in `placed` / `released` (off in the bench). */
@@ -27,13 +37,31 @@ export class LedgerStandIn {
   defaultBalanceNanos = 0n;
   private server: http.Server | undefined;
 
-  constructor(private readonly adminToken: string) {}
+  constructor(private readonly serviceToken: string) {}
 
   setBalance(accountId: string, usd: string): void {
     this.balances.set(accountId, parseUsd(usd));
   }
 
+  /** Closes a hold as if it had been released behind the gateway's back (a fault to test). */
+  closeHold(holdId: string): void {
+    this.holds.delete(holdId);
+    this.closed.add(holdId);
+  }
+
+  /** Drops the holds whose TTL has passed, as the ledger's scheduler does. */
+  expireDue(nowMs = Date.now()): void {
+    for (const [holdId, hold] of this.holds) {
+      if (hold.expiresAtMs <= nowMs) {
+        this.holds.delete(holdId);
+        this.closed.add(holdId);
+        if (this.record) this.expired.push(holdId);
+      }
+    }
+  }
+
   available(accountId: string): bigint {
+    this.expireDue();
     let held = 0n;
     for (const hold of this.holds.values())
       if (hold.accountId === accountId) held += hold.amountNanos;
@@ -66,10 +94,11 @@ export class LedgerStandIn {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (this.down) return send(res, 503, { error: { code: 'UNAVAILABLE', message: 'down' } });
-    if (req.headers.authorization !== `Bearer ${this.adminToken}`) {
+    if (req.headers.authorization !== `Bearer ${this.serviceToken}`) {
       return send(res, 401, { error: { code: 'AUTH.INVALID_CREDENTIALS', message: 'bad token' } });
     }
-    const match = /^\/v1\/accounts\/([^/]+)\/holds(?:\/([^/]+))?$/.exec(req.url ?? '');
+    this.expireDue();
+    const match = /^\/v1\/accounts\/([^/]+)\/holds(?:\/([^/]+))?(\/extend)?$/.exec(req.url ?? '');
     if (!match?.[1]) return send(res, 404, { error: { code: 'NOT_FOUND', message: 'no route' } });
     const accountId = decodeURIComponent(match[1]);
     if (req.method === 'POST' && match[2] === undefined) {
@@ -92,7 +121,13 @@ export class LedgerStandIn {
             },
           });
         }
-        const hold = { accountId, holdId: body.holdId, amountNanos, ttlSeconds: body.ttlSeconds };
+        const hold = {
+          accountId,
+          holdId: body.holdId,
+          amountNanos,
+          ttlSeconds: body.ttlSeconds,
+          expiresAtMs: Date.now() + body.ttlSeconds * 1000,
+        };
         this.holds.set(body.holdId, hold);
         if (this.record) this.placed.push(hold);
       }
@@ -101,8 +136,24 @@ export class LedgerStandIn {
         available: formatUsd(this.available(accountId)),
       });
     }
-    if (req.method === 'DELETE' && match[2] !== undefined) {
+    if (req.method === 'POST' && match[2] !== undefined && match[3] !== undefined) {
       const holdId = decodeURIComponent(match[2]);
+      const hold = this.holds.get(holdId);
+      if (hold === undefined) {
+        return this.closed.has(holdId)
+          ? send(res, 409, { error: { code: 'LEDGER.HOLD_CLOSED', message: holdId } })
+          : send(res, 404, { error: { code: 'LEDGER.HOLD_NOT_FOUND', message: holdId } });
+      }
+      const { ttlSeconds } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        ttlSeconds: number;
+      };
+      hold.expiresAtMs = Math.max(hold.expiresAtMs, Date.now() + ttlSeconds * 1000);
+      if (this.record) this.extended.push({ holdId, expiresAtMs: hold.expiresAtMs });
+      return send(res, 200, { holdId, expiresAt: new Date(hold.expiresAtMs).toISOString() });
+    }
+    if (req.method === 'DELETE' && match[2] !== undefined && match[3] === undefined) {
+      const holdId = decodeURIComponent(match[2]);
+      this.closed.add(holdId);
       if (!this.holds.delete(holdId)) {
         return send(res, 404, { error: { code: 'LEDGER.HOLD_NOT_FOUND', message: holdId } });
       }

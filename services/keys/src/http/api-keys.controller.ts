@@ -109,5 +109,12 @@ export class ApiKeysController {
 /** Who a reveal is recorded for. The guard has set the principal on every @AccountAccess route. */
 function actorOf(principal: Principal | undefined): string {
   if (principal === undefined) throw new Error('no principal on an authenticated route');
-  return principal.kind === 'admin' ? 'admin' : `account:${principal.accountId}`;
+  switch (principal.kind) {
+    case 'admin':
+      return 'admin';
+    case 'service':
+      return `service:${principal.service}`;
+    case 'account':
+      return `account:${principal.accountId}`;
+  }
 }

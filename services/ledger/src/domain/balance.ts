@@ -76,6 +76,9 @@ export function balanceDeltaOf(event: LedgerEvent): BalanceDelta {
     case 'HoldReleased':
     case 'HoldExpired':
       return { topUpNanos: 0n, bonusAndCompensationNanos: 0n, heldNanos: -event.data.amountNanos };
+    case 'HoldExtended':
+      // A later expiry holds the same amount: nothing moves.
+      return { topUpNanos: 0n, bonusAndCompensationNanos: 0n, heldNanos: 0n };
   }
 }
 

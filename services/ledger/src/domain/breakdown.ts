@@ -73,6 +73,7 @@ export function addToBreakdown(breakdown: CreditsBreakdown, event: LedgerEvent):
     }
     case 'HoldPlaced':
     case 'HoldReleased':
+    case 'HoldExtended':
     case 'HoldExpired':
       // A hold moves Available, not the credits: it is not part of the breakdown.
       return breakdown;

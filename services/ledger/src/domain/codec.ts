@@ -129,6 +129,13 @@ export interface HoldReleasedV1 {
   readonly recordedAt: IsoString;
 }
 
+export interface HoldExtendedV1 {
+  readonly holdId: string;
+  readonly amount: UsdString;
+  readonly expiresAt: IsoString;
+  readonly recordedAt: IsoString;
+}
+
 export interface HoldExpiredV1 {
   readonly holdId: string;
   readonly amount: UsdString;
@@ -154,6 +161,7 @@ export type StoredLedgerEvent =
   | Stored<'TopUpRefundApplied', TopUpRefundAppliedV1>
   | Stored<'HoldPlaced', HoldPlacedV1>
   | Stored<'HoldReleased', HoldReleasedV1>
+  | Stored<'HoldExtended', HoldExtendedV1>
   | Stored<'HoldExpired', HoldExpiredV1>;
 
 /** The current version of every stored shape. */
@@ -290,6 +298,15 @@ export function encodeLedgerEvent(event: LedgerEvent): StoredLedgerEvent {
       return stored(event.type, {
         holdId: d.holdId,
         amount: usd(d.amountNanos),
+        recordedAt: iso(d.recordedAtMs),
+      });
+    }
+    case 'HoldExtended': {
+      const { data: d } = event;
+      return stored(event.type, {
+        holdId: d.holdId,
+        amount: usd(d.amountNanos),
+        expiresAt: iso(d.expiresAtMs),
         recordedAt: iso(d.recordedAtMs),
       });
     }
@@ -466,6 +483,16 @@ export function decodeLedgerEvent(stored: {
         data: {
           holdId: r.id('holdId'),
           amountNanos: r.money('amount'),
+          recordedAtMs: r.time('recordedAt'),
+        },
+      };
+    case 'HoldExtended':
+      return {
+        type: 'HoldExtended',
+        data: {
+          holdId: r.id('holdId'),
+          amountNanos: r.money('amount'),
+          expiresAtMs: r.time('expiresAt'),
           recordedAtMs: r.time('recordedAt'),
         },
       };

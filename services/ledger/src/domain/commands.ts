@@ -112,6 +112,16 @@ export type PlaceHold = Command<
 /** `DELETE /v1/accounts/{accountId}/holds/{holdId}`. */
 export type ReleaseHold = Command<'ReleaseHold', { readonly holdId: string }>;
 
+/**
+ * `POST /v1/accounts/{accountId}/holds/{holdId}/extend`: the gateway keeps the hold of a request
+ * that is still running (a long stream) from expiring under it. The hold then expires
+ * `ttlSeconds` from now, never earlier than it would have.
+ */
+export type ExtendHold = Command<
+  'ExtendHold',
+  { readonly holdId: string; readonly ttlSeconds: number }
+>;
+
 /** The scheduler: expire the holds whose TTL has passed. */
 export type ExpireHolds = Command<'ExpireHolds', Record<never, never>>;
 
@@ -129,6 +139,7 @@ export type LedgerCommand =
   | ChargeUsage
   | PlaceHold
   | ReleaseHold
+  | ExtendHold
   | ExpireHolds
   | ExpireLots;
 

@@ -3,6 +3,7 @@ import { balanceOf } from './balance.js';
 import type {
   ApplyTopUpRefund,
   ChargeUsage,
+  ExtendHold,
   LedgerCommand,
   PlaceHold,
   PostAdjustment,
@@ -93,6 +94,8 @@ export function decide(command: LedgerCommand, state: LedgerState): Decision {
       return decidePlaceHold(command, state);
     case 'ReleaseHold':
       return decideReleaseHold(command, state);
+    case 'ExtendHold':
+      return decideExtendHold(command, state);
     case 'ExpireHolds':
       return accepted(dueHoldExpiries(state, nowMs));
     case 'ExpireLots':
@@ -253,10 +256,7 @@ function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
   const { holdId, amountNanos, ttlSeconds, nowMs } = command.data;
   requireId(holdId, 'hold id');
   requirePositive(amountNanos, 'hold amount');
-  invariant(
-    Number.isSafeInteger(ttlSeconds) && ttlSeconds > 0,
-    () => `ttlSeconds must be a positive integer, got ${ttlSeconds}`,
-  );
+  requireTtl(ttlSeconds);
 
   // The same hold id again: the same answer as the first time if it is the same hold.
   const knownNanos =
@@ -316,6 +316,37 @@ function decideReleaseHold(command: ReleaseHold, state: LedgerState): Decision {
   return refused('LEDGER.HOLD_NOT_FOUND', `hold ${holdId} is not known to this account`);
 }
 
+/**
+ * A later expiry for an active hold. A hold already past its expiry is not revived, even if the
+ * scheduler has not expired it yet: its amount may already have been counted as available again
+ * by a hold placed since (which settles due holds first), so the request it admitted must stop.
+ */
+function decideExtendHold(command: ExtendHold, state: LedgerState): Decision {
+  const { holdId, ttlSeconds, nowMs } = command.data;
+  requireId(holdId, 'hold id');
+  requireTtl(ttlSeconds);
+  const hold = state.holds.get(holdId);
+  if (hold === undefined) {
+    if (recentHas(state.recentClosedHolds, holdId)) {
+      return refused(
+        'LEDGER.HOLD_CLOSED',
+        `hold ${holdId} was already captured, released or expired`,
+      );
+    }
+    return refused('LEDGER.HOLD_NOT_FOUND', `hold ${holdId} is not known to this account`);
+  }
+  if (hold.expiresAtMs <= nowMs) {
+    return refused('LEDGER.HOLD_CLOSED', `hold ${holdId} expired before it was extended`);
+  }
+  const expiresAtMs = Math.max(hold.expiresAtMs, nowMs + ttlSeconds * MS_PER_SECOND);
+  return accepted([
+    {
+      type: 'HoldExtended',
+      data: { holdId, amountNanos: hold.amountNanos, expiresAtMs, recordedAtMs: nowMs },
+    },
+  ]);
+}
+
 /** Lots whose expiry has come (expiresAt <= now), for their whole remainder. */
 export function dueLotExpiries(state: LedgerState, nowMs: number): CreditsExpired[] {
   return state.lots
@@ -349,6 +380,13 @@ function requirePositive(amountNanos: bigint, what: string): void {
   invariant(
     typeof amountNanos === 'bigint' && amountNanos > 0n,
     () => `${what} must be a positive bigint of nano-USD, got ${String(amountNanos)}`,
+  );
+}
+
+function requireTtl(ttlSeconds: number): void {
+  invariant(
+    Number.isSafeInteger(ttlSeconds) && ttlSeconds > 0,
+    () => `ttlSeconds must be a positive integer, got ${ttlSeconds}`,
   );
 }
 

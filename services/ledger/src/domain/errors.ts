@@ -13,6 +13,11 @@ export const LEDGER_ERROR_CODES = [
   'LEDGER.HOLD_LIMIT_REACHED',
   /** Release of a hold the account never had (or has long forgotten): HTTP 404. */
   'LEDGER.HOLD_NOT_FOUND',
+  /**
+   * Extension of a hold that is no longer active: captured, released or past its expiry. The
+   * request it admitted must not go on: HTTP 409.
+   */
+  'LEDGER.HOLD_CLOSED',
   /** A refund of a top-up this account never received. */
   'LEDGER.TOP_UP_NOT_FOUND',
   /** The refunds of a top-up would add up to more than the top-up itself. */

@@ -143,6 +143,16 @@ export interface HoldReleasedData {
   readonly recordedAtMs: number;
 }
 
+/** An active hold given a later expiry; its amount is unchanged. */
+export interface HoldExtendedData {
+  readonly holdId: string;
+  /** The hold's amount, unchanged, so the audit log reads on its own. */
+  readonly amountNanos: bigint;
+  /** The new expiry. */
+  readonly expiresAtMs: number;
+  readonly recordedAtMs: number;
+}
+
 export interface HoldExpiredData {
   readonly holdId: string;
   readonly amountNanos: bigint;
@@ -166,6 +176,7 @@ export type CreditsExpired = Event<'CreditsExpired', CreditsExpiredData>;
 export type TopUpRefundApplied = Event<'TopUpRefundApplied', TopUpRefundAppliedData>;
 export type HoldPlaced = Event<'HoldPlaced', HoldPlacedData>;
 export type HoldReleased = Event<'HoldReleased', HoldReleasedData>;
+export type HoldExtended = Event<'HoldExtended', HoldExtendedData>;
 export type HoldExpired = Event<'HoldExpired', HoldExpiredData>;
 
 /** The credits that open a lot of a fixed kind (AdjustmentPosted opens one only when positive). */
@@ -180,6 +191,7 @@ export type LedgerEvent =
   | TopUpRefundApplied
   | HoldPlaced
   | HoldReleased
+  | HoldExtended
   | HoldExpired;
 
 export type LedgerEventType = LedgerEvent['type'];
@@ -196,6 +208,7 @@ export const LEDGER_EVENT_TYPES = [
   'TopUpRefundApplied',
   'HoldPlaced',
   'HoldReleased',
+  'HoldExtended',
   'HoldExpired',
 ] as const satisfies readonly LedgerEventType[];
 

@@ -133,4 +133,22 @@ export class HoldBook {
       this.totalNanos - entry.hold.amountNanos,
     );
   }
+
+  /**
+   * A book in which that hold expires at `expiresAtMs` instead (an extension), keeping its place
+   * among holds that expire at the same instant: O(log n), like placing or releasing one.
+   */
+  rescheduled(holdId: string, expiresAtMs: number): HoldBook {
+    const entry = this.ids.get(holdId);
+    if (entry === undefined) throw new RangeError(`hold ${holdId} is not open`);
+    const hold = { ...entry.hold, expiresAtMs };
+    return new HoldBook(
+      this.ids.with(holdId, { hold, placed: entry.placed }, true),
+      this.expiries
+        .without([entry.hold.expiresAtMs, entry.placed])
+        .with([expiresAtMs, entry.placed], hold),
+      this.placed,
+      this.totalNanos,
+    );
+  }
 }

@@ -3,12 +3,15 @@ import {
   days,
   draws,
   expireHolds,
+  extendHold,
   holdExpired,
+  holdExtended,
   holdPlaced,
   holdReleased,
   minutes,
   placeHold,
   releaseHold,
+  seconds,
   topUp,
   usageCharged,
 } from './testing/builders.js';
@@ -224,5 +227,67 @@ describe('releasing and expiring holds', () => {
       .then.when(releaseHold('h1'));
 
     expectAlreadyApplied(outcome);
+  });
+});
+
+describe('extending holds (a request still running)', () => {
+  it('given a $4 hold with a 60 s TTL, when it is extended at 50 s for 60 s, then it expires at 110 s and holds the same $4', () => {
+    const outcome = funded()
+      .when(placeHold('h1', '4', { ttlSeconds: 60 }))
+      .then.when(extendHold('h1', { at: seconds(50), ttlSeconds: 60 }));
+
+    expectEvents(outcome, [holdExtended('h1', '4', { expiresAt: seconds(110), at: seconds(50) })]);
+    expectBalance(outcome.state, {
+      total: '10',
+      topUp: '10',
+      bonusAndCompensation: '0',
+      held: '4',
+    });
+    expect(outcome.state.holds.get('h1')?.expiresAtMs).toBe(seconds(110));
+  });
+
+  it('given an extended hold, when the scheduler runs past the first TTL, then the hold stays; at the new expiry it goes', () => {
+    const extended = funded()
+      .when(placeHold('h1', '4', { ttlSeconds: 60 }))
+      .then.when(extendHold('h1', { at: seconds(50), ttlSeconds: 60 }));
+
+    expectEvents(extended.then.when(expireHolds(seconds(100))), []);
+    expectEvents(extended.then.when(expireHolds(seconds(110))), [
+      holdExpired('h1', '4', { expiresAt: seconds(110) }),
+    ]);
+  });
+
+  it('given a hold with 50 s left, when it is extended for 10 s, then its expiry is not shortened', () => {
+    const outcome = funded()
+      .when(placeHold('h1', '4', { ttlSeconds: 60 }))
+      .then.when(extendHold('h1', { at: seconds(10), ttlSeconds: 10 }));
+
+    expectEvents(outcome, [holdExtended('h1', '4', { expiresAt: seconds(60), at: seconds(10) })]);
+  });
+
+  it('given a hold past its TTL that the scheduler has not expired yet, when it is extended, then it fails with LEDGER.HOLD_CLOSED (it is not revived)', () => {
+    const outcome = funded()
+      .when(placeHold('h1', '4', { ttlSeconds: 60 }))
+      .then.when(extendHold('h1', { at: seconds(60) }));
+
+    expectFailure(outcome, 'LEDGER.HOLD_CLOSED');
+  });
+
+  it('given a released or captured hold, when it is extended, then it fails with LEDGER.HOLD_CLOSED', () => {
+    const released = funded()
+      .when(placeHold('h1', '4'))
+      .then.when(releaseHold('h1'))
+      .then.when(extendHold('h1'));
+    expectFailure(released, 'LEDGER.HOLD_CLOSED');
+
+    const captured = funded()
+      .when(placeHold('h1', '4'))
+      .then.when(charge('r1', '1', { holdId: 'h1' }))
+      .then.when(extendHold('h1'));
+    expectFailure(captured, 'LEDGER.HOLD_CLOSED');
+  });
+
+  it('given no such hold, when it is extended, then it fails with LEDGER.HOLD_NOT_FOUND', () => {
+    expectFailure(funded().when(extendHold('h_unknown')), 'LEDGER.HOLD_NOT_FOUND');
   });
 });

@@ -12,7 +12,7 @@ import type { LedgerCommand } from './commands.js';
  * applied" without requiring the new events to be identical. If it compares payloads, it should
  * compare a fingerprint of the input, not of the decided events.
  *
- * The scheduler's commands have no key: they are derived from the state itself, and the stream's
+ * The scheduler's commands and hold extensions have no key: they are derived from the state itself, and the stream's
  * expected version already makes a concurrent duplicate fail.
  */
 export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
@@ -37,6 +37,9 @@ export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
       return `hold:${command.data.holdId}`;
     case 'ReleaseHold':
       return `hold-release:${command.data.holdId}`;
+    // An extension changes only an expiry, and a retried one extends again from a later now, which
+    // is harmless; like the scheduler's commands it is keyed by the version it was decided at.
+    case 'ExtendHold':
     case 'ExpireHolds':
     case 'ExpireLots':
       return undefined;

@@ -216,6 +216,22 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
     case 'HoldReleased':
     case 'HoldExpired':
       return closeHold(state, event.data.holdId, event.data.amountNanos);
+    case 'HoldExtended': {
+      const { data } = event;
+      const hold = state.holds.get(data.holdId);
+      invariant(
+        hold?.amountNanos === data.amountNanos,
+        () => `hold ${data.holdId} extended for ${data.amountNanos}, holds ${hold?.amountNanos}`,
+      );
+      invariant(
+        data.expiresAtMs >= hold.expiresAtMs,
+        () => `hold ${data.holdId} extension would shorten it`,
+      );
+      return {
+        ...state,
+        holds: state.holds.rescheduled(data.holdId, data.expiresAtMs),
+      };
+    }
   }
 }
 

@@ -132,6 +132,7 @@ export function transactionRowsOf(event: LedgerEvent): readonly TransactionRow[]
     }
     case 'HoldPlaced':
     case 'HoldReleased':
+    case 'HoldExtended':
     case 'HoldExpired':
       return [];
   }

@@ -1,8 +1,9 @@
 import { parseUsd } from '@billing/money';
-import { AccountAccess, ApiError } from '@billing/service-kit';
+import { AccountAccess, ApiError, ServiceAccess } from '@billing/service-kit';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ExtendHoldCommand } from '../commands/extend-hold/extend-hold.command.js';
 import { PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
 import { ReleaseHoldCommand } from '../commands/release-hold/release-hold.command.js';
 import { utcDay } from '../domain/index.js';
@@ -13,6 +14,7 @@ import {
   type CreditsBreakdownView,
 } from '../queries/get-credits-breakdown/get-credits-breakdown.query.js';
 import { GetUsageQuery, type UsageView } from '../queries/get-usage/get-usage.query.js';
+import { ListHoldsQuery, type HoldListView } from '../queries/list-holds/list-holds.query.js';
 import { InvalidCursorError } from '../queries/list-transactions/list-transactions.handler.js';
 import {
   ListTransactionsQuery,
@@ -21,6 +23,7 @@ import {
 import {
   AccountParams,
   AsOfQuery,
+  ExtendHoldBody,
   HoldParams,
   PlaceHoldBody,
   TransactionsQuery,
@@ -34,12 +37,23 @@ export interface HoldView {
   readonly available: string;
 }
 
+export interface ExtendedHoldView {
+  readonly holdId: string;
+  readonly expiresAt: string;
+}
+
+/** Holds belong to the platform: only the gateway's service credential changes them. */
+const GATEWAY = 'gateway';
+
 const DAY_MS = 86_400_000;
 const DEFAULT_USAGE_DAYS = 30;
 
 /**
  * The account's own routes: the admin token, or the account's console token (any other account's
- * token answers 403 before a handler runs: AuthGuard, @AccountAccess).
+ * token answers 403 before a handler runs: AuthGuard, @AccountAccess). Placing, extending and
+ * releasing holds is for the gateway's service credential alone (@ServiceAccess): a customer who
+ * could release their own hold could overspend (issue #10), and an operator has no business
+ * with a running request's admission.
  */
 @ApiTags('accounts')
 @ApiBearerAuth()
@@ -95,6 +109,12 @@ export class AccountsController {
     return this.queryBus.execute(new GetUsageQuery(accountId, fromDay, toDay, groupBy ?? 'day'));
   }
 
+  @Get('holds')
+  holds(@Param() { accountId }: AccountParams): Promise<HoldListView> {
+    return this.queryBus.execute(new ListHoldsQuery(accountId));
+  }
+
+  @ServiceAccess(GATEWAY)
   @Post('holds')
   @HttpCode(201)
   async placeHold(
@@ -108,6 +128,21 @@ export class AccountsController {
     return { holdId: result.holdId, available: formatUsd(result.availableNanos) };
   }
 
+  @ServiceAccess(GATEWAY)
+  @Post('holds/:holdId/extend')
+  @HttpCode(200)
+  async extendHold(
+    @Param() { accountId, holdId }: HoldParams,
+    @Body() body: ExtendHoldBody,
+  ): Promise<ExtendedHoldView> {
+    const result = await this.commandBus.execute(
+      new ExtendHoldCommand(accountId, holdId, body.ttlSeconds),
+    );
+    if (!result.ok) throw ledgerApiError(result.error);
+    return { holdId: result.holdId, expiresAt: new Date(result.expiresAtMs).toISOString() };
+  }
+
+  @ServiceAccess(GATEWAY)
   @Delete('holds/:holdId')
   @HttpCode(200)
   async releaseHold(@Param() { accountId, holdId }: HoldParams): Promise<HoldView> {

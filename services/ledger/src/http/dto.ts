@@ -110,6 +110,19 @@ export class PlaceHoldBody {
   ttlSeconds!: number;
 }
 
+export class ExtendHoldBody {
+  @ApiProperty({
+    example: 300,
+    minimum: 1,
+    maximum: 86_400,
+    description: 'The hold then expires this many seconds from now (never earlier than before)',
+  })
+  @IsInt({ message: 'ttlSeconds must be an integer' })
+  @Min(1)
+  @Max(86_400)
+  ttlSeconds!: number;
+}
+
 export class AccountEventsQuery {
   @ApiPropertyOptional({ minimum: 1, default: 1 })
   @IsOptional()

@@ -71,16 +71,16 @@ beforeAll(async () => {
     usageRecorded('acct_ops_3', '0.1'),
   ];
   await t.publish(t.topics.usageRecorded, [...usage, ...usage]);
-  await t.http('POST', '/v1/accounts/acct_ops_1/holds', {
+  await t.asGateway('POST', '/v1/accounts/acct_ops_1/holds', {
     body: { holdId: 'h_1', amount: '1', ttlSeconds: 1 },
   });
-  await t.http('POST', '/v1/accounts/acct_ops_1/holds', {
+  await t.asGateway('POST', '/v1/accounts/acct_ops_1/holds', {
     body: { holdId: 'h_2', amount: '1', ttlSeconds: 600 },
   });
-  await t.http('POST', '/v1/accounts/acct_ops_3/holds', {
+  await t.asGateway('POST', '/v1/accounts/acct_ops_3/holds', {
     body: { holdId: 'h_3', amount: '0.5', ttlSeconds: 600 },
   });
-  await t.http('DELETE', '/v1/accounts/acct_ops_3/holds/h_3');
+  await t.asGateway('DELETE', '/v1/accounts/acct_ops_3/holds/h_3');
   // The hold h_1 and the bonus g_2 expire within a second or two (the scheduler runs every 200 ms).
   await eventually(async () => {
     const [a, b] = await Promise.all([balance('acct_ops_1'), balance('acct_ops_2')]);
@@ -120,7 +120,7 @@ describe('projections:rebuild', () => {
     let placed = 0;
     const writer = (async () => {
       while (writing) {
-        const res = await t.http('POST', '/v1/accounts/acct_ops_1/holds', {
+        const res = await t.asGateway('POST', '/v1/accounts/acct_ops_1/holds', {
           body: { holdId: `during_${placed}`, amount: '0.001', ttlSeconds: 600 },
         });
         if (res.status === 201) placed += 1;

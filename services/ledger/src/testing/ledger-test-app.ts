@@ -27,6 +27,10 @@ import { LedgerMessaging } from '../messaging/ledger-messaging.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
+/** The gateway's service credential: the only one that may place, extend or release holds. */
+export const GATEWAY_SERVICE_TOKEN = 'test-gateway-service-token-0123456789abcdef';
+/** Another internal caller's credential, which must not reach the holds. */
+export const OTHER_SERVICE_TOKEN = 'test-payments-service-token-0123456789abcdef';
 
 /**
  * One ledger application for one integration test file, exactly as production wires it (the
@@ -38,8 +42,10 @@ export interface LedgerTestApp extends TestApp {
   readonly kafka: Kafka;
   readonly scheduler: ExpiryScheduler;
   readonly cache: AccountStateCache;
-  /** A console token for `accountId` (HS256, `sub`, `exp`), as the console would hold. */
+  /** A console token for `accountId` (HS256, `sub`, `iss`, `aud`, `iat`, `exp`), as the console would hold. */
   tokenFor(accountId: string): Promise<string>;
+  /** `http()` with the gateway's service credential: what the holds routes accept. */
+  asGateway: TestApp['http'];
   /** Publishes contract events to a topic, keyed by account, in order. */
   publish(topic: string, events: readonly ContractEvent[]): Promise<void>;
   /** Publishes raw bytes (poison messages). */
@@ -69,6 +75,10 @@ export async function createLedgerTestApp(
       databaseUrl: testDatabaseUrl(),
       adminToken: ADMIN_TOKEN,
       consoleJwtSecret: CONSOLE_JWT_SECRET,
+      serviceTokens: [
+        { service: 'gateway', token: GATEWAY_SERVICE_TOKEN },
+        { service: 'payments', token: OTHER_SERVICE_TOKEN },
+      ],
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),
@@ -96,6 +106,8 @@ export async function createLedgerTestApp(
     scheduler: app.get(ExpiryScheduler),
     cache: app.get(AccountStateCache),
     tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId),
+    asGateway: (method, path, init = {}) =>
+      testApp.http(method, path, { ...init, token: GATEWAY_SERVICE_TOKEN }),
     publish: (topic, events) => producer.sendEvents(topic, events),
     publishRaw: (topic, key, value) => producer.send(topic, [{ key, value }]),
   };

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import {
   authenticateKey,
   bearerToken,
+  capUsageToHold,
   countPromptTokens,
   errorBody,
   failures,
@@ -20,6 +21,7 @@ import {
   type CatalogModel,
   type ChatRequest,
   type GatewayFailure,
+  type ModelPrices,
   type Route,
   type TokenUsage,
 } from '../../domain/index.js';
@@ -30,6 +32,7 @@ import type { ChatProvider, ProviderCall } from '../../infrastructure/providers.
 import type { UsageOutbox } from '../../infrastructure/usage-outbox.js';
 import type { ResolvedGatewayOptions } from '../../gateway.options.js';
 import type { CompletionSink } from './completion-sink.js';
+import { HoldKeeper, unlessAborted } from './hold-keeper.js';
 
 export interface CreateChatCompletion {
   readonly authorization: string | string[] | undefined;
@@ -50,6 +53,9 @@ interface Admitted {
   readonly promptTokens: number;
   readonly requestId: string;
   readonly startedAtMs: number;
+  /** The prices the hold was computed at: what the reported usage is priced at to fit it. */
+  readonly prices: ModelPrices;
+  readonly holdNanos: bigint;
 }
 
 interface Finished {
@@ -66,6 +72,11 @@ interface Finished {
  * The order matters: nothing reaches an upstream without a hold, so concurrent requests can never
  * spend more than the balance; and every admitted request ends with exactly one UsageObserved
  * (whose requestId is the idempotency key downstream), whatever happened to it.
+ *
+ * A request never runs past its hold (issue #10): while it runs, a HoldKeeper extends the hold
+ * every third of its TTL and ends the request at the overall deadline or when the hold cannot be
+ * kept; and the usage reported is capped to what the hold covers, so one request is never
+ * charged more than was reserved for it.
  */
 export class CreateChatCompletionHandler {
   private readonly logger = new Logger('ChatCompletions');
@@ -89,6 +100,14 @@ export class CreateChatCompletionHandler {
       return;
     }
     const a = admitted.value;
+    const keeper = new HoldKeeper(this.ledger, {
+      accountId: a.caller.accountId,
+      holdId: a.requestId,
+      holdTtlSeconds: this.options.holdTtlSeconds,
+      deadlineSeconds: this.options.requestDeadlineSeconds,
+      startedAtMs: a.startedAtMs,
+      clock: this.options.clock,
+    }).start();
     const call: ProviderCall = {
       route: a.route,
       request: a.request,
@@ -97,13 +116,28 @@ export class CreateChatCompletionHandler {
       nowMs: a.startedAtMs,
       // Only a stream is cut short when its client leaves (that stops the upstream generating);
       // a whole answer is generated, and billed by the upstream, whether anyone waits or not.
-      signal: a.request.stream ? command.sink.signal : new AbortController().signal,
+      // Both are cut short when the keeper ends the request (deadline, hold lost).
+      signal: a.request.stream
+        ? AbortSignal.any([command.sink.signal, keeper.signal])
+        : keeper.signal,
     };
     const provider = a.route.kind === 'sim' ? this.providers.sim : this.providers.http;
-    const finished = a.request.stream
-      ? await this.streamed(provider, call, a, command.sink)
-      : await this.whole(provider, call, a, command.sink);
+    let finished: Finished;
+    try {
+      finished = a.request.stream
+        ? await this.streamed(provider, call, a, command.sink, keeper)
+        : await this.whole(provider, call, a, command.sink, keeper);
+    } finally {
+      keeper.stop();
+    }
     this.settle(a, finished);
+  }
+
+  /** Why the keeper ended a request, in the OpenAI error shape. */
+  private keeperFailure(keeper: HoldKeeper): GatewayFailure {
+    return keeper.ended === 'deadline'
+      ? failures.requestDeadlineExceeded(this.options.requestDeadlineSeconds)
+      : failures.holdLost();
   }
 
   private async admit(
@@ -164,7 +198,17 @@ export class CreateChatCompletionHandler {
     }
     return {
       ok: true,
-      value: { caller: auth.value, request, model, route, promptTokens, requestId, startedAtMs },
+      value: {
+        caller: auth.value,
+        request,
+        model,
+        route,
+        promptTokens,
+        requestId,
+        startedAtMs,
+        prices,
+        holdNanos: worst.costNanos,
+      },
     };
   }
 
@@ -173,12 +217,23 @@ export class CreateChatCompletionHandler {
     call: ProviderCall,
     a: Admitted,
     sink: CompletionSink,
+    keeper: HoldKeeper,
   ): Promise<Finished> {
     let answer;
     try {
-      answer = await provider.complete(call);
+      answer = await unlessAborted(provider.complete(call), keeper.signal);
     } catch (err) {
-      return this.upstreamFailed(a, sink, `the upstream could not be reached: ${message(err)}`);
+      if (keeper.ended === undefined) {
+        return this.upstreamFailed(a, sink, `the upstream could not be reached: ${message(err)}`);
+      }
+    }
+    if (answer === undefined) {
+      // The keeper ended it: nothing was sent to the client, nothing is billed.
+      const failure = this.keeperFailure(keeper);
+      this.logger.warn(`request ${a.requestId} (${a.request.model}): ended, ${failure.code}`);
+      this.metrics.request(a.request.model, failure.status);
+      sink.json(failure.status, errorBody(failure), { 'x-request-id': a.requestId });
+      return { status: 'failed', reported: undefined, countedOutputTokens: 0 };
     }
     if (!answer.ok) return this.upstreamRefused(a, sink, answer.status, answer.body);
     const relayed = relayCompletion(answer.body, a.request.model);
@@ -196,14 +251,23 @@ export class CreateChatCompletionHandler {
     call: ProviderCall,
     a: Admitted,
     sink: CompletionSink,
+    keeper: HoldKeeper,
   ): Promise<Finished> {
     let opened;
     try {
-      opened = await provider.stream(call);
+      opened = await unlessAborted(provider.stream(call), keeper.signal);
     } catch (err) {
       if (sink.clientGone)
         return { status: 'cancelled', reported: undefined, countedOutputTokens: 0 };
-      return this.upstreamFailed(a, sink, `the upstream could not be reached: ${message(err)}`);
+      if (keeper.ended === undefined) {
+        return this.upstreamFailed(a, sink, `the upstream could not be reached: ${message(err)}`);
+      }
+    }
+    if (opened === undefined) {
+      const failure = this.keeperFailure(keeper);
+      this.metrics.request(a.request.model, failure.status);
+      sink.json(failure.status, errorBody(failure), { 'x-request-id': a.requestId });
+      return { status: 'failed', reported: undefined, countedOutputTokens: 0 };
     }
     if (!opened.ok) return this.upstreamRefused(a, sink, opened.status, opened.body);
     const relay = new StreamRelay({
@@ -214,26 +278,43 @@ export class CreateChatCompletionHandler {
     sink.startStream({ 'x-request-id': a.requestId });
     let status: UsageStatus = 'succeeded';
     try {
-      for await (const data of opened.events) {
-        const out = relay.handle(data);
-        if (out !== undefined && !(await sink.send(sseEvent(out)))) {
-          status = 'cancelled';
-          break; // Leaving the loop closes the upstream connection (see HttpProvider).
+      const events = upstreamEvents(opened.events, keeper.signal);
+      for (;;) {
+        // An upstream that ignores the abort, or a client that stopped reading, cannot hold the
+        // request past the keeper: each wait is cut short when it ends the request.
+        const next = await unlessAborted(events.next(), keeper.signal);
+        if (next === undefined || next.done === true) break;
+        const out = relay.handle(next.value);
+        if (out !== undefined) {
+          const sent = await unlessAborted(sink.send(sseEvent(out)), keeper.signal);
+          if (sent === false) {
+            status = 'cancelled';
+            break; // Leaving the loop closes the upstream connection (see HttpProvider).
+          }
         }
         if (relay.done) break;
       }
-      if (status === 'succeeded' && !relay.done) {
+      void Promise.resolve(events.return?.()).catch(() => undefined);
+      if (keeper.ended !== undefined) {
+        status = 'failed';
+      } else if (status === 'succeeded' && !relay.done) {
         status = sink.clientGone ? 'cancelled' : 'failed';
       }
       if (relay.upstreamError) status = 'failed';
     } catch (err) {
       status = sink.clientGone ? 'cancelled' : 'failed';
-      if (status === 'failed') {
+      if (status === 'failed' && keeper.ended === undefined) {
         this.logger.warn(`request ${a.requestId}: the upstream stream broke: ${message(err)}`);
         await sink.send(
           sseEvent(JSON.stringify(errorBody(failures.upstream('The upstream stream broke off.')))),
         );
       }
+    }
+    if (keeper.ended !== undefined && !sink.clientGone) {
+      // The client learns why its stream stopped, in the error shape OpenAI's clients raise.
+      const failure = this.keeperFailure(keeper);
+      this.logger.warn(`request ${a.requestId} (${a.request.model}): ended, ${failure.code}`);
+      void sink.send(sseEvent(JSON.stringify(errorBody(failure))));
     }
     sink.end();
     // The upstream's usage counts only on a complete answer; otherwise the gateway counts.
@@ -283,12 +364,26 @@ export class CreateChatCompletionHandler {
 
   /** Records the usage (and releases the hold when nothing will be charged); never throws. */
   private settle(a: Admitted, finished: Finished): void {
-    const settled = settleUsage({
+    const reported = settleUsage({
       status: finished.status,
       promptTokens: a.promptTokens,
       reported: finished.reported,
       countedOutputTokens: finished.countedOutputTokens,
     });
+    // Never charge one request more than its hold covered: the excess is the platform's.
+    const capped = capUsageToHold(reported.usage, a.prices, a.holdNanos);
+    if (capped.capped) {
+      this.logger.warn(
+        `request ${a.requestId} (${a.request.model}): usage of ${reported.usage.inputTokens}+` +
+          `${reported.usage.outputTokens} tokens exceeds its hold of $${formatUsd(a.holdNanos)}; ` +
+          `billed ${capped.usage.inputTokens}+${capped.usage.outputTokens}`,
+      );
+    }
+    const settled = {
+      status: reported.status,
+      usage: capped.usage,
+      estimated: reported.estimated || capped.capped,
+    };
     const completedAtMs = Math.max(this.options.clock(), a.startedAtMs);
     const data: UsageObservedData = {
       requestId: a.requestId,
@@ -347,4 +442,22 @@ function errorMessageOf(body: unknown): string | undefined {
 function errorParamOf(body: unknown): string | null {
   const p = errorField(body, 'param');
   return typeof p === 'string' ? p : null;
+}
+
+/**
+ * The upstream's events as an iterator that stops at once when `signal` aborts, whatever the
+ * source does with the abort.
+ */
+function upstreamEvents(
+  source: AsyncIterable<string> | Iterable<string>,
+  signal: AbortSignal,
+): AsyncIterator<string> {
+  const inner: AsyncIterator<string> | Iterator<string> =
+    Symbol.asyncIterator in source
+      ? source[Symbol.asyncIterator]()
+      : source[Symbol.iterator]();
+  return {
+    next: async () => (signal.aborted ? { done: true, value: undefined } : inner.next()),
+    return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+  };
 }

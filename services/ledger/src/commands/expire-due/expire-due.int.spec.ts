@@ -38,7 +38,7 @@ describe('the expiry scheduler', () => {
   it('expires a hold nobody captured or released after its TTL, giving Available back', async () => {
     await t.publish(t.topics.payments, [topUpSettled('acct_exp_1', 'tu_1', '10')]);
     await eventually(async () => ((await balance('acct_exp_1')).version >= 1 ? true : undefined));
-    const placed = await t.http('POST', '/v1/accounts/acct_exp_1/holds', {
+    const placed = await t.asGateway('POST', '/v1/accounts/acct_exp_1/holds', {
       body: { holdId: 'h_1', amount: '6', ttlSeconds: 1 },
     });
     expect(placed).toEqual({ status: 201, body: { holdId: 'h_1', available: '4' } });

@@ -30,13 +30,12 @@ async function fund(accountId: string, amount: string): Promise<void> {
 describe('POST /v1/accounts/{accountId}/holds', () => {
   it('admits exactly floor(balance / amount) of 200 concurrent holds and refuses the rest with 402', async () => {
     await fund('acct_burst', '1'); // $1 of credit, holds of $0.03: 33 fit, 0.01 is left.
-    const token = await t.tokenFor('acct_burst');
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        t.http<{ holdId?: string; available?: string; error?: { code: string } }>(
+        t.asGateway<{ holdId?: string; available?: string; error?: { code: string } }>(
           'POST',
           '/v1/accounts/acct_burst/holds',
-          { token, body: { holdId: `h_${i}`, amount: '0.03', ttlSeconds: 300 } },
+          { body: { holdId: `h_${i}`, amount: '0.03', ttlSeconds: 300 } },
         ),
       ),
     );
@@ -48,21 +47,21 @@ describe('POST /v1/accounts/{accountId}/holds', () => {
     // Every admitted hold saw Available at or above zero after it, and the smallest is the rest.
     const availables = admitted.map((a) => Number(a.body.available));
     expect(Math.min(...availables)).toBeCloseTo(0.01, 9);
-    const balance = await t.http<BalanceView>('GET', '/v1/accounts/acct_burst/balance', { token });
+    const balance = await t.http<BalanceView>('GET', '/v1/accounts/acct_burst/balance');
     expect(balance.body).toMatchObject({ total: '1', held: '0.99', available: '0.01' });
   }, 60_000);
 
   it('answers a repeated hold as the first time, and a hold id reused for another amount with 409', async () => {
     await fund('acct_same', '10');
-    const first = await t.http('POST', '/v1/accounts/acct_same/holds', {
+    const first = await t.asGateway('POST', '/v1/accounts/acct_same/holds', {
       body: { holdId: 'h1', amount: '2', ttlSeconds: 60 },
     });
-    const again = await t.http('POST', '/v1/accounts/acct_same/holds', {
+    const again = await t.asGateway('POST', '/v1/accounts/acct_same/holds', {
       body: { holdId: 'h1', amount: '2', ttlSeconds: 60 },
     });
     expect(first).toEqual({ status: 201, body: { holdId: 'h1', available: '8' } });
     expect(again).toEqual({ status: 201, body: { holdId: 'h1', available: '8' } });
-    const conflict = await t.http<{ error: { code: string } }>(
+    const conflict = await t.asGateway<{ error: { code: string } }>(
       'POST',
       '/v1/accounts/acct_same/holds',
       {
@@ -74,7 +73,7 @@ describe('POST /v1/accounts/{accountId}/holds', () => {
   }, 30_000);
 
   it('refuses a malformed body with 400 and a clear message', async () => {
-    const res = await t.http<{ error: { code: string; message: string } }>(
+    const res = await t.asGateway<{ error: { code: string; message: string } }>(
       'POST',
       '/v1/accounts/acct_same/holds',
       { body: { holdId: 'h 2', amount: 0.5, ttlSeconds: 0 } },
@@ -87,9 +86,13 @@ describe('POST /v1/accounts/{accountId}/holds', () => {
   });
 
   it('answers 402 on an account with nothing', async () => {
-    const res = await t.http<{ error: { code: string } }>('POST', '/v1/accounts/acct_empty/holds', {
-      body: { holdId: 'h1', amount: '0.000000001', ttlSeconds: 60 },
-    });
+    const res = await t.asGateway<{ error: { code: string } }>(
+      'POST',
+      '/v1/accounts/acct_empty/holds',
+      {
+        body: { holdId: 'h1', amount: '0.000000001', ttlSeconds: 60 },
+      },
+    );
     expect(res.status).toBe(402);
     expect(res.body.error.code).toBe('LEDGER.INSUFFICIENT_FUNDS');
   });

@@ -93,7 +93,7 @@ describe('recording usage from usage.recorded.v1', () => {
   it('captures the hold the request was admitted with, whatever the actual cost', async () => {
     await t.publish(t.topics.payments, [topUpSettled('acct_use_4', 'tu_4', '10')]);
     await atVersion('acct_use_4', 1);
-    const hold = await t.http('POST', '/v1/accounts/acct_use_4/holds', {
+    const hold = await t.asGateway('POST', '/v1/accounts/acct_use_4/holds', {
       body: { holdId: 'h_1', amount: '3', ttlSeconds: 300 },
     });
     expect(hold).toEqual({ status: 201, body: { holdId: 'h_1', available: '7' } });
@@ -106,7 +106,7 @@ describe('recording usage from usage.recorded.v1', () => {
       available: '8.75',
     });
     // The hold is gone: releasing it now changes nothing.
-    const release = await t.http('DELETE', '/v1/accounts/acct_use_4/holds/h_1');
+    const release = await t.asGateway('DELETE', '/v1/accounts/acct_use_4/holds/h_1');
     expect(release).toEqual({ status: 200, body: { holdId: 'h_1', available: '8.75' } });
   }, 40_000);
 

@@ -23,29 +23,29 @@ afterAll(async () => {
 
 describe('DELETE /v1/accounts/{accountId}/holds/{holdId}', () => {
   it('gives the held amount back to Available', async () => {
-    await t.http('POST', '/v1/accounts/acct_rel/holds', {
+    await t.asGateway('POST', '/v1/accounts/acct_rel/holds', {
       body: { holdId: 'h_1', amount: '4', ttlSeconds: 300 },
     });
-    const refused = await t.http('POST', '/v1/accounts/acct_rel/holds', {
+    const refused = await t.asGateway('POST', '/v1/accounts/acct_rel/holds', {
       body: { holdId: 'h_2', amount: '4', ttlSeconds: 300 },
     });
     expect(refused.status).toBe(402);
 
-    const released = await t.http('DELETE', '/v1/accounts/acct_rel/holds/h_1');
+    const released = await t.asGateway('DELETE', '/v1/accounts/acct_rel/holds/h_1');
     expect(released).toEqual({ status: 200, body: { holdId: 'h_1', available: '5' } });
-    const admitted = await t.http('POST', '/v1/accounts/acct_rel/holds', {
+    const admitted = await t.asGateway('POST', '/v1/accounts/acct_rel/holds', {
       body: { holdId: 'h_2', amount: '4', ttlSeconds: 300 },
     });
     expect(admitted).toEqual({ status: 201, body: { holdId: 'h_2', available: '1' } });
   });
 
   it('releases twice as once', async () => {
-    const again = await t.http('DELETE', '/v1/accounts/acct_rel/holds/h_1');
+    const again = await t.asGateway('DELETE', '/v1/accounts/acct_rel/holds/h_1');
     expect(again).toEqual({ status: 200, body: { holdId: 'h_1', available: '1' } });
   });
 
   it('answers 404 for a hold the account never had', async () => {
-    const res = await t.http<{ error: { code: string } }>(
+    const res = await t.asGateway<{ error: { code: string } }>(
       'DELETE',
       '/v1/accounts/acct_rel/holds/nope',
     );

@@ -14,6 +14,7 @@ import type {
   PlaceHold,
   PostAdjustment,
   ReleaseHold,
+  ExtendHold,
 } from '../commands.js';
 import type {
   AdjustmentPosted,
@@ -24,6 +25,7 @@ import type {
   HoldExpired,
   HoldPlaced,
   HoldReleased,
+  HoldExtended,
   ReferralCredited,
   TopUpCredited,
   TopUpRefundApplied,
@@ -35,6 +37,7 @@ export const usd = parseUsd;
 
 /** 2026-01-01T00:00:00.000Z, the start of every story. */
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+export const seconds = (n: number): number => T0 + n * 1_000;
 export const minutes = (n: number): number => T0 + n * 60_000;
 export const days = (n: number): number => T0 + n * 86_400_000;
 
@@ -169,6 +172,14 @@ export const placeHold = (
 export const releaseHold = (holdId: string, o: { at?: number } = {}): ReleaseHold => ({
   type: 'ReleaseHold',
   data: { holdId, nowMs: o.at ?? T0 },
+});
+
+export const extendHold = (
+  holdId: string,
+  o: { at?: number; ttlSeconds?: number } = {},
+): ExtendHold => ({
+  type: 'ExtendHold',
+  data: { holdId, ttlSeconds: o.ttlSeconds ?? 60, nowMs: o.at ?? T0 },
 });
 
 export const expireHolds = (at: number): ExpireHolds => ({
@@ -377,6 +388,15 @@ export const holdReleased = (
 ): HoldReleased => ({
   type: 'HoldReleased',
   data: { holdId, amountNanos: usd(amount), recordedAtMs: o.at ?? T0 },
+});
+
+export const holdExtended = (
+  holdId: string,
+  amount: string,
+  o: { expiresAt: number; at: number },
+): HoldExtended => ({
+  type: 'HoldExtended',
+  data: { holdId, amountNanos: usd(amount), expiresAtMs: o.expiresAt, recordedAtMs: o.at },
 });
 
 export const holdExpired = (
