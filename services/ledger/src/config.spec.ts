@@ -6,6 +6,7 @@ const required = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   ADMIN_TOKEN: 'an-admin-token-of-some-length',
   CONSOLE_JWT_SECRET: 'a-console-jwt-secret-of-at-least-32-chars',
+  SERVICE_TOKENS: 'gateway=a-gateway-service-token-of-some-length-0123',
 };
 
 describe('the ledger configuration of snapshots, holds and inbox pruning', () => {

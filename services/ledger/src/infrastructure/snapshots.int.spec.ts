@@ -353,7 +353,7 @@ describe('a damaged or stale snapshot is never used', () => {
 describe('the cap on open holds', () => {
   const ACCOUNT = 'acct_holds_cap';
   const hold = (holdId: string, amount: string) =>
-    t.http<{ holdId: string; available: string } | { error: { code: string; message: string } }>(
+    t.asGateway<{ holdId: string; available: string } | { error: { code: string; message: string } }>(
       'POST',
       `/v1/accounts/${ACCOUNT}/holds`,
       { body: { holdId, amount, ttlSeconds: 600 } },
@@ -385,7 +385,7 @@ describe('the cap on open holds', () => {
     // The same hold again is still its first answer, not a refusal.
     expect((await hold('h3', '1')).status).toBe(201);
     expect(
-      (await t.http('DELETE', `/v1/accounts/${ACCOUNT}/holds/h1`)).status,
+      (await t.asGateway('DELETE', `/v1/accounts/${ACCOUNT}/holds/h1`)).status,
     ).toBe(200);
     const again = await hold('h6', '2');
     expect(again).toMatchObject({ status: 201, body: { holdId: 'h6', available: '4' } });
