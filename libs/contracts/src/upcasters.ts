@@ -26,7 +26,7 @@ export type UpcasterRegistry = {
 
 /**
  * The upcasters of the contract. Empty: every event is at version 1. When `XxxV2` lands, its
- * `Xxx: { 1: (v1) => v2 }` goes here, with a test on stored V1 JSON (STYLE.md, item 6).
+ * `Xxx: { 1: (v1) => v2 }` goes here, with a test on stored V1 JSON (docs/CONVENTIONS.md 6).
  */
 export const upcasters: UpcasterRegistry = Object.freeze({});
 

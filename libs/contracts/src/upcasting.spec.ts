@@ -1,7 +1,7 @@
 // Versioning rehearsal. Every event is at V1 today, so this test invents a V2 of UsageRecorded
 // (test-only: `cost` renamed to `charge`, a required `currency` added) and checks that a stored
 // V1 message, as JSON written by today's producers, is read as a V2 through an upcaster. This is
-// the shape of the test each real upcaster gets (STYLE.md, item 6).
+// the shape of the test each real upcaster gets (docs/CONVENTIONS.md 6).
 import { Id, Money, OneOf } from './rules.js';
 import { decodeEvent, type DecodeOptions } from './decode.js';
 import { currentVersion, EVENT_SCHEMAS, EVENT_TYPES } from './events.js';

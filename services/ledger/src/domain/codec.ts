@@ -5,7 +5,7 @@ import { LOT_KINDS, type Draw, type LotKind } from './lots.js';
 
 /**
  * The stored form of the ledger events: what goes into the event store as JSON, is hashed into
- * the audit chain, and is served by the audit API. Decided once and frozen (STYLE.md 6):
+ * the audit chain, and is served by the audit API. Decided once and frozen (docs/CONVENTIONS.md 6):
  *
  * - money is a decimal string of US dollars, exactly as in CONTRACTS.md ("120", "0.000153",
  *   "-2.5"), written by `formatUsd`, so the audit log reads like the contract; the in-memory

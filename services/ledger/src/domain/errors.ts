@@ -1,7 +1,7 @@
 import type { LedgerEvent } from './events.js';
 
 /**
- * The stable codes of the expected failures of the ledger (STYLE.md 5). An adapter maps each one to
+ * The stable codes of the expected failures of the ledger (docs/CONVENTIONS.md 5). An adapter maps each one to
  * its HTTP status (CONTRACTS.md "Errors") or, for an input from Kafka, to the dead-letter topic.
  */
 export const LEDGER_ERROR_CODES = [
@@ -55,7 +55,7 @@ export const refused = (code: LedgerErrorCode, message: string): Decision => ({
 /**
  * A broken invariant or a malformed command (a negative credit, a draw from a lot that does not
  * exist). These are bugs, never answers to a customer, so they throw instead of returning a
- * failure (STYLE.md 5).
+ * failure (docs/CONVENTIONS.md 5).
  */
 export class LedgerInvariantError extends Error {
   constructor(message: string) {
