@@ -82,7 +82,8 @@ export async function startDistributedPlatform(
     STRIPE_SECRET_KEY: `sk_test_e2e${hex(12)}`,
     STRIPE_WEBHOOK_SECRET: `whsec_e2e${hex(16)}`,
   };
-  // The gateway's own credential: the ledger accepts it for holds, and nothing else does.
+  // The gateway's own credential: the ledger accepts it for holds, the keys service for key
+  // lookups, and nothing else does.
   const gatewayServiceToken = `e2e-gateway-service-${hex(24)}`;
   const database = await createDatabase();
   const processes: RunningProcess[] = [];
@@ -131,12 +132,13 @@ export async function startDistributedPlatform(
     const perService: Record<ServiceName, Record<string, string>> = {
       ledger: { PORT: String(ports.ledger), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       metering: { PORT: String(ports.metering) },
-      keys: { PORT: String(ports.keys) },
+      keys: { PORT: String(ports.keys), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       payments: { PORT: String(ports.payments), STRIPE_API_BASE: stripeUrl },
       gateway: {
         PORT: String(ports.gateway),
         LEDGER_URL: urls.ledger,
         METERING_URL: urls.metering,
+        KEYS_URL: urls.keys,
         SERVICE_TOKEN: gatewayServiceToken,
       },
     };

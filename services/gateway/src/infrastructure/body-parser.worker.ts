@@ -1,0 +1,39 @@
+// The body parser's worker thread (see body-parser.ts): JSON.parse and the prompt-token bound of
+// large bodies run here, so that the event loop that serves every other request never waits on
+// them. Imports the token bound alone, not the domain's index, to start fast.
+import { parentPort } from 'node:worker_threads';
+import { promptTokenBound } from '../domain/prompt-tokens.js';
+
+export interface ParseJob {
+  readonly id: number;
+  readonly bytes: Uint8Array;
+}
+
+export type ParseOutcome =
+  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly promptTokens?: number }
+  | { readonly id: number; readonly ok: false };
+
+const decoder = new TextDecoder('utf-8');
+
+function bound(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const body = value as Record<string, unknown>;
+  if (!Array.isArray(body.messages)) return undefined;
+  return promptTokenBound({
+    messages: body.messages as never,
+    tools: body.tools ?? body.functions,
+  });
+}
+
+parentPort?.on('message', (job: ParseJob) => {
+  let outcome: ParseOutcome;
+  try {
+    const value: unknown = JSON.parse(decoder.decode(job.bytes));
+    const promptTokens = bound(value);
+    outcome = { id: job.id, ok: true, value, ...(promptTokens !== undefined && { promptTokens }) };
+  } catch {
+    // Not JSON (or nested too deep to parse): the reason is the same 400 for the client.
+    outcome = { id: job.id, ok: false };
+  }
+  parentPort?.postMessage(outcome);
+});
