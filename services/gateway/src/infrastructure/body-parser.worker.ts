@@ -15,6 +15,27 @@ export type ParseOutcome =
 
 const decoder = new TextDecoder('utf-8');
 
+/**
+ * The deepest nesting a body may have. Chat requests are a few levels deep (tool schemas a few
+ * more); a body nested far deeper would cost the event loop a deep structured clone, and the
+ * upstream call a deep JSON.stringify, so it is refused here, where it was parsed.
+ */
+export const MAX_BODY_DEPTH = 128;
+
+/** Whether `value` nests deeper than MAX_BODY_DEPTH, walked without recursion. */
+function tooDeep(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= MAX_BODY_DEPTH) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 function bound(value: unknown): number | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const body = value as Record<string, unknown>;
@@ -29,6 +50,7 @@ parentPort?.on('message', (job: ParseJob) => {
   let outcome: ParseOutcome;
   try {
     const value: unknown = JSON.parse(decoder.decode(job.bytes));
+    if (tooDeep(value)) throw new RangeError('nested too deep');
     const promptTokens = bound(value);
     outcome = { id: job.id, ok: true, value, ...(promptTokens !== undefined && { promptTokens }) };
   } catch {
