@@ -61,6 +61,11 @@ export interface DistributedPlatform extends Platform {
   readonly databaseUrl: string;
   /** Stops every process, drops the database, and removes the logs unless told to keep them. */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
+  /**
+   * Kills one service (SIGKILL: a crash, nothing flushed) and starts it again with the same
+   * environment; resolves once its /health answers.
+   */
+  restartService(name: ServiceName): Promise<void>;
 }
 
 interface RunningProcess {
@@ -157,7 +162,7 @@ export async function startDistributedPlatform(
       },
     );
     processes.push(standIn);
-    const services = SERVICES.map((name) => {
+    const envOf = (name: ServiceName): Record<string, string> => {
       const env: Record<string, string> = {
         ...common,
         // Each service as its own Kafka principal, so the broker's ACLs apply as in production.
@@ -166,10 +171,24 @@ export async function startDistributedPlatform(
       };
       // The gateway is not given the operators' token: it has its own service credential.
       if (name === 'gateway') delete env.ADMIN_TOKEN;
-      const running = launch(name, `services/${name}/src/main.ts`, logDir, env);
+      return env;
+    };
+    const services = SERVICES.map((name) => {
+      const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
       processes.push(running);
       return { name, running };
     });
+    const restartService = async (name: ServiceName): Promise<void> => {
+      const old = processes.find((p) => p.name === name && p.exited === undefined);
+      if (old !== undefined) {
+        const exited = new Promise((resolve) => old.child.once('exit', resolve));
+        old.child.kill('SIGKILL');
+        await exited;
+      }
+      const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
+      processes.push(running);
+      await waitUntilUp(running, `${urls[name]}/health`, options.startTimeoutMs ?? 90_000);
+    };
 
     // Services start in parallel; each retries its Kafka subscription and the gateway its
     // catalog in the background, so /health (the database answers) is what "up" means here.
@@ -264,6 +283,7 @@ export async function startDistributedPlatform(
         ops(['audit:verify', '--schema', 'ledger', ...(accountId ? ['--account', accountId] : [])]),
       logTail,
       stop,
+      restartService,
     };
   } catch (err) {
     // Stop first, so that every process has written its last words before they are read.
