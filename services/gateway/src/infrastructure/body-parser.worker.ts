@@ -1,8 +1,26 @@
 // The body parser's worker thread (see body-parser.ts): JSON.parse and the prompt-token bound of
 // large bodies run here, so that the event loop that serves every other request never waits on
 // them. Imports the token bound alone, not the domain's index, to start fast.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { promptTokenBound } from '../domain/prompt-tokens.js';
+
+/**
+ * This thread yields the CPU to the event loop: on Linux a thread has its own nice value, and
+ * `/proc/thread-self` names it. When cores are scarce, the kernel then runs the thread that serves
+ * `/health` and every small request first, and the parsing of a large body waits instead.
+ * Best effort: elsewhere (or if refused) the worker runs at the process's priority.
+ */
+function yieldToEventLoop(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 19);
+  } catch {
+    // Not Linux, or not allowed: nothing to do.
+  }
+}
+yieldToEventLoop();
 
 export interface ParseJob {
   readonly id: number;
