@@ -61,25 +61,33 @@ describe('a created key works on its first call (five services as separate proce
   }, 60_000);
 
   it('answers 200, never 401, to keys called the moment they are created, ten times in a row', async () => {
+    const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
       const key = await createKey();
       const answers = await Promise.all([call(key), call(key), call(key)]);
       for (const answer of answers) {
         if (answer.status !== 200) {
-          throw new Error(`call ${i} answered ${answer.status}: ${answer.text}\n${p().logTail(20)}`);
+          throw new Error(
+            `call ${i} answered ${answer.status}: ${answer.text}\n${p().logTail(20)}`,
+          );
         }
+        statuses.push(answer.status);
       }
     }
+    expect(statuses).toEqual(Array(30).fill(200));
   }, 120_000);
 
   it('answers 200 to a key created and called right after the gateway crashed and restarted', async () => {
     await p().restartService('gateway');
+    const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
       const key = await createKey();
       const answer = await call(key);
       if (answer.status !== 200) {
         throw new Error(`answered ${answer.status}: ${answer.text}\n${p().logTail(20)}`);
       }
+      statuses.push(answer.status);
     }
+    expect(statuses).toEqual([200, 200, 200]);
   }, 180_000);
 });

@@ -94,7 +94,9 @@ export class GatewayModule {
           useFactory: (keys: KeyStore, o: O, agents: Agents) =>
             new KeyResolver(
               keys,
-              o.keysUrl === undefined ? undefined : new KeysClient(o.keysUrl, o.serviceToken, agents),
+              o.keysUrl === undefined
+                ? undefined
+                : new KeysClient(o.keysUrl, o.serviceToken, agents),
               { negativeTtlMs: o.keyNegativeCacheMs, clock: o.clock },
             ),
         },

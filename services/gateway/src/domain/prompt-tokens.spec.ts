@@ -61,11 +61,42 @@ describe('countPromptTokens', () => {
 
 describe('promptTokenBound: linear, never below the tokenizer, equal on ordinary text', () => {
   const WORDS = [
-    'the', 'ledger', 'holds', 'what', 'gateway', 'admits', 'internationalization', "don't",
-    "it's", 'naïve', 'café', '日本語', 'テキスト', 'Straße', '2026', '12345678', '3.14159', '€42',
-    'GPT-5', 'e-mail', 'hello,', 'world!', '(parens)', '"quotes"', 'x_y_z', 'CamelCase', '🙂',
-    'tab\there', 'line\nbreak', '  ', '\r\n', '...', '—', 'https://example.com/a?b=c',
-    '<|endoftext|>', '<|im_start|>',
+    'the',
+    'ledger',
+    'holds',
+    'what',
+    'gateway',
+    'admits',
+    'internationalization',
+    "don't",
+    "it's",
+    'naïve',
+    'café',
+    '日本語',
+    'テキスト',
+    'Straße',
+    '2026',
+    '12345678',
+    '3.14159',
+    '€42',
+    'GPT-5',
+    'e-mail',
+    'hello,',
+    'world!',
+    '(parens)',
+    '"quotes"',
+    'x_y_z',
+    'CamelCase',
+    '🙂',
+    'tab\there',
+    'line\nbreak',
+    '  ',
+    '\r\n',
+    '...',
+    '—',
+    'https://example.com/a?b=c',
+    '<|endoftext|>',
+    '<|im_start|>',
   ];
   const ordinaryText = fc
     .array(fc.constantFrom(...WORDS), { minLength: 0, maxLength: 200 })
@@ -92,9 +123,14 @@ describe('promptTokenBound: linear, never below the tokenizer, equal on ordinary
       fc.string({ unit: 'grapheme', maxLength: 300 }),
       fc.string({ unit: 'binary', maxLength: 300 }),
       fc
-        .tuple(fc.constantFrom('a', 'Z', ' ', '\n', '7', '!', 'é', '語', '🙂'), fc.integer({ min: 1, max: 400 }))
+        .tuple(
+          fc.constantFrom('a', 'Z', ' ', '\n', '7', '!', 'é', '語', '🙂'),
+          fc.integer({ min: 1, max: 400 }),
+        )
         .map(([c, n]) => c.repeat(n)),
-      fc.tuple(ordinaryText, fc.integer({ min: 40, max: 300 })).map(([t, n]) => `${t}${'x'.repeat(n)}${t}`),
+      fc
+        .tuple(ordinaryText, fc.integer({ min: 40, max: 300 }))
+        .map(([t, n]) => `${t}${'x'.repeat(n)}${t}`),
     );
     fc.assert(
       fc.property(anyText, (text) => {
@@ -110,7 +146,11 @@ describe('promptTokenBound: linear, never below the tokenizer, equal on ordinary
         const request = {
           messages: [
             { role: 'system', content: a },
-            { role: 'user', content: [{ type: 'text', text: `${b}${'q'.repeat(120)}` }], name: 'n' },
+            {
+              role: 'user',
+              content: [{ type: 'text', text: `${b}${'q'.repeat(120)}` }],
+              name: 'n',
+            },
             { role: 'assistant', content: null, tool_calls: [{ id: b }] },
           ],
           tools: [{ type: 'function', function: { name: 'f', description: a } }],

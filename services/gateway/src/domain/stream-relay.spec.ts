@@ -65,7 +65,8 @@ describe('StreamRelay', () => {
 
   it('replaces an upstream error event with a fixed one (leaking no host, no key), flagging it; passes what it cannot parse through', () => {
     const relay = new StreamRelay({ modelId: 'm/x', clientWantsUsage: false });
-    const upstream = '{"error":{"message":"overloaded at llm-7.internal:8443 for key sk-live-abcd1234"}}';
+    const upstream =
+      '{"error":{"message":"overloaded at llm-7.internal:8443 for key sk-live-abcd1234"}}';
     const sent = relay.handle(upstream) ?? '';
     expect(sent).not.toContain('internal');
     expect(sent).not.toContain('sk-live');

@@ -6,11 +6,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
-import {
-  countPromptTokens,
-  promptTokenBound,
-  type ChatMessage,
-} from '../domain/index.js';
+import { countPromptTokens, promptTokenBound, type ChatMessage } from '../domain/index.js';
 import {
   createGatewayTestApp,
   PEPPER,
@@ -126,7 +122,11 @@ async function post(
     headers: { 'content-type': 'application/json', authorization },
     body,
   });
-  return { status: res.status, body: (await res.json()) as RawAnswer['body'], headers: res.headers };
+  return {
+    status: res.status,
+    body: (await res.json()) as RawAnswer['body'],
+    headers: res.headers,
+  };
 }
 
 /** A key that checks out (valid checksum) but that no one created. */
@@ -172,7 +172,11 @@ describe('bodies over MAX_BODY_BYTES (4 MiB) are refused with 413 in the OpenAI 
   });
 
   it('refuses a chunked body that grows past the limit as soon as it passes it, not at its end', async () => {
-    const answer = await send({ authorization: `Bearer ${key.key}`, total: 64 * MIB, chunked: true });
+    const answer = await send({
+      authorization: `Bearer ${key.key}`,
+      total: 64 * MIB,
+      chunked: true,
+    });
     expect(answer.status).toBe(413);
     expect(answer.body.error?.code).toBe('request_too_large');
     // Refused shortly after 4 MiB, never buffered to its 64 MiB end.

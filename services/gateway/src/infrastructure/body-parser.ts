@@ -79,7 +79,9 @@ export async function readBody(
   if (size === 0) return fail(failures.invalidRequest('The request body must be a JSON object.'));
   if (size < limits.workerFromBytes) {
     try {
-      return ok({ value: JSON.parse(Buffer.from(into.buffer, 0, size).toString('utf8')) as unknown });
+      return ok({
+        value: JSON.parse(Buffer.from(into.buffer, 0, size).toString('utf8')) as unknown,
+      });
     } catch {
       return invalidJson();
     }
@@ -145,7 +147,7 @@ export class BodyParserPool {
       slot.worker = this.spawn();
       this.attach(slot);
     };
-    slot.worker.once('error', (err) => onGone(`failed: ${err.name}`));
+    slot.worker.once('error', (err: Error) => onGone(`failed: ${err.name}`));
     slot.worker.once('exit', (code) => {
       if (slot.pending.size > 0 || !this.closed) onGone(`exited with ${code}`);
     });

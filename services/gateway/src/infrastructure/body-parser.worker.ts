@@ -28,7 +28,12 @@ export interface ParseJob {
 }
 
 export type ParseOutcome =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly promptTokens?: number }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly value: unknown;
+      readonly promptTokens?: number;
+    }
   | { readonly id: number; readonly ok: false };
 
 const decoder = new TextDecoder('utf-8');

@@ -19,9 +19,9 @@ function setup(options: { loaded?: boolean; answer?: () => Promise<CachedKey | u
   };
   const calls: string[] = [];
   const client = {
-    byLookupHash: async (h: string) => {
+    byLookupHash: (h: string) => {
       calls.push(h);
-      return (options.answer ?? (async () => undefined))();
+      return (options.answer ?? (() => Promise.resolve(undefined)))();
     },
   };
   const resolver = new KeyResolver(store, client, {
@@ -76,7 +76,7 @@ describe('KeyResolver', () => {
   });
 
   it('drops a found key as soon as the cache applies a change to it (a disable, a delete)', async () => {
-    const s = setup({ answer: async () => KEY });
+    const s = setup({ answer: () => Promise.resolve(KEY) });
     expect(await s.resolver.resolve(HASH)).toEqual(KEY);
     expect(await s.resolver.resolve(HASH)).toEqual(KEY);
     expect(s.calls).toHaveLength(1);

@@ -57,9 +57,10 @@ export class KeysClient {
         }),
       );
     } catch (err) {
-      const reason = (err as { code?: unknown }).code ?? (err as Error).name;
-      this.logger.warn(`key lookup failed: ${String(reason)}`);
-      throw new KeyLookupUnavailable(String(reason));
+      const code = (err as { code?: unknown }).code;
+      const reason = typeof code === 'string' ? code : (err as Error).name;
+      this.logger.warn(`key lookup failed: ${reason}`);
+      throw new KeyLookupUnavailable(reason);
     }
     if (answer.status === 404) return undefined;
     if (answer.status === 200 && isCachedKey(answer.body)) {

@@ -40,12 +40,20 @@ export interface ChatProvider {
 /** The built-in `sim/` provider: the pure simulation, served without any I/O. */
 export class SimProvider implements ChatProvider {
   complete(call: ProviderCall): Promise<ProviderAnswer> {
-    const completion = simulateCompletion(call.request, call.model.maxOutputTokens, call.promptTokens);
+    const completion = simulateCompletion(
+      call.request,
+      call.model.maxOutputTokens,
+      call.promptTokens,
+    );
     return Promise.resolve({ ok: true, body: simResponseBody(completion, envelope(call)) });
   }
 
   stream(call: ProviderCall): Promise<ProviderStream> {
-    const completion = simulateCompletion(call.request, call.model.maxOutputTokens, call.promptTokens);
+    const completion = simulateCompletion(
+      call.request,
+      call.model.maxOutputTokens,
+      call.promptTokens,
+    );
     return Promise.resolve({ ok: true, events: simStreamEvents(completion, envelope(call)) });
   }
 }

@@ -31,7 +31,9 @@ export class KeysLookupStandIn {
       this.asked.push(hash);
       if (this.down) return answer(res, 503, { code: 'DATABASE_UNAVAILABLE' });
       const key = this.keys.get(hash);
-      return key === undefined ? answer(res, 404, { code: 'KEYS.NOT_FOUND' }) : answer(res, 200, key);
+      return key === undefined
+        ? answer(res, 404, { code: 'KEYS.NOT_FOUND' })
+        : answer(res, 200, key);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;

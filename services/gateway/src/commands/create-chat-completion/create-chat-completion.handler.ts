@@ -197,13 +197,13 @@ export class CreateChatCompletionHandler {
     );
     if (!hold.ok) {
       return failed(
-          hold.reason === 'insufficient_funds'
-            ? failures.insufficientBalance(
-                `Insufficient balance: this request may cost up to $${formatUsd(worst.costNanos)} ` +
-                  `(${promptTokens} prompt tokens, up to ${worst.outputTokens} output tokens). ` +
-                  'Top up your balance, or lower max_tokens.',
-              )
-            : failures.ledgerUnavailable(),
+        hold.reason === 'insufficient_funds'
+          ? failures.insufficientBalance(
+              `Insufficient balance: this request may cost up to $${formatUsd(worst.costNanos)} ` +
+                `(${promptTokens} prompt tokens, up to ${worst.outputTokens} output tokens). ` +
+                'Top up your balance, or lower max_tokens.',
+            )
+          : failures.ledgerUnavailable(),
       );
     }
     return {
@@ -516,9 +516,7 @@ function upstreamEvents(
   signal: AbortSignal,
 ): AsyncIterator<string> {
   const inner: AsyncIterator<string> | Iterator<string> =
-    Symbol.asyncIterator in source
-      ? source[Symbol.asyncIterator]()
-      : source[Symbol.iterator]();
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   return {
     next: async () => (signal.aborted ? { done: true, value: undefined } : inner.next()),
     return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
