@@ -71,7 +71,8 @@ interface Finished {
 }
 
 /**
- * `POST /api/v1/chat/completions`: authenticate the key (memory only), admit the request by
+ * `POST /api/v1/chat/completions`: authenticate the key (memory, else the keys service) before
+ * reading the body, admit the request by
  * holding its worst-case cost on the ledger, forward it, relay the answer (streamed or not), and
  * record what it used through the outbox with the hold id, which the ledger's charge captures.
  *
