@@ -72,9 +72,9 @@ interface Finished {
 
 /**
  * `POST /api/v1/chat/completions`: authenticate the key (memory, else the keys service) before
- * reading the body, admit the request by
- * holding its worst-case cost on the ledger, forward it, relay the answer (streamed or not), and
- * record what it used through the outbox with the hold id, which the ledger's charge captures.
+ * reading the body, admit the request by holding its worst-case cost on the ledger, forward it,
+ * relay the answer (streamed or not), and record what it used through the outbox with the hold
+ * id, which the ledger's charge captures.
  *
  * The order matters: nothing reaches an upstream without a hold, so concurrent requests can never
  * spend more than the balance; and every admitted request ends with exactly one UsageObserved
