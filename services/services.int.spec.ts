@@ -21,6 +21,7 @@ const baseEnv = {
   SERVICE_TOKENS: 'gateway=test-gateway-service-token-0123456789abcdef',
   // The gateway's peers; nothing needs to answer there for it to boot and report health.
   LEDGER_URL: 'http://127.0.0.1:18083',
+  KEYS_URL: 'http://127.0.0.1:18081',
   METERING_URL: 'http://127.0.0.1:18082',
 };
 

@@ -18,7 +18,8 @@ export API_KEY_PEPPER="${API_KEY_PEPPER:-dev-api-key-pepper-change-me-0123456789
 export API_KEY_ENCRYPTION_KEY="${API_KEY_ENCRYPTION_KEY:-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f}"
 export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_dev_placeholder}"
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_dev_placeholder}"
-# The gateway's own credential (SERVICE_TOKEN), which the ledger accepts for holds (SERVICE_TOKENS).
+# The gateway's own credential (SERVICE_TOKEN), which the ledger accepts for holds and the keys
+# service for key lookups (their SERVICE_TOKENS).
 GATEWAY_SERVICE_TOKEN="${GATEWAY_SERVICE_TOKEN:-dev-gateway-service-token-change-me-0123456789}"
 export LEDGER_URL="${LEDGER_URL:-http://127.0.0.1:8083}"
 export METERING_URL="${METERING_URL:-http://127.0.0.1:8082}"
@@ -33,10 +34,11 @@ for svc in gateway keys metering ledger payments; do
   upper="$(tr '[:lower:]' '[:upper:]' <<<"$svc")"
   user_var="KAFKA_SASL_USERNAME_$upper" password_var="KAFKA_SASL_PASSWORD_$upper"
   # PORT comes from each service's own default (CONTRACTS.md: 8080..8084). The gateway gets its
-  # service token and not the admin token; the ledger gets the list of service tokens it accepts.
+  # service token and not the admin token, and asks the keys service about keys its cache lacks;
+  # the ledger and the keys service get the list of service tokens they accept.
   case "$svc" in
-    gateway) extra=(env -u ADMIN_TOKEN SERVICE_TOKEN="$GATEWAY_SERVICE_TOKEN") ;;
-    ledger) extra=(env SERVICE_TOKENS="gateway=$GATEWAY_SERVICE_TOKEN") ;;
+    gateway) extra=(env -u ADMIN_TOKEN SERVICE_TOKEN="$GATEWAY_SERVICE_TOKEN" KEYS_URL="${KEYS_URL:-http://127.0.0.1:8081}") ;;
+    ledger | keys) extra=(env SERVICE_TOKENS="gateway=$GATEWAY_SERVICE_TOKEN") ;;
     *) extra=(env) ;;
   esac
   (

@@ -61,6 +61,11 @@ export interface DistributedPlatform extends Platform {
   readonly databaseUrl: string;
   /** Stops every process, drops the database, and removes the logs unless told to keep them. */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
+  /**
+   * Kills one service (SIGKILL: a crash, nothing flushed) and starts it again with the same
+   * environment; resolves once its /health answers.
+   */
+  restartService(name: ServiceName): Promise<void>;
 }
 
 interface RunningProcess {
@@ -82,7 +87,8 @@ export async function startDistributedPlatform(
     STRIPE_SECRET_KEY: `sk_test_e2e${hex(12)}`,
     STRIPE_WEBHOOK_SECRET: `whsec_e2e${hex(16)}`,
   };
-  // The gateway's own credential: the ledger accepts it for holds, and nothing else does.
+  // The gateway's own credential: the ledger accepts it for holds, the keys service for key
+  // lookups, and nothing else does.
   const gatewayServiceToken = `e2e-gateway-service-${hex(24)}`;
   const database = await createDatabase();
   const processes: RunningProcess[] = [];
@@ -131,12 +137,13 @@ export async function startDistributedPlatform(
     const perService: Record<ServiceName, Record<string, string>> = {
       ledger: { PORT: String(ports.ledger), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       metering: { PORT: String(ports.metering) },
-      keys: { PORT: String(ports.keys) },
+      keys: { PORT: String(ports.keys), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       payments: { PORT: String(ports.payments), STRIPE_API_BASE: stripeUrl },
       gateway: {
         PORT: String(ports.gateway),
         LEDGER_URL: urls.ledger,
         METERING_URL: urls.metering,
+        KEYS_URL: urls.keys,
         SERVICE_TOKEN: gatewayServiceToken,
       },
     };
@@ -155,7 +162,7 @@ export async function startDistributedPlatform(
       },
     );
     processes.push(standIn);
-    const services = SERVICES.map((name) => {
+    const envOf = (name: ServiceName): Record<string, string> => {
       const env: Record<string, string> = {
         ...common,
         // Each service as its own Kafka principal, so the broker's ACLs apply as in production.
@@ -164,10 +171,24 @@ export async function startDistributedPlatform(
       };
       // The gateway is not given the operators' token: it has its own service credential.
       if (name === 'gateway') delete env.ADMIN_TOKEN;
-      const running = launch(name, `services/${name}/src/main.ts`, logDir, env);
+      return env;
+    };
+    const services = SERVICES.map((name) => {
+      const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
       processes.push(running);
       return { name, running };
     });
+    const restartService = async (name: ServiceName): Promise<void> => {
+      const old = processes.find((p) => p.name === name && p.exited === undefined);
+      if (old !== undefined) {
+        const exited = new Promise((resolve) => old.child.once('exit', resolve));
+        old.child.kill('SIGKILL');
+        await exited;
+      }
+      const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
+      processes.push(running);
+      await waitUntilUp(running, `${urls[name]}/health`, options.startTimeoutMs ?? 90_000);
+    };
 
     // Services start in parallel; each retries its Kafka subscription and the gateway its
     // catalog in the background, so /health (the database answers) is what "up" means here.
@@ -262,6 +283,7 @@ export async function startDistributedPlatform(
         ops(['audit:verify', '--schema', 'ledger', ...(accountId ? ['--account', accountId] : [])]),
       logTail,
       stop,
+      restartService,
     };
   } catch (err) {
     // Stop first, so that every process has written its last words before they are read.

@@ -151,6 +151,7 @@ export class Platform {
           apiKeyPepper: o.secrets.API_KEY_PEPPER,
           ledgerUrl: o.selfUrl,
           meteringUrl: o.selfUrl,
+          keysUrl: o.selfUrl,
           upstreams: o.upstreams ?? new Map(),
         },
         ['log', 'warn', 'error'],
@@ -196,6 +197,7 @@ export class Platform {
       case 'keys':
         return KeysModule.forRoot({
           ...common,
+          serviceTokens: [{ service: 'gateway', token: s.SERVICE_TOKEN }],
           apiKeyPepper: s.API_KEY_PEPPER,
           apiKeyEncryptionKey: s.API_KEY_ENCRYPTION_KEY,
         });

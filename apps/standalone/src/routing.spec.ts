@@ -18,6 +18,7 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/accounts/acct_1/api-keys', 'keys'],
     ['/v1/accounts/acct_1/api-keys/key_1', 'keys'],
     ['/v1/accounts/acct_1/api-keys/key_1/reveal', 'keys'],
+    [`/v1/internal/api-keys/by-lookup-hash/${'a'.repeat(64)}`, 'keys'],
     // metering
     ['/v1/models', 'metering'],
     ['/v1/models?at=2026-01-01T00:00:00Z', 'metering'],

@@ -27,6 +27,8 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
   [
     [under('/api/v1'), 'gateway'],
     [under(`${ACCOUNT}/api-keys`), 'keys'],
+    // The gateway's key lookup (its service token only): KEYS_URL is this process.
+    [under('/v1/internal/api-keys'), 'keys'],
     [under('/v1/models'), 'metering'],
     [under('/v1/admin/models'), 'metering'],
     [under('/v1/usage'), 'metering'],

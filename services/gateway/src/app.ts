@@ -8,12 +8,6 @@ import { GatewayModule } from './gateway.module.js';
 import { GatewayErrorFilter } from './http/gateway-error.filter.js';
 
 /**
- * Prompts can be long (a 400k-token context is well over a megabyte of text, more with images as
- * data URLs); Express's default JSON limit of 100 kB would refuse them.
- */
-export const MAX_BODY = '32mb';
-
-/**
  * The gateway as a configured Nest application, not yet listening: `main.ts` listens on PORT,
  * tests and the bench on port 0.
  */
@@ -21,10 +15,12 @@ export async function createGatewayApp(
   options: GatewayModuleOptions,
   logger: LogLevel[] | false = ['log', 'warn', 'error'],
 ): Promise<NestExpressApplication> {
+  // No body parser: the one route with a body reads it itself, after the API key was checked,
+  // within MAX_BODY_BYTES, parsing large bodies off the event loop (ChatCompletionsController).
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(options), {
     logger,
+    bodyParser: false,
   });
-  app.useBodyParser('json', { limit: MAX_BODY });
   configureApp(app, 'gateway');
   // Registered after configureApp's filter, so it is the one Nest consults first.
   app.useGlobalFilters(new GatewayErrorFilter());

@@ -10,6 +10,7 @@ const valid = {
   API_KEY_PEPPER: 'pepper-0123456789abcdef0123456789abcdef',
   LEDGER_URL: 'http://127.0.0.1:8083',
   METERING_URL: 'http://127.0.0.1:8082',
+  KEYS_URL: 'http://127.0.0.1:8081',
 };
 
 describe('the gateway configuration', () => {
@@ -20,6 +21,7 @@ describe('the gateway configuration', () => {
       HOLD_TTL_SECONDS: 600,
       REQUEST_DEADLINE_SECONDS: 1_800,
       CATALOG_REFRESH_SECONDS: 30,
+      MAX_BODY_BYTES: 4 * 1024 * 1024,
     });
     expect(env.UPSTREAM_PROVIDERS).toBeUndefined();
   });
@@ -55,6 +57,14 @@ describe('the gateway configuration', () => {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('secret-host');
+  });
+
+  it('needs the keys service URL for authoritative key lookups, and takes a body limit', () => {
+    expect(() => loadGatewayEnv({ ...valid, KEYS_URL: undefined })).toThrow(/KEYS_URL/);
+    const raw = { ...valid, MAX_BODY_BYTES: '65536' };
+    const options = gatewayOptionsFromEnv(loadGatewayEnv(raw), raw);
+    expect(options).toMatchObject({ keysUrl: valid.KEYS_URL, maxBodyBytes: 65_536 });
+    expect(() => loadGatewayEnv({ ...valid, MAX_BODY_BYTES: '10' })).toThrow(/MAX_BODY_BYTES/);
   });
 
   it('takes no admin token: its one credential is its own service token, for the ledger', () => {

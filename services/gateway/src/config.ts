@@ -63,6 +63,21 @@ export class GatewayEnv extends CoreServiceEnv {
   @Matches(HTTP_URL, { message: 'LEDGER_URL must be an http(s)://host[:port] URL' })
   LEDGER_URL!: string;
 
+  /**
+   * The keys service's base URL: a key the cache does not know yet (created a moment ago, or the
+   * cache still catching up after a restart) is looked up there, with SERVICE_TOKEN.
+   */
+  @IsString()
+  @Matches(HTTP_URL, { message: 'KEYS_URL must be an http(s)://host[:port] URL' })
+  KEYS_URL!: string;
+
+  /** The largest request body accepted, in bytes; larger ones are refused with 413. */
+  @Transform(toInt)
+  @IsInt({ message: 'MAX_BODY_BYTES must be an integer' })
+  @Min(1_024)
+  @Max(64 * 1024 * 1024)
+  MAX_BODY_BYTES = 4 * 1024 * 1024;
+
   /** Metering's base URL: the model catalog (prices, output limits) is read from `GET /v1/models`. */
   @IsString()
   @Matches(HTTP_URL, { message: 'METERING_URL must be an http(s)://host[:port] URL' })

@@ -22,7 +22,11 @@ import { ChatCompletionsController } from './http/chat-completions.controller.js
 import { ApiFallbackController, ModelsController } from './http/models.controller.js';
 import { CatalogCache } from './infrastructure/catalog-cache.js';
 import { createAgents, type Agents } from './infrastructure/http-json.js';
+import { BodyParserPool } from './infrastructure/body-parser.js';
+import { KeyAuthenticator } from './infrastructure/key-authenticator.js';
+import { KeyResolver } from './infrastructure/key-resolver.js';
 import { KeyStore } from './infrastructure/key-store.js';
+import { KeysClient } from './infrastructure/keys-client.js';
 import { LedgerClient } from './infrastructure/ledger-client.js';
 import { GatewayMetrics } from './infrastructure/metrics.js';
 import { HttpProvider, SimProvider } from './infrastructure/providers.js';
@@ -85,6 +89,25 @@ export class GatewayModule {
           useFactory: (pool: pg.Pool, o: O) => new KeyStore(pool, o.databaseUrl, o.schema),
         },
         {
+          provide: KeyResolver,
+          inject: [KeyStore, GATEWAY_OPTIONS, AGENTS],
+          useFactory: (keys: KeyStore, o: O, agents: Agents) =>
+            new KeyResolver(
+              keys,
+              o.keysUrl === undefined
+                ? undefined
+                : new KeysClient(o.keysUrl, o.serviceToken, agents),
+              { negativeTtlMs: o.keyNegativeCacheMs, clock: o.clock },
+            ),
+        },
+        {
+          provide: KeyAuthenticator,
+          inject: [GATEWAY_OPTIONS, KeyResolver],
+          useFactory: (o: O, resolver: KeyResolver) =>
+            new KeyAuthenticator(o.apiKeyPepper, resolver),
+        },
+        { provide: BodyParserPool, useFactory: () => new BodyParserPool() },
+        {
           provide: CatalogCache,
           inject: [GATEWAY_OPTIONS, AGENTS],
           useFactory: (o: O, agents: Agents) =>
@@ -110,19 +133,25 @@ export class GatewayModule {
         },
         {
           provide: GATEWAY_METRICS,
-          inject: [METRICS, UsageOutbox, KeyStore],
-          useFactory: (registry: Registry, usage: UsageOutbox, keys: KeyStore) =>
+          inject: [METRICS, UsageOutbox, KeyStore, CatalogCache],
+          useFactory: (
+            registry: Registry,
+            usage: UsageOutbox,
+            keys: KeyStore,
+            catalog: CatalogCache,
+          ) =>
             new GatewayMetrics(
               registry,
               () => usage.pending,
               () => keys.index.size,
+              (model) => catalog.current()?.models.has(model) === true,
             ),
         },
         {
           provide: CreateChatCompletionHandler,
           inject: [
             GATEWAY_OPTIONS,
-            KeyStore,
+            KeyAuthenticator,
             CatalogCache,
             LedgerClient,
             AGENTS,
@@ -131,7 +160,7 @@ export class GatewayModule {
           ],
           useFactory: (
             o: O,
-            keys: KeyStore,
+            keys: KeyAuthenticator,
             catalog: CatalogCache,
             ledger: LedgerClient,
             agents: Agents,
@@ -150,8 +179,8 @@ export class GatewayModule {
         },
         {
           provide: ListModelsHandler,
-          inject: [GATEWAY_OPTIONS, KeyStore, CatalogCache],
-          useFactory: (o: O, keys: KeyStore, catalog: CatalogCache) =>
+          inject: [GATEWAY_OPTIONS, KeyAuthenticator, CatalogCache],
+          useFactory: (o: O, keys: KeyAuthenticator, catalog: CatalogCache) =>
             new ListModelsHandler(o, keys, catalog),
         },
         {

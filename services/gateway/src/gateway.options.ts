@@ -2,6 +2,11 @@ import { TOPICS } from '@billing/contracts';
 import type { KafkaConsumerTuning, KafkaSecurity } from '@billing/messaging';
 import { kafkaBrokers, kafkaSecurity, type Transport } from '@billing/service-kit';
 import type { GatewayEnv } from './config.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_WORKER_FROM_BYTES,
+  type BodyLimits,
+} from './infrastructure/body-parser.js';
 import { parseUpstreamProviders, type UpstreamProvider } from './domain/index.js';
 
 /** The physical topic names the gateway uses. Production uses the contract's; tests their own. */
@@ -27,6 +32,18 @@ export interface GatewayModuleOptions {
   readonly apiKeyPepper: string;
   /** `LEDGER_URL`: where holds are placed (`POST /v1/accounts/{id}/holds`). */
   readonly ledgerUrl: string;
+  /**
+   * `KEYS_URL`: the keys service, asked authoritatively when a key is not in the cache
+   * (`GET /v1/internal/api-keys/by-lookup-hash/{hash}` with the service token). Without it a key
+   * unknown to the cache is refused (tests that feed the cache themselves).
+   */
+  readonly keysUrl?: string;
+  /** How long the keys service's "no such key" is believed (default 2 s). */
+  readonly keyNegativeCacheMs?: number;
+  /** `MAX_BODY_BYTES`: the largest request body accepted (default 4 MiB); larger ones get 413. */
+  readonly maxBodyBytes?: number;
+  /** Bodies from this size on are parsed on a worker thread (default 4 KiB). */
+  readonly workerParseFromBytes?: number;
   /**
    * `METERING_URL`: where the model catalog is read (`GET /v1/models`). Either this or
    * `catalog` must be given.
@@ -70,6 +87,9 @@ export interface ResolvedGatewayOptions {
   readonly serviceToken: string;
   readonly apiKeyPepper: string;
   readonly ledgerUrl: string;
+  readonly keysUrl: string | undefined;
+  readonly keyNegativeCacheMs: number;
+  readonly body: BodyLimits;
   readonly meteringUrl: string | undefined;
   readonly catalog: unknown;
   readonly catalogRefreshMs: number;
@@ -113,6 +133,10 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
   ) {
     throw new RangeError('requestDeadlineSeconds must be an integer between 1 and 86400');
   }
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
+    throw new RangeError('maxBodyBytes must be an integer of at least 1024');
+  }
   if (options.serviceToken.length < 32) {
     throw new RangeError('the service token must be at least 32 characters');
   }
@@ -121,6 +145,12 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
     serviceToken: options.serviceToken,
     apiKeyPepper: options.apiKeyPepper,
     ledgerUrl: options.ledgerUrl.replace(/\/+$/, ''),
+    keysUrl: options.keysUrl?.replace(/\/+$/, ''),
+    keyNegativeCacheMs: options.keyNegativeCacheMs ?? 2_000,
+    body: {
+      maxBytes,
+      workerFromBytes: options.workerParseFromBytes ?? DEFAULT_WORKER_FROM_BYTES,
+    },
     meteringUrl: options.meteringUrl?.replace(/\/+$/, ''),
     catalog: options.catalog,
     catalogRefreshMs: options.catalogRefreshMs ?? 30_000,
@@ -156,6 +186,8 @@ export function gatewayOptionsFromEnv(
     serviceToken: env.SERVICE_TOKEN,
     apiKeyPepper: env.API_KEY_PEPPER,
     ledgerUrl: env.LEDGER_URL,
+    keysUrl: env.KEYS_URL,
+    maxBodyBytes: env.MAX_BODY_BYTES,
     meteringUrl: env.METERING_URL,
     catalogRefreshMs: env.CATALOG_REFRESH_SECONDS * 1000,
     upstreams: parsed.providers,

@@ -13,6 +13,7 @@ import { PG_POOL } from '@billing/service-kit';
 import { GATEWAY_OPTIONS, type ResolvedGatewayOptions } from './gateway.options.js';
 import { CatalogCache } from './infrastructure/catalog-cache.js';
 import { AGENTS } from './infrastructure/tokens.js';
+import { BodyParserPool } from './infrastructure/body-parser.js';
 import type { Agents } from './infrastructure/http-json.js';
 import { KeyStore } from './infrastructure/key-store.js';
 import { migrateGateway } from './infrastructure/migrations.js';
@@ -43,6 +44,7 @@ export class GatewayRuntime
     @Inject(CatalogCache) private readonly catalog: CatalogCache,
     @Inject(UsageOutbox) private readonly usage: UsageOutbox,
     @Inject(KeysConsumer) private readonly consumer: KeysConsumer,
+    @Inject(BodyParserPool) private readonly bodies: BodyParserPool,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -70,6 +72,7 @@ export class GatewayRuntime
   async onApplicationShutdown(): Promise<void> {
     this.catalog.stop();
     this.agents.destroy();
+    await this.bodies.close();
     if (this.options.transport === undefined) await this.transport.close();
   }
 }

@@ -1,7 +1,7 @@
 // @billing/gateway: what other workspaces may use from the gateway service: the standalone mode
 // hosts its module, tools/bench drives it in process with the simulated upstream.
 export { GatewayModule } from './gateway.module.js';
-export { createGatewayApp, MAX_BODY } from './app.js';
+export { createGatewayApp } from './app.js';
 export {
   DEFAULT_GATEWAY_SCHEMA,
   gatewayOptionsFromEnv,

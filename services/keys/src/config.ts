@@ -1,4 +1,4 @@
-import { loadConfig, AccountFacingEnv } from '@billing/service-kit';
+import { loadConfig, AccountFacingEnv, IsServiceTokens } from '@billing/service-kit';
 import { IsString, Matches, MinLength } from 'class-validator';
 
 export class KeysEnv extends AccountFacingEnv {
@@ -14,6 +14,14 @@ export class KeysEnv extends AccountFacingEnv {
     message: 'API_KEY_ENCRYPTION_KEY must be 32 bytes as 64 hex characters or base64',
   })
   API_KEY_ENCRYPTION_KEY!: string;
+
+  /**
+   * The internal callers' credentials, `<role>=<token>` separated by commas: `gateway=<token>`
+   * (two entries of one role while its token rotates). Only the gateway role may look a key up by
+   * its lookup hash (`GET /v1/internal/api-keys/by-lookup-hash/{hash}`); the admin token may not.
+   */
+  @IsServiceTokens()
+  SERVICE_TOKENS!: string;
 }
 
 export const loadKeysEnv = (env: Record<string, string | undefined> = process.env): KeysEnv =>

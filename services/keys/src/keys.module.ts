@@ -7,6 +7,7 @@ import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-us
 import { RevealApiKeyHandler } from './commands/reveal-api-key/reveal-api-key.handler.js';
 import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler.js';
 import { ApiKeysController } from './http/api-keys.controller.js';
+import { InternalKeysController } from './http/internal-keys.controller.js';
 import { ApiKeyStore } from './infrastructure/api-key-store.js';
 import { KEYS_OPTIONS, resolveKeysOptions, type KeysModuleOptions } from './keys.options.js';
 import { KeysRuntime } from './keys.runtime.js';
@@ -26,11 +27,15 @@ export class KeysModule {
           service: 'keys',
           databaseUrl: options.databaseUrl,
           poolSize: options.poolSize,
-          auth: { adminToken: options.adminToken, accountTokens: options.accountTokens },
+          auth: {
+            adminToken: options.adminToken,
+            accountTokens: options.accountTokens,
+            serviceTokens: options.serviceTokens,
+          },
         }),
         CqrsModule.forRoot(),
       ],
-      controllers: [ApiKeysController],
+      controllers: [ApiKeysController, InternalKeysController],
       providers: [
         { provide: KEYS_OPTIONS, useValue: options },
         ApiKeyStore,

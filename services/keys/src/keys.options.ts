@@ -6,7 +6,9 @@ import {
   kafkaBrokers,
   kafkaSecurity,
   resolveMessagingOptions,
+  serviceTokensFromEnv,
   type MessagingModuleOptions,
+  type ServiceCredential,
   type ResolvedMessagingOptions,
 } from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
@@ -34,6 +36,11 @@ export interface KeysModuleOptions extends MessagingModuleOptions {
   readonly accountTokens?: AccountTokenOptions;
   /** `API_KEY_PEPPER`: the HMAC key of the lookup hash. */
   readonly apiKeyPepper: string;
+  /**
+   * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may look keys
+   * up by lookup hash. Without any, that route refuses everyone.
+   */
+  readonly serviceTokens?: readonly ServiceCredential[];
   /** `API_KEY_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters. */
   readonly apiKeyEncryptionKey: string;
   /** The Postgres schema of the service (its tables, outbox and inbox). Default `keys`. */
@@ -52,6 +59,7 @@ export interface ResolvedKeysOptions extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly accountTokens: AccountTokenOptions | undefined;
+  readonly serviceTokens: readonly ServiceCredential[];
   readonly apiKeyPepper: string;
   readonly encryptionKey: Buffer;
   readonly schema: string;
@@ -86,6 +94,7 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
     accountTokens: resolveAccountTokens(options),
+    serviceTokens: options.serviceTokens ?? [],
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
     schema,
@@ -106,6 +115,7 @@ export function keysOptionsFromEnv(env: KeysEnv): KeysModuleOptions {
     databaseUrl: env.DATABASE_URL,
     adminToken: env.ADMIN_TOKEN,
     accountTokens: accountTokensFromEnv(env),
+    serviceTokens: serviceTokensFromEnv(env.SERVICE_TOKENS),
     apiKeyPepper: env.API_KEY_PEPPER,
     apiKeyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
     kafkaBrokers: kafkaBrokers(env),

@@ -9,6 +9,9 @@
 // when its stdin closes (not on SIGTERM: Nest's own shutdown hook would exit before the cleanup).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, encodeEvent } from '@billing/contracts';
 import {
@@ -59,6 +62,7 @@ if (role === 'upstream') {
   const ledger = new LedgerStandIn(SERVICE_TOKEN);
   ledger.record = false;
   ledger.defaultBalanceNanos = 10n ** 18n; // an account the bench can never exhaust
+  ledger.setBalance('acct_bench_poor', '0'); // the admission bench's refused account
   ready({ url: await ledger.start() });
   onStop(() => ledger.stop());
 } else if (role === 'gateway') {
@@ -93,39 +97,59 @@ if (role === 'upstream') {
   );
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  // One key, issued the way the keys service does it: ApiKeyCreated on the keys topic.
-  const { key, prefix } = generateApiKey();
+  // Two keys, issued the way the keys service does it: ApiKeyCreated on the keys topic. The
+  // second belongs to an account with no money (the admission bench's refused requests).
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const event = createEvent({
-    type: 'ApiKeyCreated',
-    id: randomUUID(),
-    accountId: 'acct_bench',
-    source: 'keys',
-    occurredAt: new Date(),
-    data: {
-      apiKeyId: 'key_bench',
-      name: 'bench',
-      plan: 'payg',
-      status: 'enabled',
-      lookupHash: lookupHash(key, PEPPER),
-      prefix,
-    },
-  });
-  await producer.send({
-    topic: topics.keys,
-    messages: [{ key: event.accountId, value: encodeEvent(event) }],
-  });
+  const issue = async (apiKeyId: string, accountId: string): Promise<string> => {
+    const { key, prefix } = generateApiKey();
+    const event = createEvent({
+      type: 'ApiKeyCreated',
+      id: randomUUID(),
+      accountId,
+      source: 'keys',
+      occurredAt: new Date(),
+      data: {
+        apiKeyId,
+        name: 'bench',
+        plan: 'payg',
+        status: 'enabled',
+        lookupHash: lookupHash(key, PEPPER),
+        prefix,
+      },
+    });
+    await producer.send({
+      topic: topics.keys,
+      messages: [{ key: event.accountId, value: encodeEvent(event) }],
+    });
+    return key;
+  };
+  const key = await issue('key_bench', 'acct_bench');
+  const poorKey = await issue('key_bench_poor', 'acct_bench_poor');
   await producer.disconnect();
   const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
   for (let i = 0; ; i++) {
-    const found = await db.query(`SELECT 1 FROM ${schema}.api_keys WHERE api_key_id = 'key_bench'`);
-    if (found.rowCount === 1) break;
+    const found = await db.query(
+      `SELECT 1 FROM ${schema}.api_keys WHERE api_key_id IN ('key_bench', 'key_bench_poor')`,
+    );
+    if (found.rowCount === 2) break;
     if (i > 300) throw new Error('the bench key never reached the gateway');
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 200)); // the memory follows the table at commit
-  ready({ url, key });
+  // The gateway's own event-loop delay, on a side port: `GET /` answers the delay since the last
+  // call (max and p99, ms) and starts a new window. What the admission bench compares with idle.
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const probe = http.createServer((_req, res) => {
+    const body = JSON.stringify({ max: delay.max / 1e6, p99: delay.percentile(99) / 1e6 });
+    delay.reset();
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  probe.unref();
+  const delayUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/`;
+  ready({ url, key, poorKey, delayUrl });
   onStop(async () => {
     const pending = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.outbox`);
     process.stderr.write(

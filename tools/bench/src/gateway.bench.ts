@@ -24,12 +24,12 @@ const PROMPT =
   'the five boxing wizards jump quickly and a wizard’s job is to vex chumps quickly in fog. ' +
   'Pack my box with five dozen liquor jugs, then sphinx of black quartz, judge my vow.';
 
-interface Server {
+export interface Server {
   readonly child: ChildProcess;
   readonly info: Record<string, string>;
 }
 
-async function startServer(role: string, ...args: string[]): Promise<Server> {
+export async function startServer(role: string, ...args: string[]): Promise<Server> {
   const script = fileURLToPath(new URL('./gateway-bench-server.ts', import.meta.url));
   const child = spawn(
     process.execPath,
@@ -47,7 +47,7 @@ async function startServer(role: string, ...args: string[]): Promise<Server> {
   return { child, info };
 }
 
-async function stopServer(server: Server): Promise<void> {
+export async function stopServer(server: Server): Promise<void> {
   if (server.child.exitCode !== null) return;
   const exited = new Promise((r) => server.child.once('exit', r));
   server.child.stdin?.end(); // the server cleans up (schema, topics) and exits

@@ -26,6 +26,10 @@ const parts: Record<string, Part> = {
     title: 'gateway (autocannon: through the gateway to sim/ versus straight to a bare upstream)',
     run: async () => (await import('./gateway.bench.js')).runGatewayBench(),
   },
+  'gateway-admission': {
+    title: 'gateway admission (4 MiB one-word prompts; /health latency while ten arrive at once)',
+    run: async () => (await import('./gateway-admission.bench.js')).runGatewayAdmissionBench(),
+  },
   metering: {
     title: 'metering (UsageObserved priced and recorded end to end through Kafka)',
     run: async () => (await import('./metering.bench.js')).runMeteringBench(),

@@ -5,6 +5,8 @@
 /** The stable `code` of each expected failure; clients branch on it. */
 export type GatewayErrorCode =
   | 'invalid_api_key'
+  | 'key_lookup_unavailable'
+  | 'request_too_large'
   | 'insufficient_balance'
   | 'model_not_found'
   | 'invalid_request_error'
@@ -43,6 +45,22 @@ export const failures = {
     code: 'invalid_api_key',
     param: null,
     message,
+  }),
+  /** The key is in no cache and the keys service could not be asked whether it exists. */
+  keyLookupUnavailable: (): GatewayFailure => ({
+    status: 503,
+    type: 'service_unavailable',
+    code: 'key_lookup_unavailable',
+    param: null,
+    message: 'The API key could not be checked right now; the request was not sent. Retry shortly.',
+  }),
+  /** The body is larger than MAX_BODY_BYTES: refused before it is read whole. */
+  requestTooLarge: (maxBytes: number): GatewayFailure => ({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'request_too_large',
+    param: null,
+    message: `The request body is larger than the gateway's limit of ${maxBytes} bytes.`,
   }),
   insufficientBalance: (message: string): GatewayFailure => ({
     status: 402,

@@ -94,15 +94,11 @@ export function bearerToken(header: string | string[] | undefined): string | und
 }
 
 /**
- * Who is calling. A key whose checksum is wrong is refused before any lookup (a typo or a made-up
- * key costs neither a hash nor a cache probe); otherwise the key is found by its HMAC lookup hash.
+ * The lookup hash of a presented key, or the 401 it earns without any lookup: no key, or a key
+ * whose checksum is wrong (a typo or a made-up key costs neither a hash nor a cache probe).
  * Messages never repeat the key.
  */
-export function authenticateKey(
-  key: string | undefined,
-  pepper: string,
-  index: Pick<KeyIndex, 'lookup'>,
-): Result<Caller> {
+export function presentedKeyHash(key: string | undefined, pepper: string): Result<string> {
   if (key === undefined) {
     return fail(
       failures.invalidApiKey(
@@ -111,10 +107,24 @@ export function authenticateKey(
     );
   }
   if (!hasValidChecksum(key)) return fail(failures.invalidApiKey());
-  const cached = index.lookup(lookupHash(key, pepper));
-  if (cached === undefined) return fail(failures.invalidApiKey());
-  if (cached.status !== 'enabled') {
+  return ok(lookupHash(key, pepper));
+}
+
+/** The decision on a found (or not found) key. */
+export function callerOf(found: CachedKey | undefined): Result<Caller> {
+  if (found === undefined) return fail(failures.invalidApiKey());
+  if (found.status !== 'enabled') {
     return fail(failures.invalidApiKey('This API key is disabled.'));
   }
-  return ok({ apiKeyId: cached.apiKeyId, accountId: cached.accountId });
+  return ok({ apiKeyId: found.apiKeyId, accountId: found.accountId });
+}
+
+/** Who is calling, from `index` alone (no authoritative lookup on a miss). */
+export function authenticateKey(
+  key: string | undefined,
+  pepper: string,
+  index: Pick<KeyIndex, 'lookup'>,
+): Result<Caller> {
+  const hash = presentedKeyHash(key, pepper);
+  return hash.ok ? callerOf(index.lookup(hash.value)) : hash;
 }

@@ -1,11 +1,13 @@
 // The built-in simulated provider (CONTRACTS.md, "the simulated upstream provider"): models under
 // `sim/` answer without any network, deterministically, with exact usage. The reply echoes the
 // last user message, so a test (or a newcomer with curl) can predict it; it is cut at the output
-// limit like a real model's (`finish_reason: "length"`). Its prompt tokens are counted with the
-// gateway's own tokenizer and framing, so the admission estimate and the usage agree exactly.
-import { decodeGenerator, encode } from 'gpt-tokenizer';
+// limit like a real model's (`finish_reason: "length"`). Its prompt tokens are the gateway's own
+// admission bound (equal to the tokenizer's count on ordinary text), so the admission estimate and
+// the usage agree exactly. Everything here is linear in the request's size (issue #10): the echo
+// is cut at SIM_ECHO_MAX_CHARS and encoded piece by piece.
+import { decodeGenerator } from 'gpt-tokenizer';
 import type { ChatRequest } from './chat-request.js';
-import { countPromptTokens } from './prompt-tokens.js';
+import { encodeLinear, promptTokenBound } from './prompt-tokens.js';
 import { openAiUsage, type TokenUsage } from './usage.js';
 
 export interface SimChoice {
@@ -24,7 +26,15 @@ export interface SimCompletion {
 /** Tokens per streamed chunk: enough chunks to exercise streaming, few enough to stay cheap. */
 export const SIM_TOKENS_PER_CHUNK = 4;
 
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
+/** The longest echo: a 4 MiB prompt is answered with its first few thousand characters. */
+export const SIM_ECHO_MAX_CHARS = 4_000;
+
+function capped(text: string): string {
+  if (text.length <= SIM_ECHO_MAX_CHARS) return text;
+  const last = text.charCodeAt(SIM_ECHO_MAX_CHARS - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? SIM_ECHO_MAX_CHARS - 1 : SIM_ECHO_MAX_CHARS;
+  return text.slice(0, end);
+}
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -43,7 +53,7 @@ export function simReplyText(request: Pick<ChatRequest, 'messages'>): string {
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const message = request.messages[i];
     if (message?.role === 'user') {
-      const text = textOf(message.content);
+      const text = capped(textOf(message.content));
       return text.length > 0 ? `Echo: ${text}` : 'Echo: (an empty message)';
     }
   }
@@ -53,9 +63,11 @@ export function simReplyText(request: Pick<ChatRequest, 'messages'>): string {
 export function simulateCompletion(
   request: Pick<ChatRequest, 'messages' | 'tools' | 'maxOutputTokens' | 'choices'>,
   maxOutputTokens: number,
+  /** The prompt's tokens when the caller has them already (the gateway's admission bound). */
+  promptTokens?: number,
 ): SimCompletion {
   const limit = Math.min(request.maxOutputTokens ?? maxOutputTokens, maxOutputTokens);
-  const all = encode(simReplyText(request), AS_TEXT);
+  const all = encodeLinear(simReplyText(request));
   const kept = all.length > limit ? all.slice(0, limit) : all;
   const finishReason = kept.length < all.length ? 'length' : 'stop';
   const perToken = [...decodeGenerator(kept)];
@@ -68,7 +80,7 @@ export function simulateCompletion(
   return {
     choices,
     usage: {
-      inputTokens: countPromptTokens(request),
+      inputTokens: promptTokens ?? promptTokenBound(request),
       outputTokens: kept.length * request.choices,
     },
   };

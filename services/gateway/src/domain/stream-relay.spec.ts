@@ -63,11 +63,22 @@ describe('StreamRelay', () => {
     );
   });
 
-  it('passes an error event and what it cannot parse through, flagging the error', () => {
+  it('replaces an upstream error event with a fixed one (leaking no host, no key), flagging it; passes what it cannot parse through', () => {
     const relay = new StreamRelay({ modelId: 'm/x', clientWantsUsage: false });
-    expect(relay.handle('{"error":{"message":"overloaded"}}')).toBe(
-      '{"error":{"message":"overloaded"}}',
-    );
+    const upstream =
+      '{"error":{"message":"overloaded at llm-7.internal:8443 for key sk-live-abcd1234"}}';
+    const sent = relay.handle(upstream) ?? '';
+    expect(sent).not.toContain('internal');
+    expect(sent).not.toContain('sk-live');
+    expect(JSON.parse(sent)).toEqual({
+      error: {
+        message: 'The upstream provider reported an error during the stream.',
+        type: 'upstream_error',
+        param: null,
+        code: 'upstream_error',
+      },
+    });
+    expect(relay.upstreamErrorDetail).toBe(upstream);
     expect(relay.upstreamError).toBe(true);
     expect(relay.handle('not json')).toBe('not json');
   });

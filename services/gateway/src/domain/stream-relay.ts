@@ -2,6 +2,7 @@
 // it counts what was generated (for a client that disconnects, or an upstream that reports no
 // usage), keeps the usage chunk it always asks for, and strips it again when the client did not
 // ask for it itself (OpenAI only sends it on `stream_options.include_usage`).
+import { errorBody, failures } from './errors.js';
 import { DONE } from './sse.js';
 import { normaliseUpstreamUsage, OutputText, type TokenUsage } from './usage.js';
 
@@ -23,6 +24,9 @@ export class StreamRelay {
   constructor(private readonly options: StreamRelayOptions) {}
 
   /** The data of one upstream event → the data to send to the client, or undefined to drop it. */
+  /** The upstream's error event as it came, for the log only. */
+  upstreamErrorDetail: string | undefined;
+
   handle(data: string): string | undefined {
     if (data.trim() === DONE) {
       this.done = true;
@@ -37,8 +41,13 @@ export class StreamRelay {
     if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) return data;
     const c = chunk as Record<string, unknown>;
     if (c.error !== undefined) {
+      // Never the upstream's text to the client (issue #10): it can name internal hosts or quote
+      // the platform's provider key. The handler logs it, redacted.
       this.upstreamError = true;
-      return data;
+      this.upstreamErrorDetail = data.slice(0, 500);
+      return JSON.stringify(
+        errorBody(failures.upstream('The upstream provider reported an error during the stream.')),
+      );
     }
     const choices = Array.isArray(c.choices) ? (c.choices as unknown[]) : [];
     for (const [position, choice] of choices.entries()) {

@@ -2,7 +2,7 @@
 // of UsageObserved, following metering's convention (services/metering/src/domain/pricing.ts):
 // inputTokens include cached and cache-write tokens; outputTokens include reasoning tokens.
 import type { UsageStatus } from '@billing/contracts';
-import { countTextTokens } from './prompt-tokens.js';
+import { textTokenBound } from './prompt-tokens.js';
 
 export interface TokenUsage {
   readonly inputTokens: number;
@@ -105,10 +105,13 @@ export class OutputText {
     return this.parts.size === 0;
   }
 
-  /** Tokens of the text generated so far, each choice counted on its own. */
+  /**
+   * Tokens of the text generated so far, each choice counted on its own: the linear bound, so that
+   * an upstream that generates one endless word cannot stall the gateway counting it.
+   */
   countTokens(): number {
     let total = 0;
-    for (const list of this.parts.values()) total += countTextTokens(list.join(''));
+    for (const list of this.parts.values()) total += textTokenBound(list.join(''));
     return total;
   }
 }

@@ -3,13 +3,17 @@ import { Controller, HttpCode, Inject, Post, Req, Res, UseFilters } from '@nestj
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CreateChatCompletionHandler } from '../commands/create-chat-completion/create-chat-completion.handler.js';
+import { GATEWAY_OPTIONS, type ResolvedGatewayOptions } from '../gateway.options.js';
+import { BodyParserPool, readBody } from '../infrastructure/body-parser.js';
 import { ExpressSink } from './express-sink.js';
 import { OpenAiErrorFilter } from './openai-error.filter.js';
 
 /**
  * `POST /api/v1/chat/completions`, OpenAI-compatible. @Public to the service's admin/console
  * guard: this route authenticates API keys itself, from the gateway's key cache. The body is
- * read raw (not through a DTO): the gateway checks only what it needs and forwards the rest.
+ * read raw (not through a DTO, and not by a body parser: the application has none), and only once
+ * the key was accepted, within MAX_BODY_BYTES, large bodies parsed on a worker thread (issue #10):
+ * the gateway checks only what it needs and forwards the rest.
  */
 @Public()
 @ApiTags('openai')
@@ -19,6 +23,8 @@ import { OpenAiErrorFilter } from './openai-error.filter.js';
 export class ChatCompletionsController {
   constructor(
     @Inject(CreateChatCompletionHandler) private readonly handler: CreateChatCompletionHandler,
+    @Inject(GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
+    @Inject(BodyParserPool) private readonly parser: BodyParserPool,
   ) {}
 
   @Post('chat/completions')
@@ -29,7 +35,7 @@ export class ChatCompletionsController {
   async create(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.handler.execute({
       authorization: req.headers.authorization,
-      body: req.body as unknown,
+      readBody: () => readBody(req, this.options.body, this.parser),
       sink: new ExpressSink(res),
     });
   }

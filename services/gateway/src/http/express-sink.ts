@@ -33,8 +33,12 @@ export class ExpressSink implements CompletionSink {
   json(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
     if (this.gone || this.res.headersSent) return;
     const text = JSON.stringify(body);
+    // Answered before the body was read (a bad key, a body over the limit): the connection is
+    // closed after the answer rather than kept to drain what the client may still be sending.
+    const unread = !this.res.req.complete;
     this.res.writeHead(status, {
       ...headers,
+      ...(unread && { connection: 'close' }),
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(text)),
     });

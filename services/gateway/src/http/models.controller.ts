@@ -17,18 +17,22 @@ export class ModelsController {
 
   @Get('models')
   @ApiOperation({ summary: 'The models that can be called, in OpenAI list shape, with prices' })
-  list(@Req() req: Request, @Res() res: Response): void {
-    this.answer(res, this.handler.execute(req.headers.authorization));
+  async list(@Req() req: Request, @Res() res: Response): Promise<void> {
+    this.answer(res, await this.handler.execute(req.headers.authorization));
   }
 
   @Get('models/*model')
   @ApiOperation({ summary: 'One model' })
-  get(@Req() req: Request, @Res() res: Response, @Param('model') model: string | string[]): void {
+  async get(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('model') model: string | string[],
+  ): Promise<void> {
     const id = Array.isArray(model) ? model.join('/') : model;
-    this.answer(res, this.handler.execute(req.headers.authorization, id));
+    this.answer(res, await this.handler.execute(req.headers.authorization, id));
   }
 
-  private answer(res: Response, answer: ReturnType<ListModelsHandler['execute']>): void {
+  private answer(res: Response, answer: Awaited<ReturnType<ListModelsHandler['execute']>>): void {
     if (answer.ok) res.status(200).json(answer.body);
     else res.status(answer.failure.status).json(errorBody(answer.failure));
   }

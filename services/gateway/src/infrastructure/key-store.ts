@@ -37,8 +37,9 @@ export class KeyStore {
   private stopped = false;
   /** Notifications are applied one at a time, in the order they arrived. */
   private applying: Promise<void> = Promise.resolve();
-  private markLoaded: () => void = () => undefined;
-  readonly loaded: Promise<void> = new Promise((r) => (this.markLoaded = r));
+  /** Whether the table has been read into the index at least once. */
+  isLoaded = false;
+  private readonly changeListeners: ((lookupHash: string | undefined) => void)[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -73,11 +74,22 @@ export class KeyStore {
     return this.index.lookup(hash);
   }
 
+  /**
+   * Called after the index applied a change of the key with this lookup hash, or with undefined
+   * after the whole table was read again (the key resolver drops what it remembered).
+   */
+  onChange(listener: (lookupHash: string | undefined) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(lookupHash: string | undefined): void {
+    for (const listener of this.changeListeners) listener(lookupHash);
+  }
+
   /** Listens, then loads the whole table. Resolves once the index is complete. */
   async start(): Promise<void> {
     this.stopped = false;
     await this.listener.start();
-    this.markLoaded();
   }
 
   async stop(): Promise<void> {
@@ -119,6 +131,8 @@ export class KeyStore {
        WHERE status <> 'deleted'`,
     );
     this.index.replaceAll(result.rows.map(toRow));
+    this.isLoaded = true;
+    this.changed(undefined);
     this.logger.log(`key cache loaded: ${this.index.size} keys`);
   }
 
@@ -129,7 +143,10 @@ export class KeyStore {
         [apiKeyId],
       );
       const record = result.rows[0];
-      if (record !== undefined) this.index.apply(toRow(record));
+      if (record !== undefined) {
+        this.index.apply(toRow(record));
+        this.changed(record.lookup_hash);
+      }
     } catch (err) {
       // Read everything again shortly: a key must not keep a state it has left.
       this.logger.error(`refreshing key ${apiKeyId} failed: ${(err as Error).message}`);

@@ -154,7 +154,7 @@ export class LedgerClient {
  * (the hold id is the idempotency key) and an extension sent twice only extends from a later
  * now, so each is sent once more on a fresh connection.
  */
-async function retryOnStaleConnection<T>(call: () => Promise<T>): Promise<T> {
+export async function retryOnStaleConnection<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {

@@ -7,7 +7,13 @@ export class GatewayMetrics implements GatewayMetricsPort {
   private readonly requests: Counter<'model' | 'status'>;
   private readonly usages: Counter<'status' | 'estimated'>;
 
-  constructor(registry: Registry, pendingUsage: () => number, cachedKeys: () => number) {
+  constructor(
+    registry: Registry,
+    pendingUsage: () => number,
+    cachedKeys: () => number,
+    /** Whether a model id is in the catalog: only those are labelled by name. */
+    private readonly isCatalogModel: (model: string) => boolean,
+  ) {
     this.requests = new Counter({
       name: 'gateway_requests_total',
       help: 'Chat completion requests answered, by model and HTTP status',
@@ -38,10 +44,11 @@ export class GatewayMetrics implements GatewayMetricsPort {
     });
   }
 
-  request(model: string, status: number): void {
-    // Unknown models are folded into one label so a client cannot grow the series without bound.
+  request(model: string | undefined, status: number): void {
+    // The model label is bound to the catalog (issue #10): any other text a client sends is
+    // `other`, so a client can neither grow the series without bound nor write into them.
     this.requests.inc({
-      model: status === 404 || status === 401 ? 'other' : model,
+      model: model !== undefined && this.isCatalogModel(model) ? model : 'other',
       status: String(status),
     });
   }

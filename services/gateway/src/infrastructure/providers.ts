@@ -17,6 +17,8 @@ export interface ProviderCall {
   /** The gateway's request id, used as the sim's completion id. */
   readonly requestId: string;
   readonly nowMs: number;
+  /** The prompt's tokens as admission bounded them: the sim reports them as its usage. */
+  readonly promptTokens: number;
   /** Aborted when the gateway gives up on the call (the client went away mid-stream). */
   readonly signal: AbortSignal;
 }
@@ -38,12 +40,20 @@ export interface ChatProvider {
 /** The built-in `sim/` provider: the pure simulation, served without any I/O. */
 export class SimProvider implements ChatProvider {
   complete(call: ProviderCall): Promise<ProviderAnswer> {
-    const completion = simulateCompletion(call.request, call.model.maxOutputTokens);
+    const completion = simulateCompletion(
+      call.request,
+      call.model.maxOutputTokens,
+      call.promptTokens,
+    );
     return Promise.resolve({ ok: true, body: simResponseBody(completion, envelope(call)) });
   }
 
   stream(call: ProviderCall): Promise<ProviderStream> {
-    const completion = simulateCompletion(call.request, call.model.maxOutputTokens);
+    const completion = simulateCompletion(
+      call.request,
+      call.model.maxOutputTokens,
+      call.promptTokens,
+    );
     return Promise.resolve({ ok: true, events: simStreamEvents(completion, envelope(call)) });
   }
 }

@@ -30,6 +30,7 @@ import { createGatewayApp } from '../app.js';
 import type { GatewayModuleOptions, GatewayTopics } from '../gateway.options.js';
 import { KeyStore } from '../infrastructure/key-store.js';
 import { KeysConsumer } from '../messaging/keys-consumer.js';
+import { KeysLookupStandIn } from './keys-lookup-stand-in.js';
 import { LedgerStandIn } from './ledger-stand-in.js';
 import { MeteringCatalogStandIn } from './metering-stand-in.js';
 import { SimulatedUpstreamServer } from './simulated-upstream-server.js';
@@ -95,6 +96,8 @@ export interface GatewayTestApp {
   readonly ledger: LedgerStandIn;
   readonly metering: MeteringCatalogStandIn;
   readonly upstream: SimulatedUpstreamServer;
+  /** The keys service's lookup route, asked when a key is not in the cache. */
+  readonly keysLookup: KeysLookupStandIn;
   readonly transport: SwitchableTransport;
   readonly keys: KeyStore;
   /** Issues a key as the keys service would: ApiKeyCreated on the keys topic; waits until cached. */
@@ -123,7 +126,8 @@ export async function createGatewayTestApp(
   const ledger = new LedgerStandIn(GATEWAY_SERVICE_TOKEN);
   const metering = new MeteringCatalogStandIn();
   const upstream = new SimulatedUpstreamServer({ apiKey: UPSTREAM_KEY, slowChunkDelayMs: 40 });
-  await Promise.all([ledger.start(), metering.start(), upstream.start()]);
+  const keysLookup = new KeysLookupStandIn(GATEWAY_SERVICE_TOKEN);
+  await Promise.all([ledger.start(), metering.start(), upstream.start(), keysLookup.start()]);
   const transport = new SwitchableTransport(
     createKafkaTransport(testKafkaBrokers(), suffix, { security: testKafkaSecurity() }),
   );
@@ -135,6 +139,7 @@ export async function createGatewayTestApp(
       apiKeyPepper: PEPPER,
       ledgerUrl: ledger.url,
       meteringUrl: metering.url,
+      keysUrl: keysLookup.url,
       upstreams: new Map([
         ['up', { prefix: 'up', baseUrl: upstream.baseUrl, apiKey: UPSTREAM_KEY }],
       ]),
@@ -185,6 +190,7 @@ export async function createGatewayTestApp(
     ledger,
     metering,
     upstream,
+    keysLookup,
     transport,
     keys,
     publishKeyEvent,
@@ -219,7 +225,7 @@ export async function createGatewayTestApp(
       await producer?.disconnect();
       await app.close();
       await transport.close().catch(() => undefined);
-      await Promise.all([ledger.stop(), metering.stop(), upstream.stop()]);
+      await Promise.all([ledger.stop(), metering.stop(), upstream.stop(), keysLookup.stop()]);
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await db.end();
       await deleteTestTopics(kafka, allTopics).catch(() => undefined);

@@ -39,7 +39,7 @@ export const TEST_CATALOG = {
   data: [
     model('sim/echo-1', 16_384, SIM_ECHO_1),
     model('sim/echo-mini', 8_192, SIM_ECHO_MINI),
-    ...['echo', 'no-usage', 'slow', 'broken', 'fail', 'reject'].map((name) =>
+    ...['echo', 'no-usage', 'slow', 'broken', 'fail', 'reject', 'leak', 'leak-reject'].map((name) =>
       model(`up/${name}`, 4_096, SIM_ECHO_1),
     ),
     // In the catalog but without a price yet: not callable.

@@ -10,6 +10,8 @@
 //   broken     streams a few chunks, then drops the connection
 //   fail       500 with an OpenAI-shaped error
 //   reject     400 with an OpenAI-shaped error (a parameter the model does not take)
+//   leak       500 whose error text names an internal host and quotes the provider key
+//   leak-reject  400 likewise (what an upstream proxy in front of a provider may answer)
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -98,6 +100,17 @@ export class SimulatedUpstreamServer {
     const request = parsed.value;
     const behaviour = request.model;
     if (behaviour === 'fail') return json(res, 500, error('server_error', 'the model crashed'));
+    if (behaviour === 'leak' || behaviour === 'leak-reject') {
+      const key = this.options.apiKey ?? 'sk-none';
+      return json(res, behaviour === 'leak' ? 500 : 400, {
+        error: {
+          message: `upstream gpu-pool-7.internal.example:8443 refused key ${key} (quota)`,
+          type: 'invalid_request_error',
+          param: `${key} at gpu-pool-7.internal.example`,
+          code: 'internal',
+        },
+      });
+    }
     if (behaviour === 'reject') {
       return json(res, 400, {
         error: {

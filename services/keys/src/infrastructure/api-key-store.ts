@@ -187,6 +187,19 @@ export class ApiKeyStore {
     }
   }
 
+  /**
+   * The live (not deleted) key with this lookup hash, whatever its account: the gateway's
+   * authoritative lookup. The hash is unique (a unique index), and reading it is a point query.
+   */
+  async findByLookupHash(lookupHash: string): Promise<ApiKeyRow | undefined> {
+    const { rows } = await this.pool.query<DbRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.api_keys
+        WHERE lookup_hash = $1 AND status <> 'deleted'`,
+      [lookupHash],
+    );
+    return rows[0] && toRow(rows[0]);
+  }
+
   /** One key of the account, unless it is deleted or belongs to another account. */
   async find(
     accountId: string,

@@ -19,6 +19,8 @@ import type { KeysModuleOptions, KeysTopics } from '../keys.options.js';
 import { KeysMessaging } from '../messaging/keys-messaging.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The gateway's service credential, which the keys service accepts for key lookups. */
+export const GATEWAY_SERVICE_TOKEN = 'test-gateway-service-token-0123456789abcdef';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
 export const API_KEY_PEPPER = 'test-api-key-pepper-0123456789abcdef0123';
 export const API_KEY_ENCRYPTION_KEY =
@@ -86,6 +88,7 @@ export async function createKeysTestApp(
       consoleJwtSecret: CONSOLE_JWT_SECRET,
       apiKeyPepper: API_KEY_PEPPER,
       apiKeyEncryptionKey: API_KEY_ENCRYPTION_KEY,
+      serviceTokens: [{ service: 'gateway', token: GATEWAY_SERVICE_TOKEN }],
       schema,
       topics,
       kafkaBrokers: testKafkaBrokers(),

@@ -3,14 +3,13 @@ import type { UsageObservedData, UsageStatus } from '@billing/contracts';
 import { formatUsd } from '@billing/money';
 import { Logger } from '@nestjs/common';
 import {
-  authenticateKey,
   bearerToken,
   capUsageToHold,
-  countPromptTokens,
   errorBody,
   failures,
   parseChatRequest,
   priceInForce,
+  promptTokenBound,
   relayCompletion,
   routeModel,
   settleUsage,
@@ -22,11 +21,13 @@ import {
   type ChatRequest,
   type GatewayFailure,
   type ModelPrices,
+  type Result,
   type Route,
   type TokenUsage,
 } from '../../domain/index.js';
+import type { ParsedBody } from '../../infrastructure/body-parser.js';
 import type { CatalogCache } from '../../infrastructure/catalog-cache.js';
-import type { KeyStore } from '../../infrastructure/key-store.js';
+import type { KeyAuthenticator } from '../../infrastructure/key-authenticator.js';
 import type { LedgerClient } from '../../infrastructure/ledger-client.js';
 import type { ChatProvider, ProviderCall } from '../../infrastructure/providers.js';
 import type { UsageOutbox } from '../../infrastructure/usage-outbox.js';
@@ -36,12 +37,17 @@ import { HoldKeeper, unlessAborted } from './hold-keeper.js';
 
 export interface CreateChatCompletion {
   readonly authorization: string | string[] | undefined;
-  readonly body: unknown;
+  /**
+   * Reads and parses the body (within the size limit): called only once the key was accepted, so
+   * an unknown key with a large body costs nothing.
+   */
+  readBody(): Promise<Result<ParsedBody>>;
   readonly sink: CompletionSink;
 }
 
 export interface GatewayMetricsPort {
-  request(model: string, status: number): void;
+  /** `model` is the client's free text: the port labels only catalog models by name. */
+  request(model: string | undefined, status: number): void;
   usage(status: UsageStatus, estimated: boolean): void;
 }
 
@@ -65,9 +71,10 @@ interface Finished {
 }
 
 /**
- * `POST /api/v1/chat/completions`: authenticate the key (memory only), admit the request by
- * holding its worst-case cost on the ledger, forward it, relay the answer (streamed or not), and
- * record what it used through the outbox with the hold id, which the ledger's charge captures.
+ * `POST /api/v1/chat/completions`: authenticate the key (memory, else the keys service) before
+ * reading the body, admit the request by holding its worst-case cost on the ledger, forward it,
+ * relay the answer (streamed or not), and record what it used through the outbox with the hold
+ * id, which the ledger's charge captures.
  *
  * The order matters: nothing reaches an upstream without a hold, so concurrent requests can never
  * spend more than the balance; and every admitted request ends with exactly one UsageObserved
@@ -83,7 +90,7 @@ export class CreateChatCompletionHandler {
 
   constructor(
     private readonly options: ResolvedGatewayOptions,
-    private readonly keys: KeyStore,
+    private readonly keys: KeyAuthenticator,
     private readonly catalog: CatalogCache,
     private readonly ledger: LedgerClient,
     private readonly providers: { readonly sim: ChatProvider; readonly http: ChatProvider },
@@ -95,7 +102,7 @@ export class CreateChatCompletionHandler {
   async execute(command: CreateChatCompletion): Promise<void> {
     const admitted = await this.admit(command);
     if (!admitted.ok) {
-      this.metrics.request(modelOf(command.body), admitted.failure.status);
+      this.metrics.request(admitted.model, admitted.failure.status);
       command.sink.json(admitted.failure.status, errorBody(admitted.failure));
       return;
     }
@@ -114,6 +121,7 @@ export class CreateChatCompletionHandler {
       model: a.model,
       requestId: a.requestId,
       nowMs: a.startedAtMs,
+      promptTokens: a.promptTokens,
       // Only a stream is cut short when its client leaves (that stops the upstream generating);
       // a whole answer is generated, and billed by the upstream, whether anyone waits or not.
       // Both are cut short when the keeper ends the request (deadline, hold lost).
@@ -142,33 +150,38 @@ export class CreateChatCompletionHandler {
 
   private async admit(
     command: CreateChatCompletion,
-  ): Promise<{ ok: true; value: Admitted } | { ok: false; failure: GatewayFailure }> {
-    // 1. Who: from memory, a bad checksum refused before any lookup.
-    const auth = authenticateKey(
-      bearerToken(command.authorization),
-      this.options.apiKeyPepper,
-      this.keys,
-    );
+  ): Promise<
+    | { ok: true; value: Admitted }
+    | { ok: false; failure: GatewayFailure; model?: string | undefined }
+  > {
+    // 1. Who, before a byte of the body is read: memory, else the keys service; a bad checksum
+    //    is refused before any lookup.
+    const auth = await this.keys.authenticate(bearerToken(command.authorization));
     if (!auth.ok) return auth;
-    // 2. What: the fields the gateway relies on.
-    const parsed = parseChatRequest(command.body);
+    // 2. What: the body, within the size limit, then the fields the gateway relies on.
+    const body = await command.readBody();
+    if (!body.ok) return body;
+    const parsed = parseChatRequest(body.value.value);
     if (!parsed.ok) return parsed;
     const request = parsed.value;
+    const failed = (failure: GatewayFailure) =>
+      ({ ok: false, failure, model: request.model }) as const;
     // 3. Which model, at which price, through which upstream.
     const catalog = this.catalog.current();
-    if (catalog === undefined) return { ok: false, failure: failures.catalogUnavailable() };
+    if (catalog === undefined) return failed(failures.catalogUnavailable());
     const model = catalog.models.get(request.model);
     const route = routeModel(request.model, this.options.upstreams);
     const startedAtMs = this.options.clock();
     const prices = model === undefined ? undefined : priceInForce(model, startedAtMs);
     if (model === undefined || route === undefined || prices === undefined) {
-      return { ok: false, failure: failures.modelNotFound(request.model) };
+      return failed(failures.modelNotFound(request.model));
     }
     // While the outbox cannot be written, no new request is admitted: its usage would live only
     // in this process's memory until the database is back.
-    if (!this.usage.available) return { ok: false, failure: failures.databaseUnavailable() };
-    // 4. How much at most, held on the ledger before anything is spent.
-    const promptTokens = countPromptTokens(request);
+    if (!this.usage.available) return failed(failures.databaseUnavailable());
+    // 4. How much at most, held on the ledger before anything is spent. The prompt's tokens are
+    //    bounded in linear time (a worker did it for a large body): never fewer than the real count.
+    const promptTokens = body.value.promptTokens ?? promptTokenBound(request);
     const worst = worstCaseCost({
       promptTokens,
       requestedMaxOutputTokens: request.maxOutputTokens,
@@ -184,17 +197,15 @@ export class CreateChatCompletionHandler {
       this.options.holdTtlSeconds,
     );
     if (!hold.ok) {
-      return {
-        ok: false,
-        failure:
-          hold.reason === 'insufficient_funds'
-            ? failures.insufficientBalance(
-                `Insufficient balance: this request may cost up to $${formatUsd(worst.costNanos)} ` +
-                  `(${promptTokens} prompt tokens, up to ${worst.outputTokens} output tokens). ` +
-                  'Top up your balance, or lower max_tokens.',
-              )
-            : failures.ledgerUnavailable(),
-      };
+      return failed(
+        hold.reason === 'insufficient_funds'
+          ? failures.insufficientBalance(
+              `Insufficient balance: this request may cost up to $${formatUsd(worst.costNanos)} ` +
+                `(${promptTokens} prompt tokens, up to ${worst.outputTokens} output tokens). ` +
+                'Top up your balance, or lower max_tokens.',
+            )
+          : failures.ledgerUnavailable(),
+      );
     }
     return {
       ok: true,
@@ -224,7 +235,7 @@ export class CreateChatCompletionHandler {
       answer = await unlessAborted(provider.complete(call), keeper.signal);
     } catch (err) {
       if (keeper.ended === undefined) {
-        return this.upstreamFailed(a, sink, `the upstream could not be reached: ${message(err)}`);
+        return this.upstreamFailed(a, sink, unreachable(err));
       }
     }
     if (answer === undefined) {
@@ -260,7 +271,7 @@ export class CreateChatCompletionHandler {
       if (sink.clientGone)
         return { status: 'cancelled', reported: undefined, countedOutputTokens: 0 };
       if (keeper.ended === undefined) {
-        return this.upstreamFailed(a, sink, `the upstream could not be reached: ${message(err)}`);
+        return this.upstreamFailed(a, sink, unreachable(err));
       }
     }
     if (opened === undefined) {
@@ -300,11 +311,19 @@ export class CreateChatCompletionHandler {
       } else if (status === 'succeeded' && !relay.done) {
         status = sink.clientGone ? 'cancelled' : 'failed';
       }
-      if (relay.upstreamError) status = 'failed';
+      if (relay.upstreamError) {
+        status = 'failed';
+        this.logger.warn(
+          `request ${a.requestId} (${a.request.model}): the upstream sent an error event: ` +
+            this.redact(relay.upstreamErrorDetail ?? ''),
+        );
+      }
     } catch (err) {
       status = sink.clientGone ? 'cancelled' : 'failed';
       if (status === 'failed' && keeper.ended === undefined) {
-        this.logger.warn(`request ${a.requestId}: the upstream stream broke: ${message(err)}`);
+        this.logger.warn(
+          `request ${a.requestId}: the upstream stream broke: ${this.redact(message(err))}`,
+        );
         await sink.send(
           sseEvent(JSON.stringify(errorBody(failures.upstream('The upstream stream broke off.')))),
         );
@@ -326,18 +345,23 @@ export class CreateChatCompletionHandler {
     };
   }
 
-  private upstreamFailed(a: Admitted, sink: CompletionSink, why: string): Finished {
-    this.logger.warn(`request ${a.requestId} (${a.request.model}): ${why}`);
-    const failure = failures.upstream(`The upstream provider failed: ${why}.`);
-    this.metrics.request(a.request.model, failure.status);
-    sink.json(failure.status, errorBody(failure), { 'x-request-id': a.requestId });
+  /**
+   * The client learns only a fixed message (issue #10): upstream error text can name internal
+   * hosts or repeat fragments of the platform's provider key. The details go to the log, redacted.
+   */
+  private upstreamFailed(a: Admitted, sink: CompletionSink, failure: UpstreamFailure): Finished {
+    this.logger.warn(`request ${a.requestId} (${a.request.model}): ${this.redact(failure.detail)}`);
+    const answer = failures.upstream(failure.message);
+    this.metrics.request(a.request.model, answer.status);
+    sink.json(answer.status, errorBody(answer), { 'x-request-id': a.requestId });
     return { status: 'failed', reported: undefined, countedOutputTokens: 0 };
   }
 
   /**
    * The upstream answered with an error. A 400 is the client's mistake (a parameter the model does
-   * not accept) and is passed on as such; anything else is the gateway's upstream failing (a 401
-   * there means the gateway's provider key is wrong, not the client's) and answers 502.
+   * not accept) and is passed on as such, with a fixed message and the parameter's name when it
+   * is a plain field name; anything else is the gateway's upstream failing (a 401 there means the
+   * gateway's provider key is wrong, not the client's) and answers 502.
    */
   private upstreamRefused(
     a: Admitted,
@@ -347,19 +371,38 @@ export class CreateChatCompletionHandler {
   ): Finished {
     const upstreamMessage = errorMessageOf(body);
     if (status === 400 || status === 422) {
+      this.logger.warn(
+        `request ${a.requestId} (${a.request.model}): the upstream refused it with ${status}` +
+          `${upstreamMessage === undefined ? '' : `: ${this.redact(upstreamMessage)}`}`,
+      );
+      const param = errorParamOf(body);
       const failure = failures.invalidRequest(
-        upstreamMessage ?? 'The upstream provider refused the request.',
-        errorParamOf(body),
+        param === null
+          ? 'The upstream provider refused the request as invalid.'
+          : `The upstream provider refused the request as invalid: check \`${param}\`.`,
+        param,
       );
       this.metrics.request(a.request.model, failure.status);
       sink.json(failure.status, errorBody(failure), { 'x-request-id': a.requestId });
       return { status: 'failed', reported: undefined, countedOutputTokens: 0 };
     }
-    return this.upstreamFailed(
-      a,
-      sink,
-      `it answered ${status}${upstreamMessage === undefined ? '' : ` (${upstreamMessage})`}`,
-    );
+    return this.upstreamFailed(a, sink, {
+      message: `The upstream provider failed (it answered ${status}).`,
+      detail:
+        `the upstream answered ${status}` +
+        `${upstreamMessage === undefined ? '' : ` (${upstreamMessage})`}`,
+    });
+  }
+
+  /** The text without any of the platform's provider keys, nor anything shaped like a key. */
+  private redact(text: string): string {
+    let out = text;
+    for (const provider of this.options.upstreams.values()) {
+      if (provider.apiKey !== undefined && provider.apiKey.length >= 4) {
+        out = out.split(provider.apiKey).join('[redacted]');
+      }
+    }
+    return redactSecrets(out);
   }
 
   /** Records the usage (and releases the hold when nothing will be charged); never throws. */
@@ -418,9 +461,29 @@ export class CreateChatCompletionHandler {
   }
 }
 
-function modelOf(body: unknown): string {
-  const model = (body as { model?: unknown } | undefined)?.model;
-  return typeof model === 'string' && model.length <= 200 ? model : 'unknown';
+interface UpstreamFailure {
+  /** What the client is told: fixed text, never the upstream's. */
+  readonly message: string;
+  /** What the log is told (redacted before it is written). */
+  readonly detail: string;
+}
+
+function unreachable(err: unknown): UpstreamFailure {
+  return {
+    message: 'The upstream provider could not be reached.',
+    detail: `the upstream could not be reached: ${message(err)}`,
+  };
+}
+
+/**
+ * Bearer tokens and strings shaped like provider keys (`sk-...`, long opaque tokens) replaced, for
+ * log lines that quote an upstream's error text.
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/(bearer\s+)\S+/gi, '$1[redacted]')
+    .replace(/\b(sk|pk|rk|key)[-_][A-Za-z0-9_-]{4,}/gi, '[redacted]')
+    .replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]');
 }
 
 function message(err: unknown): string {
@@ -439,9 +502,10 @@ function errorMessageOf(body: unknown): string | undefined {
   return typeof m === 'string' ? m.slice(0, 500) : undefined;
 }
 
+/** The upstream's `param`, only when it is a plain field name (`max_tokens`, `messages[0].content`). */
 function errorParamOf(body: unknown): string | null {
   const p = errorField(body, 'param');
-  return typeof p === 'string' ? p : null;
+  return typeof p === 'string' && /^[A-Za-z0-9_.[\]]{1,64}$/.test(p) ? p : null;
 }
 
 /**
@@ -453,9 +517,7 @@ function upstreamEvents(
   signal: AbortSignal,
 ): AsyncIterator<string> {
   const inner: AsyncIterator<string> | Iterator<string> =
-    Symbol.asyncIterator in source
-      ? source[Symbol.asyncIterator]()
-      : source[Symbol.iterator]();
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   return {
     next: async () => (signal.aborted ? { done: true, value: undefined } : inner.next()),
     return: async () => (await inner.return?.()) ?? { done: true, value: undefined },

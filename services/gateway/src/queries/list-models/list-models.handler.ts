@@ -1,6 +1,5 @@
 import { formatUsd } from '@billing/money';
 import {
-  authenticateKey,
   bearerToken,
   failures,
   priceInForce,
@@ -10,7 +9,7 @@ import {
   type UpstreamProvider,
 } from '../../domain/index.js';
 import type { CatalogCache } from '../../infrastructure/catalog-cache.js';
-import type { KeyStore } from '../../infrastructure/key-store.js';
+import type { KeyAuthenticator } from '../../infrastructure/key-authenticator.js';
 import type { ResolvedGatewayOptions } from '../../gateway.options.js';
 
 /** One entry of `GET /api/v1/models`: OpenAI's model object, plus what a price list needs. */
@@ -74,12 +73,15 @@ export type ModelsAnswer =
 export class ListModelsHandler {
   constructor(
     private readonly options: ResolvedGatewayOptions,
-    private readonly keys: KeyStore,
+    private readonly keys: KeyAuthenticator,
     private readonly catalog: CatalogCache,
   ) {}
 
-  execute(authorization: string | string[] | undefined, modelId?: string): ModelsAnswer {
-    const auth = authenticateKey(bearerToken(authorization), this.options.apiKeyPepper, this.keys);
+  async execute(
+    authorization: string | string[] | undefined,
+    modelId?: string,
+  ): Promise<ModelsAnswer> {
+    const auth = await this.keys.authenticate(bearerToken(authorization));
     if (!auth.ok) return auth;
     const catalog = this.catalog.current();
     if (catalog === undefined) return { ok: false, failure: failures.catalogUnavailable() };

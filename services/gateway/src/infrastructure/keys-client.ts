@@ -1,0 +1,77 @@
+import { Logger } from '@nestjs/common';
+import type { CachedKey } from '../domain/index.js';
+import { httpJson, type Agents } from './http-json.js';
+import { retryOnStaleConnection } from './ledger-client.js';
+
+/** The keys service could not say whether a key exists (unreachable, 5xx, timeout, refused us). */
+export class KeyLookupUnavailable extends Error {
+  constructor(reason: string) {
+    super(`the keys service could not be asked: ${reason}`);
+    this.name = 'KeyLookupUnavailable';
+  }
+}
+
+/** The keys service answers in milliseconds; a caller should not wait for a stuck one. */
+const KEYS_TIMEOUT_MS = 3_000;
+
+const LOOKUP_HASH = /^[0-9a-f]{64}$/;
+
+function isCachedKey(body: unknown): body is CachedKey {
+  if (typeof body !== 'object' || body === null) return false;
+  const b = body as Record<string, unknown>;
+  return (
+    typeof b.apiKeyId === 'string' &&
+    typeof b.accountId === 'string' &&
+    (b.status === 'enabled' || b.status === 'disabled')
+  );
+}
+
+/**
+ * The keys service's authoritative lookup (issue #10, item 7):
+ * `GET /v1/internal/api-keys/by-lookup-hash/{lookupHash}` with the gateway's service credential
+ * → 200 `{apiKeyId, accountId, status}`, or 404 when no live key has that hash.
+ */
+export class KeysClient {
+  private readonly logger = new Logger('KeysClient');
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    private readonly baseUrl: string,
+    serviceToken: string,
+    private readonly agents: Agents,
+  ) {
+    this.headers = { authorization: `Bearer ${serviceToken}`, accept: 'application/json' };
+  }
+
+  /** @throws KeyLookupUnavailable when the keys service gives no answer to trust. */
+  async byLookupHash(lookupHash: string): Promise<CachedKey | undefined> {
+    if (!LOOKUP_HASH.test(lookupHash)) return undefined;
+    let answer;
+    try {
+      answer = await retryOnStaleConnection(() =>
+        httpJson(this.agents, {
+          method: 'GET',
+          url: `${this.baseUrl}/v1/internal/api-keys/by-lookup-hash/${lookupHash}`,
+          headers: this.headers,
+          idleTimeoutMs: KEYS_TIMEOUT_MS,
+        }),
+      );
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const reason = typeof code === 'string' ? code : (err as Error).name;
+      this.logger.warn(`key lookup failed: ${reason}`);
+      throw new KeyLookupUnavailable(reason);
+    }
+    if (answer.status === 404) return undefined;
+    if (answer.status === 200 && isCachedKey(answer.body)) {
+      return {
+        apiKeyId: answer.body.apiKeyId,
+        accountId: answer.body.accountId,
+        status: answer.body.status,
+      };
+    }
+    // A 401/403 here means the gateway's SERVICE_TOKEN is not in the keys service's SERVICE_TOKENS.
+    this.logger.error(`key lookup answered ${answer.status}`);
+    throw new KeyLookupUnavailable(`answered ${answer.status}`);
+  }
+}

@@ -1,0 +1,44 @@
+import { ServiceAccess } from '@billing/service-kit';
+import { Controller, Get, Header, Inject, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyStore } from '../infrastructure/api-key-store.js';
+import { keyNotFound } from './keys-errors.js';
+
+/** What the gateway needs to admit a request with a key: who it belongs to, whether it works. */
+export interface KeyLookupView {
+  readonly apiKeyId: string;
+  readonly accountId: string;
+  readonly status: 'enabled' | 'disabled';
+}
+
+const LOOKUP_HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * Routes for the platform's own services, never for customers or operators (@ServiceAccess: the
+ * admin token and account tokens answer 403).
+ *
+ * `GET /v1/internal/api-keys/by-lookup-hash/{lookupHash}`: the gateway's authoritative lookup of a
+ * key its cache does not know yet (issue #10: a created key works on its first call). It takes the
+ * HMAC lookup hash, never a key, and answers no name, prefix or usage: only what admission needs.
+ */
+@ApiTags('internal')
+@ApiBearerAuth()
+@ServiceAccess('gateway')
+@Controller('v1/internal/api-keys')
+export class InternalKeysController {
+  constructor(@Inject(ApiKeyStore) private readonly store: ApiKeyStore) {}
+
+  @Get('by-lookup-hash/:lookupHash')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'A live key by its lookup hash (the gateway service credential only)' })
+  async byLookupHash(@Param('lookupHash') lookupHash: string): Promise<KeyLookupView> {
+    if (!LOOKUP_HASH.test(lookupHash)) throw keyNotFound();
+    const row = await this.store.findByLookupHash(lookupHash);
+    if (row === undefined || row.state.status === 'deleted') throw keyNotFound();
+    return {
+      apiKeyId: row.state.apiKeyId,
+      accountId: row.state.accountId,
+      status: row.state.status,
+    };
+  }
+}
