@@ -23,23 +23,47 @@ const common = {
   injectGlobals: true,
 };
 
+/**
+ * A level's timeout for every test and hook. `testTimeout` alone is not enough: Jest ignores it
+ * inside `projects` (a run of all levels at once, as `npm test` does), so the project's setup file
+ * (tools/jest/level-timeout.ts) applies `globals.levelTimeoutMs` with jest.setTimeout.
+ */
+const timeout = (ms) => ({
+  testTimeout: ms,
+  globals: { levelTimeoutMs: ms },
+  setupFilesAfterEnv: ['<rootDir>/tools/jest/level-timeout.ts'],
+});
+
 const projects = [
   {
     ...common,
+    ...timeout(5_000),
     displayName: 'unit',
     testMatch: ['**/*.spec.ts'],
-    testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
+    testPathIgnorePatterns: [
+      '/node_modules/',
+      '\\.int\\.spec\\.ts$',
+      '\\.e2e\\.spec\\.ts$',
+      '\\.chaos\\.spec\\.ts$',
+    ],
   },
-  { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'], testTimeout: 30_000 },
-  { ...common, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], testTimeout: 60_000 },
+  { ...common, ...timeout(30_000), displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
+  { ...common, ...timeout(60_000), displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'] },
+  // Faults caused for real against the whole platform (tests/chaos): `npm run test:chaos`, not
+  // part of a run of all levels (its short version is an e2e test).
+  { ...common, ...timeout(600_000), displayName: 'chaos', testMatch: ['**/*.chaos.spec.ts'] },
 ];
 
-// TEST_LEVEL=unit|int|e2e picks one level (the npm scripts set it); without it, all three.
-// Selecting by config rather than --selectProjects keeps positional test-path filters working:
-// `npm run test:unit -- libs/money`.
+// TEST_LEVEL=unit|int|e2e|chaos picks one level (the npm scripts set it); without it, unit, int
+// and e2e. Selecting by config rather than --selectProjects keeps positional test-path filters
+// working: `npm run test:unit -- libs/money`.
 const level = process.env.TEST_LEVEL;
-const selected = level ? projects.filter((p) => p.displayName === level) : projects;
-if (selected.length === 0) throw new Error(`TEST_LEVEL must be unit, int or e2e, not "${level}"`);
+const selected = level
+  ? projects.filter((p) => p.displayName === level)
+  : projects.filter((p) => p.displayName !== 'chaos');
+if (selected.length === 0) {
+  throw new Error(`TEST_LEVEL must be unit, int, e2e or chaos, not "${level}"`);
+}
 
 const reporters = ['default', '<rootDir>/tools/jest/summary-reporter.cjs'];
 
