@@ -9,6 +9,11 @@ import { transactionAwarePool } from './transaction-aware-pool.js';
 // on that PGlite's single session does not give for free (see SessionQueue).
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Starting PGlite (its WebAssembly module and initdb) takes a few seconds on an idle machine and
+ * several times that beside a CPU-heavy process: the int level's 30 s is not enough for it.
+ */
+const START_TIMEOUT_MS = 120_000;
 
 async function eventually(check: () => boolean, ms = 2_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -30,7 +35,7 @@ describe.each([
     dir = mkdtempSync(join(tmpdir(), 'pglite-'));
     server = await EmbeddedPostgres.start(unixSocket ? { socketDir: join(dir, 'run') } : {});
     pool = new pg.Pool({ connectionString: server.url, max: 8 });
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await pool.end();
@@ -195,7 +200,7 @@ describe('transactionAwarePool on the embedded Postgres', () => {
     pool = transactionAwarePool(new pg.Pool({ connectionString: server.url, max: 4 }));
     await pool.query('CREATE TABLE accounts (id text PRIMARY KEY, total int)');
     await pool.query(`INSERT INTO accounts VALUES ('a', 10)`);
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await pool.end();
@@ -242,25 +247,29 @@ describe('transactionAwarePool on the embedded Postgres', () => {
 });
 
 describe('the embedded Postgres with a data folder', () => {
-  it('keeps its data across a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pglite-data-'));
-    try {
-      let server = await EmbeddedPostgres.start({ dataDir: join(dir, 'pg') });
-      let client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      await client.query(`CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')`);
-      await client.end();
-      await server.stop();
+  it(
+    'keeps its data across a restart',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pglite-data-'));
+      try {
+        let server = await EmbeddedPostgres.start({ dataDir: join(dir, 'pg') });
+        let client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        await client.query(`CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')`);
+        await client.end();
+        await server.stop();
 
-      server = await EmbeddedPostgres.start({ dataDir: join(dir, 'pg') });
-      client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      const r = await client.query<{ v: string }>('SELECT v FROM kept');
-      await client.end();
-      await server.stop();
-      expect(r.rows).toEqual([{ v: 'still here' }]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        server = await EmbeddedPostgres.start({ dataDir: join(dir, 'pg') });
+        client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        const r = await client.query<{ v: string }>('SELECT v FROM kept');
+        await client.end();
+        await server.stop();
+        expect(r.rows).toEqual([{ v: 'still here' }]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    2 * START_TIMEOUT_MS,
+  );
 });
