@@ -98,7 +98,9 @@ export class HoldKeeper {
         return;
       }
       // The ledger could not be asked: try again at the next tick, unless the hold expires first.
-      if (this.o.clock() + this.intervalMs >= this.expiresAtMs) {
+      // Half a tick of margin: a next tick due just before the expiry (timers fire a little early
+      // or late) would come too late to help, so the request ends now rather than then.
+      if (this.o.clock() + this.intervalMs * 1.5 >= this.expiresAtMs) {
         this.logger.warn(
           `request ${this.o.holdId}: its hold could not be extended before it expires (${outcome.message})`,
         );
