@@ -19,7 +19,13 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/apps', '<rootDir>/tests'],
+  roots: [
+    '<rootDir>/libs',
+    '<rootDir>/services',
+    '<rootDir>/tools',
+    '<rootDir>/apps',
+    '<rootDir>/tests',
+  ],
   injectGlobals: true,
 };
 
@@ -68,6 +74,9 @@ if (selected.length === 0) {
 const reporters = ['default', '<rootDir>/tools/jest/summary-reporter.cjs'];
 
 /** @type {import('jest').Config} */
+// The chaos level also prints its trials' figures as one table at the end (tests/chaos).
+if (level === 'chaos') reporters.push('<rootDir>/tools/jest/chaos-reporter.mjs');
+
 export default selected.length === 1
   ? { ...selected[0], reporters }
   : { projects: selected, reporters };

@@ -53,6 +53,16 @@ export interface DistributedPlatformOptions {
   readonly startTimeoutMs?: number;
   /** Extra environment for every service (e.g. `HOLD_TTL_SECONDS`). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Another broker than the shared one (a private broker of libs/testing, to stop and start):
+   * it has the same SCRAM principals, so each service still logs in as itself.
+   */
+  readonly kafkaBrokers?: readonly string[];
+  /**
+   * The admin URL of another PostgreSQL server (a private cluster, to restart) on which the run's
+   * database is created; by default the shared one.
+   */
+  readonly adminDatabaseUrl?: string;
 }
 
 export interface DistributedPlatform extends Platform {
@@ -66,6 +76,36 @@ export interface DistributedPlatform extends Platform {
    * environment; resolves once its /health answers.
    */
   restartService(name: ServiceName): Promise<void>;
+  /**
+   * Kills every running process of one service (SIGKILL by default) and resolves once they have
+   * exited, without starting it again (see `startService`). Extra instances are not touched.
+   */
+  killService(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a service that was killed, with the same environment; resolves once /health answers. */
+  startService(name: ServiceName): Promise<void>;
+  /**
+   * Starts another instance of a service (same environment, another port): it joins the same
+   * consumer groups, so Kafka splits the partitions between the instances.
+   */
+  startInstance(name: ServiceName): Promise<ExtraInstance>;
+  /**
+   * The first half of `settleTopUp`: the top-up opened on payments and the signed
+   * `checkout.session.completed` that settles it, not yet delivered (a test delivers it, and
+   * delivers it again, as Stripe would).
+   */
+  prepareTopUp(accountId: string, amountUsd: string): Promise<PreparedTopUp>;
+}
+
+export interface ExtraInstance {
+  readonly name: string;
+  readonly url: string;
+  /** Kills the instance (SIGKILL by default) and resolves once it has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface PreparedTopUp {
+  readonly topUpId: string;
+  readonly event: StripeEventLike;
 }
 
 interface RunningProcess {
@@ -90,7 +130,7 @@ export async function startDistributedPlatform(
   // The gateway's own credential: the ledger accepts it for holds, the keys service for key
   // lookups, and nothing else does.
   const gatewayServiceToken = `e2e-gateway-service-${hex(24)}`;
-  const database = await createDatabase();
+  const database = await createDatabase(options.adminDatabaseUrl ?? testDatabaseUrl());
   const processes: RunningProcess[] = [];
   const stop = async ({ keepLogs = true }: { keepLogs?: boolean } = {}): Promise<void> => {
     await stopAll(processes);
@@ -167,6 +207,9 @@ export async function startDistributedPlatform(
         ...common,
         // Each service as its own Kafka principal, so the broker's ACLs apply as in production.
         ...testKafkaServiceEnv(name),
+        ...(options.kafkaBrokers === undefined
+          ? {}
+          : { KAFKA_BROKERS: options.kafkaBrokers.join(',') }),
         ...perService[name],
       };
       // The gateway is not given the operators' token: it has its own service credential.
@@ -178,16 +221,46 @@ export async function startDistributedPlatform(
       processes.push(running);
       return { name, running };
     });
-    const restartService = async (name: ServiceName): Promise<void> => {
-      const old = processes.find((p) => p.name === name && p.exited === undefined);
-      if (old !== undefined) {
-        const exited = new Promise((resolve) => old.child.once('exit', resolve));
-        old.child.kill('SIGKILL');
-        await exited;
-      }
+    const kill = async (p: RunningProcess, signal: NodeJS.Signals): Promise<void> => {
+      if (p.exited !== undefined) return;
+      const exited = new Promise((resolve) => p.child.once('exit', resolve));
+      p.child.kill(signal);
+      await exited;
+    };
+    const killService = async (
+      name: ServiceName,
+      signal: NodeJS.Signals = 'SIGKILL',
+    ): Promise<void> => {
+      await Promise.all(
+        processes
+          .filter((p) => p.name === name && p.exited === undefined)
+          .map((p) => kill(p, signal)),
+      );
+    };
+    const startService = async (name: ServiceName): Promise<void> => {
       const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
       processes.push(running);
       await waitUntilUp(running, `${urls[name]}/health`, options.startTimeoutMs ?? 90_000);
+    };
+    const restartService = async (name: ServiceName): Promise<void> => {
+      await killService(name);
+      await startService(name);
+    };
+    let instances = 1;
+    const startInstance = async (name: ServiceName): Promise<ExtraInstance> => {
+      const port = await freePort();
+      const instanceName = `${name}-${++instances}`;
+      const running = launch(instanceName, `services/${name}/src/main.ts`, logDir, {
+        ...envOf(name),
+        PORT: String(port),
+      });
+      processes.push(running);
+      await waitUntilUp(running, `${url(port)}/health`, options.startTimeoutMs ?? 90_000);
+      return {
+        name: instanceName,
+        url: url(port),
+        kill: (signal: NodeJS.Signals = 'SIGKILL') => kill(running, signal),
+      };
     };
 
     // Services start in parallel; each retries its Kafka subscription and the gateway its
@@ -213,7 +286,7 @@ export async function startDistributedPlatform(
     const deliverStripeWebhook = (event: StripeEventLike) =>
       postSignedStripeEvent(webhookUrl, secrets.STRIPE_WEBHOOK_SECRET, event);
 
-    const settleTopUp = async (accountId: string, amountUsd: string): Promise<SettledTopUp> => {
+    const prepareTopUp = async (accountId: string, amountUsd: string): Promise<PreparedTopUp> => {
       const token = await mintAccountToken(secrets.CONSOLE_JWT_SECRET, accountId);
       const res = await fetch(`${urls.payments}/v1/accounts/${accountId}/top-ups`, {
         method: 'POST',
@@ -257,8 +330,12 @@ export async function startDistributedPlatform(
           },
         },
       };
+      return { topUpId: created.topUpId, event };
+    };
+    const settleTopUp = async (accountId: string, amountUsd: string): Promise<SettledTopUp> => {
+      const { topUpId, event } = await prepareTopUp(accountId, amountUsd);
       const settlement = await deliverStripeWebhook(event);
-      return { topUpId: created.topUpId, settlement, event };
+      return { topUpId, settlement, event };
     };
 
     const ops = async (args: string[]): Promise<CommandResult> =>
@@ -284,6 +361,10 @@ export async function startDistributedPlatform(
       logTail,
       stop,
       restartService,
+      killService,
+      startService,
+      startInstance,
+      prepareTopUp,
     };
   } catch (err) {
     // Stop first, so that every process has written its last words before they are read.
@@ -400,9 +481,8 @@ function freePort(): Promise<number> {
 
 // ---- the database ------------------------------------------------------------------------------
 
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `e2e_${hex(6)}`;
-  const adminUrl = testDatabaseUrl();
   const withAdmin = async (sql: string): Promise<void> => {
     const client = new pg.Client({ connectionString: adminUrl });
     await client.connect();

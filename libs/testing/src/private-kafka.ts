@@ -23,6 +23,16 @@ export interface PrivateKafka {
   readonly dataDir: string;
   /** Stops the broker (infra-down.sh) and removes its data directory. */
   stop(): Promise<void>;
+  /**
+   * Stops the broker (infra-down.sh: SIGTERM, SIGKILL after 30 s) and keeps its data directory,
+   * so that `resume()` brings the same broker back: a broker outage as its clients see it.
+   */
+  halt(): Promise<void>;
+  /**
+   * Starts the halted broker again on the same ports and data directory (infra-up.sh, which
+   * finds the storage formatted and the topics and ACLs in it); resolves once it serves metadata.
+   */
+  resume(timeoutMs?: number): Promise<void>;
 }
 
 /** Free TCP ports of 127.0.0.1, as the OS hands them out. */
@@ -148,6 +158,12 @@ export async function startPrivateKafka(timeoutMs = 300_000): Promise<PrivateKaf
     await run('infra-down.sh', env, 60_000).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   };
+  const halt = async (): Promise<void> => {
+    await run('infra-down.sh', env, 60_000);
+  };
+  const resume = async (resumeTimeoutMs = timeoutMs): Promise<void> => {
+    await run('infra-up.sh', env, resumeTimeoutMs);
+  };
   const brokers = [`127.0.0.1:${port}`];
   try {
     await run('infra-up.sh', env, timeoutMs);
@@ -156,5 +172,5 @@ export async function startPrivateKafka(timeoutMs = 300_000): Promise<PrivateKaf
     await stop();
     throw err;
   }
-  return { brokers, dataDir, stop };
+  return { brokers, dataDir, stop, halt, resume };
 }
