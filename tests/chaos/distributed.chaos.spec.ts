@@ -143,7 +143,7 @@ describe('chaos: the distributed platform under faults', () => {
     const [a] = trialAccounts;
     if (a === undefined) throw new Error('no account');
     const first = await p().prepareTopUp(a.id, '7.5');
-    const second = await p().prepareTopUp(a.id, '2.25');
+    const second = await p().prepareTopUp(a.id, '5.25');
     /** Delivers as Stripe does: again and again until a 2xx (a kill answers nothing). */
     const deliver = async (t: PreparedTopUp): Promise<string> => {
       const deliverStripeWebhook = p().deliverStripeWebhook;
@@ -180,7 +180,7 @@ describe('chaos: the distributed platform under faults', () => {
         answers.push(await deliver(first));
         answers.push(await deliver(second));
         answers.push(await deliver(second));
-        a.topUps.push(new Decimal('7.5'), new Decimal('2.25'));
+        a.topUps.push(new Decimal('7.5'), new Decimal('5.25'));
       },
     });
     expectExact(result);

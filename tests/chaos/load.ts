@@ -101,7 +101,7 @@ export class Load {
   }
 
   private async client(c: number): Promise<void> {
-    const pauseMs = this.options.pauseMs ?? 60;
+    const pauseMs = this.options.pauseMs ?? 150;
     for (let i = 0; this.running; i++) {
       // Half the requests stream; answers are short (the sim echoes the prompt, max_tokens cuts
       // it), and their lengths vary so that costs differ from request to request.

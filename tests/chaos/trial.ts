@@ -65,7 +65,7 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
   const p = options.platform();
   const leadMs = options.leadMs ?? 4_000;
   const minLoadMs = options.minLoadMs ?? 15_000;
-  const catchUpMs = options.catchUpMs ?? 120_000;
+  const catchUpMs = options.catchUpMs ?? 90_000;
   const topUpsBefore = options.accounts.reduce((n, a) => n + a.topUps.length, 0);
   const started = performance.now();
   const loads = options.accounts.map((a, i) =>
@@ -123,7 +123,7 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
 
   let ledgerEvents = 0;
   for (const a of options.accounts) {
-    const books = await checkBooks(p, a, options.price);
+    const books = await checkBooks(p, a, options.price, 30_000);
     ledgerEvents += books.events;
     problems.push(...books.problems.map((m) => `${a.id}: ${m}`));
   }

@@ -30,6 +30,11 @@ export interface StandaloneConfig {
   readonly upstreamProviders: string | undefined;
   /** STANDALONE_VERBOSE=1 also logs Nest's start-up lines (modules, routes). */
   readonly verbose: boolean;
+  /**
+   * HOLD_TTL_SECONDS, as the gateway reads it (default 600): how long a hold lives if its
+   * request's usage never reaches the ledger (the chaos suite shortens it, tests/chaos).
+   */
+  readonly holdTtlSeconds: number | undefined;
 }
 
 export const PRODUCTION_REFUSAL =
@@ -66,6 +71,13 @@ export function loadStandaloneConfig(
   if (show !== undefined && !['0', '1', 'true', 'false', ''].includes(show)) {
     problems.push('STANDALONE_SHOW_SECRETS must be 1 or 0');
   }
+  let holdTtlSeconds: number | undefined;
+  if (env.HOLD_TTL_SECONDS !== undefined && env.HOLD_TTL_SECONDS !== '') {
+    holdTtlSeconds = Number(env.HOLD_TTL_SECONDS);
+    if (!Number.isInteger(holdTtlSeconds) || holdTtlSeconds < 1 || holdTtlSeconds > 86_400) {
+      problems.push('HOLD_TTL_SECONDS must be an integer between 1 and 86400');
+    }
+  }
   if (problems.length > 0) throw new StandaloneConfigError(problems);
   return {
     port,
@@ -80,5 +92,6 @@ export function loadStandaloneConfig(
           : stdoutIsTerminal,
     upstreamProviders: env.UPSTREAM_PROVIDERS === '' ? undefined : env.UPSTREAM_PROVIDERS,
     verbose: env.STANDALONE_VERBOSE === '1' || env.STANDALONE_VERBOSE === 'true',
+    holdTtlSeconds,
   };
 }

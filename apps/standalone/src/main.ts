@@ -127,6 +127,7 @@ async function start(): Promise<void> {
     secrets: secrets.secrets,
     nodeEnv: config.nodeEnv,
     upstreams,
+    holdTtlSeconds: config.holdTtlSeconds,
     logger,
     onReady: (service, handler) => front.serve(service, handler),
   });

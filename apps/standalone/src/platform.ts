@@ -40,6 +40,8 @@ export interface PlatformOptions {
   readonly secrets: Secrets;
   readonly nodeEnv: 'development' | 'test';
   readonly upstreams?: ReadonlyMap<string, UpstreamProvider>;
+  /** The gateway's HOLD_TTL_SECONDS (its default when undefined). */
+  readonly holdTtlSeconds?: number | undefined;
   readonly logger: LoggerService;
   /** Called as each service becomes able to answer HTTP (the front server routes to it then). */
   readonly onReady?: (service: ServiceName, handler: RequestHandler) => void;
@@ -153,6 +155,7 @@ export class Platform {
           meteringUrl: o.selfUrl,
           keysUrl: o.selfUrl,
           upstreams: o.upstreams ?? new Map(),
+          ...(o.holdTtlSeconds === undefined ? {} : { holdTtlSeconds: o.holdTtlSeconds }),
         },
         ['log', 'warn', 'error'],
       );
