@@ -118,7 +118,8 @@ interface AccountPlan {
  *    key (all accounts in one `appendBatchInTransaction`);
  * 4. write the projections (one statement) and one BalanceChanged outbox row per account.
  *
- * A stale state (another replica appended: WrongExpectedVersionError) is re-read and the account
+ * A stale state (another replica appended: WrongExpectedVersionError) is re-read, with the batch's
+ * stream heads locked first so the retry cannot be stale again (see `relock`), and the account
  * re-decided; an input whose key the store already holds (applied long ago, beyond the domain's
  * memory of recent ids) is answered as a duplicate. Both are handled inside the caller's
  * transaction, behind a savepoint around the append.
@@ -178,13 +179,16 @@ export class LedgerWriter {
         )) {
           throw err;
         }
-        await tx.client.query('ROLLBACK TO SAVEPOINT ledger_append');
+        // Released too, so that the heads locked below stay locked until the transaction ends.
+        await tx.client.query(
+          'ROLLBACK TO SAVEPOINT ledger_append; RELEASE SAVEPOINT ledger_append',
+        );
         if (attempt >= MAX_ATTEMPTS) throw err;
         if (err instanceof WrongExpectedVersionError) {
           // Another writer (a replica, the consumer) appended since this state was read.
-          const plan = [...accounts.values()].find((p) => streamIdOf(p.accountId) === err.streamId);
-          if (plan === undefined) throw err;
-          plan.start = await this.load(plan.accountId);
+          const plans = [...accounts.values()];
+          if (!plans.some((p) => streamIdOf(p.accountId) === err.streamId)) throw err;
+          await this.relock(tx, plans);
         } else {
           // The key was used with other events: the input was applied before, decided at another
           // instant (README.md of the domain, "exactly once"). It is a duplicate.
@@ -316,6 +320,29 @@ export class LedgerWriter {
           return;
         }
         plan.start = await this.load(plan.accountId);
+      }),
+    );
+  }
+
+  /**
+   * After a stale version: locks the heads of every account of the batch, then re-reads those
+   * whose state is behind its head. Re-reading without the locks does not converge under
+   * contention: the rollback to the savepoint released the heads, and a writer whose state is
+   * already current (the consumer's next chunk, another replica's queue) takes them while this one
+   * re-reads its stream, so each retry lost the same race until MAX_ATTEMPTS ran out and the
+   * WrongExpectedVersionError reached the caller (a 500 on `POST .../holds`). With the heads held,
+   * what is read is the head, and the next append cannot be stale. The states come from the
+   * database (the loader), never from the cache.
+   */
+  private async relock(tx: WriteTransaction, plans: readonly AccountPlan[]): Promise<void> {
+    const heads = await this.o.store.lockStreamsInTransaction(
+      tx.client,
+      plans.map((plan) => streamIdOf(plan.accountId)),
+    );
+    await Promise.all(
+      plans.map(async (plan) => {
+        const head = heads.get(streamIdOf(plan.accountId)) ?? 0;
+        if (plan.start?.state.version !== head) plan.start = await this.load(plan.accountId);
       }),
     );
   }
