@@ -97,6 +97,8 @@ interface Planned {
   nowMs: number;
   versionAfter: number;
   idempotencyKey?: string;
+  /** The key is the version the command was decided at, not an input's id (no duplicates). */
+  versionKeyed?: boolean;
   commandType?: LedgerCommand['type'];
 }
 
@@ -190,11 +192,17 @@ export class LedgerWriter {
           if (!plans.some((p) => streamIdOf(p.accountId) === err.streamId)) throw err;
           await this.relock(tx, plans);
         } else {
-          // The key was used with other events: the input was applied before, decided at another
-          // instant (README.md of the domain, "exactly once"). It is a duplicate.
           const item = planned.find((p) => p.idempotencyKey === err.idempotencyKey);
           if (item === undefined) throw err;
-          item.knownDuplicate = true;
+          if (item.versionKeyed) {
+            // A command keyed by the version it was decided at (an extension, the scheduler's):
+            // another writer appended at that version first, so this state is stale, as above.
+            await this.relock(tx, [...accounts.values()]);
+          } else {
+            // The key was used with other events: the input was applied before, decided at another
+            // instant (README.md of the domain, "exactly once"). It is a duplicate.
+            item.knownDuplicate = true;
+          }
         }
         continue;
       }
@@ -380,7 +388,9 @@ export class LedgerWriter {
       }
       // Scoped to the account: a hold id or a request id is only unique within one account. The
       // scheduler's commands have no source id; the version they were decided at is unique.
-      item.idempotencyKey = `${plan.accountId}/${idempotencyKeyOf(command) ?? `${command.type}@${state.version}`}`;
+      const inputKey = idempotencyKeyOf(command);
+      item.versionKeyed = inputKey === undefined;
+      item.idempotencyKey = `${plan.accountId}/${inputKey ?? `${command.type}@${state.version}`}`;
       item.commandType = command.type;
       const versionBefore = state.version;
       state = foldLedger(decision.events, state);

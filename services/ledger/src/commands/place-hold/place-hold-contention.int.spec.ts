@@ -176,4 +176,46 @@ describe('holds on an account that other writers append to at the same time', ()
     );
     expect(verified.body).toMatchObject({ ok: true, events: version });
   }, 120_000);
+
+  it('re-decides a hold extension made on a stale state, rather than taking it for a duplicate', async () => {
+    // Extensions have no source id: they are keyed by the version they were decided at. A replica
+    // extends first, at the version this app's cache still holds; the app's own extension then
+    // carries the same key. It must be decided again on the current state (a second extension),
+    // not answered as a duplicate that appended nothing (which was a 500).
+    const acct = 'acct_stale_extend';
+    await t.publish(t.topics.payments, [topUpSettled(acct, 'tu_x', '10')]);
+    await eventually(async () => {
+      const b = await t.http<BalanceView>('GET', `/v1/accounts/${acct}/balance`);
+      return b.body.version >= 1 ? true : undefined;
+    });
+    const placed = await t.asGateway('POST', `/v1/accounts/${acct}/holds`, {
+      body: { holdId: 'h_x', amount: '1', ttlSeconds: 300 },
+    });
+    expect(placed.status).toBe(201);
+    const other = replicas[0];
+    if (other === undefined) throw new Error('no replica');
+    const byReplica = await other.submit({
+      accountId: acct,
+      cause: { type: 'ExtendHold', id: 'h_x' },
+      command: (nowMs) => ({ type: 'ExtendHold', data: { holdId: 'h_x', ttlSeconds: 600, nowMs } }),
+    });
+    expect(byReplica.kind).toBe('applied');
+
+    const extended = await t.asGateway('POST', `/v1/accounts/${acct}/holds/h_x/extend`, {
+      body: { ttlSeconds: 900 },
+    });
+    expect(extended.status).toBe(200);
+    const types = await t.db.query<{ type: string; version: number }>(
+      `SELECT type, version FROM "${t.schema}".events WHERE stream_id = $1 ORDER BY version`,
+      [`account-${acct}`],
+    );
+    expect(types.rows.map((r) => r.type)).toEqual([
+      'TopUpCredited',
+      'HoldPlaced',
+      'HoldExtended',
+      'HoldExtended',
+    ]);
+    const balance = await t.http<BalanceView>('GET', `/v1/accounts/${acct}/balance`);
+    expect(balance.body).toMatchObject({ total: '10', held: '1', available: '9', version: 4 });
+  }, 60_000);
 });
