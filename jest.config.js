@@ -19,7 +19,13 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/apps', '<rootDir>/tests'],
+  roots: [
+    '<rootDir>/libs',
+    '<rootDir>/services',
+    '<rootDir>/tools',
+    '<rootDir>/apps',
+    '<rootDir>/tests',
+  ],
   injectGlobals: true,
 };
 
