@@ -74,20 +74,6 @@ const CONSUMERS_PER_TOPIC: Record<string, number> = {
   [TOPICS.ledger]: 1, // payments (auto top-up)
 };
 
-const SHUTDOWN_SIGNALS = [
-  'SIGHUP',
-  'SIGINT',
-  'SIGQUIT',
-  'SIGILL',
-  'SIGTRAP',
-  'SIGABRT',
-  'SIGBUS',
-  'SIGFPE',
-  'SIGSEGV',
-  'SIGUSR2',
-  'SIGTERM',
-] as const;
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -138,10 +124,8 @@ export class Platform {
       transport: this.transport,
       poolSize: POOL_SIZES[service],
     };
-    // configureApp turns Nest's shutdown hooks on: each application would close itself and
-    // re-raise the signal on SIGINT/SIGTERM, killing the process before the others and PGlite
-    // have closed. The standalone process owns the signals; those listeners are removed.
-    const before = new Map(SHUTDOWN_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+    // The standalone process owns the signals (main.ts): configureApp installs no handler, so the
+    // five applications are closed in order by `stop()`, never each on its own.
     let app: INestApplication;
     if (service === 'gateway') {
       // The gateway gets its own service credential, never the admin token.
@@ -169,11 +153,6 @@ export class Platform {
         },
       );
       configureApp(app, service);
-    }
-    for (const signal of SHUTDOWN_SIGNALS) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
-      }
     }
     return app;
   }

@@ -106,4 +106,54 @@ describe('event store: optimistic concurrency (real PostgreSQL)', () => {
     expect(conflicts).toBeGreaterThan(0); // the test really raced
     expect((await f.store.verifyStream(stream)).ok).toBe(true);
   });
+
+  it('keeps the heads locked by lockStreamsInTransaction until that transaction ends', async () => {
+    await f.store.append('account-lock', [event('A')], {
+      expectedVersion: 0,
+      idempotencyKey: key(),
+    });
+    const client = await f.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Versions of the streams locked; a new one is created at 0 (and locked too).
+      expect(
+        await f.store.lockStreamsInTransaction(client, ['account-lock', 'account-lock-new']),
+      ).toEqual(
+        new Map([
+          ['account-lock', 1],
+          ['account-lock-new', 0],
+        ]),
+      );
+      // Another writer cannot append until the lock holder is done...
+      const other = f.store.append('account-lock', [event('B')], {
+        expectedVersion: 1,
+        idempotencyKey: key(),
+      });
+      let otherDone = false;
+      void other.then(() => (otherDone = true)).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(otherDone).toBe(false);
+      // ...so what the holder read (version 1) is still the head when it appends.
+      await f.store.appendInTransaction(client, 'account-lock', [event('C')], {
+        expectedVersion: 1,
+        idempotencyKey: key(),
+      });
+      await client.query('COMMIT');
+      await expect(other).rejects.toMatchObject({ expected: 1, actual: 2 });
+    } finally {
+      client.release();
+    }
+    expect((await f.store.readStream('account-lock')).map((e) => e.type)).toEqual(['A', 'C']);
+  });
+
+  it('refuses lockStreamsInTransaction outside a transaction', async () => {
+    const client = await f.pool.connect();
+    try {
+      await expect(f.store.lockStreamsInTransaction(client, ['account-lock'])).rejects.toThrow(
+        'needs a client inside an open transaction',
+      );
+    } finally {
+      client.release();
+    }
+  });
 });

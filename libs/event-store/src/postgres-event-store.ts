@@ -189,6 +189,18 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async lockStreamsInTransaction(
+    client: pg.ClientBase,
+    streamIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (client.getTransactionStatus() !== 'T') {
+      throw new Error('lockStreamsInTransaction needs a client inside an open transaction');
+    }
+    const literal = client.escapeLiteral(textArray([...new Set(streamIds)]));
+    const res = await client.query<HeadRow>(this.sql.lockHeads(literal));
+    return new Map(res.rows.map((r) => [r.stream_id, r.version]));
+  }
+
   /**
    * Locks the stream heads and reads the keys already used. BEGIN (when ours), the locks and the
    * key lookup travel as one simple query: three statements, one round trip. Each statement

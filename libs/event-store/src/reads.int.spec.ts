@@ -94,9 +94,9 @@ describe('event store: stream reads (real PostgreSQL)', () => {
     expect(await f.store.readStreamAsOf('r-3', at('2025-12-31T00:00:00.000Z'))).toEqual([]);
     // From a version on (what a caller holding a snapshot of the earlier events reads).
     expect(
-      (
-        await f.store.readStreamAsOf('r-3', at('2026-01-31T23:59:59.999Z'), { fromVersion: 2 })
-      ).map((e) => e.version),
+      (await f.store.readStreamAsOf('r-3', at('2026-01-31T23:59:59.999Z'), { fromVersion: 2 })).map(
+        (e) => e.version,
+      ),
     ).toEqual([2, 4]);
   });
 

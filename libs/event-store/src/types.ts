@@ -152,6 +152,15 @@ export interface EventStore {
     client: pg.ClientBase,
     items: readonly AppendBatchItem[],
   ): Promise<AppendResult[]>;
+  /**
+   * Locks the heads of `streamIds` (created at version 0 if new) in the caller's transaction, in
+   * the order appends take them, and returns their versions: until that transaction ends nobody
+   * else can append to them, so a state read now stays current for the caller's next append.
+   */
+  lockStreamsInTransaction(
+    client: pg.ClientBase,
+    streamIds: readonly string[],
+  ): Promise<Map<string, number>>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   readStreamAsOf(
     streamId: string,

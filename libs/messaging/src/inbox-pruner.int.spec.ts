@@ -133,9 +133,9 @@ describe('InboxPruner', () => {
     expect(() => pruner({ retentionMs: 14 * DAY_MS })).toThrow(
       'inbox pruning: a retention of 336 h would delete rows whose messages the broker can still redeliver (for 336 h); keep them at least 360 h',
     );
-    expect(() =>
-      pruner({ retentionMs: 20 * DAY_MS, redeliveryHorizonMs: 20 * DAY_MS }),
-    ).toThrow('keep them at least 504 h');
+    expect(() => pruner({ retentionMs: 20 * DAY_MS, redeliveryHorizonMs: 20 * DAY_MS })).toThrow(
+      'keep them at least 504 h',
+    );
     expect(() => pruner({ retentionMs: 15 * DAY_MS })).not.toThrow();
     expect(() => pruner({ intervalMs: 0 })).toThrow('the interval must be a duration > 0');
   });

@@ -72,7 +72,10 @@ export class InboxPruner {
     if (!Number.isFinite(horizonMs) || horizonMs < 0) {
       throw new RangeError('inbox pruning: the redelivery horizon must be a duration >= 0');
     }
-    if (!Number.isFinite(this.retentionMs) || this.retentionMs < horizonMs + INBOX_RETENTION_MARGIN_MS) {
+    if (
+      !Number.isFinite(this.retentionMs) ||
+      this.retentionMs < horizonMs + INBOX_RETENTION_MARGIN_MS
+    ) {
       throw new RangeError(
         `inbox pruning: a retention of ${hours(this.retentionMs)} h would delete rows whose ` +
           `messages the broker can still redeliver (for ${hours(horizonMs)} h); keep them at ` +

@@ -13,6 +13,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type pg from 'pg';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from './auth.js';
 import { createPool } from './database.js';
+import type { CoreServiceEnv } from './env.js';
 import { ApiErrorFilter } from './errors.js';
 import {
   createMetricsRegistry,
@@ -21,6 +22,7 @@ import {
   PG_POOL,
   SERVICE_NAME,
 } from './health.js';
+import { installDrain, type Refusal, stopOnSignals } from './shutdown.js';
 
 export interface ServiceKitOptions {
   service: string;
@@ -64,8 +66,18 @@ export class ServiceKitModule implements OnApplicationShutdown {
   }
 }
 
-/** Applies the house defaults to a Nest application: error shape, validation, OpenAPI at /docs. */
-export function configureApp(app: INestApplication, service: string): void {
+/**
+ * Applies the house defaults to a Nest application: error shape, validation, OpenAPI at /docs,
+ * and the drain that lets SIGTERM finish the requests in flight (see shutdown.ts; signals are
+ * handled by `stopOnSignals`, in the process's main, never here: a test app or the standalone's
+ * five applications must not exit the process).
+ */
+export function configureApp(
+  app: INestApplication,
+  service: string,
+  options: { refuseWhileDraining?: Refusal } = {},
+): void {
+  installDrain(app, options.refuseWhileDraining);
   app.useGlobalFilters(new ApiErrorFilter());
   app.useGlobalPipes(
     new ValidationPipe({
@@ -75,7 +87,6 @@ export function configureApp(app: INestApplication, service: string): void {
       stopAtFirstError: false,
     }),
   );
-  app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(`${service} API`).setVersion('1').addBearerAuth().build(),
@@ -83,15 +94,37 @@ export function configureApp(app: INestApplication, service: string): void {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
 
-/** Creates, configures and starts a service; logs where it listens, never its configuration. */
+/**
+ * Creates, configures and starts a service, stopping it gracefully on SIGTERM/SIGINT; logs where
+ * it listens, never its configuration.
+ */
 export async function startService(
   service: string,
   module: unknown,
-  port: number,
+  env: ProcessEnv,
 ): Promise<INestApplication> {
   const app = await NestFactory.create(module as never, { rawBody: true, bufferLogs: false });
   configureApp(app, service);
-  await app.listen(port, '0.0.0.0');
-  new Logger(service).log(`listening on :${port}`);
+  await listen(app, service, env);
   return app;
+}
+
+/** What a service's process needs from its environment to listen and to stop. */
+export type ProcessEnv = Pick<
+  CoreServiceEnv,
+  'PORT' | 'SHUTDOWN_GRACE_SECONDS' | 'WATCHDOG_STALL_SECONDS'
+>;
+
+/** Listens on PORT and stops gracefully on SIGTERM/SIGINT (`stopOnSignals`). */
+export async function listen(
+  app: INestApplication,
+  service: string,
+  env: ProcessEnv,
+): Promise<void> {
+  await app.listen(env.PORT, '0.0.0.0');
+  stopOnSignals(app, service, {
+    graceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+    watchdogStallSeconds: env.WATCHDOG_STALL_SECONDS,
+  });
+  new Logger(service).log(`listening on :${env.PORT}`);
 }

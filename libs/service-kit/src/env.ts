@@ -90,6 +90,20 @@ export class CoreServiceEnv {
   @Max(65535)
   PORT!: number;
 
+  /** Seconds the requests in flight get to finish after SIGTERM (shutdown.ts). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_GRACE_SECONDS = 20;
+
+  /** Seconds of a stalled event loop after which the process kills itself (0: never). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  WATCHDOG_STALL_SECONDS = 30;
+
   @IsString()
   @Matches(/^postgres(ql)?:\/\/\S+$/, {
     message: 'DATABASE_URL must be a postgres:// connection string',

@@ -7,3 +7,4 @@ export * from './health.js';
 export * from './auth.js';
 export * from './messaging.js';
 export * from './dto.js';
+export * from './shutdown.js';

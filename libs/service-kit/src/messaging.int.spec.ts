@@ -324,7 +324,9 @@ describe('ServiceMessaging', () => {
       consumers,
       inboxPruning: { retentionMs: 7 * DAY_MS },
     });
-    expect(() => unsafe.start()).toThrow('would delete rows whose messages the broker can still redeliver');
+    expect(() => unsafe.start()).toThrow(
+      'would delete rows whose messages the broker can still redeliver',
+    );
   });
 
   it('on Kafka: creates its transport, is ready once the group has joined, delivers, and closes it at stop', async () => {

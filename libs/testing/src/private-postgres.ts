@@ -118,7 +118,9 @@ export class PrivatePostgres {
   private async exec(tool: string, args: string[]): Promise<void> {
     const bin = join(this.binDir, tool);
     const [file, argv] =
-      this.asUser === undefined ? [bin, args] : ['runuser', ['-u', this.asUser, '--', bin, ...args]];
+      this.asUser === undefined
+        ? [bin, args]
+        : ['runuser', ['-u', this.asUser, '--', bin, ...args]];
     try {
       await run(file, argv, { timeout: 120_000 });
     } catch (err) {

@@ -3,6 +3,7 @@ import { configureApp } from '@billing/service-kit';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { errorBody, failures } from './domain/index.js';
 import type { GatewayModuleOptions } from './gateway.options.js';
 import { GatewayModule } from './gateway.module.js';
 import { GatewayErrorFilter } from './http/gateway-error.filter.js';
@@ -21,7 +22,12 @@ export async function createGatewayApp(
     logger,
     bodyParser: false,
   });
-  configureApp(app, 'gateway');
+  configureApp(app, 'gateway', {
+    refuseWhileDraining: (res) => {
+      const failure = failures.shuttingDown();
+      res.status(failure.status).json(errorBody(failure));
+    },
+  });
   // Registered after configureApp's filter, so it is the one Nest consults first.
   app.useGlobalFilters(new GatewayErrorFilter());
   return app;

@@ -96,13 +96,10 @@ describe('a PostgreSQL restart under the gateway', () => {
 
     // Exactly once: one hold and one UsageObserved per answered request, none for a refused one.
     const billed = answers.filter((a) => a.status === 200).map((a) => a.requestId);
-    const usage = await eventually(
-      async () => {
-        const rows = await t.outboxUsage();
-        return rows.length >= billed.length ? rows : undefined;
-      },
-      30_000,
-    );
+    const usage = await eventually(async () => {
+      const rows = await t.outboxUsage();
+      return rows.length >= billed.length ? rows : undefined;
+    }, 30_000);
     expect(usage.map((u) => u.data.requestId).sort()).toEqual([...billed].sort());
     expect(t.ledger.placed.map((h) => h.holdId).sort()).toEqual([...billed].sort());
     // The relay took its leadership again and published all of it.

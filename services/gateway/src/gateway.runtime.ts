@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '@billing/service-kit';
+import { CreateChatCompletionHandler } from './commands/create-chat-completion/create-chat-completion.handler.js';
 import { GATEWAY_OPTIONS, type ResolvedGatewayOptions } from './gateway.options.js';
 import { CatalogCache } from './infrastructure/catalog-cache.js';
 import { AGENTS } from './infrastructure/tokens.js';
@@ -20,14 +21,20 @@ import { migrateGateway } from './infrastructure/migrations.js';
 import { UsageOutbox } from './infrastructure/usage-outbox.js';
 import { KeysConsumer } from './messaging/keys-consumer.js';
 
+/** How long shutdown waits for requests whose connection was cut to record their usage. */
+const HANDLERS_IDLE_TIMEOUT_MS = 10_000;
+
 /**
  * Starts and stops the gateway's moving parts in an order that loses nothing:
  *
  * - before the HTTP server listens: the schema's migrations, then the key cache (listening for
  *   changes first, then reading the table) and a first copy of the catalog;
  * - once the application is up: the keys.v1 consumer (the outbox relay is ServiceMessaging's);
- * - on shutdown: the consumer, then the usage still waiting to be written to the outbox, then the
- *   key listener; service-kit closes the pool after every beforeApplicationShutdown hook.
+ * - on shutdown (after service-kit's drain let the requests in flight finish, see
+ *   libs/service-kit shutdown.ts): the consumer, then the requests still recording their usage
+ *   (a stream cut at the end of the grace period), then the usage still waiting to be written to
+ *   the outbox, then the key listener; service-kit closes the pool after every
+ *   beforeApplicationShutdown hook.
  */
 @Injectable()
 export class GatewayRuntime
@@ -45,6 +52,7 @@ export class GatewayRuntime
     @Inject(UsageOutbox) private readonly usage: UsageOutbox,
     @Inject(KeysConsumer) private readonly consumer: KeysConsumer,
     @Inject(BodyParserPool) private readonly bodies: BodyParserPool,
+    @Inject(CreateChatCompletionHandler) private readonly handler: CreateChatCompletionHandler,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -65,6 +73,7 @@ export class GatewayRuntime
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer.stop();
+    await this.handler.idle(HANDLERS_IDLE_TIMEOUT_MS);
     await this.usage.drain();
     await this.keys.stop();
   }

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError } from '@billing/service-kit';
-import { Logger } from '@nestjs/common';
+import { ConfigError, listen } from '@billing/service-kit';
 import { createGatewayApp } from './app.js';
 import { loadGatewayEnv } from './config.js';
 import { gatewayOptionsFromEnv } from './gateway.options.js';
@@ -8,8 +7,7 @@ import { gatewayOptionsFromEnv } from './gateway.options.js';
 try {
   const env = loadGatewayEnv();
   const app = await createGatewayApp(gatewayOptionsFromEnv(env));
-  await app.listen(env.PORT, '0.0.0.0');
-  new Logger('gateway').log(`listening on :${env.PORT}`);
+  await listen(app, 'gateway', env);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -6,7 +6,7 @@ import { KeysModule } from './keys.module.js';
 
 try {
   const env = loadKeysEnv();
-  await startService('keys', KeysModule.forRoot(keysOptionsFromEnv(env)), env.PORT);
+  await startService('keys', KeysModule.forRoot(keysOptionsFromEnv(env)), env);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -110,7 +110,14 @@ export class LedgerModule {
         },
         {
           provide: LedgerWriter,
-          inject: [EVENT_STORE, PG_POOL, AccountStateCache, LEDGER_OPTIONS, AccountLoader, SnapshotStore],
+          inject: [
+            EVENT_STORE,
+            PG_POOL,
+            AccountStateCache,
+            LEDGER_OPTIONS,
+            AccountLoader,
+            SnapshotStore,
+          ],
           useFactory: (
             store: EventStore,
             pool: pg.Pool,

@@ -6,7 +6,7 @@ import { LedgerModule } from './ledger.module.js';
 
 try {
   const env = loadLedgerEnv();
-  await startService('ledger', LedgerModule.forRoot(ledgerOptionsFromEnv(env)), env.PORT);
+  await startService('ledger', LedgerModule.forRoot(ledgerOptionsFromEnv(env)), env);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

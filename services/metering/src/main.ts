@@ -6,7 +6,7 @@ import { MeteringModule } from './metering.module.js';
 
 try {
   const env = loadMeteringEnv();
-  await startService('metering', MeteringModule.forRoot(meteringOptionsFromEnv(env)), env.PORT);
+  await startService('metering', MeteringModule.forRoot(meteringOptionsFromEnv(env)), env);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -6,7 +6,7 @@ import { PaymentsModule } from './payments.module.js';
 
 try {
   const env = loadPaymentsEnv();
-  await startService('payments', PaymentsModule.forRoot(paymentsOptionsFromEnv(env)), env.PORT);
+  await startService('payments', PaymentsModule.forRoot(paymentsOptionsFromEnv(env)), env);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

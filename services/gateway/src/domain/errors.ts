@@ -14,6 +14,7 @@ export type GatewayErrorCode =
   | 'catalog_unavailable'
   | 'ledger_unavailable'
   | 'database_unavailable'
+  | 'shutting_down'
   | 'request_deadline_exceeded'
   | 'hold_lost'
   | 'not_found'
@@ -110,6 +111,14 @@ export const failures = {
     code: 'database_unavailable',
     param: null,
     message: 'Usage cannot be recorded right now; the request was not sent. Retry shortly.',
+  }),
+  /** The gateway is stopping (SIGTERM): another instance, or this one restarted, will answer. */
+  shuttingDown: (): GatewayFailure => ({
+    status: 503,
+    type: 'service_unavailable',
+    code: 'shutting_down',
+    param: null,
+    message: 'The gateway is restarting; the request was not sent. Retry shortly.',
   }),
   /** The request ran to the gateway's overall deadline (REQUEST_DEADLINE_SECONDS) and was ended. */
   requestDeadlineExceeded: (seconds: number): GatewayFailure => ({

@@ -75,7 +75,9 @@ describe('HoldBook: the open holds of an account', () => {
       .filter((h) => h.expiresAtMs <= now)
       .sort((a, b) => a.expiresAtMs - b.expiresAtMs);
     expect(book.dueBy(now)).toEqual(due);
-    expect(book.earliestExpiryMs()).toBe(Math.min(...[...reference.values()].map((h) => h.expiresAtMs)));
+    expect(book.earliestExpiryMs()).toBe(
+      Math.min(...[...reference.values()].map((h) => h.expiresAtMs)),
+    );
     for (const { book: old, ids } of snapshots) {
       expect(old.inPlacementOrder().map((h) => h.holdId)).toEqual(ids);
     }
@@ -134,7 +136,12 @@ describe('the cap on open holds per account', () => {
     const outcome = capped().when(placeHold('h4', '1', { at: T0 + 61_000 }));
     expect(outcome.decision.ok).toBe(true);
     expect(outcome.state.holds.size).toBe(1);
-    expectBalance(outcome.state, { total: '10', topUp: '10', bonusAndCompensation: '0', held: '1' });
+    expectBalance(outcome.state, {
+      total: '10',
+      topUp: '10',
+      bonusAndCompensation: '0',
+      held: '1',
+    });
   });
 
   it('100,000 holds placed then released through decide and evolve leave the exact balance, held 0', () => {
@@ -148,7 +155,10 @@ describe('the cap on open holds per account', () => {
     for (let i = 0; i < 100_000; i++) {
       state = apply(state, placeHold(`h${i}`, '0.00001', { ttlSeconds: 600 }));
     }
-    expect(balanceOf(state)).toMatchObject({ heldNanos: 1_000_000_000n, availableNanos: 999_000_000_000n });
+    expect(balanceOf(state)).toMatchObject({
+      heldNanos: 1_000_000_000n,
+      availableNanos: 999_000_000_000n,
+    });
     expect(decide(placeHold('one-more', '0.00001'), state)).toMatchObject({
       ok: false,
       error: { code: 'LEDGER.HOLD_LIMIT_REACHED' },

@@ -149,13 +149,11 @@ export function decodeLedgerState(
       return lot;
     });
     const holds = HoldBook.of(
-      s.holds.map(
-        (h): ActiveHold => ({
-          holdId: text(h.holdId),
-          amountNanos: parseUsd(h.amount),
-          expiresAtMs: int(h.expiresAtMs),
-        }),
-      ),
+      s.holds.map((h): ActiveHold => ({
+        holdId: text(h.holdId),
+        amountNanos: parseUsd(h.amount),
+        expiresAtMs: int(h.expiresAtMs),
+      })),
     );
     const heldNanos = parseUsd(s.held);
     invariant(

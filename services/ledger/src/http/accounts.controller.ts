@@ -29,7 +29,7 @@ import {
   TransactionsQuery,
   UsageQuery,
 } from './dto.js';
-import { ledgerApiError } from './ledger-errors.js';
+import { ledgerApiError, rethrowContended } from './ledger-errors.js';
 
 export interface HoldView {
   readonly holdId: string;
@@ -121,9 +121,9 @@ export class AccountsController {
     @Param() { accountId }: AccountParams,
     @Body() body: PlaceHoldBody,
   ): Promise<HoldView> {
-    const result = await this.commandBus.execute(
-      new PlaceHoldCommand(accountId, body.holdId, parseUsd(body.amount), body.ttlSeconds),
-    );
+    const result = await this.commandBus
+      .execute(new PlaceHoldCommand(accountId, body.holdId, parseUsd(body.amount), body.ttlSeconds))
+      .catch(rethrowContended);
     if (!result.ok) throw ledgerApiError(result.error);
     return { holdId: result.holdId, available: formatUsd(result.availableNanos) };
   }
@@ -135,9 +135,9 @@ export class AccountsController {
     @Param() { accountId, holdId }: HoldParams,
     @Body() body: ExtendHoldBody,
   ): Promise<ExtendedHoldView> {
-    const result = await this.commandBus.execute(
-      new ExtendHoldCommand(accountId, holdId, body.ttlSeconds),
-    );
+    const result = await this.commandBus
+      .execute(new ExtendHoldCommand(accountId, holdId, body.ttlSeconds))
+      .catch(rethrowContended);
     if (!result.ok) throw ledgerApiError(result.error);
     return { holdId: result.holdId, expiresAt: new Date(result.expiresAtMs).toISOString() };
   }
@@ -146,7 +146,9 @@ export class AccountsController {
   @Delete('holds/:holdId')
   @HttpCode(200)
   async releaseHold(@Param() { accountId, holdId }: HoldParams): Promise<HoldView> {
-    const result = await this.commandBus.execute(new ReleaseHoldCommand(accountId, holdId));
+    const result = await this.commandBus
+      .execute(new ReleaseHoldCommand(accountId, holdId))
+      .catch(rethrowContended);
     if (!result.ok) throw ledgerApiError(result.error);
     return { holdId: result.holdId, available: formatUsd(result.availableNanos) };
   }

@@ -1,3 +1,4 @@
+import { WrongExpectedVersionError } from '@billing/event-store';
 import { ApiError } from '@billing/service-kit';
 import type { LedgerErrorCode, LedgerFailure } from '../domain/index.js';
 
@@ -14,4 +15,25 @@ const STATUS: Readonly<Record<LedgerErrorCode, number>> = {
 
 export function ledgerApiError(failure: LedgerFailure): ApiError {
   return new ApiError(STATUS[failure.code], failure.code, failure.message);
+}
+
+/** A write that kept colliding with other writers of the same account: nothing was written. */
+export const WRITE_CONTENDED = 'LEDGER.WRITE_CONTENDED';
+
+/**
+ * For the holds routes: a write whose retries ran out (the writer's re-decisions after a stale
+ * stream version, the write queue's after a deadlock or a serialization failure) is answered 503
+ * `LEDGER.WRITE_CONTENDED`, which the caller may retry as it is (holds are idempotent by hold
+ * id), instead of a 500 that reads as a bug. Anything else is rethrown unchanged.
+ */
+export function rethrowContended(err: unknown): never {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof WrongExpectedVersionError || code === '40P01' || code === '40001') {
+    throw new ApiError(
+      503,
+      WRITE_CONTENDED,
+      'the account is being written concurrently; nothing was changed, retry the request',
+    );
+  }
+  throw err;
 }

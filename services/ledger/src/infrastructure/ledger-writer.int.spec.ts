@@ -154,7 +154,6 @@ describe('LedgerWriter', () => {
   });
 });
 
-
 function snapshotParts(): { loader: AccountLoader; snapshots: SnapshotStore } {
   const snapshots = new SnapshotStore(t.schema, DEFAULT_SNAPSHOT_EVERY);
   const store = new PostgresEventStore({ pool: t.pool, schema: t.schema });

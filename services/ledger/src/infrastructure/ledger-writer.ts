@@ -97,6 +97,8 @@ interface Planned {
   nowMs: number;
   versionAfter: number;
   idempotencyKey?: string;
+  /** The key is the version the command was decided at, not an input's id (no duplicates). */
+  versionKeyed?: boolean;
   commandType?: LedgerCommand['type'];
 }
 
@@ -118,7 +120,8 @@ interface AccountPlan {
  *    key (all accounts in one `appendBatchInTransaction`);
  * 4. write the projections (one statement) and one BalanceChanged outbox row per account.
  *
- * A stale state (another replica appended: WrongExpectedVersionError) is re-read and the account
+ * A stale state (another replica appended: WrongExpectedVersionError) is re-read, with the batch's
+ * stream heads locked first so the retry cannot be stale again (see `relock`), and the account
  * re-decided; an input whose key the store already holds (applied long ago, beyond the domain's
  * memory of recent ids) is answered as a duplicate. Both are handled inside the caller's
  * transaction, behind a savepoint around the append.
@@ -178,19 +181,28 @@ export class LedgerWriter {
         )) {
           throw err;
         }
-        await tx.client.query('ROLLBACK TO SAVEPOINT ledger_append');
+        // Released too, so that the heads locked below stay locked until the transaction ends.
+        await tx.client.query(
+          'ROLLBACK TO SAVEPOINT ledger_append; RELEASE SAVEPOINT ledger_append',
+        );
         if (attempt >= MAX_ATTEMPTS) throw err;
         if (err instanceof WrongExpectedVersionError) {
           // Another writer (a replica, the consumer) appended since this state was read.
-          const plan = [...accounts.values()].find((p) => streamIdOf(p.accountId) === err.streamId);
-          if (plan === undefined) throw err;
-          plan.start = await this.load(plan.accountId);
+          const plans = [...accounts.values()];
+          if (!plans.some((p) => streamIdOf(p.accountId) === err.streamId)) throw err;
+          await this.relock(tx, plans);
         } else {
-          // The key was used with other events: the input was applied before, decided at another
-          // instant (README.md of the domain, "exactly once"). It is a duplicate.
           const item = planned.find((p) => p.idempotencyKey === err.idempotencyKey);
           if (item === undefined) throw err;
-          item.knownDuplicate = true;
+          if (item.versionKeyed) {
+            // A command keyed by the version it was decided at (an extension, the scheduler's):
+            // another writer appended at that version first, so this state is stale, as above.
+            await this.relock(tx, [...accounts.values()]);
+          } else {
+            // The key was used with other events: the input was applied before, decided at another
+            // instant (README.md of the domain, "exactly once"). It is a duplicate.
+            item.knownDuplicate = true;
+          }
         }
         continue;
       }
@@ -320,6 +332,29 @@ export class LedgerWriter {
     );
   }
 
+  /**
+   * After a stale version: locks the heads of every account of the batch, then re-reads those
+   * whose state is behind its head. Re-reading without the locks does not converge under
+   * contention: the rollback to the savepoint released the heads, and a writer whose state is
+   * already current (the consumer's next chunk, another replica's queue) takes them while this one
+   * re-reads its stream, so each retry lost the same race until MAX_ATTEMPTS ran out and the
+   * WrongExpectedVersionError reached the caller (a 500 on `POST .../holds`). With the heads held,
+   * what is read is the head, and the next append cannot be stale. The states come from the
+   * database (the loader), never from the cache.
+   */
+  private async relock(tx: WriteTransaction, plans: readonly AccountPlan[]): Promise<void> {
+    const heads = await this.o.store.lockStreamsInTransaction(
+      tx.client,
+      plans.map((plan) => streamIdOf(plan.accountId)),
+    );
+    await Promise.all(
+      plans.map(async (plan) => {
+        const head = heads.get(streamIdOf(plan.accountId)) ?? 0;
+        if (plan.start?.state.version !== head) plan.start = await this.load(plan.accountId);
+      }),
+    );
+  }
+
   /** Decides an account's commands in order, each on the state the previous ones left. */
   private decideAccount(plan: AccountPlan): void {
     const start = plan.start;
@@ -353,7 +388,9 @@ export class LedgerWriter {
       }
       // Scoped to the account: a hold id or a request id is only unique within one account. The
       // scheduler's commands have no source id; the version they were decided at is unique.
-      item.idempotencyKey = `${plan.accountId}/${idempotencyKeyOf(command) ?? `${command.type}@${state.version}`}`;
+      const inputKey = idempotencyKeyOf(command);
+      item.versionKeyed = inputKey === undefined;
+      item.idempotencyKey = `${plan.accountId}/${inputKey ?? `${command.type}@${state.version}`}`;
       item.commandType = command.type;
       const versionBefore = state.version;
       state = foldLedger(decision.events, state);

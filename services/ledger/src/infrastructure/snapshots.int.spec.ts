@@ -344,7 +344,10 @@ describe('a damaged or stale snapshot is never used', () => {
 
     const report = await verifyProjections({ pool: t.db, schema: t.schema });
     expect(report.differences).toEqual([
-      { accountId: LONG, problems: [`snapshots[v30000]: the stream has only ${EVENTS + 1} event(s)`] },
+      {
+        accountId: LONG,
+        problems: [`snapshots[v30000]: the stream has only ${EVENTS + 1} event(s)`],
+      },
     ]);
     await t.db.query(`DELETE FROM "${t.schema}".snapshots WHERE version = 30000`);
   });
@@ -353,11 +356,9 @@ describe('a damaged or stale snapshot is never used', () => {
 describe('the cap on open holds', () => {
   const ACCOUNT = 'acct_holds_cap';
   const hold = (holdId: string, amount: string) =>
-    t.asGateway<{ holdId: string; available: string } | { error: { code: string; message: string } }>(
-      'POST',
-      `/v1/accounts/${ACCOUNT}/holds`,
-      { body: { holdId, amount, ttlSeconds: 600 } },
-    );
+    t.asGateway<
+      { holdId: string; available: string } | { error: { code: string; message: string } }
+    >('POST', `/v1/accounts/${ACCOUNT}/holds`, { body: { holdId, amount, ttlSeconds: 600 } });
 
   it('stops unbounded holds on one account: the 6th open hold is refused with 409 LEDGER.HOLD_LIMIT_REACHED and Available stays exactly $5; a release makes room', async () => {
     now = minute(600);
@@ -384,9 +385,7 @@ describe('the cap on open holds', () => {
 
     // The same hold again is still its first answer, not a refusal.
     expect((await hold('h3', '1')).status).toBe(201);
-    expect(
-      (await t.asGateway('DELETE', `/v1/accounts/${ACCOUNT}/holds/h1`)).status,
-    ).toBe(200);
+    expect((await t.asGateway('DELETE', `/v1/accounts/${ACCOUNT}/holds/h1`)).status).toBe(200);
     const again = await hold('h6', '2');
     expect(again).toMatchObject({ status: 201, body: { holdId: 'h6', available: '4' } });
     expect(await balanceOverHttp(ACCOUNT)).toMatchObject({ held: '6', available: '4' });

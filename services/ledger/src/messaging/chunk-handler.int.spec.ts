@@ -148,7 +148,6 @@ describe("the ledger's chunk handler under the messaging library's InboxProcesso
   });
 });
 
-
 function snapshotParts(): { loader: AccountLoader; snapshots: SnapshotStore } {
   const snapshots = new SnapshotStore(t.schema, DEFAULT_SNAPSHOT_EVERY);
   const store = new PostgresEventStore({ pool: t.pool, schema: t.schema });

@@ -426,7 +426,9 @@ export async function verifySnapshots(
         list.push(`${where}: breakdown differs from the fold of events 1..${row.version}`);
       }
       if (lastRecordedAtMs !== body.lastRecordedAtMs) {
-        list.push(`${where}: last_recorded_at_ms ${body.lastRecordedAtMs}, fold ${lastRecordedAtMs}`);
+        list.push(
+          `${where}: last_recorded_at_ms ${body.lastRecordedAtMs}, fold ${lastRecordedAtMs}`,
+        );
       }
     }
     if (list.length > 0) problems.set(accountId, list);

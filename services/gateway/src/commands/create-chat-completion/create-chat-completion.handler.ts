@@ -4,6 +4,7 @@ import { formatUsd } from '@billing/money';
 import { Logger } from '@nestjs/common';
 import {
   bearerToken,
+  DONE,
   capUsageToHold,
   errorBody,
   failures,
@@ -68,7 +69,19 @@ interface Finished {
   readonly status: UsageStatus;
   readonly reported: TokenUsage | undefined;
   readonly countedOutputTokens: number;
+  /**
+   * The end of the answer, held back until the usage is in the outbox: a whole completion, or a
+   * stream's `data: [DONE]` and its end. Absent when the answer was already sent (an error).
+   */
+  readonly deliver?: () => void;
 }
+
+/**
+ * How long an answer waits for its usage to reach the outbox. Beyond it (the database went away
+ * while the request ran) the answer goes out and the usage waits in memory, written once the
+ * database is back; new requests are refused meanwhile (`UsageOutbox.available`).
+ */
+const DURABLE_WAIT_MS = 5_000;
 
 /**
  * `POST /api/v1/chat/completions`: authenticate the key (memory, else the keys service) before
@@ -77,8 +90,10 @@ interface Finished {
  * id, which the ledger's charge captures.
  *
  * The order matters: nothing reaches an upstream without a hold, so concurrent requests can never
- * spend more than the balance; and every admitted request ends with exactly one UsageObserved
- * (whose requestId is the idempotency key downstream), whatever happened to it.
+ * spend more than the balance; every admitted request ends with exactly one UsageObserved
+ * (whose requestId is the idempotency key downstream), whatever happened to it; and an answer is
+ * complete (a whole completion sent, a stream's `[DONE]`) only once its usage is committed to the
+ * outbox (issue #11), so a crash after a client got its answer cannot lose the charge.
  *
  * A request never runs past its hold (issue #10): while it runs, a HoldKeeper extends the hold
  * every third of its TTL and ends the request at the overall deadline or when the hold cannot be
@@ -99,7 +114,37 @@ export class CreateChatCompletionHandler {
     private readonly newId: () => string = () => randomUUID().replaceAll('-', ''),
   ) {}
 
+  /** Requests being handled, and who waits for there to be none (shutdown). */
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+
   async execute(command: CreateChatCompletion): Promise<void> {
+    this.running += 1;
+    try {
+      await this.handle(command);
+    } finally {
+      this.running -= 1;
+      if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Resolves once no request is being handled, or after `timeoutMs` (shutdown: the HTTP server has
+   * stopped taking requests; a stream whose client left may still be recording its usage).
+   */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async handle(command: CreateChatCompletion): Promise<void> {
     const admitted = await this.admit(command);
     if (!admitted.ok) {
       this.metrics.request(admitted.model, admitted.failure.status);
@@ -138,7 +183,8 @@ export class CreateChatCompletionHandler {
     } finally {
       keeper.stop();
     }
-    this.settle(a, finished);
+    await this.settle(a, finished);
+    finished.deliver?.();
   }
 
   /** Why the keeper ended a request, in the OpenAI error shape. */
@@ -249,11 +295,11 @@ export class CreateChatCompletionHandler {
     if (!answer.ok) return this.upstreamRefused(a, sink, answer.status, answer.body);
     const relayed = relayCompletion(answer.body, a.request.model);
     this.metrics.request(a.request.model, 200);
-    sink.json(200, relayed.body, { 'x-request-id': a.requestId });
     return {
       status: 'succeeded',
       reported: relayed.reported,
       countedOutputTokens: relayed.reported === undefined ? relayed.output.countTokens() : 0,
+      deliver: () => sink.json(200, relayed.body, { 'x-request-id': a.requestId }),
     };
   }
 
@@ -288,6 +334,8 @@ export class CreateChatCompletionHandler {
     this.metrics.request(a.request.model, 200);
     sink.startStream({ 'x-request-id': a.requestId });
     let status: UsageStatus = 'succeeded';
+    // The upstream's `[DONE]`, sent once the usage is in the outbox (see `deliver`).
+    let done: string | undefined;
     try {
       const events = upstreamEvents(opened.events, keeper.signal);
       for (;;) {
@@ -296,7 +344,9 @@ export class CreateChatCompletionHandler {
         const next = await unlessAborted(events.next(), keeper.signal);
         if (next === undefined || next.done === true) break;
         const out = relay.handle(next.value);
-        if (out !== undefined) {
+        if (out === DONE) {
+          done = out;
+        } else if (out !== undefined) {
           const sent = await unlessAborted(sink.send(sseEvent(out)), keeper.signal);
           if (sent === false) {
             status = 'cancelled';
@@ -335,13 +385,16 @@ export class CreateChatCompletionHandler {
       this.logger.warn(`request ${a.requestId} (${a.request.model}): ended, ${failure.code}`);
       void sink.send(sseEvent(JSON.stringify(errorBody(failure))));
     }
-    sink.end();
     // The upstream's usage counts only on a complete answer; otherwise the gateway counts.
     const reported = status === 'succeeded' ? relay.reported : undefined;
     return {
       status,
       reported,
       countedOutputTokens: reported === undefined ? relay.output.countTokens() : 0,
+      deliver: () => {
+        if (done !== undefined) void sink.send(sseEvent(done));
+        sink.end();
+      },
     };
   }
 
@@ -405,8 +458,11 @@ export class CreateChatCompletionHandler {
     return redactSecrets(out);
   }
 
-  /** Records the usage (and releases the hold when nothing will be charged); never throws. */
-  private settle(a: Admitted, finished: Finished): void {
+  /**
+   * Records the usage (and releases the hold when nothing will be charged) and resolves once it is
+   * committed to the outbox, or after DURABLE_WAIT_MS while the database is away; never throws.
+   */
+  private async settle(a: Admitted, finished: Finished): Promise<void> {
     const reported = settleUsage({
       status: finished.status,
       promptTokens: a.promptTokens,
@@ -446,18 +502,28 @@ export class CreateChatCompletionHandler {
       // failed request shows in the request log.
       void this.ledger.releaseHold(a.caller.accountId, a.requestId);
     }
-    this.usage
-      .record({
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const written = this.usage.record({
         eventId: randomUUID(),
         accountId: a.caller.accountId,
         occurredAt: data.completedAt,
         data,
-      })
-      .catch((err: unknown) => {
-        this.logger.error(
-          `request ${a.requestId}: its usage could not be recorded: ${message(err)}`,
-        );
       });
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), DURABLE_WAIT_MS);
+      });
+      if ((await Promise.race([written, late])) === 'late') {
+        this.logger.warn(
+          `request ${a.requestId}: answered before its usage reached the outbox (the database ` +
+            `is away); the usage waits in memory until it is back`,
+        );
+      }
+    } catch (err) {
+      this.logger.error(`request ${a.requestId}: its usage could not be recorded: ${message(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

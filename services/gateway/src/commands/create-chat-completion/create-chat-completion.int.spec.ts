@@ -388,3 +388,51 @@ describe('forwarding to an OpenAI-compatible upstream (the simulated upstream se
     expect(usage.data.outputTokens).toBeGreaterThan(0);
   });
 });
+
+describe('an answer is complete only once its usage is in the outbox (issue #11)', () => {
+  // A crash between the answer and the outbox write would lose a charge the client was answered
+  // for. The outbox is locked against writes here: the answer must wait for the lock, and the
+  // usage must be there the moment the answer is.
+  it.each([
+    ['whole', false],
+    ['streamed', true],
+  ])('holds back a %s answer until its usage is committed to the outbox', async (_, stream) => {
+    const locker = await t.db.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${t.schema}.outbox IN SHARE MODE`);
+      let answeredAt: number | undefined;
+      let headAt: number | undefined;
+      const answer = fetch(`${t.apiBase}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sim/echo-1', messages, stream }),
+      }).then(async (res) => {
+        headAt = Date.now();
+        const text = await res.text();
+        answeredAt = Date.now();
+        return { res, text };
+      });
+      await new Promise((r) => setTimeout(r, 1_500));
+      // A stream's head (200) may go out at once; its [DONE], like a whole answer, may not.
+      expect(headAt === undefined).toBe(!stream);
+      expect(answeredAt).toBeUndefined();
+      const releasedAt = Date.now();
+      await locker.query('COMMIT');
+      const { res, text } = await answer;
+      expect(res.status).toBe(200);
+      expect(answeredAt).toBeGreaterThanOrEqual(releasedAt);
+      const complete = stream
+        ? text.trimEnd().endsWith('data: [DONE]')
+        : text.includes('Echo: What is the meaning of life?');
+      expect(complete).toBe(true);
+      const requestId = res.headers.get('x-request-id');
+      const recorded = (await t.outboxUsage()).filter((e) => e.data.requestId === requestId);
+      expect(recorded).toHaveLength(1);
+      expect(recorded[0]?.data.status).toBe('succeeded');
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      locker.release();
+    }
+  });
+});

@@ -40,7 +40,8 @@ export class ExpiryScheduler {
       if (this.round !== undefined || Date.now() < this.retryAt) return;
       this.runOnce().then(
         () => {
-          if (this.failures > 0) this.logger.log(`expiry rounds resume after ${this.failures} failed`);
+          if (this.failures > 0)
+            this.logger.log(`expiry rounds resume after ${this.failures} failed`);
           this.failures = 0;
         },
         (err: unknown) => {
