@@ -155,7 +155,7 @@ export class Load {
       if (code === 'ECONNREFUSED') {
         return { kind: 'refused', status: 0, code, requestId, at };
       }
-      return { kind: 'unknown', requestId, reason: code ?? String(err), at };
+      return { kind: 'unknown', requestId, reason: code ?? causeMessage(err), at };
     }
   }
 }
@@ -213,6 +213,13 @@ function errorCode(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The innermost message under fetch's `TypeError: fetch failed` ("other side closed", ...). */
+function causeMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** The system error code under fetch's TypeError (`ECONNREFUSED`, `ECONNRESET`, ...). */

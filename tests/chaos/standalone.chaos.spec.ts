@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '@billing/testing';
 // The standalone app's own test helpers: `npm start` as a child process, seen as a Platform.
-// eslint-disable-next-line @nx/enforce-module-boundaries -- tests are not an Nx project
 import { StandalonePlatform } from '../../apps/standalone/src/testing/standalone-platform.js';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- tests are not an Nx project
 import { StandaloneProcess } from '../../apps/standalone/src/testing/standalone-process.js';
 import { checkBooks, openHolds, readPrice, type BooksAccount, type ModelPrice } from './books.js';
 import { sleep } from './load.js';

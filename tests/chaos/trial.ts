@@ -10,7 +10,7 @@ import {
   type BooksAccount,
   type ModelPrice,
 } from './books.js';
-import { Load, sleep, summarize } from './load.js';
+import { Load, sleep, summarize, type Outcome } from './load.js';
 
 /**
  * One chaos trial: steady load on fresh accounts, a fault injected while it runs (a kill, a
@@ -29,6 +29,8 @@ export interface TrialResult {
   readonly topUps: number;
   /** Events in the trial accounts' ledger streams. */
   readonly ledgerEvents: number;
+  /** Charges of `unknown` requests (served, but the client never learnt it). */
+  readonly extraCharges: number;
   /** From the fault to the service (broker, database) answering again, in ms. */
   readonly backMs: number;
   /**
@@ -122,9 +124,11 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
   }
 
   let ledgerEvents = 0;
+  let extraCharges = 0;
   for (const a of options.accounts) {
     const books = await checkBooks(p, a, options.price, 30_000);
     ledgerEvents += books.events;
+    extraCharges += books.extraCharges;
     problems.push(...books.problems.map((m) => `${a.id}: ${m}`));
   }
   const all = summarize(options.accounts.flatMap((a) => a.outcomes));
@@ -135,11 +139,12 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
     unknown: all.unknown,
     topUps: options.accounts.reduce((n, a) => n + a.topUps.length, 0) - topUpsBefore,
     ledgerEvents,
+    extraCharges,
     backMs,
     recoveryMs,
     problems,
   };
-  recordResult(result, all.refusals);
+  recordResult(result, all.refusals, unknownReasons(options.accounts.flatMap((a) => a.outcomes)));
   return result;
 }
 
@@ -215,12 +220,27 @@ const results: TrialResult[] = [];
  * Keeps a trial's figures for this file's table and, when the chaos reporter runs
  * (CHAOS_RESULTS_FILE), for the table of the whole run.
  */
-function recordResult(result: TrialResult, refusals: Readonly<Record<string, number>>): void {
+function recordResult(
+  result: TrialResult,
+  refusals: Readonly<Record<string, number>>,
+  unknown: Readonly<Record<string, number>>,
+): void {
   results.push(result);
   const file = process.env.CHAOS_RESULTS_FILE;
   if (file !== undefined && file !== '') {
-    appendFileSync(file, `${JSON.stringify({ ...result, refusals })}\n`);
+    appendFileSync(file, `${JSON.stringify({ ...result, refusals, unknown })}\n`);
   }
+}
+
+/** Why the clients could not tell whether a request was served, by reason. */
+function unknownReasons(outcomes: readonly Outcome[]): Record<string, number> {
+  const reasons: Record<string, number> = {};
+  for (const o of outcomes) {
+    if (o.kind !== 'unknown') continue;
+    const reason = o.reason.slice(0, 60);
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+  }
+  return reasons;
 }
 
 export function trialTable(): string {
@@ -233,7 +253,7 @@ export function formatTable(rows: readonly TrialResult[]): string {
     'trial',
     'answered',
     'refused',
-    'unknown',
+    'unknown (billed)',
     'top-ups',
     'ledger events',
     'back (s)',
@@ -244,7 +264,7 @@ export function formatTable(rows: readonly TrialResult[]): string {
     r.trial,
     String(r.answered),
     String(r.refused),
-    String(r.unknown),
+    `${r.unknown} (${r.extraCharges})`,
     String(r.topUps),
     String(r.ledgerEvents),
     (r.backMs / 1000).toFixed(1),

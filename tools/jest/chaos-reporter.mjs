@@ -26,7 +26,7 @@ class ChaosReporter {
       'trial',
       'answered',
       'refused',
-      'unknown',
+      'unknown (billed)',
       'top-ups',
       'ledger events',
       'back (s)',
@@ -37,7 +37,7 @@ class ChaosReporter {
       r.trial,
       String(r.answered),
       String(r.refused),
-      String(r.unknown),
+      `${r.unknown} (${r.extraCharges})`,
       String(r.topUps),
       String(r.ledgerEvents),
       seconds(r.backMs),
@@ -49,6 +49,14 @@ class ChaosReporter {
     process.stdout.write(
       `\nchaos trials (${rows.length}), suite total ${seconds(Date.now() - this.startedAt)} s:\n` +
         [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') +
+        '\n' +
+        rows
+          .map(
+            (r) =>
+              `${r.trial}: refused ${JSON.stringify(r.refusals ?? {})}, unknown ${JSON.stringify(r.unknown ?? {})}` +
+              (r.problems.length === 0 ? '' : `\n  - ${r.problems.join('\n  - ')}`),
+          )
+          .join('\n') +
         '\n',
     );
   }
