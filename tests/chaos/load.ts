@@ -217,21 +217,40 @@ function errorCode(text: string): string | undefined {
 
 /** The innermost message under fetch's `TypeError: fetch failed` ("other side closed", ...). */
 function causeMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
+  let e = asErrorLike(err);
+  for (let depth = 0; depth < 4 && e !== undefined; depth++) {
+    const inner = asErrorLike(e.cause);
+    if (inner === undefined) return String(e.message ?? err);
+    e = inner;
+  }
+  return String(err);
+}
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly code?: unknown;
+  readonly cause?: unknown;
+}
+
+/**
+ * Errors from fetch come from Node's own realm, not the test's (Jest runs tests in a vm context),
+ * so `instanceof Error` is false for them: they are read by shape.
+ */
+function asErrorLike(value: unknown): ErrorLike | undefined {
+  return typeof value === 'object' && value !== null ? (value as ErrorLike) : undefined;
 }
 
 /** The system error code under fetch's TypeError (`ECONNREFUSED`, `ECONNRESET`, ...). */
 function causeCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e instanceof Error; depth++) {
-    const code = (e as { code?: unknown }).code;
+  let e = asErrorLike(err);
+  for (let depth = 0; depth < 4 && e !== undefined; depth++) {
+    const code = e.code;
     if (typeof code === 'string' && !code.startsWith('UND_ERR_') && code !== 'ABORT_ERR') {
       return code;
     }
     if (e.name === 'TimeoutError') return 'client timeout';
-    e = e.cause;
+    e = asErrorLike(e.cause);
   }
   return undefined;
 }

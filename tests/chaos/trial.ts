@@ -228,7 +228,7 @@ function recordResult(
   results.push(result);
   const file = process.env.CHAOS_RESULTS_FILE;
   if (file !== undefined && file !== '') {
-    appendFileSync(file, `${JSON.stringify({ ...result, refusals, unknown })}\n`);
+    appendFileSync(file, `${JSON.stringify({ ...result, refusals, unknownReasons: unknown })}\n`);
   }
 }
 

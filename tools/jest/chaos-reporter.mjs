@@ -53,7 +53,7 @@ class ChaosReporter {
         rows
           .map(
             (r) =>
-              `${r.trial}: refused ${JSON.stringify(r.refusals ?? {})}, unknown ${JSON.stringify(r.unknown ?? {})}` +
+              `${r.trial}: refused ${JSON.stringify(r.refusals ?? {})}, unknown ${JSON.stringify(r.unknownReasons ?? {})}` +
               (r.problems.length === 0 ? '' : `\n  - ${r.problems.join('\n  - ')}`),
           )
           .join('\n') +
