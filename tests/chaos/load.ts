@@ -238,7 +238,7 @@ interface ErrorLike {
  * so `instanceof Error` is false for them: they are read by shape.
  */
 function asErrorLike(value: unknown): ErrorLike | undefined {
-  return typeof value === 'object' && value !== null ? (value) : undefined;
+  return typeof value === 'object' && value !== null ? value : undefined;
 }
 
 /** The system error code under fetch's TypeError (`ECONNREFUSED`, `ECONNRESET`, ...). */
