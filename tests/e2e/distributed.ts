@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TOPICS } from '@billing/contracts';
 import { testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
 import pg from 'pg';
 import Stripe from 'stripe';
@@ -47,6 +48,24 @@ export type ServiceName = (typeof SERVICES)[number];
  *   its own events.
  */
 export const KNOWN_LIMITS = 'fixed consumer group ids (no env override)';
+
+/**
+ * Those fixed groups, per service, with the contract topic each reads: the defaults of the
+ * services' options (`keysConsumerName`, `usageConsumerName`, `consumerGroupPrefix`). A bench or
+ * test that watches the groups (their lag, their members) reads them from here.
+ */
+export const CONSUMER_GROUPS: Readonly<
+  Record<ServiceName, readonly { readonly groupId: string; readonly topic: string }[]>
+> = {
+  gateway: [{ groupId: 'gateway.keys', topic: TOPICS.keys }],
+  keys: [{ groupId: 'keys.usage-recorded', topic: TOPICS.usageRecorded }],
+  metering: [{ groupId: 'metering.usage-observed', topic: TOPICS.usageObserved }],
+  ledger: [
+    { groupId: 'ledger-payments', topic: TOPICS.payments },
+    { groupId: 'ledger-usage', topic: TOPICS.usageRecorded },
+  ],
+  payments: [{ groupId: 'payments-balance-changed', topic: TOPICS.ledger }],
+};
 
 export interface DistributedPlatformOptions {
   /** How long to wait for every service's /health (a loaded 2-core machine compiles slowly). */

@@ -7,6 +7,8 @@ import { printTable, type BenchRow } from './table.js';
 interface Part {
   title: string;
   run: () => Promise<BenchRow[]>;
+  /** Not part of a run of every part (`npm run bench` alone); `npm run bench -- <name>` runs it. */
+  onlyByName?: boolean;
 }
 
 const parts: Record<string, Part> = {
@@ -34,6 +36,12 @@ const parts: Record<string, Part> = {
     title: 'metering (UsageObserved priced and recorded end to end through Kafka)',
     run: async () => (await import('./metering.bench.js')).runMeteringBench(),
   },
+  soak: {
+    title: 'soak (the distributed platform under a steady mixed load; SOAK_SECONDS, SOAK_RPS)',
+    run: async () => (await import('./soak.bench.js')).runSoakBench(),
+    // Ten minutes by default: only when asked for by name.
+    onlyByName: true,
+  },
 };
 
 const requested = process.argv.slice(2);
@@ -46,7 +54,8 @@ if (unknown.length > 0) {
 }
 
 console.log(`# npm run bench — ${new Date().toISOString()}, Node ${process.version}`);
-for (const name of requested.length > 0 ? requested : Object.keys(parts)) {
+const everyPart = Object.keys(parts).filter((name) => parts[name]?.onlyByName !== true);
+for (const name of requested.length > 0 ? requested : everyPart) {
   const part = parts[name];
   if (!part) continue;
   const started = performance.now();

@@ -23,6 +23,15 @@ export function printTable(title: string, rows: readonly BenchRow[]): void {
     r.baseline === undefined || r.baseline === 0 ? '' : `${(r.value / r.baseline).toFixed(2)}x`,
     r.note ?? '',
   ]);
+  printMarkdownTable(title, header, body);
+}
+
+/** Any table of cells, in the same Markdown layout (for parts whose columns are not a BenchRow). */
+export function printMarkdownTable(
+  title: string,
+  header: readonly string[],
+  body: readonly (readonly string[])[],
+): void {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)),
   );
