@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatUsd, parseUsd } from '@billing/money';
 import OpenAI from 'openai';
-// tests/e2e is not an Nx project, so the rule cannot tell this import apart from a stray one.
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the shared end-to-end scenario
 import { runBillingScenario } from '../../../tests/e2e/scenario.js';
 import { StandalonePlatform } from './testing/standalone-platform.js';
 import { StandaloneProcess, type Banner } from './testing/standalone-process.js';
