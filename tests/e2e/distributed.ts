@@ -292,6 +292,13 @@ export async function startDistributedPlatform(
         waitUntilUp(running, `${urls[name]}/health`, startTimeoutMs),
       ),
     ]);
+    // A key disabled from here on must reach the gateway's cache within a second: wait until its
+    // keys.v1 consumer has joined its group, which takes up to the broker's session timeout
+    // when an earlier gateway of the fixed group was killed (KNOWN_LIMITS).
+    const gateway = services.find((s) => s.name === 'gateway')?.running;
+    if (gateway !== undefined) {
+      await waitForLog(gateway, '[gateway.keys] consumer joined its group', startTimeoutMs);
+    }
 
     const stripe = new Stripe(secrets.STRIPE_SECRET_KEY, {
       host: '127.0.0.1',
@@ -431,6 +438,18 @@ async function waitUntilUp(p: RunningProcess, url: string, timeoutMs: number): P
     }
     if (Date.now() > deadline) {
       throw new Error(`${p.name} is not up at ${url} after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Waits until the process's log has `text` (its start-up announced something). */
+async function waitForLog(p: RunningProcess, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!readFileSync(p.logFile, 'utf8').includes(text)) {
+    if (p.exited) throw new Error(`${p.name} exited while starting`);
+    if (Date.now() > deadline) {
+      throw new Error(`${p.name} did not log "${text}" within ${timeoutMs} ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
