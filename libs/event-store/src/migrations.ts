@@ -1,4 +1,4 @@
-import { type Migration, migrate } from '@billing/service-kit/database';
+import { type Migration, migrate } from '@billing/postgres';
 import type pg from 'pg';
 
 /**

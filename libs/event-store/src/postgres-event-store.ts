@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { assertSchemaName, withTransaction } from '@billing/postgres';
 import { IdempotencyConflictError } from './errors.js';
 import { GENESIS_HASH, eventHash } from './hashing.js';
 import { encodeLogPosition, toLogPosition } from './log-position.js';
@@ -46,7 +47,6 @@ export interface PostgresEventStoreOptions {
   readonly defaults?: EdgeDefaults;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,55}$/;
 const VERIFY_PAGE = 1_000;
 /** Attempts of an append that lost a race on an idempotency key to another stream's append. */
 const KEY_RACE_ATTEMPTS = 3;
@@ -100,7 +100,7 @@ export class PostgresEventStore implements EventStore {
   private readonly sql: ReturnType<typeof buildSql>;
 
   constructor(options: PostgresEventStoreOptions) {
-    if (!SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
+    assertSchemaName(options.schema);
     this.pool = options.pool;
     this.schema = options.schema;
     this.defaults = options.defaults ?? { newEventId: randomUUID, now: () => new Date() };
@@ -120,35 +120,34 @@ export class PostgresEventStore implements EventStore {
     checkBatch(items);
     let prepared: PreparedItem[] | undefined;
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
       try {
-        // The first round trip (BEGIN, locks, keys) needs only stream ids and keys, so it is on
-        // the wire while the payloads are canonicalised and hashed: the CPU work of an append
-        // overlaps the database's instead of preceding it.
-        const locking = this.lockAndFind(client, items, true);
-        if (prepared === undefined) {
-          try {
-            prepared = prepareBatch(items, this.defaults);
-          } catch (err) {
-            await locking.catch(() => undefined);
-            throw err;
-          }
-        }
-        const { results, wrote } = await this.writePlanned(client, prepared, await locking);
-        // A batch of duplicates only locked heads; rolling back drops those no-op row versions.
-        await client.query(wrote ? 'COMMIT' : 'ROLLBACK');
-        return results;
+        return await withTransaction(
+          this.pool,
+          async (client, rollback) => {
+            // The first round trip (BEGIN, locks, keys) needs only stream ids and keys, so it is
+            // on the wire while the payloads are canonicalised and hashed: the CPU work of an
+            // append overlaps the database's instead of preceding it.
+            const locking = this.lockAndFind(client, items, true);
+            if (prepared === undefined) {
+              try {
+                prepared = prepareBatch(items, this.defaults);
+              } catch (err) {
+                await locking.catch(() => undefined);
+                throw err;
+              }
+            }
+            const { results, wrote } = await this.writePlanned(client, prepared, await locking);
+            // A batch of duplicates only locked heads; rolling back drops those no-op row
+            // versions.
+            return wrote ? results : rollback(results);
+          },
+          { begin: false },
+        );
       } catch (err) {
-        await client.query('ROLLBACK').catch((e: unknown) => {
-          broken = e instanceof Error ? e : new Error(String(e));
-        });
         // The other transaction has committed the key by now, so the next attempt sees it and
         // answers with the precise outcome (a conflict, with the stream the key belongs to).
         if (isKeyRace(err) && attempt < KEY_RACE_ATTEMPTS) continue;
         throw toStoreError(err);
-      } finally {
-        client.release(broken);
       }
     }
   }

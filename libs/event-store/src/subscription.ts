@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@billing/postgres';
 import type {
   LogPosition,
   ReadAllResult,
@@ -144,10 +145,7 @@ class PgSubscription implements Subscription {
     const from = this.cursor;
     const page = await this.deps.readAll(from, this.batchSize);
     if (page.events.length === 0) return 0;
-    const client = await this.deps.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.deps.pool, async (client) => {
       await this.handler(page.events, client);
       const advanced = await client.query(this.deps.sql.advanceCheckpoint, [
         this.subscriptionId,
@@ -157,17 +155,9 @@ class PgSubscription implements Subscription {
         from.position.toString(),
       ]);
       if (advanced.rowCount !== 1) throw new CheckpointMovedError(this.subscriptionId);
-      await client.query('COMMIT');
-      this.cursor = page.next;
-      return page.events.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
+    this.cursor = page.next;
+    return page.events.length;
   }
 
   private async eventsHeldBack(): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { withTransaction } from '@billing/postgres';
 import {
   AbortedError,
   assertSchemaName,
@@ -264,48 +265,44 @@ export class InboxProcessor<T> {
   }
 
   private async applyInTransaction(items: readonly DecodedRecord<T>[]): Promise<void> {
-    const client = await this.options.pool.connect();
     const ended = { commit: [] as (() => void)[], rollback: [] as (() => void)[] };
     const transaction: ChunkTransaction = {
       afterCommit: (callback) => ended.commit.push(callback),
       afterRollback: (callback) => ended.rollback.push(callback),
     };
-    let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const ids = [...new Set(items.map((i) => i.id))];
-      const inserted = await client.query<{ message_id: string }>(
-        `INSERT INTO ${this.schema}.inbox (consumer_name, message_id)
-         SELECT $1, unnest($2::text[])
-         ON CONFLICT DO NOTHING
-         RETURNING message_id`,
-        [this.consumerName, ids],
+      await withTransaction(
+        this.options.pool,
+        async (client) => {
+          const ids = [...new Set(items.map((i) => i.id))];
+          const inserted = await client.query<{ message_id: string }>(
+            `INSERT INTO ${this.schema}.inbox (consumer_name, message_id)
+             SELECT $1, unnest($2::text[])
+             ON CONFLICT DO NOTHING
+             RETURNING message_id`,
+            [this.consumerName, ids],
+          );
+          const fresh = new Set(inserted.rows.map((r) => r.message_id));
+          // delete(): a duplicate inside the same chunk is applied once, as its first copy.
+          const messages = items
+            .filter((item) => fresh.delete(item.id))
+            .map((item) => ({ message: item.message, context: contextOf(item) }));
+          if (messages.length > 0) {
+            try {
+              await this.apply(messages, client, transaction);
+            } catch (err) {
+              throw new HandlerError(err);
+            }
+          }
+        },
+        // A connection that saw a transient database error is not trusted with the next chunk.
+        { destroyAfter: isTransientDatabaseError },
       );
-      const fresh = new Set(inserted.rows.map((r) => r.message_id));
-      // delete(): a duplicate inside the same chunk is applied once, as its first copy.
-      const messages = items
-        .filter((item) => fresh.delete(item.id))
-        .map((item) => ({ message: item.message, context: contextOf(item) }));
-      if (messages.length > 0) {
-        try {
-          await this.apply(messages, client, transaction);
-        } catch (err) {
-          throw new HandlerError(err);
-        }
-      }
-      await client.query('COMMIT');
-      this.runCallbacks(ended.commit);
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
       this.runCallbacks(ended.rollback);
-      if (isTransientDatabaseError(err))
-        broken ??= err instanceof Error ? err : new Error(String(err));
       throw err;
-    } finally {
-      client.release(broken);
     }
+    this.runCallbacks(ended.commit);
   }
 
   /** The transaction's outcome is settled: a failing callback must not make it look otherwise. */

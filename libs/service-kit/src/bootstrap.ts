@@ -6,12 +6,14 @@ import {
   Module,
   type INestApplication,
   type OnApplicationShutdown,
+  type Type,
   ValidationPipe,
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type pg from 'pg';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from './auth.js';
+import { ConfigError } from './config.js';
 import { createPool } from './database.js';
 import type { CoreServiceEnv } from './env.js';
 import { ApiErrorFilter } from './errors.js';
@@ -66,6 +68,35 @@ export class ServiceKitModule implements OnApplicationShutdown {
   }
 }
 
+/** What {@link serviceModule} builds a service's root module from. */
+export interface ServiceModuleSpec extends ServiceKitOptions {
+  /** The service's module class (`KeysModule`), whose `forRoot` calls this. */
+  readonly module: Type;
+  /** The service's resolved options, provided under `token` (`KEYS_OPTIONS`). */
+  readonly options: { readonly token: symbol; readonly value: unknown };
+  /** Modules besides ServiceKitModule's (the CQRS buses). */
+  readonly imports?: NonNullable<DynamicModule['imports']>;
+  readonly controllers: NonNullable<DynamicModule['controllers']>;
+  readonly providers: NonNullable<DynamicModule['providers']>;
+  readonly exports?: DynamicModule['exports'];
+}
+
+/**
+ * A service's root module, the same way in every service: ServiceKitModule (the pool, `/health`,
+ * `/metrics`, the auth guard) under the service's name, the service's resolved options as a
+ * provider, then its own imports, controllers and providers.
+ */
+export function serviceModule(spec: ServiceModuleSpec): DynamicModule {
+  const { module, options, imports = [], controllers, providers, exports, ...kit } = spec;
+  return {
+    module,
+    imports: [ServiceKitModule.forRoot(kit), ...imports],
+    controllers,
+    providers: [{ provide: options.token, useValue: options.value }, ...providers],
+    ...(exports === undefined ? {} : { exports }),
+  };
+}
+
 /**
  * Applies the house defaults to a Nest application: error shape, validation, OpenAPI at /docs,
  * and the drain that lets SIGTERM finish the requests in flight (see shutdown.ts; signals are
@@ -94,6 +125,16 @@ export function configureApp(
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
 
+/** A service's module as a configured Nest application, not yet listening. */
+export async function createServiceApp(
+  service: string,
+  module: unknown,
+): Promise<INestApplication> {
+  const app = await NestFactory.create(module as never, { rawBody: true, bufferLogs: false });
+  configureApp(app, service);
+  return app;
+}
+
 /**
  * Creates, configures and starts a service, stopping it gracefully on SIGTERM/SIGINT; logs where
  * it listens, never its configuration.
@@ -103,10 +144,32 @@ export async function startService(
   module: unknown,
   env: ProcessEnv,
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(module as never, { rawBody: true, bufferLogs: false });
-  configureApp(app, service);
+  const app = await createServiceApp(service, module);
   await listen(app, service, env);
   return app;
+}
+
+/**
+ * The whole `main.ts` of a service process: loads and validates the environment, builds the
+ * application from it (`createServiceApp(service, XModule.forRoot(xOptionsFromEnv(env)))`, or the
+ * service's own factory) and listens. An invalid environment (`ConfigError`) is printed, names
+ * only, and the process exits with 1; anything else is thrown, so it crashes with its stack.
+ */
+export async function runService<E extends ProcessEnv>(
+  service: string,
+  loadEnv: () => E,
+  createApp: (env: E) => Promise<INestApplication>,
+): Promise<void> {
+  try {
+    const env = loadEnv();
+    await listen(await createApp(env), service, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
 }
 
 /** What a service's process needs from its environment to listen and to stop. */

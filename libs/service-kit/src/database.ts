@@ -3,6 +3,20 @@ import { backoffMs, isTransientDatabaseError } from '@billing/messaging';
 import pg from 'pg';
 
 /**
+ * The PostgreSQL basics that need no Nest, from @billing/postgres (the event store and messaging
+ * use them too): one transaction helper, the migration runner and the schema-name rule.
+ */
+export {
+  assertSchemaName,
+  migrate,
+  type Migration,
+  type RollbackWith,
+  SCHEMA_NAME,
+  type TransactionOptions,
+  withTransaction,
+} from '@billing/postgres';
+
+/**
  * How long a new connection may take before the attempt fails: a database host that drops
  * packets (a failover, a network blip) must answer callers with an error they can retry, not
  * keep them waiting for the kernel's TCP timeout.
@@ -255,53 +269,4 @@ export class PgListener {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-export interface Migration {
-  /** Monotonic, never reused: `001_create_events`. */
-  readonly id: string;
-  readonly sql: string;
-}
-
-/**
- * Applies the service's migrations to its own schema, once each, under an advisory lock so that
- * several replicas starting together do not race. Each migration runs in its own transaction with
- * the bookkeeping row, so a crash leaves either both or neither.
- */
-export async function migrate(
-  pool: pg.Pool,
-  schema: string,
-  migrations: readonly Migration[],
-): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const done = await client.query<{ id: string }>(`SELECT id FROM ${schema}.schema_migrations`);
-    const applied = new Set(done.rows.map((r) => r.id));
-    for (const m of migrations) {
-      if (applied.has(m.id)) continue;
-      await client.query('BEGIN');
-      try {
-        await client.query(`SET LOCAL search_path TO ${schema}, public`);
-        await client.query(m.sql);
-        await client.query(`INSERT INTO ${schema}.schema_migrations (id) VALUES ($1)`, [m.id]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw new Error(`migration ${schema}.${m.id} failed: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-    }
-  } finally {
-    await client
-      .query('SELECT pg_advisory_unlock(hashtext($1))', [`migrate:${schema}`])
-      .catch(() => undefined);
-    client.release();
-  }
 }

@@ -289,6 +289,33 @@ export function kafkaBrokers(env: { KAFKA_BROKERS: string }): string[] {
   return env.KAFKA_BROKERS.split(',');
 }
 
+/** What every service's module options take from a validated environment, the gateway's too. */
+export function coreOptionsFromEnv(env: CoreServiceEnv): {
+  readonly databaseUrl: string;
+  readonly kafkaBrokers: string[];
+  readonly kafkaSecurity: KafkaSecurity;
+} {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    kafkaBrokers: kafkaBrokers(env),
+    kafkaSecurity: kafkaSecurity(env),
+  };
+}
+
+/** {@link coreOptionsFromEnv} and the operators' credentials of a service with account routes. */
+export function accountFacingOptionsFromEnv(env: AccountFacingEnv): ReturnType<
+  typeof coreOptionsFromEnv
+> & {
+  readonly adminToken: string;
+  readonly accountTokens: AccountTokenOptions;
+} {
+  return {
+    ...coreOptionsFromEnv(env),
+    adminToken: env.ADMIN_TOKEN,
+    accountTokens: accountTokensFromEnv(env),
+  };
+}
+
 /**
  * The Kafka connection's security from a validated environment (`loadConfig` has checked that the
  * files are readable): SASL when KAFKA_SASL_MECHANISM is set, TLS when KAFKA_TLS is true.

@@ -7,4 +7,7 @@ export * from './health.js';
 export * from './auth.js';
 export * from './messaging.js';
 export * from './dto.js';
+export * from './result.js';
+export * from './runtime.js';
+export * from './options.js';
 export * from './shutdown.js';

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import {
   METRICS,
   PG_POOL,
-  ServiceKitModule,
+  serviceModule,
   ServiceMessaging,
   TRANSPORT,
   createKafkaTransport,
@@ -45,21 +45,17 @@ type O = ResolvedGatewayOptions;
 export class GatewayModule {
   static forRoot(input: GatewayModuleOptions): DynamicModule {
     const options = resolveGatewayOptions(input);
-    return {
+    return serviceModule({
       module: GatewayModule,
-      imports: [
-        ServiceKitModule.forRoot({
-          service: 'gateway',
-          databaseUrl: options.databaseUrl,
-          poolSize: options.poolSize,
-          // Only public routes (the API key is checked by the use case): no admin token here.
-          auth: {},
-        }),
-      ],
+      service: 'gateway',
+      databaseUrl: options.databaseUrl,
+      poolSize: options.poolSize,
+      // Only public routes (the API key is checked by the use case): no admin token here.
+      auth: {},
+      options: { token: GATEWAY_OPTIONS, value: options },
       // The fallback last: Express matches routes in registration order.
       controllers: [ChatCompletionsController, ModelsController, ApiFallbackController],
       providers: [
-        { provide: GATEWAY_OPTIONS, useValue: options },
         {
           provide: TRANSPORT,
           useFactory: (): Transport =>
@@ -97,7 +93,7 @@ export class GatewayModule {
               o.keysUrl === undefined
                 ? undefined
                 : new KeysClient(o.keysUrl, o.serviceToken, agents),
-              { negativeTtlMs: o.keyNegativeCacheMs, clock: o.clock },
+              { negativeTtlMs: o.keyNegativeCacheMs, clock: o.nowMs },
             ),
         },
         {
@@ -116,7 +112,7 @@ export class GatewayModule {
                 ? { kind: 'metering', url: o.meteringUrl, refreshMs: o.catalogRefreshMs }
                 : { kind: 'fixed', body: o.catalog },
               agents,
-              o.clock,
+              o.nowMs,
             ),
         },
         {
@@ -191,6 +187,6 @@ export class GatewayModule {
         },
         GatewayRuntime,
       ],
-    };
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { TOPICS } from '@billing/contracts';
 import type { KafkaConsumerTuning, KafkaSecurity } from '@billing/messaging';
-import { kafkaBrokers, kafkaSecurity, type Transport } from '@billing/service-kit';
+import { coreOptionsFromEnv, resolveSchema, type Transport } from '@billing/service-kit';
 import type { GatewayEnv } from './config.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -78,8 +78,8 @@ export interface GatewayModuleOptions {
   /** The consumer group (and inbox) name of the key cache's consumer. */
   readonly keysConsumerName?: string;
   readonly kafkaTuning?: KafkaConsumerTuning;
-  /** The gateway's clock (epoch ms). Tests may pin it. */
-  readonly clock?: () => number;
+  /** The clock, in epoch milliseconds. Tests may pin it; production reads the system clock. */
+  readonly nowMs?: () => number;
 }
 
 export interface ResolvedGatewayOptions {
@@ -105,18 +105,15 @@ export interface ResolvedGatewayOptions {
   readonly transport: Transport | undefined;
   readonly keysConsumerName: string;
   readonly kafkaTuning: KafkaConsumerTuning;
-  readonly clock: () => number;
+  readonly nowMs: () => number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');
 export const DEFAULT_GATEWAY_SCHEMA = 'gateway';
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
-
 /** @throws RangeError on options that cannot work (the message never echoes a secret). */
 export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGatewayOptions {
-  const schema = options.schema ?? DEFAULT_GATEWAY_SCHEMA;
-  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  const schema = resolveSchema(options.schema, DEFAULT_GATEWAY_SCHEMA);
   if (options.apiKeyPepper.length === 0) throw new RangeError('the API key pepper is empty');
   if (options.meteringUrl === undefined && options.catalog === undefined) {
     throw new RangeError('the gateway needs a metering URL or a fixed catalog');
@@ -169,7 +166,7 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
     transport: options.transport,
     keysConsumerName: options.keysConsumerName ?? 'gateway.keys',
     kafkaTuning: options.kafkaTuning ?? {},
-    clock: options.clock ?? Date.now,
+    nowMs: options.nowMs ?? Date.now,
   };
 }
 
@@ -182,7 +179,7 @@ export function gatewayOptionsFromEnv(
   // config.ts has validated the list already; this cannot fail for a loaded GatewayEnv.
   if (!parsed.ok) throw new RangeError(parsed.problems.join('; '));
   return {
-    databaseUrl: env.DATABASE_URL,
+    ...coreOptionsFromEnv(env),
     serviceToken: env.SERVICE_TOKEN,
     apiKeyPepper: env.API_KEY_PEPPER,
     ledgerUrl: env.LEDGER_URL,
@@ -193,7 +190,5 @@ export function gatewayOptionsFromEnv(
     upstreams: parsed.providers,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
     requestDeadlineSeconds: env.REQUEST_DEADLINE_SECONDS,
-    kafkaBrokers: kafkaBrokers(env),
-    kafkaSecurity: kafkaSecurity(env),
   };
 }

@@ -1,15 +1,6 @@
-import { TRANSPORT, type Transport } from '@billing/service-kit';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { PG_POOL, ServiceRuntime, TRANSPORT, type Transport } from '@billing/service-kit';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '@billing/service-kit';
 import { CreateChatCompletionHandler } from './commands/create-chat-completion/create-chat-completion.handler.js';
 import { GATEWAY_OPTIONS, type ResolvedGatewayOptions } from './gateway.options.js';
 import { CatalogCache } from './infrastructure/catalog-cache.js';
@@ -25,7 +16,7 @@ import { KeysConsumer } from './messaging/keys-consumer.js';
 const HANDLERS_IDLE_TIMEOUT_MS = 10_000;
 
 /**
- * Starts and stops the gateway's moving parts in an order that loses nothing:
+ * The gateway's lifecycle (service-kit's ServiceRuntime), in an order that loses nothing:
  *
  * - before the HTTP server listens: the schema's migrations, then the key cache (listening for
  *   changes first, then reading the table) and a first copy of the catalog;
@@ -37,13 +28,9 @@ const HANDLERS_IDLE_TIMEOUT_MS = 10_000;
  *   beforeApplicationShutdown hook.
  */
 @Injectable()
-export class GatewayRuntime
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
-{
-  private readonly logger = new Logger('Gateway');
-
+export class GatewayRuntime extends ServiceRuntime implements OnApplicationShutdown {
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(PG_POOL) pool: pg.Pool,
     @Inject(TRANSPORT) private readonly transport: Transport,
     @Inject(GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
     @Inject(AGENTS) private readonly agents: Agents,
@@ -53,25 +40,26 @@ export class GatewayRuntime
     @Inject(KeysConsumer) private readonly consumer: KeysConsumer,
     @Inject(BodyParserPool) private readonly bodies: BodyParserPool,
     @Inject(CreateChatCompletionHandler) private readonly handler: CreateChatCompletionHandler,
-  ) {}
+  ) {
+    super('Gateway', () => migrateGateway(pool, options.schema));
+  }
 
-  async onModuleInit(): Promise<void> {
-    await migrateGateway(this.pool, this.options.schema);
+  protected override async prepare(): Promise<void> {
     await this.keys.start();
     await this.catalog.start();
   }
 
-  onApplicationBootstrap(): void {
+  protected override start(): string {
     this.consumer.start();
     const upstreams = [...this.options.upstreams.keys()];
-    this.logger.log(
+    return (
       `gateway ready on schema ${this.options.schema} (consumes ${this.options.topics.keys}; ` +
-        `publishes ${this.options.topics.usageObserved}; upstreams: sim` +
-        `${upstreams.length > 0 ? `, ${upstreams.join(', ')}` : ''})`,
+      `publishes ${this.options.topics.usageObserved}; upstreams: sim` +
+      `${upstreams.length > 0 ? `, ${upstreams.join(', ')}` : ''})`
     );
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  protected override async stop(): Promise<void> {
     await this.consumer.stop();
     await this.handler.idle(HANDLERS_IDLE_TIMEOUT_MS);
     await this.usage.drain();

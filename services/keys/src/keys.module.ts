@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ServiceKitModule } from '@billing/service-kit';
+import { serviceModule } from '@billing/service-kit';
 import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler.js';
 import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler.js';
 import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-usage.handler.js';
@@ -20,24 +20,20 @@ import { ListApiKeysHandler } from './queries/list-api-keys/list-api-keys.handle
 export class KeysModule {
   static forRoot(input: KeysModuleOptions): DynamicModule {
     const options = resolveKeysOptions(input);
-    return {
+    return serviceModule({
       module: KeysModule,
-      imports: [
-        ServiceKitModule.forRoot({
-          service: 'keys',
-          databaseUrl: options.databaseUrl,
-          poolSize: options.poolSize,
-          auth: {
-            adminToken: options.adminToken,
-            accountTokens: options.accountTokens,
-            serviceTokens: options.serviceTokens,
-          },
-        }),
-        CqrsModule.forRoot(),
-      ],
+      service: 'keys',
+      databaseUrl: options.databaseUrl,
+      poolSize: options.poolSize,
+      auth: {
+        adminToken: options.adminToken,
+        accountTokens: options.accountTokens,
+        serviceTokens: options.serviceTokens,
+      },
+      options: { token: KEYS_OPTIONS, value: options },
+      imports: [CqrsModule.forRoot()],
       controllers: [ApiKeysController, InternalKeysController],
       providers: [
-        { provide: KEYS_OPTIONS, useValue: options },
         ApiKeyStore,
         KeysMessaging,
         KeysRuntime,
@@ -49,6 +45,6 @@ export class KeysModule {
         ListApiKeysHandler,
         GetApiKeyHandler,
       ],
-    };
+    });
   }
 }

@@ -1,15 +1,11 @@
 import { TOPICS } from '@billing/contracts';
 import {
-  accountTokensFromEnv,
-  type AccountTokenOptions,
-  resolveAccountTokens,
-  kafkaBrokers,
-  kafkaSecurity,
-  resolveMessagingOptions,
+  resolveAccountFacingOptions,
   serviceTokensFromEnv,
-  type MessagingModuleOptions,
+  type AccountFacingModuleOptions,
   type ServiceCredential,
-  type ResolvedMessagingOptions,
+  type ResolvedAccountFacingOptions,
+  accountFacingOptionsFromEnv,
 } from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
 import type { KeysEnv } from './config.js';
@@ -27,13 +23,7 @@ export interface KeysTopics {
  * tests build it directly so that each test file gets its own schema (and, where it matters, its
  * own topics).
  */
-export interface KeysModuleOptions extends MessagingModuleOptions {
-  readonly databaseUrl: string;
-  readonly adminToken: string;
-  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
-  readonly consoleJwtSecret?: string;
-  /** How account tokens are verified; wins over `consoleJwtSecret`. */
-  readonly accountTokens?: AccountTokenOptions;
+export interface KeysModuleOptions extends AccountFacingModuleOptions {
   /** `API_KEY_PEPPER`: the HMAC key of the lookup hash. */
   readonly apiKeyPepper: string;
   /**
@@ -45,35 +35,25 @@ export interface KeysModuleOptions extends MessagingModuleOptions {
   readonly apiKeyEncryptionKey: string;
   /** The Postgres schema of the service (its tables, outbox and inbox). Default `keys`. */
   readonly schema?: string;
-  readonly poolSize?: number;
   readonly topics?: Partial<KeysTopics>;
   /** The consumer group (and inbox) name of the UsageRecorded consumer. */
   readonly usageConsumerName?: string;
   /** How many UsageRecorded per key the details route shows (the table keeps as many). */
   readonly recentUsageLimit?: number;
-  /** The service's clock. Tests may pin it; production reads the system clock. */
-  readonly clock?: () => Date;
 }
 
-export interface ResolvedKeysOptions extends ResolvedMessagingOptions {
-  readonly databaseUrl: string;
-  readonly adminToken: string;
-  readonly accountTokens: AccountTokenOptions | undefined;
+export interface ResolvedKeysOptions extends ResolvedAccountFacingOptions {
   readonly serviceTokens: readonly ServiceCredential[];
   readonly apiKeyPepper: string;
   readonly encryptionKey: Buffer;
-  readonly schema: string;
-  readonly poolSize: number;
   readonly topics: KeysTopics;
   readonly usageConsumerName: string;
   readonly recentUsageLimit: number;
-  readonly clock: () => Date;
+  readonly nowMs: () => number;
 }
 
 export const KEYS_OPTIONS = Symbol('KEYS_OPTIONS');
 export const DEFAULT_KEYS_SCHEMA = 'keys';
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * Fills in the defaults and checks what can be checked before anything starts.
@@ -81,44 +61,32 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
  * @throws RangeError on an invalid schema name or encryption key (the message never echoes it).
  */
 export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOptions {
-  const schema = options.schema ?? DEFAULT_KEYS_SCHEMA;
-  // The schema is interpolated into SQL: only plain identifiers are accepted.
-  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  const common = resolveAccountFacingOptions(options, DEFAULT_KEYS_SCHEMA);
   if (options.apiKeyPepper.length === 0) throw new RangeError('the API key pepper is empty');
   const recentUsageLimit = options.recentUsageLimit ?? 20;
   if (!Number.isSafeInteger(recentUsageLimit) || recentUsageLimit < 1) {
     throw new RangeError('recentUsageLimit must be a positive integer');
   }
   return {
-    ...resolveMessagingOptions(options),
-    databaseUrl: options.databaseUrl,
-    adminToken: options.adminToken,
-    accountTokens: resolveAccountTokens(options),
+    ...common,
     serviceTokens: options.serviceTokens ?? [],
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
-    schema,
-    poolSize: options.poolSize ?? 10,
     topics: {
       keys: options.topics?.keys ?? TOPICS.keys,
       usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
     },
     usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',
     recentUsageLimit,
-    clock: options.clock ?? ((): Date => new Date()),
   };
 }
 
 /** The options of a production process, from its validated environment. */
 export function keysOptionsFromEnv(env: KeysEnv): KeysModuleOptions {
   return {
-    databaseUrl: env.DATABASE_URL,
-    adminToken: env.ADMIN_TOKEN,
-    accountTokens: accountTokensFromEnv(env),
+    ...accountFacingOptionsFromEnv(env),
     serviceTokens: serviceTokensFromEnv(env.SERVICE_TOKENS),
     apiKeyPepper: env.API_KEY_PEPPER,
     apiKeyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
-    kafkaBrokers: kafkaBrokers(env),
-    kafkaSecurity: kafkaSecurity(env),
   };
 }

@@ -1,39 +1,26 @@
-import { PG_POOL } from '@billing/service-kit';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { migrateKeys } from './infrastructure/migrations.js';
 import { KEYS_OPTIONS, type ResolvedKeysOptions } from './keys.options.js';
 
 /**
- * Starts the keys service's moving parts in an order that loses nothing: before anything serves,
- * the migrations of the schema (the service's tables, outbox, inbox). The UsageRecorded consumer
- * and the outbox relay are KeysMessaging's, which starts them once the application is up and
- * stops them on shutdown (the consumer's chunk in flight commits or stays uncommitted, then the
- * relay stops, then the Kafka transport if it created one), before service-kit closes the pool.
+ * The keys service's lifecycle (service-kit's ServiceRuntime): before anything serves, the
+ * migrations of the schema (the service's tables, outbox, inbox). The UsageRecorded consumer and
+ * the outbox relay are KeysMessaging's, which starts them once the application is up and stops
+ * them on shutdown.
  */
 @Injectable()
-export class KeysRuntime implements OnModuleInit, OnApplicationBootstrap {
-  private readonly logger = new Logger('Keys');
-
+export class KeysRuntime extends ServiceRuntime {
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(PG_POOL) pool: pg.Pool,
     @Inject(KEYS_OPTIONS) private readonly options: ResolvedKeysOptions,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await migrateKeys(this.pool, this.options.schema);
+  ) {
+    super('Keys', () => migrateKeys(pool, options.schema));
   }
 
-  onApplicationBootstrap(): void {
-    this.logger.log(
-      `keys ready on schema ${this.options.schema} (consumes ${this.options.topics.usageRecorded}; ` +
-        `publishes ${this.options.topics.keys})`,
-    );
+  protected override start(): string {
+    const { schema, topics } = this.options;
+    return `keys ready on schema ${schema} (consumes ${topics.usageRecorded}; publishes ${topics.keys})`;
   }
 }

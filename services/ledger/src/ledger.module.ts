@@ -1,14 +1,13 @@
 import { PostgresEventStore, type EventStore } from '@billing/event-store';
-import { PG_POOL, resolveAccountTokens, ServiceKitModule } from '@billing/service-kit';
+import { PG_POOL, resolveAccountTokens, serviceModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type pg from 'pg';
-import { ApplyPaymentHandler } from './commands/apply-payment/apply-payment.handler.js';
+import { ApplyInputsHandler } from './commands/apply-inputs/apply-inputs.handler.js';
 import { ExtendHoldHandler } from './commands/extend-hold/extend-hold.handler.js';
 import { ExpireDueHandler } from './commands/expire-due/expire-due.handler.js';
 import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
 import { PlaceHoldHandler } from './commands/place-hold/place-hold.handler.js';
-import { RecordUsageHandler } from './commands/record-usage/record-usage.handler.js';
 import { ReleaseHoldHandler } from './commands/release-hold/release-hold.handler.js';
 import { AccountsController } from './http/accounts.controller.js';
 import { AuditController } from './http/audit.controller.js';
@@ -37,8 +36,7 @@ import { ListTransactionsHandler } from './queries/list-transactions/list-transa
 import { VerifyAccountChainHandler } from './queries/verify-account-chain/verify-account-chain.handler.js';
 
 const commandHandlers = [
-  ApplyPaymentHandler,
-  RecordUsageHandler,
+  ApplyInputsHandler,
   PlaceHoldHandler,
   ReleaseHoldHandler,
   ExtendHoldHandler,
@@ -65,24 +63,20 @@ const queryHandlers = [
 export class LedgerModule {
   static forRoot(input: LedgerModuleOptions): DynamicModule {
     const options = resolveLedgerOptions(input);
-    return {
+    return serviceModule({
       module: LedgerModule,
-      imports: [
-        ServiceKitModule.forRoot({
-          service: 'ledger',
-          databaseUrl: input.databaseUrl,
-          poolSize: input.poolSize ?? 20,
-          auth: {
-            adminToken: input.adminToken,
-            accountTokens: resolveAccountTokens(input),
-            serviceTokens: input.serviceTokens ?? [],
-          },
-        }),
-        CqrsModule.forRoot(),
-      ],
+      service: 'ledger',
+      databaseUrl: input.databaseUrl,
+      poolSize: input.poolSize ?? 20,
+      auth: {
+        adminToken: input.adminToken,
+        accountTokens: resolveAccountTokens(input),
+        serviceTokens: input.serviceTokens ?? [],
+      },
+      options: { token: LEDGER_OPTIONS, value: options },
+      imports: [CqrsModule.forRoot()],
       controllers: [AccountsController, AuditController],
       providers: [
-        { provide: LEDGER_OPTIONS, useValue: options },
         {
           provide: EVENT_STORE,
           inject: [PG_POOL],
@@ -135,7 +129,7 @@ export class LedgerModule {
               cache,
               projections: new ProjectionWriter(o.schema),
               balanceTopic: o.topics.ledger,
-              clock: o.clock,
+              clock: o.nowMs,
             }),
         },
         {
@@ -157,6 +151,6 @@ export class LedgerModule {
         EVENT_STORE,
         LEDGER_OPTIONS,
       ],
-    };
+    });
   }
 }

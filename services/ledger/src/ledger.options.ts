@@ -1,15 +1,13 @@
 import { TOPICS } from '@billing/contracts';
 import {
-  accountTokensFromEnv,
-  type AccountTokenOptions,
   type ServiceCredential,
   serviceTokensFromEnv,
-  kafkaBrokers,
-  kafkaSecurity,
   type InboxPruningSettings,
   resolveMessagingOptions,
-  type MessagingModuleOptions,
+  resolveSchema,
+  type AccountFacingModuleOptions,
   type ResolvedMessagingOptions,
+  accountFacingOptionsFromEnv,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
 import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
@@ -26,13 +24,7 @@ export interface LedgerTopics {
  * Everything the ledger module can be told. `main.ts` builds it from the environment; integration
  * tests build it directly so that each test file gets its own schema and topics.
  */
-export interface LedgerModuleOptions extends MessagingModuleOptions {
-  readonly databaseUrl: string;
-  readonly adminToken: string;
-  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
-  readonly consoleJwtSecret?: string;
-  /** How account tokens are verified; wins over `consoleJwtSecret`. */
-  readonly accountTokens?: AccountTokenOptions;
+export interface LedgerModuleOptions extends AccountFacingModuleOptions {
   /**
    * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may place,
    * extend or release holds.
@@ -40,7 +32,6 @@ export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly serviceTokens?: readonly ServiceCredential[];
   /** The Postgres schema holding the event store, the projections, the inbox and the outbox. */
   readonly schema?: string;
-  readonly poolSize?: number;
   readonly topics?: Partial<LedgerTopics>;
   /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
   readonly consumerGroupPrefix?: string;
@@ -56,8 +47,6 @@ export interface LedgerModuleOptions extends MessagingModuleOptions {
   readonly maxActiveHolds?: number;
   /** The inbox pruner (default: rows kept 30 days against a 14-day redelivery horizon). */
   readonly inboxPruning?: false | InboxPruningSettings;
-  /** The ledger's clock (epoch ms). Tests may pin it; production reads the system clock. */
-  readonly clock?: () => number;
 }
 
 export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
@@ -71,7 +60,7 @@ export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
   readonly snapshotEvery: number;
   readonly maxActiveHolds: number;
   readonly inboxPruning: false | InboxPruningSettings;
-  readonly clock: () => number;
+  readonly nowMs: () => number;
 }
 
 export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');
@@ -84,7 +73,7 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
   return {
     ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
-    schema: options.schema ?? DEFAULT_LEDGER_SCHEMA,
+    schema: resolveSchema(options.schema, DEFAULT_LEDGER_SCHEMA),
     topics: {
       payments: options.topics?.payments ?? TOPICS.payments,
       usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
@@ -97,19 +86,15 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
     snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
     maxActiveHolds: options.maxActiveHolds ?? DEFAULT_MAX_ACTIVE_HOLDS,
     inboxPruning: options.inboxPruning ?? {},
-    clock: options.clock ?? Date.now,
+    nowMs: options.nowMs ?? Date.now,
   };
 }
 
 /** The options of a production process, from its validated environment. */
 export function ledgerOptionsFromEnv(env: LedgerEnv): LedgerModuleOptions {
   return {
-    databaseUrl: env.DATABASE_URL,
-    adminToken: env.ADMIN_TOKEN,
-    accountTokens: accountTokensFromEnv(env),
+    ...accountFacingOptionsFromEnv(env),
     serviceTokens: serviceTokensFromEnv(env.SERVICE_TOKENS),
-    kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
-    kafkaSecurity: kafkaSecurity(env),
     snapshotEvery: env.LEDGER_SNAPSHOT_EVERY,
     maxActiveHolds: env.LEDGER_MAX_ACTIVE_HOLDS,
     inboxPruning: {

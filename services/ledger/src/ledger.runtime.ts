@@ -1,12 +1,5 @@
-import { PG_POOL } from '@billing/service-kit';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
 import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
@@ -14,46 +7,30 @@ import { migrateLedger } from './infrastructure/migrations.js';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from './ledger.options.js';
 
 /**
- * Starts and stops the ledger's moving parts in an order that loses nothing:
- *
- * - before the HTTP server listens: the migrations of the ledger's schema (event store, inbox and
- *   outbox, projections);
- * - once the application is up: the expiry scheduler (the outbox relay and the consumers are
- *   LedgerMessaging's, which starts and stops them on the same hooks);
- * - on shutdown (SIGTERM, `app.close()`): the scheduler, then the writes in flight, while
- *   LedgerMessaging stops the consumers (each finishes or abandons, uncommitted, the chunk in
- *   flight) and then the relay; service-kit closes the pool after all of that (its
- *   onApplicationShutdown).
- *
- * Nest runs the hooks of one module's providers concurrently, which is why one provider owns the
- * order of what depends on order here.
+ * The ledger's lifecycle (service-kit's ServiceRuntime): the migrations of its schema (event
+ * store, inbox and outbox, projections) before the HTTP server listens; the expiry scheduler once
+ * the application is up; on shutdown the scheduler, then the writes in flight, while
+ * LedgerMessaging stops the consumers (each finishes or abandons, uncommitted, the chunk in
+ * flight) and then the relay.
  */
 @Injectable()
-export class LedgerRuntime
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
-{
-  private readonly logger = new Logger('Ledger');
-
+export class LedgerRuntime extends ServiceRuntime {
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(PG_POOL) pool: pg.Pool,
     @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
     private readonly scheduler: ExpiryScheduler,
     private readonly queue: AccountWriteQueue,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await migrateLedger(this.pool, this.options.schema);
+  ) {
+    super('Ledger', () => migrateLedger(pool, options.schema));
   }
 
-  onApplicationBootstrap(): void {
+  protected override start(): string {
     this.scheduler.start();
-    this.logger.log(
-      `ledger ready on schema ${this.options.schema} (consumes ${this.options.topics.payments}, ` +
-        `${this.options.topics.usageRecorded}; publishes ${this.options.topics.ledger})`,
-    );
+    const { schema, topics } = this.options;
+    return `ledger ready on schema ${schema} (consumes ${topics.payments}, ${topics.usageRecorded}; publishes ${topics.ledger})`;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  protected override async stop(): Promise<void> {
     await this.scheduler.stop();
     await this.queue.drain();
   }

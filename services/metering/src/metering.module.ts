@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ServiceKitModule } from '@billing/service-kit';
+import { serviceModule } from '@billing/service-kit';
 import { RecordUsageHandler } from './commands/record-usage/record-usage.handler.js';
 import { SetModelPriceHandler } from './commands/set-model-price/set-model-price.handler.js';
 import { ModelsController } from './http/models.controller.js';
@@ -24,20 +24,16 @@ import { ListRequestsHandler } from './queries/list-requests/list-requests.handl
 export class MeteringModule {
   static forRoot(input: MeteringModuleOptions): DynamicModule {
     const options = resolveMeteringOptions(input);
-    return {
+    return serviceModule({
       module: MeteringModule,
-      imports: [
-        ServiceKitModule.forRoot({
-          service: 'metering',
-          databaseUrl: options.databaseUrl,
-          poolSize: options.poolSize,
-          auth: { adminToken: options.adminToken, accountTokens: options.accountTokens },
-        }),
-        CqrsModule.forRoot(),
-      ],
+      service: 'metering',
+      databaseUrl: options.databaseUrl,
+      poolSize: options.poolSize,
+      auth: { adminToken: options.adminToken, accountTokens: options.accountTokens },
+      options: { token: METERING_OPTIONS, value: options },
+      imports: [CqrsModule.forRoot()],
       controllers: [ModelsController, UsageController, RequestsController],
       providers: [
-        { provide: METERING_OPTIONS, useValue: options },
         CatalogStore,
         UsageRecorder,
         MeteringMetrics,
@@ -48,6 +44,6 @@ export class MeteringModule {
         ListModelsHandler,
         ListRequestsHandler,
       ],
-    };
+    });
   }
 }

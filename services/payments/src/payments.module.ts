@@ -1,4 +1,4 @@
-import { resolveAccountTokens, ServiceKitModule } from '@billing/service-kit';
+import { resolveAccountTokens, serviceModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './application/payment-methods.js';
@@ -58,20 +58,16 @@ function paymentProvider(options: ResolvedPaymentsOptions): PaymentProvider {
 export class PaymentsModule {
   static forRoot(input: PaymentsModuleOptions): DynamicModule {
     const options = resolvePaymentsOptions(input);
-    return {
+    return serviceModule({
       module: PaymentsModule,
-      imports: [
-        ServiceKitModule.forRoot({
-          service: 'payments',
-          databaseUrl: input.databaseUrl,
-          ...(input.poolSize === undefined ? {} : { poolSize: input.poolSize }),
-          auth: { adminToken: input.adminToken, accountTokens: resolveAccountTokens(input) },
-        }),
-        CqrsModule.forRoot(),
-      ],
+      service: 'payments',
+      databaseUrl: input.databaseUrl,
+      ...(input.poolSize === undefined ? {} : { poolSize: input.poolSize }),
+      auth: { adminToken: input.adminToken, accountTokens: resolveAccountTokens(input) },
+      options: { token: PAYMENTS_OPTIONS, value: options },
+      imports: [CqrsModule.forRoot()],
       controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
       providers: [
-        { provide: PAYMENTS_OPTIONS, useValue: options },
         // Built at module creation: the simulated provider refuses to exist in production.
         { provide: PAYMENT_PROVIDER, useValue: paymentProvider(options) },
         {
@@ -102,6 +98,6 @@ export class PaymentsModule {
         GetInvoicePdfHandler,
       ],
       exports: [PaymentsMessaging, AutoTopUpCharger, PaymentsStore],
-    };
+    });
   }
 }

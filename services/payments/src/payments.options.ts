@@ -1,13 +1,11 @@
 import { TOPICS } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
 import {
-  accountTokensFromEnv,
-  type AccountTokenOptions,
-  kafkaBrokers,
-  kafkaSecurity,
   resolveMessagingOptions,
-  type MessagingModuleOptions,
+  resolveSchema,
+  type AccountFacingModuleOptions,
   type ResolvedMessagingOptions,
+  accountFacingOptionsFromEnv,
 } from '@billing/service-kit';
 import type { PaymentsEnv } from './config.js';
 import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';
@@ -36,16 +34,9 @@ export interface StripeSettings {
  * Everything the payments module can be told. `main.ts` builds it from the environment; tests
  * build it directly (a fresh schema, their own topics, a Stripe stand-in, short timers).
  */
-export interface PaymentsModuleOptions extends MessagingModuleOptions {
-  readonly databaseUrl: string;
-  readonly adminToken: string;
-  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
-  readonly consoleJwtSecret?: string;
-  /** How account tokens are verified; wins over `consoleJwtSecret`. */
-  readonly accountTokens?: AccountTokenOptions;
+export interface PaymentsModuleOptions extends AccountFacingModuleOptions {
   readonly nodeEnv: 'development' | 'test' | 'production';
   readonly schema?: string;
-  readonly poolSize?: number;
   readonly topics?: Partial<PaymentsTopics>;
   readonly consumerGroupPrefix?: string;
   readonly stripe: StripeSettings;
@@ -66,8 +57,6 @@ export interface PaymentsModuleOptions extends MessagingModuleOptions {
     readonly leaseMs?: number;
   };
   readonly invoiceIssuer?: InvoiceIssuer;
-  /** The service's clock (epoch ms). Tests may pin it; production reads the system clock. */
-  readonly clock?: () => number;
 }
 
 export interface ResolvedPaymentsOptions extends ResolvedMessagingOptions {
@@ -88,7 +77,7 @@ export interface ResolvedPaymentsOptions extends ResolvedMessagingOptions {
     readonly leaseMs: number;
   };
   readonly invoiceIssuer: InvoiceIssuer;
-  readonly clock: () => number;
+  readonly nowMs: () => number;
 }
 
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
@@ -114,7 +103,7 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
   return {
     ...resolveMessagingOptions(options),
     nodeEnv: options.nodeEnv,
-    schema: options.schema ?? DEFAULT_PAYMENTS_SCHEMA,
+    schema: resolveSchema(options.schema, DEFAULT_PAYMENTS_SCHEMA),
     topics: {
       payments: options.topics?.payments ?? TOPICS.payments,
       ledger: options.topics?.ledger ?? TOPICS.ledger,
@@ -144,19 +133,15 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
       leaseMs: auto.leaseMs ?? 30_000,
     },
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
-    clock: options.clock ?? Date.now,
+    nowMs: options.nowMs ?? Date.now,
   };
 }
 
 /** The options of a production process, from its validated environment. */
 export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions {
   return {
-    databaseUrl: env.DATABASE_URL,
-    adminToken: env.ADMIN_TOKEN,
-    accountTokens: accountTokensFromEnv(env),
+    ...accountFacingOptionsFromEnv(env),
     nodeEnv: env.NODE_ENV,
-    kafkaBrokers: env.KAFKA_BROKERS ? kafkaBrokers(env) : [],
-    kafkaSecurity: kafkaSecurity(env),
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,

@@ -1,12 +1,7 @@
 import type { MessagingLogger } from '../types.js';
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** Schema names are interpolated into SQL, so only plain lower-case identifiers are accepted. */
-export function assertSchemaName(schema: string): string {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${JSON.stringify(schema)}`);
-  return schema;
-}
+export { assertSchemaName } from '@billing/postgres';
 
 /** Delay before attempt `attempt + 1` (attempt counts from 1): doubling, capped, with ±20% jitter. */
 export function backoffMs(

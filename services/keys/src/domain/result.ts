@@ -1,3 +1,5 @@
+import { type Failure, results, type ServiceResult } from '@billing/service-kit/result';
+
 /**
  * The expected failures of the keys domain. Each code is stable: it is what an API client sees in
  * `{"error": {"code": ...}}`, so a code is never renamed, only added. Broken invariants (a bug in
@@ -13,18 +15,6 @@ export type KeysErrorCode =
    */
   | 'KEYS.NOT_FOUND';
 
-export interface KeysError {
-  readonly code: KeysErrorCode;
-  /** Safe to show to the caller: never contains a secret. */
-  readonly message: string;
-}
-
-export type Result<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: KeysError };
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-
-export const fail = <T = never>(code: KeysErrorCode, message: string): Result<T> => ({
-  ok: false,
-  error: { code, message },
-});
+export type KeysError = Failure<KeysErrorCode>;
+export type Result<T> = ServiceResult<T, KeysErrorCode>;
+export const { ok, fail } = results<KeysErrorCode>();

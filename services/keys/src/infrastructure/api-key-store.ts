@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, encodeEvent, messageKey, type KeysEvent } from '@billing/contracts';
 import { enqueue, type OutboxMessage } from '@billing/messaging';
-import { PG_POOL } from '@billing/service-kit';
+import { PG_POOL, withTransaction } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import {
@@ -73,22 +73,8 @@ export class ApiKeyStore {
   }
 
   /** Runs `work` in one transaction on a pooled connection. */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, work);
   }
 
   /** The row of `apiKeyId` whatever its account, locked until the transaction ends. */
@@ -169,22 +155,10 @@ export class ApiKeyStore {
    * key and its recent usage never disagree (usage committed between two reads would otherwise
    * show in one and not in the other).
    */
-  async snapshot<T>(read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await read(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  snapshot<T>(read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, read, {
+      begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    });
   }
 
   /**

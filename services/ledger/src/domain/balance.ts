@@ -1,3 +1,4 @@
+import { CREDITS, isCreditEvent } from './credits.js';
 import type { LedgerEvent } from './events.js';
 import { isTopUpKind, type LotKind } from './lots.js';
 import type { LedgerState } from './state.js';
@@ -44,13 +45,10 @@ export interface BalanceDelta {
  * repaid, whatever its own kind.
  */
 export function balanceDeltaOf(event: LedgerEvent): BalanceDelta {
+  if (isCreditEvent(event)) {
+    return creditDelta(isTopUpKind(CREDITS[event.type].kind), event.data);
+  }
   switch (event.type) {
-    case 'TopUpCredited':
-    case 'BonusCredited':
-    case 'CompensationCredited':
-    case 'GiftCredited':
-    case 'ReferralCredited':
-      return creditDelta(event.type === 'TopUpCredited', event.data);
     case 'AdjustmentPosted': {
       const { data } = event;
       if (data.amountNanos > 0n) return creditDelta(false, data);

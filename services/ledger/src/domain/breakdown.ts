@@ -1,4 +1,6 @@
+import { CREDITS, isCreditEvent } from './credits.js';
 import type { LedgerEvent } from './events.js';
+import type { LotKind } from './lots.js';
 
 /**
  * The credits breakdown (CONTRACTS.md `credits-breakdown`), in nano-dollars. Every category is a
@@ -41,21 +43,24 @@ export const EMPTY_BREAKDOWN: CreditsBreakdown = {
 
 type Category = Exclude<keyof CreditsBreakdown, 'totalBalanceNanos'>;
 
+/** The category the credits of each lot kind count in. */
+const CATEGORY_OF_KIND: Readonly<Record<LotKind, Category>> = {
+  top_up: 'topUpsNanos',
+  bonus: 'bonusesNanos',
+  gift: 'giftsNanos',
+  referral: 'referralsNanos',
+  compensation: 'compensationsNanos',
+  adjustment: 'adjustmentsNanos',
+};
+
 /** The incremental form: the breakdown after one more event. */
 export function addToBreakdown(breakdown: CreditsBreakdown, event: LedgerEvent): CreditsBreakdown {
+  if (isCreditEvent(event)) {
+    return add(breakdown, CATEGORY_OF_KIND[CREDITS[event.type].kind], event.data.amountNanos);
+  }
   switch (event.type) {
-    case 'TopUpCredited':
-      return add(breakdown, 'topUpsNanos', event.data.amountNanos);
-    case 'BonusCredited':
-      return add(breakdown, 'bonusesNanos', event.data.amountNanos);
-    case 'GiftCredited':
-      return add(breakdown, 'giftsNanos', event.data.amountNanos);
-    case 'ReferralCredited':
-      return add(breakdown, 'referralsNanos', event.data.amountNanos);
-    case 'CompensationCredited':
-      return add(breakdown, 'compensationsNanos', event.data.amountNanos);
     case 'AdjustmentPosted':
-      return add(breakdown, 'adjustmentsNanos', event.data.amountNanos);
+      return add(breakdown, CATEGORY_OF_KIND.adjustment, event.data.amountNanos);
     case 'UsageCharged':
       return add(breakdown, 'usageNanos', event.data.costNanos);
     case 'CreditsExpired':

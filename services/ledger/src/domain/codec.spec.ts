@@ -1,4 +1,4 @@
-import { decodeLedgerEvent, encodeLedgerEvent } from './codec.js';
+import { decodeLedgerEvent, encodeLedgerEvent } from './codec/index.js';
 import { LedgerInvariantError } from './errors.js';
 import { LEDGER_EVENT_TYPES } from './events.js';
 import { days, draws, topUpCredited, usageCharged } from './testing/builders.js';

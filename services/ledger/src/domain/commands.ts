@@ -1,4 +1,11 @@
-import type { TopUpTrigger } from './events.js';
+import type {
+  BonusCreditedData,
+  CompensationCreditedData,
+  GiftCreditedData,
+  ReferralCreditedData,
+  TopUpCreditedData,
+  UsageReport,
+} from './events.js';
 
 /**
  * The ledger commands, imperative. An adapter builds them from the inputs (a `payments.v1` or
@@ -11,65 +18,25 @@ interface Command<TType extends string, TData> {
   readonly data: TData & { readonly nowMs: number };
 }
 
+/**
+ * A credit carries the data of the event it asks for, but for what `decide` adds: the lot id, the
+ * debt repaid first and the clock.
+ */
+type CreditCommand<TType extends string, TEventData> = Command<
+  TType,
+  Omit<TEventData, 'lotId' | 'debtRepaidNanos' | 'recordedAtMs'>
+>;
+
 /** From TopUpSettled. */
-export type CreditTopUp = Command<
-  'CreditTopUp',
-  {
-    readonly topUpId: string;
-    readonly amountNanos: bigint;
-    readonly method: string;
-    readonly trigger: TopUpTrigger;
-    readonly paymentReference: string;
-    readonly invoiceId: string;
-  }
->;
-
+export type CreditTopUp = CreditCommand<'CreditTopUp', TopUpCreditedData>;
 /** From BonusGranted. */
-export type CreditBonus = Command<
-  'CreditBonus',
-  {
-    readonly grantId: string;
-    readonly amountNanos: bigint;
-    readonly reason: string;
-    readonly topUpId?: string;
-    readonly expiresAtMs?: number;
-  }
->;
-
+export type CreditBonus = CreditCommand<'CreditBonus', BonusCreditedData>;
 /** From CompensationIssued. */
-export type CreditCompensation = Command<
-  'CreditCompensation',
-  {
-    readonly compensationId: string;
-    readonly amountNanos: bigint;
-    readonly reason: string;
-    readonly claimId?: string;
-    readonly expiresAtMs?: number;
-  }
->;
-
+export type CreditCompensation = CreditCommand<'CreditCompensation', CompensationCreditedData>;
 /** From GiftGranted. */
-export type CreditGift = Command<
-  'CreditGift',
-  {
-    readonly giftId: string;
-    readonly amountNanos: bigint;
-    readonly reason: string;
-    readonly expiresAtMs?: number;
-  }
->;
-
+export type CreditGift = CreditCommand<'CreditGift', GiftCreditedData>;
 /** From ReferralRewarded. */
-export type CreditReferral = Command<
-  'CreditReferral',
-  {
-    readonly referralId: string;
-    readonly amountNanos: bigint;
-    readonly reason: string;
-    readonly referredAccountId?: string;
-    readonly expiresAtMs?: number;
-  }
->;
+export type CreditReferral = CreditCommand<'CreditReferral', ReferralCreditedData>;
 
 /** From CreditsAdjusted: signed, never 0. */
 export type PostAdjustment = Command<
@@ -84,24 +51,7 @@ export type ApplyTopUpRefund = Command<
 >;
 
 /** From UsageRecorded. */
-export type ChargeUsage = Command<
-  'ChargeUsage',
-  {
-    readonly requestId: string;
-    readonly apiKeyId?: string;
-    readonly model: string;
-    readonly costNanos: bigint;
-    readonly priceVersion: string;
-    readonly inputTokens: number;
-    readonly outputTokens: number;
-    readonly cachedInputTokens?: number;
-    readonly cacheWriteTokens?: number;
-    readonly reasoningTokens?: number;
-    /** UsageRecorded `completedAt`. */
-    readonly occurredAtMs: number;
-    readonly holdId?: string;
-  }
->;
+export type ChargeUsage = Command<'ChargeUsage', UsageReport>;
 
 /** `POST /v1/accounts/{accountId}/holds`. */
 export type PlaceHold = Command<

@@ -9,15 +9,18 @@ import type {
   PostAdjustment,
   ReleaseHold,
 } from './commands.js';
-import { accepted, alreadyApplied, invariant, refused, type Decision } from './errors.js';
+import { creditLotIdOf, creditRuleOf, isCreditCommand, type CreditCommand } from './credits.js';
+import { accepted, alreadyApplied, refused, type Decision } from './decision.js';
+import { invariant } from './errors.js';
 import type {
   BonusTakeback,
+  CreditEvent,
   CreditsExpired,
   HoldExpired,
   LedgerEvent,
   TopUpRefundApplied,
 } from './events.js';
-import { lotIdOf, planDraws, type LotKind } from './lots.js';
+import { lotIdOf, planDraws, type Draw } from './lots.js';
 import { recentGet, recentHas } from './recent-window.js';
 import { foldLedger, type LedgerState } from './state.js';
 
@@ -34,56 +37,8 @@ const MS_PER_SECOND = 1000;
 export function decide(command: LedgerCommand, state: LedgerState): Decision {
   const { nowMs } = command.data;
   requireInstant(nowMs, 'nowMs');
+  if (isCreditCommand(command)) return decideCredit(command, state);
   switch (command.type) {
-    case 'CreditTopUp': {
-      const { nowMs: _, ...data } = command.data;
-      return decideCredit(state, nowMs, 'top_up', data.topUpId, data.amountNanos, (common) => ({
-        type: 'TopUpCredited',
-        data: { ...data, ...common },
-      }));
-    }
-    case 'CreditBonus': {
-      const { nowMs: _, ...data } = command.data;
-      return decideCredit(state, nowMs, 'bonus', data.grantId, data.amountNanos, (common) => ({
-        type: 'BonusCredited',
-        data: { ...data, ...common },
-      }));
-    }
-    case 'CreditCompensation': {
-      const { nowMs: _, ...data } = command.data;
-      return decideCredit(
-        state,
-        nowMs,
-        'compensation',
-        data.compensationId,
-        data.amountNanos,
-        (common) => ({
-          type: 'CompensationCredited',
-          data: { ...data, ...common },
-        }),
-      );
-    }
-    case 'CreditGift': {
-      const { nowMs: _, ...data } = command.data;
-      return decideCredit(state, nowMs, 'gift', data.giftId, data.amountNanos, (common) => ({
-        type: 'GiftCredited',
-        data: { ...data, ...common },
-      }));
-    }
-    case 'CreditReferral': {
-      const { nowMs: _, ...data } = command.data;
-      return decideCredit(
-        state,
-        nowMs,
-        'referral',
-        data.referralId,
-        data.amountNanos,
-        (common) => ({
-          type: 'ReferralCredited',
-          data: { ...data, ...common },
-        }),
-      );
-    }
     case 'PostAdjustment':
       return decideAdjustment(command, state);
     case 'ApplyTopUpRefund':
@@ -104,25 +59,17 @@ export function decide(command: LedgerCommand, state: LedgerState): Decision {
 }
 
 /** A credit opens a lot, after repaying whatever the account owes. */
-function decideCredit(
-  state: LedgerState,
-  nowMs: number,
-  kind: LotKind,
-  sourceId: string,
-  amountNanos: bigint,
-  build: (common: {
-    readonly lotId: string;
-    readonly amountNanos: bigint;
-    readonly debtRepaidNanos: bigint;
-    readonly recordedAtMs: number;
-  }) => LedgerEvent,
-): Decision {
-  requireId(sourceId, `${kind} id`);
-  requirePositive(amountNanos, `${kind} amount`);
-  const lotId = lotIdOf(kind, sourceId);
+function decideCredit(command: CreditCommand, state: LedgerState): Decision {
+  const { nowMs, ...data } = command.data;
+  const { event, kind, sourceId } = creditRuleOf(command);
+  requireId((data as Readonly<Record<string, unknown>>)[sourceId] as string, `${kind} id`);
+  requirePositive(data.amountNanos, `${kind} amount`);
+  const lotId = creditLotIdOf(command);
   if (state.appliedCredits.has(lotId)) return alreadyApplied;
-  const debtRepaidNanos = minUsd(amountNanos, state.debtNanos);
-  return accepted([build({ lotId, amountNanos, debtRepaidNanos, recordedAtMs: nowMs })]);
+  const debtRepaidNanos = minUsd(data.amountNanos, state.debtNanos);
+  // The command carries its event's data but for these four (commands.ts, `CreditCommand`).
+  const credited = { type: event, data: { ...data, lotId, debtRepaidNanos, recordedAtMs: nowMs } };
+  return accepted([credited as CreditEvent]);
 }
 
 function decideAdjustment(command: PostAdjustment, state: LedgerState): Decision {
@@ -149,24 +96,34 @@ function decideAdjustment(command: PostAdjustment, state: LedgerState): Decision
     ]);
   }
   // A negative adjustment debits exactly like usage: same order of consumption, same debt rule.
+  return decideDebit(state, nowMs, -amountNanos, (debit) => ({
+    type: 'AdjustmentPosted',
+    data: { adjustmentId, amountNanos, reason, debtRepaidNanos: 0n, ...debit },
+  }));
+}
+
+/**
+ * A debit (usage, a negative adjustment): the lots due by `nowMs` expire first, then the amount
+ * is drawn in consumption order, and what the lots cannot cover becomes debt.
+ */
+function decideDebit(
+  state: LedgerState,
+  nowMs: number,
+  amountNanos: bigint,
+  build: (
+    debit: {
+      readonly draws: readonly Draw[];
+      readonly debtIncurredNanos: bigint;
+      readonly recordedAtMs: number;
+    },
+    settled: LedgerState,
+  ) => LedgerEvent,
+): Decision {
   const expiries = dueLotExpiries(state, nowMs);
   const settled = foldLedger(expiries, state);
-  const { draws, shortfallNanos } = planDraws(settled.lots, -amountNanos);
-  return accepted([
-    ...expiries,
-    {
-      type: 'AdjustmentPosted',
-      data: {
-        adjustmentId,
-        amountNanos,
-        reason,
-        debtRepaidNanos: 0n,
-        draws,
-        debtIncurredNanos: shortfallNanos,
-        recordedAtMs: nowMs,
-      },
-    },
-  ]);
+  const { draws, shortfallNanos } = planDraws(settled.lots, amountNanos);
+  const debit = { draws, debtIncurredNanos: shortfallNanos, recordedAtMs: nowMs };
+  return accepted([...expiries, build(debit, settled)]);
 }
 
 function decideRefund(command: ApplyTopUpRefund, state: LedgerState): Decision {
@@ -231,25 +188,19 @@ function decideCharge(command: ChargeUsage, state: LedgerState): Decision {
   requireInstant(usage.occurredAtMs, 'occurredAtMs');
   if (recentHas(state.recentRequests, usage.requestId)) return alreadyApplied;
 
-  const expiries = dueLotExpiries(state, nowMs);
-  const settled = foldLedger(expiries, state);
-  const { draws, shortfallNanos } = planDraws(settled.lots, usage.costNanos);
-  // The charge captures its hold whatever the cost: the hold only admitted the request. A hold
-  // already released or expired is simply gone; the usage is charged all the same.
-  const hold = usage.holdId === undefined ? undefined : settled.holds.get(usage.holdId);
-  return accepted([
-    ...expiries,
-    {
+  return decideDebit(state, nowMs, usage.costNanos, (debit, settled) => {
+    // The charge captures its hold whatever the cost: the hold only admitted the request. A hold
+    // already released or expired is simply gone; the usage is charged all the same.
+    const hold = usage.holdId === undefined ? undefined : settled.holds.get(usage.holdId);
+    return {
       type: 'UsageCharged',
       data: {
         ...usage,
         ...(hold !== undefined && { capturedHoldNanos: hold.amountNanos }),
-        draws,
-        debtIncurredNanos: shortfallNanos,
-        recordedAtMs: nowMs,
+        ...debit,
       },
-    },
-  ]);
+    };
+  });
 }
 
 function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {

@@ -1,5 +1,3 @@
-import type { LedgerEvent } from './events.js';
-
 /**
  * The stable codes of the expected failures of the ledger (docs/CONVENTIONS.md 5). An adapter maps each one to
  * its HTTP status (CONTRACTS.md "Errors") or, for an input from Kafka, to the dead-letter topic.
@@ -30,27 +28,6 @@ export interface LedgerFailure {
   readonly code: LedgerErrorCode;
   readonly message: string;
 }
-
-/**
- * What `decide` answers. `duplicate: true` means the input was already applied (same source id):
- * nothing to append, and the caller answers as it did the first time. A failure appends nothing.
- */
-export type Decision =
-  | { readonly ok: true; readonly events: readonly LedgerEvent[]; readonly duplicate: boolean }
-  | { readonly ok: false; readonly error: LedgerFailure };
-
-export const accepted = (events: readonly LedgerEvent[]): Decision => ({
-  ok: true,
-  events,
-  duplicate: false,
-});
-
-export const alreadyApplied: Decision = { ok: true, events: [], duplicate: true };
-
-export const refused = (code: LedgerErrorCode, message: string): Decision => ({
-  ok: false,
-  error: { code, message },
-});
 
 /**
  * A broken invariant or a malformed command (a negative credit, a draw from a lot that does not

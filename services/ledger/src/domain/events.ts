@@ -3,7 +3,7 @@ import type { Draw, LotKind } from './lots.js';
 /**
  * The ledger events: the facts stored in an account's stream (`account-<accountId>`), past tense,
  * discriminated on `type` (the persisted string). In memory money is bigint nano-dollars and times
- * are epoch milliseconds; `codec.ts` turns them into the stored JSON (decimal USD strings and
+ * are epoch milliseconds; `codec/` turns them into the stored JSON (decimal USD strings and
  * ISO-8601 times) and back.
  *
  * Every event carries everything a projection needs (the kind of each lot drawn, the amount of a
@@ -76,22 +76,44 @@ export interface AdjustmentPostedData {
   readonly recordedAtMs: number;
 }
 
-export interface UsageChargedData {
+/**
+ * The token counts of a request, plain integers in memory, in the stored JSON and in the contract
+ * alike.
+ */
+export interface TokenCounts {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens?: number;
+  readonly cacheWriteTokens?: number;
+  readonly reasoningTokens?: number;
+}
+
+/** The token counts of `from` and nothing else, absent counts left out. */
+export function tokenCountsOf(from: TokenCounts): TokenCounts {
+  return {
+    inputTokens: from.inputTokens,
+    outputTokens: from.outputTokens,
+    ...(from.cachedInputTokens !== undefined && { cachedInputTokens: from.cachedInputTokens }),
+    ...(from.cacheWriteTokens !== undefined && { cacheWriteTokens: from.cacheWriteTokens }),
+    ...(from.reasoningTokens !== undefined && { reasoningTokens: from.reasoningTokens }),
+  };
+}
+
+/** A request's usage as reported (UsageRecorded): what `ChargeUsage` carries and `UsageCharged` keeps. */
+export interface UsageReport extends TokenCounts {
   /** The idempotency key of the charge. */
   readonly requestId: string;
   readonly apiKeyId?: string;
   readonly model: string;
   readonly costNanos: bigint;
   readonly priceVersion: string;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly cachedInputTokens?: number;
-  readonly cacheWriteTokens?: number;
-  readonly reasoningTokens?: number;
   /** When the request completed (UsageRecorded `completedAt`): the day usage is reported under. */
   readonly occurredAtMs: number;
   /** The hold the request was admitted with, as reported. */
   readonly holdId?: string;
+}
+
+export interface UsageChargedData extends UsageReport {
   /** Set when the charge captured that hold: the amount that stops being held. */
   readonly capturedHoldNanos?: bigint;
   /** In consumption order; their sum plus `debtIncurredNanos` is `costNanos`. */
@@ -211,12 +233,3 @@ export const LEDGER_EVENT_TYPES = [
   'HoldExtended',
   'HoldExpired',
 ] as const satisfies readonly LedgerEventType[];
-
-/** The lot kind each credit event opens. */
-export const CREDIT_KIND: Readonly<Record<CreditEvent['type'], LotKind>> = {
-  TopUpCredited: 'top_up',
-  BonusCredited: 'bonus',
-  CompensationCredited: 'compensation',
-  GiftCredited: 'gift',
-  ReferralCredited: 'referral',
-};

@@ -1,4 +1,5 @@
 import type { LedgerCommand } from './commands.js';
+import { creditLotIdOf, isCreditCommand } from './credits.js';
 
 /**
  * The idempotency key to append a command's events with (DESIGN.md: "Appends carry ... an
@@ -16,17 +17,9 @@ import type { LedgerCommand } from './commands.js';
  * expected version already makes a concurrent duplicate fail.
  */
 export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
+  // A credit's key is the lot it opens, `<kind>:<source id>` (credits.ts).
+  if (isCreditCommand(command)) return creditLotIdOf(command);
   switch (command.type) {
-    case 'CreditTopUp':
-      return `top_up:${command.data.topUpId}`;
-    case 'CreditBonus':
-      return `bonus:${command.data.grantId}`;
-    case 'CreditCompensation':
-      return `compensation:${command.data.compensationId}`;
-    case 'CreditGift':
-      return `gift:${command.data.giftId}`;
-    case 'CreditReferral':
-      return `referral:${command.data.referralId}`;
     case 'PostAdjustment':
       return `adjustment:${command.data.adjustmentId}`;
     case 'ApplyTopUpRefund':

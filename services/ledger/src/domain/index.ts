@@ -3,14 +3,15 @@
 // events. No framework, no I/O, no clock: adapters around it do those.
 export type * from './commands.js';
 export type * from './events.js';
-export { CREDIT_KIND, LEDGER_EVENT_TYPES } from './events.js';
+export { LEDGER_EVENT_TYPES, tokenCountsOf } from './events.js';
+export { CREDITS, isCreditEvent } from './credits.js';
 export {
   LEDGER_ERROR_CODES,
   LedgerInvariantError,
-  type Decision,
   type LedgerErrorCode,
   type LedgerFailure,
 } from './errors.js';
+export type { Decision } from './decision.js';
 export {
   LOT_KINDS,
   consumptionOrder,
@@ -65,7 +66,7 @@ export {
   decodeLedgerEvent,
   encodeLedgerEvent,
   type StoredLedgerEvent,
-} from './codec.js';
+} from './codec/index.js';
 export {
   decodeBreakdown,
   decodeLedgerState,

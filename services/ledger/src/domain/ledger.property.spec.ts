@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { proportion } from '@billing/money';
 import { balanceOf, balanceOfEvents } from './balance.js';
 import { addToBreakdown, EMPTY_BREAKDOWN } from './breakdown.js';
-import { decodeLedgerEvent, encodeLedgerEvent } from './codec.js';
+import { decodeLedgerEvent, encodeLedgerEvent } from './codec/index.js';
 import type { LedgerCommand } from './commands.js';
 import { decide } from './decide.js';
 import type { LedgerEvent } from './events.js';

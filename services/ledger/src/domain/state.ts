@@ -1,6 +1,6 @@
 import { invariant } from './errors.js';
-import type { LedgerEvent, TopUpRefundAppliedData } from './events.js';
-import { CREDIT_KIND } from './events.js';
+import { CREDITS, isCreditEvent } from './credits.js';
+import type { CreditEvent, LedgerEvent, TopUpRefundAppliedData } from './events.js';
 import { HoldBook, type ActiveHold } from './hold-book.js';
 import { insertLot, lotIdOf, takeFromLots, type Lot, type LotKind } from './lots.js';
 import { emptyRecentWindow, recentAdd, type RecentWindow } from './recent-window.js';
@@ -124,36 +124,8 @@ export function foldLedger(
 }
 
 function apply(state: LedgerState, event: LedgerEvent): LedgerState {
+  if (isCreditEvent(event)) return applyCredit(state, event);
   switch (event.type) {
-    case 'TopUpCredited': {
-      const { data } = event;
-      invariant(!state.topUps.has(data.topUpId), () => `top-up ${data.topUpId} credited twice`);
-      const opened = openLot(state, CREDIT_KIND[event.type], data);
-      return {
-        ...opened,
-        topUps: new Map(state.topUps).set(data.topUpId, {
-          lotId: data.lotId,
-          amountNanos: data.amountNanos,
-          refundedNanos: 0n,
-        }),
-      };
-    }
-    case 'BonusCredited': {
-      const { data } = event;
-      const opened = openLot(state, CREDIT_KIND[event.type], data, data.expiresAtMs, data.topUpId);
-      if (data.topUpId === undefined) return opened;
-      const link: BonusLink = {
-        lotId: data.lotId,
-        amountNanos: data.amountNanos,
-        clawedBackNanos: 0n,
-      };
-      const links = [...(state.bonusLinks.get(data.topUpId) ?? []), link];
-      return { ...opened, bonusLinks: new Map(state.bonusLinks).set(data.topUpId, links) };
-    }
-    case 'CompensationCredited':
-    case 'GiftCredited':
-    case 'ReferralCredited':
-      return openLot(state, CREDIT_KIND[event.type], event.data, event.data.expiresAtMs);
     case 'AdjustmentPosted': {
       const { data } = event;
       if (data.amountNanos > 0n) {
@@ -232,6 +204,40 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
         holds: state.holds.rescheduled(data.holdId, data.expiresAtMs),
       };
     }
+  }
+}
+
+/** A credit opens a lot of its kind; a top-up is also kept for refunds, a bonus linked to its top-up. */
+function applyCredit(state: LedgerState, event: CreditEvent): LedgerState {
+  const { kind } = CREDITS[event.type];
+  switch (event.type) {
+    case 'TopUpCredited': {
+      const { data } = event;
+      invariant(!state.topUps.has(data.topUpId), () => `top-up ${data.topUpId} credited twice`);
+      const opened = openLot(state, kind, data);
+      return {
+        ...opened,
+        topUps: new Map(state.topUps).set(data.topUpId, {
+          lotId: data.lotId,
+          amountNanos: data.amountNanos,
+          refundedNanos: 0n,
+        }),
+      };
+    }
+    case 'BonusCredited': {
+      const { data } = event;
+      const opened = openLot(state, kind, data, data.expiresAtMs, data.topUpId);
+      if (data.topUpId === undefined) return opened;
+      const link: BonusLink = {
+        lotId: data.lotId,
+        amountNanos: data.amountNanos,
+        clawedBackNanos: 0n,
+      };
+      const links = [...(state.bonusLinks.get(data.topUpId) ?? []), link];
+      return { ...opened, bonusLinks: new Map(state.bonusLinks).set(data.topUpId, links) };
+    }
+    default:
+      return openLot(state, kind, event.data, event.data.expiresAtMs);
   }
 }
 

@@ -1,17 +1,9 @@
-import type { LedgerEvent } from './events.js';
+import { CREDITS, isCreditEvent } from './credits.js';
+import type { CreditEvent, LedgerEvent } from './events.js';
+import { LOT_KINDS } from './lots.js';
 
 /** The transaction types of CONTRACTS.md (`GET /v1/accounts/{accountId}/transactions`). */
-export const TRANSACTION_TYPES = [
-  'top_up',
-  'bonus',
-  'gift',
-  'referral',
-  'compensation',
-  'adjustment',
-  'usage',
-  'expiry',
-  'refund',
-] as const;
+export const TRANSACTION_TYPES = [...LOT_KINDS, 'usage', 'expiry', 'refund'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 /**
@@ -39,43 +31,18 @@ export interface TransactionRow {
 
 /** The history rows an event contributes (none for holds: they are not transactions). */
 export function transactionRowsOf(event: LedgerEvent): readonly TransactionRow[] {
+  if (isCreditEvent(event)) return [creditRow(event)];
   switch (event.type) {
-    case 'TopUpCredited': {
-      const { data } = event;
-      return [
-        {
-          id: data.lotId,
-          type: 'top_up',
-          occurredAtMs: data.recordedAtMs,
-          amountNanos: data.amountNanos,
-          description: `${data.trigger === 'auto' ? 'Auto top-up' : 'Top-up'} via ${data.method}`,
-          method: data.method,
-          invoiceId: data.invoiceId,
-        },
-      ];
-    }
-    case 'BonusCredited': {
-      const { data } = event;
-      const description =
-        data.topUpId === undefined ? `Bonus: ${data.reason}` : `Bonus for top-up ${data.topUpId}`;
-      return [credit(data, 'bonus', description)];
-    }
-    case 'GiftCredited':
-      return [credit(event.data, 'gift', `Gift: ${event.data.reason}`)];
-    case 'ReferralCredited':
-      return [credit(event.data, 'referral', `Referral reward: ${event.data.reason}`)];
-    case 'CompensationCredited':
-      return [credit(event.data, 'compensation', `Compensation: ${event.data.reason}`)];
     case 'AdjustmentPosted': {
       const { data } = event;
       return [
-        {
-          id: `adjustment:${data.adjustmentId}`,
-          type: 'adjustment',
-          occurredAtMs: data.recordedAtMs,
-          amountNanos: data.amountNanos,
-          description: `Adjustment: ${data.reason}`,
-        },
+        row(
+          `adjustment:${data.adjustmentId}`,
+          'adjustment',
+          data.recordedAtMs,
+          data.amountNanos,
+          `Adjustment: ${data.reason}`,
+        ),
       ];
     }
     case 'UsageCharged': {
@@ -98,37 +65,32 @@ export function transactionRowsOf(event: LedgerEvent): readonly TransactionRow[]
     }
     case 'CreditsExpired': {
       const { data } = event;
+      const description = `Expired ${data.kind.replace('_', '-')} credits (${data.lotId})`;
       return [
-        {
-          id: `expiry:${data.lotId}`,
-          type: 'expiry',
-          occurredAtMs: data.recordedAtMs,
-          amountNanos: -data.amountNanos,
-          description: `Expired ${data.kind.replace('_', '-')} credits (${data.lotId})`,
-        },
+        row(`expiry:${data.lotId}`, 'expiry', data.recordedAtMs, -data.amountNanos, description),
       ];
     }
     case 'TopUpRefundApplied': {
       const { data } = event;
-      const rows: TransactionRow[] = [
-        {
-          id: `refund:${data.refundReference}`,
-          type: 'refund',
-          occurredAtMs: data.recordedAtMs,
-          amountNanos: -data.amountNanos,
-          description: `Refund of top-up ${data.topUpId}`,
-        },
+      const refund = `refund:${data.refundReference}`;
+      return [
+        row(
+          refund,
+          'refund',
+          data.recordedAtMs,
+          -data.amountNanos,
+          `Refund of top-up ${data.topUpId}`,
+        ),
+        ...data.bonusTakebacks.map((takeback) =>
+          row(
+            `${refund}:${takeback.lotId}`,
+            'refund',
+            data.recordedAtMs,
+            -takeback.amountNanos,
+            `Bonus clawed back with the refund of top-up ${data.topUpId}`,
+          ),
+        ),
       ];
-      for (const takeback of data.bonusTakebacks) {
-        rows.push({
-          id: `refund:${data.refundReference}:${takeback.lotId}`,
-          type: 'refund',
-          occurredAtMs: data.recordedAtMs,
-          amountNanos: -takeback.amountNanos,
-          description: `Bonus clawed back with the refund of top-up ${data.topUpId}`,
-        });
-      }
-      return rows;
     }
     case 'HoldPlaced':
     case 'HoldReleased':
@@ -168,18 +130,37 @@ export function transactionHistoryOf(events: Iterable<LedgerEvent>): readonly Tr
   return [...rows.values()];
 }
 
-function credit(
-  data: { readonly lotId: string; readonly amountNanos: bigint; readonly recordedAtMs: number },
+/** A credit's row: keyed by its lot, typed by its kind. */
+function creditRow(event: CreditEvent): TransactionRow {
+  const { kind, label } = CREDITS[event.type];
+  const at = (description: string): TransactionRow =>
+    row(event.data.lotId, kind, event.data.recordedAtMs, event.data.amountNanos, description);
+  switch (event.type) {
+    case 'TopUpCredited': {
+      const { data } = event;
+      const trigger = data.trigger === 'auto' ? 'Auto top-up' : label;
+      return {
+        ...at(`${trigger} via ${data.method}`),
+        method: data.method,
+        invoiceId: data.invoiceId,
+      };
+    }
+    case 'BonusCredited':
+      if (event.data.topUpId !== undefined) return at(`Bonus for top-up ${event.data.topUpId}`);
+      return at(`${label}: ${event.data.reason}`);
+    default:
+      return at(`${label}: ${event.data.reason}`);
+  }
+}
+
+function row(
+  id: string,
   type: TransactionType,
+  occurredAtMs: number,
+  amountNanos: bigint,
   description: string,
 ): TransactionRow {
-  return {
-    id: data.lotId,
-    type,
-    occurredAtMs: data.recordedAtMs,
-    amountNanos: data.amountNanos,
-    description,
-  };
+  return { id, type, occurredAtMs, amountNanos, description };
 }
 
 /** "2026-11-27": the UTC day of an instant, the unit usage is aggregated by. */

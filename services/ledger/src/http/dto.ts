@@ -1,4 +1,4 @@
-import { AccountParams } from '@billing/service-kit';
+import { AccountParams, PageQuery } from '@billing/service-kit';
 import { MAX_ID_LENGTH } from '@billing/contracts';
 import { tryParseUsd } from '@billing/money';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -56,15 +56,7 @@ export class AsOfQuery {
   asOf?: string;
 }
 
-export class TransactionsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
+export class TransactionsQuery extends PageQuery(200, 50) {
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
   @IsOptional()
   @IsString()
@@ -123,34 +115,18 @@ export class ExtendHoldBody {
   ttlSeconds!: number;
 }
 
-export class AccountEventsQuery {
+export class AccountEventsQuery extends PageQuery(1000, 100) {
   @ApiPropertyOptional({ minimum: 1, default: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'fromVersion must be an integer' })
   @Min(1)
   fromVersion?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(1000)
-  limit?: number;
 }
 
-export class LogQuery {
+export class LogQuery extends PageQuery(1000, 100) {
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
   @IsOptional()
   @Matches(/^\d{1,20}\.\d{1,20}$/, { message: 'after must be a cursor returned by this route' })
   after?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(1000)
-  limit?: number;
 }

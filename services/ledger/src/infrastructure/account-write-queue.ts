@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@billing/service-kit';
 import type {
   LedgerWriter,
   WriteOutcome,
@@ -95,24 +96,18 @@ export class AccountWriteQueue {
 
   private async write(requests: readonly WriteRequest[]): Promise<WriteOutcome[]> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      const tx: WriteTransaction = { client, touched: new Set() };
-      let broken: Error | undefined;
+      let tx: WriteTransaction | undefined;
       try {
-        await client.query('BEGIN');
-        const outcomes = await this.writer.apply(tx, requests);
-        await client.query('COMMIT');
-        this.writer.committed(tx);
+        const outcomes = await withTransaction(this.pool, (client) => {
+          tx = { client, touched: new Set() };
+          return this.writer.apply(tx, requests);
+        });
+        if (tx !== undefined) this.writer.committed(tx);
         return outcomes;
       } catch (err) {
-        await client.query('ROLLBACK').catch((e: unknown) => {
-          broken = e instanceof Error ? e : new Error(String(e));
-        });
-        this.writer.rolledBack(tx);
+        if (tx !== undefined) this.writer.rolledBack(tx);
         if (isRetryable(err) && attempt < MAX_TRANSIENT_RETRIES) continue;
         throw err;
-      } finally {
-        client.release(broken);
       }
     }
   }

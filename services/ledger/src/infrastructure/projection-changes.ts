@@ -7,6 +7,7 @@ import {
   type Balance,
   type CreditsBreakdown,
   type LedgerEvent,
+  type TokenCounts,
   type TransactionRow,
 } from '../domain/index.js';
 
@@ -18,7 +19,7 @@ export interface KeyUsageRow {
   readonly lastUsedAtMs: number;
 }
 
-export interface UsageDailyRow {
+export interface UsageDailyRow extends Required<TokenCounts> {
   readonly accountId: string;
   /** "2026-11-27", the UTC day of the request's completion. */
   readonly day: string;
@@ -27,11 +28,6 @@ export interface UsageDailyRow {
   readonly apiKeyId: string;
   readonly costNanos: bigint;
   readonly requests: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly cachedInputTokens: number;
-  readonly cacheWriteTokens: number;
-  readonly reasoningTokens: number;
 }
 
 export interface BreakdownRow {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { assertSchemaName } from '@billing/service-kit';
 import type pg from 'pg';
 import type { ProjectionChanges } from './projection-changes.js';
 
@@ -16,12 +17,8 @@ export type ProjectionName = (typeof PROJECTION_NAMES)[number];
 export const isProjectionName = (name: string): name is ProjectionName =>
   (PROJECTION_NAMES as readonly string[]).includes(name);
 
-const SCHEMA = /^[a-z_][a-z0-9_]{0,55}$/;
-
-export function assertSchema(schema: string): string {
-  if (!SCHEMA.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
-  return schema;
-}
+/** The schema-name rule of every service (@billing/postgres, through service-kit). */
+export const assertSchema = assertSchemaName;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const int8 = (n: bigint): string => n.toString();
@@ -48,91 +45,98 @@ export class ProjectionWriter {
     const s = `"${assertSchema(schema)}"`;
     const t = (p: ProjectionName): string => `${s}."${tableOf(p)}"`;
     const parts: string[] = [];
-    if (only.has('balances')) {
-      parts.push(`b AS (
-        INSERT INTO ${t('balances')} AS t
-          (account_id, total, top_up, bonus_and_compensation, held, available, version)
-        SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
-                             $6::int8[], $7::int4[])
-        ON CONFLICT (account_id) DO UPDATE SET
-          total = EXCLUDED.total, top_up = EXCLUDED.top_up,
-          bonus_and_compensation = EXCLUDED.bonus_and_compensation, held = EXCLUDED.held,
-          available = EXCLUDED.available, version = EXCLUDED.version, updated_at = now()
-        WHERE t.version <= EXCLUDED.version
+    // One `$n` per column, numbered in the order of `parameters()` whether the table is written
+    // or skipped, so that every writer has the same parameter list.
+    let next = 1;
+    const param = (type: string): string => `$${next++}::${type}[]`;
+    /** An upsert fed by `unnest`; `columns` is "name type, ..." in the order of the parameters. */
+    const upsert = (
+      alias: string,
+      projection: ProjectionName,
+      columns: string,
+      conflict: string,
+      set: string,
+    ): void => {
+      const typed = columns.split(',').map((column) => column.trim().split(/\s+/));
+      const params = typed.map(([, type]) => param(type ?? 'text'));
+      if (!only.has(projection)) return;
+      parts.push(`${alias} AS (
+        INSERT INTO ${t(projection)} AS t (${typed.map(([name]) => name).join(', ')})
+        SELECT * FROM unnest(${params.join(', ')})
+        ON CONFLICT (${conflict}) DO UPDATE SET ${set}
         RETURNING 1)`);
-    }
-    if (only.has('breakdowns')) {
-      parts.push(`bd AS (
-        INSERT INTO ${t('breakdowns')} AS t
-          (account_id, top_ups, bonuses, gifts, referrals, compensations, adjustments, expired,
-           usage, total_balance, version)
-        SELECT * FROM unnest($8::text[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
-                             $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[],
-                             $18::int4[])
-        ON CONFLICT (account_id) DO UPDATE SET
-          top_ups = t.top_ups + EXCLUDED.top_ups, bonuses = t.bonuses + EXCLUDED.bonuses,
-          gifts = t.gifts + EXCLUDED.gifts, referrals = t.referrals + EXCLUDED.referrals,
-          compensations = t.compensations + EXCLUDED.compensations,
-          adjustments = t.adjustments + EXCLUDED.adjustments,
-          expired = t.expired + EXCLUDED.expired, usage = t.usage + EXCLUDED.usage,
-          total_balance = t.total_balance + EXCLUDED.total_balance,
-          version = GREATEST(t.version, EXCLUDED.version)
-        RETURNING 1)`);
-    }
-    if (only.has('transactions')) {
-      parts.push(`tx AS (
-        INSERT INTO ${t('transactions')} AS t
-          (account_id, id, type, occurred_at, amount, description, method, invoice_id,
-           api_key_id, request_count)
-        SELECT * FROM unnest($19::text[], $20::text[], $21::text[], $22::timestamptz[],
-                             $23::int8[], $24::text[], $25::text[], $26::text[], $27::text[],
-                             $28::int8[])
-        ON CONFLICT (account_id, id) DO UPDATE SET
-          amount = t.amount + EXCLUDED.amount,
-          request_count = t.request_count + EXCLUDED.request_count,
-          occurred_at = GREATEST(t.occurred_at, EXCLUDED.occurred_at)
-        RETURNING 1)`);
-    }
-    if (only.has('key_usage')) {
-      parts.push(`ku AS (
-        INSERT INTO ${t('key_usage')} AS t (account_id, api_key_id, used, requests, last_used_at)
-        SELECT * FROM unnest($29::text[], $30::text[], $31::int8[], $32::int8[],
-                             $33::timestamptz[])
-        ON CONFLICT (account_id, api_key_id) DO UPDATE SET
-          used = t.used + EXCLUDED.used, requests = t.requests + EXCLUDED.requests,
-          last_used_at = GREATEST(t.last_used_at, EXCLUDED.last_used_at)
-        RETURNING 1)`);
-    }
-    if (only.has('usage_daily')) {
-      parts.push(`ud AS (
-        INSERT INTO ${t('usage_daily')} AS t
-          (account_id, day, model, api_key_id, cost, requests, input_tokens, output_tokens,
-           cached_input_tokens, cache_write_tokens, reasoning_tokens)
-        SELECT * FROM unnest($34::text[], $35::date[], $36::text[], $37::text[], $38::int8[],
-                             $39::int8[], $40::int8[], $41::int8[], $42::int8[], $43::int8[],
-                             $44::int8[])
-        ON CONFLICT (account_id, day, model, api_key_id) DO UPDATE SET
-          cost = t.cost + EXCLUDED.cost, requests = t.requests + EXCLUDED.requests,
-          input_tokens = t.input_tokens + EXCLUDED.input_tokens,
-          output_tokens = t.output_tokens + EXCLUDED.output_tokens,
-          cached_input_tokens = t.cached_input_tokens + EXCLUDED.cached_input_tokens,
-          cache_write_tokens = t.cache_write_tokens + EXCLUDED.cache_write_tokens,
-          reasoning_tokens = t.reasoning_tokens + EXCLUDED.reasoning_tokens
-        RETURNING 1)`);
-    }
+    };
+    // What an upsert does with a column: takes the new value, adds it (additive tables), or keeps
+    // the later of the two.
+    const replace = (...columns: string[]): string =>
+      columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+    const add = (...columns: string[]): string =>
+      columns.map((c) => `${c} = t.${c} + EXCLUDED.${c}`).join(', ');
+    const latest = (c: string): string => `${c} = GREATEST(t.${c}, EXCLUDED.${c})`;
+
+    upsert(
+      'b',
+      'balances',
+      `account_id text, total int8, top_up int8, bonus_and_compensation int8, held int8,
+       available int8, version int4`,
+      'account_id',
+      `${replace('total', 'top_up', 'bonus_and_compensation', 'held', 'available', 'version')},
+       updated_at = now() WHERE t.version <= EXCLUDED.version`,
+    );
+    const categories = [
+      ...['top_ups', 'bonuses', 'gifts', 'referrals', 'compensations', 'adjustments'],
+      ...['expired', 'usage', 'total_balance'],
+    ];
+    upsert(
+      'bd',
+      'breakdowns',
+      `account_id text, ${categories.map((c) => `${c} int8`).join(', ')}, version int4`,
+      'account_id',
+      `${add(...categories)}, ${latest('version')}`,
+    );
+    upsert(
+      'tx',
+      'transactions',
+      `account_id text, id text, type text, occurred_at timestamptz, amount int8, description text,
+       method text, invoice_id text, api_key_id text, request_count int8`,
+      'account_id, id',
+      `${add('amount', 'request_count')}, ${latest('occurred_at')}`,
+    );
+    upsert(
+      'ku',
+      'key_usage',
+      'account_id text, api_key_id text, used int8, requests int8, last_used_at timestamptz',
+      'account_id, api_key_id',
+      `${add('used', 'requests')}, ${latest('last_used_at')}`,
+    );
+    const sums = [
+      ...['cost', 'requests', 'input_tokens', 'output_tokens'],
+      ...['cached_input_tokens', 'cache_write_tokens', 'reasoning_tokens'],
+    ];
+    upsert(
+      'ud',
+      'usage_daily',
+      `account_id text, day date, model text, api_key_id text,
+       ${sums.map((c) => `${c} int8`).join(', ')}`,
+      'account_id, day, model, api_key_id',
+      add(...sums),
+    );
+    upsert(
+      'su',
+      'expiry_schedule',
+      'account_id text, due_at timestamptz',
+      'account_id',
+      replace('due_at'),
+    );
+    const unscheduled = param('text');
     if (only.has('expiry_schedule')) {
-      parts.push(`su AS (
-        INSERT INTO ${t('expiry_schedule')} AS t (account_id, due_at)
-        SELECT * FROM unnest($45::text[], $46::timestamptz[])
-        ON CONFLICT (account_id) DO UPDATE SET due_at = EXCLUDED.due_at
-        RETURNING 1)`);
       parts.push(`sd AS (
-        DELETE FROM ${t('expiry_schedule')} WHERE account_id = ANY($47::text[])
+        DELETE FROM ${t('expiry_schedule')} WHERE account_id = ANY(${unscheduled})
         RETURNING 1)`);
     }
     // Parameters of skipped tables are still sent (empty arrays) so that every writer has the same
     // parameter list; PostgreSQL only needs their types, given by a cast in a no-op select.
-    const unused = Array.from({ length: 47 }, (_, i) => i + 1).filter(
+    const unused = Array.from({ length: next - 1 }, (_, i) => i + 1).filter(
       (n) => !parts.some((p) => p.includes(`$${n}:`)),
     );
     const keepTypes = unused.length
@@ -213,3 +217,24 @@ function parameters(c: ProjectionChanges): unknown[] {
     none,
   ];
 }
+
+/** A timestamptz column as the API serves times: ISO-8601 UTC with milliseconds. */
+export const isoColumn = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A row of the `transactions` projection as read back (pg hands int8 back as text). */
+export interface TransactionTableRow {
+  readonly id: string;
+  readonly type: string;
+  readonly occurred_at: string;
+  readonly amount: string;
+  readonly description: string;
+  readonly method: string | null;
+  readonly invoice_id: string | null;
+  readonly api_key_id: string | null;
+  readonly request_count: string | null;
+}
+
+/** The columns of a `TransactionTableRow`, for a SELECT. */
+export const TRANSACTION_TABLE_COLUMNS = `id, type, ${isoColumn('occurred_at')} AS occurred_at,
+  amount::text, description, method, invoice_id, api_key_id, request_count::text`;

@@ -129,7 +129,7 @@ beforeAll(async () => {
   t = await createLedgerTestApp({
     snapshotEvery: EVERY,
     maxActiveHolds: 5,
-    clock: () => now,
+    nowMs: () => now,
     schedulerIntervalMs: 0,
   });
   store = new PostgresEventStore({ pool: t.db, schema: t.schema });

@@ -12,7 +12,8 @@ import { LedgerWriter } from '../infrastructure/ledger-writer.js';
 import { migrateLedger } from '../infrastructure/migrations.js';
 import { ProjectionWriter } from '../infrastructure/projection-tables.js';
 import { contractEvent, topUpSettled } from '../testing/ledger-test-app.js';
-import { applyInputs } from './apply-input.js';
+import { ApplyInputsCommand } from '../commands/apply-inputs/apply-inputs.command.js';
+import { ApplyInputsHandler } from '../commands/apply-inputs/apply-inputs.handler.js';
 import { applyInChunks } from './chunk-handler.js';
 import { AccountLoader } from '../infrastructure/account-loader.js';
 import { DEFAULT_SNAPSHOT_EVERY, SnapshotStore } from '../infrastructure/snapshots.js';
@@ -75,7 +76,7 @@ beforeAll(async () => {
     messageId: (event) => event.id,
     handleChunk: applyInChunks<PaymentsEvent>(writer, async (events, tx) => {
       applied.push(events.length);
-      await applyInputs(writer, tx, events);
+      await new ApplyInputsHandler(writer).execute(new ApplyInputsCommand(events, tx));
     }),
     maxHandlerAttempts: 2,
     retryBackoff: { initialMs: 1, maxMs: 5 },

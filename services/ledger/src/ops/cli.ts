@@ -39,10 +39,14 @@ function parseFlags(args: readonly string[], known: readonly string[]): Flags {
 }
 
 /** The database and schema every command works on: DATABASE_URL, and --schema (default `ledger`). */
-async function withPool<T>(
-  flags: Flags,
-  work: (pool: pg.Pool, schema: string) => Promise<T>,
-): Promise<T> {
+/** What every operations command runs with: a pool, the schema, progress on stderr. */
+interface OpsContext {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly progress: ReturnType<typeof streamProgress>;
+}
+
+async function withPool<T>(flags: Flags, work: (context: OpsContext) => Promise<T>): Promise<T> {
   const url = process.env.DATABASE_URL;
   if (url === undefined || !/^postgres(ql)?:\/\//.test(url)) {
     throw new UsageError('DATABASE_URL must be set to the postgres:// URL of the ledger database');
@@ -50,7 +54,7 @@ async function withPool<T>(
   const schema = flags.values.get('schema')?.at(-1) ?? DEFAULT_LEDGER_SCHEMA;
   const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'ledger-ops' });
   try {
-    return await work(pool, schema);
+    return await work({ pool, schema, progress: streamProgress() });
   } finally {
     await pool.end();
   }
@@ -81,13 +85,8 @@ const rebuild: OpsCommand = {
         );
       }
       const projections = wanted.length > 0 ? (wanted as ProjectionName[]) : undefined;
-      const report = await withPool(flags, (pool, schema) =>
-        rebuildProjections({
-          pool,
-          schema,
-          ...(projections !== undefined && { projections }),
-          progress: streamProgress(),
-        }),
+      const report = await withPool(flags, (context) =>
+        rebuildProjections({ ...context, ...(projections !== undefined && { projections }) }),
       );
       console.log(
         `rebuilt ${report.projections.join(', ')} from ${report.events.toLocaleString('en-US')} ` +
@@ -104,9 +103,7 @@ const verify: OpsCommand = {
   run: (args) =>
     guarded(async () => {
       const flags = parseFlags(args, ['schema']);
-      const report = await withPool(flags, (pool, schema) =>
-        verifyProjections({ pool, schema, progress: streamProgress() }),
-      );
+      const report = await withPool(flags, verifyProjections);
       if (report.ok) {
         console.log(
           `projections match the event log: ${report.accounts} accounts, ${report.events} events`,
@@ -128,13 +125,8 @@ const audit: OpsCommand = {
     guarded(async () => {
       const flags = parseFlags(args, ['account', 'schema']);
       const accountId = flags.values.get('account')?.at(-1);
-      const report = await withPool(flags, (pool, schema) =>
-        verifyAuditChains({
-          pool,
-          schema,
-          ...(accountId !== undefined && { accountId }),
-          progress: streamProgress(),
-        }),
+      const report = await withPool(flags, (context) =>
+        verifyAuditChains({ ...context, ...(accountId !== undefined && { accountId }) }),
       );
       if (report.ok) {
         console.log(`hash chains intact: ${report.streams} stream(s), ${report.events} events`);

@@ -1,4 +1,5 @@
 import { PostgresEventStore, type EventStore } from '@billing/event-store';
+import { withTransaction } from '@billing/service-kit';
 import type pg from 'pg';
 import { projectionsLockKey } from '../infrastructure/ledger-writer.js';
 import { streamIdOf } from '../infrastructure/ids.js';
@@ -80,22 +81,14 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   await catchUp(options.pool, schema, store, folder);
   await writeInChunks(options.pool, fresh, folder.takeChanges());
 
-  const client = await options.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(options.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [projectionsLockKey(schema)]);
     await catchUp(client, schema, store, folder);
     for (const chunk of folder.takeChanges().chunks(ROWS_PER_STATEMENT)) {
       await fresh.write(client, chunk);
     }
     for (const name of names) await swap(client, schema, name);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 
   const seconds = (performance.now() - started) / 1000;
   const accounts = [...folder.accountIds].length;

@@ -1,4 +1,5 @@
 import { PostgresEventStore, canonicalJson } from '@billing/event-store';
+import { withTransaction } from '@billing/service-kit';
 import { formatUsd } from '@billing/money';
 import type pg from 'pg';
 import {
@@ -15,7 +16,12 @@ import { streamIdOf } from '../infrastructure/ids.js';
 import { snapshotHash } from '../infrastructure/snapshots.js';
 import { fromStoredEvent } from '../infrastructure/stored-events.js';
 import type { ProjectionChanges } from '../infrastructure/projection-changes.js';
-import { assertSchema } from '../infrastructure/projection-tables.js';
+import {
+  TRANSACTION_TABLE_COLUMNS,
+  assertSchema,
+  isoColumn,
+  type TransactionTableRow,
+} from '../infrastructure/projection-tables.js';
 import { LogFolder } from './log-folder.js';
 import { silentProgress, type Progress } from './progress.js';
 import { forEachLogPage } from './read-log.js';
@@ -229,121 +235,90 @@ function expectedRows(folder: LogFolder): Map<string, string> {
 
 async function readLive(pool: pg.Pool, schema: string): Promise<LiveRows> {
   const s = `"${schema}"`;
-  const client = await pool.connect();
-  const ms = (column: string): string =>
-    `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const versions = new Map<string, number>();
-    const rows = new Map<string, string>();
-    const text = (table: string, sql: string) =>
-      client.query<{ account_id: string; k: string; v: string }>(sql).then((res) => {
-        for (const r of res.rows) rows.set(`${table}\0${r.account_id}\0${r.k}`, r.v);
-      });
-    const balances = await client.query<{
-      account_id: string;
-      version: number;
-      v: string[];
-    }>(
-      `SELECT account_id, version, ARRAY[total, top_up, bonus_and_compensation, held, available]::text[] AS v
-       FROM ${s}.balances`,
-    );
-    for (const r of balances.rows) {
-      versions.set(r.account_id, r.version);
-      rows.set(
-        `balances\0${r.account_id}\0`,
-        r.v
-          .map((n) => usd(BigInt(n)))
-          .concat(String(r.version))
-          .join(' '),
+  return withTransaction(
+    pool,
+    async (client) => {
+      const versions = new Map<string, number>();
+      const rows = new Map<string, string>();
+      const text = (table: string, sql: string) =>
+        client.query<{ account_id: string; k: string; v: string }>(sql).then((res) => {
+          for (const r of res.rows) rows.set(`${table}\0${r.account_id}\0${r.k}`, r.v);
+        });
+      // The money columns of one row per account, with the version, as one comparable string.
+      const moneyRows = async (table: string, columns: string) => {
+        const res = await client.query<{ account_id: string; version: number; v: string[] }>(
+          `SELECT account_id, version, ARRAY[${columns}]::text[] AS v FROM ${s}.${table}`,
+        );
+        for (const r of res.rows) {
+          const money = r.v.map((n) => usd(BigInt(n)));
+          rows.set(`${table}\0${r.account_id}\0`, [...money, String(r.version)].join(' '));
+        }
+        return res.rows;
+      };
+      const balances = await moneyRows(
+        'balances',
+        'total, top_up, bonus_and_compensation, held, available',
       );
-    }
-    const breakdowns = await client.query<{ account_id: string; version: number; v: string[] }>(
-      `SELECT account_id, version,
-              ARRAY[top_ups, bonuses, gifts, referrals, compensations, adjustments, expired, usage,
-                    total_balance]::text[] AS v
-       FROM ${s}.breakdowns`,
-    );
-    for (const r of breakdowns.rows) {
-      rows.set(
-        `breakdowns\0${r.account_id}\0`,
-        r.v
-          .map((n) => usd(BigInt(n)))
-          .concat(String(r.version))
-          .join(' '),
+      for (const r of balances) versions.set(r.account_id, r.version);
+      await moneyRows(
+        'breakdowns',
+        `top_ups, bonuses, gifts, referrals, compensations, adjustments, expired, usage,
+       total_balance`,
       );
-    }
-    const transactions = await client.query<{
-      account_id: string;
-      id: string;
-      type: string;
-      occurred_at: string;
-      amount: string;
-      description: string;
-      method: string | null;
-      invoice_id: string | null;
-      api_key_id: string | null;
-      request_count: string | null;
-    }>(
-      `SELECT account_id, id, type, ${ms('occurred_at')} AS occurred_at, amount::text, description,
-              method, invoice_id, api_key_id, request_count::text
-       FROM ${s}.transactions`,
-    );
-    for (const r of transactions.rows) {
-      rows.set(
-        `transactions\0${r.account_id}\0${r.id}`,
-        [
-          r.type,
-          r.occurred_at,
-          usd(BigInt(r.amount)),
-          r.description,
-          r.method ?? '-',
-          r.invoice_id ?? '-',
-          r.api_key_id ?? '-',
-          r.request_count ?? '-',
-        ].join(' | '),
+      const transactions = await client.query<TransactionTableRow & { account_id: string }>(
+        `SELECT account_id, ${TRANSACTION_TABLE_COLUMNS} FROM ${s}.transactions`,
       );
-    }
-    const keyUsage = await client.query<{
-      account_id: string;
-      api_key_id: string;
-      used: string;
-      requests: string;
-      last_used_at: string;
-    }>(
-      `SELECT account_id, api_key_id, used::text, requests::text, ${ms('last_used_at')} AS last_used_at
+      for (const r of transactions.rows) {
+        rows.set(
+          `transactions\0${r.account_id}\0${r.id}`,
+          [
+            r.type,
+            r.occurred_at,
+            usd(BigInt(r.amount)),
+            r.description,
+            r.method ?? '-',
+            r.invoice_id ?? '-',
+            r.api_key_id ?? '-',
+            r.request_count ?? '-',
+          ].join(' | '),
+        );
+      }
+      const keyUsage = await client.query<{
+        account_id: string;
+        api_key_id: string;
+        used: string;
+        requests: string;
+        last_used_at: string;
+      }>(
+        `SELECT account_id, api_key_id, used::text, requests::text, ${isoColumn('last_used_at')} AS last_used_at
        FROM ${s}.key_usage`,
-    );
-    for (const r of keyUsage.rows) {
-      rows.set(
-        `key_usage\0${r.account_id}\0${r.api_key_id}`,
-        `${usd(BigInt(r.used))} ${r.requests} ${r.last_used_at}`,
       );
-    }
-    await text(
-      'usage_daily',
-      `SELECT account_id, to_char(day, 'YYYY-MM-DD') || '/' || model || '/' || api_key_id AS k,
+      for (const r of keyUsage.rows) {
+        rows.set(
+          `key_usage\0${r.account_id}\0${r.api_key_id}`,
+          `${usd(BigInt(r.used))} ${r.requests} ${r.last_used_at}`,
+        );
+      }
+      await text(
+        'usage_daily',
+        `SELECT account_id, to_char(day, 'YYYY-MM-DD') || '/' || model || '/' || api_key_id AS k,
               concat_ws(' ', cost, requests, input_tokens, output_tokens, cached_input_tokens,
                         cache_write_tokens, reasoning_tokens) AS v
        FROM ${s}.usage_daily`,
-    );
-    const daily = [...rows].filter(([k]) => k.startsWith('usage_daily\0'));
-    for (const [k, v] of daily) {
-      const [cost, ...rest] = v.split(' ');
-      rows.set(k, [usd(BigInt(cost ?? '0')), ...rest].join(' '));
-    }
-    await text(
-      'expiry_schedule',
-      `SELECT account_id, '' AS k, ${ms('due_at')} AS v FROM ${s}.expiry_schedule`,
-    );
-    await client.query('COMMIT');
-    return { versions, rows };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+      );
+      const daily = [...rows].filter(([k]) => k.startsWith('usage_daily\0'));
+      for (const [k, v] of daily) {
+        const [cost, ...rest] = v.split(' ');
+        rows.set(k, [usd(BigInt(cost ?? '0')), ...rest].join(' '));
+      }
+      await text(
+        'expiry_schedule',
+        `SELECT account_id, '' AS k, ${isoColumn('due_at')} AS v FROM ${s}.expiry_schedule`,
+      );
+      return { versions, rows };
+    },
+    { begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' },
+  );
 }
 
 /**

@@ -1,3 +1,5 @@
+import { type Failure, results, type ServiceResult } from '@billing/service-kit/result';
+
 /**
  * The expected failures of the metering domain. Each code is stable: consumers (the DLQ reason,
  * an API client's `{"error": {"code": ...}}`) depend on it, so a code is never renamed, only
@@ -13,17 +15,6 @@ export type MeteringErrorCode =
   /** A different price already exists for the same model and `effectiveFrom` (HTTP 409). */
   | 'METERING.PRICE_VERSION_CONFLICT';
 
-export interface MeteringError {
-  readonly code: MeteringErrorCode;
-  readonly message: string;
-}
-
-export type Result<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: MeteringError };
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-
-export const fail = <T = never>(code: MeteringErrorCode, message: string): Result<T> => ({
-  ok: false,
-  error: { code, message },
-});
+export type MeteringError = Failure<MeteringErrorCode>;
+export type Result<T> = ServiceResult<T, MeteringErrorCode>;
+export const { ok, fail } = results<MeteringErrorCode>();

@@ -1,19 +1,16 @@
 import { MAX_ID_LENGTH } from '@billing/contracts';
+import { PageQuery } from '@billing/service-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   Allow,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsInt,
   IsISO8601,
   IsOptional,
   IsString,
   Length,
   Matches,
-  Max,
-  Min,
 } from 'class-validator';
 
 /**
@@ -98,15 +95,7 @@ export class RecordUsageBody {
   events!: unknown[];
 }
 
-export class RequestsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
+export class RequestsQuery extends PageQuery(200, 50) {
   @ApiPropertyOptional({ description: 'Only the requests made with this API key' })
   @IsOptional()
   @IsString()

@@ -41,7 +41,7 @@ export class UsageController {
   @HttpCode(202)
   async record(@Body() { events }: RecordUsageBody): Promise<{ results: UsageRecordResult[] }> {
     const { catalog, revision } = await this.catalog.refresh();
-    const now = this.options.clock();
+    const now = new Date(this.options.nowMs());
     const usage: PricedUsage[] = [];
     const problems: { code: string; text: string }[] = [];
     events.forEach((item, index) => {

@@ -191,7 +191,7 @@ export class UsageRecorder {
       id: randomUUID(),
       accountId: observed.accountId,
       source: 'metering',
-      occurredAt: this.options.clock(),
+      occurredAt: new Date(this.options.nowMs()),
       causationId: observed.id,
       ...(observed.correlationId !== undefined && { correlationId: observed.correlationId }),
       data: { ...observed.data, cost: formatUsd(costNanoUsd), priceVersion: version.versionId },

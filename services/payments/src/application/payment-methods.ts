@@ -1,7 +1,7 @@
+import { withTransaction } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { fail, ok, onPaymentMethodRemoved, type Result } from '../domain/index.js';
-import { inTransaction, Rollback } from '../infrastructure/database.js';
 import type { PaymentMethodRow } from '../infrastructure/payment-method-repository.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentMethodChange } from '../infrastructure/stripe/stripe-events.js';
@@ -54,7 +54,7 @@ export class PaymentMethods {
       this.store.pool,
       accountId,
       customerId,
-      this.options.clock(),
+      this.options.nowMs(),
     );
   }
 
@@ -75,7 +75,7 @@ export class PaymentMethods {
       last4: pm.card?.last4 ?? null,
       expMonth: pm.card?.expMonth ?? null,
       expYear: pm.card?.expYear ?? null,
-      attachedAtMs: this.options.clock(),
+      attachedAtMs: this.options.nowMs(),
     });
     return accountId;
   }
@@ -108,7 +108,7 @@ export class PaymentMethods {
     if (live?.customerId !== customerId) {
       if (local !== undefined) {
         // Ours here, gone at the provider (detached in the Dashboard, the webhook not yet in).
-        await inTransaction(db, (client) =>
+        await withTransaction(db, (client) =>
           this.recordDetached(
             client,
             accountId,
@@ -155,7 +155,7 @@ export class PaymentMethods {
     paymentMethodId: string,
     why: string,
   ): Promise<{ readonly changed: boolean; readonly autoTopUpSwitchedOff: boolean }> {
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     let settings = await this.store.autoTopUps.get(client, accountId, true);
     const changed = await this.store.paymentMethods.markDetached(client, paymentMethodId, nowMs);
     // First settings being saved with this card hold its row lock until they commit (the PUT
@@ -196,7 +196,7 @@ export class PaymentMethods {
       this.logger.warn(`cannot detach payment method ${paymentMethodId}: ${err.message}`);
       return fail('PAYMENTS.PROVIDER_UNAVAILABLE', 'the payment provider could not be reached');
     }
-    const recorded = await inTransaction(this.store.pool, (client) =>
+    const recorded = await withTransaction(this.store.pool, (client) =>
       this.recordDetached(client, accountId, paymentMethodId, 'the customer removed it'),
     );
     return ok({ autoTopUpSwitchedOff: recorded.autoTopUpSwitchedOff });
@@ -307,29 +307,31 @@ export class PaymentMethods {
     effect: (client: pg.PoolClient) => Promise<StripeEventOutcome>,
   ): Promise<StripeEventOutcome> {
     try {
-      return await inTransaction(this.store.pool, async (client) => {
-        const fresh = await this.store.stripeEvents.recordOnce(client, {
-          eventId,
-          type,
-          topUpId: null,
-          accountId,
-          outcome: 'applying',
-        });
-        if (!fresh) throw new Rollback<StripeEventOutcome>({ kind: 'duplicate' });
-        const outcome = await effect(client);
-        await this.store.stripeEvents.setOutcome(
-          client,
-          eventId,
-          outcome.kind === 'applied'
-            ? outcome.decision
-            : outcome.kind === 'no_effect'
-              ? outcome.reason
-              : outcome.kind,
-        );
-        return outcome;
-      });
+      return await withTransaction<StripeEventOutcome>(
+        this.store.pool,
+        async (client, rollback) => {
+          const fresh = await this.store.stripeEvents.recordOnce(client, {
+            eventId,
+            type,
+            topUpId: null,
+            accountId,
+            outcome: 'applying',
+          });
+          if (!fresh) return rollback({ kind: 'duplicate' });
+          const outcome = await effect(client);
+          await this.store.stripeEvents.setOutcome(
+            client,
+            eventId,
+            outcome.kind === 'applied'
+              ? outcome.decision
+              : outcome.kind === 'no_effect'
+                ? outcome.reason
+                : outcome.kind,
+          );
+          return outcome;
+        },
+      );
     } catch (err) {
-      if (err instanceof Rollback) return err.value as StripeEventOutcome;
       if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505') {
         return { kind: 'duplicate' };
       }

@@ -51,7 +51,7 @@ export class PaymentOutcomes {
     context: OutcomeContext = {},
   ): Promise<TopUpDecision> {
     const decision = decideTopUp(topUp, signal);
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     switch (decision.kind) {
       case 'settle':
         await this.settle(client, topUp, decision, nowMs, context);

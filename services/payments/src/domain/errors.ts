@@ -1,3 +1,5 @@
+import { type Failure, results, type ServiceResult } from '@billing/service-kit/result';
+
 /**
  * The expected failures of the payments domain. Each code is stable: it is what an API client sees
  * in `{"error": {"code": ...}}`, so a code is never renamed, only added. Broken invariants (a bug,
@@ -23,18 +25,6 @@ export type PaymentsErrorCode =
   /** The payment provider could not be reached or refused for a reason not the caller's (HTTP 502). */
   | 'PAYMENTS.PROVIDER_UNAVAILABLE';
 
-export interface PaymentsError {
-  readonly code: PaymentsErrorCode;
-  /** Safe to show to the caller: never contains a secret. */
-  readonly message: string;
-}
-
-export type Result<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: PaymentsError };
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-
-export const fail = <T = never>(code: PaymentsErrorCode, message: string): Result<T> => ({
-  ok: false,
-  error: { code, message },
-});
+export type PaymentsError = Failure<PaymentsErrorCode>;
+export type Result<T> = ServiceResult<T, PaymentsErrorCode>;
+export const { ok, fail } = results<PaymentsErrorCode>();

@@ -1,18 +1,7 @@
-import { AccountParams } from '@billing/service-kit';
+import { AccountParams, PageQuery } from '@billing/service-kit';
 import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ADMIN_CREDIT_TYPES, type AdminCreditType } from '../domain/index.js';
 
 /** Ids we accept from clients: bounded, no whitespace. */
@@ -29,15 +18,7 @@ export class InvoiceParams extends AccountParams {
   invoiceId!: string;
 }
 
-export class ListQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(200)
-  limit?: number;
-}
+export class ListQuery extends PageQuery(200, 50) {}
 
 export class CreateTopUpBody {
   @ApiProperty({

@@ -45,7 +45,7 @@ export class PaymentsEvents {
       accountId,
       source: 'payments',
       id: context.id ?? randomUUID(),
-      occurredAt: new Date(this.options.clock()),
+      occurredAt: new Date(this.options.nowMs()),
       data,
       ...(context.causationId === undefined ? {} : { causationId: context.causationId }),
       ...(context.correlationId === undefined ? {} : { correlationId: context.correlationId }),

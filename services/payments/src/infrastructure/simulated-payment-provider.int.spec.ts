@@ -5,7 +5,7 @@ import { ApplyBalanceChangeCommand } from '../commands/apply-balance-change/appl
 import type { PaymentMethodSetup } from '../commands/link-payment-method/link-payment-method.command.js';
 import { PaymentsModule } from '../payments.module.js';
 import type { AutoTopUpView } from '../queries/get-auto-top-up/get-auto-top-up.query.js';
-import { inTransaction } from './database.js';
+import { withTransaction } from '@billing/service-kit';
 import {
   ADMIN_TOKEN,
   balanceChanged,
@@ -95,7 +95,7 @@ describe('the simulated payment provider', () => {
       expect(saved.status).toBe(200);
 
       const bus = t.app.get(CommandBus);
-      await inTransaction(t.store.pool, (client) =>
+      await withTransaction(t.store.pool, (client) =>
         bus.execute(
           new ApplyBalanceChangeCommand(
             balanceChanged('acct_simcard', '2', 1) as BalanceChanged,

@@ -158,7 +158,7 @@ export class CreateChatCompletionHandler {
       holdTtlSeconds: this.options.holdTtlSeconds,
       deadlineSeconds: this.options.requestDeadlineSeconds,
       startedAtMs: a.startedAtMs,
-      clock: this.options.clock,
+      clock: this.options.nowMs,
     }).start();
     const call: ProviderCall = {
       route: a.route,
@@ -217,7 +217,7 @@ export class CreateChatCompletionHandler {
     if (catalog === undefined) return failed(failures.catalogUnavailable());
     const model = catalog.models.get(request.model);
     const route = routeModel(request.model, this.options.upstreams);
-    const startedAtMs = this.options.clock();
+    const startedAtMs = this.options.nowMs();
     const prices = model === undefined ? undefined : priceInForce(model, startedAtMs);
     if (model === undefined || route === undefined || prices === undefined) {
       return failed(failures.modelNotFound(request.model));
@@ -483,7 +483,7 @@ export class CreateChatCompletionHandler {
       usage: capped.usage,
       estimated: reported.estimated || capped.capped,
     };
-    const completedAtMs = Math.max(this.options.clock(), a.startedAtMs);
+    const completedAtMs = Math.max(this.options.nowMs(), a.startedAtMs);
     const data: UsageObservedData = {
       requestId: a.requestId,
       apiKeyId: a.caller.apiKeyId,

@@ -85,7 +85,7 @@ export class ListModelsHandler {
     if (!auth.ok) return auth;
     const catalog = this.catalog.current();
     if (catalog === undefined) return { ok: false, failure: failures.catalogUnavailable() };
-    const models = callableModels(catalog, this.options.upstreams, this.options.clock());
+    const models = callableModels(catalog, this.options.upstreams, this.options.nowMs());
     if (modelId === undefined) return { ok: true, body: { object: 'list', data: models } };
     const model = models.find((m) => m.id === modelId);
     return model === undefined

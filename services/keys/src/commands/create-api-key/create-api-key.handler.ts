@@ -38,7 +38,7 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
         name,
         prefix,
         lookupHash: lookupHash(key, this.options.apiKeyPepper),
-        now: this.options.clock(),
+        now: new Date(this.options.nowMs()),
       },
       undefined,
     );

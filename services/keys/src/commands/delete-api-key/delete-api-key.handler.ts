@@ -16,7 +16,7 @@ export class DeleteApiKeyHandler implements ICommandHandler<DeleteApiKeyCommand>
     return this.store.transaction(async (client): Promise<DeleteApiKeyResult> => {
       const row = await this.store.lock(client, apiKeyId);
       const decision = decide(
-        { type: 'DeleteApiKey', apiKeyId, accountId, now: this.options.clock() },
+        { type: 'DeleteApiKey', apiKeyId, accountId, now: new Date(this.options.nowMs()) },
         row?.state,
       );
       if (!decision.ok) return decision;

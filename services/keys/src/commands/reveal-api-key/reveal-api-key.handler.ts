@@ -16,7 +16,7 @@ export class RevealApiKeyHandler implements ICommandHandler<RevealApiKeyCommand>
     return this.store.transaction(async (client): Promise<RevealApiKeyResult> => {
       const row = await this.store.lock(client, apiKeyId);
       const decision = decide(
-        { type: 'RevealApiKey', apiKeyId, accountId, now: this.options.clock() },
+        { type: 'RevealApiKey', apiKeyId, accountId, now: new Date(this.options.nowMs()) },
         row?.state,
       );
       if (!decision.ok) return decision;

@@ -21,7 +21,7 @@ export class UpdateApiKeyHandler implements ICommandHandler<UpdateApiKeyCommand>
           type: 'UpdateApiKey',
           apiKeyId,
           accountId,
-          now: this.options.clock(),
+          now: new Date(this.options.nowMs()),
           ...(changes.name !== undefined && { name: changes.name }),
           ...(changes.status !== undefined && { status: changes.status }),
         },

@@ -75,7 +75,7 @@ export class ExpiryScheduler {
   }
 
   private async expireDue(): Promise<ExpireDueResult> {
-    const now = new Date(this.options.clock()).toISOString();
+    const now = new Date(this.options.nowMs()).toISOString();
     const due = await this.pool.query<{ account_id: string }>(
       `SELECT account_id FROM "${this.options.schema}".expiry_schedule
        WHERE due_at <= $1::timestamptz ORDER BY due_at LIMIT $2`,

@@ -6,7 +6,8 @@ import { formatUsd, parseUsd } from '@billing/money';
 import { balanceOf } from '../balance.js';
 import type { LedgerCommand } from '../commands.js';
 import { decide } from '../decide.js';
-import type { Decision, LedgerErrorCode } from '../errors.js';
+import type { Decision } from '../decision.js';
+import type { LedgerErrorCode } from '../errors.js';
 import type { LedgerEvent } from '../events.js';
 import {
   foldLedger,

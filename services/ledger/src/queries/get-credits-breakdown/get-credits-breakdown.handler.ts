@@ -1,11 +1,8 @@
 import { formatUsd, parseNanos } from '@billing/money';
-import { PG_POOL } from '@billing/service-kit';
-import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type pg from 'pg';
 import { EMPTY_BREAKDOWN, type CreditsBreakdown } from '../../domain/index.js';
-import { AccountLoader } from '../../infrastructure/account-loader.js';
-import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
+import type { FoldedAsOf } from '../../infrastructure/account-loader.js';
+import { AccountProjectionHandler } from '../account-projection.handler.js';
 import {
   GetCreditsBreakdownQuery,
   type CreditsBreakdownView,
@@ -25,27 +22,23 @@ interface BreakdownRow {
 }
 
 @QueryHandler(GetCreditsBreakdownQuery)
-export class GetCreditsBreakdownHandler implements IQueryHandler<GetCreditsBreakdownQuery> {
-  constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
-    private readonly loader: AccountLoader,
-    @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
-  ) {}
+export class GetCreditsBreakdownHandler
+  extends AccountProjectionHandler<BreakdownRow, CreditsBreakdownView>
+  implements IQueryHandler<GetCreditsBreakdownQuery>
+{
+  protected readonly table = 'breakdowns';
+  protected readonly columns = `top_ups, bonuses, gifts, referrals, compensations, adjustments,
+    expired, usage, total_balance, version`;
 
-  async execute({ accountId, asOf }: GetCreditsBreakdownQuery): Promise<CreditsBreakdownView> {
-    if (asOf !== undefined) {
-      // From the latest snapshot taken by then (AccountLoader), like the balance.
-      const folded = await this.loader.asOf(accountId, asOf);
-      return view(accountId, folded.breakdown, folded.balance.version, asOf);
-    }
-    const res = await this.pool.query<BreakdownRow>(
-      `SELECT top_ups, bonuses, gifts, referrals, compensations, adjustments, expired, usage,
-              total_balance, version
-       FROM "${this.options.schema}".breakdowns WHERE account_id = $1`,
-      [accountId],
-    );
-    const now = new Date(this.options.clock());
-    const row = res.rows[0];
+  protected ofFold(accountId: string, folded: FoldedAsOf, asOf: Date): CreditsBreakdownView {
+    return view(accountId, folded.breakdown, folded.balance.version, asOf);
+  }
+
+  protected ofRow(
+    accountId: string,
+    row: BreakdownRow | undefined,
+    now: Date,
+  ): CreditsBreakdownView {
     if (row === undefined) return view(accountId, EMPTY_BREAKDOWN, 0, now);
     return view(
       accountId,

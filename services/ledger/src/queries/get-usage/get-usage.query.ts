@@ -1,20 +1,17 @@
 import { Query } from '@nestjs/cqrs';
+import type { TokenCounts } from '../../domain/index.js';
 
 export const USAGE_GROUPINGS = ['day', 'model', 'apiKey'] as const;
 export type UsageGrouping = (typeof USAGE_GROUPINGS)[number];
 
-export interface UsageRowView {
+/** The token counts are the sums over the group, 0 where none were reported. */
+export interface UsageRowView extends Required<TokenCounts> {
   /** The group: a UTC day ("2026-11-27"), a model id, or an API key id (null: no key reported). */
   readonly day?: string;
   readonly model?: string;
   readonly apiKeyId?: string | null;
   readonly cost: string;
   readonly requests: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly cachedInputTokens: number;
-  readonly cacheWriteTokens: number;
-  readonly reasoningTokens: number;
 }
 
 /** `GET /v1/accounts/{accountId}/usage`: cost analytics over whole UTC days, both ends included. */

@@ -17,7 +17,7 @@ export class ListHoldsHandler implements IQueryHandler<ListHoldsQuery> {
     // transaction has not committed yet). Holds past their expiry that the scheduler has not
     // expired yet no longer hold anything, so they are not shown.
     const { state } = await this.writer.load(accountId);
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     const active = [...state.holds.values()]
       .filter((hold) => hold.expiresAtMs > nowMs)
       .sort((a, b) => a.expiresAtMs - b.expiresAtMs || a.holdId.localeCompare(b.holdId));

@@ -2,6 +2,10 @@ import { PG_POOL } from '@billing/service-kit';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
+import {
+  TRANSACTION_TABLE_COLUMNS,
+  type TransactionTableRow,
+} from '../../infrastructure/projection-tables.js';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
 import { usdOfColumn } from '../money-views.js';
 import {
@@ -10,18 +14,6 @@ import {
   type TransactionView,
 } from './list-transactions.query.js';
 import { decodeTransactionCursor, encodeTransactionCursor } from './transaction-cursor.js';
-
-interface TransactionRow {
-  id: string;
-  type: string;
-  occurred_at: string;
-  amount: string;
-  description: string;
-  method: string | null;
-  invoice_id: string | null;
-  api_key_id: string | null;
-  request_count: string | null;
-}
 
 /** Thrown for a cursor this service did not hand out; the controller answers 400. */
 export class InvalidCursorError extends Error {
@@ -42,10 +34,8 @@ export class ListTransactionsHandler implements IQueryHandler<ListTransactionsQu
     const after = cursor === undefined ? undefined : decodeTransactionCursor(cursor);
     if (cursor !== undefined && after === undefined) throw new InvalidCursorError();
     // One row more than asked tells whether there is a next page.
-    const res = await this.pool.query<TransactionRow>(
-      `SELECT id, type,
-              to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
-              amount, description, method, invoice_id, api_key_id, request_count
+    const res = await this.pool.query<TransactionTableRow>(
+      `SELECT ${TRANSACTION_TABLE_COLUMNS}
        FROM "${this.options.schema}".transactions
        WHERE account_id = $1
          AND ($2::timestamptz IS NULL OR (occurred_at, id) < ($2::timestamptz, $3::text))
@@ -65,7 +55,7 @@ export class ListTransactionsHandler implements IQueryHandler<ListTransactionsQu
   }
 }
 
-function view(r: TransactionRow): TransactionView {
+function view(r: TransactionTableRow): TransactionView {
   return {
     id: r.id,
     occurredAt: r.occurred_at,

@@ -1,5 +1,5 @@
 import { formatUsd } from '@billing/money';
-import { PG_POOL } from '@billing/service-kit';
+import { PG_POOL, withTransaction } from '@billing/service-kit';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -13,13 +13,6 @@ import {
   type RecordUsageResult,
   type UsageRecordResult,
 } from './record-usage.command.js';
-
-/** Thrown inside the transaction to roll back a batch that contains a conflicting requestId. */
-class BatchConflict extends Error {
-  constructor(readonly conflicts: readonly string[]) {
-    super(`request ids recorded before with different usage: ${conflicts.join(', ')}`);
-  }
-}
 
 /** How many times a recording re-prices after the catalog changed under it, before giving up. */
 const MAX_REPRICES = 5;
@@ -37,23 +30,11 @@ export class RecordUsageHandler implements ICommandHandler<RecordUsageCommand> {
 
   async execute({ usage, client }: RecordUsageCommand): Promise<RecordUsageResult> {
     if (client !== undefined) return this.recordAll(client, usage);
-    const own = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await own.query('BEGIN');
+    return withTransaction<RecordUsageResult>(this.pool, async (own, rollback) => {
       const result = await this.recordAll(own, usage);
-      if (!result.ok) throw new BatchConflict(result.conflicts);
-      await own.query('COMMIT');
-      return result;
-    } catch (err) {
-      await own.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      if (err instanceof BatchConflict) return { ok: false, conflicts: err.conflicts };
-      throw err;
-    } finally {
-      own.release(broken);
-    }
+      // A batch with a conflicting requestId is rolled back whole.
+      return result.ok ? result : rollback(result);
+    });
   }
 
   private async recordAll(

@@ -1,4 +1,4 @@
-import { PG_POOL } from '@billing/service-kit';
+import { PG_POOL, withTransaction } from '@billing/service-kit';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -15,6 +15,16 @@ const sameModel = (a: ModelInfo | undefined, b: ModelInfo): boolean =>
   a.contextWindow === b.contextWindow &&
   a.maxOutputTokens === b.maxOutputTokens;
 
+/** What the transaction ends with: the catalog it committed, or the refusal it rolled back. */
+type Committed =
+  | {
+      readonly ok: true;
+      readonly after: CatalogSnapshot;
+      readonly created: boolean;
+      readonly now: Date;
+    }
+  | Extract<SetModelPriceResult, { ok: false }>;
+
 @CommandHandler(SetModelPriceCommand)
 export class SetModelPriceHandler implements ICommandHandler<SetModelPriceCommand> {
   constructor(
@@ -25,20 +35,14 @@ export class SetModelPriceHandler implements ICommandHandler<SetModelPriceComman
 
   async execute({ modelId, request }: SetModelPriceCommand): Promise<SetModelPriceResult> {
     const schema = this.options.schema;
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    const committed = await withTransaction<Committed>(this.pool, async (client, rollback) => {
       // Catalog changes take turns: each validates against the catalog as the previous one
       // left it, and bumps the revision that every recording checks.
       await client.query(`SELECT revision FROM ${schema}.catalog_state FOR UPDATE`);
       const before = await this.catalog.load(client);
-      const now = this.options.clock();
+      const now = new Date(this.options.nowMs());
       const decision = validatePriceUpdate(modelId, request, { now, catalog: before.catalog });
-      if (!decision.ok) {
-        await client.query('ROLLBACK');
-        return decision;
-      }
+      if (!decision.ok) return rollback(decision);
       const { model, version, created } = decision.value;
       const modelChanged = !sameModel(before.catalog.model(modelId), model);
       let after: CatalogSnapshot = before;
@@ -86,18 +90,13 @@ export class SetModelPriceHandler implements ICommandHandler<SetModelPriceComman
           revision: BigInt(rows[0]?.revision ?? '0'),
         };
       }
-      await client.query('COMMIT');
-      // Priced with from now on by this replica; the others see the new revision within
-      // catalogRefreshMs, and no recording commits with the old one meanwhile.
-      this.catalog.replace(after);
-      return { ok: true, created, model: modelDetailsView(after.catalog, modelId, now) };
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      return { ok: true, after, created, now };
+    });
+    if (!committed.ok) return committed;
+    const { after, created, now } = committed;
+    // Priced with from now on by this replica; the others see the new revision within
+    // catalogRefreshMs, and no recording commits with the old one meanwhile.
+    this.catalog.replace(after);
+    return { ok: true, created, model: modelDetailsView(after.catalog, modelId, now) };
   }
 }

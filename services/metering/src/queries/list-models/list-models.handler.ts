@@ -15,7 +15,7 @@ export class ListModelsHandler implements IQueryHandler<ListModelsQuery> {
   async execute({ at }: ListModelsQuery): Promise<ModelList> {
     // One cheap query makes a change committed by another replica visible at once.
     const { catalog } = await this.catalog.refresh();
-    const instant = at ?? this.options.clock();
+    const instant = at ?? new Date(this.options.nowMs());
     return { at: instant.toISOString(), data: modelViews(catalog, instant) };
   }
 }

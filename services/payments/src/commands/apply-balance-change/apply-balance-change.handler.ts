@@ -24,7 +24,7 @@ export class ApplyBalanceChangeHandler implements ICommandHandler<ApplyBalanceCh
   async execute({ event, client }: ApplyBalanceChangeCommand): Promise<{ charged: string | null }> {
     const settings = await this.store.autoTopUps.get(client, event.accountId, true);
     if (settings === undefined) return { charged: null };
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     const inFlight = await this.store.topUps.hasAutoInFlight(client, event.accountId);
     const outcome = onBalanceReported(
       settings,

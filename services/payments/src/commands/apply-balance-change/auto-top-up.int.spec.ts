@@ -2,7 +2,7 @@ import { eventually, testDatabaseUrl, uniqueName } from '@billing/testing';
 import { CommandBus } from '@nestjs/cqrs';
 import pg from 'pg';
 import type { BalanceChanged } from '@billing/contracts';
-import { inTransaction } from '../../infrastructure/database.js';
+import { withTransaction } from '@billing/service-kit';
 import {
   balanceChanged,
   createPaymentsTestApp,
@@ -92,7 +92,7 @@ async function injectConcurrently(events: BalanceChanged[]): Promise<void> {
   const bus = t.app.get(CommandBus);
   await Promise.all(
     events.map((e) =>
-      inTransaction(concurrentPool, (client) =>
+      withTransaction(concurrentPool, (client) =>
         bus.execute(new ApplyBalanceChangeCommand(e, client)),
       ),
     ),

@@ -1,10 +1,9 @@
 import { backoffMs } from '@billing/messaging';
-import { fromPool, PgListener } from '@billing/service-kit';
+import { fromPool, PgListener, withTransaction } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PAYMENT_METHOD_NOT_ATTACHED, PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { centsOf, type PaymentSignal } from '../../domain/index.js';
-import { inTransaction } from '../../infrastructure/database.js';
 import { chargerChannel, PaymentsStore } from '../../infrastructure/payments-store.js';
 import type { TopUpRow } from '../../infrastructure/top-up-repository.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
@@ -136,23 +135,23 @@ export class AutoTopUpCharger {
   }
 
   private async retryDueAccounts(): Promise<void> {
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     const accounts = await this.store.autoTopUps.dueForRetry(this.store.pool, nowMs, BATCH);
     for (const accountId of accounts) {
-      await inTransaction(this.store.pool, (client) =>
+      await withTransaction(this.store.pool, (client) =>
         tickAccount(this.store, client, accountId, nowMs),
       );
     }
   }
 
   private async chargeDue(): Promise<void> {
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     const due = await this.store.topUps.chargesDue(this.store.pool, nowMs, BATCH);
     await Promise.all(due.map((topUpId) => this.chargeOne(topUpId)));
   }
 
   private async chargeOne(topUpId: string): Promise<void> {
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     const topUp = await this.store.topUps.claimCharge(
       this.store.pool,
       topUpId,
@@ -224,7 +223,7 @@ export class AutoTopUpCharger {
             method: result.method,
           }
         : { kind: 'failed', source: 'api', code: result.code, message: result.message };
-    await inTransaction(this.store.pool, async (client) => {
+    await withTransaction(this.store.pool, async (client) => {
       const locked = await this.store.lockTopUp(client, topUp.topUpId);
       if (locked === undefined) throw new Error(`top-up ${topUp.topUpId} vanished`);
       await this.outcomes.apply(client, locked.topUp, locked.settings, signal);

@@ -1,9 +1,9 @@
+import { withTransaction } from '@billing/service-kit';
 import { randomUUID } from 'node:crypto';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { centsOf, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
-import { inTransaction } from '../../infrastructure/database.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
 import {
@@ -44,7 +44,7 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
       amountNanos,
       trigger: 'manual',
       requestedMethod: method ?? null,
-      createdAtMs: this.options.clock(),
+      createdAtMs: this.options.nowMs(),
       chargeState: null,
       customerId: null,
       paymentMethodId: null,
@@ -66,7 +66,7 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
       await this.store.topUps.markFailed(this.store.pool, topUpId, {
         code: 'checkout_unavailable',
         message: 'the payment provider could not open a checkout',
-        atMs: this.options.clock(),
+        atMs: this.options.nowMs(),
       });
       return fail(
         'PAYMENTS.PROVIDER_UNAVAILABLE',
@@ -84,7 +84,7 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
       return ok({ topUpId, status: 'pending', checkoutUrl: checkout.url });
     }
     // The simulated provider: paid at once, settled through the same path as a webhook.
-    await inTransaction(this.store.pool, async (client) => {
+    await withTransaction(this.store.pool, async (client) => {
       await this.store.topUps.setCheckout(client, topUpId, checkout.sessionId, checkout.url);
       const locked = await this.store.lockTopUp(client, topUpId);
       if (locked === undefined) throw new Error(`top-up ${topUpId} vanished`);

@@ -1,3 +1,4 @@
+import { withTransaction } from '@billing/service-kit';
 import { randomUUID } from 'node:crypto';
 import { parseIsoUtc } from '@billing/contracts';
 import type { OutboxMessage } from '@billing/messaging';
@@ -13,7 +14,6 @@ import {
   type Result,
 } from '../../domain/index.js';
 import type { AdminCreditRow } from '../../infrastructure/admin-credit-repository.js';
-import { inTransaction, Rollback } from '../../infrastructure/database.js';
 import { PaymentsEvents } from '../../infrastructure/payments-events.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
@@ -67,7 +67,7 @@ export class GrantAdminCreditHandler implements ICommandHandler<GrantAdminCredit
       }
       expiresAtMs = Number(nanos / 1_000_000n);
     }
-    const nowMs = this.options.clock();
+    const nowMs = this.options.nowMs();
     const validated = validateAdminCredit(request, expiresAtMs, nowMs);
     if (!validated.ok) return validated;
     const credit = validated.value;
@@ -79,28 +79,23 @@ export class GrantAdminCreditHandler implements ICommandHandler<GrantAdminCredit
       fingerprint,
       createdAtMs: nowMs,
     };
-    try {
-      return await inTransaction(this.store.pool, async (client) => {
-        const inserted = await this.store.adminCredits.insertOnce(client, row);
-        if (!inserted) {
-          const existing = await this.store.adminCredits.get(client, credit.reference);
-          if (existing === undefined) throw new Error(`admin credit ${credit.reference} vanished`);
-          throw new Rollback<Result<GrantedCredit>>(
-            existing.fingerprint === fingerprint
-              ? ok({ created: false, credit: view(existing) })
-              : fail(
-                  'PAYMENTS.REFERENCE_CONFLICT',
-                  `reference ${credit.reference} was already used for a different credit`,
-                ),
-          );
-        }
-        await this.events.enqueue(client, [this.message(credit, row)]);
-        return ok({ created: true, credit: view(row) });
-      });
-    } catch (err) {
-      if (err instanceof Rollback) return err.value as Result<GrantedCredit>;
-      throw err;
-    }
+    return withTransaction<Result<GrantedCredit>>(this.store.pool, async (client, rollback) => {
+      const inserted = await this.store.adminCredits.insertOnce(client, row);
+      if (!inserted) {
+        const existing = await this.store.adminCredits.get(client, credit.reference);
+        if (existing === undefined) throw new Error(`admin credit ${credit.reference} vanished`);
+        return rollback(
+          existing.fingerprint === fingerprint
+            ? ok({ created: false, credit: view(existing) })
+            : fail(
+                'PAYMENTS.REFERENCE_CONFLICT',
+                `reference ${credit.reference} was already used for a different credit`,
+              ),
+        );
+      }
+      await this.events.enqueue(client, [this.message(credit, row)]);
+      return ok({ created: true, credit: view(row) });
+    });
   }
 
   private message(credit: AdminCredit, row: AdminCreditRow): OutboxMessage {

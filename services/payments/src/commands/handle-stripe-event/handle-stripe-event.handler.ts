@@ -1,9 +1,9 @@
+import { withTransaction } from '@billing/service-kit';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { nanosOfCents, type PaymentSignal } from '../../domain/index.js';
-import { inTransaction, Rollback } from '../../infrastructure/database.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import {
   readStripeEvent,
@@ -73,40 +73,48 @@ export class HandleStripeEventHandler implements ICommandHandler<HandleStripeEve
     }
 
     try {
-      return await inTransaction(this.store.pool, async (client) => {
-        const locked = await this.store.lockTopUp(client, topUp.topUpId);
-        if (locked === undefined) throw new Error(`top-up ${topUp.topUpId} vanished`);
-        const fresh = await this.store.stripeEvents.recordOnce(client, {
-          eventId,
-          type,
-          topUpId: topUp.topUpId,
-          outcome: 'applying',
-        });
-        if (!fresh) throw new Rollback<StripeEventOutcome>({ kind: 'duplicate' });
-        const decision = await this.outcomes.apply(client, locked.topUp, locked.settings, signal, {
-          causationId: eventId,
-          customer: observation.kind === 'succeeded' ? observation.customer : null,
-        });
-        if (decision.kind === 'defer') {
-          throw new Rollback<StripeEventOutcome>({ kind: 'deferred', reason: decision.reason });
-        }
-        const outcome: StripeEventOutcome =
-          decision.kind === 'noop' || decision.kind === 'reject'
-            ? {
-                kind: 'no_effect',
-                topUpId: topUp.topUpId,
-                reason: `${decision.kind}: ${decision.reason}`,
-              }
-            : { kind: 'applied', topUpId: topUp.topUpId, decision: decision.kind };
-        await this.store.stripeEvents.setOutcome(
-          client,
-          eventId,
-          outcome.kind === 'applied' ? outcome.decision : outcome.reason,
-        );
-        return outcome;
-      });
+      return await withTransaction<StripeEventOutcome>(
+        this.store.pool,
+        async (client, rollback) => {
+          const locked = await this.store.lockTopUp(client, topUp.topUpId);
+          if (locked === undefined) throw new Error(`top-up ${topUp.topUpId} vanished`);
+          const fresh = await this.store.stripeEvents.recordOnce(client, {
+            eventId,
+            type,
+            topUpId: topUp.topUpId,
+            outcome: 'applying',
+          });
+          if (!fresh) return rollback({ kind: 'duplicate' });
+          const decision = await this.outcomes.apply(
+            client,
+            locked.topUp,
+            locked.settings,
+            signal,
+            {
+              causationId: eventId,
+              customer: observation.kind === 'succeeded' ? observation.customer : null,
+            },
+          );
+          if (decision.kind === 'defer') {
+            return rollback({ kind: 'deferred', reason: decision.reason });
+          }
+          const outcome: StripeEventOutcome =
+            decision.kind === 'noop' || decision.kind === 'reject'
+              ? {
+                  kind: 'no_effect',
+                  topUpId: topUp.topUpId,
+                  reason: `${decision.kind}: ${decision.reason}`,
+                }
+              : { kind: 'applied', topUpId: topUp.topUpId, decision: decision.kind };
+          await this.store.stripeEvents.setOutcome(
+            client,
+            eventId,
+            outcome.kind === 'applied' ? outcome.decision : outcome.reason,
+          );
+          return outcome;
+        },
+      );
     } catch (err) {
-      if (err instanceof Rollback) return err.value as StripeEventOutcome;
       if (isUniqueViolation(err)) return { kind: 'duplicate' };
       throw err;
     }

@@ -1,7 +1,7 @@
 import { uniqueName } from '@billing/testing';
 import { CommandBus } from '@nestjs/cqrs';
 import type { BalanceChanged } from '@billing/contracts';
-import { inTransaction } from '../../infrastructure/database.js';
+import { withTransaction } from '@billing/service-kit';
 import { createStripeClient } from '../../infrastructure/stripe/stripe-client.js';
 import type { AutoTopUpView } from '../../queries/get-auto-top-up/get-auto-top-up.query.js';
 import type { PaymentMethodView } from '../../queries/list-payment-methods/list-payment-methods.query.js';
@@ -87,7 +87,7 @@ async function ownCustomer(accountId: string): Promise<string> {
 /** The BalanceChanged consumer's work for one report, in its own transaction. */
 async function reportBalance(accountId: string, total: string, version: number): Promise<void> {
   const bus = t.app.get(CommandBus);
-  await inTransaction(t.store.pool, (client) =>
+  await withTransaction(t.store.pool, (client) =>
     bus.execute(
       new ApplyBalanceChangeCommand(
         balanceChanged(accountId, total, version) as BalanceChanged,

@@ -1,5 +1,5 @@
 import { createEvent, type DataOf } from '@billing/contracts';
-import { decide, initialLedgerState } from '../domain/index.js';
+import { decide, initialLedgerState } from '../../domain/index.js';
 import { commandOf, type LedgerInput } from './inputs.js';
 
 const NOW = Date.parse('2026-11-27T10:00:00.000Z');

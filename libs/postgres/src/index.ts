@@ -1,0 +1,3 @@
+export * from './migrate.js';
+export * from './schema-name.js';
+export * from './transaction.js';

@@ -1,0 +1,70 @@
+import { assertSchemaName } from '@billing/postgres';
+import type { AccountTokenOptions } from './auth.js';
+import { resolveAccountTokens } from './env.js';
+import {
+  type MessagingModuleOptions,
+  resolveMessagingOptions,
+  type ResolvedMessagingOptions,
+} from './messaging.js';
+
+/**
+ * The schema a service's module runs on: the one it was given, or its default. Schema names are
+ * interpolated into SQL, so the name must pass the one rule of @billing/postgres (a plain
+ * lower-case identifier of at most 63 bytes, PostgreSQL's limit).
+ *
+ * @throws RangeError naming the schema otherwise.
+ */
+export function resolveSchema(schema: string | undefined, fallback: string): string {
+  return assertSchemaName(schema ?? fallback);
+}
+
+/**
+ * What every account-facing service's module can be told besides its own options (keys, metering,
+ * ledger, payments). `main.ts` builds it from the environment (`accountFacingOptionsFromEnv`);
+ * integration tests, the bench and the standalone mode build it directly.
+ */
+export interface AccountFacingModuleOptions extends MessagingModuleOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
+  readonly consoleJwtSecret?: string;
+  /** How account tokens are verified; wins over `consoleJwtSecret`. */
+  readonly accountTokens?: AccountTokenOptions;
+  /** The Postgres schema of the service (its tables, outbox and inbox); each has a default. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  /** The clock, in epoch milliseconds. Tests may pin it; production reads the system clock. */
+  readonly nowMs?: () => number;
+}
+
+/** {@link AccountFacingModuleOptions} with the defaults filled in. */
+export interface ResolvedAccountFacingOptions extends ResolvedMessagingOptions {
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly accountTokens: AccountTokenOptions | undefined;
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly nowMs: () => number;
+}
+
+/**
+ * Resolves the options every account-facing service shares: the messaging defaults, the
+ * account-token verification, the schema (checked, `defaultSchema` when absent), a pool of 10 and
+ * the system clock. A service spreads the result and adds (or overrides) its own.
+ *
+ * @throws RangeError on an invalid schema name.
+ */
+export function resolveAccountFacingOptions(
+  options: AccountFacingModuleOptions,
+  defaultSchema: string,
+): ResolvedAccountFacingOptions {
+  return {
+    ...resolveMessagingOptions(options),
+    databaseUrl: options.databaseUrl,
+    adminToken: options.adminToken,
+    accountTokens: resolveAccountTokens(options),
+    schema: resolveSchema(options.schema, defaultSchema),
+    poolSize: options.poolSize ?? 10,
+    nowMs: options.nowMs ?? Date.now,
+  };
+}

@@ -1,0 +1,133 @@
+import {
+  parseIsoUtc,
+  type DataOf,
+  type PaymentsEvent,
+  type UsageRecordedTopicEvent,
+} from '@billing/contracts';
+import { parseUsd } from '@billing/money';
+import { tokenCountsOf, type LedgerCommand } from '../../domain/index.js';
+
+/** The contract events the ledger consumes (`payments.v1` and `usage.recorded.v1`). */
+export type LedgerInput = PaymentsEvent | UsageRecordedTopicEvent;
+
+type InputType = LedgerInput['type'];
+
+/**
+ * The one table of what the ledger consumes: for each contract event, the domain command it asks
+ * for at the ledger's `nowMs`. Pure: money is parsed from the contract's decimal strings and times
+ * from its ISO strings; the decoder (`decodeEvent`) has already checked both, so a parse failure
+ * here would be a broken contract and throws.
+ *
+ * Each command carries the input's own business id (topUpId, grantId, requestId, ...), which is
+ * the domain's idempotency key; the envelope id is recorded as the causation id of the events and
+ * deduplicated by the consumer's inbox.
+ */
+const INPUTS: {
+  readonly [T in InputType]: (data: DataOf<T>, nowMs: number) => LedgerCommand;
+} = {
+  TopUpSettled: (d, nowMs) => ({
+    type: 'CreditTopUp',
+    data: {
+      topUpId: d.topUpId,
+      amountNanos: parseUsd(d.amount),
+      method: d.method,
+      trigger: d.trigger,
+      paymentReference: d.paymentReference,
+      invoiceId: d.invoiceId,
+      nowMs,
+    },
+  }),
+  BonusGranted: (d, nowMs) => ({
+    type: 'CreditBonus',
+    data: { grantId: d.grantId, ...optional('topUpId', d.topUpId), ...credit(d, nowMs) },
+  }),
+  CompensationIssued: (d, nowMs) => ({
+    type: 'CreditCompensation',
+    data: {
+      compensationId: d.compensationId,
+      ...optional('claimId', d.claimId),
+      ...credit(d, nowMs),
+    },
+  }),
+  GiftGranted: (d, nowMs) => ({
+    type: 'CreditGift',
+    data: { giftId: d.giftId, ...credit(d, nowMs) },
+  }),
+  ReferralRewarded: (d, nowMs) => ({
+    type: 'CreditReferral',
+    data: {
+      referralId: d.referralId,
+      ...optional('referredAccountId', d.referredAccountId),
+      ...credit(d, nowMs),
+    },
+  }),
+  CreditsAdjusted: (d, nowMs) => ({
+    type: 'PostAdjustment',
+    data: {
+      adjustmentId: d.adjustmentId,
+      amountNanos: parseUsd(d.amount),
+      reason: d.reason,
+      nowMs,
+    },
+  }),
+  TopUpRefunded: (d, nowMs) => ({
+    type: 'ApplyTopUpRefund',
+    data: {
+      topUpId: d.topUpId,
+      amountNanos: parseUsd(d.amount),
+      refundReference: d.refundReference,
+      nowMs,
+    },
+  }),
+  UsageRecorded: (d, nowMs) => ({
+    type: 'ChargeUsage',
+    data: {
+      requestId: d.requestId,
+      ...optional('apiKeyId', d.apiKeyId),
+      model: d.model,
+      costNanos: parseUsd(d.cost),
+      priceVersion: d.priceVersion,
+      ...tokenCountsOf(d),
+      // Usage is reported under the day the request completed, not the day it was charged.
+      occurredAtMs: epochMs(d.completedAt, 'completedAt'),
+      ...optional('holdId', d.holdId),
+      nowMs,
+    },
+  }),
+};
+
+/** Maps a consumed contract event to the domain command it asks for, at the ledger's `nowMs`. */
+export function commandOf(input: LedgerInput, nowMs: number): LedgerCommand {
+  // The table pairs each type with its own data, which TypeScript cannot follow through the
+  // union: widened here, once.
+  const toCommand = INPUTS[input.type] as (
+    data: LedgerInput['data'],
+    nowMs: number,
+  ) => LedgerCommand;
+  return toCommand(input.data, nowMs);
+}
+
+/** What every credit that gives a reason and may expire carries. */
+function credit(
+  d: { readonly amount: string; readonly reason: string; readonly expiresAt?: string },
+  nowMs: number,
+): { amountNanos: bigint; reason: string; expiresAtMs?: number; nowMs: number } {
+  return {
+    amountNanos: parseUsd(d.amount),
+    reason: d.reason,
+    ...(d.expiresAt !== undefined && { expiresAtMs: epochMs(d.expiresAt, 'expiresAt') }),
+    nowMs,
+  };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The contract's timestamps carry up to 9 fraction digits; the ledger keeps milliseconds. */
+function epochMs(iso: string, field: string): number {
+  const nanos = parseIsoUtc(iso);
+  if (nanos === undefined) throw new Error(`${field} is not an ISO-8601 UTC timestamp`);
+  // Truncates toward the past, so an expiry is never pushed later than it was granted.
+  return Number(nanos / 1_000_000n - (nanos < 0n && nanos % 1_000_000n !== 0n ? 1n : 0n));
+}

@@ -1,0 +1,23 @@
+import type { LedgerFailure, LedgerErrorCode } from './errors.js';
+import type { LedgerEvent } from './events.js';
+
+/**
+ * What `decide` answers. `duplicate: true` means the input was already applied (same source id):
+ * nothing to append, and the caller answers as it did the first time. A failure appends nothing.
+ */
+export type Decision =
+  | { readonly ok: true; readonly events: readonly LedgerEvent[]; readonly duplicate: boolean }
+  | { readonly ok: false; readonly error: LedgerFailure };
+
+export const accepted = (events: readonly LedgerEvent[]): Decision => ({
+  ok: true,
+  events,
+  duplicate: false,
+});
+
+export const alreadyApplied: Decision = { ok: true, events: [], duplicate: true };
+
+export const refused = (code: LedgerErrorCode, message: string): Decision => ({
+  ok: false,
+  error: { code, message },
+});
