@@ -26,17 +26,44 @@ export interface TopicRecord {
   readonly headers: Record<string, string>;
 }
 
+/** Where a partition's next record will be written: `topicEnd` taken before a test acts. */
+export type TopicPositions = ReadonlyMap<number, string>;
+
 /**
- * Reads `topic` from the beginning with a throwaway group until `until(records)` holds, or until
- * `timeoutMs` has passed, and answers what it read either way: the test's assertions then say
- * what is missing, which is more telling than a timeout.
+ * The end offset of every partition of `topic` now. A test takes it before acting and passes it
+ * to `readTopicUntil` as `from`, so it reads only what it caused, however much a long-lived
+ * broker's topic already holds.
+ */
+export async function topicEnd(kafka: Kafka, topic: string): Promise<TopicPositions> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, o.offset]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ReadTopicOptions {
+  readonly timeoutMs?: number;
+  /** Start here (from `topicEnd`) instead of at the beginning of each partition. */
+  readonly from?: TopicPositions;
+}
+
+/**
+ * Reads `topic` with a throwaway group, from the beginning or from `options.from`, until
+ * `until(records)` holds or `timeoutMs` (20 s) has passed, and answers what it read either way:
+ * the test's assertions then say what is missing, which is more telling than a timeout.
  */
 export async function readTopicUntil(
   kafka: Kafka,
   topic: string,
   until: (records: readonly TopicRecord[]) => boolean,
-  timeoutMs = 20_000,
+  options: ReadTopicOptions | number = {},
 ): Promise<TopicRecord[]> {
+  const { timeoutMs = 20_000, from } =
+    typeof options === 'number' ? { timeoutMs: options } : options;
   const consumer = kafka.consumer({
     groupId: uniqueName('reader'),
     maxWaitTimeInMs: 100,
@@ -67,6 +94,7 @@ export async function readTopicUntil(
         return Promise.resolve();
       },
     });
+    for (const [partition, offset] of from ?? []) consumer.seek({ topic, partition, offset });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       satisfied,

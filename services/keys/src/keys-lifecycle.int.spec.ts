@@ -1,5 +1,5 @@
 import { decodeEvent, type KeysEvent } from '@billing/contracts';
-import { eventually, readTopicUntil } from '@billing/testing';
+import { eventually, readTopicUntil, topicEnd } from '@billing/testing';
 import type { CreatedApiKey } from './commands/create-api-key/create-api-key.command.js';
 import { hasValidChecksum } from './domain/index.js';
 import type { ApiKeyDetailsView, ApiKeyView } from './queries/api-key-view.js';
@@ -38,6 +38,7 @@ describe('an API key, from creation to deletion', () => {
     const accountId = testAccount();
     const token = await t.tokenFor(accountId);
     const base = `/v1/accounts/${accountId}/api-keys`;
+    const from = await topicEnd(t.kafka, t.topics.keys);
 
     const created = await t.http<CreatedApiKey>('POST', base, { token, body: { name: 'prod' } });
     expect(created.status).toBe(201);
@@ -115,8 +116,11 @@ describe('an API key, from creation to deletion', () => {
     expect((await t.http<{ data: unknown[] }>('GET', base, { token })).body.data).toEqual([]);
     expect((await t.http('GET', `${base}/${key.id}`, { token })).status).toBe(404);
 
-    const records = await readTopicUntil(t.kafka, t.topics.keys, (rs) =>
-      keysEventsOf(rs, accountId).some((e) => e.type === 'ApiKeyDeleted'),
+    const records = await readTopicUntil(
+      t.kafka,
+      t.topics.keys,
+      (rs) => keysEventsOf(rs, accountId).some((e) => e.type === 'ApiKeyDeleted'),
+      { from },
     );
     const events = keysEventsOf(records, accountId);
     expect(events.map((e) => [e.type, e.data])).toEqual([

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, readTopicUntil } from '@billing/testing';
+import { eventually, readTopicUntil, topicEnd } from '@billing/testing';
 import {
   createMeteringTestApp,
   recordedInOutbox,
@@ -43,12 +43,14 @@ describe('UsageObserved that cannot be priced', () => {
     });
     const contradictory = usageObserved(accountId, { inputTokens: 10, cachedInputTokens: 11 });
     const good = usageObserved(accountId);
+    const from = await topicEnd(t.kafka, 'usage.observed.v1.dlq');
     await t.observe([unknown, tooEarly, contradictory, good]);
 
     const dlq = await readTopicUntil(
       t.kafka,
       'usage.observed.v1.dlq',
       (rs) => rs.filter((r) => r.key === accountId).length >= 3,
+      { from },
     );
     const letters = dlq
       .filter((r) => r.key === accountId)
@@ -101,14 +103,18 @@ describe('UsageObserved that cannot be priced', () => {
     const accountId = testAccount();
     const marker = usageObserved(accountId);
     const poisonId = randomUUID();
+    const from = await topicEnd(t.kafka, 'usage.observed.v1.dlq');
     await t.publishRaw(
       'usage.observed.v1',
       accountId,
       `{"id":"${poisonId}","type":"UsageObserved"`,
     );
     await t.observe([marker]);
-    const dlq = await readTopicUntil(t.kafka, 'usage.observed.v1.dlq', (rs) =>
-      rs.some((r) => r.key === accountId),
+    const dlq = await readTopicUntil(
+      t.kafka,
+      'usage.observed.v1.dlq',
+      (rs) => rs.some((r) => r.key === accountId),
+      { from },
     );
     expect(dlq.find((r) => r.key === accountId)?.headers['x-dlq-reason']).toMatch(
       /^INVALID_JSON: /,
