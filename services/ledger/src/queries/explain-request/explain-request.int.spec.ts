@@ -76,7 +76,7 @@ const balanceAt = (accountId: string, version: number) =>
     return b.body.version >= version ? b.body : undefined;
   }, 20_000);
 
-const auditEvents = async (accountId: string): Promise<AuditEventView[]> =>
+const auditEvents = async (accountId: string): Promise<readonly AuditEventView[]> =>
   (await t.http<AccountEventsPage>('GET', `/v1/audit/accounts/${accountId}/events?limit=1000`)).body
     .data;
 
@@ -108,7 +108,7 @@ describe('GET /v1/accounts/{accountId}/requests/{requestId}', () => {
   const other = 'acct_explain_other';
   const requestId = 'req_explain_1';
   let explained: RequestExplanationView;
-  let audit: AuditEventView[];
+  let audit: readonly AuditEventView[];
 
   beforeAll(async () => {
     // $5 top-up and its $0.001 bonus; the gateway's hold of $0.1 for the request; the usage.
