@@ -1,12 +1,7 @@
 import type { EventStore, StoredEvent } from '@billing/event-store';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import {
-  LedgerInvariantError,
-  chargeKeyOf,
-  holdKeyOf,
-  type LedgerEventType,
-} from '../../domain/index.js';
+import { LedgerInvariantError, chargeKeyOf, holdKeyOf, isCreditEvent } from '../../domain/index.js';
 import { accountKeyOf } from '../../infrastructure/ids.js';
 import { fromStoredEvent } from '../../infrastructure/stored-events.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
@@ -60,19 +55,13 @@ export class ExplainRequestHandler implements IQueryHandler<ExplainRequestQuery>
   }
 }
 
-/** The events that open a lot: the credits, and a positive adjustment. */
-const LOT_OPENERS: ReadonlySet<string> = new Set([
-  'TopUpCredited',
-  'BonusCredited',
-  'CompensationCredited',
-  'GiftCredited',
-  'ReferralCredited',
-  'AdjustmentPosted',
-] satisfies LedgerEventType[]);
-
-/** Whether `event` is the credit that opened `lotId` (its append may hold settlements first). */
+/**
+ * Whether `event` is the credit that opened `lotId` (a credit or a positive adjustment; its append
+ * may begin with settlements that were due).
+ */
 function opensLot(event: StoredEvent, lotId: string): boolean {
-  if (!LOT_OPENERS.has(event.type)) return false;
   const decoded = fromStoredEvent(event);
-  return 'lotId' in decoded.data && decoded.data.lotId === lotId;
+  return (
+    (isCreditEvent(decoded) || decoded.type === 'AdjustmentPosted') && decoded.data.lotId === lotId
+  );
 }
