@@ -106,6 +106,8 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
     invoiceId?: string;
     lastCallAt?: number;
     boundary?: Account;
+    /** The usage the client received for the request that crossed the bonus/top-up boundary. */
+    boundaryUsage?: Usage;
     small?: Account;
     burst?: Account;
   } = {};
@@ -638,6 +640,7 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
 
     await createKey(boundary, 'boundary');
     const { usage } = await complete(boundary, words(100), 200);
+    state.boundaryUsage = usage;
     const cost = costOf(usage);
     expect(cost.gt('0.0001')).toBe(true);
     const after = await settledBalance(boundary);
@@ -647,6 +650,91 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
       bonusAndCompensation: '0',
     });
   });
+
+  step(
+    'explains the charge that crossed the boundary: tokens, unit prices, cost, both lots and the events',
+    async () => {
+      const p = platform();
+      const boundary = need(state.boundary, 'the boundary account');
+      const usage = need(state.boundaryUsage, 'the usage of the boundary request');
+      const requestId = need(boundary.requestIds.at(-1), 'the x-request-id of that request');
+      const price = need(state.price, `the price of ${MODEL}`);
+      const base = `${p.urls.ledger}/v1/accounts/${boundary.id}/requests`;
+      const view = await expectJson<Explanation>(
+        'GET',
+        `${base}/${requestId}`,
+        boundary.token,
+        200,
+      );
+
+      const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+      expect(view).toMatchObject({
+        accountId: boundary.id,
+        requestId,
+        apiKeyId: need(boundary.apiKey, 'the key').id,
+        model: MODEL,
+        tokens: {
+          input: usage.prompt_tokens,
+          cachedInput: cached,
+          output: usage.completion_tokens,
+        },
+        price: { perMillionTokens: price },
+        debtIncurred: '0',
+      });
+      expect(view.price.version).toMatch(new RegExp(`^${MODEL}@`));
+      // The unit prices times the tokens, summed exactly and rounded once half-up, are the cost,
+      // and the cost is what this test computed from the list price (all the account spent).
+      const t = view.tokens;
+      const prices = need(view.price.perMillionTokens, 'the unit prices');
+      const priced = new Decimal(t.input - t.cachedInput - t.cacheWrite)
+        .mul(prices.input)
+        .plus(new Decimal(t.cachedInput).mul(prices.cachedInput))
+        .plus(new Decimal(t.cacheWrite).mul(prices.cacheWrite))
+        .plus(new Decimal(t.output).mul(prices.output))
+        .div(1_000_000)
+        .toDecimalPlaces(9, Decimal.ROUND_HALF_UP);
+      expect(view.cost).toBe(plain(priced));
+      expect(view.cost).toBe(plain(boundary.spent));
+      // The last $0.0001 of bonus first, the rest from the top-up.
+      expect(view.draws.map((d) => [d.kind, d.amount])).toEqual([
+        ['bonus', '0.0001'],
+        ['top_up', plain(usd(view.cost).minus('0.0001'))],
+      ]);
+
+      // Every event it names is in the auditor's stream, at that version and position.
+      const audit = await auditEvents(boundary);
+      const named = (ref: EventRef | null) => {
+        const found = audit.find((e) => e.eventId === need(ref, 'an event reference').eventId);
+        return found && { type: found.type, version: found.version, position: found.position };
+      };
+      const expected = (ref: EventRef | null) => {
+        const r = need(ref, 'an event reference');
+        return { type: r.type, version: r.streamVersion, position: r.position };
+      };
+      expect(view.chargedBy.type).toBe('UsageCharged');
+      expect(named(view.chargedBy)).toEqual(expected(view.chargedBy));
+      expect(view.draws.map((d) => d.lotOpenedBy?.type)).toEqual([
+        'BonusCredited',
+        'TopUpCredited',
+      ]);
+      for (const d of view.draws) expect(named(d.lotOpenedBy)).toEqual(expected(d.lotOpenedBy));
+      const hold = need(view.hold, 'the hold the request was admitted with');
+      expect(hold.captured).not.toBeNull();
+      expect(hold.placedBy?.type).toBe('HoldPlaced');
+      expect(named(hold.placedBy)).toEqual(expected(hold.placedBy));
+
+      // Another account's token: 403; another account's request under one's own: 404; bad id: 400.
+      const customer = need(state.customer, 'the customer');
+      const theirs = need(customer.requestIds.at(-1), "the customer's request");
+      expect((await call('GET', `${base}/${requestId}`, customer.token)).status).toBe(403);
+      const notMine = await call('GET', `${base}/${theirs}`, boundary.token);
+      expect([notMine.status, notMine.json]).toEqual([
+        404,
+        { error: { code: 'LEDGER.REQUEST_NOT_FOUND', message: expect.any(String) } },
+      ]);
+      expect((await call('GET', `${base}/${'r'.repeat(201)}`, boundary.token)).status).toBe(400);
+    },
+  );
 
   step("moves the key's used and lastUsedAt in the keys list", async () => {
     const p = platform();
@@ -989,7 +1077,37 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
   return { failed: () => failures > 0 };
 }
 
+interface EventRef {
+  readonly eventId: string;
+  readonly type: string;
+  readonly streamVersion: number;
+  readonly position: string;
+}
+
+/** GET /v1/accounts/{accountId}/requests/{requestId}: the parts this test reads. */
+interface Explanation {
+  readonly accountId: string;
+  readonly requestId: string;
+  readonly tokens: {
+    readonly input: number;
+    readonly cachedInput: number;
+    readonly cacheWrite: number;
+    readonly output: number;
+  };
+  readonly price: { readonly version: string; readonly perMillionTokens: ModelPrice | null };
+  readonly cost: string;
+  readonly draws: readonly {
+    readonly kind: string;
+    readonly amount: string;
+    readonly lotOpenedBy: EventRef | null;
+  }[];
+  readonly hold: { readonly captured: string | null; readonly placedBy: EventRef | null } | null;
+  readonly chargedBy: EventRef;
+}
+
 interface AuditEvent {
+  readonly eventId: string;
+  readonly position: string;
   readonly version: number;
   readonly type: string;
   readonly data: Record<string, unknown>;

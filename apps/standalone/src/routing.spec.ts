@@ -33,6 +33,7 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/accounts/acct_1/usage?groupBy=model', 'ledger'],
     ['/v1/accounts/acct_1/holds', 'ledger'],
     ['/v1/accounts/acct_1/holds/req_1', 'ledger'],
+    ['/v1/accounts/acct_1/requests/req_1', 'ledger'],
     ['/v1/audit/events?after=0', 'ledger'],
     ['/v1/audit/accounts/acct_1/events', 'ledger'],
     ['/v1/audit/accounts/acct_1/verify', 'ledger'],
@@ -59,6 +60,16 @@ describe('route: which service answers a URL on the one port', () => {
   it('keeps the usage routes apart: metering records usage, the ledger reports an account’s', () => {
     expect(route('/v1/usage')).toMatchObject(service('metering'));
     expect(route('/v1/accounts/a/usage')).toMatchObject(service('ledger'));
+  });
+
+  it('keeps the request routes apart: metering lists the request log, the ledger explains one request', () => {
+    expect(route('/v1/accounts/a/requests')).toMatchObject(service('metering'));
+    expect(route('/v1/accounts/a/requests/')).toMatchObject(service('metering'));
+    expect(route('/v1/accounts/a/requests?limit=5&cursor=x')).toMatchObject(service('metering'));
+    expect(route('/v1/accounts/a/requests/req_1')).toMatchObject(service('ledger'));
+    expect(route('/v1/accounts/a/requests/req_1/')).toMatchObject(service('ledger'));
+    expect(route('/v1/accounts/a/requests/req_1?x=1')).toMatchObject(service('ledger'));
+    expect(route('/v1/accounts/a/requests/req_1/more')).toMatchObject(service('metering'));
   });
 
   it('does not take a longer word for a route prefix', () => {

@@ -32,6 +32,8 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     [under('/v1/models'), 'metering'],
     [under('/v1/admin/models'), 'metering'],
     [under('/v1/usage'), 'metering'],
+    // One request explained ("explain this charge") is the ledger's; the request log is metering's.
+    [`${ACCOUNT}/requests/${SEGMENT}/?`, 'ledger'],
     [under(`${ACCOUNT}/requests`), 'metering'],
     [under(`${ACCOUNT}/(?:balance|credits-breakdown|transactions|usage|holds)`), 'ledger'],
     [under('/v1/audit'), 'ledger'],

@@ -461,6 +461,62 @@ describe('decodeEvent: INVALID_DATA, other rules', () => {
     },
   );
 
+  it('given UsageRecorded unit prices, then they decode; without them the event decodes too', () => {
+    const full = expectOk(decodeData('UsageRecorded', () => undefined));
+    expect(full.data).toMatchObject({
+      pricesPerMillionTokens: {
+        input: '0.1',
+        output: '0.4',
+        cachedInput: '0.025',
+        cacheWrite: '0.125',
+      },
+    });
+    const without = expectOk(decodeData('UsageRecorded', (d) => delete d.pricesPerMillionTokens));
+    expect(without.data).not.toHaveProperty('pricesPerMillionTokens');
+    const asNull = expectOk(decodeData('UsageRecorded', (d) => (d.pricesPerMillionTokens = null)));
+    expect(asNull.data).not.toHaveProperty('pricesPerMillionTokens');
+  });
+
+  it.each([
+    [
+      'a missing unit price',
+      { input: '1', output: '2', cachedInput: '0.5' },
+      'data.pricesPerMillionTokens.cacheWrite: is required',
+    ],
+    [
+      'a negative unit price',
+      { input: '-1', output: '2', cachedInput: '0.5', cacheWrite: '1' },
+      'data.pricesPerMillionTokens.input: must not be negative',
+    ],
+    [
+      'a unit price as a JSON number',
+      { input: '1', output: 2, cachedInput: '0.5', cacheWrite: '1' },
+      'data.pricesPerMillionTokens.output: must be a decimal USD string, not a JSON number (money is never a number)',
+    ],
+    [
+      'ten fraction digits',
+      { input: '1', output: '2', cachedInput: '0.0000000001', cacheWrite: '1' },
+      'data.pricesPerMillionTokens.cachedInput: must be a decimal USD string with at most 9 fraction digits',
+    ],
+  ])('given UsageRecorded unit prices with %s, then INVALID_DATA', (_what, prices, reason) => {
+    expectFailure(
+      decodeData('UsageRecorded', (d) => (d.pricesPerMillionTokens = prices)),
+      'INVALID_DATA',
+      reason,
+    );
+  });
+
+  it.each([['0.1'], [['0.1', '0.4']]])(
+    'given UsageRecorded unit prices %p, then INVALID_DATA',
+    (prices) => {
+      const reason = expectFailure(
+        decodeData('UsageRecorded', (d) => (d.pricesPerMillionTokens = prices)),
+        'INVALID_DATA',
+      );
+      expect(reason).toBe('data.pricesPerMillionTokens: must be a JSON object');
+    },
+  );
+
   it('given a negative BalanceChanged version, then INVALID_DATA', () => {
     expectFailure(
       decodeData('BalanceChanged', (d) => (d.version = -1)),

@@ -44,10 +44,12 @@ export {
 export {
   USAGE_STATUSES,
   UsageObservedV1Dto,
+  UsagePricesPerMillionTokensDto,
   UsageRecordedV1Dto,
   type UsageObservedData,
   type UsageObservedV1Data,
   type UsageRecordedData,
+  type UsagePricesPerMillionTokens,
   type UsageRecordedV1Data,
   type UsageStatus,
 } from './events/usage.js';

@@ -48,6 +48,8 @@ export interface PostgresEventStoreOptions {
 }
 
 const VERIFY_PAGE = 1_000;
+/** Where `readByKeys` puts the idempotency key: after the columns of `EVENT_COLUMNS`. */
+const KEY_COLUMN = 12;
 /** Attempts of an append that lost a race on an idempotency key to another stream's append. */
 const KEY_RACE_ATTEMPTS = 3;
 
@@ -326,6 +328,22 @@ export class PostgresEventStore implements EventStore {
     return res.rows[0]?.version ?? 0;
   }
 
+  async readByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+    const byKey = new Map<string, StoredEvent[]>();
+    if (keys.length === 0) return byKey;
+    const res = await this.pool.query<RawEventRow>(
+      rawEventQuery(`${this.schema}.es_read_by_keys`, this.sql.readByKeys, [textArray(keys)]),
+    );
+    for (const row of res.rows) {
+      // The key is the column after the event's own (`readByKeys`).
+      const key = row[KEY_COLUMN] as string;
+      const events = byKey.get(key) ?? [];
+      events.push(toStoredEvent(row));
+      byKey.set(key, events);
+    }
+    return byKey;
+  }
+
   /**
    * Reads the global log after a position, in (transaction id, position) order, and only what
    * every running transaction can no longer add to: rows of transactions older than the oldest
@@ -518,6 +536,16 @@ function buildSql(schema: string) {
       SELECT ${EVENT_COLUMNS} FROM ${s}.events
       WHERE stream_id = $1 AND occurred_at <= $2::timestamptz AND version >= $3
       ORDER BY version`,
+    // One index probe per key, then the key's version range of its stream; the key comes last,
+    // after the event's columns (KEY_COLUMN).
+    readByKeys: `
+      SELECT ${EVENT_COLUMNS}, key FROM (
+        SELECT e.*, k.key FROM unnest($1::text[]) AS u(key)
+        CROSS JOIN LATERAL (SELECT * FROM ${s}.idempotency_keys AS i WHERE i.key = u.key) AS k
+        JOIN ${s}.events AS e ON e.stream_id = k.stream_id
+                             AND e.version BETWEEN k.first_version AND k.last_version
+      ) AS found
+      ORDER BY key, version`,
     streamVersion: `SELECT version FROM ${s}.streams WHERE stream_id = $1`,
     streamHead: `SELECT stream_id, version, head_hash FROM ${s}.streams WHERE stream_id = $1`,
     // The snapshot's xmin is wrapped in a sub-select so it is computed once per statement, not

@@ -122,4 +122,44 @@ describe('event store: stream reads (real PostgreSQL)', () => {
     );
     expect((await f.store.verifyStream('r-times')).ok).toBe(true);
   });
+
+  it('reads the events of idempotency keys: each key its own append, in version order', async () => {
+    const charge = `acct_k/usage:${randomUUID()}`;
+    const credit = `acct_k/bonus:${randomUUID()}`;
+    const other = `acct_other/usage:${randomUUID()}`;
+    await f.store.append('r-keys', [event('BonusCredited', { amount: '2' })], {
+      expectedVersion: 'no_stream',
+      idempotencyKey: credit,
+    });
+    await f.store.append('r-keys', [event('Unrelated')], {
+      expectedVersion: 1,
+      idempotencyKey: key(),
+    });
+    const written = await f.store.append(
+      'r-keys',
+      [event('CreditsExpired'), event('UsageCharged', { cost: '0.5' })],
+      { expectedVersion: 2, idempotencyKey: charge },
+    );
+    await f.store.append('r-keys-2', [event('UsageCharged')], {
+      expectedVersion: 'no_stream',
+      idempotencyKey: other,
+    });
+
+    const found = await f.store.readByIdempotencyKeys([charge, credit, 'never-used']);
+
+    expect([...found.keys()].sort()).toEqual([charge, credit].sort());
+    expect(found.get(charge)?.map((e) => [e.streamId, e.version, e.type])).toEqual([
+      ['r-keys', 3, 'CreditsExpired'],
+      ['r-keys', 4, 'UsageCharged'],
+    ]);
+    expect(found.get(charge)?.[1]).toMatchObject({
+      data: { cost: '0.5' },
+      globalPosition: written.lastPosition,
+    });
+    expect(found.get(credit)?.map((e) => [e.version, e.type])).toEqual([[1, 'BonusCredited']]);
+    // The stored event exactly as a stream read returns it.
+    expect(found.get(credit)?.[0]).toEqual((await f.store.readStream('r-keys'))[0]);
+    expect(await f.store.readByIdempotencyKeys([])).toEqual(new Map());
+    expect(await f.store.readByIdempotencyKeys(['never-used'])).toEqual(new Map());
+  });
 });

@@ -168,6 +168,12 @@ export interface EventStore {
     options?: Pick<ReadStreamOptions, 'fromVersion'>,
   ): Promise<StoredEvent[]>;
   streamVersion(streamId: string): Promise<number>;
+  /**
+   * The events each idempotency key's append wrote, in version order, by key; a key that was never
+   * used is absent from the map. How a caller finds the events of one input (a request id, a
+   * Stripe event) without reading the whole stream or keeping a projection for it.
+   */
+  readByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, StoredEvent[]>>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
   verifyStream(streamId: string): Promise<VerifyResult>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;

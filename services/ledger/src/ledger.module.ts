@@ -26,6 +26,7 @@ import {
 } from './ledger.options.js';
 import { LedgerRuntime } from './ledger.runtime.js';
 import { LedgerMessaging } from './messaging/ledger-messaging.js';
+import { ExplainRequestHandler } from './queries/explain-request/explain-request.handler.js';
 import { GetBalanceHandler } from './queries/get-balance/get-balance.handler.js';
 import { GetCreditsBreakdownHandler } from './queries/get-credits-breakdown/get-credits-breakdown.handler.js';
 import { GetUsageHandler } from './queries/get-usage/get-usage.handler.js';
@@ -50,6 +51,7 @@ const queryHandlers = [
   GetUsageHandler,
   ListAccountEventsHandler,
   ListHoldsHandler,
+  ExplainRequestHandler,
   ListLogEventsHandler,
   VerifyAccountChainHandler,
 ];

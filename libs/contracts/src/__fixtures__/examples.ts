@@ -35,7 +35,17 @@ const usage = {
 
 export const FULL: Examples = {
   UsageObserved: event('UsageObserved', usage),
-  UsageRecorded: event('UsageRecorded', { ...usage, cost: '0.000153', priceVersion: 'pv_7' }),
+  UsageRecorded: event('UsageRecorded', {
+    ...usage,
+    cost: '0.000153',
+    priceVersion: 'pv_7',
+    pricesPerMillionTokens: {
+      input: '0.1',
+      output: '0.4',
+      cachedInput: '0.025',
+      cacheWrite: '0.125',
+    },
+  }),
   TopUpSettled: event('TopUpSettled', {
     topUpId: 'tu_1',
     amount: '120',

@@ -1,5 +1,15 @@
 import type { IsoTimestampString, UsdString } from '../envelope.js';
-import { Bool, Id, IsoTimestamp, Money, NotBefore, OneOf, Optional, TokenCount } from '../rules.js';
+import {
+  Bool,
+  Id,
+  IsoTimestamp,
+  Money,
+  Nested,
+  NotBefore,
+  OneOf,
+  Optional,
+  TokenCount,
+} from '../rules.js';
 
 export const USAGE_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 export type UsageStatus = (typeof USAGE_STATUSES)[number];
@@ -26,6 +36,19 @@ export interface UsageObservedV1Data {
 }
 
 /**
+ * The unit prices of the price version a request was priced at: USD per million tokens of each
+ * kind, decimal strings. Which tokens fall under which price is the token accounting of
+ * CONTRACTS.md: `input` is paid on `inputTokens − cachedInputTokens − cacheWriteTokens`,
+ * `cachedInput` and `cacheWrite` on those counts, `output` on `outputTokens` (reasoning included).
+ */
+export interface UsagePricesPerMillionTokens {
+  readonly input: UsdString;
+  readonly output: UsdString;
+  readonly cachedInput: UsdString;
+  readonly cacheWrite: UsdString;
+}
+
+/**
  * `usage.recorded.v1`: metering priced the usage. Carries every field of UsageObserved (keys needs
  * `apiKeyId`, the ledger's analytics need `model` and the times) plus the price.
  */
@@ -34,6 +57,12 @@ export interface UsageRecordedV1Data extends UsageObservedV1Data {
   readonly cost: UsdString;
   /** The catalog price version used, as an opaque id. */
   readonly priceVersion: string;
+  /**
+   * The unit prices of `priceVersion`, so that a charge can be explained without asking the
+   * catalog ("explain this charge"). Optional: an addition to version 1, absent from the events
+   * metering wrote before it, and dropped by consumers that do not know it yet.
+   */
+  readonly pricesPerMillionTokens?: UsagePricesPerMillionTokens;
 }
 
 export type UsageObservedData = UsageObservedV1Data;
@@ -55,7 +84,18 @@ export class UsageObservedV1Dto implements UsageObservedV1Data {
   @IsoTimestamp() @NotBefore('startedAt') completedAt!: string;
 }
 
+// Declared before UsageRecordedV1Dto: decorator metadata refers to it when that class is defined.
+export class UsagePricesPerMillionTokensDto implements UsagePricesPerMillionTokens {
+  @Money('nonNegative') input!: string;
+  @Money('nonNegative') output!: string;
+  @Money('nonNegative') cachedInput!: string;
+  @Money('nonNegative') cacheWrite!: string;
+}
+
 export class UsageRecordedV1Dto extends UsageObservedV1Dto implements UsageRecordedV1Data {
   @Money('nonNegative') cost!: string;
   @Id() priceVersion!: string;
+  @Optional()
+  @Nested(() => UsagePricesPerMillionTokensDto)
+  pricesPerMillionTokens?: UsagePricesPerMillionTokensDto;
 }

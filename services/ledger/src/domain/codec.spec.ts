@@ -54,6 +54,74 @@ describe('stored event JSON', () => {
     });
   });
 
+  it('given a UsageCharged with the unit prices it was priced at, when encoded and decoded, then they are USD per million tokens and come back exactly', () => {
+    const event = usageCharged('r2', '0.0015', {
+      draws: draws(['bonus:g1', '0.0015']),
+      at: days(1),
+      prices: {
+        inputNanos: 1_000_000_000n,
+        outputNanos: 2_000_000_000n,
+        cachedInputNanos: 100_000_000n,
+        cacheWriteNanos: 1n,
+      },
+    });
+
+    const stored = encodeLedgerEvent(event);
+
+    expect(stored.data).toMatchObject({
+      priceVersion: 'v1',
+      pricesPerMillionTokens: {
+        input: '1',
+        output: '2',
+        cachedInput: '0.1',
+        cacheWrite: '0.000000001',
+      },
+    });
+    expect(decodeLedgerEvent(JSON.parse(JSON.stringify(stored)) as typeof stored)).toEqual(event);
+  });
+
+  it('given a UsageCharged stored before unit prices were carried, when decoded, then it has none', () => {
+    const storedBefore = {
+      type: 'UsageCharged',
+      version: 1,
+      data: {
+        requestId: 'r3',
+        model: 'sim/echo-1',
+        cost: '0.000153',
+        priceVersion: 'v1',
+        inputTokens: 1000,
+        outputTokens: 500,
+        occurredAt: '2026-01-02T00:00:00.000Z',
+        draws: [{ lotId: 'top_up:t1', kind: 'top_up', amount: '0.000153' }],
+        debtIncurred: '0',
+        recordedAt: '2026-01-02T00:00:00.000Z',
+      },
+    };
+
+    const event = decodeLedgerEvent(storedBefore);
+
+    expect(event.type).toBe('UsageCharged');
+    expect(event.data).not.toHaveProperty('pricesPerMillionTokens');
+    expect(encodeLedgerEvent(event)).toEqual(storedBefore);
+  });
+
+  it('given stored unit prices that are not money, when decoded, then it is a broken invariant naming the field', () => {
+    const stored = encodeLedgerEvent(
+      usageCharged('r4', '0', {
+        prices: { inputNanos: 1n, outputNanos: 1n, cachedInputNanos: 1n, cacheWriteNanos: 1n },
+      }),
+    );
+    const broken = {
+      ...stored,
+      data: { ...stored.data, pricesPerMillionTokens: { input: '1', output: 2 } },
+    };
+
+    expect(() => decodeLedgerEvent(broken)).toThrow(LedgerInvariantError);
+    expect(() => decodeLedgerEvent(broken)).toThrow(
+      'stored UsageCharged.pricesPerMillionTokens.output is not a decimal string',
+    );
+  });
+
   it('given a history with every event type, when each is encoded to JSON text and decoded, then it is the same event', () => {
     const { events } = everyEventStory();
 

@@ -99,6 +99,18 @@ export function tokenCountsOf(from: TokenCounts): TokenCounts {
   };
 }
 
+/**
+ * The unit prices a request was priced at (UsageRecorded `pricesPerMillionTokens`): nano-dollars
+ * per million tokens of each kind. Kept on the charge so that it explains itself ("explain this
+ * charge") from the ledger's own hash-chained record.
+ */
+export interface UnitPrices {
+  readonly inputNanos: bigint;
+  readonly outputNanos: bigint;
+  readonly cachedInputNanos: bigint;
+  readonly cacheWriteNanos: bigint;
+}
+
 /** A request's usage as reported (UsageRecorded): what `ChargeUsage` carries and `UsageCharged` keeps. */
 export interface UsageReport extends TokenCounts {
   /** The idempotency key of the charge. */
@@ -107,6 +119,8 @@ export interface UsageReport extends TokenCounts {
   readonly model: string;
   readonly costNanos: bigint;
   readonly priceVersion: string;
+  /** Absent when metering did not send them (usage it recorded before it did). */
+  readonly pricesPerMillionTokens?: UnitPrices;
   /** When the request completed (UsageRecorded `completedAt`): the day usage is reported under. */
   readonly occurredAtMs: number;
   /** The hold the request was admitted with, as reported. */

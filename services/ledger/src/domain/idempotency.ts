@@ -25,9 +25,9 @@ export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
     case 'ApplyTopUpRefund':
       return `refund:${command.data.refundReference}`;
     case 'ChargeUsage':
-      return `usage:${command.data.requestId}`;
+      return chargeKeyOf(command.data.requestId);
     case 'PlaceHold':
-      return `hold:${command.data.holdId}`;
+      return holdKeyOf(command.data.holdId);
     case 'ReleaseHold':
       return `hold-release:${command.data.holdId}`;
     // An extension changes only an expiry, and a retried one extends again from a later now, which
@@ -38,3 +38,9 @@ export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
       return undefined;
   }
 }
+
+/** The key of a request's charge: what "explain this charge" finds its UsageCharged by. */
+export const chargeKeyOf = (requestId: string): string => `usage:${requestId}`;
+
+/** The key of a hold's placement. */
+export const holdKeyOf = (holdId: string): string => `hold:${holdId}`;

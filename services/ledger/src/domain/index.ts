@@ -36,7 +36,7 @@ export {
 export { decide, dueHoldExpiries, dueLotExpiries } from './decide.js';
 export { HoldBook } from './hold-book.js';
 export { nextExpiryAtMs } from './schedule.js';
-export { idempotencyKeyOf } from './idempotency.js';
+export { chargeKeyOf, holdKeyOf, idempotencyKeyOf } from './idempotency.js';
 export {
   EMPTY_BALANCE,
   applyToBalance,

@@ -8,6 +8,10 @@ import { PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
 import { ReleaseHoldCommand } from '../commands/release-hold/release-hold.command.js';
 import { utcDay } from '../domain/index.js';
 import { formatUsd } from '@billing/money';
+import {
+  ExplainRequestQuery,
+  type RequestExplanationView,
+} from '../queries/explain-request/explain-request.query.js';
 import { GetBalanceQuery, type BalanceView } from '../queries/get-balance/get-balance.query.js';
 import {
   GetCreditsBreakdownQuery,
@@ -26,10 +30,11 @@ import {
   ExtendHoldBody,
   HoldParams,
   PlaceHoldBody,
+  RequestParams,
   TransactionsQuery,
   UsageQuery,
 } from './dto.js';
-import { ledgerApiError, rethrowContended } from './ledger-errors.js';
+import { REQUEST_NOT_FOUND, ledgerApiError, rethrowContended } from './ledger-errors.js';
 
 export interface HoldView {
   readonly holdId: string;
@@ -107,6 +112,26 @@ export class AccountsController {
         : dayOf(from, 'from');
     if (fromDay > toDay) throw new ApiError(400, 'VALIDATION_FAILED', 'from must not be after to');
     return this.queryBus.execute(new GetUsageQuery(accountId, fromDay, toDay, groupBy ?? 'day'));
+  }
+
+  /**
+   * "Explain this charge": the request's tokens, prices, cost, the lots it drew from and the
+   * ledger events that record it. Another account's request id answers the same 404 as an unknown
+   * one (the charge is looked up under this account only).
+   */
+  @Get('requests/:requestId')
+  async explainRequest(
+    @Param() { accountId, requestId }: RequestParams,
+  ): Promise<RequestExplanationView> {
+    const view = await this.queryBus.execute(new ExplainRequestQuery(accountId, requestId));
+    if (view === undefined) {
+      throw new ApiError(
+        404,
+        REQUEST_NOT_FOUND,
+        'no charge of this account for that request id (usage is charged moments after a request completes)',
+      );
+    }
+    return view;
   }
 
   @Get('holds')

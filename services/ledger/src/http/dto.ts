@@ -49,6 +49,13 @@ export class HoldParams extends AccountParams {
   holdId!: string;
 }
 
+export class RequestParams extends AccountParams {
+  @ApiProperty({ example: 'req_01J9', description: "The request id (the gateway's x-request-id)" })
+  @Length(1, MAX_ID_LENGTH, { message: `requestId must be 1 to ${MAX_ID_LENGTH} characters` })
+  @Matches(ID, { message: 'requestId must not contain whitespace' })
+  requestId!: string;
+}
+
 export class AsOfQuery {
   @ApiPropertyOptional({ description: 'An ISO-8601 instant: the answer as the ledger stood then' })
   @IsOptional()

@@ -17,6 +17,9 @@ export function ledgerApiError(failure: LedgerFailure): ApiError {
   return new ApiError(STATUS[failure.code], failure.code, failure.message);
 }
 
+/** `GET .../requests/{requestId}`: the account has no charge for that request id (yet). */
+export const REQUEST_NOT_FOUND = 'LEDGER.REQUEST_NOT_FOUND';
+
 /** A write that kept colliding with other writers of the same account: nothing was written. */
 export const WRITE_CONTENDED = 'LEDGER.WRITE_CONTENDED';
 

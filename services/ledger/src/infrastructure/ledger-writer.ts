@@ -22,7 +22,7 @@ import {
 import type { AccountLoader } from './account-loader.js';
 import type { AccountStateCache, CachedAccount } from './account-state-cache.js';
 import { balanceChangedMessage, type BalanceChangeCause } from './balance-changed.js';
-import { streamIdOf } from './ids.js';
+import { accountKeyOf, streamIdOf } from './ids.js';
 import { ProjectionChanges } from './projection-changes.js';
 import type { ProjectionWriter } from './projection-tables.js';
 import type { SnapshotCandidate, SnapshotStore } from './snapshots.js';
@@ -390,7 +390,10 @@ export class LedgerWriter {
       // scheduler's commands have no source id; the version they were decided at is unique.
       const inputKey = idempotencyKeyOf(command);
       item.versionKeyed = inputKey === undefined;
-      item.idempotencyKey = `${plan.accountId}/${inputKey ?? `${command.type}@${state.version}`}`;
+      item.idempotencyKey = accountKeyOf(
+        plan.accountId,
+        inputKey ?? `${command.type}@${state.version}`,
+      );
       item.commandType = command.type;
       const versionBefore = state.version;
       state = foldLedger(decision.events, state);

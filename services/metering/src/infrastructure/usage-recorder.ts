@@ -5,6 +5,7 @@ import {
   messageKey,
   parseIsoUtc,
   type UsageObserved,
+  type UsagePricesPerMillionTokens,
   type UsageRecorded,
 } from '@billing/contracts';
 import { enqueue } from '@billing/messaging';
@@ -12,6 +13,7 @@ import { formatUsd } from '@billing/money';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../metering.options.js';
+import type { PriceVersion } from '../domain/index.js';
 import type { PricedObservation } from '../pricing/price-observation.js';
 
 /**
@@ -194,9 +196,28 @@ export class UsageRecorder {
       occurredAt: new Date(this.options.nowMs()),
       causationId: observed.id,
       ...(observed.correlationId !== undefined && { correlationId: observed.correlationId }),
-      data: { ...observed.data, cost: formatUsd(costNanoUsd), priceVersion: version.versionId },
+      data: {
+        ...observed.data,
+        cost: formatUsd(costNanoUsd),
+        priceVersion: version.versionId,
+        pricesPerMillionTokens: pricesOf(version),
+      },
     });
   }
+}
+
+/**
+ * The unit prices the request was priced at, carried on UsageRecorded so that the ledger can
+ * explain a charge from its own record, without asking the catalog (CONTRACTS.md, UsageRecorded).
+ */
+function pricesOf(version: PriceVersion): UsagePricesPerMillionTokens {
+  const prices = version.perMillionTokens;
+  return {
+    input: formatUsd(prices.inputNanoUsd),
+    output: formatUsd(prices.outputNanoUsd),
+    cachedInput: formatUsd(prices.cachedInputNanoUsd),
+    cacheWrite: formatUsd(prices.cacheWriteNanoUsd),
+  };
 }
 
 const requestIdOf = (batch: readonly PricedObservation[], i: number): string =>

@@ -185,6 +185,39 @@ describe('commandOf: contract events to ledger commands', () => {
       },
     });
     expect(command.data).not.toHaveProperty('cacheWriteTokens');
+    // Usage metering recorded before it sent unit prices has none, and the command none either.
+    expect(command.data).not.toHaveProperty('pricesPerMillionTokens');
+  });
+
+  it('carries the unit prices of UsageRecorded in nano-dollars per million tokens', () => {
+    const command = commandOf(
+      input('UsageRecorded', {
+        requestId: 'req_2',
+        model: 'sim/echo-1',
+        inputTokens: 10,
+        outputTokens: 20,
+        status: 'succeeded',
+        startedAt: '2026-11-27T00:00:00.000Z',
+        completedAt: '2026-11-27T00:00:01.000Z',
+        cost: '0.00005',
+        priceVersion: 'sim/echo-1@2025-01-01T00:00:00.000Z',
+        pricesPerMillionTokens: {
+          input: '1',
+          output: '2',
+          cachedInput: '0.1',
+          cacheWrite: '0.000000001',
+        },
+      }),
+      NOW,
+    );
+    expect(command.data).toMatchObject({
+      pricesPerMillionTokens: {
+        inputNanos: 1_000_000_000n,
+        outputNanos: 2_000_000_000n,
+        cachedInputNanos: 100_000_000n,
+        cacheWriteNanos: 1n,
+      },
+    });
   });
 
   it('produces commands the domain accepts', () => {

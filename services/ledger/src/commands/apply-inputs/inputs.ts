@@ -87,6 +87,14 @@ const INPUTS: {
       model: d.model,
       costNanos: parseUsd(d.cost),
       priceVersion: d.priceVersion,
+      ...(d.pricesPerMillionTokens !== undefined && {
+        pricesPerMillionTokens: {
+          inputNanos: parseUsd(d.pricesPerMillionTokens.input),
+          outputNanos: parseUsd(d.pricesPerMillionTokens.output),
+          cachedInputNanos: parseUsd(d.pricesPerMillionTokens.cachedInput),
+          cacheWriteNanos: parseUsd(d.pricesPerMillionTokens.cacheWrite),
+        },
+      }),
       ...tokenCountsOf(d),
       // Usage is reported under the day the request completed, not the day it was charged.
       occurredAtMs: epochMs(d.completedAt, 'completedAt'),

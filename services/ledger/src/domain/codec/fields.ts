@@ -270,6 +270,10 @@ export class Reader {
     );
   }
 
+  object<T>(key: string, read: (item: Reader) => T): T {
+    return read(new Reader(`${this.where}.${key}`, this.fields[key]));
+  }
+
   draws(key: string): Draw[] {
     return this.list(key, (item) => ({
       lotId: item.id('lotId'),

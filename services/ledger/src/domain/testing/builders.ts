@@ -29,6 +29,7 @@ import type {
   ReferralCredited,
   TopUpCredited,
   TopUpRefundApplied,
+  UnitPrices,
   UsageCharged,
 } from '../events.js';
 import type { Draw, LotKind } from '../lots.js';
@@ -313,6 +314,7 @@ export const usageCharged = (
     holdId?: string;
     capturedHold?: string;
     apiKeyId?: string;
+    prices?: UnitPrices;
   } = {},
 ): UsageCharged => ({
   type: 'UsageCharged',
@@ -322,6 +324,7 @@ export const usageCharged = (
     model: 'sim/echo-1',
     costNanos: usd(cost),
     priceVersion: 'v1',
+    ...(o.prices !== undefined && { pricesPerMillionTokens: o.prices }),
     inputTokens: 1000,
     outputTokens: 500,
     occurredAtMs: o.occurredAt ?? o.at ?? T0,

@@ -98,6 +98,14 @@ describe('UsageObserved from Kafka', () => {
       expect(new Exact(out?.data.cost ?? 'NaN').toFixed()).toBe(expected);
       expect(out?.data.priceVersion).toBe(`${model.modelId}@2025-01-01T00:00:00.000Z`);
       expect(row?.price_version).toBe(out?.data.priceVersion);
+      // The unit prices of that version, cache prices defaulting to the input price.
+      const usd = model.usdPerMillionTokens;
+      expect(out?.data.pricesPerMillionTokens).toEqual({
+        input: usd.input,
+        output: usd.output,
+        cachedInput: usd.cachedInput ?? usd.input,
+        cacheWrite: usd.cacheWrite ?? usd.input,
+      });
     }
   }, 60_000);
 
@@ -133,6 +141,12 @@ describe('UsageObserved from Kafka', () => {
         ...observed.data,
         cost: '0.0038125',
         priceVersion: 'openai/gpt-5@2025-01-01T00:00:00.000Z',
+        pricesPerMillionTokens: {
+          input: '1.25',
+          output: '10',
+          cachedInput: '0.125',
+          cacheWrite: '1.25',
+        },
       },
     });
     const row = (await logRows(accountId)).get(observed.data.requestId);
