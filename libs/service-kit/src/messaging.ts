@@ -370,7 +370,9 @@ export class ServiceMessaging
   bindMetrics(registry: Registry): void {
     const o = this.options;
     const outbox = o.schema;
-    if (o.relay !== false) {
+    // Whether or not this instance relays: the backlog is what an operator must see when no
+    // relay publishes (the relay down, no leader elected, the broker refusing).
+    {
       let last: Promise<{ messages: number; oldestAgeSeconds: number } | undefined> | undefined;
       // One query per scrape for both gauges, whichever collects first.
       const read = (): Promise<{ messages: number; oldestAgeSeconds: number } | undefined> => {
