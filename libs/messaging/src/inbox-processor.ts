@@ -248,9 +248,9 @@ export class InboxProcessor<T> {
   }
 
   private countDeadLetters(letters: readonly DeadLetter[]): void {
-    const count = this.options.metrics?.deadLettered;
-    if (count === undefined) return;
-    for (const l of letters) count(l.record.topic, deadLetterReasonLabel(l.reason));
+    const metrics = this.options.metrics;
+    if (metrics?.deadLettered === undefined) return;
+    for (const l of letters) metrics.deadLettered(l.record.topic, deadLetterReasonLabel(l.reason));
   }
 
   /** Runs `action` until it resolves; every failure is infrastructure, retried with backoff. */

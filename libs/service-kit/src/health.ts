@@ -122,7 +122,7 @@ export class MetricsBinder implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const server = this.adapterHost.httpAdapter?.getInstance() as object | undefined;
+    const server = this.adapterHost.httpAdapter?.getInstance<object>();
     if (server !== undefined) bindHttpMetrics(server, this.registry);
     const sources = new Set(
       this.discovery
