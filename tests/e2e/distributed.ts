@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS } from '@billing/contracts';
 import { testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
+import { parseLogLine, type LogLine } from '@billing/service-kit';
 import pg from 'pg';
 import Stripe from 'stripe';
 import {
@@ -297,7 +298,12 @@ export async function startDistributedPlatform(
     // when an earlier gateway of the fixed group was killed (KNOWN_LIMITS).
     const gateway = services.find((s) => s.name === 'gateway')?.running;
     if (gateway !== undefined) {
-      await waitForLog(gateway, '[gateway.keys] consumer joined its group', startTimeoutMs);
+      await waitForLog(
+        gateway,
+        (line) => line.context === 'gateway.keys' && line.msg === 'consumer joined its group',
+        'gateway.keys: consumer joined its group',
+        startTimeoutMs,
+      );
     }
 
     const stripe = new Stripe(secrets.STRIPE_SECRET_KEY, {
@@ -443,10 +449,22 @@ async function waitUntilUp(p: RunningProcess, url: string, timeoutMs: number): P
   }
 }
 
-/** Waits until the process's log has `text` (its start-up announced something). */
-async function waitForLog(p: RunningProcess, text: string, timeoutMs: number): Promise<void> {
+/** Waits until the process's log (JSON lines) has a line `matches` (its start-up announced something). */
+async function waitForLog(
+  p: RunningProcess,
+  matches: (line: LogLine) => boolean,
+  text: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!readFileSync(p.logFile, 'utf8').includes(text)) {
+  const logged = (): boolean =>
+    readFileSync(p.logFile, 'utf8')
+      .split('\n')
+      .some((raw) => {
+        const line = parseLogLine(raw);
+        return line !== undefined && matches(line);
+      });
+  while (!logged()) {
     if (p.exited) throw new Error(`${p.name} exited while starting`);
     if (Date.now() > deadline) {
       throw new Error(`${p.name} did not log "${text}" within ${timeoutMs} ms`);

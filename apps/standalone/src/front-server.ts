@@ -122,6 +122,10 @@ export class FrontServer {
           json(res, ok ? 200 : 503, body);
         });
         return;
+      case 'live':
+        // The process answers: that is all liveness says (services still starting included).
+        json(res, 200, { status: 'ok', service: 'standalone' });
+        return;
       case 'metrics':
         this.answer(res, async () => {
           const { contentType, text } = await this.target.metrics();

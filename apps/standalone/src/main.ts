@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { parseUpstreamProviders, type UpstreamProvider } from '@billing/gateway';
+import { setupLogging } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
 import { banner } from './banner.js';
 import { loadStandaloneConfig, StandaloneConfigError, type StandaloneConfig } from './config.js';
@@ -7,7 +8,6 @@ import { DataDir, loadSecrets, type LoadedSecrets } from './data-dir.js';
 import { ensureDemo } from './demo.js';
 import { EmbeddedPostgres } from './embedded-postgres/embedded-postgres.js';
 import { FrontServer } from './front-server.js';
-import { StandaloneLogger } from './logger.js';
 import { MAX_CONNECTIONS, Platform } from './platform.js';
 
 /**
@@ -35,8 +35,10 @@ try {
   throw err;
 }
 
-const logger = new StandaloneLogger(config.verbose);
-Logger.overrideLogger(logger);
+// One JSON line per event for all five services (pretty on a terminal); Nest's start-up lines
+// only with STANDALONE_VERBOSE=1. Each line written while a request is handled names the service
+// that handles it; the banner is the only place the standalone mode shows secrets.
+const logger = setupLogging({ service: 'standalone', frameworkLines: config.verbose });
 const log = new Logger('Standalone');
 
 const dir = new DataDir(config.dataDir);

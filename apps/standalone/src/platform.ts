@@ -13,6 +13,7 @@ import {
   METRICS,
   nestMessagingLogger,
   PG_POOL,
+  ReadinessProbe,
   ServiceKitModule,
 } from '@billing/service-kit';
 import {
@@ -267,9 +268,13 @@ export class Platform {
     this.logger.log(`in-process bus open: ${lines.join('; ')}`);
   }
 
-  /** `/health`: the embedded database through each service's own pool. */
+  /**
+   * `/health` and `/health/ready`: each service's readiness (its database through its own pool,
+   * and each of its consumers on the in-process bus running), as on its own port.
+   */
   async health(): Promise<{ ok: boolean; body: unknown }> {
     const checks: Record<string, 'up' | 'down' | 'starting'> = {};
+    let databaseUp = false;
     await Promise.all(
       SERVICES.map(async (service) => {
         const app = this.apps.get(service);
@@ -278,19 +283,16 @@ export class Platform {
           return;
         }
         try {
-          const pool = app.get<pg.Pool>(PG_POOL, { strict: false });
-          await Promise.race([
-            pool.query('SELECT 1'),
-            sleep(2_000).then(() => Promise.reject(new Error('timeout'))),
-          ]);
-          checks[service] = 'up';
+          const readiness = await app.get(ReadinessProbe, { strict: false }).check();
+          checks[service] = readiness.ok ? 'up' : 'down';
+          if (readiness.checks.database === 'up') databaseUp = true;
         } catch {
           checks[service] = 'down';
         }
       }),
     );
     const ok = SERVICES.every((s) => checks[s] === 'up');
-    const database = SERVICES.some((s) => checks[s] === 'up') ? 'up' : 'down';
+    const database = databaseUp ? 'up' : 'down';
     return {
       ok,
       body: {

@@ -81,6 +81,8 @@ describe('route: which service answers a URL on the one port', () => {
 
   it('answers health, metrics and docs itself, for all five services', () => {
     expect(route('/health')).toEqual({ kind: 'health' });
+    expect(route('/health/ready')).toEqual({ kind: 'health' });
+    expect(route('/health/live')).toEqual({ kind: 'live' });
     expect(route('/metrics')).toEqual({ kind: 'metrics' });
     expect(route('/docs')).toEqual({ kind: 'docs', path: '/docs' });
     expect(route('/docs/openapi.json')).toEqual({ kind: 'docs', path: '/docs/openapi.json' });

@@ -6,12 +6,13 @@ export type ServiceName = (typeof SERVICES)[number];
  * Where a request goes:
  * - `service`: one service's Nest application, with `url` (a service-only path when the request
  *   came through `/services/<name>/...`);
- * - `health`, `metrics`, `docs`: answered by the standalone process for all five;
+ * - `health` (readiness: `/health`, `/health/ready`), `live` (`/health/live`), `metrics`,
+ *   `docs`: answered by the standalone process for all five;
  * - `not-found`: no service has the route.
  */
 export type Route =
   | { readonly kind: 'service'; readonly service: ServiceName; readonly url: string }
-  | { readonly kind: 'health' | 'metrics' | 'not-found' }
+  | { readonly kind: 'health' | 'live' | 'metrics' | 'not-found' }
   | { readonly kind: 'docs'; readonly path: string };
 
 const SEGMENT = '[^/]+';
@@ -66,7 +67,9 @@ export function route(url: string): Route {
       ? { kind: 'service', service: name, url: `${direct[2] ?? '/'}${query}` }
       : { kind: 'not-found' };
   }
-  if (/^\/health\/?$/i.test(path)) return { kind: 'health' };
+  // `/health` is readiness, as on every service (`/health/ready`); `/health/live` the process.
+  if (/^\/health(?:\/ready)?\/?$/i.test(path)) return { kind: 'health' };
+  if (/^\/health\/live\/?$/i.test(path)) return { kind: 'live' };
   if (/^\/metrics\/?$/i.test(path)) return { kind: 'metrics' };
   if (/^\/docs(?:\/.*)?$/i.test(path)) return { kind: 'docs', path };
   for (const [pattern, service] of TABLE) {

@@ -45,6 +45,12 @@ export interface PostgresEventStoreOptions {
   readonly schema: string;
   /** Where omitted event ids and times come from; random UUIDs and the clock by default. */
   readonly defaults?: EdgeDefaults;
+  /**
+   * Called after each successful append with how long the store's work took (seconds, from the
+   * first statement to the last; with `appendBatch`, the whole transaction) and how many events
+   * it appended: the service's `event_store_append_duration_seconds`.
+   */
+  readonly onAppend?: (seconds: number, events: number) => void;
 }
 
 const VERIFY_PAGE = 1_000;
@@ -107,6 +113,15 @@ export class PostgresEventStore implements EventStore {
     this.schema = options.schema;
     this.defaults = options.defaults ?? { newEventId: randomUUID, now: () => new Date() };
     this.sql = buildSql(options.schema);
+    this.onAppend = options.onAppend;
+  }
+
+  private readonly onAppend: ((seconds: number, events: number) => void) | undefined;
+
+  private timed(started: bigint, items: readonly { events: readonly unknown[] }[]): void {
+    if (this.onAppend === undefined) return;
+    const events = items.reduce((n, i) => n + i.events.length, 0);
+    this.onAppend(Number(process.hrtime.bigint() - started) / 1e9, events);
   }
 
   async append(
@@ -119,6 +134,13 @@ export class PostgresEventStore implements EventStore {
   }
 
   async appendBatch(items: readonly AppendBatchItem[]): Promise<AppendResult[]> {
+    const started = process.hrtime.bigint();
+    const results = await this.appendBatchTimed(items);
+    this.timed(started, items);
+    return results;
+  }
+
+  private async appendBatchTimed(items: readonly AppendBatchItem[]): Promise<AppendResult[]> {
     checkBatch(items);
     let prepared: PreparedItem[] | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -183,8 +205,11 @@ export class PostgresEventStore implements EventStore {
       );
     }
     try {
+      const started = process.hrtime.bigint();
       const locks = await this.lockAndFind(client, prepared, false);
-      return (await this.writePlanned(client, prepared, locks)).results;
+      const { results } = await this.writePlanned(client, prepared, locks);
+      this.timed(started, items);
+      return results;
     } catch (err) {
       throw toStoreError(err);
     }

@@ -76,6 +76,20 @@ export function classifyRecords<T>(
   return { good, poison };
 }
 
+const KNOWN_REASONS = new Set<string>(Object.values(DEAD_LETTER_REASONS));
+
+/**
+ * A dead letter's reason as a metric label from a bounded set: the library's own reasons as they
+ * are, a decoder's refusal by its code (`INVALID_DATA: data.model: ...` is `INVALID_DATA`,
+ * `METERING.UNKNOWN_MODEL: ...` is `METERING.UNKNOWN_MODEL`), anything else `refused`. The free
+ * text stays in the DLQ headers and the log.
+ */
+export function deadLetterReasonLabel(reason: string): string {
+  if (KNOWN_REASONS.has(reason)) return reason;
+  const code = /^([A-Z][A-Z0-9_]{0,40}(?:\.[A-Z][A-Z0-9_]{0,40})?):/.exec(reason)?.[1];
+  return code ?? 'refused';
+}
+
 /** Marks an error thrown by the caller's handler, as opposed to one of the inbox machinery. */
 export class HandlerError extends Error {
   constructor(cause: unknown) {
@@ -171,6 +185,7 @@ export class InboxProcessor<T> {
         });
       }
       await this.retryInfrastructure('dead-letter', control, () => this.options.deadLetter(poison));
+      this.countDeadLetters(poison);
     }
     if (good.length === 0) return;
 
@@ -224,11 +239,18 @@ export class InboxProcessor<T> {
         await this.retryInfrastructure('dead-letter', control, () =>
           this.options.deadLetter([letter]),
         );
+        this.countDeadLetters([letter]);
         return;
       }
       this.logger.warn('handler failed; retrying', fields);
       await this.pause(backoffMs(attempts, this.backoff.initialMs, this.backoff.maxMs), control);
     }
+  }
+
+  private countDeadLetters(letters: readonly DeadLetter[]): void {
+    const metrics = this.options.metrics;
+    if (metrics?.deadLettered === undefined) return;
+    for (const l of letters) metrics.deadLettered(l.record.topic, deadLetterReasonLabel(l.reason));
   }
 
   /** Runs `action` until it resolves; every failure is infrastructure, retried with backoff. */

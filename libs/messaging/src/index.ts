@@ -13,6 +13,7 @@ export {
 export {
   OutboxRelay,
   countUnpublished,
+  outboxBacklog,
   type OutboxRelayOptions,
   type OutboxRelayStats,
 } from './outbox-relay.js';
@@ -20,6 +21,7 @@ export {
   InboxProcessor,
   HandlerError,
   classifyRecords,
+  deadLetterReasonLabel,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MAX_HANDLER_ATTEMPTS,
   DEFAULT_RETRY_BACKOFF,

@@ -356,6 +356,26 @@ export class OutboxRelay {
 }
 
 /**
+ * The outbox's backlog for metrics: rows not yet published (after the relay's checkpoint) and the
+ * age in seconds of the oldest of them (0 when there is none). A growing age means the relay is
+ * not publishing: it is down, has no leader, or the broker refuses it.
+ */
+export async function outboxBacklog(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  schema: string,
+): Promise<{ messages: number; oldestAgeSeconds: number }> {
+  assertSchemaName(schema);
+  const { rows } = await db.query<{ n: string; age: number | null }>(
+    `SELECT count(*) AS n,
+            EXTRACT(EPOCH FROM (now() - min(o.created_at)))::float8 AS age
+       FROM ${schema}.outbox o, ${schema}.outbox_relay_state s
+      WHERE (o.transaction_id, o.id) > (s.transaction_id, s.last_id)`,
+  );
+  const row = rows[0];
+  return { messages: Number(row?.n ?? 0), oldestAgeSeconds: Math.max(0, row?.age ?? 0) };
+}
+
+/**
  * Rows written to `<schema>.outbox` and not yet published (after the relay's checkpoint), for
  * metrics and health checks: a growing number means the relay is down or the broker is.
  */

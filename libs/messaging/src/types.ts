@@ -116,6 +116,18 @@ export interface MessagingLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * What a subscription reports for metrics (the service wires it to Prometheus). Label values it
+ * passes are bounded: topics the consumer reads, partition numbers, reasons from
+ * {@link deadLetterReasonLabel}.
+ */
+export interface ConsumerMetrics {
+  /** A record went to the dead-letter destination, for `reason` (already a bounded label). */
+  deadLettered?(topic: string, reason: string): void;
+  /** Records left on a partition after the chunk just committed (Kafka: high watermark - next offset). */
+  lag?(topic: string, partition: number, messages: number): void;
+}
+
 /** Hooks for fault-injection tests. Production code never sets them. */
 export interface ConsumerTestHooks {
   /** Called after a chunk's database transaction committed and before its offsets are committed. */
@@ -140,6 +152,7 @@ interface SubscriptionSettings<T> {
   readonly retryBackoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly logger?: MessagingLogger;
   readonly hooks?: ConsumerTestHooks;
+  readonly metrics?: ConsumerMetrics;
 }
 
 export type SubscriptionOptions<T> = SubscriptionSettings<T> & MessageHandlers<T>;
@@ -153,6 +166,11 @@ export interface Subscription {
   ready(): Promise<void>;
   /** Finishes (or abandons, uncommitted) the chunk in flight and stops; nothing is half-applied. */
   stop(): Promise<void>;
+  /**
+   * Whether the consumer loop runs now: false once stopped, and on Kafka while a crashed consumer
+   * is being re-created (readiness reads it). Absent: assume running until stopped.
+   */
+  running?(): boolean;
 }
 
 /** Publishes a batch of outbox rows. Resolves only once the transport has them durably. */

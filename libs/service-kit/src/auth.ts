@@ -16,6 +16,8 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { ApiError } from './errors.js';
+import { routeTemplate } from './logging/access-log.js';
+import { currentRequestContext } from './logging/context.js';
 
 /**
  * Who is calling (CONTRACTS.md, "Authentication"):
@@ -84,6 +86,18 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS
 export const ServiceAccess = (
   ...services: [string, ...string[]]
 ): MethodDecorator & ClassDecorator => SetMetadata(ACCESS, { services } satisfies Access);
+
+/**
+ * Tells the request's log context what routing decided: the route template (the access line and
+ * the HTTP histogram are labelled by it) and the account the route names, if any.
+ */
+function noteRequest(req: Request): void {
+  const context = currentRequestContext();
+  if (context === undefined) return;
+  context.route = routeTemplate(req) ?? context.route;
+  const accountId = (req.params as Record<string, unknown> | undefined)?.accountId;
+  if (typeof accountId === 'string') context.accountId = accountId;
+}
 
 function bearer(req: Request): string | undefined {
   const header = req.headers.authorization;
@@ -235,12 +249,13 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    noteRequest(req);
     const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (access === 'public') return true;
-    const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const principal = await authenticate(bearer(req), this.options);
     req.principal = principal;
     if (typeof access === 'object') {

@@ -9,7 +9,7 @@ import {
   type Type,
   ValidationPipe,
 } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule, NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type pg from 'pg';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from './auth.js';
@@ -21,9 +21,13 @@ import {
   createMetricsRegistry,
   HealthController,
   METRICS,
+  MetricsBinder,
   PG_POOL,
+  ReadinessProbe,
   SERVICE_NAME,
 } from './health.js';
+import { httpObservability } from './logging/access-log.js';
+import { setupLogging } from './logging/logger.js';
 import { installDrain, type Refusal, stopOnSignals } from './shutdown.js';
 
 export interface ServiceKitOptions {
@@ -51,6 +55,7 @@ export class ServiceKitModule implements OnApplicationShutdown {
     return {
       module: ServiceKitModule,
       global: true,
+      imports: [DiscoveryModule],
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_NAME, useValue: options.service },
@@ -60,10 +65,12 @@ export class ServiceKitModule implements OnApplicationShutdown {
             createPool(options.databaseUrl, options.poolSize ?? 10, options.service),
         },
         { provide: METRICS, useFactory: () => createMetricsRegistry(options.service) },
+        ReadinessProbe,
+        MetricsBinder,
         { provide: AUTH_OPTIONS, useValue: options.auth },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SERVICE_NAME, PG_POOL, METRICS],
+      exports: [SERVICE_NAME, PG_POOL, METRICS, ReadinessProbe],
     };
   }
 }
@@ -108,6 +115,9 @@ export function configureApp(
   service: string,
   options: { refuseWhileDraining?: Refusal } = {},
 ): void {
+  // First, so that the access line and the request's log context cover every answer, the
+  // drain's 503s included.
+  app.use(httpObservability(service, app.getHttpAdapter().getInstance() as object));
   installDrain(app, options.refuseWhileDraining);
   app.useGlobalFilters(new ApiErrorFilter());
   app.useGlobalPipes(
@@ -162,6 +172,7 @@ export async function runService<E extends ProcessEnv>(
 ): Promise<void> {
   try {
     const env = loadEnv();
+    setupLogging({ service });
     await listen(await createApp(env), service, env);
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -11,3 +11,4 @@ export * from './result.js';
 export * from './runtime.js';
 export * from './options.js';
 export * from './shutdown.js';
+export * from './logging/index.js';

@@ -11,7 +11,9 @@ import {
   kafkaLogCreator,
   kafkaSecurityConfig,
   OutboxRelay,
+  outboxBacklog,
   sleep,
+  type ConsumerMetrics,
   type ChunkMessage,
   type ChunkTransaction,
   type DecodeResult,
@@ -30,6 +32,8 @@ import {
 } from '@billing/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CheckState, ReadinessSource } from './health.js';
 
 /** Kafka in distributed mode, the in-process transport in standalone mode: the same ports. */
 export interface Transport extends MessagePublisher, MessageSubscriber {
@@ -224,7 +228,9 @@ const DEFAULT_SUBSCRIBE_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
  * Each service subclasses it under a name of its own (`LedgerMessaging`...), which is its Nest
  * token: in the standalone mode every module runs in one process and each must find its own.
  */
-export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ServiceMessaging
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, ReadinessSource
+{
   /**
    * Resolves once every consumer has subscribed and, on Kafka, joined its group with its
    * partitions. It never rejects; without a transport it never resolves.
@@ -232,7 +238,11 @@ export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicati
   readonly ready: Promise<void>;
   private markReady: () => void = () => undefined;
   private readonly logger: Logger;
-  private readonly subscriptions: Subscription[] = [];
+  /** Each consumer's subscription while it is subscribed, by consumer name. */
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** Consumers stopped on purpose (`stopConsumer`): not ready until restarted. */
+  private readonly stoppedConsumers = new Set<string>();
+  private consumerMetrics: ConsumerMetrics | undefined;
   private readonly abort = new AbortController();
   private started = false;
   private transport: (MessagePublisher & MessageSubscriber) | undefined;
@@ -291,10 +301,130 @@ export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicati
   async stop(): Promise<void> {
     this.abort.abort();
     await this.subscribing;
-    await Promise.all(this.subscriptions.splice(0).map((s) => s.stop()));
+    const all = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    await Promise.all(all.map((s) => s.stop()));
     await this.relay?.stop();
     await this.pruner?.stop();
     await this.ownTransport?.close();
+  }
+
+  /**
+   * Readiness (`/health/ready`): each consumer runs (`consumer:<name>`: `starting` until it has
+   * subscribed, `down` once stopped or while a crashed consumer is re-created), and on a Kafka
+   * transport this instance created, the broker answers (`broker`). Nothing without messaging.
+   */
+  readiness(): Record<string, CheckState> {
+    if (!this.started) return {};
+    if (this.transport === undefined) return {};
+    const checks: Record<string, CheckState> = {};
+    if (this.ownTransport instanceof KafkaTransport) {
+      checks.broker = this.ownTransport.brokerConnected ? 'up' : 'down';
+    }
+    for (const consumer of this.options.consumers) {
+      const name = consumer.consumerName;
+      const subscription = this.subscriptions.get(name);
+      checks[`consumer:${name}`] = this.stoppedConsumers.has(name)
+        ? 'down'
+        : subscription === undefined
+          ? 'starting'
+          : subscription.running?.() === false
+            ? 'down'
+            : 'up';
+    }
+    return checks;
+  }
+
+  /**
+   * Stops one consumer, leaving the rest of the service running (an operator pausing a consumer,
+   * a test): the service is not ready until `restartConsumer` has it running again.
+   */
+  async stopConsumer(consumerName: string): Promise<void> {
+    this.consumerNamed(consumerName);
+    this.stoppedConsumers.add(consumerName);
+    const subscription = this.subscriptions.get(consumerName);
+    this.subscriptions.delete(consumerName);
+    await subscription?.stop();
+  }
+
+  /** Subscribes a consumer stopped by `stopConsumer` again (retried like at start). */
+  async restartConsumer(consumerName: string): Promise<void> {
+    const consumer = this.consumerNamed(consumerName);
+    if (this.transport === undefined || this.subscriptions.has(consumerName)) return;
+    this.stoppedConsumers.delete(consumerName);
+    await this.subscribeWithRetry(this.transport, consumer);
+  }
+
+  private consumerNamed(consumerName: string): AnyContractConsumer {
+    const consumer = this.options.consumers.find((c) => c.consumerName === consumerName);
+    if (consumer === undefined) throw new RangeError(`no consumer named ${consumerName}`);
+    return consumer;
+  }
+
+  /**
+   * The messaging series on the service's `/metrics` registry (service-kit's MetricsBinder calls
+   * this before the application starts): the outbox backlog and the age of its oldest unpublished
+   * row, read from the database at each scrape; consumer lag per group, topic and partition; dead
+   * letters per topic and reason.
+   */
+  bindMetrics(registry: Registry): void {
+    const o = this.options;
+    const outbox = o.schema;
+    // Whether or not this instance relays: the backlog is what an operator must see when no
+    // relay publishes (the relay down, no leader elected, the broker refusing).
+    {
+      let last: Promise<{ messages: number; oldestAgeSeconds: number } | undefined> | undefined;
+      // One query per scrape for both gauges, whichever collects first.
+      const read = (): Promise<{ messages: number; oldestAgeSeconds: number } | undefined> => {
+        last ??= outboxBacklog(o.pool, o.schema)
+          .catch(() => undefined)
+          .finally(() => setTimeout(() => (last = undefined), 0));
+        return last;
+      };
+      new Gauge({
+        name: 'messaging_outbox_backlog_messages',
+        help: 'Outbox rows not yet published, per outbox (the service schema)',
+        labelNames: ['outbox'],
+        registers: [registry],
+        async collect() {
+          const backlog = await read();
+          if (backlog !== undefined) this.set({ outbox }, backlog.messages);
+        },
+      });
+      new Gauge({
+        name: 'messaging_outbox_oldest_unpublished_age_seconds',
+        help: 'Age of the oldest outbox row not yet published (0 when none), per outbox',
+        labelNames: ['outbox'],
+        registers: [registry],
+        async collect() {
+          const backlog = await read();
+          if (backlog !== undefined) this.set({ outbox }, backlog.oldestAgeSeconds);
+        },
+      });
+    }
+    if (o.consumers.length === 0) return;
+    const lag = new Gauge({
+      name: 'messaging_consumer_lag_messages',
+      help: 'Records left on a partition after the last chunk the consumer group committed',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+    });
+    const deadLetters = new Counter({
+      name: 'messaging_dead_letters_total',
+      help: 'Records sent to the dead-letter destination, per source topic and reason',
+      labelNames: ['topic', 'reason'],
+      registers: [registry],
+    });
+    this.consumerMetrics = {
+      deadLettered: (topic, reason) => deadLetters.inc({ topic, reason }),
+      lag: (topic, partition, messages) =>
+        lag.set({ group: groupOf(topic), topic, partition: String(partition) }, messages),
+    };
+    // A topic is read by one consumer of this service: its group is that consumer's name.
+    const groups = new Map<string, string>();
+    for (const c of o.consumers)
+      for (const t of c.topics ?? [c.topic]) groups.set(t, c.consumerName);
+    const groupOf = (topic: string): string => groups.get(topic) ?? 'unknown';
   }
 
   private createKafkaTransport(): Transport | undefined {
@@ -320,12 +450,15 @@ export class ServiceMessaging implements OnApplicationBootstrap, BeforeApplicati
     transport: MessageSubscriber,
     consumer: AnyContractConsumer,
   ): Promise<Subscription | undefined> {
-    const options = subscriptionOf(consumer, this.options.pool, this.options.schema);
+    const options = {
+      ...subscriptionOf(consumer, this.options.pool, this.options.schema),
+      ...(this.consumerMetrics === undefined ? {} : { metrics: this.consumerMetrics }),
+    };
     const backoff = this.options.subscribeBackoff ?? DEFAULT_SUBSCRIBE_BACKOFF;
     for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
       try {
         const subscription = await transport.subscribe(options);
-        this.subscriptions.push(subscription);
+        this.subscriptions.set(consumer.consumerName, subscription);
         return subscription;
       } catch (err) {
         this.logger.error(
@@ -400,17 +533,20 @@ function subscriptionOf<M>(
   };
 }
 
-/** Routes the messaging library's structured logs to Nest's logger, fields as JSON. */
+/**
+ * Routes the messaging library's structured logs to Nest's logger (pino in a service process:
+ * the fields stay fields of the JSON line, see PinoNestLogger).
+ */
 export function nestMessagingLogger(context: string): MessagingLogger {
   const logger = new Logger(context);
-  const line = (message: string, fields?: Record<string, unknown>): string =>
-    fields
-      ? `${message} ${JSON.stringify(fields, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
-      : message;
+  const entry = (msg: string, fields?: Record<string, unknown>): Record<string, unknown> => ({
+    ...fields,
+    msg,
+  });
   return {
-    debug: (m, f) => logger.debug(line(m, f)),
-    info: (m, f) => logger.log(line(m, f)),
-    warn: (m, f) => logger.warn(line(m, f)),
-    error: (m, f) => logger.error(line(m, f)),
+    debug: (m, f) => logger.debug(entry(m, f)),
+    info: (m, f) => logger.log(entry(m, f)),
+    warn: (m, f) => logger.warn(entry(m, f)),
+    error: (m, f) => logger.error(entry(m, f)),
   };
 }

@@ -152,10 +152,17 @@ setInterval(() => {
   const stalledMs = BigInt(Date.now()) - Atomics.load(beat, 0);
   if (stalledMs > limitMs) {
     // Straight to the file descriptor: a worker's process.stderr goes through the main thread.
+    // One JSON line, as the service's logger writes them (it cannot: the main thread is stuck).
     writeSync(
-      2,
-      '[' + workerData.service + '] watchdog: the event loop has not run for ' + stalledMs +
-        ' ms (limit ' + limitMs + ' ms); killing the process so that it is restarted\\n',
+      1,
+      JSON.stringify({
+        level: 'fatal',
+        time: new Date().toISOString(),
+        service: workerData.service,
+        context: 'watchdog',
+        msg: 'watchdog: the event loop has not run for ' + stalledMs + ' ms (limit ' + limitMs +
+          ' ms); killing the process so that it is restarted',
+      }) + '\\n',
     );
     process.kill(process.pid, 'SIGKILL');
   }

@@ -14,6 +14,7 @@ import { AuditController } from './http/audit.controller.js';
 import { AccountLoader } from './infrastructure/account-loader.js';
 import { AccountStateCache } from './infrastructure/account-state-cache.js';
 import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
+import { LedgerMetrics } from './infrastructure/ledger-metrics.js';
 import { LedgerWriter } from './infrastructure/ledger-writer.js';
 import { ProjectionWriter } from './infrastructure/projection-tables.js';
 import { SnapshotStore } from './infrastructure/snapshots.js';
@@ -79,11 +80,16 @@ export class LedgerModule {
       imports: [CqrsModule.forRoot()],
       controllers: [AccountsController, AuditController],
       providers: [
+        LedgerMetrics,
         {
           provide: EVENT_STORE,
-          inject: [PG_POOL],
-          useFactory: (pool: pg.Pool): EventStore =>
-            new PostgresEventStore({ pool, schema: options.schema }),
+          inject: [PG_POOL, LedgerMetrics],
+          useFactory: (pool: pg.Pool, metrics: LedgerMetrics): EventStore =>
+            new PostgresEventStore({
+              pool,
+              schema: options.schema,
+              onAppend: (seconds) => metrics.appended(seconds),
+            }),
         },
         {
           provide: AccountStateCache,

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, encodeEvent } from '@billing/contracts';
+import { setupLogging } from '@billing/service-kit';
 import {
   createGatewayApp,
   LedgerStandIn,
@@ -66,6 +67,9 @@ if (role === 'upstream') {
   ready({ url: await ledger.start() });
   onStop(() => ledger.stop());
 } else if (role === 'gateway') {
+  // The production logger, as `runService` sets it up: with LOG_LEVEL=info the bench pays for
+  // the access line of every request (the parent reads this process's stdout line by line).
+  setupLogging({ service: 'gateway' });
   const ledgerUrl = process.argv[3];
   if (ledgerUrl === undefined) throw new Error('gateway role needs the ledger URL');
   const schema = uniqueName('gateway_bench').toLowerCase();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatUsd, parseUsd } from '@billing/money';
 import { testKafka } from '@billing/testing';
+import { parseLogLine } from '@billing/service-kit';
 import {
   CONSUMER_GROUPS,
   SERVICES,
@@ -429,7 +430,17 @@ function logSizes(logDir: string): Map<string, number> {
 }
 
 /**
- * ERROR lines (Nest's level column) in each process's log, before and after the load started:
+ * A line the service logged at error or fatal (its JSON `level`); for output that is not the
+ * logger's (a crash's stack), the word ERROR.
+ */
+function isErrorLine(line: string): boolean {
+  const entry = parseLogLine(line);
+  if (entry === undefined) return /\bERROR\b/.test(line);
+  return entry.level === 'error' || entry.level === 'fatal';
+}
+
+/**
+ * Error lines (the JSON `level`) in each process's log, before and after the load started:
  * start-up has its expected ones (the gateway asks metering for the catalog before metering
  * listens, and retries), the load should have none.
  */
@@ -441,7 +452,7 @@ function logErrors(logDir: string, sizesAtLoad: ReadonlyMap<string, number>): Lo
     const split = sizesAtLoad.get(file) ?? 0;
     const count = (part: Buffer, into: Map<string, number>, keep: boolean): void => {
       for (const line of part.toString('utf8').split('\n')) {
-        if (!/\bERROR\b/.test(line)) continue;
+        if (!isErrorLine(line)) continue;
         into.set(name, (into.get(name) ?? 0) + 1);
         if (keep && result.first.length < 8) result.first.push(`${name}: ${line.slice(0, 240)}`);
       }

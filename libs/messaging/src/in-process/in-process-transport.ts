@@ -205,11 +205,14 @@ export class InProcessTransport implements MessagePublisher, MessageSubscriber {
       if (!set) this.byTopic.set(topic, (set = new Set()));
       set.add(group);
     }
+    let stopped = false;
     return {
       consumerName: options.consumerName,
       // Delivery starts with the next publish: there is no group to join.
       ready: () => Promise.resolve(),
+      running: () => !stopped,
       stop: async () => {
+        stopped = true;
         this.groups.delete(options.consumerName);
         for (const topic of options.topics) this.byTopic.get(topic)?.delete(group);
         await group.stop();

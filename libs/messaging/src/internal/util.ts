@@ -99,18 +99,22 @@ export function hashKey(key: string): number {
   return h >>> 0;
 }
 
-/** Logs warnings and errors as JSON lines on stderr; debug and info are dropped. */
+/**
+ * For a library user that passes no logger (services always pass theirs): warnings and errors as
+ * JSON lines on stderr in the services' line shape (`level`, `time`, `context`, `msg`), bigints
+ * as strings; debug and info are dropped.
+ */
+const jsonLine = (level: string, msg: string, fields?: Record<string, unknown>): string =>
+  `${JSON.stringify(
+    { level, time: new Date().toISOString(), context: 'messaging', ...fields, msg },
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+  )}\n`;
+
 export const defaultLogger: MessagingLogger = {
   debug: () => undefined,
   info: () => undefined,
-  warn: (message, fields) =>
-    process.stderr.write(
-      `${JSON.stringify({ level: 'warn', scope: 'messaging', message, ...fields })}\n`,
-    ),
-  error: (message, fields) =>
-    process.stderr.write(
-      `${JSON.stringify({ level: 'error', scope: 'messaging', message, ...fields })}\n`,
-    ),
+  warn: (message, fields) => process.stderr.write(jsonLine('warn', message, fields)),
+  error: (message, fields) => process.stderr.write(jsonLine('error', message, fields)),
 };
 
 export const silentLogger: MessagingLogger = {

@@ -91,6 +91,11 @@ export class IdempotentConsumer<T> implements Subscription {
   private resolveJoined: () => void = () => undefined;
   /** Times kafkajs crashed for good and the supervisor built a new consumer. */
   restarts = 0;
+  /**
+   * `running` from the moment the loop runs; `recovering` after a crash, while kafkajs or the
+   * supervisor brings it back (until the group is joined again); `stopped` after `stop()`.
+   */
+  private state: 'starting' | 'running' | 'recovering' | 'stopped' = 'starting';
 
   constructor(options: IdempotentConsumerOptions<T>) {
     this.options = options;
@@ -120,12 +125,18 @@ export class IdempotentConsumer<T> implements Subscription {
     return this.joinedOnce;
   }
 
+  /** Whether the consumer loop runs: not before it started, after a crash until it recovers, nor once stopped. */
+  running(): boolean {
+    return this.state === 'running';
+  }
+
   /**
    * Graceful: the chunk being applied finishes its transaction and offset commit; the rest of the
    * batch stays uncommitted and is redelivered to the next owner. Retries in progress are cut.
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.state = 'stopped';
     this.abort.abort();
     await this.restarting;
     await this.consumer?.disconnect().catch(() => undefined);
@@ -158,6 +169,7 @@ export class IdempotentConsumer<T> implements Subscription {
         consumer: this.consumerName,
         assignment: e.payload.memberAssignment,
       });
+      if (!this.stopping) this.state = 'running';
       this.resolveJoined();
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -169,6 +181,7 @@ export class IdempotentConsumer<T> implements Subscription {
         error: errorMessage(e.payload.error),
         kafkajsRestarts: e.payload.restart,
       });
+      if (!this.stopping) this.state = 'recovering';
       if (!e.payload.restart && !this.stopping) this.restartSoon(consumer);
     });
     this.consumer = consumer;
@@ -184,6 +197,7 @@ export class IdempotentConsumer<T> implements Subscription {
         partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 1,
         eachBatch: (payload) => this.eachBatch(payload),
       });
+      if (!this.stopping) this.state = 'running';
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);
       if (this.consumer === consumer) this.consumer = undefined;
@@ -264,6 +278,8 @@ export class IdempotentConsumer<T> implements Subscription {
         });
         throw err;
       }
+      const left = BigInt(batch.highWatermark) - BigInt(last.offset) - 1n;
+      this.options.metrics?.lag?.(batch.topic, batch.partition, Number(left < 0n ? 0n : left));
       await heartbeat();
     }
   }

@@ -95,6 +95,7 @@ export class KafkaTransport implements MessagePublisher, MessageSubscriber {
       consumer,
       ready: () => consumer.ready(),
       joined: () => consumer.ready(),
+      running: () => consumer.running(),
       stop: async () => {
         this.subscriptions.delete(subscription);
         await consumer.stop();
@@ -102,6 +103,16 @@ export class KafkaTransport implements MessagePublisher, MessageSubscriber {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * Whether the broker is reachable as far as this transport can tell: the last send of each
+   * producer succeeded (or none was tried yet), and no subscription is recovering from a crash
+   * (kafkajs crashes its consumer when it loses the broker).
+   */
+  get brokerConnected(): boolean {
+    if (!this.producer.healthy || !this.dlqProducer.healthy) return false;
+    return [...this.subscriptions].every((s) => s.running?.() !== false);
   }
 
   /** Stops every subscription (gracefully) and disconnects the producers. */

@@ -28,6 +28,12 @@ export class ReliableProducer {
   private readonly logger: MessagingLogger;
   private current: Promise<Producer> | undefined;
   private closed = false;
+  private lastSendFailed = false;
+
+  /** False after a failed send, until one succeeds: the broker (or the topic) is not reachable. */
+  get healthy(): boolean {
+    return !this.lastSendFailed;
+  }
 
   constructor(kafka: Kafka, options: ReliableProducerOptions = {}) {
     this.kafka = kafka;
@@ -38,10 +44,18 @@ export class ReliableProducer {
   async sendBatch(topicMessages: TopicMessages[]): Promise<void> {
     if (this.closed) throw new Error('producer is closed');
     const attempt = this.producer();
-    const producer = await attempt;
+    let producer: Producer;
+    try {
+      producer = await attempt;
+    } catch (err) {
+      this.lastSendFailed = true;
+      throw err;
+    }
     try {
       await producer.sendBatch({ topicMessages, acks: -1 });
+      this.lastSendFailed = false;
     } catch (err) {
+      this.lastSendFailed = true;
       this.logger.warn('kafka send failed; replacing the producer', { error: errorMessage(err) });
       if (this.current === attempt) this.current = undefined;
       await producer.disconnect().catch(() => undefined);

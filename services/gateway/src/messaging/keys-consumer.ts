@@ -1,6 +1,17 @@
 import { TOPICS, type KeysEvent } from '@billing/contracts';
-import type { KafkaConsumerTuning, Subscription, SubscriptionOptions } from '@billing/messaging';
-import { contractDecoder, nestMessagingLogger, type Transport } from '@billing/service-kit';
+import {
+  KafkaTransport,
+  type KafkaConsumerTuning,
+  type Subscription,
+  type SubscriptionOptions,
+} from '@billing/messaging';
+import {
+  contractDecoder,
+  nestMessagingLogger,
+  type CheckState,
+  type ReadinessSource,
+  type Transport,
+} from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { ResolvedGatewayOptions } from '../gateway.options.js';
@@ -17,11 +28,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * `keys.v1`), and because subscribing is retried in the background: a broker that is down at
  * start must not keep the gateway from serving the keys it already knows.
  */
-export class KeysConsumer {
+export class KeysConsumer implements ReadinessSource {
   private readonly logger = new Logger('KeysConsumer');
   private subscription: Subscription | undefined;
   private subscribing: Promise<void> | undefined;
   private stopping = false;
+  private started = false;
   private markReady: () => void = () => undefined;
   /** Resolves once subscribed (on Kafka: once the group is joined). */
   readonly ready: Promise<void> = new Promise((r) => (this.markReady = r));
@@ -34,6 +46,7 @@ export class KeysConsumer {
   ) {}
 
   start(): void {
+    this.started = true;
     this.stopping = false;
     this.subscribing = this.subscribe();
   }
@@ -43,6 +56,27 @@ export class KeysConsumer {
     await this.subscribing;
     await this.subscription?.stop();
     this.subscription = undefined;
+  }
+
+  /**
+   * Readiness (`/health/ready`): the key cache's consumer runs, and the gateway's Kafka transport
+   * (shared with its outbox relay) reaches the broker.
+   */
+  readiness(): Record<string, CheckState> {
+    if (!this.started) return {};
+    const consumer = `consumer:${this.options.keysConsumerName}`;
+    const state: CheckState =
+      this.stopping || this.subscription?.running?.() === false
+        ? 'down'
+        : this.subscription === undefined
+          ? 'starting'
+          : 'up';
+    return {
+      ...(this.transport instanceof KafkaTransport
+        ? { broker: this.transport.brokerConnected ? 'up' : 'down' }
+        : {}),
+      [consumer]: state,
+    };
   }
 
   private async subscribe(): Promise<void> {

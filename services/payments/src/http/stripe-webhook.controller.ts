@@ -1,8 +1,9 @@
-import { ApiError, Public } from '@billing/service-kit';
+import { ApiError, METRICS, Public } from '@billing/service-kit';
 import { Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { Counter, type Registry } from 'prom-client';
 import { HandleStripeEventCommand } from '../commands/handle-stripe-event/handle-stripe-event.command.js';
 import { StripeWebhookVerifier } from '../infrastructure/stripe/stripe-webhook-verifier.js';
 
@@ -22,11 +23,21 @@ export const STRIPE_WEBHOOK_VERIFIER = Symbol('STRIPE_WEBHOOK_VERIFIER');
 @Controller('webhooks')
 export class StripeWebhookController {
   private readonly logger = new Logger('StripeWebhook');
+  /** Deliveries by outcome: a fixed set (`signature_invalid` is what an alert watches). */
+  private readonly deliveries: Counter<'outcome'>;
 
   constructor(
     private readonly commandBus: CommandBus,
     @Inject(STRIPE_WEBHOOK_VERIFIER) private readonly verifier: StripeWebhookVerifier,
-  ) {}
+    @Inject(METRICS) registry: Registry,
+  ) {
+    this.deliveries = new Counter({
+      name: 'payments_stripe_webhooks_total',
+      help: 'Stripe webhook deliveries, by outcome (applied, duplicate, no_effect, ignored, deferred, malformed, signature_invalid, not_json)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  }
 
   @Post('stripe')
   @HttpCode(200)
@@ -35,15 +46,18 @@ export class StripeWebhookController {
   ): Promise<{ received: true; outcome: string }> {
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
+      this.deliveries.inc({ outcome: 'not_json' });
       throw new ApiError(415, 'PAYMENTS.INVALID_WEBHOOK', 'a Stripe webhook is application/json');
     }
     // Stripe sends one Stripe-Signature header (several signatures go inside it, during a secret
     // rotation). Node would join repeated headers into one string; refuse them instead.
     const verified = this.verifier.verify(req.rawBody, req.headersDistinct['stripe-signature']);
     if (!verified.ok) {
+      this.deliveries.inc({ outcome: 'signature_invalid' });
       throw new ApiError(400, 'PAYMENTS.INVALID_SIGNATURE', verified.reason);
     }
     const outcome = await this.commandBus.execute(new HandleStripeEventCommand(verified.event));
+    this.deliveries.inc({ outcome: outcome.kind });
     switch (outcome.kind) {
       case 'malformed':
         this.logger.warn(`signed Stripe event refused: ${outcome.reason}`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UsageObservedData, UsageStatus } from '@billing/contracts';
 import { formatUsd } from '@billing/money';
+import { annotateRequest } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
 import {
   bearerToken,
@@ -50,6 +51,13 @@ export interface GatewayMetricsPort {
   /** `model` is the client's free text: the port labels only catalog models by name. */
   request(model: string | undefined, status: number): void;
   usage(status: UsageStatus, estimated: boolean): void;
+  /**
+   * One admitted request that reached its upstream: `provider` is the configured prefix (or
+   * `sim`); `upstreamSeconds` until the upstream answered (a whole completion, or a stream's
+   * headers); `addedSeconds` is the gateway's own share of the request's time (authentication,
+   * body, hold, recording the usage): the total minus the time spent waiting on the upstream.
+   */
+  timing(provider: string, stream: boolean, upstreamSeconds: number, addedSeconds: number): void;
 }
 
 interface Admitted {
@@ -74,7 +82,11 @@ interface Finished {
    * stream's `data: [DONE]` and its end. Absent when the answer was already sent (an error).
    */
   readonly deliver?: () => void;
+  /** When the upstream answered: seconds until its answer, and spent waiting on it in all. */
+  readonly upstream?: { readonly latencySeconds: number; readonly busySeconds: number };
 }
+
+const secondsSince = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e9;
 
 /**
  * How long an answer waits for its usage to reach the outbox. Beyond it (the database went away
@@ -145,6 +157,7 @@ export class CreateChatCompletionHandler {
   }
 
   private async handle(command: CreateChatCompletion): Promise<void> {
+    const started = process.hrtime.bigint();
     const admitted = await this.admit(command);
     if (!admitted.ok) {
       this.metrics.request(admitted.model, admitted.failure.status);
@@ -152,6 +165,9 @@ export class CreateChatCompletionHandler {
       return;
     }
     const a = admitted.value;
+    // From here on the request's log lines (and its access line) carry the gateway's request id,
+    // the one the client gets in `x-request-id`, and the account.
+    annotateRequest({ requestId: a.requestId, accountId: a.caller.accountId });
     const keeper = new HoldKeeper(this.ledger, {
       accountId: a.caller.accountId,
       holdId: a.requestId,
@@ -185,6 +201,15 @@ export class CreateChatCompletionHandler {
     }
     await this.settle(a, finished);
     finished.deliver?.();
+    if (finished.upstream !== undefined) {
+      const total = secondsSince(started);
+      this.metrics.timing(
+        a.route.kind === 'sim' ? 'sim' : a.route.provider.prefix,
+        a.request.stream,
+        finished.upstream.latencySeconds,
+        Math.max(0, total - finished.upstream.busySeconds),
+      );
+    }
   }
 
   /** Why the keeper ended a request, in the OpenAI error shape. */
@@ -277,6 +302,7 @@ export class CreateChatCompletionHandler {
     keeper: HoldKeeper,
   ): Promise<Finished> {
     let answer;
+    const calledAt = process.hrtime.bigint();
     try {
       answer = await unlessAborted(provider.complete(call), keeper.signal);
     } catch (err) {
@@ -292,10 +318,15 @@ export class CreateChatCompletionHandler {
       sink.json(failure.status, errorBody(failure), { 'x-request-id': a.requestId });
       return { status: 'failed', reported: undefined, countedOutputTokens: 0 };
     }
-    if (!answer.ok) return this.upstreamRefused(a, sink, answer.status, answer.body);
+    const waited = secondsSince(calledAt);
+    const upstream = { latencySeconds: waited, busySeconds: waited };
+    if (!answer.ok) {
+      return { ...this.upstreamRefused(a, sink, answer.status, answer.body), upstream };
+    }
     const relayed = relayCompletion(answer.body, a.request.model);
     this.metrics.request(a.request.model, 200);
     return {
+      upstream,
       status: 'succeeded',
       reported: relayed.reported,
       countedOutputTokens: relayed.reported === undefined ? relayed.output.countTokens() : 0,
@@ -311,6 +342,7 @@ export class CreateChatCompletionHandler {
     keeper: HoldKeeper,
   ): Promise<Finished> {
     let opened;
+    const calledAt = process.hrtime.bigint();
     try {
       opened = await unlessAborted(provider.stream(call), keeper.signal);
     } catch (err) {
@@ -326,7 +358,13 @@ export class CreateChatCompletionHandler {
       sink.json(failure.status, errorBody(failure), { 'x-request-id': a.requestId });
       return { status: 'failed', reported: undefined, countedOutputTokens: 0 };
     }
-    if (!opened.ok) return this.upstreamRefused(a, sink, opened.status, opened.body);
+    const latencySeconds = secondsSince(calledAt);
+    if (!opened.ok) {
+      return {
+        ...this.upstreamRefused(a, sink, opened.status, opened.body),
+        upstream: { latencySeconds, busySeconds: latencySeconds },
+      };
+    }
     const relay = new StreamRelay({
       modelId: a.request.model,
       clientWantsUsage: a.request.clientWantsUsage,
@@ -388,6 +426,8 @@ export class CreateChatCompletionHandler {
     // The upstream's usage counts only on a complete answer; otherwise the gateway counts.
     const reported = status === 'succeeded' ? relay.reported : undefined;
     return {
+      // Relaying the stream is upstream time: the gateway forwards each event as it arrives.
+      upstream: { latencySeconds, busySeconds: secondsSince(calledAt) },
       status,
       reported,
       countedOutputTokens: reported === undefined ? relay.output.countTokens() : 0,

@@ -1,10 +1,14 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountWriteQueue } from '../../infrastructure/account-write-queue.js';
+import { LedgerMetrics } from '../../infrastructure/ledger-metrics.js';
 import { ExpireDueCommand, type ExpireDueResult } from './expire-due.command.js';
 
 @CommandHandler(ExpireDueCommand)
 export class ExpireDueHandler implements ICommandHandler<ExpireDueCommand> {
-  constructor(private readonly queue: AccountWriteQueue) {}
+  constructor(
+    private readonly queue: AccountWriteQueue,
+    private readonly metrics: LedgerMetrics,
+  ) {}
 
   async execute({ accountIds }: ExpireDueCommand): Promise<ExpireDueResult> {
     const outcomes = await Promise.all(
@@ -24,6 +28,16 @@ export class ExpireDueHandler implements ICommandHandler<ExpireDueCommand> {
           },
         ]),
       ),
+    );
+    this.metrics.holdsExpired(
+      outcomes
+        .flat()
+        .reduce(
+          (sum, o) =>
+            sum +
+            (o.kind === 'applied' ? o.events.filter((e) => e.type === 'HoldExpired').length : 0),
+          0,
+        ),
     );
     const events = outcomes
       .flat()

@@ -1,6 +1,7 @@
 import { backoffMs } from '@billing/messaging';
 import { fromPool, PgListener, withTransaction } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Counter, type Registry } from 'prom-client';
 import { PAYMENT_METHOD_NOT_ATTACHED, PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentOutcomes } from '../../application/payment-outcomes.js';
 import { centsOf, type PaymentSignal } from '../../domain/index.js';
@@ -40,6 +41,7 @@ const FAILURE_BACKOFF = { initialMs: 500, maxMs: 10_000 };
 @Injectable()
 export class AutoTopUpCharger {
   private readonly logger = new Logger('AutoTopUpCharger');
+  private charges: Counter<'outcome'> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
@@ -203,7 +205,18 @@ export class AutoTopUpCharger {
     await this.record(topUp, result);
   }
 
+  /** `/metrics`: the charges' outcomes (service-kit's MetricsBinder calls this before start). */
+  bindMetrics(registry: Registry): void {
+    this.charges = new Counter({
+      name: 'payments_auto_top_up_charges_total',
+      help: 'Auto top-up charges attempted, by outcome (succeeded, declined, processing)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  }
+
   private async record(topUp: TopUpRow, result: ChargeResult): Promise<void> {
+    this.charges?.inc({ outcome: result.kind });
     if (result.kind === 'processing') {
       await this.store.topUps.markAwaitingConfirmation(
         this.store.pool,

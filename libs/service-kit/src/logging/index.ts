@@ -1,0 +1,4 @@
+export * from './access-log.js';
+export * from './context.js';
+export * from './logger.js';
+export * from './redact.js';
