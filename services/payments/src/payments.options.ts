@@ -10,7 +10,7 @@ import {
 import type { PaymentsEnv } from './config.js';
 import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';
 import type { InvoiceIssuer } from './infrastructure/invoice-pdf.js';
-import type { PaymentProvider } from './ports/payment-provider.js';
+import type { PaymentProvider } from './domain/payment-provider.js';
 
 /** The physical topics. Production uses the contract's names; tests may use their own. */
 export interface PaymentsTopics {
