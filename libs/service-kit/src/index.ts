@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './health.js';
 export * from './auth.js';
 export * from './messaging.js';
+export * from './service-bus.js';
 export * from './dto.js';
 export * from './result.js';
 export * from './runtime.js';

@@ -31,7 +31,7 @@ import type { CatalogCache } from '../../infrastructure/catalog-cache.js';
 import type { KeyAuthenticator } from '../../infrastructure/key-authenticator.js';
 import type { LedgerClient } from '../../infrastructure/ledger-client.js';
 import type { ChatProvider, ProviderCall } from '../../infrastructure/providers.js';
-import type { UsageOutbox } from '../../infrastructure/usage-outbox.js';
+import type { UsageOutbox } from '../../messaging/usage-outbox.js';
 import type { ResolvedGatewayOptions } from '../../gateway.options.js';
 import type { CompletionSink } from './completion-sink.js';
 import { HoldKeeper, unlessAborted } from './hold-keeper.js';
