@@ -54,10 +54,8 @@ export class GatewayModule {
     return serviceModule({
       module: GatewayModule,
       service: 'gateway',
-      databaseUrl: options.databaseUrl,
-      poolSize: options.poolSize,
-      // Only public routes (the API key is checked by the use case): no admin token here.
-      auth: {},
+      // Only public routes (the API key is checked by the use case): its options carry no
+      // admin, account or service tokens to accept.
       options: { token: GATEWAY_OPTIONS, value: options },
       // The fallback last: Express matches routes in registration order.
       controllers: [ChatCompletionsController, ModelsController, ApiFallbackController],

@@ -1,4 +1,4 @@
-import { resolveAccountTokens, serviceModule } from '@billing/service-kit';
+import { serviceModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
@@ -62,9 +62,6 @@ export class PaymentsModule {
     return serviceModule({
       module: PaymentsModule,
       service: 'payments',
-      databaseUrl: input.databaseUrl,
-      ...(input.poolSize === undefined ? {} : { poolSize: input.poolSize }),
-      auth: { adminToken: input.adminToken, accountTokens: resolveAccountTokens(input) },
       options: { token: PAYMENTS_OPTIONS, value: options },
       imports: [CqrsModule.forRoot()],
       controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
