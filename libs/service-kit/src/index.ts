@@ -5,6 +5,7 @@ export * from './env.js';
 export * from './errors.js';
 export * from './health.js';
 export * from './auth.js';
+export * from './account-routes.js';
 export * from './messaging.js';
 export * from './service-bus.js';
 export * from './dto.js';
