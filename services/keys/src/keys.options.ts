@@ -1,12 +1,14 @@
 import { TOPICS } from '@billing/contracts';
 import {
+  accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
   resolveTopics,
   serviceTokensFromEnv,
-  type AccountFacingModuleOptions,
-  type ServiceCredential,
-  type ResolvedAccountFacingOptions,
-  accountFacingOptionsFromEnv,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  ResolvedAccountFacingOptions,
+  ServiceCredential,
 } from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
 import type { KeysEnv } from './config.js';

@@ -1,13 +1,15 @@
 import { TOPICS } from '@billing/contracts';
 import {
-  type ServiceCredential,
-  serviceTokensFromEnv,
-  type InboxPruningSettings,
+  accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
   resolveTopics,
-  type AccountFacingModuleOptions,
-  type ResolvedAccountFacingOptions,
-  accountFacingOptionsFromEnv,
+  serviceTokensFromEnv,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  InboxPruningSettings,
+  ResolvedAccountFacingOptions,
+  ServiceCredential,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
 import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';

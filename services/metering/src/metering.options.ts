@@ -1,10 +1,12 @@
 import { TOPICS } from '@billing/contracts';
 import {
+  accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
   resolveTopics,
-  type AccountFacingModuleOptions,
-  type ResolvedAccountFacingOptions,
-  accountFacingOptionsFromEnv,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  ResolvedAccountFacingOptions,
 } from '@billing/service-kit';
 import type { MeteringEnv } from './config.js';
 

@@ -1,11 +1,13 @@
 import { TOPICS } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
 import {
+  accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
   resolveTopics,
-  type AccountFacingModuleOptions,
-  type ResolvedAccountFacingOptions,
-  accountFacingOptionsFromEnv,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  ResolvedAccountFacingOptions,
 } from '@billing/service-kit';
 import type { PaymentsEnv } from './config.js';
 import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';

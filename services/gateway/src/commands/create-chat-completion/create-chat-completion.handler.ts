@@ -65,6 +65,15 @@ interface Admitted {
   readonly holdNanos: bigint;
 }
 
+/** One admitted request's call to its upstream, whole or streamed. */
+interface UpstreamAttempt {
+  readonly provider: ChatProvider;
+  readonly call: ProviderCall;
+  readonly a: Admitted;
+  readonly sink: CompletionSink;
+  readonly keeper: HoldKeeper;
+}
+
 interface Finished {
   readonly status: UsageStatus;
   readonly reported: TokenUsage | undefined;
@@ -177,9 +186,8 @@ export class CreateChatCompletionHandler {
     const provider = a.route.kind === 'sim' ? this.providers.sim : this.providers.http;
     let finished: Finished;
     try {
-      finished = a.request.stream
-        ? await this.streamed(provider, call, a, command.sink, keeper)
-        : await this.whole(provider, call, a, command.sink, keeper);
+      const attempt: UpstreamAttempt = { provider, call, a, sink: command.sink, keeper };
+      finished = a.request.stream ? await this.streamed(attempt) : await this.whole(attempt);
     } finally {
       keeper.stop();
     }
@@ -269,13 +277,7 @@ export class CreateChatCompletionHandler {
     };
   }
 
-  private async whole(
-    provider: ChatProvider,
-    call: ProviderCall,
-    a: Admitted,
-    sink: CompletionSink,
-    keeper: HoldKeeper,
-  ): Promise<Finished> {
+  private async whole({ provider, call, a, sink, keeper }: UpstreamAttempt): Promise<Finished> {
     let answer;
     try {
       answer = await unlessAborted(provider.complete(call), keeper.signal);
@@ -303,13 +305,7 @@ export class CreateChatCompletionHandler {
     };
   }
 
-  private async streamed(
-    provider: ChatProvider,
-    call: ProviderCall,
-    a: Admitted,
-    sink: CompletionSink,
-    keeper: HoldKeeper,
-  ): Promise<Finished> {
+  private async streamed({ provider, call, a, sink, keeper }: UpstreamAttempt): Promise<Finished> {
     let opened;
     try {
       opened = await unlessAborted(provider.stream(call), keeper.signal);
