@@ -1,4 +1,4 @@
-import { AccountAccess, AccountRoutes, type Principal } from '@billing/service-kit';
+import { AccountRoutes, type Principal } from '@billing/service-kit';
 import { Body, Delete, Get, Header, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Request } from 'express';

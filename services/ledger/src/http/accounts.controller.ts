@@ -1,5 +1,5 @@
 import { parseUsd } from '@billing/money';
-import { AccountAccess, AccountRoutes, ApiError, ServiceAccess } from '@billing/service-kit';
+import { AccountRoutes, ApiError, ServiceAccess } from '@billing/service-kit';
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ExtendHoldCommand } from '../commands/extend-hold/extend-hold.command.js';

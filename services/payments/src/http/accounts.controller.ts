@@ -1,4 +1,4 @@
-import { AccountAccess, AccountRoutes, ApiError } from '@billing/service-kit';
+import { AccountRoutes, ApiError } from '@billing/service-kit';
 import {
   Body,
   Delete,
