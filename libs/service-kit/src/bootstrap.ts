@@ -75,12 +75,23 @@ export class ServiceKitModule implements OnApplicationShutdown {
   }
 }
 
+/**
+ * What {@link serviceModule} reads from a service's resolved options: its database and pool size,
+ * and the credentials its routes accept (the AuthGuard's; a service without admin, account or
+ * internal routes has no such field, and those tokens are refused).
+ */
+export interface ServiceModuleOptions extends AuthOptions {
+  readonly databaseUrl: string;
+  readonly poolSize: number;
+}
+
 /** What {@link serviceModule} builds a service's root module from. */
-export interface ServiceModuleSpec extends ServiceKitOptions {
+export interface ServiceModuleSpec {
   /** The service's module class (`KeysModule`), whose `forRoot` calls this. */
   readonly module: Type;
+  readonly service: string;
   /** The service's resolved options, provided under `token` (`KEYS_OPTIONS`). */
-  readonly options: { readonly token: symbol; readonly value: unknown };
+  readonly options: { readonly token: symbol; readonly value: ServiceModuleOptions };
   /** Modules besides ServiceKitModule's (the CQRS buses). */
   readonly imports?: NonNullable<DynamicModule['imports']>;
   readonly controllers: NonNullable<DynamicModule['controllers']>;
@@ -90,11 +101,18 @@ export interface ServiceModuleSpec extends ServiceKitOptions {
 
 /**
  * A service's root module, the same way in every service: ServiceKitModule (the pool, `/health`,
- * `/metrics`, the auth guard) under the service's name, the service's resolved options as a
- * provider, then its own imports, controllers and providers.
+ * `/metrics`, the auth guard) under the service's name, on the database, pool size and credentials
+ * of its resolved options, which are provided too; then its own imports, controllers and providers.
  */
 export function serviceModule(spec: ServiceModuleSpec): DynamicModule {
-  const { module, options, imports = [], controllers, providers, exports, ...kit } = spec;
+  const { module, service, options, imports = [], controllers, providers, exports } = spec;
+  const { databaseUrl, poolSize, adminToken, accountTokens, serviceTokens } = options.value;
+  const kit: ServiceKitOptions = {
+    service,
+    databaseUrl,
+    poolSize,
+    auth: { adminToken, accountTokens, serviceTokens },
+  };
   return {
     module,
     imports: [ServiceKitModule.forRoot(kit), ...imports],

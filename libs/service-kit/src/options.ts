@@ -19,6 +19,21 @@ export function resolveSchema(schema: string | undefined, fallback: string): str
 }
 
 /**
+ * The physical topic names of a service: the contract's (`defaults`) unless the caller, a test with
+ * topics of its own, gave others.
+ */
+export function resolveTopics<T extends { readonly [Name in keyof T]: string }>(
+  defaults: NoInfer<T>,
+  given: Partial<T> | undefined,
+): T {
+  const topics: Record<string, string> = { ...defaults };
+  for (const [name, topic] of Object.entries<string | undefined>(given ?? {})) {
+    if (topic !== undefined && name in defaults) topics[name] = topic;
+  }
+  return topics as T;
+}
+
+/**
  * What every account-facing service's module can be told besides its own options (keys, metering,
  * ledger, payments). `main.ts` builds it from the environment (`accountFacingOptionsFromEnv`);
  * integration tests, the bench and the standalone mode build it directly.

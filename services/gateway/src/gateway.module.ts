@@ -1,9 +1,12 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import 'reflect-metadata';
+import { type DynamicModule, type LogLevel, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
+  configureApp,
   METRICS,
   PG_POOL,
   serviceModule,
-  ServiceMessaging,
   TRANSPORT,
   createKafkaTransport,
   type Transport,
@@ -17,8 +20,10 @@ import {
   type GatewayModuleOptions,
   type ResolvedGatewayOptions,
 } from './gateway.options.js';
+import { errorBody, failures } from './domain/index.js';
 import { GatewayRuntime } from './gateway.runtime.js';
 import { ChatCompletionsController } from './http/chat-completions.controller.js';
+import { GatewayErrorFilter } from './http/gateway-error.filter.js';
 import { ApiFallbackController, ModelsController } from './http/models.controller.js';
 import { CatalogCache } from './infrastructure/catalog-cache.js';
 import { createAgents, type Agents } from './infrastructure/http-json.js';
@@ -31,7 +36,8 @@ import { LedgerClient } from './infrastructure/ledger-client.js';
 import { GatewayMetrics } from './infrastructure/metrics.js';
 import { HttpProvider, SimProvider } from './infrastructure/providers.js';
 import { AGENTS, GATEWAY_METRICS } from './infrastructure/tokens.js';
-import { UsageOutbox } from './infrastructure/usage-outbox.js';
+import { UsageOutbox } from './messaging/usage-outbox.js';
+import { GatewayMessaging } from './messaging/gateway-messaging.js';
 import { KeysConsumer } from './messaging/keys-consumer.js';
 import { ListModelsHandler } from './queries/list-models/list-models.handler.js';
 
@@ -48,10 +54,8 @@ export class GatewayModule {
     return serviceModule({
       module: GatewayModule,
       service: 'gateway',
-      databaseUrl: options.databaseUrl,
-      poolSize: options.poolSize,
-      // Only public routes (the API key is checked by the use case): no admin token here.
-      auth: {},
+      // Only public routes (the API key is checked by the use case): its options carry no
+      // admin, account or service tokens to accept.
       options: { token: GATEWAY_OPTIONS, value: options },
       // The fallback last: Express matches routes in registration order.
       controllers: [ChatCompletionsController, ModelsController, ApiFallbackController],
@@ -64,20 +68,7 @@ export class GatewayModule {
               security: options.kafkaSecurity,
             }),
         },
-        {
-          // The outbox relay of `usage.observed.v1`; the consumer is KeysConsumer (see there why).
-          provide: ServiceMessaging,
-          inject: [PG_POOL, TRANSPORT, GATEWAY_OPTIONS],
-          useFactory: (pool: pg.Pool, transport: Transport, o: O) =>
-            new ServiceMessaging({
-              service: 'gateway',
-              transport,
-              pool,
-              schema: o.schema,
-              consumers: [],
-              relay: true,
-            }),
-        },
+        GatewayMessaging,
         { provide: AGENTS, useFactory: (): Agents => createAgents() },
         {
           provide: KeyStore,
@@ -189,4 +180,29 @@ export class GatewayModule {
       ],
     });
   }
+}
+
+/**
+ * The gateway as a configured Nest application, not yet listening: `main.ts` listens on PORT,
+ * tests and the bench on port 0.
+ */
+export async function createGatewayApp(
+  options: GatewayModuleOptions,
+  logger: LogLevel[] | false = ['log', 'warn', 'error'],
+): Promise<NestExpressApplication> {
+  // No body parser: the one route with a body reads it itself, after the API key was checked,
+  // within MAX_BODY_BYTES, parsing large bodies off the event loop (ChatCompletionsController).
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(options), {
+    logger,
+    bodyParser: false,
+  });
+  configureApp(app, 'gateway', {
+    refuseWhileDraining: (res) => {
+      const failure = failures.shuttingDown();
+      res.status(failure.status).json(errorBody(failure));
+    },
+  });
+  // Registered after configureApp's filter, so it is the one Nest consults first.
+  app.useGlobalFilters(new GatewayErrorFilter());
+  return app;
 }

@@ -1,6 +1,11 @@
 import { TOPICS } from '@billing/contracts';
 import type { KafkaConsumerTuning, KafkaSecurity } from '@billing/messaging';
-import { coreOptionsFromEnv, resolveSchema, type Transport } from '@billing/service-kit';
+import {
+  coreOptionsFromEnv,
+  resolveSchema,
+  resolveTopics,
+  type Transport,
+} from '@billing/service-kit';
 import type { GatewayEnv } from './config.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -157,10 +162,10 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
     upstreamIdleTimeoutMs: options.upstreamIdleTimeoutMs ?? 300_000,
     schema,
     poolSize: options.poolSize ?? 10,
-    topics: {
-      keys: options.topics?.keys ?? TOPICS.keys,
-      usageObserved: options.topics?.usageObserved ?? TOPICS.usageObserved,
-    },
+    topics: resolveTopics(
+      { keys: TOPICS.keys, usageObserved: TOPICS.usageObserved },
+      options.topics,
+    ),
     kafkaBrokers: options.kafkaBrokers ?? [],
     kafkaSecurity: options.kafkaSecurity ?? {},
     transport: options.transport,

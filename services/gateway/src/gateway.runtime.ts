@@ -9,7 +9,7 @@ import { BodyParserPool } from './infrastructure/body-parser.js';
 import type { Agents } from './infrastructure/http-json.js';
 import { KeyStore } from './infrastructure/key-store.js';
 import { migrateGateway } from './infrastructure/migrations.js';
-import { UsageOutbox } from './infrastructure/usage-outbox.js';
+import { UsageOutbox } from './messaging/usage-outbox.js';
 import { KeysConsumer } from './messaging/keys-consumer.js';
 
 /** How long shutdown waits for requests whose connection was cut to record their usage. */
@@ -20,7 +20,7 @@ const HANDLERS_IDLE_TIMEOUT_MS = 10_000;
  *
  * - before the HTTP server listens: the schema's migrations, then the key cache (listening for
  *   changes first, then reading the table) and a first copy of the catalog;
- * - once the application is up: the keys.v1 consumer (the outbox relay is ServiceMessaging's);
+ * - once the application is up: the keys.v1 consumer (the outbox relay is GatewayMessaging's);
  * - on shutdown (after service-kit's drain let the requests in flight finish, see
  *   libs/service-kit shutdown.ts): the consumer, then the requests still recording their usage
  *   (a stream cut at the end of the grace period), then the usage still waiting to be written to

@@ -1,7 +1,6 @@
 // @billing/gateway: what other workspaces may use from the gateway service: the standalone mode
 // hosts its module, tools/bench drives it in process with the simulated upstream.
-export { GatewayModule } from './gateway.module.js';
-export { createGatewayApp } from './app.js';
+export { createGatewayApp, GatewayModule } from './gateway.module.js';
 export {
   DEFAULT_GATEWAY_SCHEMA,
   gatewayOptionsFromEnv,
@@ -12,7 +11,7 @@ export {
 export { GatewayEnv, loadGatewayEnv } from './config.js';
 export { parseUpstreamProviders, type UpstreamProvider } from './domain/index.js';
 export { migrateGateway } from './infrastructure/migrations.js';
-export { UsageOutbox } from './infrastructure/usage-outbox.js';
+export { UsageOutbox } from './messaging/usage-outbox.js';
 export {
   SimulatedUpstreamServer,
   type SimulatedUpstreamOptions,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { runService } from '@billing/service-kit';
-import { createGatewayApp } from './app.js';
+import { createGatewayApp } from './gateway.module.js';
 import { loadGatewayEnv } from './config.js';
 import { gatewayOptionsFromEnv } from './gateway.options.js';
 

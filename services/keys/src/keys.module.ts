@@ -23,13 +23,6 @@ export class KeysModule {
     return serviceModule({
       module: KeysModule,
       service: 'keys',
-      databaseUrl: options.databaseUrl,
-      poolSize: options.poolSize,
-      auth: {
-        adminToken: options.adminToken,
-        accountTokens: options.accountTokens,
-        serviceTokens: options.serviceTokens,
-      },
       options: { token: KEYS_OPTIONS, value: options },
       imports: [CqrsModule.forRoot()],
       controllers: [ApiKeysController, InternalKeysController],

@@ -1,11 +1,14 @@
 import { TOPICS } from '@billing/contracts';
 import {
-  resolveAccountFacingOptions,
-  serviceTokensFromEnv,
-  type AccountFacingModuleOptions,
-  type ServiceCredential,
-  type ResolvedAccountFacingOptions,
   accountFacingOptionsFromEnv,
+  resolveAccountFacingOptions,
+  resolveTopics,
+  serviceTokensFromEnv,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  ResolvedAccountFacingOptions,
+  ServiceCredential,
 } from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
 import type { KeysEnv } from './config.js';
@@ -33,8 +36,6 @@ export interface KeysModuleOptions extends AccountFacingModuleOptions {
   readonly serviceTokens?: readonly ServiceCredential[];
   /** `API_KEY_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters. */
   readonly apiKeyEncryptionKey: string;
-  /** The Postgres schema of the service (its tables, outbox and inbox). Default `keys`. */
-  readonly schema?: string;
   readonly topics?: Partial<KeysTopics>;
   /** The consumer group (and inbox) name of the UsageRecorded consumer. */
   readonly usageConsumerName?: string;
@@ -49,7 +50,6 @@ export interface ResolvedKeysOptions extends ResolvedAccountFacingOptions {
   readonly topics: KeysTopics;
   readonly usageConsumerName: string;
   readonly recentUsageLimit: number;
-  readonly nowMs: () => number;
 }
 
 export const KEYS_OPTIONS = Symbol('KEYS_OPTIONS');
@@ -72,10 +72,10 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
     serviceTokens: options.serviceTokens ?? [],
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
-    topics: {
-      keys: options.topics?.keys ?? TOPICS.keys,
-      usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
-    },
+    topics: resolveTopics(
+      { keys: TOPICS.keys, usageRecorded: TOPICS.usageRecorded },
+      options.topics,
+    ),
     usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',
     recentUsageLimit,
   };

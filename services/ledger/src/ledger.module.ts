@@ -1,5 +1,5 @@
 import { PostgresEventStore, type EventStore } from '@billing/event-store';
-import { PG_POOL, resolveAccountTokens, serviceModule } from '@billing/service-kit';
+import { PG_POOL, serviceModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -69,13 +69,6 @@ export class LedgerModule {
     return serviceModule({
       module: LedgerModule,
       service: 'ledger',
-      databaseUrl: input.databaseUrl,
-      poolSize: input.poolSize ?? 20,
-      auth: {
-        adminToken: input.adminToken,
-        accountTokens: resolveAccountTokens(input),
-        serviceTokens: input.serviceTokens ?? [],
-      },
       options: { token: LEDGER_OPTIONS, value: options },
       imports: [CqrsModule.forRoot()],
       controllers: [AccountsController, AuditController],

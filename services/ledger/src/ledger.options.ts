@@ -1,13 +1,15 @@
 import { TOPICS } from '@billing/contracts';
 import {
-  type ServiceCredential,
-  serviceTokensFromEnv,
-  type InboxPruningSettings,
-  resolveMessagingOptions,
-  resolveSchema,
-  type AccountFacingModuleOptions,
-  type ResolvedMessagingOptions,
   accountFacingOptionsFromEnv,
+  resolveAccountFacingOptions,
+  resolveTopics,
+  serviceTokensFromEnv,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  InboxPruningSettings,
+  ResolvedAccountFacingOptions,
+  ServiceCredential,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
 import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
@@ -30,8 +32,6 @@ export interface LedgerModuleOptions extends AccountFacingModuleOptions {
    * extend or release holds.
    */
   readonly serviceTokens?: readonly ServiceCredential[];
-  /** The Postgres schema holding the event store, the projections, the inbox and the outbox. */
-  readonly schema?: string;
   readonly topics?: Partial<LedgerTopics>;
   /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
   readonly consumerGroupPrefix?: string;
@@ -49,9 +49,8 @@ export interface LedgerModuleOptions extends AccountFacingModuleOptions {
   readonly inboxPruning?: false | InboxPruningSettings;
 }
 
-export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
-  readonly databaseUrl: string;
-  readonly schema: string;
+export interface ResolvedLedgerOptions extends ResolvedAccountFacingOptions {
+  readonly serviceTokens: readonly ServiceCredential[];
   readonly topics: LedgerTopics;
   readonly consumerGroupPrefix: string;
   readonly consumerChunkSize: number;
@@ -60,7 +59,6 @@ export interface ResolvedLedgerOptions extends ResolvedMessagingOptions {
   readonly snapshotEvery: number;
   readonly maxActiveHolds: number;
   readonly inboxPruning: false | InboxPruningSettings;
-  readonly nowMs: () => number;
 }
 
 export const LEDGER_OPTIONS = Symbol('LEDGER_OPTIONS');
@@ -71,14 +69,14 @@ export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 
 export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedgerOptions {
   return {
-    ...resolveMessagingOptions(options),
-    databaseUrl: options.databaseUrl,
-    schema: resolveSchema(options.schema, DEFAULT_LEDGER_SCHEMA),
-    topics: {
-      payments: options.topics?.payments ?? TOPICS.payments,
-      usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
-      ledger: options.topics?.ledger ?? TOPICS.ledger,
-    },
+    ...resolveAccountFacingOptions(options, DEFAULT_LEDGER_SCHEMA),
+    // The consumers' chunks and the holds API each hold a connection while they write.
+    poolSize: options.poolSize ?? 20,
+    serviceTokens: options.serviceTokens ?? [],
+    topics: resolveTopics(
+      { payments: TOPICS.payments, usageRecorded: TOPICS.usageRecorded, ledger: TOPICS.ledger },
+      options.topics,
+    ),
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'ledger',
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
@@ -86,7 +84,6 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
     snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
     maxActiveHolds: options.maxActiveHolds ?? DEFAULT_MAX_ACTIVE_HOLDS,
     inboxPruning: options.inboxPruning ?? {},
-    nowMs: options.nowMs ?? Date.now,
   };
 }
 

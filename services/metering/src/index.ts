@@ -13,5 +13,5 @@ export {
   type PricedUsage,
 } from './commands/record-usage/record-usage.command.js';
 export { CatalogStore } from './infrastructure/catalog-store.js';
-export { priceObservation, type PricedObservation } from './pricing/price-observation.js';
+export { priceObservation, type PricedObservation } from './domain/price-observation.js';
 export { defaultCatalog } from './domain/index.js';

@@ -27,9 +27,6 @@ export class MeteringModule {
     return serviceModule({
       module: MeteringModule,
       service: 'metering',
-      databaseUrl: options.databaseUrl,
-      poolSize: options.poolSize,
-      auth: { adminToken: options.adminToken, accountTokens: options.accountTokens },
       options: { token: METERING_OPTIONS, value: options },
       imports: [CqrsModule.forRoot()],
       controllers: [ModelsController, UsageController, RequestsController],

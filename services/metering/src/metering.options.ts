@@ -1,9 +1,12 @@
 import { TOPICS } from '@billing/contracts';
 import {
-  resolveAccountFacingOptions,
-  type AccountFacingModuleOptions,
-  type ResolvedAccountFacingOptions,
   accountFacingOptionsFromEnv,
+  resolveAccountFacingOptions,
+  resolveTopics,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  ResolvedAccountFacingOptions,
 } from '@billing/service-kit';
 import type { MeteringEnv } from './config.js';
 
@@ -20,8 +23,6 @@ export interface MeteringTopics {
  * integration tests and the benchmark build it directly.
  */
 export interface MeteringModuleOptions extends AccountFacingModuleOptions {
-  /** The Postgres schema of the service. Default `metering`. */
-  readonly schema?: string;
   readonly topics?: Partial<MeteringTopics>;
   /** The consumer group (and inbox) name of the UsageObserved consumer. */
   readonly usageConsumerName?: string;
@@ -36,7 +37,6 @@ export interface ResolvedMeteringOptions extends ResolvedAccountFacingOptions {
   readonly usageConsumerName: string;
   readonly consumerChunkSize: number;
   readonly catalogRefreshMs: number;
-  readonly nowMs: () => number;
 }
 
 export const METERING_OPTIONS = Symbol('METERING_OPTIONS');
@@ -47,10 +47,10 @@ export function resolveMeteringOptions(options: MeteringModuleOptions): Resolved
   const tuning = options.kafkaTuning ?? {};
   return {
     ...resolveAccountFacingOptions(options, DEFAULT_METERING_SCHEMA),
-    topics: {
-      usageObserved: options.topics?.usageObserved ?? TOPICS.usageObserved,
-      usageRecorded: options.topics?.usageRecorded ?? TOPICS.usageRecorded,
-    },
+    topics: resolveTopics(
+      { usageObserved: TOPICS.usageObserved, usageRecorded: TOPICS.usageRecorded },
+      options.topics,
+    ),
     usageConsumerName: options.usageConsumerName ?? 'metering.usage-observed',
     // Each partition consumed at once holds a database connection for its chunk's transaction.
     kafkaTuning: { partitionsConsumedConcurrently: 3, ...tuning },

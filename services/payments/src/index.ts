@@ -19,6 +19,6 @@ export {
   type CheckoutResult,
   type OffSessionChargeRequest,
   type PaymentProvider,
-} from './ports/payment-provider.js';
+} from './domain/payment-provider.js';
 export { SimulatedPaymentProvider } from './infrastructure/simulated-payment-provider.js';
-export { PaymentsMessaging } from './infrastructure/payments-messaging.js';
+export { PaymentsMessaging } from './messaging/payments-messaging.js';

@@ -1,10 +1,11 @@
-import { resolveAccountTokens, serviceModule } from '@billing/service-kit';
+import { serviceModule } from '@billing/service-kit';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { PaymentMethods } from './application/payment-methods.js';
-import { PaymentOutcomes } from './application/payment-outcomes.js';
+import { PaymentMethods } from './commands/payment-methods.js';
+import { PaymentOutcomes } from './commands/payment-outcomes.js';
 import { ApplyBalanceChangeHandler } from './commands/apply-balance-change/apply-balance-change.handler.js';
-import { AutoTopUpCharger } from './commands/charge-auto-top-ups/auto-top-up-charger.js';
+import { AutoTopUpScheduler } from './commands/charge-auto-top-ups/auto-top-up-scheduler.js';
+import { ChargeAutoTopUpsHandler } from './commands/charge-auto-top-ups/charge-auto-top-ups.handler.js';
 import { ConfigureAutoTopUpHandler } from './commands/configure-auto-top-up/configure-auto-top-up.handler.js';
 import { CreateTopUpHandler } from './commands/create-top-up/create-top-up.handler.js';
 import { GrantAdminCreditHandler } from './commands/grant-admin-credit/grant-admin-credit.handler.js';
@@ -17,8 +18,8 @@ import {
   STRIPE_WEBHOOK_VERIFIER,
   StripeWebhookController,
 } from './http/stripe-webhook.controller.js';
-import { PaymentsEvents } from './infrastructure/payments-events.js';
-import { PaymentsMessaging } from './infrastructure/payments-messaging.js';
+import { PaymentsEvents } from './messaging/payments-events.js';
+import { PaymentsMessaging } from './messaging/payments-messaging.js';
 import { PaymentsStore } from './infrastructure/payments-store.js';
 import { SimulatedPaymentProvider } from './infrastructure/simulated-payment-provider.js';
 import { createStripeClient } from './infrastructure/stripe/stripe-client.js';
@@ -31,7 +32,7 @@ import {
   type ResolvedPaymentsOptions,
 } from './payments.options.js';
 import { PaymentsRuntime } from './payments.runtime.js';
-import { PAYMENT_PROVIDER, type PaymentProvider } from './ports/payment-provider.js';
+import { PAYMENT_PROVIDER, type PaymentProvider } from './domain/payment-provider.js';
 import { GetAutoTopUpHandler } from './queries/get-auto-top-up/get-auto-top-up.handler.js';
 import { GetInvoicePdfHandler } from './queries/get-invoice-pdf/get-invoice-pdf.handler.js';
 import { ListInvoicesHandler } from './queries/list-invoices/list-invoices.handler.js';
@@ -61,9 +62,6 @@ export class PaymentsModule {
     return serviceModule({
       module: PaymentsModule,
       service: 'payments',
-      databaseUrl: input.databaseUrl,
-      ...(input.poolSize === undefined ? {} : { poolSize: input.poolSize }),
-      auth: { adminToken: input.adminToken, accountTokens: resolveAccountTokens(input) },
       options: { token: PAYMENTS_OPTIONS, value: options },
       imports: [CqrsModule.forRoot()],
       controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
@@ -82,12 +80,13 @@ export class PaymentsModule {
         PaymentOutcomes,
         PaymentMethods,
         PaymentsMessaging,
-        AutoTopUpCharger,
+        AutoTopUpScheduler,
         PaymentsRuntime,
         CreateTopUpHandler,
         HandleStripeEventHandler,
         ConfigureAutoTopUpHandler,
         ApplyBalanceChangeHandler,
+        ChargeAutoTopUpsHandler,
         GrantAdminCreditHandler,
         LinkPaymentMethodHandler,
         RemovePaymentMethodHandler,
@@ -97,7 +96,7 @@ export class PaymentsModule {
         ListInvoicesHandler,
         GetInvoicePdfHandler,
       ],
-      exports: [PaymentsMessaging, AutoTopUpCharger, PaymentsStore],
+      exports: [PaymentsMessaging, AutoTopUpScheduler, PaymentsStore],
     });
   }
 }

@@ -1,16 +1,18 @@
 import { TOPICS } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
 import {
-  resolveMessagingOptions,
-  resolveSchema,
-  type AccountFacingModuleOptions,
-  type ResolvedMessagingOptions,
   accountFacingOptionsFromEnv,
+  resolveAccountFacingOptions,
+  resolveTopics,
+} from '@billing/service-kit';
+import type {
+  AccountFacingModuleOptions,
+  ResolvedAccountFacingOptions,
 } from '@billing/service-kit';
 import type { PaymentsEnv } from './config.js';
 import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';
 import type { InvoiceIssuer } from './infrastructure/invoice-pdf.js';
-import type { PaymentProvider } from './ports/payment-provider.js';
+import type { PaymentProvider } from './domain/payment-provider.js';
 
 /** The physical topics. Production uses the contract's names; tests may use their own. */
 export interface PaymentsTopics {
@@ -36,7 +38,6 @@ export interface StripeSettings {
  */
 export interface PaymentsModuleOptions extends AccountFacingModuleOptions {
   readonly nodeEnv: 'development' | 'test' | 'production';
-  readonly schema?: string;
   readonly topics?: Partial<PaymentsTopics>;
   readonly consumerGroupPrefix?: string;
   readonly stripe: StripeSettings;
@@ -59,9 +60,8 @@ export interface PaymentsModuleOptions extends AccountFacingModuleOptions {
   readonly invoiceIssuer?: InvoiceIssuer;
 }
 
-export interface ResolvedPaymentsOptions extends ResolvedMessagingOptions {
+export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions {
   readonly nodeEnv: 'development' | 'test' | 'production';
-  readonly schema: string;
   readonly topics: PaymentsTopics;
   readonly consumerGroupPrefix: string;
   readonly stripe: Required<Omit<StripeSettings, 'apiBase'>> & {
@@ -77,7 +77,6 @@ export interface ResolvedPaymentsOptions extends ResolvedMessagingOptions {
     readonly leaseMs: number;
   };
   readonly invoiceIssuer: InvoiceIssuer;
-  readonly nowMs: () => number;
 }
 
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
@@ -101,13 +100,9 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     cancelUrl: 'http://localhost:3000/billing/top-ups/cancelled',
   };
   return {
-    ...resolveMessagingOptions(options),
+    ...resolveAccountFacingOptions(options, DEFAULT_PAYMENTS_SCHEMA),
     nodeEnv: options.nodeEnv,
-    schema: resolveSchema(options.schema, DEFAULT_PAYMENTS_SCHEMA),
-    topics: {
-      payments: options.topics?.payments ?? TOPICS.payments,
-      ledger: options.topics?.ledger ?? TOPICS.ledger,
-    },
+    topics: resolveTopics({ payments: TOPICS.payments, ledger: TOPICS.ledger }, options.topics),
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'payments',
     stripe: {
       secretKey: options.stripe.secretKey,
@@ -133,7 +128,6 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
       leaseMs: auto.leaseMs ?? 30_000,
     },
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
-    nowMs: options.nowMs ?? Date.now,
   };
 }
 

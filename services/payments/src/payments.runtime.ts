@@ -1,15 +1,15 @@
 import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { AutoTopUpCharger } from './commands/charge-auto-top-ups/auto-top-up-charger.js';
+import { AutoTopUpScheduler } from './commands/charge-auto-top-ups/auto-top-up-scheduler.js';
 import { migratePayments } from './infrastructure/migrations.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from './payments.options.js';
-import { PAYMENT_PROVIDER, type PaymentProvider } from './ports/payment-provider.js';
+import { PAYMENT_PROVIDER, type PaymentProvider } from './domain/payment-provider.js';
 
 /**
  * Payments' lifecycle (service-kit's ServiceRuntime): migrations before the HTTP server listens;
- * the auto top-up charger once the application is up (CQRS handlers are registered by then); on
- * shutdown the charger (it finishes or abandons, uncommitted, what it is doing). The relay and the
+ * the auto top-up scheduler once the application is up (CQRS handlers are registered by then); on
+ * shutdown the scheduler (its sweep finishes or abandons, uncommitted, what it is doing). The relay and the
  * BalanceChanged consumer are PaymentsMessaging's.
  */
 @Injectable()
@@ -18,18 +18,18 @@ export class PaymentsRuntime extends ServiceRuntime {
     @Inject(PG_POOL) pool: pg.Pool,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
-    private readonly charger: AutoTopUpCharger,
+    private readonly scheduler: AutoTopUpScheduler,
   ) {
     super('Payments', () => migratePayments(pool, options.schema));
   }
 
   protected override start(): string {
-    this.charger.start();
+    this.scheduler.start();
     const { schema, topics } = this.options;
     return `payments ready on schema ${schema} with the ${this.provider.name} provider (consumes ${topics.ledger}; publishes ${topics.payments})`;
   }
 
   protected override stop(): Promise<void> {
-    return this.charger.stop();
+    return this.scheduler.stop();
   }
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { CachedKey } from '../domain/index.js';
-import { httpJson, type Agents } from './http-json.js';
-import { retryOnStaleConnection } from './ledger-client.js';
+import type { Agents } from './http-json.js';
+import { ServiceClient } from './service-client.js';
 
 /** The keys service could not say whether a key exists (unreachable, 5xx, timeout, refused us). */
 export class KeyLookupUnavailable extends Error {
@@ -33,14 +33,10 @@ function isCachedKey(body: unknown): body is CachedKey {
  */
 export class KeysClient {
   private readonly logger = new Logger('KeysClient');
-  private readonly headers: Record<string, string>;
+  private readonly keys: ServiceClient;
 
-  constructor(
-    private readonly baseUrl: string,
-    serviceToken: string,
-    private readonly agents: Agents,
-  ) {
-    this.headers = { authorization: `Bearer ${serviceToken}`, accept: 'application/json' };
+  constructor(baseUrl: string, serviceToken: string, agents: Agents) {
+    this.keys = new ServiceClient(baseUrl, serviceToken, agents, KEYS_TIMEOUT_MS);
   }
 
   /** @throws KeyLookupUnavailable when the keys service gives no answer to trust. */
@@ -48,14 +44,7 @@ export class KeysClient {
     if (!LOOKUP_HASH.test(lookupHash)) return undefined;
     let answer;
     try {
-      answer = await retryOnStaleConnection(() =>
-        httpJson(this.agents, {
-          method: 'GET',
-          url: `${this.baseUrl}/v1/internal/api-keys/by-lookup-hash/${lookupHash}`,
-          headers: this.headers,
-          idleTimeoutMs: KEYS_TIMEOUT_MS,
-        }),
-      );
+      answer = await this.keys.call('GET', `/v1/internal/api-keys/by-lookup-hash/${lookupHash}`);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       const reason = typeof code === 'string' ? code : (err as Error).name;

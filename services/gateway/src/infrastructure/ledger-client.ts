@@ -1,6 +1,7 @@
 import { formatUsd, type NanoUsd } from '@billing/money';
 import { Logger } from '@nestjs/common';
-import { httpJson, type Agents } from './http-json.js';
+import type { Agents } from './http-json.js';
+import { ServiceClient } from './service-client.js';
 
 export type HoldOutcome =
   | { readonly ok: true }
@@ -31,18 +32,14 @@ const LEDGER_TIMEOUT_MS = 10_000;
  */
 export class LedgerClient {
   private readonly logger = new Logger('LedgerClient');
-  private readonly headers: Record<string, string>;
+  private readonly ledger: ServiceClient;
 
-  constructor(
-    private readonly baseUrl: string,
-    serviceToken: string,
-    private readonly agents: Agents,
-  ) {
-    this.headers = { authorization: `Bearer ${serviceToken}`, accept: 'application/json' };
+  constructor(baseUrl: string, serviceToken: string, agents: Agents) {
+    this.ledger = new ServiceClient(baseUrl, serviceToken, agents, LEDGER_TIMEOUT_MS);
   }
 
-  private holdsUrl(accountId: string, holdId?: string): string {
-    const base = `${this.baseUrl}/v1/accounts/${encodeURIComponent(accountId)}/holds`;
+  private holdsPath(accountId: string, holdId?: string): string {
+    const base = `/v1/accounts/${encodeURIComponent(accountId)}/holds`;
     return holdId === undefined ? base : `${base}/${encodeURIComponent(holdId)}`;
   }
 
@@ -57,15 +54,11 @@ export class LedgerClient {
     ttlSeconds: number,
   ): Promise<HoldOutcome> {
     try {
-      const answer = await retryOnStaleConnection(() =>
-        httpJson(this.agents, {
-          method: 'POST',
-          url: this.holdsUrl(accountId),
-          headers: this.headers,
-          body: JSON.stringify({ holdId, amount: formatUsd(amountNanos), ttlSeconds }),
-          idleTimeoutMs: LEDGER_TIMEOUT_MS,
-        }),
-      );
+      const answer = await this.ledger.call('POST', this.holdsPath(accountId), {
+        holdId,
+        amount: formatUsd(amountNanos),
+        ttlSeconds,
+      });
       if (answer.status === 201 || answer.status === 200) return { ok: true };
       if (answer.status === 402) {
         return {
@@ -91,15 +84,9 @@ export class LedgerClient {
    */
   async extendHold(accountId: string, holdId: string, ttlSeconds: number): Promise<ExtendOutcome> {
     try {
-      const answer = await retryOnStaleConnection(() =>
-        httpJson(this.agents, {
-          method: 'POST',
-          url: `${this.holdsUrl(accountId, holdId)}/extend`,
-          headers: this.headers,
-          body: JSON.stringify({ ttlSeconds }),
-          idleTimeoutMs: LEDGER_TIMEOUT_MS,
-        }),
-      );
+      const answer = await this.ledger.call('POST', `${this.holdsPath(accountId, holdId)}/extend`, {
+        ttlSeconds,
+      });
       if (answer.status === 200) {
         const expiresAt = (answer.body as { expiresAt?: unknown } | undefined)?.expiresAt;
         const expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
@@ -129,14 +116,7 @@ export class LedgerClient {
    */
   async releaseHold(accountId: string, holdId: string): Promise<void> {
     try {
-      const answer = await retryOnStaleConnection(() =>
-        httpJson(this.agents, {
-          method: 'DELETE',
-          url: this.holdsUrl(accountId, holdId),
-          headers: this.headers,
-          idleTimeoutMs: LEDGER_TIMEOUT_MS,
-        }),
-      );
+      const answer = await this.ledger.call('DELETE', this.holdsPath(accountId, holdId));
       if (answer.status >= 300 && answer.status !== 404) {
         this.logger.warn(`releasing hold ${holdId} answered ${answer.status}; it will expire`);
       }
@@ -145,22 +125,6 @@ export class LedgerClient {
         `releasing hold ${holdId} failed (${(err as Error).message}); it will expire`,
       );
     }
-  }
-}
-
-/**
- * A pooled keep-alive connection can be closed by the server just as it is reused, which fails
- * the request with a reset before anything was answered. Placing and releasing are idempotent
- * (the hold id is the idempotency key) and an extension sent twice only extends from a later
- * now, so each is sent once more on a fresh connection.
- */
-export async function retryOnStaleConnection<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code !== 'ECONNRESET' && code !== 'EPIPE') throw err;
-    return call();
   }
 }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { InProcessTransport } from '@billing/messaging';
 import { eventually, testDatabaseUrl } from '@billing/testing';
-import { createGatewayApp } from '../app.js';
+import { createGatewayApp } from '../gateway.module.js';
 import { KeyStore } from '../infrastructure/key-store.js';
 import {
   GATEWAY_SERVICE_TOKEN,

@@ -26,7 +26,7 @@ import {
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type pg from 'pg';
-import { createGatewayApp } from '../app.js';
+import { createGatewayApp } from '../gateway.module.js';
 import type { GatewayModuleOptions, GatewayTopics } from '../gateway.options.js';
 import { KeyStore } from '../infrastructure/key-store.js';
 import { KeysConsumer } from '../messaging/keys-consumer.js';

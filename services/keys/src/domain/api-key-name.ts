@@ -1,4 +1,4 @@
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from './errors.js';
 
 /** Longest name, counted in Unicode code points (what a person counts), not UTF-16 units. */
 export const MAX_API_KEY_NAME_LENGTH = 100;

@@ -8,7 +8,7 @@
 //                          `--------delete------------'--> deleted (final: everything is NOT_FOUND)
 import { API_KEY_PREFIX, SHOWN_PREFIX_LENGTH } from '@billing/api-keys';
 import { validateApiKeyName } from './api-key-name.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from './errors.js';
 
 export type ApiKeyStatus = 'enabled' | 'disabled';
 

@@ -20,4 +20,4 @@ export {
   type RevealApiKey,
   type UpdateApiKey,
 } from './api-key.js';
-export { fail, ok, type KeysError, type KeysErrorCode, type Result } from './result.js';
+export { fail, ok, type KeysError, type KeysErrorCode, type Result } from './errors.js';

@@ -1,18 +1,6 @@
-import { AccountAccess, type Principal } from '@billing/service-kit';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Req,
-} from '@nestjs/common';
+import { AccountRoutes, type Principal } from '@billing/service-kit';
+import { Body, Delete, Get, Header, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import {
   CreateApiKeyCommand,
@@ -23,7 +11,7 @@ import { RevealApiKeyCommand } from '../commands/reveal-api-key/reveal-api-key.c
 import { UpdateApiKeyCommand } from '../commands/update-api-key/update-api-key.command.js';
 import type { ApiKeyDetailsView, ApiKeyView } from '../queries/api-key-view.js';
 import { GetApiKeyQuery } from '../queries/get-api-key/get-api-key.query.js';
-import { ListApiKeysQuery, type ApiKeyList } from '../queries/list-api-keys/list-api-keys.query.js';
+import { type ApiKeyList, ListApiKeysQuery } from '../queries/list-api-keys/list-api-keys.query.js';
 import { AccountParams, ApiKeyParams, CreateApiKeyBody, UpdateApiKeyBody } from './dto.js';
 import { keyNotFound, keysApiError } from './keys-errors.js';
 
@@ -35,10 +23,7 @@ import { keyNotFound, keysApiError } from './keys-errors.js';
  * The two answers that carry the full key (create, reveal) are marked `no-store` so that no proxy
  * or browser cache keeps them. Nothing here logs a request or a response body.
  */
-@ApiTags('api-keys')
-@ApiBearerAuth()
-@AccountAccess()
-@Controller('v1/accounts/:accountId/api-keys')
+@AccountRoutes('api-keys', 'api-keys')
 export class ApiKeysController {
   constructor(
     private readonly commandBus: CommandBus,

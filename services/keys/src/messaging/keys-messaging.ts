@@ -1,5 +1,5 @@
 import { TOPICS } from '@billing/contracts';
-import { PG_POOL, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
+import { PG_POOL, serviceBus, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -29,15 +29,7 @@ export class KeysMessaging extends ServiceMessaging {
     };
     super({
       service: 'keys',
-      transport: o.transport,
-      kafka: {
-        brokers: o.kafkaBrokers,
-        clientId: 'keys',
-        consumer: o.kafkaTuning,
-        security: o.kafkaSecurity,
-      },
-      pool,
-      schema: o.schema,
+      ...serviceBus(o, pool, 'keys'),
       consumers: [usage],
       relay: true,
     });

@@ -1,8 +1,7 @@
 import { parseUsd } from '@billing/money';
-import { AccountAccess, ApiError, ServiceAccess } from '@billing/service-kit';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { AccountRoutes, ApiError, ServiceAccess } from '@billing/service-kit';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ExtendHoldCommand } from '../commands/extend-hold/extend-hold.command.js';
 import { PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
 import { ReleaseHoldCommand } from '../commands/release-hold/release-hold.command.js';
@@ -12,13 +11,13 @@ import {
   ExplainRequestQuery,
   type RequestExplanationView,
 } from '../queries/explain-request/explain-request.query.js';
-import { GetBalanceQuery, type BalanceView } from '../queries/get-balance/get-balance.query.js';
+import { type BalanceView, GetBalanceQuery } from '../queries/get-balance/get-balance.query.js';
 import {
-  GetCreditsBreakdownQuery,
   type CreditsBreakdownView,
+  GetCreditsBreakdownQuery,
 } from '../queries/get-credits-breakdown/get-credits-breakdown.query.js';
 import { GetUsageQuery, type UsageView } from '../queries/get-usage/get-usage.query.js';
-import { ListHoldsQuery, type HoldListView } from '../queries/list-holds/list-holds.query.js';
+import { type HoldListView, ListHoldsQuery } from '../queries/list-holds/list-holds.query.js';
 import { InvalidCursorError } from '../queries/list-transactions/list-transactions.handler.js';
 import {
   ListTransactionsQuery,
@@ -60,10 +59,7 @@ const DEFAULT_USAGE_DAYS = 30;
  * could release their own hold could overspend (issue #10), and an operator has no business
  * with a running request's admission.
  */
-@ApiTags('accounts')
-@ApiBearerAuth()
-@AccountAccess()
-@Controller('v1/accounts/:accountId')
+@AccountRoutes('accounts')
 export class AccountsController {
   constructor(
     private readonly commandBus: CommandBus,

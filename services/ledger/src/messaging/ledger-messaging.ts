@@ -1,5 +1,5 @@
 import { TOPICS } from '@billing/contracts';
-import { PG_POOL, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
+import { PG_POOL, serviceBus, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -48,15 +48,7 @@ export class LedgerMessaging extends ServiceMessaging {
     });
     super({
       service: 'ledger',
-      transport: o.transport,
-      kafka: {
-        brokers: o.kafkaBrokers,
-        clientId: o.consumerGroupPrefix,
-        consumer: o.kafkaTuning,
-        security: o.kafkaSecurity,
-      },
-      pool,
-      schema: o.schema,
+      ...serviceBus(o, pool, o.consumerGroupPrefix),
       consumers: [
         consumer('payments', TOPICS.payments, o.topics.payments),
         consumer('usage', TOPICS.usageRecorded, o.topics.usageRecorded),

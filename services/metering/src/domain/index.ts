@@ -36,4 +36,10 @@ export {
   type PriceUpdateContext,
   type PriceUpdateRequest,
 } from './price-update.js';
-export { fail, ok, type MeteringError, type MeteringErrorCode, type Result } from './result.js';
+export { fail, ok, type MeteringError, type MeteringErrorCode, type Result } from './errors.js';
+export {
+  priceObservation,
+  type PricedObservation,
+  type PricingResult,
+  type UnpriceableCode,
+} from './price-observation.js';

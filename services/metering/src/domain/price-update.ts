@@ -27,7 +27,7 @@ import {
   type PriceCatalog,
   type PriceVersion,
 } from './catalog.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from './errors.js';
 
 export const MAX_DISPLAY_NAME_LENGTH = 200;
 

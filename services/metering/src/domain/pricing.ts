@@ -17,7 +17,7 @@
 // summed exactly and rounded once, half-up, to the nano-dollar (libs/money `priceUsage`).
 import { priceUsage as priceLines } from '@billing/money';
 import type { PriceVersion } from './catalog.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from './errors.js';
 
 /** Token counts as they arrive in UsageObserved (JSON numbers: non-negative safe integers). */
 export interface TokenUsage {

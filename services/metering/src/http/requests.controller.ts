@@ -1,7 +1,6 @@
-import { AccountAccess, ApiError } from '@billing/service-kit';
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { AccountRoutes, ApiError } from '@billing/service-kit';
+import { Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { InvalidCursorError } from '../queries/list-requests/list-requests.handler.js';
 import {
   ListRequestsQuery,
@@ -10,10 +9,7 @@ import {
 import { AccountParams, RequestsQuery } from './dto.js';
 
 /** The account's request log: the admin token, or the account's own console token. */
-@ApiTags('requests')
-@ApiBearerAuth()
-@AccountAccess()
-@Controller('v1/accounts/:accountId/requests')
+@AccountRoutes('requests', 'requests')
 export class RequestsController {
   constructor(private readonly queryBus: QueryBus) {}
 

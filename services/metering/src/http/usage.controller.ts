@@ -12,7 +12,7 @@ import {
 import { CatalogStore } from '../infrastructure/catalog-store.js';
 import { MeteringMetrics } from '../infrastructure/metering-metrics.js';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../metering.options.js';
-import { priceObservation } from '../pricing/price-observation.js';
+import { priceObservation } from '../domain/price-observation.js';
 import { RecordUsageBody } from './dto.js';
 
 /**

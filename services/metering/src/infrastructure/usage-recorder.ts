@@ -14,7 +14,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../metering.options.js';
 import type { PriceVersion } from '../domain/index.js';
-import type { PricedObservation } from '../pricing/price-observation.js';
+import type { PricedObservation } from '../domain/price-observation.js';
 
 /**
  * What happened to each priced observation of a batch, in the batch's order:

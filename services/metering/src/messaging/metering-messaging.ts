@@ -1,6 +1,6 @@
 import { TOPICS, type UsageObserved } from '@billing/contracts';
 import type { DecodeResult } from '@billing/messaging';
-import { PG_POOL, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
+import { PG_POOL, serviceBus, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -11,7 +11,7 @@ import {
 import { CatalogStore } from '../infrastructure/catalog-store.js';
 import { MeteringMetrics } from '../infrastructure/metering-metrics.js';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../metering.options.js';
-import { priceObservation } from '../pricing/price-observation.js';
+import { priceObservation } from '../domain/price-observation.js';
 
 /** Thrown by the handler when a requestId comes back with different usage (see below). */
 export class UsageConflictError extends Error {
@@ -78,15 +78,7 @@ export class MeteringMessaging extends ServiceMessaging {
     };
     super({
       service: 'metering',
-      transport: o.transport,
-      kafka: {
-        brokers: o.kafkaBrokers,
-        clientId: 'metering',
-        consumer: o.kafkaTuning,
-        security: o.kafkaSecurity,
-      },
-      pool,
-      schema: o.schema,
+      ...serviceBus(o, pool, 'metering'),
       consumers: [usage],
       relay: { pollIntervalMs: o.relayPollIntervalMs },
     });

@@ -1,7 +1,6 @@
-import { AccountAccess, ApiError } from '@billing/service-kit';
+import { AccountRoutes, ApiError } from '@billing/service-kit';
 import {
   Body,
-  Controller,
   Delete,
   Get,
   HttpCode,
@@ -12,7 +11,7 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProduces } from '@nestjs/swagger';
 import { ConfigureAutoTopUpCommand } from '../commands/configure-auto-top-up/configure-auto-top-up.command.js';
 import {
   LinkPaymentMethodCommand,
@@ -20,17 +19,17 @@ import {
 } from '../commands/link-payment-method/link-payment-method.command.js';
 import { RemovePaymentMethodCommand } from '../commands/remove-payment-method/remove-payment-method.command.js';
 import {
-  CreateTopUpCommand,
   type CreatedTopUp,
+  CreateTopUpCommand,
 } from '../commands/create-top-up/create-top-up.command.js';
 import {
-  GetAutoTopUpQuery,
   type AutoTopUpView,
+  GetAutoTopUpQuery,
 } from '../queries/get-auto-top-up/get-auto-top-up.query.js';
 import { GetInvoicePdfQuery } from '../queries/get-invoice-pdf/get-invoice-pdf.query.js';
 import {
-  ListInvoicesQuery,
   type InvoiceView,
+  ListInvoicesQuery,
 } from '../queries/list-invoices/list-invoices.query.js';
 import {
   ListPaymentMethodsQuery,
@@ -51,10 +50,7 @@ import { unwrap } from './payments-errors.js';
  * The account's own routes: the admin token, or the account's console token (another account's
  * token answers 403 before a handler runs: AuthGuard, @AccountAccess).
  */
-@ApiTags('accounts')
-@ApiBearerAuth()
-@AccountAccess()
-@Controller('v1/accounts/:accountId')
+@AccountRoutes('accounts')
 export class AccountsController {
   constructor(
     private readonly commandBus: CommandBus,

@@ -9,7 +9,7 @@ import type {
   PaymentMethodSetupResult,
   PaymentProvider,
   SavedPaymentMethod,
-} from '../ports/payment-provider.js';
+} from '../domain/payment-provider.js';
 
 const SIM_CUSTOMER = /^cus_sim_([0-9a-f]{24})$/;
 const SIM_PAYMENT_METHOD = /^pm_sim_([0-9a-f]{24})_[0-9a-f]{16}$/;

@@ -14,8 +14,8 @@ import {
   type TestApp,
 } from '@billing/testing';
 import type { Consumer, Kafka } from 'kafkajs';
-import { AutoTopUpCharger } from '../commands/charge-auto-top-ups/auto-top-up-charger.js';
-import { PaymentsMessaging } from '../infrastructure/payments-messaging.js';
+import { AutoTopUpScheduler } from '../commands/charge-auto-top-ups/auto-top-up-scheduler.js';
+import { PaymentsMessaging } from '../messaging/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentsModuleOptions, PaymentsTopics } from '../payments.options.js';
 import { PaymentsModule } from '../payments.module.js';
@@ -28,7 +28,7 @@ export const STRIPE_WEBHOOK_SECRET = 'whsec_standin_0123456789abcdef';
 
 /**
  * One payments application for one integration test file, wired as production wires it (the same
- * module, the outbox relay on the real Kafka, the BalanceChanged consumer, the auto top-up charger)
+ * module, the outbox relay on the real Kafka, the BalanceChanged consumer, the auto top-up scheduler)
  * on a fresh schema of the test database, listening on a free port, with the `stripe` client
  * pointed at a Stripe stand-in on another port. Events are published on the real `payments.v1`;
  * BalanceChanged is read from a topic of this file's own (decoded as `ledger.v1`).
@@ -36,7 +36,7 @@ export const STRIPE_WEBHOOK_SECRET = 'whsec_standin_0123456789abcdef';
 export interface PaymentsTestApp extends TestApp {
   readonly topics: PaymentsTopics;
   readonly stripe: StripeStandIn;
-  readonly charger: AutoTopUpCharger;
+  readonly charger: AutoTopUpScheduler;
   readonly store: PaymentsStore;
   tokenFor(accountId: string): Promise<string>;
   /** BalanceChanged events on this file's ledger topic, keyed by account, in order. */
@@ -127,7 +127,7 @@ export async function createPaymentsTestApp(
     ...testApp,
     topics,
     stripe,
-    charger: app.get(AutoTopUpCharger),
+    charger: app.get(AutoTopUpScheduler),
     store: app.get(PaymentsStore),
     tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId, '10m'),
     async publishBalances(accountId, reports) {

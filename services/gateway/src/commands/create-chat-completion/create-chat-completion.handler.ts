@@ -32,7 +32,7 @@ import type { CatalogCache } from '../../infrastructure/catalog-cache.js';
 import type { KeyAuthenticator } from '../../infrastructure/key-authenticator.js';
 import type { LedgerClient } from '../../infrastructure/ledger-client.js';
 import type { ChatProvider, ProviderCall } from '../../infrastructure/providers.js';
-import type { UsageOutbox } from '../../infrastructure/usage-outbox.js';
+import type { UsageOutbox } from '../../messaging/usage-outbox.js';
 import type { ResolvedGatewayOptions } from '../../gateway.options.js';
 import type { CompletionSink } from './completion-sink.js';
 import { HoldKeeper, unlessAborted } from './hold-keeper.js';
@@ -71,6 +71,15 @@ interface Admitted {
   /** The prices the hold was computed at: what the reported usage is priced at to fit it. */
   readonly prices: ModelPrices;
   readonly holdNanos: bigint;
+}
+
+/** One admitted request's call to its upstream, whole or streamed. */
+interface UpstreamAttempt {
+  readonly provider: ChatProvider;
+  readonly call: ProviderCall;
+  readonly a: Admitted;
+  readonly sink: CompletionSink;
+  readonly keeper: HoldKeeper;
 }
 
 interface Finished {
@@ -193,9 +202,8 @@ export class CreateChatCompletionHandler {
     const provider = a.route.kind === 'sim' ? this.providers.sim : this.providers.http;
     let finished: Finished;
     try {
-      finished = a.request.stream
-        ? await this.streamed(provider, call, a, command.sink, keeper)
-        : await this.whole(provider, call, a, command.sink, keeper);
+      const attempt: UpstreamAttempt = { provider, call, a, sink: command.sink, keeper };
+      finished = a.request.stream ? await this.streamed(attempt) : await this.whole(attempt);
     } finally {
       keeper.stop();
     }
@@ -294,13 +302,7 @@ export class CreateChatCompletionHandler {
     };
   }
 
-  private async whole(
-    provider: ChatProvider,
-    call: ProviderCall,
-    a: Admitted,
-    sink: CompletionSink,
-    keeper: HoldKeeper,
-  ): Promise<Finished> {
+  private async whole({ provider, call, a, sink, keeper }: UpstreamAttempt): Promise<Finished> {
     let answer;
     const calledAt = process.hrtime.bigint();
     try {
@@ -334,13 +336,7 @@ export class CreateChatCompletionHandler {
     };
   }
 
-  private async streamed(
-    provider: ChatProvider,
-    call: ProviderCall,
-    a: Admitted,
-    sink: CompletionSink,
-    keeper: HoldKeeper,
-  ): Promise<Finished> {
+  private async streamed({ provider, call, a, sink, keeper }: UpstreamAttempt): Promise<Finished> {
     let opened;
     const calledAt = process.hrtime.bigint();
     try {

@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type pg from 'pg';
-import type { PricedObservation } from '../../pricing/price-observation.js';
+import type { PricedObservation } from '../../domain/price-observation.js';
 
 /** One observation, priced with the catalog of `revision`. */
 export interface PricedUsage {

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { CatalogStore } from '../../infrastructure/catalog-store.js';
 import { MeteringMetrics } from '../../infrastructure/metering-metrics.js';
 import { UsageRecorder, type RecordOutcome } from '../../infrastructure/usage-recorder.js';
-import { priceObservation, type PricedObservation } from '../../pricing/price-observation.js';
+import { priceObservation, type PricedObservation } from '../../domain/price-observation.js';
 import {
   RecordUsageCommand,
   type PricedUsage,

@@ -1,7 +1,7 @@
 import { uniqueName } from '@billing/testing';
 import { CommandBus } from '@nestjs/cqrs';
 import { CatalogStore } from '../../infrastructure/catalog-store.js';
-import { priceObservation } from '../../pricing/price-observation.js';
+import { priceObservation } from '../../domain/price-observation.js';
 import type { ModelList } from '../../queries/list-models/list-models.query.js';
 import type { ModelDetailsView } from '../../queries/list-models/model-view.js';
 import {

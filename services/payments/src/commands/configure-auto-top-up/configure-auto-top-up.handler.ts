@@ -3,7 +3,7 @@ import type { AutoTopUpSettings } from '../../infrastructure/auto-top-up-reposit
 import { PG_INT8_MAX, tryParseUsd } from '@billing/money';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { PaymentMethods } from '../../application/payment-methods.js';
+import { PaymentMethods } from '../payment-methods.js';
 import { configureAutoTopUp, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';

@@ -2,7 +2,7 @@ import { withTransaction } from '@billing/service-kit';
 import { randomUUID } from 'node:crypto';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { PaymentOutcomes } from '../../application/payment-outcomes.js';
+import { PaymentOutcomes } from '../payment-outcomes.js';
 import { centsOf, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
@@ -11,7 +11,7 @@ import {
   ProviderUnavailableError,
   type CheckoutResult,
   type PaymentProvider,
-} from '../../ports/payment-provider.js';
+} from '../../domain/payment-provider.js';
 import { CreateTopUpCommand, type CreatedTopUp } from './create-top-up.command.js';
 
 /** What a manual top-up may be paid with when the customer did not choose. */

@@ -14,7 +14,7 @@ import {
   type Result,
 } from '../../domain/index.js';
 import type { AdminCreditRow } from '../../infrastructure/admin-credit-repository.js';
-import { PaymentsEvents } from '../../infrastructure/payments-events.js';
+import { PaymentsEvents } from '../../messaging/payments-events.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
 import {

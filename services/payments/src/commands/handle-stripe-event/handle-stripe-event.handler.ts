@@ -1,8 +1,8 @@
 import { withTransaction } from '@billing/service-kit';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { PaymentMethods } from '../../application/payment-methods.js';
-import { PaymentOutcomes } from '../../application/payment-outcomes.js';
+import { PaymentMethods } from '../payment-methods.js';
+import { PaymentOutcomes } from '../payment-outcomes.js';
 import { nanosOfCents, type PaymentSignal } from '../../domain/index.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import {
@@ -15,7 +15,7 @@ import {
   PAYMENT_PROVIDER,
   ProviderUnavailableError,
   type PaymentProvider,
-} from '../../ports/payment-provider.js';
+} from '../../domain/payment-provider.js';
 import {
   HandleStripeEventCommand,
   type StripeEventOutcome,

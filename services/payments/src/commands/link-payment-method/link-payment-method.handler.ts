@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { PaymentMethods } from '../../application/payment-methods.js';
+import { PaymentMethods } from '../payment-methods.js';
 import { fail, ok, type Result } from '../../domain/index.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
@@ -10,7 +10,7 @@ import {
   ProviderUnavailableError,
   type PaymentMethodSetupResult,
   type PaymentProvider,
-} from '../../ports/payment-provider.js';
+} from '../../domain/payment-provider.js';
 import { paymentMethodView } from '../../queries/list-payment-methods/list-payment-methods.query.js';
 import {
   LinkPaymentMethodCommand,

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { PaymentMethods } from '../../application/payment-methods.js';
+import { PaymentMethods } from '../payment-methods.js';
 import type { Result } from '../../domain/index.js';
 import { RemovePaymentMethodCommand } from './remove-payment-method.command.js';
 

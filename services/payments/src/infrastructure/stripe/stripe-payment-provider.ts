@@ -10,7 +10,7 @@ import {
   type PaymentMethodSetupResult,
   type PaymentProvider,
   type SavedPaymentMethod,
-} from '../../ports/payment-provider.js';
+} from '../../domain/payment-provider.js';
 
 /**
  * The payment provider port on Stripe:

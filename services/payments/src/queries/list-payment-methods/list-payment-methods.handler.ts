@@ -1,5 +1,4 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { PaymentMethods } from '../../application/payment-methods.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import {
   ListPaymentMethodsQuery,
@@ -9,14 +8,11 @@ import {
 
 @QueryHandler(ListPaymentMethodsQuery)
 export class ListPaymentMethodsHandler implements IQueryHandler<ListPaymentMethodsQuery> {
-  constructor(
-    private readonly store: PaymentsStore,
-    private readonly paymentMethods: PaymentMethods,
-  ) {}
+  constructor(private readonly store: PaymentsStore) {}
 
   async execute({ accountId }: ListPaymentMethodsQuery): Promise<{ data: PaymentMethodView[] }> {
     const [rows, settings] = await Promise.all([
-      this.paymentMethods.list(accountId),
+      this.store.paymentMethods.listAttached(this.store.pool, accountId),
       this.store.autoTopUps.get(this.store.pool, accountId),
     ]);
     const autoTopUpCard = settings?.enabled ? settings.paymentMethodId : null;

@@ -11,7 +11,7 @@ import {
   type TopUpDecision,
 } from '../domain/index.js';
 import type { AutoTopUpSettings } from '../infrastructure/auto-top-up-repository.js';
-import { PaymentsEvents } from '../infrastructure/payments-events.js';
+import { PaymentsEvents } from '../messaging/payments-events.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { TopUpRow } from '../infrastructure/top-up-repository.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';

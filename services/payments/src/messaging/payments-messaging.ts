@@ -1,5 +1,5 @@
 import { TOPICS } from '@billing/contracts';
-import { PG_POOL, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
+import { PG_POOL, serviceBus, ServiceMessaging, type ContractConsumer } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -35,15 +35,7 @@ export class PaymentsMessaging extends ServiceMessaging {
     };
     super({
       service: 'payments',
-      transport: o.transport,
-      kafka: {
-        brokers: o.kafkaBrokers,
-        clientId: o.consumerGroupPrefix,
-        consumer: o.kafkaTuning,
-        security: o.kafkaSecurity,
-      },
-      pool,
-      schema: o.schema,
+      ...serviceBus(o, pool, o.consumerGroupPrefix),
       consumers: [balances],
       relay: { pollIntervalMs: o.relayPollIntervalMs },
     });

@@ -2,7 +2,6 @@ import { withTransaction } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { fail, ok, onPaymentMethodRemoved, type Result } from '../domain/index.js';
-import type { PaymentMethodRow } from '../infrastructure/payment-method-repository.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentMethodChange } from '../infrastructure/stripe/stripe-events.js';
 import type { Queryable } from '../infrastructure/top-up-repository.js';
@@ -12,8 +11,8 @@ import {
   ProviderUnavailableError,
   type PaymentProvider,
   type SavedPaymentMethod,
-} from '../ports/payment-provider.js';
-import type { StripeEventOutcome } from '../commands/handle-stripe-event/handle-stripe-event.command.js';
+} from '../domain/payment-provider.js';
+import type { StripeEventOutcome } from './handle-stripe-event/handle-stripe-event.command.js';
 
 /** The failure code of a charge refused because its card is no longer the account's own. */
 export const PAYMENT_METHOD_NOT_ATTACHED = 'payment_method_not_attached';
@@ -200,11 +199,6 @@ export class PaymentMethods {
       this.recordDetached(client, accountId, paymentMethodId, 'the customer removed it'),
     );
     return ok({ autoTopUpSwitchedOff: recorded.autoTopUpSwitchedOff });
-  }
-
-  /** The account's saved cards, newest first. */
-  list(accountId: string): Promise<PaymentMethodRow[]> {
-    return this.store.paymentMethods.listAttached(this.store.pool, accountId);
   }
 
   /**

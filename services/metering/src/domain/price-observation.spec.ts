@@ -6,7 +6,7 @@ import {
   priceVersionId,
   type ModelInfo,
 } from '../domain/index.js';
-import { priceObservation } from './price-observation.js';
+import { priceObservation } from '../domain/price-observation.js';
 
 const observed = (data: Partial<UsageObservedData> = {}) =>
   createEvent({
