@@ -6,10 +6,9 @@ import {
 import { decodeEvent, type EventOnTopic, type Topic } from '@billing/contracts';
 import {
   backoffMs,
+  createKafkaClient,
   InboxPruner,
   KafkaTransport,
-  kafkaLogCreator,
-  kafkaSecurityConfig,
   OutboxRelay,
   sleep,
   type ChunkMessage,
@@ -28,7 +27,6 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '@billing/messaging';
-import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 
 /** Kafka in distributed mode, the in-process transport in standalone mode: the same ports. */
@@ -55,13 +53,7 @@ export function createKafkaTransport(
 ): KafkaTransport {
   const logger = nestMessagingLogger(clientId);
   const { security, ...tuning } = settings;
-  const kafka = new Kafka({
-    clientId,
-    brokers: [...brokers],
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
-    ...kafkaSecurityConfig(security),
-  });
+  const kafka = createKafkaClient({ clientId, brokers, logger, ...(security ? { security } : {}) });
   return new KafkaTransport({ kafka, logger, ...tuning });
 }
 

@@ -20,6 +20,7 @@ import {
   MeteringCatalogStandIn,
   SimulatedUpstreamServer,
 } from '@billing/gateway';
+import { createKeyedProducer } from '@billing/messaging';
 import {
   createTestTopics,
   deleteTestTopics,
@@ -29,7 +30,6 @@ import {
   testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
-import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 
 const SERVICE_TOKEN = 'bench-gateway-service-token-0123456789abcdef';
@@ -99,7 +99,7 @@ if (role === 'upstream') {
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   // Two keys, issued the way the keys service does it: ApiKeyCreated on the keys topic. The
   // second belongs to an account with no money (the admission bench's refused requests).
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createKeyedProducer(kafka);
   await producer.connect();
   const issue = async (apiKeyId: string, accountId: string): Promise<string> => {
     const { key, prefix } = generateApiKey();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
+import { createKeyedProducer, type KafkaClient, type KafkaRecord } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   createTestTopics,
@@ -11,7 +12,6 @@ import {
   uniqueName,
 } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import pg from 'pg';
 import type { BenchRow } from './table.js';
 
@@ -43,7 +43,7 @@ function median(values: readonly number[]): number {
 
 let sequence = 0;
 
-function usageMessage(accountId: string, completedAt: Date): Message {
+function usageMessage(accountId: string, completedAt: Date): KafkaRecord {
   const i = ++sequence;
   const at = completedAt.toISOString();
   return {
@@ -71,8 +71,12 @@ function usageMessage(accountId: string, completedAt: Date): Message {
   };
 }
 
-async function produce(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+async function produce(
+  kafka: KafkaClient,
+  topic: string,
+  messages: readonly KafkaRecord[],
+): Promise<void> {
+  const producer = createKeyedProducer(kafka);
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += PRODUCE_BATCH) {
@@ -197,7 +201,7 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     // from its completedAt (= when it was produced) to the transaction that charged it.
     const steadyFrom = new Date();
     const beforeSteady = await appliedEvents(db, schema);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = createKeyedProducer(kafka);
     await producer.connect();
     const tickMs = 100;
     const perTick = (STEADY_RATE * tickMs) / 1000;

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   countUnpublished,
+  createKeyedProducer,
   type Decoder,
   enqueue,
   IdempotentConsumer,
   InProcessTransport,
+  type KafkaClient,
   KafkaTransport,
   messagingMigrations,
   type OutboxMessage,
@@ -18,7 +20,6 @@ import {
   testKafka,
   uniqueName,
 } from '@billing/testing';
-import { type Kafka, Partitioners } from 'kafkajs';
 import type pg from 'pg';
 import type { BenchRow } from './table.js';
 
@@ -165,15 +166,14 @@ async function enqueueAll(
 }
 
 async function rawProduce(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   messages: readonly OutboxMessage[],
 ): Promise<number> {
-  const producer = kafka.producer({
+  const producer = createKeyedProducer(kafka, {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 8 },
   });
   await producer.connect();
@@ -191,7 +191,7 @@ async function rawProduce(
 
 /** Raw kafkajs consumer; with `db`, it applies the same effect rows, without inbox or dedupe. */
 async function rawConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   db?: { pool: pg.Pool; schema: string },
 ): Promise<number> {

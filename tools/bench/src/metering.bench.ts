@@ -8,6 +8,7 @@ import {
   defaultCatalog,
   priceObservation,
 } from '@billing/metering';
+import { createKeyedProducer, type KafkaClient } from '@billing/messaging';
 import {
   createTestTopics,
   deleteTestTopics,
@@ -20,7 +21,6 @@ import {
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { type Kafka, Partitioners } from 'kafkajs';
 import pg from 'pg';
 import type { BenchRow } from './table.js';
 
@@ -85,11 +85,11 @@ function benchEvents(n: number): UsageObserved[] {
 }
 
 async function produce(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   events: readonly UsageObserved[],
 ): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createKeyedProducer(kafka);
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += 1_000) {
@@ -123,7 +123,7 @@ const RAW_TABLE = `(request_id text PRIMARY KEY, account_id text NOT NULL, api_k
 
 /** The baselines: a raw kafkajs consumer inserting request-log-shaped rows, no guarantees. */
 async function rawConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   pool: pg.Pool,
   table: string,
@@ -252,7 +252,7 @@ async function relayed(pool: pg.Pool, schema: string, n: number, started: number
  * whole chunk, COMMIT, then the offset.
  */
 async function chunkConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   app: INestApplication,
   pool: pg.Pool,
@@ -403,7 +403,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     );
 
     rows.push({
-      name: 'metering: Kafka → price → request log + outbox → relay → Kafka',
+      name: 'metering: KafkaClient → price → request log + outbox → relay → Kafka',
       value: perSecond(EVENTS, serviceMs),
       unit: 'events/s',
       baseline: perSecond(EVENTS, rawMs),

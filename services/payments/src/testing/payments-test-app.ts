@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, decodeEvent, TOPICS, type ContractEvent } from '@billing/contracts';
+import { type KafkaClient, type KafkaConsumer } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   consoleToken,
@@ -13,7 +14,6 @@ import {
   uniqueName,
   type TestApp,
 } from '@billing/testing';
-import type { Consumer, Kafka } from 'kafkajs';
 import { AutoTopUpCharger } from '../commands/charge-auto-top-ups/auto-top-up-charger.js';
 import { PaymentsMessaging } from '../infrastructure/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
@@ -173,10 +173,10 @@ export async function createPaymentsTestApp(
  */
 export class PaymentsTopicReader {
   readonly events: ContractEvent[] = [];
-  private constructor(private readonly consumer: Consumer) {}
+  private constructor(private readonly consumer: KafkaConsumer) {}
 
   static async start(
-    kafka: Kafka,
+    kafka: KafkaClient,
     accountPrefix: string,
     topic: string = TOPICS.payments,
   ): Promise<PaymentsTopicReader> {
