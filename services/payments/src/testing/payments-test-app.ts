@@ -19,7 +19,7 @@ import { PaymentsMessaging } from '../infrastructure/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentsModuleOptions, PaymentsTopics } from '../payments.options.js';
 import { PaymentsModule } from '../payments.module.js';
-import { StripeStandIn } from './stripe-stand-in.js';
+import { StripeStandIn } from './stripe-stand-in/index.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
