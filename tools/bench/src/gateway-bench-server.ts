@@ -26,11 +26,10 @@ import {
   deleteTestTopics,
   testDatabaseUrl,
   testKafka,
-  testKafkaBrokers,
-  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import pg from 'pg';
+import { benchInfraOptions } from './support.js';
 
 const SERVICE_TOKEN = 'bench-gateway-service-token-0123456789abcdef';
 const PEPPER = 'bench-api-key-pepper-0123456789abcdef';
@@ -81,15 +80,13 @@ if (role === 'upstream') {
   await metering.start();
   const app = await createGatewayApp(
     {
-      databaseUrl: testDatabaseUrl(),
+      ...benchInfraOptions(),
       serviceToken: SERVICE_TOKEN,
       apiKeyPepper: PEPPER,
       ledgerUrl,
       meteringUrl: metering.url,
       schema,
       topics,
-      kafkaBrokers: testKafkaBrokers(),
-      kafkaSecurity: testKafkaSecurity(),
       keysConsumerName: `gateway-bench-${suffix}`,
       poolSize: 10,
     },
