@@ -386,7 +386,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     );
 
     rows.push({
-      name: 'metering: KafkaClient → price → request log + outbox → relay → Kafka',
+      name: 'metering: Kafka → price → request log + outbox → relay → Kafka',
       value: perSecond(EVENTS, serviceMs),
       unit: 'events/s',
       baseline: perSecond(EVENTS, rawMs),
