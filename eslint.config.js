@@ -56,6 +56,27 @@ export default tseslint.config(
     },
   },
   {
+    // The Kafka client is replaceable in one folder (docs/adr/003-kafkajs-hazards.md, decision 1):
+    // everything else uses @billing/messaging's `KafkaClient` and its types. Tests and the test
+    // infrastructure library may drive the broker directly.
+    files: ['**/*.ts'],
+    ignores: ['libs/messaging/src/kafka/**', 'libs/testing/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'kafkajs',
+              message:
+                'only libs/messaging/src/kafka/ imports kafkajs; use KafkaClient, createKafkaClient and the Kafka* types of @billing/messaging',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts'],
     ...jest.configs['flat/recommended'],
     rules: {

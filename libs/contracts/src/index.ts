@@ -41,65 +41,10 @@ export {
   type UsageObserved,
   type UsageRecorded,
 } from './events.js';
-export {
-  USAGE_STATUSES,
-  UsageObservedV1Dto,
-  UsagePricesPerMillionTokensDto,
-  UsageRecordedV1Dto,
-  type UsageObservedData,
-  type UsageObservedV1Data,
-  type UsageRecordedData,
-  type UsagePricesPerMillionTokens,
-  type UsageRecordedV1Data,
-  type UsageStatus,
-} from './events/usage.js';
-export {
-  TOP_UP_TRIGGERS,
-  BonusGrantedV1Dto,
-  CompensationIssuedV1Dto,
-  CreditsAdjustedV1Dto,
-  GiftGrantedV1Dto,
-  ReferralRewardedV1Dto,
-  TopUpRefundedV1Dto,
-  TopUpSettledV1Dto,
-  type BonusGrantedData,
-  type BonusGrantedV1Data,
-  type CompensationIssuedData,
-  type CompensationIssuedV1Data,
-  type CreditsAdjustedData,
-  type CreditsAdjustedV1Data,
-  type GiftGrantedData,
-  type GiftGrantedV1Data,
-  type ReferralRewardedData,
-  type ReferralRewardedV1Data,
-  type TopUpRefundedData,
-  type TopUpRefundedV1Data,
-  type TopUpSettledData,
-  type TopUpSettledV1Data,
-  type TopUpTrigger,
-} from './events/payments.js';
-export {
-  BalanceChangeCauseDto,
-  BalanceChangedV1Dto,
-  type BalanceChangeCause,
-  type BalanceChangedData,
-  type BalanceChangedV1Data,
-} from './events/ledger.js';
-export {
-  API_KEY_PLANS,
-  API_KEY_STATUSES,
-  ApiKeyCreatedV1Dto,
-  ApiKeyDeletedV1Dto,
-  ApiKeyUpdatedV1Dto,
-  type ApiKeyCreatedData,
-  type ApiKeyCreatedV1Data,
-  type ApiKeyDeletedData,
-  type ApiKeyDeletedV1Data,
-  type ApiKeyPlan,
-  type ApiKeyStatus,
-  type ApiKeyUpdatedData,
-  type ApiKeyUpdatedV1Data,
-} from './events/keys.js';
+export * from './events/usage.js';
+export * from './events/payments.js';
+export * from './events/ledger.js';
+export * from './events/keys.js';
 export {
   upcasters,
   type UpcastContext,

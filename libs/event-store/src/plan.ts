@@ -114,14 +114,8 @@ export interface StreamHead {
 }
 
 /** A row of `idempotency_keys`: the first result of the request that used the key. */
-export interface RecordedKey {
+export interface RecordedKey extends Omit<AppendResult, 'duplicate'> {
   readonly requestHash: string;
-  readonly streamId: string;
-  readonly firstVersion: number;
-  readonly lastVersion: number;
-  readonly firstPosition: bigint;
-  readonly lastPosition: bigint;
-  readonly transactionId: bigint;
 }
 
 export type ItemOutcome =

@@ -1,5 +1,6 @@
 import type { CustomTypesConfig } from 'pg';
 import type { StoredEvent } from './types.js';
+import type { HashInput } from './hashing.js';
 
 /**
  * Reads of events are the hot path of projections and subscriptions, so they skip pg's generic
@@ -52,14 +53,7 @@ export function toStoredEvent(r: RawEventRow): StoredEvent {
 }
 
 /** What `verifyStream` needs: the stored text of the JSON columns, not a re-serialisation. */
-export interface RawChainRow {
-  readonly version: number;
-  readonly eventId: string;
-  readonly type: string;
-  readonly dataJson: string;
-  readonly metadataJson: string;
-  readonly occurredAtIso: string;
-  readonly prevHash: string;
+export interface RawChainRow extends Omit<HashInput, 'streamId'> {
   readonly hash: string;
 }
 

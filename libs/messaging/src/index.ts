@@ -36,11 +36,22 @@ export {
   silentLogger,
   sleep,
 } from './internal/util.js';
+export {
+  createKafkaClient,
+  createKeyedProducer,
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaClientOptions,
+  type KafkaConsumer,
+  type KafkaConsumerConfig,
+  type KafkaLogLevel,
+  type KafkaProducer,
+  type KafkaProducerConfig,
+  type KafkaRecord,
+} from './kafka/kafka-client.js';
 export { ReliableProducer, type ReliableProducerOptions } from './kafka/reliable-producer.js';
-export { ACCEPTED_KAFKAJS_WARNING, kafkaLogCreator } from './kafka/kafka-log.js';
 export {
   KAFKA_SASL_MECHANISMS,
-  kafkaSecurityConfig,
   type KafkaSaslMechanism,
   type KafkaSecurity,
 } from './kafka/kafka-security.js';

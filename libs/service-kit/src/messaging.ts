@@ -6,10 +6,9 @@ import {
 import { decodeEvent, type EventOnTopic, type Topic } from '@billing/contracts';
 import {
   backoffMs,
+  createKafkaClient,
   InboxPruner,
   KafkaTransport,
-  kafkaLogCreator,
-  kafkaSecurityConfig,
   OutboxRelay,
   outboxBacklog,
   sleep,
@@ -30,7 +29,6 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '@billing/messaging';
-import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CheckState, ReadinessSource } from './health.js';
@@ -59,13 +57,7 @@ export function createKafkaTransport(
 ): KafkaTransport {
   const logger = nestMessagingLogger(clientId);
   const { security, ...tuning } = settings;
-  const kafka = new Kafka({
-    clientId,
-    brokers: [...brokers],
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
-    ...kafkaSecurityConfig(security),
-  });
+  const kafka = createKafkaClient({ clientId, brokers, logger, ...(security ? { security } : {}) });
   return new KafkaTransport({ kafka, logger, ...tuning });
 }
 

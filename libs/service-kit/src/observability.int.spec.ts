@@ -3,7 +3,12 @@
 // consumer), listening on a port of its own and probed over HTTP.
 import { randomUUID } from 'node:crypto';
 import { createEvent, encodeEvent, TOPICS, type ContractEvent } from '@billing/contracts';
-import { enqueue, messagingMigrations, type OutboxMessage } from '@billing/messaging';
+import {
+  enqueue,
+  messagingMigrations,
+  type KafkaClient,
+  type OutboxMessage,
+} from '@billing/messaging';
 import {
   createTestSchema,
   createTestTopics,
@@ -20,7 +25,6 @@ import {
 } from '@billing/testing';
 import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { configureApp, serviceModule } from './bootstrap.js';
 import { migrate } from './database.js';
@@ -43,7 +47,7 @@ function giftEvent(accountId: string): ContractEvent {
 
 describe('health and metrics of a service on the real PostgreSQL and Kafka', () => {
   let db: TestSchema;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let topic: string;
   let app: INestApplication;
   let base: string;
@@ -60,10 +64,10 @@ describe('health and metrics of a service on the real PostgreSQL and Kafka', () 
     const module = serviceModule({
       module: ObservedModule,
       service: 'observed',
-      databaseUrl: testDatabaseUrl(),
-      poolSize: 4,
-      auth: {},
-      options: { token: Symbol('OBSERVED_OPTIONS'), value: {} },
+      options: {
+        token: Symbol('OBSERVED_OPTIONS'),
+        value: { databaseUrl: testDatabaseUrl(), poolSize: 4 },
+      },
       controllers: [],
       providers: [
         {

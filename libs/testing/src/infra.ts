@@ -155,6 +155,12 @@ export async function createTestSchema(prefix = 't', max = 20): Promise<TestSche
   };
 }
 
+/**
+ * What the helpers here need of a Kafka client, so they take `testKafka()` as well as the
+ * `KafkaClient` of @billing/messaging (which this library cannot import: its tests import this).
+ */
+export type TestKafkaClient = Pick<Kafka, 'admin' | 'producer' | 'consumer'>;
+
 /** A client of the test broker, as `testKafkaSecurity()` (by default the local super user). */
 export function testKafka(
   clientId = uniqueName('test'),
@@ -170,7 +176,7 @@ export function testKafka(
 
 /** Creates topics for one test file (auto-creation is off on our broker, as in production). */
 export async function createTestTopics(
-  kafka: Kafka,
+  kafka: TestKafkaClient,
   topics: string[],
   numPartitions = 3,
 ): Promise<void> {
@@ -186,7 +192,7 @@ export async function createTestTopics(
   }
 }
 
-export async function deleteTestTopics(kafka: Kafka, topics: string[]): Promise<void> {
+export async function deleteTestTopics(kafka: TestKafkaClient, topics: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

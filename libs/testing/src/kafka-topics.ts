@@ -1,7 +1,7 @@
 import { encodeEvent, type ContractEvent } from '@billing/contracts';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { uniqueName } from './infra.js';
+import { uniqueName, type TestKafkaClient } from './infra.js';
 
 /**
  * Consumer timings for the test broker, which runs with `group.initial.rebalance.delay.ms=0` and
@@ -34,7 +34,7 @@ export type TopicPositions = ReadonlyMap<number, string>;
  * to `readTopicUntil` as `from`, so it reads only what it caused, however much a long-lived
  * broker's topic already holds.
  */
-export async function topicEnd(kafka: Kafka, topic: string): Promise<TopicPositions> {
+export async function topicEnd(kafka: TestKafkaClient, topic: string): Promise<TopicPositions> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -57,7 +57,7 @@ export interface ReadTopicOptions {
  * the test's assertions then say what is missing, which is more telling than a timeout.
  */
 export async function readTopicUntil(
-  kafka: Kafka,
+  kafka: TestKafkaClient,
   topic: string,
   until: (records: readonly TopicRecord[]) => boolean,
   options: ReadTopicOptions | number = {},
@@ -116,7 +116,7 @@ export class TestProducer {
   private producer: Promise<Producer> | undefined;
 
   /** Without `kafka` (an app running without the broker), sending is refused. */
-  constructor(private readonly kafka: Kafka | undefined) {}
+  constructor(private readonly kafka: TestKafkaClient | undefined) {}
 
   async send(topic: string, messages: Message[]): Promise<void> {
     const kafka = this.kafka;

@@ -2,9 +2,14 @@ import type { DynamicModule, INestApplication, LoggerService, LogLevel } from '@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { SignJWT } from 'jose';
-import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { createTestTopics, deleteTestTopics, testDatabaseUrl, testPool } from './infra.js';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  testDatabaseUrl,
+  testPool,
+  type TestKafkaClient,
+} from './infra.js';
 import { TestProducer } from './kafka-topics.js';
 
 export interface TestAppOptions {
@@ -16,7 +21,7 @@ export interface TestAppOptions {
   /** The app's own schema of the test database (the module is told to use it): dropped by close(). */
   readonly schema: string;
   /** The broker, when the app uses Kafka: for `topics` and `producer`. */
-  readonly kafka?: Kafka | undefined;
+  readonly kafka?: TestKafkaClient | undefined;
   /** Topics of the app's own: created before it boots, deleted by close(). */
   readonly topics?: readonly string[];
   /** The admin token `http()` sends when a call names none. */
@@ -71,7 +76,7 @@ export interface TestApp {
   readonly schema: string;
   /** A pool on the test database for assertions (not the application's). */
   readonly db: pg.Pool;
-  readonly kafka: Kafka | undefined;
+  readonly kafka: TestKafkaClient | undefined;
   /** Publishes to a topic as another service would (refuses when the app has no `kafka`). */
   readonly producer: TestProducer;
   http<T = unknown>(method: string, path: string, init?: HttpInit): Promise<HttpAnswer<T>>;

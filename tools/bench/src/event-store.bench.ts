@@ -7,6 +7,7 @@ import {
   migrateEventStore,
 } from '@billing/event-store';
 import { createTestSchema } from '@billing/testing';
+import { perSecond } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -145,8 +146,6 @@ function makeBatches(round: number, count: number): AppendBatchItem[][] {
   }
   return batches;
 }
-
-const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const start = performance.now();

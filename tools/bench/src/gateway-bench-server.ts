@@ -21,17 +21,16 @@ import {
   MeteringCatalogStandIn,
   SimulatedUpstreamServer,
 } from '@billing/gateway';
+import { createKeyedProducer } from '@billing/messaging';
 import {
   createTestTopics,
   deleteTestTopics,
   testDatabaseUrl,
   testKafka,
-  testKafkaBrokers,
-  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
-import { Partitioners } from 'kafkajs';
 import pg from 'pg';
+import { benchInfraOptions } from './support.js';
 
 const SERVICE_TOKEN = 'bench-gateway-service-token-0123456789abcdef';
 const PEPPER = 'bench-api-key-pepper-0123456789abcdef';
@@ -85,15 +84,13 @@ if (role === 'upstream') {
   await metering.start();
   const app = await createGatewayApp(
     {
-      databaseUrl: testDatabaseUrl(),
+      ...benchInfraOptions(),
       serviceToken: SERVICE_TOKEN,
       apiKeyPepper: PEPPER,
       ledgerUrl,
       meteringUrl: metering.url,
       schema,
       topics,
-      kafkaBrokers: testKafkaBrokers(),
-      kafkaSecurity: testKafkaSecurity(),
       keysConsumerName: `gateway-bench-${suffix}`,
       poolSize: 10,
     },
@@ -103,7 +100,7 @@ if (role === 'upstream') {
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   // Two keys, issued the way the keys service does it: ApiKeyCreated on the keys topic. The
   // second belongs to an account with no money (the admission bench's refused requests).
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createKeyedProducer(kafka);
   await producer.connect();
   const issue = async (apiKeyId: string, accountId: string): Promise<string> => {
     const { key, prefix } = generateApiKey();

@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
+import { createKeyedProducer, type KafkaRecord } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   createTestTopics,
   deleteTestTopics,
   testDatabaseUrl,
   testKafka,
-  testKafkaBrokers,
-  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import pg from 'pg';
+import {
+  BENCH_SERVICE_SECRETS,
+  benchInfraOptions,
+  perSecond,
+  produceAll,
+  until,
+} from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -43,7 +48,7 @@ function median(values: readonly number[]): number {
 
 let sequence = 0;
 
-function usageMessage(accountId: string, completedAt: Date): Message {
+function usageMessage(accountId: string, completedAt: Date): KafkaRecord {
   const i = ++sequence;
   const at = completedAt.toISOString();
   return {
@@ -71,38 +76,12 @@ function usageMessage(accountId: string, completedAt: Date): Message {
   };
 }
 
-async function produce(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += PRODUCE_BATCH) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + PRODUCE_BATCH) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-}
-
 async function appliedEvents(pool: pg.Pool, schema: string): Promise<number> {
   const res = await pool.query<{ n: string | null }>(
     `SELECT sum(version)::text AS n FROM "${schema}".balances`,
   );
   return Number(res.rows[0]?.n ?? 0);
 }
-
-async function until(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`ledger bench: ${what} did not finish in time`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
 
 export async function runLedgerBench(): Promise<BenchRow[]> {
   const schema = uniqueName('bench_ledger').toLowerCase();
@@ -125,23 +104,21 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
   // Everything for the first measure is on the topic before the ledger starts: what is measured
   // is the ledger draining it, not the producer.
   const start = new Date();
-  await produce(
+  await produceAll(
     kafka,
     topics.usageRecorded,
     Array.from({ length: MANY_EVENTS }, (_, i) =>
       usageMessage(`acct_${i % MANY_ACCOUNTS}`, new Date(start.getTime() + i)),
     ),
+    PRODUCE_BATCH,
   );
 
   const app = await NestFactory.create(
     LedgerModule.forRoot({
-      databaseUrl: testDatabaseUrl(),
-      adminToken: 'bench-admin-token-0123456789',
-      consoleJwtSecret: 'bench-console-jwt-secret-0123456789abcdef',
+      ...benchInfraOptions(),
+      ...BENCH_SERVICE_SECRETS,
       schema,
       topics,
-      kafkaBrokers: testKafkaBrokers(),
-      kafkaSecurity: testKafkaSecurity(),
       consumerGroupPrefix: `bench-ledger-${suffix}`,
       kafkaTuning: {
         sessionTimeoutMs: 10_000,
@@ -160,10 +137,20 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     // From the first balance written (the group has joined and the first chunk committed) to
     // the last: the steady rate, without the seconds a consumer group takes to form.
     await app.init();
-    await until(async () => (await appliedEvents(db, schema)) > 0, 60_000, 'first chunk');
+    await until(
+      async () => (await appliedEvents(db, schema)) > 0,
+      60_000,
+      50,
+      'ledger bench: first chunk',
+    );
     const first = await appliedEvents(db, schema);
     const t0 = performance.now();
-    await until(async () => (await appliedEvents(db, schema)) >= MANY_EVENTS, 300_000, 'drain');
+    await until(
+      async () => (await appliedEvents(db, schema)) >= MANY_EVENTS,
+      300_000,
+      50,
+      'ledger bench: drain',
+    );
     const manyMs = performance.now() - t0;
     rows.push({
       name: `UsageRecorded ingest, ${MANY_ACCOUNTS.toLocaleString('en-US')} accounts`,
@@ -175,15 +162,17 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     // One hot account: one partition, strictly sequential, every event on the same stream.
     const before = await appliedEvents(db, schema);
     const t1 = performance.now();
-    await produce(
+    await produceAll(
       kafka,
       topics.usageRecorded,
       Array.from({ length: HOT_EVENTS }, () => usageMessage('acct_hot', new Date())),
+      PRODUCE_BATCH,
     );
     await until(
       async () => (await appliedEvents(db, schema)) >= before + HOT_EVENTS,
       300_000,
-      'hot account',
+      50,
+      'ledger bench: hot account',
     );
     const hotMs = performance.now() - t1;
     rows.push({
@@ -197,7 +186,7 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     // from its completedAt (= when it was produced) to the transaction that charged it.
     const steadyFrom = new Date();
     const beforeSteady = await appliedEvents(db, schema);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = createKeyedProducer(kafka);
     await producer.connect();
     const tickMs = 100;
     const perTick = (STEADY_RATE * tickMs) / 1000;
@@ -222,7 +211,8 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     await until(
       async () => (await appliedEvents(db, schema)) >= beforeSteady + sent,
       300_000,
-      'steady load',
+      50,
+      'ledger bench: steady load',
     );
     const lag = await db.query<{ p50: number; p99: number; max: number }>(
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,

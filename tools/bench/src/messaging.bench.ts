@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   countUnpublished,
+  createKeyedProducer,
   type Decoder,
   enqueue,
   IdempotentConsumer,
   InProcessTransport,
+  type KafkaClient,
   KafkaTransport,
   messagingMigrations,
   type OutboxMessage,
@@ -18,8 +20,8 @@ import {
   testKafka,
   uniqueName,
 } from '@billing/testing';
-import { type Kafka, Partitioners } from 'kafkajs';
 import type pg from 'pg';
+import { perSecond, until } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -110,14 +112,6 @@ async function applyEffect(
   );
 }
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('benchmark step did not finish in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function countRows(pool: pg.Pool, table: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
   return rows[0]?.n ?? 0;
@@ -145,8 +139,6 @@ async function applyMigrations(
   }
 }
 
-const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
-
 async function enqueueAll(
   pool: pg.Pool,
   schema: string,
@@ -165,15 +157,14 @@ async function enqueueAll(
 }
 
 async function rawProduce(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   messages: readonly OutboxMessage[],
 ): Promise<number> {
-  const producer = kafka.producer({
+  const producer = createKeyedProducer(kafka, {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 8 },
   });
   await producer.connect();
@@ -191,7 +182,7 @@ async function rawProduce(
 
 /** Raw kafkajs consumer; with `db`, it applies the same effect rows, without inbox or dedupe. */
 async function rawConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   db?: { pool: pg.Pool; schema: string },
 ): Promise<number> {
@@ -225,7 +216,7 @@ async function rawConsume(
         consumed += batch.messages.length;
       },
     });
-    await until(() => consumed >= MESSAGES);
+    await until(() => consumed >= MESSAGES, 90_000, 20);
     return performance.now() - started;
   } finally {
     await consumer.disconnect();
@@ -263,7 +254,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     });
     started = performance.now();
     relay.start();
-    await until(() => relay.stats.published >= MESSAGES);
+    await until(() => relay.stats.published >= MESSAGES, 90_000, 20);
     const relayMs = performance.now() - started;
     await relay.stop();
     const unpublished = await countUnpublished(db.pool, db.schema);
@@ -299,7 +290,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     });
     started = performance.now();
     await consumer.start();
-    await until(() => applied >= MESSAGES);
+    await until(() => applied >= MESSAGES, 90_000, 20);
     const consumeMs = performance.now() - started;
     await consumer.stop();
     const effects = await countRows(db.pool, `${db.schema}.effects`);
@@ -346,7 +337,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     });
     started = performance.now();
     localRelay.start();
-    await until(() => localRelay.stats.published >= local.length);
+    await until(() => localRelay.stats.published >= local.length, 90_000, 20);
     const localMs = performance.now() - started;
     await localRelay.stop();
     await subscription.stop();

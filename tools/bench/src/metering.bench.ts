@@ -8,20 +8,25 @@ import {
   defaultCatalog,
   priceObservation,
 } from '@billing/metering';
+import type { KafkaClient } from '@billing/messaging';
 import {
   createTestTopics,
   deleteTestTopics,
   testDatabaseUrl,
   testKafka,
-  testKafkaBrokers,
-  testKafkaSecurity,
   uniqueName,
 } from '@billing/testing';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { type Kafka, Partitioners } from 'kafkajs';
 import pg from 'pg';
+import {
+  BENCH_SERVICE_SECRETS,
+  benchInfraOptions,
+  perSecond,
+  produceAll,
+  until,
+} from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -85,36 +90,13 @@ function benchEvents(n: number): UsageObserved[] {
 }
 
 async function produce(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   events: readonly UsageObserved[],
 ): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
-    for (let i = 0; i < events.length; i += 1_000) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: events
-          .slice(i, i + 1_000)
-          .map((e) => ({ key: e.accountId, value: encodeEvent(e) })),
-      });
-    }
-  } finally {
-    await producer.disconnect();
-  }
+  const records = events.map((e) => ({ key: e.accountId, value: encodeEvent(e) }));
+  await produceAll(kafka, topic, records, 1_000);
 }
-
-async function until(check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('benchmark step did not finish in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
 
 const RAW_TABLE = `(request_id text PRIMARY KEY, account_id text NOT NULL, api_key_id text,
   model text NOT NULL, status text NOT NULL, input_tokens int8 NOT NULL, output_tokens int8 NOT NULL,
@@ -123,7 +105,7 @@ const RAW_TABLE = `(request_id text PRIMARY KEY, account_id text NOT NULL, api_k
 
 /** The baselines: a raw kafkajs consumer inserting request-log-shaped rows, no guarantees. */
 async function rawConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   pool: pg.Pool,
   table: string,
@@ -191,7 +173,7 @@ async function rawConsume(
     });
     await joined;
     started = performance.now();
-    await until(() => Promise.resolve(consumed >= EVENTS));
+    await until(() => consumed >= EVENTS, 120_000, 25);
     return performance.now() - started;
   } finally {
     await consumer.disconnect();
@@ -204,13 +186,10 @@ async function bootMetering(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(
     MeteringModule.forRoot({
-      databaseUrl: testDatabaseUrl(),
-      adminToken: 'bench-admin-token-0123456789',
-      consoleJwtSecret: 'bench-console-jwt-secret-0123456789abcdef',
+      ...benchInfraOptions(),
+      ...BENCH_SERVICE_SECRETS,
       schema,
       topics,
-      kafkaBrokers: testKafkaBrokers(),
-      kafkaSecurity: testKafkaSecurity(),
       usageConsumerName: `${schema}-observed`,
       consumerChunkSize: CHUNK,
       kafkaTuning: {
@@ -229,12 +208,16 @@ async function bootMetering(
 
 /** Resolves once the relay of `schema` has published `n` messages; returns the time it took. */
 async function relayed(pool: pg.Pool, schema: string, n: number, started: number): Promise<number> {
-  await until(async () => {
-    const { rows } = await pool.query<{ published: string }>(
-      `SELECT published FROM ${schema}.outbox_relay_state`,
-    );
-    return Number(rows[0]?.published ?? 0) >= n;
-  });
+  await until(
+    async () => {
+      const { rows } = await pool.query<{ published: string }>(
+        `SELECT published FROM ${schema}.outbox_relay_state`,
+      );
+      return Number(rows[0]?.published ?? 0) >= n;
+    },
+    120_000,
+    25,
+  );
   const ms = performance.now() - started;
   const { rows } = await pool.query<{ logged: string; outbox: string }>(
     `SELECT (SELECT count(*) FROM ${schema}.request_log) AS logged,
@@ -252,7 +235,7 @@ async function relayed(pool: pg.Pool, schema: string, n: number, started: number
  * whole chunk, COMMIT, then the offset.
  */
 async function chunkConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   app: INestApplication,
   pool: pg.Pool,

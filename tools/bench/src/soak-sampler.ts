@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaAdmin, KafkaClient } from '@billing/messaging';
 
 /**
  * What the soak bench samples every second, from outside the processes as an operator would:
@@ -87,10 +87,10 @@ export interface GroupSample {
  * reads it from the beginning (the services' `fromBeginning`), so all of it is still to read.
  */
 export class GroupWatcher {
-  private readonly admin: Admin;
+  private readonly admin: KafkaAdmin;
 
   constructor(
-    kafka: Kafka,
+    kafka: KafkaClient,
     private readonly groups: readonly WatchedGroup[],
   ) {
     this.admin = kafka.admin();

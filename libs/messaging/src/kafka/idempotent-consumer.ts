@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import { InboxProcessor } from '../inbox-processor.js';
 import { defaultDlqTopic, deadLetterHeaders } from '../internal/dead-letter-headers.js';
 import {
@@ -16,6 +16,7 @@ import type {
   Subscription,
   SubscriptionOptions,
 } from '../types.js';
+import type { KafkaClient } from './kafka-client.js';
 import { ReliableProducer } from './reliable-producer.js';
 
 /** Group-membership timings. The defaults suit production; tests shorten them. */
@@ -37,7 +38,7 @@ export interface KafkaConsumerTuning {
 
 export type IdempotentConsumerOptions<T> = SubscriptionOptions<T> &
   KafkaConsumerTuning & {
-    readonly kafka: Kafka;
+    readonly kafka: KafkaClient;
     /** Producer for `<topic>.dlq`; one is created (lazily) when absent. */
     readonly dlqProducer?: ReliableProducer;
     readonly dlqTopic?: (topic: string) => string;

@@ -17,7 +17,7 @@ export const ACCEPTED_KAFKAJS_WARNING =
 /**
  * A kafkajs `logCreator` writing kafkajs's own log lines to a {@link MessagingLogger} (so they
  * look like the rest of the service's logs), minus {@link ACCEPTED_KAFKAJS_WARNING}. Use it for
- * every `Kafka` instance given to {@link KafkaTransport}.
+ * every client given to {@link KafkaTransport} (`createKafkaClient` does).
  */
 export function kafkaLogCreator(logger: MessagingLogger): logCreator {
   return () =>

@@ -1,4 +1,4 @@
-import type { Kafka, Message, TopicMessages } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 import { defaultLogger } from '../internal/util.js';
 import type {
   MessagePublisher,
@@ -8,12 +8,13 @@ import type {
   Subscription,
   SubscriptionOptions,
 } from '../types.js';
+import type { KafkaClient } from './kafka-client.js';
 import { IdempotentConsumer, type KafkaConsumerTuning } from './idempotent-consumer.js';
 import { ReliableProducer } from './reliable-producer.js';
 
 export interface KafkaTransportOptions {
-  /** Build it with `logCreator: kafkaLogCreator(logger)`, which drops one accepted warning. */
-  readonly kafka: Kafka;
+  /** From `createKafkaClient`, which routes the client's log lines to a logger. */
+  readonly kafka: KafkaClient;
   /** Consumer timings applied to every subscription (each may override). */
   readonly consumer?: KafkaConsumerTuning;
   /**
@@ -31,7 +32,7 @@ export interface KafkaTransportOptions {
  * account id), headers as given.
  */
 export class KafkaTransport implements MessagePublisher, MessageSubscriber {
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
   private readonly producer: ReliableProducer;
   private readonly dlqProducer: ReliableProducer;
   private readonly tuning: KafkaConsumerTuning;

@@ -1,6 +1,7 @@
-import { type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import type { TopicMessages } from 'kafkajs';
 import { defaultLogger, errorMessage } from '../internal/util.js';
 import type { MessagingLogger } from '../types.js';
+import { createKeyedProducer, type KafkaClient, type KafkaProducer } from './kafka-client.js';
 
 export interface ReliableProducerOptions {
   /** kafkajs retries per send before the error surfaces (default 8, about 30 s at most). */
@@ -23,10 +24,10 @@ export interface ReliableProducerOptions {
  *   producer id. The caller retries, so the worst case is a duplicate.
  */
 export class ReliableProducer {
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
   private readonly retries: number;
   private readonly logger: MessagingLogger;
-  private current: Promise<Producer> | undefined;
+  private current: Promise<KafkaProducer> | undefined;
   private closed = false;
   private lastSendFailed = false;
 
@@ -35,7 +36,7 @@ export class ReliableProducer {
     return !this.lastSendFailed;
   }
 
-  constructor(kafka: Kafka, options: ReliableProducerOptions = {}) {
+  constructor(kafka: KafkaClient, options: ReliableProducerOptions = {}) {
     this.kafka = kafka;
     this.retries = options.retries ?? 8;
     this.logger = options.logger ?? defaultLogger;
@@ -44,7 +45,7 @@ export class ReliableProducer {
   async sendBatch(topicMessages: TopicMessages[]): Promise<void> {
     if (this.closed) throw new Error('producer is closed');
     const attempt = this.producer();
-    let producer: Producer;
+    let producer: KafkaProducer;
     try {
       producer = await attempt;
     } catch (err) {
@@ -70,14 +71,13 @@ export class ReliableProducer {
     if (current) await (await current.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
-  private producer(): Promise<Producer> {
+  private producer(): Promise<KafkaProducer> {
     if (!this.current) {
       const creating = (async () => {
-        const producer = this.kafka.producer({
+        const producer = createKeyedProducer(this.kafka, {
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,
-          createPartitioner: Partitioners.DefaultPartitioner,
           retry: { retries: this.retries, initialRetryTime: 100, maxRetryTime: 5000 },
         });
         await producer.connect();

@@ -8,13 +8,17 @@ import {
   testKafka,
   uniqueName,
 } from '@billing/testing';
-import type { Kafka } from 'kafkajs';
 import { silentLogger } from '../internal/util.js';
+import type { KafkaClient } from '../kafka/kafka-client.js';
 import { KafkaTransport } from '../kafka/kafka-transport.js';
 import type { ObservedDeadLetter, TransportHarness } from './transport-contract.js';
 
 /** Sum of (end offset - committed offset) over the topic's partitions, for one group. */
-export async function consumerLag(kafka: Kafka, topic: string, groupId: string): Promise<number> {
+export async function consumerLag(
+  kafka: KafkaClient,
+  topic: string,
+  groupId: string,
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -32,7 +36,7 @@ export async function consumerLag(kafka: Kafka, topic: string, groupId: string):
   }
 }
 
-export function kafkaHarness(): TransportHarness & { kafka: Kafka } {
+export function kafkaHarness(): TransportHarness & { kafka: KafkaClient } {
   const kafka = testKafka();
   const transport = new KafkaTransport({
     kafka,

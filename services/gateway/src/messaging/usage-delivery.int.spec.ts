@@ -3,9 +3,8 @@
 // makes publish fail as an unreachable broker does); everything else is the production wiring.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { UsageObserved } from '@billing/contracts';
-import { countUnpublished } from '@billing/messaging';
+import { countUnpublished, type KafkaClient } from '@billing/messaging';
 import { eventually, uniqueName } from '@billing/testing';
-import type { Kafka } from 'kafkajs';
 import {
   createGatewayTestApp,
   testAccount,
@@ -43,7 +42,7 @@ async function complete(stream = false): Promise<string> {
 
 /** Reads the topic from the beginning until every request id has been seen. */
 async function readUsage(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   requestIds: string[],
 ): Promise<UsageObserved[]> {

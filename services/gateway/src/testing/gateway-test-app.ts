@@ -10,7 +10,14 @@ import {
   type ContractEvent,
   type UsageObserved,
 } from '@billing/contracts';
-import type { OutboxMessage, Subscription, SubscriptionOptions } from '@billing/messaging';
+import {
+  createKeyedProducer,
+  type KafkaClient,
+  type KafkaProducer,
+  type OutboxMessage,
+  type Subscription,
+  type SubscriptionOptions,
+} from '@billing/messaging';
 import { createKafkaTransport, type Transport } from '@billing/service-kit';
 import {
   createTestTopics,
@@ -24,7 +31,6 @@ import {
   uniqueName,
 } from '@billing/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type pg from 'pg';
 import { createGatewayApp } from '../gateway.module.js';
 import type { GatewayModuleOptions, GatewayTopics } from '../gateway.options.js';
@@ -91,7 +97,7 @@ export interface GatewayTestApp {
   readonly apiBase: string;
   readonly schema: string;
   readonly topics: GatewayTopics;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly db: pg.Pool;
   readonly ledger: LedgerStandIn;
   readonly metering: MeteringCatalogStandIn;
@@ -159,10 +165,10 @@ export async function createGatewayTestApp(
   const keys = app.get(KeyStore);
 
   const db = testPool({ connectionString: testDatabaseUrl(), max: 4 });
-  let producer: Producer | undefined;
+  let producer: KafkaProducer | undefined;
   const publishKeyEvent = async (event: ContractEvent): Promise<void> => {
     if (producer === undefined) {
-      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      producer = createKeyedProducer(kafka);
       await producer.connect();
     }
     await producer.send({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, type ContractEvent, type UsageRecorded } from '@billing/contracts';
+import { type KafkaClient } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   consoleToken,
@@ -13,7 +14,6 @@ import {
   type TestApp,
 } from '@billing/testing';
 import type { LoggerService } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
 import { KeysModule } from '../keys.module.js';
 import type { KeysModuleOptions, KeysTopics } from '../keys.options.js';
 import { KeysMessaging } from '../messaging/keys-messaging.js';
@@ -61,7 +61,7 @@ export class CapturingLogger implements LoggerService {
  */
 export interface KeysTestApp extends TestApp {
   readonly topics: KeysTopics;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly logs: CapturingLogger;
   /** A console token for `accountId` (HS256, `sub`, `exp`), as the console would hold. */
   tokenFor(accountId: string): Promise<string>;

@@ -6,6 +6,7 @@ import {
   type EventOf,
   type EventType,
 } from '@billing/contracts';
+import { type KafkaClient } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   consoleToken,
@@ -18,7 +19,6 @@ import {
   uniqueName,
   type TestApp,
 } from '@billing/testing';
-import type { Kafka } from 'kafkajs';
 import { ExpiryScheduler } from '../commands/expire-due/expiry-scheduler.js';
 import { AccountStateCache } from '../infrastructure/account-state-cache.js';
 import type { LedgerModuleOptions, LedgerTopics } from '../ledger.options.js';
@@ -39,7 +39,7 @@ export const OTHER_SERVICE_TOKEN = 'test-payments-service-token-0123456789abcdef
  */
 export interface LedgerTestApp extends TestApp {
   readonly topics: LedgerTopics;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly scheduler: ExpiryScheduler;
   readonly cache: AccountStateCache;
   /** A console token for `accountId` (HS256, `sub`, `iss`, `aud`, `iat`, `exp`), as the console would hold. */

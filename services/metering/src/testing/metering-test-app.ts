@@ -6,6 +6,7 @@ import {
   type UsageObservedData,
   type UsageRecorded,
 } from '@billing/contracts';
+import { type KafkaClient } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   consoleToken,
@@ -18,7 +19,6 @@ import {
   uniqueName,
   type TestApp,
 } from '@billing/testing';
-import type { Kafka } from 'kafkajs';
 import { MeteringModule } from '../metering.module.js';
 import type { MeteringModuleOptions, MeteringTopics } from '../metering.options.js';
 import { MeteringMessaging } from '../messaging/metering-messaging.js';
@@ -33,7 +33,7 @@ export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
  */
 export interface MeteringTestApp extends TestApp {
   readonly topics: MeteringTopics;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   tokenFor(accountId: string): Promise<string>;
   /** Publishes UsageObserved to the consumed topic, keyed by account, in order. */
   observe(events: readonly UsageObserved[]): Promise<void>;

@@ -6,7 +6,7 @@ import {
   STRIPE_WEBHOOK_SECRET,
   type PaymentsTestApp,
 } from '../testing/payments-test-app.js';
-import type { StripeEvent } from '../testing/stripe-stand-in.js';
+import type { StripeEvent } from '../testing/stripe-stand-in/index.js';
 import { signedWebhook, stripeSignatureHeader } from '../testing/stripe-webhooks.js';
 
 // Throws well over a thousand malformed or hostile requests at POST /webhooks/stripe of a real

@@ -6,7 +6,7 @@ export {
   type StripeEvent,
   type StripeObject,
   type StripeStandInOptions,
-} from './stripe-stand-in.js';
+} from './stripe-stand-in/index.js';
 export {
   deliverWebhook,
   signedWebhook,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, decodeEvent, TOPICS, type ContractEvent } from '@billing/contracts';
+import { type KafkaClient, type KafkaConsumer } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   consoleToken,
@@ -13,13 +14,12 @@ import {
   uniqueName,
   type TestApp,
 } from '@billing/testing';
-import type { Consumer, Kafka } from 'kafkajs';
 import { AutoTopUpScheduler } from '../commands/charge-auto-top-ups/auto-top-up-scheduler.js';
 import { PaymentsMessaging } from '../messaging/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentsModuleOptions, PaymentsTopics } from '../payments.options.js';
 import { PaymentsModule } from '../payments.module.js';
-import { StripeStandIn } from './stripe-stand-in.js';
+import { StripeStandIn } from './stripe-stand-in/index.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
@@ -173,10 +173,10 @@ export async function createPaymentsTestApp(
  */
 export class PaymentsTopicReader {
   readonly events: ContractEvent[] = [];
-  private constructor(private readonly consumer: Consumer) {}
+  private constructor(private readonly consumer: KafkaConsumer) {}
 
   static async start(
-    kafka: Kafka,
+    kafka: KafkaClient,
     accountPrefix: string,
     topic: string = TOPICS.payments,
   ): Promise<PaymentsTopicReader> {

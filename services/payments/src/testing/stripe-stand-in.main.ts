@@ -1,4 +1,4 @@
-import { StripeStandIn } from './stripe-stand-in.js';
+import { StripeStandIn } from './stripe-stand-in/index.js';
 
 /**
  * Runs the Stripe stand-in as its own process, for a distributed run without access to Stripe:

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { createStripeClient } from '../infrastructure/stripe/stripe-client.js';
 import { decodeForm, FormDecodeError } from './form-encoding.js';
-import { StripeStandIn } from './stripe-stand-in.js';
+import { StripeStandIn } from './stripe-stand-in/index.js';
 import { signedWebhook } from './stripe-webhooks.js';
 
 // The stand-in answers the real `stripe` library (on localhost, no other infrastructure): these

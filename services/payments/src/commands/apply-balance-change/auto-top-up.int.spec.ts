@@ -9,7 +9,7 @@ import {
   PaymentsTopicReader,
   type PaymentsTestApp,
 } from '../../testing/payments-test-app.js';
-import type { RecordedRequest } from '../../testing/stripe-stand-in.js';
+import type { RecordedRequest } from '../../testing/stripe-stand-in/index.js';
 import type { AutoTopUpView } from '../../queries/get-auto-top-up/get-auto-top-up.query.js';
 import { ApplyBalanceChangeCommand } from './apply-balance-change.command.js';
 

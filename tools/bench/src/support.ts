@@ -1,0 +1,62 @@
+import { createKeyedProducer, type KafkaClient, type KafkaRecord } from '@billing/messaging';
+import { testDatabaseUrl, testKafkaBrokers, testKafkaSecurity } from '@billing/testing';
+
+// What the benchmarks share: the test infrastructure a service under measurement runs on, and
+// the small steps every run repeats (rates, waiting for a drain, producing a backlog).
+
+/** The database and broker of the local infrastructure, as a service module's options. */
+export function benchInfraOptions(): {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  kafkaSecurity: ReturnType<typeof testKafkaSecurity>;
+} {
+  return {
+    databaseUrl: testDatabaseUrl(),
+    kafkaBrokers: testKafkaBrokers(),
+    kafkaSecurity: testKafkaSecurity(),
+  };
+}
+
+/** The admin token and console JWT secret of a service started by a benchmark. */
+export const BENCH_SERVICE_SECRETS = {
+  adminToken: 'bench-admin-token-0123456789',
+  consoleJwtSecret: 'bench-console-jwt-secret-0123456789abcdef',
+} as const;
+
+/** `n` things in `ms` milliseconds, per second. */
+export const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
+
+/**
+ * Polls `check` every `pollMs` until it holds, or fails after `timeoutMs` naming `what`. The poll
+ * interval is each benchmark's own: it bounds how late the end of a drain is seen.
+ */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  pollMs: number,
+  what = 'benchmark step',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not finish in time`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Produces `records` to `topic` in requests of `batchSize`, each acknowledged by all replicas. */
+export async function produceAll(
+  kafka: KafkaClient,
+  topic: string,
+  records: readonly KafkaRecord[],
+  batchSize: number,
+): Promise<void> {
+  const producer = createKeyedProducer(kafka);
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += batchSize) {
+      await producer.send({ topic, acks: -1, messages: records.slice(i, i + batchSize) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
