@@ -1,24 +1,28 @@
 // Jest runs in native ESM mode (NestJS 12 ships ES modules only), with swc as the transform.
 // Test level is the file suffix: *.spec.ts unit, *.int.spec.ts integration, *.e2e.spec.ts end to end.
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2024',
-      keepClassNames: true,
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
-  },
-];
+import { readFileSync } from 'node:fs';
+import { swcOptions } from './tools/build/swc-options.js';
+
+const swc = ['@swc/jest', swcOptions('inline')];
+
+// A workspace package's `exports` name its built file (dist/) by default and its source under
+// `types`; the tests run the sources, so each @billing import is mapped to the source file that
+// tsconfig.base.json's `paths` name (the same map the swc loader of `npm start` and tsc use).
+const sourcePaths = JSON.parse(
+  readFileSync(new URL('./tsconfig.base.json', import.meta.url), 'utf8'),
+).compilerOptions.paths;
+const workspaceSources = Object.fromEntries(
+  Object.entries(sourcePaths).map(([name, [file]]) => [
+    `^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`,
+    `<rootDir>/${file.replace(/^\.\//, '')}`,
+  ]),
+);
 
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', ...workspaceSources },
   roots: [
     '<rootDir>/libs',
     '<rootDir>/services',

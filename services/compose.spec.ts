@@ -1,24 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { getMetadataStorage } from 'class-validator';
 import { parse } from 'yaml';
-import { GatewayEnv, loadGatewayEnv } from './gateway/src/config.js';
-import { KeysEnv, loadKeysEnv } from './keys/src/config.js';
-import { LedgerEnv, loadLedgerEnv } from './ledger/src/config.js';
-import { MeteringEnv, loadMeteringEnv } from './metering/src/config.js';
-import { PaymentsEnv, loadPaymentsEnv } from './payments/src/config.js';
+import { loadLedgerEnv } from './ledger/src/config.js';
+import { knownVariables, SERVICE_CONFIGS as services } from './service-configs.js';
 
 // docker-compose.yml cannot run on a machine without Docker, so this test keeps it honest: every
 // service it names exists, and every variable it sets is one the service's configuration reads
 // and accepts. A renamed variable or a new required one fails here, not on someone's laptop.
-
-type Loader = (env: Record<string, string | undefined>) => object;
-const services: Record<string, { cls: new () => object; load: Loader; script: string }> = {
-  gateway: { cls: GatewayEnv, load: loadGatewayEnv, script: 'start:gateway' },
-  keys: { cls: KeysEnv, load: loadKeysEnv, script: 'start:keys' },
-  metering: { cls: MeteringEnv, load: loadMeteringEnv, script: 'start:metering' },
-  ledger: { cls: LedgerEnv, load: loadLedgerEnv, script: 'start:ledger' },
-  payments: { cls: PaymentsEnv, load: loadPaymentsEnv, script: 'start:payments' },
-};
 
 interface ComposeService {
   command?: string[];
@@ -32,13 +19,6 @@ const rootPackage = JSON.parse(
 ) as {
   scripts: Record<string, string>;
 };
-
-function knownVariables(cls: new () => object): Set<string> {
-  const validated = getMetadataStorage()
-    .getTargetValidationMetadatas(cls, '', true, false)
-    .map((m) => m.propertyName);
-  return new Set([...validated, ...Object.keys(new cls())]);
-}
 
 describe('docker-compose.yml', () => {
   it('runs each of the five services, and only those, besides the infrastructure', () => {
