@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { parseUpstreamProviders, type UpstreamProvider } from '@billing/gateway';
-import { setupLogging } from '@billing/service-kit';
+import { setupLogging, startTracing } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
 import { banner } from './banner.js';
 import { loadStandaloneConfig, StandaloneConfigError, type StandaloneConfig } from './config.js';
@@ -40,6 +40,9 @@ try {
 // that handles it; the banner is the only place the standalone mode shows secrets.
 const logger = setupLogging({ service: 'standalone', frameworkLines: config.verbose });
 const log = new Logger('Standalone');
+// Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing started otherwise. The five
+// services share the process, so they share its `service.name`; each server span names its own.
+startTracing('standalone');
 
 const dir = new DataDir(config.dataDir);
 let upstreams: ReadonlyMap<string, UpstreamProvider> = new Map();

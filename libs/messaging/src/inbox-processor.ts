@@ -1,4 +1,5 @@
 import { withTransaction } from '@billing/postgres';
+import { inMessageContext, startConsumerSpans, type ConsumerSpans } from './tracing.js';
 import {
   AbortedError,
   assertSchemaName,
@@ -119,7 +120,9 @@ function chunkHandlerOf<T>(handlers: MessageHandlers<T>): ChunkHandler<T> {
   if (handleChunk !== undefined && handler === undefined) return handleChunk;
   if (handler !== undefined && handleChunk === undefined) {
     return async (messages, client) => {
-      for (const { message, context } of messages) await handler(message, client, context);
+      for (const { message, context } of messages) {
+        await inMessageContext(context.messageId, () => handler(message, client, context));
+      }
     };
   }
   throw new Error('a subscription takes exactly one of handler and handleChunk');
@@ -288,6 +291,7 @@ export class InboxProcessor<T> {
 
   private async applyInTransaction(items: readonly DecodedRecord<T>[]): Promise<void> {
     const ended = { commit: [] as (() => void)[], rollback: [] as (() => void)[] };
+    let spans: ConsumerSpans | undefined;
     const transaction: ChunkTransaction = {
       afterCommit: (callback) => ended.commit.push(callback),
       afterRollback: (callback) => ended.rollback.push(callback),
@@ -310,8 +314,13 @@ export class InboxProcessor<T> {
             .filter((item) => fresh.delete(item.id))
             .map((item) => ({ message: item.message, context: contextOf(item) }));
           if (messages.length > 0) {
+            spans = startConsumerSpans(
+              this.consumerName,
+              messages.map((m) => m.context),
+            );
+            const apply = (): Promise<void> => this.apply(messages, client, transaction);
             try {
-              await this.apply(messages, client, transaction);
+              await (spans === undefined ? apply() : spans.run(apply));
             } catch (err) {
               throw new HandlerError(err);
             }
@@ -321,9 +330,11 @@ export class InboxProcessor<T> {
         { destroyAfter: isTransientDatabaseError },
       );
     } catch (err) {
+      spans?.end(err);
       this.runCallbacks(ended.rollback);
       throw err;
     }
+    spans?.end();
     this.runCallbacks(ended.commit);
   }
 

@@ -1,6 +1,15 @@
 export * from './types.js';
 export { messagingMigrations, type MessagingMigration } from './schema.js';
 export { enqueue, Outbox } from './outbox.js';
+export {
+  inMessageContext,
+  startConsumerSpans,
+  TRACEPARENT_HEADER,
+  traceHeaders,
+  withTraceContext,
+  type ConsumerSpans,
+  type TracedMessage,
+} from './tracing.js';
 export { pruneInbox } from './inbox.js';
 export {
   DEFAULT_INBOX_PRUNE_INTERVAL_MS,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { assertSchemaName } from './internal/util.js';
+import { withTraceContext } from './tracing.js';
 import type { OutboxMessage } from './types.js';
 
 /**
@@ -9,13 +10,18 @@ import type { OutboxMessage } from './types.js';
  * The caller must be inside a transaction (BEGIN ... COMMIT) for the outbox rule to hold; with a
  * client in autocommit mode the rows commit on their own, which is still safe but no longer
  * atomic with anything else.
+ *
+ * Under an active trace each message gets a producer span and its `traceparent` header
+ * (tracing.ts); without one the rows are written as given.
  */
 export async function enqueue(
   client: pg.PoolClient | pg.Client,
-  messages: readonly OutboxMessage[],
+  given: readonly OutboxMessage[],
   schema: string,
 ): Promise<void> {
-  if (messages.length === 0) return;
+  if (given.length === 0) return;
+  // The trace context goes into the row's headers, so the relay carries it to the consumers.
+  const messages = given.map((m) => withTraceContext(m));
   assertSchemaName(schema);
   for (const m of messages) {
     if (!m.topic || !m.key || !m.id) {

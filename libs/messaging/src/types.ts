@@ -11,6 +11,11 @@ export interface OutboxMessage {
   readonly id: string;
   readonly value: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The id of the consumed message this one answers, when a chunk handler writes the answers to
+   * many at once: `enqueue` continues that message's trace (tracing.ts). Not stored.
+   */
+  readonly causationId?: string;
 }
 
 /** A message read back from the outbox by the relay; `position` is its outbox row id. */

@@ -28,6 +28,7 @@ import {
 } from './health.js';
 import { httpObservability } from './logging/access-log.js';
 import { setupLogging } from './logging/logger.js';
+import { flushTracing, startTracing } from './tracing.js';
 import { installDrain, type Refusal, stopOnSignals } from './shutdown.js';
 
 export interface ServiceKitOptions {
@@ -49,6 +50,7 @@ export class ServiceKitModule implements OnApplicationShutdown {
   /** Runs after every beforeApplicationShutdown hook (consumers, relays) has finished. */
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
+    await flushTracing();
   }
 
   static forRoot(options: ServiceKitOptions): DynamicModule {
@@ -191,6 +193,7 @@ export async function runService<E extends ProcessEnv>(
   try {
     const env = loadEnv();
     setupLogging({ service });
+    startTracing(service);
     await listen(await createApp(env), service, env);
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -14,3 +14,4 @@ export * from './runtime.js';
 export * from './options.js';
 export * from './shutdown.js';
 export * from './logging/index.js';
+export * from './tracing.js';

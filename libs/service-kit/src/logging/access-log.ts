@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { context as traceContext } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
+import { startServerSpan } from '../tracing.js';
 import { type RequestContext, runWithRequestContext } from './context.js';
 import { configuredLogger } from './logger.js';
 
@@ -50,8 +52,9 @@ export const HTTP_DURATION_BUCKETS = [
  * In front of every route: a request context (the request id from `x-request-id` when it is a
  * safe token, else a new one; echoed as the `x-request-id` response header unless the route sets
  * its own), the `http_server_request_duration_seconds` histogram per route template and status
- * class, and one access line per request (`http request` with method, route, status,
- * durationMs). The labels are bounded: routes are the application's templates (`unmatched` for
+ * class, one access line per request (`http request` with method, route, status,
+ * durationMs), and with tracing on an HTTP server span that the request runs in. The labels
+ * are bounded: routes are the application's templates (`unmatched` for
  * anything no route took), methods a fixed set, statuses their class.
  */
 export function httpObservability(
@@ -67,6 +70,8 @@ export function httpObservability(
       typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     const context: RequestContext = { service, requestId };
     if (!res.hasHeader('x-request-id')) res.setHeader('x-request-id', requestId);
+    // Undefined unless tracing is on (service-kit's tracing.ts).
+    const span = startServerSpan(service, req.method, req.headers);
     let done = false;
     const finish = (): void => {
       if (done) return;
@@ -76,6 +81,7 @@ export function httpObservability(
       const method = METHODS.has(req.method) ? req.method : 'OTHER';
       // A client that left before the answer was complete: Express never sent a status.
       const status = res.writableFinished || res.headersSent ? res.statusCode : 499;
+      span?.end(route, status);
       slot.histogram?.observe(
         { method, route, status_class: `${Math.floor(status / 100)}xx` },
         seconds,
@@ -99,6 +105,9 @@ export function httpObservability(
     };
     res.once('finish', finish);
     res.once('close', finish);
-    runWithRequestContext(context, next);
+    runWithRequestContext(
+      context,
+      span === undefined ? next : () => traceContext.with(span.context, next),
+    );
   };
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { startClientSpan } from '@billing/service-kit';
 
 /**
  * Keep-alive connection pools, one per origin scheme: every call to the ledger, metering and the
@@ -39,12 +40,17 @@ export interface HttpCall {
   readonly signal?: AbortSignal;
 }
 
-/** Starts a request and resolves with the response head; the body is the caller's to read. */
+/**
+ * Starts a request and resolves with the response head; the body is the caller's to read. With
+ * tracing on and a trace active, the call is a client span (ended when the body was read or the
+ * call failed) and carries its `traceparent`.
+ */
 export function httpRequest(agents: Agents, call: HttpCall): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const url = new URL(call.url);
     const isHttps = url.protocol === 'https:';
-    const headers: Record<string, string> = { ...call.headers };
+    const span = startClientSpan(`${call.method} ${url.host}`, call.method, url);
+    const headers: Record<string, string> = { ...call.headers, ...span?.headers };
     if (call.body !== undefined) {
       headers['content-type'] ??= 'application/json';
       headers['content-length'] = String(Buffer.byteLength(call.body));
@@ -55,11 +61,23 @@ export function httpRequest(agents: Agents, call: HttpCall): Promise<http.Incomi
       agent: isHttps ? agents.https : agents.http,
       ...(call.signal !== undefined && { signal: call.signal }),
     };
-    const req = (isHttps ? https : http).request(url, options, resolve);
+    const req = (isHttps ? https : http).request(
+      url,
+      options,
+      span === undefined
+        ? resolve
+        : (res) => {
+            res.once('close', () => span.end({ status: res.statusCode ?? 0 }));
+            resolve(res);
+          },
+    );
     req.setTimeout(call.idleTimeoutMs, () => {
       req.destroy(new Error(`no answer from ${url.host} within ${call.idleTimeoutMs} ms`));
     });
-    req.once('error', reject);
+    req.once('error', (err) => {
+      span?.end({ error: err });
+      reject(err);
+    });
     req.end(call.body);
   });
 }

@@ -1,5 +1,5 @@
 import { createEvent, encodeEvent, type UsageObservedData } from '@billing/contracts';
-import { enqueue, type OutboxMessage } from '@billing/messaging';
+import { enqueue, withTraceContext, type OutboxMessage } from '@billing/messaging';
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 
@@ -52,12 +52,13 @@ export class UsageOutbox {
       correlationId: usage.data.requestId,
       data: usage.data,
     });
-    const message: OutboxMessage = {
+    // The trace context is taken here, in the request, not when the batch is written.
+    const message: OutboxMessage = withTraceContext({
       topic: this.topic,
       key: event.accountId,
       id: event.id,
       value: encodeEvent(event),
-    };
+    });
     return new Promise<void>((written) => {
       this.queue.push({ message, written });
       this.flushing ??= this.flush();

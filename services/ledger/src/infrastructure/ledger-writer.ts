@@ -474,18 +474,22 @@ export class LedgerWriter {
     // One BalanceChanged per account per transaction: the changes of one transaction become
     // visible together, so the balance after the last of them is the only one anybody can see.
     // Its cause is that last input.
-    outbox.push(
-      balanceChangedMessage({
-        topic: this.o.balanceTopic,
-        accountId: plan.accountId,
-        balance,
-        cause: last.request.cause,
-        nowMs: last.nowMs,
-        ...(last.request.causationId !== undefined && { causationId: last.request.causationId }),
-        ...(last.request.correlationId !== undefined && {
-          correlationId: last.request.correlationId,
-        }),
+    const message = balanceChangedMessage({
+      topic: this.o.balanceTopic,
+      accountId: plan.accountId,
+      balance,
+      cause: last.request.cause,
+      nowMs: last.nowMs,
+      ...(last.request.causationId !== undefined && { causationId: last.request.causationId }),
+      ...(last.request.correlationId !== undefined && {
+        correlationId: last.request.correlationId,
       }),
+    });
+    // The input's id: within a chunk, the BalanceChanged continues that input's trace.
+    outbox.push(
+      last.request.causationId === undefined
+        ? message
+        : { ...message, causationId: last.request.causationId },
     );
   }
 }

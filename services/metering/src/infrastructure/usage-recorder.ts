@@ -177,6 +177,8 @@ export class UsageRecorder {
         key: messageKey(event),
         id: event.id,
         value: encodeEvent(event),
+        // The UsageObserved it prices: its trace continues through this message.
+        ...(event.causationId !== undefined && { causationId: event.causationId }),
       })),
       this.schema,
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UsageObservedData, UsageStatus } from '@billing/contracts';
 import { formatUsd } from '@billing/money';
-import { annotateRequest } from '@billing/service-kit';
+import { annotateRequest, inSpan } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
 import {
   bearerToken,
@@ -203,7 +203,12 @@ export class CreateChatCompletionHandler {
     let finished: Finished;
     try {
       const attempt: UpstreamAttempt = { provider, call, a, sink: command.sink, keeper };
-      finished = a.request.stream ? await this.streamed(attempt) : await this.whole(attempt);
+      // A span of its own when tracing is on: the upstream's share of the request's time.
+      finished = await inSpan(
+        'upstream chat completion',
+        { 'gateway.upstream': a.route.kind === 'sim' ? 'sim' : a.route.provider.prefix },
+        () => (a.request.stream ? this.streamed(attempt) : this.whole(attempt)),
+      );
     } finally {
       keeper.stop();
     }

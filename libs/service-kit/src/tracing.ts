@@ -1,0 +1,223 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  context,
+  defaultTextMapGetter,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  TracerProvider,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { setTraceIdSource } from './logging/context.js';
+
+/**
+ * OpenTelemetry tracing, instrumented by hand rather than by module patching.
+ *
+ * Why by hand: the services run as ES modules through a loader (`@swc-node/register`), and the
+ * auto-instrumentations patch modules as they load, which for ESM needs a second loader hook
+ * (`--import @opentelemetry/instrumentation/hook.mjs`) in every start script, the tests' child
+ * processes and the standalone app, ahead of swc's; and the Kafka one would see the relay's send,
+ * not the request that wrote the outbox row. The spans that answer "where did this request's
+ * time and money go" are few and sit in code we own:
+ *
+ * - an HTTP SERVER span per request, opened in service-kit's request middleware (access-log.ts)
+ *   under the caller's `traceparent`, named by route template once routing chose one;
+ * - an HTTP CLIENT span per outgoing call (the gateway's holds, catalog reads and upstream
+ *   calls), whose `traceparent` goes on the request ({@link startClientSpan});
+ * - spans around named steps ({@link inSpan}: the gateway's upstream call);
+ * - the bus: producer spans on outbox writes and consumer spans on delivery, in
+ *   `@billing/messaging` (its tracing.ts), which carry the context through the outbox row's
+ *   headers and the Kafka (or in-process) record's headers.
+ *
+ * Off unless `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set: then
+ * no SDK is started, the API stays a no-op, and every helper here returns at its first line.
+ */
+
+let enabled = false;
+let installed: Tracing | undefined;
+
+/** Whether a tracer provider was installed in this process (by {@link startTracing} or a test). */
+export function tracingEnabled(): boolean {
+  return enabled;
+}
+
+export interface Tracing {
+  /** Exports what is still buffered (at shutdown; tests call it before reading spans). */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Installs a tracer provider with these processors as the process's global one: the AsyncLocalStorage
+ * context manager, W3C Trace Context propagation, and log lines carrying the active trace id.
+ * {@link startTracing} calls it with the OTLP exporter; tests with an in-memory one.
+ */
+export function installTracing(service: string, spanProcessors: SpanProcessor[]): Tracing {
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors,
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  setTraceIdSource(activeTraceId);
+  enabled = true;
+  return (installed = {
+    flush: () => provider.forceFlush(),
+    shutdown: async () => {
+      installed = undefined;
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+      setTraceIdSource(() => undefined);
+      enabled = false;
+    },
+  });
+}
+
+/**
+ * Exports the spans still buffered, if tracing is on (an application's shutdown calls it, so the
+ * last requests' spans are not lost with the process). Never throws: an unreachable collector
+ * must not fail a shutdown.
+ */
+export async function flushTracing(): Promise<void> {
+  await installed?.flush().catch(() => undefined);
+}
+
+/**
+ * Starts tracing when the environment asks for it (`OTEL_EXPORTER_OTLP_ENDPOINT` or
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, and not `OTEL_SDK_DISABLED=true`): spans are batched and
+ * exported over OTLP/HTTP (JSON) by the exporter, which reads its URL and headers from the same
+ * variables. Otherwise returns undefined and starts nothing.
+ */
+export function startTracing(
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+  exporter?: SpanExporter,
+): Tracing | undefined {
+  if (enabled) return undefined;
+  if (env.OTEL_SDK_DISABLED === 'true') return undefined;
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (endpoint === undefined || endpoint === '') return undefined;
+  return installTracing(service, [
+    new BatchSpanProcessor({
+      exporter: exporter ?? new OTLPTraceExporter(),
+      scheduledDelayMillis: 1_000,
+    }),
+  ]);
+}
+
+function activeTraceId(): string | undefined {
+  return trace.getSpan(context.active())?.spanContext().traceId;
+}
+
+const TRACER_NAME = '@billing/service-kit';
+
+/** An HTTP server span in progress: the context to run the request in, and its end. */
+export interface ServerSpan {
+  readonly context: Context;
+  end(route: string, status: number): void;
+}
+
+/** A SERVER span for an incoming request, under its `traceparent`; undefined when tracing is off. */
+export function startServerSpan(
+  service: string,
+  method: string,
+  headers: IncomingHttpHeaders,
+): ServerSpan | undefined {
+  if (!enabled) return undefined;
+  const parent = propagation.extract(context.active(), headers, defaultTextMapGetter);
+  const span = trace.getTracer(TRACER_NAME).startSpan(
+    method,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': method, 'billing.service': service },
+    },
+    parent,
+  );
+  return {
+    context: trace.setSpan(parent, span),
+    end: (route, status) => {
+      span.updateName(`${method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    },
+  };
+}
+
+/** An HTTP client span in progress: the headers that carry it, and its end. */
+export interface ClientSpan {
+  readonly headers: Readonly<Record<string, string>>;
+  end(outcome: { status: number } | { error: unknown }): void;
+}
+
+/**
+ * A CLIENT span for an outgoing call under the active span, with the `traceparent` to send;
+ * undefined when tracing is off or no trace is active (a background call starts none).
+ */
+export function startClientSpan(name: string, method: string, url: URL): ClientSpan | undefined {
+  if (!enabled) return undefined;
+  const parent = context.active();
+  if (trace.getSpan(parent) === undefined) return undefined;
+  const span = trace.getTracer(TRACER_NAME).startSpan(
+    name,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': method,
+        'server.address': url.hostname,
+        'url.path': url.pathname,
+      },
+    },
+    parent,
+  );
+  const headers: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parent, span), headers);
+  return {
+    headers,
+    end: (outcome) => {
+      if ('status' in outcome) {
+        span.setAttribute('http.response.status_code', outcome.status);
+        if (outcome.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      } else {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(outcome.error) });
+      }
+      span.end();
+    },
+  };
+}
+
+/**
+ * Runs `work` inside a child span named `name` of the active one (an INTERNAL span: a step of the
+ * request, like the gateway's upstream call). With tracing off, or outside a trace, it just runs.
+ */
+export async function inSpan<R>(
+  name: string,
+  attributes: Record<string, string>,
+  work: () => Promise<R>,
+): Promise<R> {
+  if (!enabled || trace.getSpan(context.active()) === undefined) return work();
+  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes }, async (span: Span) => {
+    try {
+      return await work();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
