@@ -139,7 +139,9 @@ export function startConsumerSpans(
   }
   if (spans === undefined) return undefined;
   const byId: ChunkSpans = new Map([...spans].map(([id, s]) => [id, s.ctx]));
-  const only = spans.size === 1 ? [...spans.values()][0]?.ctx : undefined;
+  // A chunk of one message runs in its span, so that whatever it writes continues its trace;
+  // in a larger chunk no span is active, only the map, so nothing is attributed to a guess.
+  const only = messages.length === 1 ? [...spans.values()][0]?.ctx : undefined;
   const chunkContext = (only ?? context.active()).setValue(CHUNK_SPANS, byId);
   return {
     run: (work) => context.with(chunkContext, work),
