@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type pg from 'pg';
 
 /** Ends the transaction with a ROLLBACK instead of a COMMIT, and makes it resolve to `value`. */
@@ -62,6 +63,36 @@ export async function withTransaction<T>(
  * rather than reused; the caller then releases it with that error.
  */
 export async function transaction<T, C extends pg.ClientBase>(
+  client: C,
+  work: (client: C, rollback: RollbackWith<T>) => Promise<T>,
+  options: TransactionOptions,
+  broken: (err: Error) => void,
+): Promise<T> {
+  // Inside a trace (a request, a consumed message), the transaction is a span of it; outside
+  // one, or with tracing off, nothing is started.
+  const active = trace.getActiveSpan();
+  if (active === undefined || !active.isRecording()) {
+    return inTransaction(client, work, options, broken);
+  }
+  return trace
+    .getTracer('@billing/postgres')
+    .startActiveSpan(
+      'db transaction',
+      { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } },
+      async (span) => {
+        try {
+          return await inTransaction(client, work, options, broken);
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: asError(err).message });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+}
+
+async function inTransaction<T, C extends pg.ClientBase>(
   client: C,
   work: (client: C, rollback: RollbackWith<T>) => Promise<T>,
   options: TransactionOptions,
