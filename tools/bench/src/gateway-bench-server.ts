@@ -4,7 +4,8 @@
 //   node --import @swc-node/register/esm-register tools/bench/src/gateway-bench-server.ts <role>
 //
 // roles: `upstream` (the bare simulated upstream: the baseline), `ledger` (the in-memory ledger
-// holds stand-in), `gateway` (the gateway, production module, on the real PostgreSQL and Kafka).
+// holds stand-in), `gateway` (the gateway, production module, on the real PostgreSQL and Kafka;
+// `traced` after the ledger URL turns tracing on, spans kept in memory).
 // Each prints one JSON line `{"ready": ...}` on stdout once it listens, and cleans up and exits
 // when its stdin closes (not on SIGTERM: Nest's own shutdown hook would exit before the cleanup).
 import 'reflect-metadata';
@@ -14,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, encodeEvent } from '@billing/contracts';
-import { setupLogging } from '@billing/service-kit';
+import { installTracing, setupLogging } from '@billing/service-kit';
+import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import {
   createGatewayApp,
   LedgerStandIn,
@@ -69,6 +71,14 @@ if (role === 'upstream') {
   // The production logger, as `runService` sets it up: with LOG_LEVEL=info the bench pays for
   // the access line of every request (the parent reads this process's stdout line by line).
   setupLogging({ service: 'gateway' });
+  // `traced`: tracing on, every span kept by an in-memory exporter behind the batching processor
+  // production uses (emptied each second so memory stays flat): the cost of tracing without a
+  // collector's network in the measurement.
+  if (process.argv[4] === 'traced') {
+    const exporter = new InMemorySpanExporter();
+    installTracing('gateway', [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })]);
+    setInterval(() => exporter.reset(), 1_000).unref();
+  }
   const ledgerUrl = process.argv[3];
   if (ledgerUrl === undefined) throw new Error('gateway role needs the ledger URL');
   const schema = uniqueName('gateway_bench').toLowerCase();
@@ -163,6 +173,6 @@ if (role === 'upstream') {
     await deleteTestTopics(kafka, allTopics).catch(() => undefined);
   });
 } else {
-  console.error('usage: gateway-bench-server.ts upstream|ledger|gateway <ledger url>');
+  console.error('usage: gateway-bench-server.ts upstream|ledger|gateway <ledger url> [traced]');
   process.exit(2);
 }

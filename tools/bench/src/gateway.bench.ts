@@ -15,6 +15,9 @@ import type { BenchRow } from './table.js';
  * Each server runs in its own process; autocannon runs in this one. The ledger is an in-memory
  * stand-in for its holds API (its own process): the real ledger appends an event per hold, which
  * is the ledger's cost, measured by its own bench. Durations per run: GATEWAY_BENCH_SECONDS (5).
+ *
+ * Tracing's price: a second gateway process with tracing on (spans to an in-memory exporter)
+ * under the same load, its rows against the untraced gateway's as the baseline.
  */
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');
@@ -96,10 +99,18 @@ async function load(
   };
 }
 
+/** `value` against `baseline` as a signed percentage. */
+function pct(value: number, baseline: number): string {
+  if (baseline === 0) return 'n/a';
+  const d = ((value - baseline) / baseline) * 100;
+  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
+}
+
 export async function runGatewayBench(): Promise<BenchRow[]> {
   const upstream = await startServer('upstream');
   const ledger = await startServer('ledger');
   const gateway = await startServer('gateway', ledger.info.url ?? '');
+  const traced = await startServer('gateway', ledger.info.url ?? '', 'traced');
   const direct: Target = {
     url: `${upstream.info.baseUrl}/chat/completions`,
     headers: {},
@@ -110,17 +121,24 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
     headers: { authorization: `Bearer ${gateway.info.key}` },
     model: 'sim/echo-1',
   };
+  const throughTraced: Target = {
+    ...through,
+    url: `${traced.info.url}/api/v1/chat/completions`,
+    headers: { authorization: `Bearer ${traced.info.key}` },
+  };
   const rows: BenchRow[] = [];
   try {
     // Warm both paths (JIT, connection pools, the tokenizer's caches).
     for (const stream of [false, true]) {
       await load(direct, stream, 16, 1);
       await load(through, stream, 16, 1);
+      await load(throughTraced, stream, 16, 1);
     }
     for (const stream of [false, true]) {
       for (const connections of CONNECTIONS) {
         const base = await load(direct, stream, connections, SECONDS);
         const gw = await load(through, stream, connections, SECONDS);
+        const gwTraced = await load(throughTraced, stream, connections, SECONDS);
         const label = `${stream ? 'streaming' : 'non-streaming'}, ${connections} conn`;
         const note = (m: Measure, extra = ''): string =>
           `autocannon ${SECONDS} s${m.failures > 0 ? `, ${m.failures} failed` : ''}${extra}`;
@@ -146,11 +164,27 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
             baseline: base.p99,
             note: `added ${(gw.p99 - base.p99).toFixed(2)} ms; ledger: in-memory holds stand-in`,
           },
+          // The pair that prices tracing: the same gateway with spans on (in-memory exporter)
+          // against it with tracing off, whose row is the baseline.
+          {
+            name: `gateway traced req/s (${label})`,
+            value: gwTraced.rps,
+            unit: 'req/s',
+            baseline: gw.rps,
+            note: note(gwTraced, `; baseline: tracing off; ${pct(gwTraced.rps, gw.rps)}`),
+          },
+          {
+            name: `gateway traced p50 (${label})`,
+            value: gwTraced.p50,
+            unit: 'ms',
+            baseline: gw.p50,
+            note: `baseline: tracing off; ${pct(gwTraced.p50, gw.p50)}`,
+          },
         );
       }
     }
   } finally {
-    await stopServer(gateway);
+    await Promise.all([stopServer(gateway), stopServer(traced)]);
     await Promise.all([stopServer(ledger), stopServer(upstream)]);
   }
   return rows;

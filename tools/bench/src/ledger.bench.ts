@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
 import { createKeyedProducer, type KafkaRecord } from '@billing/messaging';
-import { configureApp } from '@billing/service-kit';
+import { configureApp, installTracing } from '@billing/service-kit';
 import {
   createTestTopics,
   deleteTestTopics,
@@ -10,6 +10,7 @@ import {
   uniqueName,
 } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
+import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
 import {
   BENCH_SERVICE_SECRETS,
@@ -35,6 +36,7 @@ const SCALE = Number(process.env.LEDGER_BENCH_SCALE ?? '1');
 const MANY_EVENTS = Math.round(50_000 * SCALE);
 const MANY_ACCOUNTS = 10_000;
 const HOT_EVENTS = Math.round(20_000 * SCALE);
+const TRACED_EVENTS = Math.round(10_000 * SCALE);
 const STEADY_RATE = 5_000;
 const STEADY_SECONDS = Math.max(3, Math.round(10 * SCALE));
 const PARTITIONS = 6;
@@ -180,6 +182,54 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
       value: perSecond(HOT_EVENTS, hotMs),
       unit: 'events/s',
       note: `${HOT_EVENTS.toLocaleString('en-US')} events, produced and consumed concurrently`,
+    });
+
+    // Tracing's price: the same ingest with every message carrying a traceparent, with tracing
+    // off, then on (consumer, producer and transaction spans to an in-memory exporter behind the
+    // batching processor), then off again; the baseline is the mean of the two untraced runs.
+    const tracedIngest = async (): Promise<number> => {
+      const from = await appliedEvents(db, schema);
+      const t = performance.now();
+      await produceAll(
+        kafka,
+        topics.usageRecorded,
+        Array.from({ length: TRACED_EVENTS }, (_, i) => ({
+          ...usageMessage(`acct_traced_${i % 1_000}`, new Date()),
+          headers: {
+            traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+          },
+        })),
+        PRODUCE_BATCH,
+      );
+      await until(
+        async () => (await appliedEvents(db, schema)) >= from + TRACED_EVENTS,
+        300_000,
+        50,
+        'ledger bench: traced ingest',
+      );
+      return perSecond(TRACED_EVENTS, performance.now() - t);
+    };
+    const off1 = await tracedIngest();
+    const exporter = new InMemorySpanExporter();
+    const tracing = installTracing('ledger', [
+      new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 }),
+    ]);
+    const emptying = setInterval(() => exporter.reset(), 1_000);
+    let on: number;
+    try {
+      on = await tracedIngest();
+    } finally {
+      clearInterval(emptying);
+      await tracing.shutdown();
+    }
+    const off2 = await tracedIngest();
+    const off = (off1 + off2) / 2;
+    rows.push({
+      name: 'UsageRecorded ingest, tracing on (1,000 accounts)',
+      value: on,
+      unit: 'events/s',
+      baseline: off,
+      note: `${TRACED_EVENTS.toLocaleString('en-US')} events with a traceparent each; baseline: tracing off, mean of ${Math.round(off1)} and ${Math.round(off2)} (before and after); ${(((on - off) / off) * 100).toFixed(1)}%`,
     });
 
     // Steady load: STEADY_RATE events/s over 1,000 accounts; the lag of each event is the time
