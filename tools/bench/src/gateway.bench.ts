@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { BenchRow } from './table.js';
+import { tracingCpuPerRequest } from './tracing-cost.js';
 
 /**
  * The gateway's overhead: the same chat completion load (autocannon, HTTP/1.1 keep-alive, one
@@ -201,6 +202,14 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
         );
       }
     }
+    const cpu = await tracingCpuPerRequest();
+    rows.push({
+      name: 'tracing CPU a gateway request (in process)',
+      value: cpu.on,
+      unit: 'µs',
+      baseline: cpu.off,
+      note: `server, hold client, upstream and UsageObserved spans, in-memory export; +${(cpu.on - cpu.off).toFixed(1)} µs`,
+    });
   } finally {
     await Promise.all([stopServer(gateway), stopServer(traced)]);
     await Promise.all([stopServer(ledger), stopServer(upstream)]);
