@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
 import { createKeyedProducer, type KafkaRecord } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
-import {
-  createTestTopics,
-  deleteTestTopics,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-} from '@billing/testing';
+import { uniqueName } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
 import {
   BENCH_SERVICE_SECRETS,
   benchInfraOptions,
+  benchPool,
+  createBenchTopics,
   perSecond,
   produceAll,
   until,
@@ -96,9 +92,8 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     `${topics.payments}.dlq`,
     `${topics.usageRecorded}.dlq`,
   ];
-  const kafka = testKafka();
-  await createTestTopics(kafka, allTopics, PARTITIONS);
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
+  const { kafka, remove: removeTopics } = await createBenchTopics(allTopics, PARTITIONS);
+  const db = benchPool(4);
   const rows: BenchRow[] = [];
 
   // Everything for the first measure is on the topic before the ledger starts: what is measured
@@ -275,6 +270,6 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
 
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await db.end();
-  await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+  await removeTopics();
   return rows;
 }

@@ -9,13 +9,7 @@ import {
   priceObservation,
 } from '@billing/metering';
 import type { KafkaClient } from '@billing/messaging';
-import {
-  createTestTopics,
-  deleteTestTopics,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-} from '@billing/testing';
+import { uniqueName } from '@billing/testing';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
@@ -23,6 +17,8 @@ import pg from 'pg';
 import {
   BENCH_SERVICE_SECRETS,
   benchInfraOptions,
+  benchPool,
+  createBenchTopics,
   perSecond,
   produceAll,
   until,
@@ -307,7 +303,6 @@ async function chunkConsume(
 }
 
 export async function runMeteringBench(): Promise<BenchRow[]> {
-  const kafka = testKafka();
   const name = uniqueName('bench_metering').toLowerCase();
   const topics = {
     usageObserved: `${name}.observed`,
@@ -323,8 +318,8 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     `${topics.emptyObserved}.dlq`,
     topics.chunkRecorded,
   ];
-  await createTestTopics(kafka, allTopics, PARTITIONS);
-  const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 10 });
+  const { kafka, remove: removeTopics } = await createBenchTopics(allTopics, PARTITIONS);
+  const pool = benchPool(10);
   const rows: BenchRow[] = [];
   try {
     const events = benchEvents(EVENTS);
@@ -420,6 +415,6 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
     await pool.query(`DROP SCHEMA IF EXISTS ${name}_chunk CASCADE`).catch(() => undefined);
     await pool.end();
-    await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+    await removeTopics();
   }
 }

@@ -1,5 +1,13 @@
 import { createKeyedProducer, type KafkaClient, type KafkaRecord } from '@billing/messaging';
-import { testDatabaseUrl, testKafkaBrokers, testKafkaSecurity } from '@billing/testing';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaBrokers,
+  testKafkaSecurity,
+} from '@billing/testing';
+import pg from 'pg';
 
 // What the benchmarks share: the test infrastructure a service under measurement runs on, and
 // the small steps every run repeats (rates, waiting for a drain, producing a backlog).
@@ -15,6 +23,25 @@ export function benchInfraOptions(): {
     kafkaBrokers: testKafkaBrokers(),
     kafkaSecurity: testKafkaSecurity(),
   };
+}
+
+/** A pool of at most `max` connections on the local database. */
+export const benchPool = (max: number): pg.Pool =>
+  new pg.Pool({ connectionString: testDatabaseUrl(), max });
+
+/** The topics of one run, created on the local broker; `remove` deletes them (best effort). */
+export interface BenchTopics {
+  readonly kafka: ReturnType<typeof testKafka>;
+  readonly remove: () => Promise<void>;
+}
+
+export async function createBenchTopics(
+  names: string[],
+  partitions?: number,
+): Promise<BenchTopics> {
+  const kafka = testKafka();
+  await createTestTopics(kafka, names, partitions);
+  return { kafka, remove: () => deleteTestTopics(kafka, names).catch(() => undefined) };
 }
 
 /** The admin token and console JWT secret of a service started by a benchmark. */
