@@ -33,6 +33,26 @@ import {
 const toInt = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
 
+/**
+ * An integer variable: its text parsed as a number (empty or absent: the default), an integer
+ * within `min` and `max`. `options` as class-validator's (a message naming the variable).
+ */
+export function IsIntegerEnv(
+  bounds: { readonly min: number; readonly max?: number },
+  options?: ValidationOptions,
+): PropertyDecorator {
+  // Listed as they would be written above a property; decorators apply from the bottom up.
+  const decorators: PropertyDecorator[] = [
+    Transform(toInt),
+    IsInt(options),
+    Min(bounds.min),
+    ...(bounds.max === undefined ? [] : [Max(bounds.max)]),
+  ];
+  return (target: object, propertyName: string | symbol) => {
+    for (const decorate of [...decorators].reverse()) decorate(target, propertyName);
+  };
+}
+
 /** The variable names a file (a path that this process can read), never its content. */
 function IsReadableFile(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
@@ -91,17 +111,11 @@ export class CoreServiceEnv {
   PORT!: number;
 
   /** Seconds the requests in flight get to finish after SIGTERM (shutdown.ts). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
+  @IsIntegerEnv({ min: 0, max: 3600 })
   SHUTDOWN_GRACE_SECONDS = 20;
 
   /** Seconds of a stalled event loop after which the process kills itself (0: never). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
+  @IsIntegerEnv({ min: 0, max: 3600 })
   WATCHDOG_STALL_SECONDS = 30;
 
   @IsString()
@@ -216,10 +230,10 @@ export class AccountFacingEnv extends BaseServiceEnv {
   @IsNotEmpty({ message: 'CONSOLE_JWT_AUDIENCE must not be empty' })
   CONSOLE_JWT_AUDIENCE = DEFAULT_ACCOUNT_TOKEN_AUDIENCE;
 
-  @Transform(toInt)
-  @IsInt({ message: 'CONSOLE_JWT_MAX_LIFETIME_SECONDS must be an integer' })
-  @Min(60)
-  @Max(2_592_000)
+  @IsIntegerEnv(
+    { min: 60, max: 2_592_000 },
+    { message: 'CONSOLE_JWT_MAX_LIFETIME_SECONDS must be an integer' },
+  )
   CONSOLE_JWT_MAX_LIFETIME_SECONDS = DEFAULT_ACCOUNT_TOKEN_MAX_LIFETIME_SECONDS;
 }
 
