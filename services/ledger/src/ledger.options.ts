@@ -2,7 +2,6 @@ import { TOPICS } from '@billing/contracts';
 import {
   accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
-  resolveTopics,
   serviceTokensFromEnv,
 } from '@billing/service-kit';
 import type {
@@ -26,13 +25,12 @@ export interface LedgerTopics {
  * Everything the ledger module can be told. `main.ts` builds it from the environment; integration
  * tests build it directly so that each test file gets its own schema and topics.
  */
-export interface LedgerModuleOptions extends AccountFacingModuleOptions {
+export interface LedgerModuleOptions extends AccountFacingModuleOptions<LedgerTopics> {
   /**
    * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may place,
    * extend or release holds.
    */
   readonly serviceTokens?: readonly ServiceCredential[];
-  readonly topics?: Partial<LedgerTopics>;
   /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
   readonly consumerGroupPrefix?: string;
   /** Messages applied per consumer transaction. */
@@ -49,9 +47,8 @@ export interface LedgerModuleOptions extends AccountFacingModuleOptions {
   readonly inboxPruning?: false | InboxPruningSettings;
 }
 
-export interface ResolvedLedgerOptions extends ResolvedAccountFacingOptions {
+export interface ResolvedLedgerOptions extends ResolvedAccountFacingOptions<LedgerTopics> {
   readonly serviceTokens: readonly ServiceCredential[];
-  readonly topics: LedgerTopics;
   readonly consumerGroupPrefix: string;
   readonly consumerChunkSize: number;
   readonly schedulerIntervalMs: number;
@@ -69,14 +66,17 @@ export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 
 export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedgerOptions {
   return {
-    ...resolveAccountFacingOptions(options, DEFAULT_LEDGER_SCHEMA),
+    ...resolveAccountFacingOptions(options, {
+      schema: DEFAULT_LEDGER_SCHEMA,
+      topics: {
+        payments: TOPICS.payments,
+        usageRecorded: TOPICS.usageRecorded,
+        ledger: TOPICS.ledger,
+      },
+    }),
     // The consumers' chunks and the holds API each hold a connection while they write.
     poolSize: options.poolSize ?? 20,
     serviceTokens: options.serviceTokens ?? [],
-    topics: resolveTopics(
-      { payments: TOPICS.payments, usageRecorded: TOPICS.usageRecorded, ledger: TOPICS.ledger },
-      options.topics,
-    ),
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'ledger',
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
