@@ -33,6 +33,13 @@ import {
 const toInt = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
 
+/** Decorators listed as they would be written above a property (applied from the bottom up). */
+function stacked(decorators: readonly PropertyDecorator[]): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    for (const decorate of [...decorators].reverse()) decorate(target, propertyName);
+  };
+}
+
 /**
  * An integer variable: its text parsed as a number (empty or absent: the default), an integer
  * within `min` and `max`. `options` as class-validator's (a message naming the variable).
@@ -41,16 +48,12 @@ export function IsIntegerEnv(
   bounds: { readonly min: number; readonly max?: number },
   options?: ValidationOptions,
 ): PropertyDecorator {
-  // Listed as they would be written above a property; decorators apply from the bottom up.
-  const decorators: PropertyDecorator[] = [
+  return stacked([
     Transform(toInt),
     IsInt(options),
     Min(bounds.min),
     ...(bounds.max === undefined ? [] : [Max(bounds.max)]),
-  ];
-  return (target: object, propertyName: string | symbol) => {
-    for (const decorate of [...decorators].reverse()) decorate(target, propertyName);
-  };
+  ]);
 }
 
 /** The variable names a file (a path that this process can read), never its content. */
@@ -94,6 +97,25 @@ function RequiresKafkaTls(): PropertyDecorator {
 }
 
 const present = (value: unknown): boolean => value !== undefined && value !== '';
+
+/**
+ * One of the two files of the Kafka client certificate (`pair`, the other's name): once either
+ * is set, both are required, readable, and only with KAFKA_TLS.
+ */
+function IsKafkaClientTlsFile(
+  pair: 'KAFKA_TLS_CERT_FILE' | 'KAFKA_TLS_KEY_FILE',
+): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    stacked([
+      ValidateIf(
+        (env: CoreServiceEnv) =>
+          present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
+      ),
+      IsDefined({ message: `${String(propertyName)} is required with ${pair}` }),
+      IsReadableFile(),
+      RequiresKafkaTls(),
+    ])(target, propertyName);
+}
 
 /**
  * Configuration shared by every service, the gateway included: where it listens and what it runs
@@ -176,20 +198,10 @@ export class CoreServiceEnv {
   KAFKA_TLS_CA_FILE?: string;
 
   /** PEM client certificate and key, for brokers that require mutual TLS; both or neither. */
-  @ValidateIf(
-    (env: CoreServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
-  )
-  @IsDefined({ message: 'KAFKA_TLS_CERT_FILE is required with KAFKA_TLS_KEY_FILE' })
-  @IsReadableFile()
-  @RequiresKafkaTls()
+  @IsKafkaClientTlsFile('KAFKA_TLS_KEY_FILE')
   KAFKA_TLS_CERT_FILE?: string;
 
-  @ValidateIf(
-    (env: CoreServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
-  )
-  @IsDefined({ message: 'KAFKA_TLS_KEY_FILE is required with KAFKA_TLS_CERT_FILE' })
-  @IsReadableFile()
-  @RequiresKafkaTls()
+  @IsKafkaClientTlsFile('KAFKA_TLS_CERT_FILE')
   KAFKA_TLS_KEY_FILE?: string;
 }
 
