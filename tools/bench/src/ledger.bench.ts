@@ -5,15 +5,7 @@ import { configureApp } from '@billing/service-kit';
 import { uniqueName } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import {
-  BENCH_SERVICE_SECRETS,
-  benchInfraOptions,
-  benchPool,
-  createBenchTopics,
-  perSecond,
-  produceAll,
-  until,
-} from './support.js';
+import { BenchInfra, perSecond, produceAll, until } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -92,8 +84,8 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     `${topics.payments}.dlq`,
     `${topics.usageRecorded}.dlq`,
   ];
-  const { kafka, remove: removeTopics } = await createBenchTopics(allTopics, PARTITIONS);
-  const db = benchPool(4);
+  const infra = await BenchInfra.open(allTopics, { partitions: PARTITIONS, poolSize: 4 });
+  const { kafka, pool: db } = infra;
   const rows: BenchRow[] = [];
 
   // Everything for the first measure is on the topic before the ledger starts: what is measured
@@ -110,17 +102,10 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
 
   const app = await NestFactory.create(
     LedgerModule.forRoot({
-      ...benchInfraOptions(),
-      ...BENCH_SERVICE_SECRETS,
+      ...infra.serviceOptions(PARTITIONS),
       schema,
       topics,
       consumerGroupPrefix: `bench-ledger-${suffix}`,
-      kafkaTuning: {
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitTimeMs: 100,
-        partitionsConsumedConcurrently: PARTITIONS,
-      },
       poolSize: 24,
       schedulerIntervalMs: 0,
       relayPollIntervalMs: 100,
@@ -269,7 +254,6 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
   });
 
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await db.end();
-  await removeTopics();
+  await infra.close();
   return rows;
 }

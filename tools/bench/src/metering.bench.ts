@@ -14,15 +14,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import pg from 'pg';
-import {
-  BENCH_SERVICE_SECRETS,
-  benchInfraOptions,
-  benchPool,
-  createBenchTopics,
-  perSecond,
-  produceAll,
-  until,
-} from './support.js';
+import { BenchInfra, perSecond, produceAll, until } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -177,23 +169,17 @@ async function rawConsume(
 }
 
 async function bootMetering(
+  infra: BenchInfra,
   schema: string,
   topics: { usageObserved: string; usageRecorded: string },
 ): Promise<INestApplication> {
   const app = await NestFactory.create(
     MeteringModule.forRoot({
-      ...benchInfraOptions(),
-      ...BENCH_SERVICE_SECRETS,
+      ...infra.serviceOptions(CONCURRENCY),
       schema,
       topics,
       usageConsumerName: `${schema}-observed`,
       consumerChunkSize: CHUNK,
-      kafkaTuning: {
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitTimeMs: 100,
-        partitionsConsumedConcurrently: CONCURRENCY,
-      },
     }),
     { logger: false },
   );
@@ -318,8 +304,8 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     `${topics.emptyObserved}.dlq`,
     topics.chunkRecorded,
   ];
-  const { kafka, remove: removeTopics } = await createBenchTopics(allTopics, PARTITIONS);
-  const pool = benchPool(10);
+  const infra = await BenchInfra.open(allTopics, { partitions: PARTITIONS, poolSize: 10 });
+  const { kafka, pool } = infra;
   const rows: BenchRow[] = [];
   try {
     const events = benchEvents(EVENTS);
@@ -345,7 +331,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     await produce(kafka, topics.usageObserved, events);
 
     // 1. The service, end to end.
-    let app = await bootMetering(name, topics);
+    let app = await bootMetering(infra, name, topics);
     let serviceMs: number;
     try {
       serviceMs = await relayed(pool, name, EVENTS, performance.now());
@@ -356,7 +342,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     // 2. The same recording code behind a chunk-level consumer (fresh schema; the application's
     // own consumer listens to an empty topic).
     const chunkSchema = `${name}_chunk`;
-    app = await bootMetering(chunkSchema, {
+    app = await bootMetering(infra, chunkSchema, {
       usageObserved: topics.emptyObserved,
       usageRecorded: topics.chunkRecorded,
     });
@@ -414,7 +400,6 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
   } finally {
     await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
     await pool.query(`DROP SCHEMA IF EXISTS ${name}_chunk CASCADE`).catch(() => undefined);
-    await pool.end();
-    await removeTopics();
+    await infra.close();
   }
 }

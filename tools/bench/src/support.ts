@@ -50,6 +50,47 @@ export const BENCH_SERVICE_SECRETS = {
   consoleJwtSecret: 'bench-console-jwt-secret-0123456789abcdef',
 } as const;
 
+/**
+ * What a benchmark of one service (the ledger, metering) runs on: its topics on the local broker
+ * and a pool on the local database, and the options the service's module is given there.
+ */
+export class BenchInfra {
+  private constructor(
+    readonly kafka: BenchTopics['kafka'],
+    readonly pool: pg.Pool,
+    private readonly topics: BenchTopics,
+  ) {}
+
+  /** Creates `topics` (of `partitions`) and a pool of `poolSize` connections. */
+  static async open(
+    topics: string[],
+    options: { readonly partitions: number; readonly poolSize: number },
+  ): Promise<BenchInfra> {
+    const created = await createBenchTopics(topics, options.partitions);
+    return new BenchInfra(created.kafka, benchPool(options.poolSize), created);
+  }
+
+  /** Database, brokers, secrets and consumer timings of the service under measurement. */
+  serviceOptions(partitionsConsumedConcurrently: number) {
+    return {
+      ...benchInfraOptions(),
+      ...BENCH_SERVICE_SECRETS,
+      kafkaTuning: {
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1_000,
+        maxWaitTimeMs: 100,
+        partitionsConsumedConcurrently,
+      },
+    };
+  }
+
+  /** Ends the pool, then deletes the topics (best effort). */
+  async close(): Promise<void> {
+    await this.pool.end();
+    await this.topics.remove();
+  }
+}
+
 /** `n` things in `ms` milliseconds, per second. */
 export const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
 
