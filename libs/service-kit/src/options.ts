@@ -1,5 +1,5 @@
 import { assertSchemaName } from '@billing/postgres';
-import type { AccountTokenOptions } from './auth.js';
+import type { AccountTokenOptions, ServiceCredential } from './auth.js';
 import { resolveAccountTokens } from './env.js';
 import {
   type MessagingModuleOptions,
@@ -51,6 +51,12 @@ export interface AccountFacingModuleOptions<
   readonly consoleJwtSecret?: string;
   /** How account tokens are verified; wins over `consoleJwtSecret`. */
   readonly accountTokens?: AccountTokenOptions;
+  /**
+   * The internal callers and their roles (`SERVICE_TOKENS`, where the service has internal
+   * routes: keys, ledger; which role may do what is the service's). None: those routes refuse
+   * everyone.
+   */
+  readonly serviceTokens?: readonly ServiceCredential[];
   /** The Postgres schema of the service (its tables, outbox and inbox); each has a default. */
   readonly schema?: string;
   readonly poolSize?: number;
@@ -67,6 +73,7 @@ export interface ResolvedAccountFacingOptions<
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly accountTokens: AccountTokenOptions | undefined;
+  readonly serviceTokens: readonly ServiceCredential[];
   readonly schema: string;
   readonly poolSize: number;
   readonly nowMs: () => number;
@@ -90,6 +97,7 @@ export function resolveAccountFacingOptions<Topics extends TopicNames<Topics>>(
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
     accountTokens: resolveAccountTokens(options),
+    serviceTokens: options.serviceTokens ?? [],
     schema: resolveSchema(options.schema, defaults.schema),
     poolSize: options.poolSize ?? 10,
     nowMs: options.nowMs ?? Date.now,

@@ -7,7 +7,6 @@ import {
 import type {
   AccountFacingModuleOptions,
   ResolvedAccountFacingOptions,
-  ServiceCredential,
 } from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
 import type { KeysEnv } from './config.js';
@@ -28,11 +27,6 @@ export interface KeysTopics {
 export interface KeysModuleOptions extends AccountFacingModuleOptions<KeysTopics> {
   /** `API_KEY_PEPPER`: the HMAC key of the lookup hash. */
   readonly apiKeyPepper: string;
-  /**
-   * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may look keys
-   * up by lookup hash. Without any, that route refuses everyone.
-   */
-  readonly serviceTokens?: readonly ServiceCredential[];
   /** `API_KEY_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters. */
   readonly apiKeyEncryptionKey: string;
   /** The consumer group (and inbox) name of the UsageRecorded consumer. */
@@ -42,7 +36,6 @@ export interface KeysModuleOptions extends AccountFacingModuleOptions<KeysTopics
 }
 
 export interface ResolvedKeysOptions extends ResolvedAccountFacingOptions<KeysTopics> {
-  readonly serviceTokens: readonly ServiceCredential[];
   readonly apiKeyPepper: string;
   readonly encryptionKey: Buffer;
   readonly usageConsumerName: string;
@@ -69,7 +62,6 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
   }
   return {
     ...common,
-    serviceTokens: options.serviceTokens ?? [],
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
     usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',

@@ -8,7 +8,6 @@ import type {
   AccountFacingModuleOptions,
   InboxPruningSettings,
   ResolvedAccountFacingOptions,
-  ServiceCredential,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
 import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
@@ -26,11 +25,6 @@ export interface LedgerTopics {
  * tests build it directly so that each test file gets its own schema and topics.
  */
 export interface LedgerModuleOptions extends AccountFacingModuleOptions<LedgerTopics> {
-  /**
-   * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may place,
-   * extend or release holds.
-   */
-  readonly serviceTokens?: readonly ServiceCredential[];
   /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
   readonly consumerGroupPrefix?: string;
   /** Messages applied per consumer transaction. */
@@ -48,7 +42,6 @@ export interface LedgerModuleOptions extends AccountFacingModuleOptions<LedgerTo
 }
 
 export interface ResolvedLedgerOptions extends ResolvedAccountFacingOptions<LedgerTopics> {
-  readonly serviceTokens: readonly ServiceCredential[];
   readonly consumerGroupPrefix: string;
   readonly consumerChunkSize: number;
   readonly schedulerIntervalMs: number;
@@ -76,7 +69,6 @@ export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedg
     }),
     // The consumers' chunks and the holds API each hold a connection while they write.
     poolSize: options.poolSize ?? 20,
-    serviceTokens: options.serviceTokens ?? [],
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'ledger',
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,
