@@ -187,3 +187,8 @@ export interface MessagePublisher {
 export interface MessageSubscriber {
   subscribe<T>(options: SubscriptionOptions<T>): Promise<Subscription>;
 }
+
+/** Both ports of one transport (Kafka, or in-process), and how to let its connections go. */
+export interface MessageTransport extends MessagePublisher, MessageSubscriber {
+  close(): Promise<void>;
+}

@@ -33,6 +33,29 @@ import {
 const toInt = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
 
+/** Decorators listed as they would be written above a property (applied from the bottom up). */
+function stacked(decorators: readonly PropertyDecorator[]): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    for (const decorate of [...decorators].reverse()) decorate(target, propertyName);
+  };
+}
+
+/**
+ * An integer variable: its text parsed as a number (empty or absent: the default), an integer
+ * within `min` and `max`. `options` as class-validator's (a message naming the variable).
+ */
+export function IsIntegerEnv(
+  bounds: { readonly min: number; readonly max?: number },
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return stacked([
+    Transform(toInt),
+    IsInt(options),
+    Min(bounds.min),
+    ...(bounds.max === undefined ? [] : [Max(bounds.max)]),
+  ]);
+}
+
 /** The variable names a file (a path that this process can read), never its content. */
 function IsReadableFile(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
@@ -76,6 +99,25 @@ function RequiresKafkaTls(): PropertyDecorator {
 const present = (value: unknown): boolean => value !== undefined && value !== '';
 
 /**
+ * One of the two files of the Kafka client certificate (`pair`, the other's name): once either
+ * is set, both are required, readable, and only with KAFKA_TLS.
+ */
+function IsKafkaClientTlsFile(
+  pair: 'KAFKA_TLS_CERT_FILE' | 'KAFKA_TLS_KEY_FILE',
+): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    stacked([
+      ValidateIf(
+        (env: CoreServiceEnv) =>
+          present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
+      ),
+      IsDefined({ message: `${String(propertyName)} is required with ${pair}` }),
+      IsReadableFile(),
+      RequiresKafkaTls(),
+    ])(target, propertyName);
+}
+
+/**
  * Configuration shared by every service, the gateway included: where it listens and what it runs
  * on. It holds no credential, so that a service that needs none of the operators' is not given
  * one (the gateway never sees ADMIN_TOKEN).
@@ -91,17 +133,11 @@ export class CoreServiceEnv {
   PORT!: number;
 
   /** Seconds the requests in flight get to finish after SIGTERM (shutdown.ts). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
+  @IsIntegerEnv({ min: 0, max: 3600 })
   SHUTDOWN_GRACE_SECONDS = 20;
 
   /** Seconds of a stalled event loop after which the process kills itself (0: never). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
+  @IsIntegerEnv({ min: 0, max: 3600 })
   WATCHDOG_STALL_SECONDS = 30;
 
   @IsString()
@@ -162,20 +198,10 @@ export class CoreServiceEnv {
   KAFKA_TLS_CA_FILE?: string;
 
   /** PEM client certificate and key, for brokers that require mutual TLS; both or neither. */
-  @ValidateIf(
-    (env: CoreServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
-  )
-  @IsDefined({ message: 'KAFKA_TLS_CERT_FILE is required with KAFKA_TLS_KEY_FILE' })
-  @IsReadableFile()
-  @RequiresKafkaTls()
+  @IsKafkaClientTlsFile('KAFKA_TLS_KEY_FILE')
   KAFKA_TLS_CERT_FILE?: string;
 
-  @ValidateIf(
-    (env: CoreServiceEnv) => present(env.KAFKA_TLS_CERT_FILE) || present(env.KAFKA_TLS_KEY_FILE),
-  )
-  @IsDefined({ message: 'KAFKA_TLS_KEY_FILE is required with KAFKA_TLS_CERT_FILE' })
-  @IsReadableFile()
-  @RequiresKafkaTls()
+  @IsKafkaClientTlsFile('KAFKA_TLS_CERT_FILE')
   KAFKA_TLS_KEY_FILE?: string;
 }
 
@@ -216,10 +242,10 @@ export class AccountFacingEnv extends BaseServiceEnv {
   @IsNotEmpty({ message: 'CONSOLE_JWT_AUDIENCE must not be empty' })
   CONSOLE_JWT_AUDIENCE = DEFAULT_ACCOUNT_TOKEN_AUDIENCE;
 
-  @Transform(toInt)
-  @IsInt({ message: 'CONSOLE_JWT_MAX_LIFETIME_SECONDS must be an integer' })
-  @Min(60)
-  @Max(2_592_000)
+  @IsIntegerEnv(
+    { min: 60, max: 2_592_000 },
+    { message: 'CONSOLE_JWT_MAX_LIFETIME_SECONDS must be an integer' },
+  )
   CONSOLE_JWT_MAX_LIFETIME_SECONDS = DEFAULT_ACCOUNT_TOKEN_MAX_LIFETIME_SECONDS;
 }
 

@@ -24,6 +24,7 @@ import {
   type MessageHandlers,
   type MessagePublisher,
   type MessageSubscriber,
+  type MessageTransport,
   type MessagingLogger,
   type OutboxRelayOptions,
   type Subscription,
@@ -34,9 +35,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CheckState, ReadinessSource } from './health.js';
 
 /** Kafka in distributed mode, the in-process transport in standalone mode: the same ports. */
-export interface Transport extends MessagePublisher, MessageSubscriber {
-  close(): Promise<void>;
-}
+export type Transport = MessageTransport;
 
 export const TRANSPORT = Symbol('TRANSPORT');
 

@@ -1,12 +1,8 @@
-import { loadConfig, CoreServiceEnv } from '@billing/service-kit';
-import { Transform } from 'class-transformer';
+import { loadConfig, CoreServiceEnv, IsIntegerEnv } from '@billing/service-kit';
 import {
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
-  Min,
   MinLength,
   Validate,
   ValidatorConstraint,
@@ -16,9 +12,6 @@ import {
 import { parseUpstreamProviders } from './domain/index.js';
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
-
-const toInt = ({ value }: { value: unknown }): unknown =>
-  value === undefined || value === '' ? undefined : Number(value);
 
 /** UPSTREAM_PROVIDERS must parse, and every problem is reported (never the value). */
 @ValidatorConstraint({ name: 'upstreamProviders' })
@@ -72,10 +65,10 @@ export class GatewayEnv extends CoreServiceEnv {
   KEYS_URL!: string;
 
   /** The largest request body accepted, in bytes; larger ones are refused with 413. */
-  @Transform(toInt)
-  @IsInt({ message: 'MAX_BODY_BYTES must be an integer' })
-  @Min(1_024)
-  @Max(64 * 1024 * 1024)
+  @IsIntegerEnv(
+    { min: 1_024, max: 64 * 1024 * 1024 },
+    { message: 'MAX_BODY_BYTES must be an integer' },
+  )
   MAX_BODY_BYTES = 4 * 1024 * 1024;
 
   /** Metering's base URL: the model catalog (prices, output limits) is read from `GET /v1/models`. */
@@ -93,27 +86,18 @@ export class GatewayEnv extends CoreServiceEnv {
   UPSTREAM_PROVIDERS?: string;
 
   /** How long a hold lives if the request's usage never reaches the ledger. */
-  @Transform(toInt)
-  @IsInt({ message: 'HOLD_TTL_SECONDS must be an integer' })
-  @Min(1)
-  @Max(86_400)
+  @IsIntegerEnv({ min: 1, max: 86_400 }, { message: 'HOLD_TTL_SECONDS must be an integer' })
   HOLD_TTL_SECONDS = 600;
 
   /**
    * The longest a request may run: a stream is then ended with an SSE error and a whole answer
    * with a 504. Until then the request's hold is extended every HOLD_TTL_SECONDS / 3.
    */
-  @Transform(toInt)
-  @IsInt({ message: 'REQUEST_DEADLINE_SECONDS must be an integer' })
-  @Min(1)
-  @Max(86_400)
+  @IsIntegerEnv({ min: 1, max: 86_400 }, { message: 'REQUEST_DEADLINE_SECONDS must be an integer' })
   REQUEST_DEADLINE_SECONDS = 1_800;
 
   /** How often the catalog is fetched again from metering. */
-  @Transform(toInt)
-  @IsInt({ message: 'CATALOG_REFRESH_SECONDS must be an integer' })
-  @Min(1)
-  @Max(3_600)
+  @IsIntegerEnv({ min: 1, max: 3_600 }, { message: 'CATALOG_REFRESH_SECONDS must be an integer' })
   CATALOG_REFRESH_SECONDS = 30;
 }
 

@@ -2,13 +2,11 @@ import { TOPICS } from '@billing/contracts';
 import {
   accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
-  resolveTopics,
   serviceTokensFromEnv,
 } from '@billing/service-kit';
 import type {
   AccountFacingModuleOptions,
   ResolvedAccountFacingOptions,
-  ServiceCredential,
 } from '@billing/service-kit';
 import { parseEncryptionKey } from './domain/index.js';
 import type { KeysEnv } from './config.js';
@@ -26,28 +24,20 @@ export interface KeysTopics {
  * tests build it directly so that each test file gets its own schema (and, where it matters, its
  * own topics).
  */
-export interface KeysModuleOptions extends AccountFacingModuleOptions {
+export interface KeysModuleOptions extends AccountFacingModuleOptions<KeysTopics> {
   /** `API_KEY_PEPPER`: the HMAC key of the lookup hash. */
   readonly apiKeyPepper: string;
-  /**
-   * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may look keys
-   * up by lookup hash. Without any, that route refuses everyone.
-   */
-  readonly serviceTokens?: readonly ServiceCredential[];
   /** `API_KEY_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters. */
   readonly apiKeyEncryptionKey: string;
-  readonly topics?: Partial<KeysTopics>;
   /** The consumer group (and inbox) name of the UsageRecorded consumer. */
   readonly usageConsumerName?: string;
   /** How many UsageRecorded per key the details route shows (the table keeps as many). */
   readonly recentUsageLimit?: number;
 }
 
-export interface ResolvedKeysOptions extends ResolvedAccountFacingOptions {
-  readonly serviceTokens: readonly ServiceCredential[];
+export interface ResolvedKeysOptions extends ResolvedAccountFacingOptions<KeysTopics> {
   readonly apiKeyPepper: string;
   readonly encryptionKey: Buffer;
-  readonly topics: KeysTopics;
   readonly usageConsumerName: string;
   readonly recentUsageLimit: number;
 }
@@ -61,7 +51,10 @@ export const DEFAULT_KEYS_SCHEMA = 'keys';
  * @throws RangeError on an invalid schema name or encryption key (the message never echoes it).
  */
 export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOptions {
-  const common = resolveAccountFacingOptions(options, DEFAULT_KEYS_SCHEMA);
+  const common = resolveAccountFacingOptions(options, {
+    schema: DEFAULT_KEYS_SCHEMA,
+    topics: { keys: TOPICS.keys, usageRecorded: TOPICS.usageRecorded },
+  });
   if (options.apiKeyPepper.length === 0) throw new RangeError('the API key pepper is empty');
   const recentUsageLimit = options.recentUsageLimit ?? 20;
   if (!Number.isSafeInteger(recentUsageLimit) || recentUsageLimit < 1) {
@@ -69,13 +62,8 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
   }
   return {
     ...common,
-    serviceTokens: options.serviceTokens ?? [],
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
-    topics: resolveTopics(
-      { keys: TOPICS.keys, usageRecorded: TOPICS.usageRecorded },
-      options.topics,
-    ),
     usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',
     recentUsageLimit,
   };

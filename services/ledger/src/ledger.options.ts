@@ -2,14 +2,12 @@ import { TOPICS } from '@billing/contracts';
 import {
   accountFacingOptionsFromEnv,
   resolveAccountFacingOptions,
-  resolveTopics,
   serviceTokensFromEnv,
 } from '@billing/service-kit';
 import type {
   AccountFacingModuleOptions,
   InboxPruningSettings,
   ResolvedAccountFacingOptions,
-  ServiceCredential,
 } from '@billing/service-kit';
 import type { LedgerEnv } from './config.js';
 import { DEFAULT_MAX_ACTIVE_HOLDS } from './domain/index.js';
@@ -26,13 +24,7 @@ export interface LedgerTopics {
  * Everything the ledger module can be told. `main.ts` builds it from the environment; integration
  * tests build it directly so that each test file gets its own schema and topics.
  */
-export interface LedgerModuleOptions extends AccountFacingModuleOptions {
-  /**
-   * The internal callers and their roles (`SERVICE_TOKENS`): only the `gateway` role may place,
-   * extend or release holds.
-   */
-  readonly serviceTokens?: readonly ServiceCredential[];
-  readonly topics?: Partial<LedgerTopics>;
+export interface LedgerModuleOptions extends AccountFacingModuleOptions<LedgerTopics> {
   /** Prefix of the consumer group names (`<prefix>-payments`, `<prefix>-usage`). */
   readonly consumerGroupPrefix?: string;
   /** Messages applied per consumer transaction. */
@@ -49,9 +41,7 @@ export interface LedgerModuleOptions extends AccountFacingModuleOptions {
   readonly inboxPruning?: false | InboxPruningSettings;
 }
 
-export interface ResolvedLedgerOptions extends ResolvedAccountFacingOptions {
-  readonly serviceTokens: readonly ServiceCredential[];
-  readonly topics: LedgerTopics;
+export interface ResolvedLedgerOptions extends ResolvedAccountFacingOptions<LedgerTopics> {
   readonly consumerGroupPrefix: string;
   readonly consumerChunkSize: number;
   readonly schedulerIntervalMs: number;
@@ -69,14 +59,16 @@ export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 
 export function resolveLedgerOptions(options: LedgerModuleOptions): ResolvedLedgerOptions {
   return {
-    ...resolveAccountFacingOptions(options, DEFAULT_LEDGER_SCHEMA),
+    ...resolveAccountFacingOptions(options, {
+      schema: DEFAULT_LEDGER_SCHEMA,
+      topics: {
+        payments: TOPICS.payments,
+        usageRecorded: TOPICS.usageRecorded,
+        ledger: TOPICS.ledger,
+      },
+    }),
     // The consumers' chunks and the holds API each hold a connection while they write.
     poolSize: options.poolSize ?? 20,
-    serviceTokens: options.serviceTokens ?? [],
-    topics: resolveTopics(
-      { payments: TOPICS.payments, usageRecorded: TOPICS.usageRecorded, ledger: TOPICS.ledger },
-      options.topics,
-    ),
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'ledger',
     consumerChunkSize: options.consumerChunkSize ?? 500,
     schedulerIntervalMs: options.schedulerIntervalMs ?? 1_000,

@@ -1,9 +1,5 @@
 import { TOPICS } from '@billing/contracts';
-import {
-  accountFacingOptionsFromEnv,
-  resolveAccountFacingOptions,
-  resolveTopics,
-} from '@billing/service-kit';
+import { accountFacingOptionsFromEnv, resolveAccountFacingOptions } from '@billing/service-kit';
 import type {
   AccountFacingModuleOptions,
   ResolvedAccountFacingOptions,
@@ -22,8 +18,7 @@ export interface MeteringTopics {
  * Everything the metering module can be told. `main.ts` builds it from the environment;
  * integration tests and the benchmark build it directly.
  */
-export interface MeteringModuleOptions extends AccountFacingModuleOptions {
-  readonly topics?: Partial<MeteringTopics>;
+export interface MeteringModuleOptions extends AccountFacingModuleOptions<MeteringTopics> {
   /** The consumer group (and inbox) name of the UsageObserved consumer. */
   readonly usageConsumerName?: string;
   /** UsageObserved applied per consumer transaction. */
@@ -32,8 +27,7 @@ export interface MeteringModuleOptions extends AccountFacingModuleOptions {
   readonly catalogRefreshMs?: number;
 }
 
-export interface ResolvedMeteringOptions extends ResolvedAccountFacingOptions {
-  readonly topics: MeteringTopics;
+export interface ResolvedMeteringOptions extends ResolvedAccountFacingOptions<MeteringTopics> {
   readonly usageConsumerName: string;
   readonly consumerChunkSize: number;
   readonly catalogRefreshMs: number;
@@ -46,11 +40,10 @@ export const DEFAULT_METERING_SCHEMA = 'metering';
 export function resolveMeteringOptions(options: MeteringModuleOptions): ResolvedMeteringOptions {
   const tuning = options.kafkaTuning ?? {};
   return {
-    ...resolveAccountFacingOptions(options, DEFAULT_METERING_SCHEMA),
-    topics: resolveTopics(
-      { usageObserved: TOPICS.usageObserved, usageRecorded: TOPICS.usageRecorded },
-      options.topics,
-    ),
+    ...resolveAccountFacingOptions(options, {
+      schema: DEFAULT_METERING_SCHEMA,
+      topics: { usageObserved: TOPICS.usageObserved, usageRecorded: TOPICS.usageRecorded },
+    }),
     usageConsumerName: options.usageConsumerName ?? 'metering.usage-observed',
     // Each partition consumed at once holds a database connection for its chunk's transaction.
     kafkaTuning: { partitionsConsumedConcurrently: 3, ...tuning },

@@ -1,9 +1,5 @@
-import { AccountFacingEnv, loadConfig } from '@billing/service-kit';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }): unknown =>
-  value === undefined || value === '' ? undefined : Number(value);
+import { AccountFacingEnv, IsIntegerEnv, loadConfig } from '@billing/service-kit';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 /** A positive USD amount in whole cents, as a decimal string ("5", "10000", "12.50"). */
 const WHOLE_CENTS_USD = /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/;
@@ -31,10 +27,7 @@ export class PaymentsEnv extends AccountFacingEnv {
   STRIPE_API_BASE?: string;
 
   /** How old a webhook signature may be (Stripe's library default: 300 s). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(3600)
+  @IsIntegerEnv({ min: 1, max: 3600 })
   STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300;
 
   /** The top-up bonus as an exact decimal fraction; parsed with libs/money, never as a float. */
@@ -60,20 +53,13 @@ export class PaymentsEnv extends AccountFacingEnv {
   @IsIn(['stripe', 'simulated'])
   PAYMENT_PROVIDER: 'stripe' | 'simulated' = 'stripe';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsIntegerEnv({ min: 1, max: 100 })
   AUTO_TOP_UP_MAX_FAILURES = 3;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IsIntegerEnv({ min: 1 })
   AUTO_TOP_UP_BACKOFF_BASE_SECONDS = 300;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IsIntegerEnv({ min: 1 })
   AUTO_TOP_UP_BACKOFF_MAX_SECONDS = 86_400;
 
   @IsString()

@@ -1,10 +1,6 @@
 import { TOPICS } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
-import {
-  accountFacingOptionsFromEnv,
-  resolveAccountFacingOptions,
-  resolveTopics,
-} from '@billing/service-kit';
+import { accountFacingOptionsFromEnv, resolveAccountFacingOptions } from '@billing/service-kit';
 import type {
   AccountFacingModuleOptions,
   ResolvedAccountFacingOptions,
@@ -36,9 +32,8 @@ export interface StripeSettings {
  * Everything the payments module can be told. `main.ts` builds it from the environment; tests
  * build it directly (a fresh schema, their own topics, a Stripe stand-in, short timers).
  */
-export interface PaymentsModuleOptions extends AccountFacingModuleOptions {
+export interface PaymentsModuleOptions extends AccountFacingModuleOptions<PaymentsTopics> {
   readonly nodeEnv: 'development' | 'test' | 'production';
-  readonly topics?: Partial<PaymentsTopics>;
   readonly consumerGroupPrefix?: string;
   readonly stripe: StripeSettings;
   /** `stripe` (default), `simulated`, or a provider instance (tests). */
@@ -60,9 +55,8 @@ export interface PaymentsModuleOptions extends AccountFacingModuleOptions {
   readonly invoiceIssuer?: InvoiceIssuer;
 }
 
-export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions {
+export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<PaymentsTopics> {
   readonly nodeEnv: 'development' | 'test' | 'production';
-  readonly topics: PaymentsTopics;
   readonly consumerGroupPrefix: string;
   readonly stripe: Required<Omit<StripeSettings, 'apiBase'>> & {
     readonly apiBase: string | undefined;
@@ -100,9 +94,11 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     cancelUrl: 'http://localhost:3000/billing/top-ups/cancelled',
   };
   return {
-    ...resolveAccountFacingOptions(options, DEFAULT_PAYMENTS_SCHEMA),
+    ...resolveAccountFacingOptions(options, {
+      schema: DEFAULT_PAYMENTS_SCHEMA,
+      topics: { payments: TOPICS.payments, ledger: TOPICS.ledger },
+    }),
     nodeEnv: options.nodeEnv,
-    topics: resolveTopics({ payments: TOPICS.payments, ledger: TOPICS.ledger }, options.topics),
     consumerGroupPrefix: options.consumerGroupPrefix ?? 'payments',
     stripe: {
       secretKey: options.stripe.secretKey,

@@ -57,46 +57,25 @@ SELECT * FROM ROWS FROM (
 const textArray = (values: readonly string[]): string =>
   `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 
-function plainParams(cols: PlainColumns): unknown[] {
+/** One row of the baseline table: an event at its version in its stream. */
+interface PlainRow {
+  readonly streamId: string;
+  readonly version: number;
+  readonly event: Ev;
+}
+
+function plainParams(rows: readonly PlainRow[]): unknown[] {
+  const json = (values: readonly unknown[]): string =>
+    `[${values.map((v) => JSON.stringify(v)).join(',')}]`;
   return [
-    textArray(cols.streamIds),
-    `{${cols.versions.join(',')}}`,
-    textArray(cols.eventIds),
-    textArray(cols.types),
-    `[${cols.data.join(',')}]`,
-    `[${cols.metadata.join(',')}]`,
-    textArray(cols.occurredAt),
+    textArray(rows.map((r) => r.streamId)),
+    `{${rows.map((r) => r.version).join(',')}}`,
+    textArray(rows.map((r) => r.event.eventId)),
+    textArray(rows.map((r) => r.event.type)),
+    json(rows.map((r) => r.event.data)),
+    json(rows.map((r) => r.event.metadata)),
+    textArray(rows.map((r) => r.event.occurredAt.toISOString())),
   ];
-}
-
-interface PlainColumns {
-  streamIds: string[];
-  versions: number[];
-  eventIds: string[];
-  types: string[];
-  data: string[];
-  metadata: string[];
-  occurredAt: string[];
-}
-
-const emptyColumns = (): PlainColumns => ({
-  streamIds: [],
-  versions: [],
-  eventIds: [],
-  types: [],
-  data: [],
-  metadata: [],
-  occurredAt: [],
-});
-
-function pushPlain(cols: PlainColumns, streamId: string, version: number, e: Ev): void {
-  cols.streamIds.push(streamId);
-  cols.versions.push(version);
-  cols.eventIds.push(e.eventId);
-  cols.types.push(e.type);
-  cols.data.push(JSON.stringify(e.data));
-  cols.metadata.push(JSON.stringify(e.metadata));
-  cols.occurredAt.push(e.occurredAt.toISOString());
 }
 
 /** A usage charge as the ledger would append it: realistic size and shape. */
@@ -172,10 +151,12 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
         const from = round * perRound;
         plainSingleMs += await timed(async () => {
           for (let i = from; i < from + perRound; i++) {
-            const cols = emptyColumns();
-            const version = Math.floor(i / SINGLE_STREAMS) + 1;
-            pushPlain(cols, `plain-${i % SINGLE_STREAMS}`, version, singles[i] as Ev);
-            await client.query({ name: 'plain', text: PLAIN_INSERT, values: plainParams(cols) });
+            const row: PlainRow = {
+              streamId: `plain-${i % SINGLE_STREAMS}`,
+              version: Math.floor(i / SINGLE_STREAMS) + 1,
+              event: singles[i] as Ev,
+            };
+            await client.query({ name: 'plain', text: PLAIN_INSERT, values: plainParams([row]) });
           }
         });
         singleMs += await timed(async () => {
@@ -206,13 +187,19 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
         const slice = makeBatches(round, batchesPerRound);
         plainMs += await timed(async () => {
           for (const items of slice) {
-            const cols = emptyColumns();
+            const plainRows: PlainRow[] = [];
             for (const item of items) {
               let v = plainVersions.get(item.streamId) ?? 0;
-              for (const e of item.events as Ev[]) pushPlain(cols, item.streamId, ++v, e);
+              for (const event of item.events as Ev[]) {
+                plainRows.push({ streamId: item.streamId, version: ++v, event });
+              }
               plainVersions.set(item.streamId, v);
             }
-            await client.query({ name: 'plain', text: PLAIN_INSERT, values: plainParams(cols) });
+            await client.query({
+              name: 'plain',
+              text: PLAIN_INSERT,
+              values: plainParams(plainRows),
+            });
           }
         });
         batchedMs += await timed(async () => {

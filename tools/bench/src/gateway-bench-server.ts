@@ -24,15 +24,8 @@ import {
   SimulatedUpstreamServer,
 } from '@billing/gateway';
 import { createKeyedProducer } from '@billing/messaging';
-import {
-  createTestTopics,
-  deleteTestTopics,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-} from '@billing/testing';
-import pg from 'pg';
-import { benchInfraOptions } from './support.js';
+import { uniqueName } from '@billing/testing';
+import { benchInfraOptions, benchPool, createBenchTopics } from './support.js';
 
 const SERVICE_TOKEN = 'bench-gateway-service-token-0123456789abcdef';
 const PEPPER = 'bench-api-key-pepper-0123456789abcdef';
@@ -88,8 +81,7 @@ if (role === 'upstream') {
     usageObserved: `usage.observed.v1.bench.${suffix}`,
   };
   const allTopics = [topics.keys, topics.usageObserved, `${topics.keys}.dlq`];
-  const kafka = testKafka();
-  await createTestTopics(kafka, allTopics);
+  const { kafka, remove: removeTopics } = await createBenchTopics(allTopics);
   const metering = new MeteringCatalogStandIn();
   await metering.start();
   const app = await createGatewayApp(
@@ -138,7 +130,7 @@ if (role === 'upstream') {
   const key = await issue('key_bench', 'acct_bench');
   const poorKey = await issue('key_bench_poor', 'acct_bench_poor');
   await producer.disconnect();
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
+  const db = benchPool(2);
   for (let i = 0; ; i++) {
     const found = await db.query(
       `SELECT 1 FROM ${schema}.api_keys WHERE api_key_id IN ('key_bench', 'key_bench_poor')`,
@@ -170,7 +162,7 @@ if (role === 'upstream') {
     await metering.stop();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await db.end();
-    await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+    await removeTopics();
   });
 } else {
   console.error('usage: gateway-bench-server.ts upstream|ledger|gateway <ledger url> [traced]');

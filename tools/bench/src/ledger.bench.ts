@@ -2,23 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
 import { createKeyedProducer, type KafkaRecord } from '@billing/messaging';
 import { configureApp, installTracing } from '@billing/service-kit';
-import {
-  createTestTopics,
-  deleteTestTopics,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-} from '@billing/testing';
+import { uniqueName } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
 import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
-import {
-  BENCH_SERVICE_SECRETS,
-  benchInfraOptions,
-  perSecond,
-  produceAll,
-  until,
-} from './support.js';
+import { BenchInfra, perSecond, produceAll, until } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -98,9 +86,8 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     `${topics.payments}.dlq`,
     `${topics.usageRecorded}.dlq`,
   ];
-  const kafka = testKafka();
-  await createTestTopics(kafka, allTopics, PARTITIONS);
-  const db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
+  const infra = await BenchInfra.open(allTopics, { partitions: PARTITIONS, poolSize: 4 });
+  const { kafka, pool: db } = infra;
   const rows: BenchRow[] = [];
 
   // Everything for the first measure is on the topic before the ledger starts: what is measured
@@ -117,17 +104,10 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
 
   const app = await NestFactory.create(
     LedgerModule.forRoot({
-      ...benchInfraOptions(),
-      ...BENCH_SERVICE_SECRETS,
+      ...infra.serviceOptions(PARTITIONS),
       schema,
       topics,
       consumerGroupPrefix: `bench-ledger-${suffix}`,
-      kafkaTuning: {
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitTimeMs: 100,
-        partitionsConsumedConcurrently: PARTITIONS,
-      },
       poolSize: 24,
       schedulerIntervalMs: 0,
       relayPollIntervalMs: 100,
@@ -324,7 +304,6 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
   });
 
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await db.end();
-  await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+  await infra.close();
   return rows;
 }

@@ -13,15 +13,9 @@ import {
   OutboxRelay,
   silentLogger,
 } from '@billing/messaging';
-import {
-  createTestSchema,
-  createTestTopics,
-  deleteTestTopics,
-  testKafka,
-  uniqueName,
-} from '@billing/testing';
+import { createTestSchema, uniqueName } from '@billing/testing';
 import type pg from 'pg';
-import { perSecond, until } from './support.js';
+import { createBenchTopics, perSecond, until } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -225,10 +219,12 @@ async function rawConsume(
 
 export async function runMessagingBench(): Promise<BenchRow[]> {
   const db = await createTestSchema('bench_msg', 20);
-  const kafka = testKafka();
   const topic = uniqueName('bench_msg').toLowerCase();
   const rawTopic = `${topic}_raw`;
-  await createTestTopics(kafka, [topic, `${topic}.dlq`, rawTopic], PARTITIONS);
+  const { kafka, remove: removeTopics } = await createBenchTopics(
+    [topic, `${topic}.dlq`, rawTopic],
+    PARTITIONS,
+  );
   const transport = new KafkaTransport({ kafka, logger: silentLogger });
   const rows: BenchRow[] = [];
   try {
@@ -269,22 +265,26 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     });
 
     // 3. Consume into PostgreSQL through the inbox, against raw consumers.
+    // Both inbox consumers (Kafka here, in-process in 4.) apply the same effects the same way.
+    const inbox = {
+      pool: db.pool,
+      schema: db.schema,
+      decode,
+      messageId: (m: BenchEvent) => m.id,
+      handler: (m: BenchEvent, c: pg.PoolClient) => applyEffect(c, db.schema, 'effects', m),
+      chunkSize: CHUNK,
+      logger: silentLogger,
+    };
     let applied = 0;
     const consumer = new IdempotentConsumer<BenchEvent>({
       kafka,
       consumerName: uniqueName('bench_idem'),
       topics: [topic],
-      pool: db.pool,
-      schema: db.schema,
-      decode,
-      messageId: (m) => m.id,
-      handler: (m, c) => applyEffect(c, db.schema, 'effects', m),
-      chunkSize: CHUNK,
+      ...inbox,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1000,
       maxWaitTimeMs: 100,
       partitionsConsumedConcurrently: CONCURRENCY,
-      logger: silentLogger,
       // Counted in memory (as the baselines do), so polling the database costs nothing.
       hooks: { afterCommitBeforeOffset: (records) => void (applied += records.length) },
     });
@@ -319,13 +319,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     const subscription = await inProcess.subscribe<BenchEvent>({
       consumerName: 'bench_local',
       topics: [localTopic],
-      pool: db.pool,
-      schema: db.schema,
-      decode,
-      messageId: (m) => m.id,
-      handler: (m, c) => applyEffect(c, db.schema, 'effects', m),
-      chunkSize: CHUNK,
-      logger: silentLogger,
+      ...inbox,
     });
     await enqueueAll(db.pool, db.schema, local);
     const localRelay = new OutboxRelay({
@@ -351,7 +345,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     return rows;
   } finally {
     await transport.close();
-    await deleteTestTopics(kafka, [topic, `${topic}.dlq`, rawTopic]).catch(() => undefined);
+    await removeTopics();
     await db.drop();
   }
 }

@@ -9,24 +9,12 @@ import {
   priceObservation,
 } from '@billing/metering';
 import type { KafkaClient } from '@billing/messaging';
-import {
-  createTestTopics,
-  deleteTestTopics,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-} from '@billing/testing';
+import { uniqueName } from '@billing/testing';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import pg from 'pg';
-import {
-  BENCH_SERVICE_SECRETS,
-  benchInfraOptions,
-  perSecond,
-  produceAll,
-  until,
-} from './support.js';
+import { BenchInfra, perSecond, produceAll, until } from './support.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -181,23 +169,17 @@ async function rawConsume(
 }
 
 async function bootMetering(
+  infra: BenchInfra,
   schema: string,
   topics: { usageObserved: string; usageRecorded: string },
 ): Promise<INestApplication> {
   const app = await NestFactory.create(
     MeteringModule.forRoot({
-      ...benchInfraOptions(),
-      ...BENCH_SERVICE_SECRETS,
+      ...infra.serviceOptions(CONCURRENCY),
       schema,
       topics,
       usageConsumerName: `${schema}-observed`,
       consumerChunkSize: CHUNK,
-      kafkaTuning: {
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitTimeMs: 100,
-        partitionsConsumedConcurrently: CONCURRENCY,
-      },
     }),
     { logger: false },
   );
@@ -307,7 +289,6 @@ async function chunkConsume(
 }
 
 export async function runMeteringBench(): Promise<BenchRow[]> {
-  const kafka = testKafka();
   const name = uniqueName('bench_metering').toLowerCase();
   const topics = {
     usageObserved: `${name}.observed`,
@@ -323,8 +304,8 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     `${topics.emptyObserved}.dlq`,
     topics.chunkRecorded,
   ];
-  await createTestTopics(kafka, allTopics, PARTITIONS);
-  const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 10 });
+  const infra = await BenchInfra.open(allTopics, { partitions: PARTITIONS, poolSize: 10 });
+  const { kafka, pool } = infra;
   const rows: BenchRow[] = [];
   try {
     const events = benchEvents(EVENTS);
@@ -350,7 +331,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     await produce(kafka, topics.usageObserved, events);
 
     // 1. The service, end to end.
-    let app = await bootMetering(name, topics);
+    let app = await bootMetering(infra, name, topics);
     let serviceMs: number;
     try {
       serviceMs = await relayed(pool, name, EVENTS, performance.now());
@@ -361,7 +342,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     // 2. The same recording code behind a chunk-level consumer (fresh schema; the application's
     // own consumer listens to an empty topic).
     const chunkSchema = `${name}_chunk`;
-    app = await bootMetering(chunkSchema, {
+    app = await bootMetering(infra, chunkSchema, {
       usageObserved: topics.emptyObserved,
       usageRecorded: topics.chunkRecorded,
     });
@@ -419,7 +400,6 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
   } finally {
     await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
     await pool.query(`DROP SCHEMA IF EXISTS ${name}_chunk CASCADE`).catch(() => undefined);
-    await pool.end();
-    await deleteTestTopics(kafka, allTopics).catch(() => undefined);
+    await infra.close();
   }
 }

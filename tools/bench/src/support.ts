@@ -1,5 +1,13 @@
 import { createKeyedProducer, type KafkaClient, type KafkaRecord } from '@billing/messaging';
-import { testDatabaseUrl, testKafkaBrokers, testKafkaSecurity } from '@billing/testing';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaBrokers,
+  testKafkaSecurity,
+} from '@billing/testing';
+import pg from 'pg';
 
 // What the benchmarks share: the test infrastructure a service under measurement runs on, and
 // the small steps every run repeats (rates, waiting for a drain, producing a backlog).
@@ -17,11 +25,71 @@ export function benchInfraOptions(): {
   };
 }
 
+/** A pool of at most `max` connections on the local database. */
+export const benchPool = (max: number): pg.Pool =>
+  new pg.Pool({ connectionString: testDatabaseUrl(), max });
+
+/** The topics of one run, created on the local broker; `remove` deletes them (best effort). */
+export interface BenchTopics {
+  readonly kafka: ReturnType<typeof testKafka>;
+  readonly remove: () => Promise<void>;
+}
+
+export async function createBenchTopics(
+  names: string[],
+  partitions?: number,
+): Promise<BenchTopics> {
+  const kafka = testKafka();
+  await createTestTopics(kafka, names, partitions);
+  return { kafka, remove: () => deleteTestTopics(kafka, names).catch(() => undefined) };
+}
+
 /** The admin token and console JWT secret of a service started by a benchmark. */
 export const BENCH_SERVICE_SECRETS = {
   adminToken: 'bench-admin-token-0123456789',
   consoleJwtSecret: 'bench-console-jwt-secret-0123456789abcdef',
 } as const;
+
+/**
+ * What a benchmark of one service (the ledger, metering) runs on: its topics on the local broker
+ * and a pool on the local database, and the options the service's module is given there.
+ */
+export class BenchInfra {
+  private constructor(
+    readonly kafka: BenchTopics['kafka'],
+    readonly pool: pg.Pool,
+    private readonly topics: BenchTopics,
+  ) {}
+
+  /** Creates `topics` (of `partitions`) and a pool of `poolSize` connections. */
+  static async open(
+    topics: string[],
+    options: { readonly partitions: number; readonly poolSize: number },
+  ): Promise<BenchInfra> {
+    const created = await createBenchTopics(topics, options.partitions);
+    return new BenchInfra(created.kafka, benchPool(options.poolSize), created);
+  }
+
+  /** Database, brokers, secrets and consumer timings of the service under measurement. */
+  serviceOptions(partitionsConsumedConcurrently: number) {
+    return {
+      ...benchInfraOptions(),
+      ...BENCH_SERVICE_SECRETS,
+      kafkaTuning: {
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1_000,
+        maxWaitTimeMs: 100,
+        partitionsConsumedConcurrently,
+      },
+    };
+  }
+
+  /** Ends the pool, then deletes the topics (best effort). */
+  async close(): Promise<void> {
+    await this.pool.end();
+    await this.topics.remove();
+  }
+}
 
 /** `n` things in `ms` milliseconds, per second. */
 export const perSecond = (n: number, ms: number): number => (n * 1000) / ms;

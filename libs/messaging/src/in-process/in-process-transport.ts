@@ -11,8 +11,7 @@ import {
 import type {
   DeadLetter,
   InboxRecord,
-  MessagePublisher,
-  MessageSubscriber,
+  MessageTransport,
   MessagingLogger,
   OutboxMessage,
   Subscription,
@@ -149,7 +148,7 @@ class Group {
  *   survive a restart and an operator can query and replay them), with the same reasons and
  *   headers as on Kafka.
  */
-export class InProcessTransport implements MessagePublisher, MessageSubscriber {
+export class InProcessTransport implements MessageTransport {
   private readonly laneCount: number;
   private readonly logger: MessagingLogger;
   private readonly groups = new Map<string, Group>();

@@ -1,8 +1,7 @@
 import type { Message, TopicMessages } from 'kafkajs';
 import { defaultLogger } from '../internal/util.js';
 import type {
-  MessagePublisher,
-  MessageSubscriber,
+  MessageTransport,
   MessagingLogger,
   OutboxMessage,
   Subscription,
@@ -31,7 +30,7 @@ export interface KafkaTransportOptions {
  * consumers). The wire format is the caller's: value as given, key = the message key (the
  * account id), headers as given.
  */
-export class KafkaTransport implements MessagePublisher, MessageSubscriber {
+export class KafkaTransport implements MessageTransport {
   private readonly kafka: KafkaClient;
   private readonly producer: ReliableProducer;
   private readonly dlqProducer: ReliableProducer;

@@ -40,22 +40,17 @@ export interface ChatProvider {
 /** The built-in `sim/` provider: the pure simulation, served without any I/O. */
 export class SimProvider implements ChatProvider {
   complete(call: ProviderCall): Promise<ProviderAnswer> {
-    const completion = simulateCompletion(
-      call.request,
-      call.model.maxOutputTokens,
-      call.promptTokens,
-    );
-    return Promise.resolve({ ok: true, body: simResponseBody(completion, envelope(call)) });
+    return Promise.resolve({ ok: true, body: simResponseBody(simulate(call), envelope(call)) });
   }
 
   stream(call: ProviderCall): Promise<ProviderStream> {
-    const completion = simulateCompletion(
-      call.request,
-      call.model.maxOutputTokens,
-      call.promptTokens,
-    );
-    return Promise.resolve({ ok: true, events: simStreamEvents(completion, envelope(call)) });
+    return Promise.resolve({ ok: true, events: simStreamEvents(simulate(call), envelope(call)) });
   }
+}
+
+/** The simulated completion of a call: its request, bounded by the model and the admitted prompt. */
+function simulate(call: ProviderCall): ReturnType<typeof simulateCompletion> {
+  return simulateCompletion(call.request, call.model.maxOutputTokens, call.promptTokens);
 }
 
 function envelope(call: ProviderCall): { id: string; createdSeconds: number; model: string } {

@@ -11,7 +11,7 @@ export {
   type LedgerErrorCode,
   type LedgerFailure,
 } from './errors.js';
-export type { Decision } from './decision.js';
+export type { Decision, LedgerOutcome } from './decision.js';
 export {
   LOT_KINDS,
   consumptionOrder,

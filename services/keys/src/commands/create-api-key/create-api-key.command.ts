@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { KeysError } from '../../domain/index.js';
+import type { Result } from '../../domain/index.js';
 
 /** What creation answers: the only time the full key leaves the service (besides reveal). */
 export interface CreatedApiKey {
@@ -12,9 +12,7 @@ export interface CreatedApiKey {
   readonly createdAt: string;
 }
 
-export type CreateApiKeyResult =
-  | { readonly ok: true; readonly value: CreatedApiKey }
-  | { readonly ok: false; readonly error: KeysError };
+export type CreateApiKeyResult = Result<CreatedApiKey>;
 
 /** `POST /v1/accounts/{accountId}/api-keys {name}`: a new pay-as-you-go key, enabled. */
 export class CreateApiKeyCommand extends Command<CreateApiKeyResult> {

@@ -1,10 +1,8 @@
 import { Command } from '@nestjs/cqrs';
-import type { ApiKeyStatus, KeysError } from '../../domain/index.js';
+import type { ApiKeyStatus, Result } from '../../domain/index.js';
 import type { ApiKeyView } from '../../queries/api-key-view.js';
 
-export type UpdateApiKeyResult =
-  | { readonly ok: true; readonly value: ApiKeyView }
-  | { readonly ok: false; readonly error: KeysError };
+export type UpdateApiKeyResult = Result<ApiKeyView>;
 
 /**
  * `PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId} {name?, status?}`: rename, enable or

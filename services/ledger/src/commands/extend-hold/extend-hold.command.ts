@@ -1,9 +1,10 @@
 import { Command } from '@nestjs/cqrs';
-import type { LedgerFailure } from '../../domain/index.js';
+import type { LedgerOutcome } from '../../domain/index.js';
 
-export type ExtendHoldResult =
-  | { readonly ok: true; readonly holdId: string; readonly expiresAtMs: number }
-  | { readonly ok: false; readonly error: LedgerFailure };
+export type ExtendHoldResult = LedgerOutcome<{
+  readonly holdId: string;
+  readonly expiresAtMs: number;
+}>;
 
 /**
  * Keep a running request's hold (`POST /v1/accounts/{accountId}/holds/{holdId}/extend`): the

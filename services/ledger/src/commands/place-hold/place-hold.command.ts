@@ -1,9 +1,10 @@
 import { Command } from '@nestjs/cqrs';
-import type { LedgerFailure } from '../../domain/index.js';
+import type { LedgerOutcome } from '../../domain/index.js';
 
-export type HoldResult =
-  | { readonly ok: true; readonly holdId: string; readonly availableNanos: bigint }
-  | { readonly ok: false; readonly error: LedgerFailure };
+export type HoldResult = LedgerOutcome<{
+  readonly holdId: string;
+  readonly availableNanos: bigint;
+}>;
 
 /**
  * Reserve `amountNanos` of an account's Available for a request about to run upstream
