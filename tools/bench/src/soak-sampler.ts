@@ -10,6 +10,10 @@ import type { KafkaAdmin, KafkaClient } from '@billing/messaging';
 export interface ProcessSample {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** What V8 has committed for its heap: RSS minus this is memory outside the JavaScript heap. */
+  readonly heapTotalBytes: number;
+  /** Buffers and other memory held for JavaScript objects outside the heap. */
+  readonly externalBytes: number;
   /**
    * prom-client's `nodejs_eventloop_lag_p99_seconds`: the p99 of `monitorEventLoopDelay` since
    * the previous scrape (prom-client resets the histogram on every collection), so one sample a
@@ -21,6 +25,8 @@ export interface ProcessSample {
 export const PROCESS_METRICS = {
   rssBytes: 'process_resident_memory_bytes',
   heapUsedBytes: 'nodejs_heap_size_used_bytes',
+  heapTotalBytes: 'nodejs_heap_size_total_bytes',
+  externalBytes: 'nodejs_external_memory_bytes',
   eventLoopP99Seconds: 'nodejs_eventloop_lag_p99_seconds',
 } as const satisfies Record<keyof ProcessSample, string>;
 
@@ -53,6 +59,8 @@ export function processSampleOf(text: string): ProcessSample {
   return {
     rssBytes: read(PROCESS_METRICS.rssBytes),
     heapUsedBytes: read(PROCESS_METRICS.heapUsedBytes),
+    heapTotalBytes: read(PROCESS_METRICS.heapTotalBytes),
+    externalBytes: read(PROCESS_METRICS.externalBytes),
     eventLoopP99Seconds: read(PROCESS_METRICS.eventLoopP99Seconds),
   };
 }

@@ -132,16 +132,20 @@ describe('the process sample of a /metrics text', () => {
     '# TYPE process_resident_memory_bytes gauge',
     'process_resident_memory_bytes{service="ledger"} 181403648',
     'nodejs_heap_size_used_bytes{service="ledger"} 61234567',
+    'nodejs_heap_size_total_bytes{service="ledger"} 83886080',
+    'nodejs_external_memory_bytes{service="ledger"} 5242880',
     'nodejs_heap_space_size_used_bytes{space="old",service="ledger"} 1',
     'nodejs_eventloop_lag_p99_seconds{service="ledger"} 0.012345',
     'nodejs_gc_duration_seconds_bucket{le="+Inf",kind="major",service="ledger"} 3',
     '',
   ].join('\n');
 
-  it('reads RSS, heap used and the event-loop p99', () => {
+  it('reads RSS, the heap used and committed, external memory and the event-loop p99', () => {
     expect(processSampleOf(text)).toEqual({
       rssBytes: 181403648,
       heapUsedBytes: 61234567,
+      heapTotalBytes: 83886080,
+      externalBytes: 5242880,
       eventLoopP99Seconds: 0.012345,
     });
     expect(parsePrometheusText(text).get('nodejs_gc_duration_seconds_bucket')).toBe(3);

@@ -125,7 +125,13 @@ export async function runSoakBench(): Promise<BenchRow[]> {
     samples.write(`${JSON.stringify(record)}\n`);
   };
 
-  const platform = await startDistributedPlatform({ startTimeoutMs: 180_000 });
+  // The allocator's arena cap is read by glibc when a process starts, so it can only come from
+  // the environment: the services inherit it from the soak's, as a deployment would set it.
+  const arenaMax = process.env.MALLOC_ARENA_MAX;
+  const platform = await startDistributedPlatform({
+    startTimeoutMs: 180_000,
+    ...(arenaMax === undefined || arenaMax === '' ? {} : { env: { MALLOC_ARENA_MAX: arenaMax } }),
+  });
   const groups: WatchedGroup[] = SERVICES.flatMap((service) =>
     CONSUMER_GROUPS[service].map((g) => ({ service, ...g })),
   );

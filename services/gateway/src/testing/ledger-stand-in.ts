@@ -31,6 +31,8 @@ export class LedgerStandIn {
   private readonly closed = new Set<string>();
   /** Answer every call with 503 (the ledger down). */
   down = false;
+  /** Place holds but answer 500, as when the answer is lost after the ledger committed. */
+  failAfterPlacing = false;
   /** Keep the history in `placed` / `released` (off in the bench). */
   record = true;
   /** Accounts not given a balance have this much (the bench's unlimited account). */
@@ -130,6 +132,9 @@ export class LedgerStandIn {
         };
         this.holds.set(body.holdId, hold);
         if (this.record) this.placed.push(hold);
+      }
+      if (this.failAfterPlacing) {
+        return send(res, 500, { error: { code: 'INTERNAL', message: 'answer lost' } });
       }
       return send(res, 201, {
         holdId: body.holdId,

@@ -281,6 +281,11 @@ export class CreateChatCompletionHandler {
       this.options.holdTtlSeconds,
     );
     if (!hold.ok) {
+      // No answer is not "no hold": the ledger may have placed it after the call gave up (a
+      // timeout, a 5xx after the commit). Release it now rather than keep the money unavailable
+      // for the whole TTL; if that fails too, the TTL still frees it.
+      if (hold.reason === 'unavailable')
+        void this.ledger.releaseHold(auth.value.accountId, requestId);
       return failed(
         hold.reason === 'insufficient_funds'
           ? failures.insufficientBalance(

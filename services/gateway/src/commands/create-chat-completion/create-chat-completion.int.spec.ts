@@ -228,6 +228,26 @@ describe('admission and errors, in the OpenAI error shape', () => {
     }
   });
 
+  it('releases a hold the ledger placed although its answer was lost, instead of keeping the money unavailable for the whole TTL', async () => {
+    t.ledger.failAfterPlacing = true;
+    try {
+      const before = t.upstream.received.length;
+      const answer = await post({ model: 'up/echo', messages });
+      expect(answer.status).toBe(503);
+      expect(answer.body.error.code).toBe('ledger_unavailable');
+      expect(t.upstream.received.length).toBe(before);
+      const placed = t.ledger.placed.at(-1);
+      expect(placed?.accountId).toBe(key.accountId);
+      await eventually(() => {
+        expect(t.ledger.released).toContain(placed?.holdId);
+        expect(t.ledger.holds.has(placed?.holdId ?? '')).toBe(false);
+        return true;
+      });
+    } finally {
+      t.ledger.failAfterPlacing = false;
+    }
+  });
+
   it('answers an unknown /api/v1 route with an OpenAI-shaped 404', async () => {
     const res = await fetch(`${t.apiBase}/embeddings`, { method: 'POST' });
     expect(res.status).toBe(404);
