@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,12 @@ export interface DistributedPlatformOptions {
    * database is created; by default the shared one.
    */
   readonly adminDatabaseUrl?: string;
+  /**
+   * Start each service from its production build (`node services/<name>/dist/main.js`, as
+   * `npm run start:prod:<name>` and the images do) instead of its TypeScript sources through the
+   * swc loader. `npm run build` must have run. The Stripe stand-in, a test tool, keeps the loader.
+   */
+  readonly fromBuild?: boolean;
 }
 
 export interface DistributedPlatform extends Platform {
@@ -222,6 +228,17 @@ export async function startDistributedPlatform(
       },
     );
     processes.push(standIn);
+    const serviceEntry = options.fromBuild === true ? 'dist/main.js' : 'src/main.ts';
+    if (options.fromBuild === true) {
+      const missing = SERVICES.filter(
+        (name) => !existsSync(join(ROOT, `services/${name}/dist/main.js`)),
+      );
+      if (missing.length > 0) {
+        throw new Error(
+          `no production build of ${missing.join(', ')}: run \`npm run build\` first`,
+        );
+      }
+    }
     const envOf = (name: ServiceName): Record<string, string> => {
       const env: Record<string, string> = {
         ...common,
@@ -237,7 +254,7 @@ export async function startDistributedPlatform(
       return env;
     };
     const services = SERVICES.map((name) => {
-      const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
+      const running = launch(name, `services/${name}/${serviceEntry}`, logDir, envOf(name));
       processes.push(running);
       return { name, running };
     });
@@ -258,7 +275,7 @@ export async function startDistributedPlatform(
       );
     };
     const startService = async (name: ServiceName): Promise<void> => {
-      const running = launch(name, `services/${name}/src/main.ts`, logDir, envOf(name));
+      const running = launch(name, `services/${name}/${serviceEntry}`, logDir, envOf(name));
       processes.push(running);
       await waitUntilUp(running, `${urls[name]}/health`, options.startTimeoutMs ?? 90_000);
     };
@@ -270,7 +287,7 @@ export async function startDistributedPlatform(
     const startInstance = async (name: ServiceName): Promise<ExtraInstance> => {
       const port = await freePort();
       const instanceName = `${name}-${++instances}`;
-      const running = launch(instanceName, `services/${name}/src/main.ts`, logDir, {
+      const running = launch(instanceName, `services/${name}/${serviceEntry}`, logDir, {
         ...envOf(name),
         PORT: String(port),
       });
@@ -420,7 +437,9 @@ function launch(
 ): RunningProcess {
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(NODE, [...LOADER, entry], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+  // A built entry is plain JavaScript: no loader, as in production.
+  const args = entry.endsWith('.js') ? [entry] : [...LOADER, entry];
+  const child = spawn(NODE, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd); // the child holds its own copy
   const running: RunningProcess = { name, child, logFile, exited: undefined };
   child.on('exit', (code, signal) => {

@@ -61,6 +61,8 @@ interface SoakConfig {
   readonly warmupSeconds: number | undefined;
   readonly samplesFile: string;
   readonly seed: number;
+  /** Run the services from their production build (`npm run build` first), as deployed. */
+  readonly fromBuild: boolean;
 }
 
 function soakConfig(): SoakConfig {
@@ -81,6 +83,7 @@ function soakConfig(): SoakConfig {
       process.env.SOAK_SAMPLES_FILE ??
       join(tmpdir(), `soak-${new Date().toISOString().replaceAll(':', '')}.jsonl`),
     seed: number('SOAK_SEED', 1),
+    fromBuild: process.env.SOAK_FROM_BUILD === '1',
   };
 }
 
@@ -131,6 +134,7 @@ export async function runSoakBench(): Promise<BenchRow[]> {
   const platform = await startDistributedPlatform({
     startTimeoutMs: 180_000,
     ...(arenaMax === undefined || arenaMax === '' ? {} : { env: { MALLOC_ARENA_MAX: arenaMax } }),
+    fromBuild: config.fromBuild,
   });
   const groups: WatchedGroup[] = SERVICES.flatMap((service) =>
     CONSUMER_GROUPS[service].map((g) => ({ service, ...g })),
