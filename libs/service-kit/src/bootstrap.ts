@@ -87,13 +87,8 @@ export interface ServiceModuleOptions extends AuthOptions {
   readonly poolSize: number;
 }
 
-/** What {@link serviceModule} builds a service's root module from. */
-export interface ServiceModuleSpec {
-  /** The service's module class (`KeysModule`), whose `forRoot` calls this. */
-  readonly module: Type;
-  readonly service: string;
-  /** The service's resolved options, provided under `token` (`KEYS_OPTIONS`). */
-  readonly options: { readonly token: symbol; readonly value: ServiceModuleOptions };
+/** What a service's root module holds of its own, besides ServiceKitModule and its options. */
+export interface ServiceModuleParts {
   /** Modules besides ServiceKitModule's (the CQRS buses). */
   readonly imports?: NonNullable<DynamicModule['imports']>;
   readonly controllers: NonNullable<DynamicModule['controllers']>;
@@ -101,10 +96,26 @@ export interface ServiceModuleSpec {
   readonly exports?: DynamicModule['exports'];
 }
 
+/** What {@link serviceModule} builds a service's root module from. */
+export interface ServiceModuleSpec extends ServiceModuleParts {
+  /** The service's module class (`KeysModule`), whose `forRoot` calls this. */
+  readonly module: Type;
+  readonly service: string;
+  /** The service's resolved options, provided under `token` (`KEYS_OPTIONS`). */
+  readonly options: { readonly token: symbol; readonly value: ServiceModuleOptions };
+}
+
+/**
+ * A service's resolved options under a token every service shares, for what service-kit runs in
+ * each of them (`ServiceRuntime`); the service's own code injects its own token.
+ */
+export const SERVICE_OPTIONS = Symbol('SERVICE_OPTIONS');
+
 /**
  * A service's root module, the same way in every service: ServiceKitModule (the pool, `/health`,
  * `/metrics`, the auth guard) under the service's name, on the database, pool size and credentials
  * of its resolved options, which are provided too; then its own imports, controllers and providers.
+ * A service's module class gets it from {@link ServiceModule}.
  */
 export function serviceModule(spec: ServiceModuleSpec): DynamicModule {
   const { module, service, options, imports = [], controllers, providers, exports } = spec;
@@ -119,8 +130,59 @@ export function serviceModule(spec: ServiceModuleSpec): DynamicModule {
     module,
     imports: [ServiceKitModule.forRoot(kit), ...imports],
     controllers,
-    providers: [{ provide: options.token, useValue: options.value }, ...providers],
+    providers: [
+      { provide: options.token, useValue: options.value },
+      { provide: SERVICE_OPTIONS, useValue: options.value },
+      ...providers,
+    ],
     ...(exports === undefined ? {} : { exports }),
+  };
+}
+
+/** What {@link ServiceModule} makes a service's root module from: only what is the service's. */
+export interface ServiceDefinition<Input, Options extends ServiceModuleOptions> {
+  readonly service: string;
+  /** The token its resolved options are provided under (`KEYS_OPTIONS`), and their resolution. */
+  readonly options: { readonly token: symbol; readonly resolve: (input: Input) => Options };
+  /** Its own imports, controllers, providers and exports, which may read the resolved options. */
+  readonly parts: (options: Options) => ServiceModuleParts;
+}
+
+/** The class {@link ServiceModule} returns, for a service's module to extend. */
+export interface ServiceModuleClass<Input> {
+  new (): object;
+  /** Resolves the options (a RangeError when they cannot work), then builds the root module. */
+  forRoot(input: Input): DynamicModule;
+}
+
+/**
+ * The base class of a service's root module, the way Nest's `ConfigurableModuleBuilder` gives one:
+ * the service's module extends it and states only what is its own, and gets
+ * `XModule.forRoot(input)`, which resolves the options and returns {@link serviceModule}'s module.
+ * No `@Module()` is needed: the dynamic module says everything.
+ *
+ * ```ts
+ * export class KeysModule extends ServiceModule({
+ *   service: 'keys',
+ *   options: { token: KEYS_OPTIONS, resolve: resolveKeysOptions },
+ *   parts: () => ({ imports: [CqrsModule.forRoot()], controllers: [...], providers: [...] }),
+ * }) {}
+ * ```
+ */
+export function ServiceModule<Input, Options extends ServiceModuleOptions>(
+  definition: ServiceDefinition<Input, Options>,
+): ServiceModuleClass<Input> {
+  const { service, options, parts } = definition;
+  return class {
+    static forRoot(this: Type, input: Input): DynamicModule {
+      const value = options.resolve(input);
+      return serviceModule({
+        module: this,
+        service,
+        options: { token: options.token, value },
+        ...parts(value),
+      });
+    }
   };
 }
 

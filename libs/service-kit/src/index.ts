@@ -11,6 +11,7 @@ export * from './service-bus.js';
 export * from './dto.js';
 export * from './result.js';
 export * from './runtime.js';
+export * from './failure-backoff.js';
 export * from './options.js';
 export * from './shutdown.js';
 export * from './logging/index.js';

@@ -1,16 +1,21 @@
 import {
   type BeforeApplicationShutdown,
+  Inject,
   Logger,
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
+import type pg from 'pg';
+import { SERVICE_OPTIONS } from './bootstrap.js';
+import { PG_POOL } from './health.js';
 
 /**
  * The lifecycle every service runs, in an order that loses nothing; one provider per service
  * extends it (`LedgerRuntime`...), because Nest runs the hooks of one module's providers
  * concurrently, so one provider must own what depends on order:
  *
- * - before the HTTP server listens (`onModuleInit`): `migrate`, the schema's migrations, then
+ * - before the HTTP server listens (`onModuleInit`): `migrate`, the migrations of the service's
+ *   schema (`options.schema`) on its pool, then
  *   `prepare` (what must be loaded before anything serves: a cache, a catalog);
  * - once the application is up (`onApplicationBootstrap`): `start` (background work: a scheduler,
  *   a refresher), whose answer is logged as the service's one "ready" line;
@@ -21,19 +26,31 @@ import {
  * The consumers and the outbox relay are the service's `ServiceMessaging`, which starts and stops
  * them on the same hooks; `ServiceKitModule` closes the pool after every
  * `beforeApplicationShutdown` hook has finished.
+ *
+ * The pool and the service's resolved options (`this.options`, from the module's
+ * `SERVICE_OPTIONS`) are injected here, so a service's runtime injects only what is its own:
+ *
+ * ```ts
+ * constructor(private readonly scheduler: ExpiryScheduler) {
+ *   super('Ledger', migrateLedger);
+ * }
+ * ```
  */
-export abstract class ServiceRuntime
+export abstract class ServiceRuntime<Options extends { readonly schema: string }>
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   protected readonly logger: Logger;
+  /** The service's resolved options (set by Nest once constructed: not in the constructor). */
+  @Inject(SERVICE_OPTIONS) protected readonly options!: Options;
+  @Inject(PG_POOL) private readonly pool!: pg.Pool;
 
   /**
    * @param name the logger context (`Ledger`)
-   * @param migrate applies the service's migrations to its schema
+   * @param migrate applies the service's migrations to a schema (`migrateLedger`)
    */
   constructor(
     name: string,
-    private readonly migrate: () => Promise<void>,
+    private readonly migrate: (pool: pg.Pool, schema: string) => Promise<void>,
   ) {
     this.logger = new Logger(name);
   }
@@ -52,7 +69,7 @@ export abstract class ServiceRuntime
   }
 
   async onModuleInit(): Promise<void> {
-    await this.migrate();
+    await this.migrate(this.pool, this.options.schema);
     await this.prepare();
   }
 

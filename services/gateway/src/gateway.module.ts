@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { type DynamicModule, type LogLevel, Module } from '@nestjs/common';
+import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   configureApp,
   METRICS,
   PG_POOL,
-  serviceModule,
+  ServiceModule,
   TRANSPORT,
   createKafkaTransport,
   type Transport,
@@ -47,140 +47,132 @@ type O = ResolvedGatewayOptions;
  * The gateway: the OpenAI-compatible `/api/v1` surface, `keys.v1` in (the key cache),
  * `usage.observed.v1` out (through the outbox), holds on the ledger, the catalog from metering.
  */
-@Module({})
-export class GatewayModule {
-  static forRoot(input: GatewayModuleOptions): DynamicModule {
-    const options = resolveGatewayOptions(input);
-    return serviceModule({
-      module: GatewayModule,
-      service: 'gateway',
-      // Only public routes (the API key is checked by the use case): its options carry no
-      // admin, account or service tokens to accept.
-      options: { token: GATEWAY_OPTIONS, value: options },
-      // The fallback last: Express matches routes in registration order.
-      controllers: [ChatCompletionsController, ModelsController, ApiFallbackController],
-      providers: [
-        {
-          provide: TRANSPORT,
-          useFactory: (): Transport =>
-            options.transport ??
-            createKafkaTransport(options.kafkaBrokers, 'gateway', {
-              security: options.kafkaSecurity,
-            }),
-        },
-        GatewayMessaging,
-        { provide: AGENTS, useFactory: (): Agents => createAgents() },
-        {
-          provide: KeyStore,
-          inject: [PG_POOL, GATEWAY_OPTIONS],
-          useFactory: (pool: pg.Pool, o: O) => new KeyStore(pool, o.databaseUrl, o.schema),
-        },
-        {
-          provide: KeyResolver,
-          inject: [KeyStore, GATEWAY_OPTIONS, AGENTS],
-          useFactory: (keys: KeyStore, o: O, agents: Agents) =>
-            new KeyResolver(
-              keys,
-              o.keysUrl === undefined
-                ? undefined
-                : new KeysClient(o.keysUrl, o.serviceToken, agents),
-              { negativeTtlMs: o.keyNegativeCacheMs, clock: o.nowMs },
-            ),
-        },
-        {
-          provide: KeyAuthenticator,
-          inject: [GATEWAY_OPTIONS, KeyResolver],
-          useFactory: (o: O, resolver: KeyResolver) =>
-            new KeyAuthenticator(o.apiKeyPepper, resolver),
-        },
-        { provide: BodyParserPool, useFactory: () => new BodyParserPool() },
-        {
-          provide: CatalogCache,
-          inject: [GATEWAY_OPTIONS, AGENTS],
-          useFactory: (o: O, agents: Agents) =>
-            new CatalogCache(
-              o.meteringUrl !== undefined && o.catalog === undefined
-                ? { kind: 'metering', url: o.meteringUrl, refreshMs: o.catalogRefreshMs }
-                : { kind: 'fixed', body: o.catalog },
-              agents,
-              o.nowMs,
-            ),
-        },
-        {
-          provide: LedgerClient,
-          inject: [GATEWAY_OPTIONS, AGENTS],
-          useFactory: (o: O, agents: Agents) =>
-            new LedgerClient(o.ledgerUrl, o.serviceToken, agents),
-        },
-        {
-          provide: UsageOutbox,
-          inject: [PG_POOL, GATEWAY_OPTIONS],
-          useFactory: (pool: pg.Pool, o: O) =>
-            new UsageOutbox(pool, o.schema, o.topics.usageObserved),
-        },
-        {
-          provide: GATEWAY_METRICS,
-          inject: [METRICS, UsageOutbox, KeyStore, CatalogCache],
-          useFactory: (
-            registry: Registry,
-            usage: UsageOutbox,
-            keys: KeyStore,
-            catalog: CatalogCache,
-          ) =>
-            new GatewayMetrics(
-              registry,
-              () => usage.pending,
-              () => keys.index.size,
-              (model) => catalog.current()?.models.has(model) === true,
-            ),
-        },
-        {
-          provide: CreateChatCompletionHandler,
-          inject: [
-            GATEWAY_OPTIONS,
-            KeyAuthenticator,
-            CatalogCache,
-            LedgerClient,
-            AGENTS,
-            UsageOutbox,
-            GATEWAY_METRICS,
-          ],
-          useFactory: (
-            o: O,
-            keys: KeyAuthenticator,
-            catalog: CatalogCache,
-            ledger: LedgerClient,
-            agents: Agents,
-            usage: UsageOutbox,
-            metrics: GatewayMetrics,
-          ) =>
-            new CreateChatCompletionHandler(
-              o,
-              keys,
-              catalog,
-              ledger,
-              { sim: new SimProvider(), http: new HttpProvider(agents, o.upstreamIdleTimeoutMs) },
-              usage,
-              metrics,
-            ),
-        },
-        {
-          provide: ListModelsHandler,
-          inject: [GATEWAY_OPTIONS, KeyAuthenticator, CatalogCache],
-          useFactory: (o: O, keys: KeyAuthenticator, catalog: CatalogCache) =>
-            new ListModelsHandler(o, keys, catalog),
-        },
-        {
-          provide: KeysConsumer,
-          inject: [PG_POOL, TRANSPORT, KeyStore, GATEWAY_OPTIONS],
-          useFactory: (pool: pg.Pool, transport: Transport, keys: KeyStore, o: O) =>
-            new KeysConsumer(pool, transport, keys, o),
-        },
-        GatewayRuntime,
-      ],
-    });
-  }
-}
+export class GatewayModule extends ServiceModule({
+  service: 'gateway',
+  // Only public routes (the API key is checked by the use case): its options carry no admin,
+  // account or service tokens to accept.
+  options: { token: GATEWAY_OPTIONS, resolve: resolveGatewayOptions },
+  // No CQRS buses: the controllers call the handlers directly (see docs/CONVENTIONS.md).
+  parts: (options) => ({
+    // The fallback last: Express matches routes in registration order.
+    controllers: [ChatCompletionsController, ModelsController, ApiFallbackController],
+    providers: [
+      {
+        provide: TRANSPORT,
+        useFactory: (): Transport =>
+          options.transport ??
+          createKafkaTransport(options.kafkaBrokers, 'gateway', {
+            security: options.kafkaSecurity,
+          }),
+      },
+      GatewayMessaging,
+      { provide: AGENTS, useFactory: (): Agents => createAgents() },
+      {
+        provide: KeyStore,
+        inject: [PG_POOL, GATEWAY_OPTIONS],
+        useFactory: (pool: pg.Pool, o: O) => new KeyStore(pool, o.databaseUrl, o.schema),
+      },
+      {
+        provide: KeyResolver,
+        inject: [KeyStore, GATEWAY_OPTIONS, AGENTS],
+        useFactory: (keys: KeyStore, o: O, agents: Agents) =>
+          new KeyResolver(
+            keys,
+            o.keysUrl === undefined ? undefined : new KeysClient(o.keysUrl, o.serviceToken, agents),
+            { negativeTtlMs: o.keyNegativeCacheMs, clock: o.nowMs },
+          ),
+      },
+      {
+        provide: KeyAuthenticator,
+        inject: [GATEWAY_OPTIONS, KeyResolver],
+        useFactory: (o: O, resolver: KeyResolver) => new KeyAuthenticator(o.apiKeyPepper, resolver),
+      },
+      { provide: BodyParserPool, useFactory: () => new BodyParserPool() },
+      {
+        provide: CatalogCache,
+        inject: [GATEWAY_OPTIONS, AGENTS],
+        useFactory: (o: O, agents: Agents) =>
+          new CatalogCache(
+            o.meteringUrl !== undefined && o.catalog === undefined
+              ? { kind: 'metering', url: o.meteringUrl, refreshMs: o.catalogRefreshMs }
+              : { kind: 'fixed', body: o.catalog },
+            agents,
+            o.nowMs,
+          ),
+      },
+      {
+        provide: LedgerClient,
+        inject: [GATEWAY_OPTIONS, AGENTS],
+        useFactory: (o: O, agents: Agents) => new LedgerClient(o.ledgerUrl, o.serviceToken, agents),
+      },
+      {
+        provide: UsageOutbox,
+        inject: [PG_POOL, GATEWAY_OPTIONS],
+        useFactory: (pool: pg.Pool, o: O) =>
+          new UsageOutbox(pool, o.schema, o.topics.usageObserved),
+      },
+      {
+        provide: GATEWAY_METRICS,
+        inject: [METRICS, UsageOutbox, KeyStore, CatalogCache],
+        useFactory: (
+          registry: Registry,
+          usage: UsageOutbox,
+          keys: KeyStore,
+          catalog: CatalogCache,
+        ) =>
+          new GatewayMetrics(
+            registry,
+            () => usage.pending,
+            () => keys.index.size,
+            (model) => catalog.current()?.models.has(model) === true,
+          ),
+      },
+      {
+        provide: CreateChatCompletionHandler,
+        inject: [
+          GATEWAY_OPTIONS,
+          KeyAuthenticator,
+          CatalogCache,
+          LedgerClient,
+          AGENTS,
+          UsageOutbox,
+          GATEWAY_METRICS,
+        ],
+        useFactory: (
+          o: O,
+          keys: KeyAuthenticator,
+          catalog: CatalogCache,
+          ledger: LedgerClient,
+          agents: Agents,
+          usage: UsageOutbox,
+          metrics: GatewayMetrics,
+        ) =>
+          new CreateChatCompletionHandler(
+            o,
+            keys,
+            catalog,
+            ledger,
+            { sim: new SimProvider(), http: new HttpProvider(agents, o.upstreamIdleTimeoutMs) },
+            usage,
+            metrics,
+          ),
+      },
+      {
+        provide: ListModelsHandler,
+        inject: [GATEWAY_OPTIONS, KeyAuthenticator, CatalogCache],
+        useFactory: (o: O, keys: KeyAuthenticator, catalog: CatalogCache) =>
+          new ListModelsHandler(o, keys, catalog),
+      },
+      {
+        provide: KeysConsumer,
+        inject: [PG_POOL, TRANSPORT, KeyStore, GATEWAY_OPTIONS],
+        useFactory: (pool: pg.Pool, transport: Transport, keys: KeyStore, o: O) =>
+          new KeysConsumer(pool, transport, keys, o),
+      },
+      GatewayRuntime,
+    ],
+  }),
+}) {}
 
 /**
  * The gateway as a configured Nest application, not yet listening: `main.ts` listens on PORT,

@@ -1,8 +1,7 @@
-import { PG_POOL, ServiceRuntime, TRANSPORT, type Transport } from '@billing/service-kit';
+import { ServiceRuntime, TRANSPORT, type Transport } from '@billing/service-kit';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type pg from 'pg';
 import { CreateChatCompletionHandler } from './commands/create-chat-completion/create-chat-completion.handler.js';
-import { GATEWAY_OPTIONS, type ResolvedGatewayOptions } from './gateway.options.js';
+import type { ResolvedGatewayOptions } from './gateway.options.js';
 import { CatalogCache } from './infrastructure/catalog-cache.js';
 import { AGENTS } from './infrastructure/tokens.js';
 import { BodyParserPool } from './infrastructure/body-parser.js';
@@ -28,11 +27,12 @@ const HANDLERS_IDLE_TIMEOUT_MS = 10_000;
  *   beforeApplicationShutdown hook.
  */
 @Injectable()
-export class GatewayRuntime extends ServiceRuntime implements OnApplicationShutdown {
+export class GatewayRuntime
+  extends ServiceRuntime<ResolvedGatewayOptions>
+  implements OnApplicationShutdown
+{
   constructor(
-    @Inject(PG_POOL) pool: pg.Pool,
     @Inject(TRANSPORT) private readonly transport: Transport,
-    @Inject(GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
     @Inject(AGENTS) private readonly agents: Agents,
     @Inject(KeyStore) private readonly keys: KeyStore,
     @Inject(CatalogCache) private readonly catalog: CatalogCache,
@@ -41,7 +41,7 @@ export class GatewayRuntime extends ServiceRuntime implements OnApplicationShutd
     @Inject(BodyParserPool) private readonly bodies: BodyParserPool,
     @Inject(CreateChatCompletionHandler) private readonly handler: CreateChatCompletionHandler,
   ) {
-    super('Gateway', () => migrateGateway(pool, options.schema));
+    super('Gateway', migrateGateway);
   }
 
   protected override async prepare(): Promise<void> {

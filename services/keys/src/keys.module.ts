@@ -1,6 +1,5 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { serviceModule } from '@billing/service-kit';
+import { ServiceModule } from '@billing/service-kit';
 import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler.js';
 import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler.js';
 import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-usage.handler.js';
@@ -9,35 +8,30 @@ import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.ha
 import { ApiKeysController } from './http/api-keys.controller.js';
 import { InternalKeysController } from './http/internal-keys.controller.js';
 import { ApiKeyStore } from './infrastructure/api-key-store.js';
-import { KEYS_OPTIONS, resolveKeysOptions, type KeysModuleOptions } from './keys.options.js';
+import { KEYS_OPTIONS, resolveKeysOptions } from './keys.options.js';
 import { KeysRuntime } from './keys.runtime.js';
 import { KeysMessaging } from './messaging/keys-messaging.js';
 import { GetApiKeyHandler } from './queries/get-api-key/get-api-key.handler.js';
 import { ListApiKeysHandler } from './queries/list-api-keys/list-api-keys.handler.js';
 
 /** The keys service: API key lifecycle over HTTP, `keys.v1` out, `usage.recorded.v1` in. */
-@Module({})
-export class KeysModule {
-  static forRoot(input: KeysModuleOptions): DynamicModule {
-    const options = resolveKeysOptions(input);
-    return serviceModule({
-      module: KeysModule,
-      service: 'keys',
-      options: { token: KEYS_OPTIONS, value: options },
-      imports: [CqrsModule.forRoot()],
-      controllers: [ApiKeysController, InternalKeysController],
-      providers: [
-        ApiKeyStore,
-        KeysMessaging,
-        KeysRuntime,
-        CreateApiKeyHandler,
-        UpdateApiKeyHandler,
-        DeleteApiKeyHandler,
-        RevealApiKeyHandler,
-        RecordKeyUsageHandler,
-        ListApiKeysHandler,
-        GetApiKeyHandler,
-      ],
-    });
-  }
-}
+export class KeysModule extends ServiceModule({
+  service: 'keys',
+  options: { token: KEYS_OPTIONS, resolve: resolveKeysOptions },
+  parts: () => ({
+    imports: [CqrsModule.forRoot()],
+    controllers: [ApiKeysController, InternalKeysController],
+    providers: [
+      ApiKeyStore,
+      KeysMessaging,
+      KeysRuntime,
+      CreateApiKeyHandler,
+      UpdateApiKeyHandler,
+      DeleteApiKeyHandler,
+      RevealApiKeyHandler,
+      RecordKeyUsageHandler,
+      ListApiKeysHandler,
+      GetApiKeyHandler,
+    ],
+  }),
+}) {}

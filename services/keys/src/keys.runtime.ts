@@ -1,8 +1,7 @@
-import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
-import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
+import { ServiceRuntime } from '@billing/service-kit';
+import { Injectable } from '@nestjs/common';
 import { migrateKeys } from './infrastructure/migrations.js';
-import { KEYS_OPTIONS, type ResolvedKeysOptions } from './keys.options.js';
+import type { ResolvedKeysOptions } from './keys.options.js';
 
 /**
  * The keys service's lifecycle (service-kit's ServiceRuntime): before anything serves, the
@@ -11,12 +10,9 @@ import { KEYS_OPTIONS, type ResolvedKeysOptions } from './keys.options.js';
  * them on shutdown.
  */
 @Injectable()
-export class KeysRuntime extends ServiceRuntime {
-  constructor(
-    @Inject(PG_POOL) pool: pg.Pool,
-    @Inject(KEYS_OPTIONS) private readonly options: ResolvedKeysOptions,
-  ) {
-    super('Keys', () => migrateKeys(pool, options.schema));
+export class KeysRuntime extends ServiceRuntime<ResolvedKeysOptions> {
+  constructor() {
+    super('Keys', migrateKeys);
   }
 
   protected override start(): string {

@@ -1,6 +1,5 @@
 import { PostgresEventStore, type EventStore } from '@billing/event-store';
-import { PG_POOL, serviceModule } from '@billing/service-kit';
-import { type DynamicModule, Module } from '@nestjs/common';
+import { PG_POOL, ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { ApplyInputsHandler } from './commands/apply-inputs/apply-inputs.handler.js';
@@ -22,7 +21,6 @@ import { EVENT_STORE } from './infrastructure/tokens.js';
 import {
   LEDGER_OPTIONS,
   resolveLedgerOptions,
-  type LedgerModuleOptions,
   type ResolvedLedgerOptions,
 } from './ledger.options.js';
 import { LedgerRuntime } from './ledger.runtime.js';
@@ -62,96 +60,91 @@ const queryHandlers = [
  * `payments.v1` and `usage.recorded.v1`, BalanceChanged on `ledger.v1` through the outbox, the
  * holds API, the queries and the audit routes. See README.md.
  */
-@Module({})
-export class LedgerModule {
-  static forRoot(input: LedgerModuleOptions): DynamicModule {
-    const options = resolveLedgerOptions(input);
-    return serviceModule({
-      module: LedgerModule,
-      service: 'ledger',
-      options: { token: LEDGER_OPTIONS, value: options },
-      imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, AuditController],
-      providers: [
-        LedgerMetrics,
-        {
-          provide: EVENT_STORE,
-          inject: [PG_POOL, LedgerMetrics],
-          useFactory: (pool: pg.Pool, metrics: LedgerMetrics): EventStore =>
-            new PostgresEventStore({
-              pool,
-              schema: options.schema,
-              onAppend: (seconds) => metrics.appended(seconds),
-            }),
-        },
-        {
-          provide: AccountStateCache,
-          useFactory: () => new AccountStateCache(options.stateCacheSize),
-        },
-        {
-          provide: SnapshotStore,
-          useFactory: () => new SnapshotStore(options.schema, options.snapshotEvery),
-        },
-        {
-          provide: AccountLoader,
-          inject: [EVENT_STORE, PG_POOL, SnapshotStore],
-          useFactory: (store: EventStore, pool: pg.Pool, snapshots: SnapshotStore) =>
-            new AccountLoader({
-              pool,
-              store,
-              snapshots,
-              stateOptions: { maxActiveHolds: options.maxActiveHolds },
-            }),
-        },
-        {
-          provide: LedgerWriter,
-          inject: [
-            EVENT_STORE,
-            PG_POOL,
-            AccountStateCache,
-            LEDGER_OPTIONS,
-            AccountLoader,
-            SnapshotStore,
-          ],
-          useFactory: (
-            store: EventStore,
-            pool: pg.Pool,
-            cache: AccountStateCache,
-            o: ResolvedLedgerOptions,
-            loader: AccountLoader,
-            snapshots: SnapshotStore,
-          ) =>
-            new LedgerWriter({
-              loader,
-              snapshots,
-              store,
-              pool,
-              schema: o.schema,
-              cache,
-              projections: new ProjectionWriter(o.schema),
-              balanceTopic: o.topics.ledger,
-              clock: o.nowMs,
-            }),
-        },
-        {
-          provide: AccountWriteQueue,
-          inject: [PG_POOL, LedgerWriter],
-          useFactory: (pool: pg.Pool, writer: LedgerWriter) => new AccountWriteQueue(pool, writer),
-        },
-        LedgerMessaging,
-        ExpiryScheduler,
-        LedgerRuntime,
-        ...commandHandlers,
-        ...queryHandlers,
-      ],
-      exports: [
-        LedgerMessaging,
-        ExpiryScheduler,
-        AccountStateCache,
-        AccountLoader,
-        EVENT_STORE,
-        LEDGER_OPTIONS,
-      ],
-    });
-  }
-}
+export class LedgerModule extends ServiceModule({
+  service: 'ledger',
+  options: { token: LEDGER_OPTIONS, resolve: resolveLedgerOptions },
+  parts: (options) => ({
+    imports: [CqrsModule.forRoot()],
+    controllers: [AccountsController, AuditController],
+    providers: [
+      LedgerMetrics,
+      {
+        provide: EVENT_STORE,
+        inject: [PG_POOL, LedgerMetrics],
+        useFactory: (pool: pg.Pool, metrics: LedgerMetrics): EventStore =>
+          new PostgresEventStore({
+            pool,
+            schema: options.schema,
+            onAppend: (seconds) => metrics.appended(seconds),
+          }),
+      },
+      {
+        provide: AccountStateCache,
+        useFactory: () => new AccountStateCache(options.stateCacheSize),
+      },
+      {
+        provide: SnapshotStore,
+        useFactory: () => new SnapshotStore(options.schema, options.snapshotEvery),
+      },
+      {
+        provide: AccountLoader,
+        inject: [EVENT_STORE, PG_POOL, SnapshotStore],
+        useFactory: (store: EventStore, pool: pg.Pool, snapshots: SnapshotStore) =>
+          new AccountLoader({
+            pool,
+            store,
+            snapshots,
+            stateOptions: { maxActiveHolds: options.maxActiveHolds },
+          }),
+      },
+      {
+        provide: LedgerWriter,
+        inject: [
+          EVENT_STORE,
+          PG_POOL,
+          AccountStateCache,
+          LEDGER_OPTIONS,
+          AccountLoader,
+          SnapshotStore,
+        ],
+        useFactory: (
+          store: EventStore,
+          pool: pg.Pool,
+          cache: AccountStateCache,
+          o: ResolvedLedgerOptions,
+          loader: AccountLoader,
+          snapshots: SnapshotStore,
+        ) =>
+          new LedgerWriter({
+            loader,
+            snapshots,
+            store,
+            pool,
+            schema: o.schema,
+            cache,
+            projections: new ProjectionWriter(o.schema),
+            balanceTopic: o.topics.ledger,
+            clock: o.nowMs,
+          }),
+      },
+      {
+        provide: AccountWriteQueue,
+        inject: [PG_POOL, LedgerWriter],
+        useFactory: (pool: pg.Pool, writer: LedgerWriter) => new AccountWriteQueue(pool, writer),
+      },
+      LedgerMessaging,
+      ExpiryScheduler,
+      LedgerRuntime,
+      ...commandHandlers,
+      ...queryHandlers,
+    ],
+    exports: [
+      LedgerMessaging,
+      ExpiryScheduler,
+      AccountStateCache,
+      AccountLoader,
+      EVENT_STORE,
+      LEDGER_OPTIONS,
+    ],
+  }),
+}) {}

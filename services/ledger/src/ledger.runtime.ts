@@ -1,10 +1,9 @@
-import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
-import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
+import { ServiceRuntime } from '@billing/service-kit';
+import { Injectable } from '@nestjs/common';
 import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
 import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
 import { migrateLedger } from './infrastructure/migrations.js';
-import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from './ledger.options.js';
+import type { ResolvedLedgerOptions } from './ledger.options.js';
 
 /**
  * The ledger's lifecycle (service-kit's ServiceRuntime): the migrations of its schema (event
@@ -14,14 +13,12 @@ import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from './ledger.options.js'
  * flight) and then the relay.
  */
 @Injectable()
-export class LedgerRuntime extends ServiceRuntime {
+export class LedgerRuntime extends ServiceRuntime<ResolvedLedgerOptions> {
   constructor(
-    @Inject(PG_POOL) pool: pg.Pool,
-    @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
     private readonly scheduler: ExpiryScheduler,
     private readonly queue: AccountWriteQueue,
   ) {
-    super('Ledger', () => migrateLedger(pool, options.schema));
+    super('Ledger', migrateLedger);
   }
 
   protected override start(): string {

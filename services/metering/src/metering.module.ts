@@ -1,6 +1,5 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { serviceModule } from '@billing/service-kit';
+import { ServiceModule } from '@billing/service-kit';
 import { RecordUsageHandler } from './commands/record-usage/record-usage.handler.js';
 import { SetModelPriceHandler } from './commands/set-model-price/set-model-price.handler.js';
 import { ModelsController } from './http/models.controller.js';
@@ -9,38 +8,29 @@ import { UsageController } from './http/usage.controller.js';
 import { CatalogStore } from './infrastructure/catalog-store.js';
 import { MeteringMetrics } from './infrastructure/metering-metrics.js';
 import { UsageRecorder } from './infrastructure/usage-recorder.js';
-import {
-  METERING_OPTIONS,
-  resolveMeteringOptions,
-  type MeteringModuleOptions,
-} from './metering.options.js';
+import { METERING_OPTIONS, resolveMeteringOptions } from './metering.options.js';
 import { MeteringRuntime } from './metering.runtime.js';
 import { MeteringMessaging } from './messaging/metering-messaging.js';
 import { ListModelsHandler } from './queries/list-models/list-models.handler.js';
 import { ListRequestsHandler } from './queries/list-requests/list-requests.handler.js';
 
 /** Metering: the price catalog, pricing of usage to the nano-dollar, request logs. */
-@Module({})
-export class MeteringModule {
-  static forRoot(input: MeteringModuleOptions): DynamicModule {
-    const options = resolveMeteringOptions(input);
-    return serviceModule({
-      module: MeteringModule,
-      service: 'metering',
-      options: { token: METERING_OPTIONS, value: options },
-      imports: [CqrsModule.forRoot()],
-      controllers: [ModelsController, UsageController, RequestsController],
-      providers: [
-        CatalogStore,
-        UsageRecorder,
-        MeteringMetrics,
-        MeteringMessaging,
-        MeteringRuntime,
-        RecordUsageHandler,
-        SetModelPriceHandler,
-        ListModelsHandler,
-        ListRequestsHandler,
-      ],
-    });
-  }
-}
+export class MeteringModule extends ServiceModule({
+  service: 'metering',
+  options: { token: METERING_OPTIONS, resolve: resolveMeteringOptions },
+  parts: () => ({
+    imports: [CqrsModule.forRoot()],
+    controllers: [ModelsController, UsageController, RequestsController],
+    providers: [
+      CatalogStore,
+      UsageRecorder,
+      MeteringMetrics,
+      MeteringMessaging,
+      MeteringRuntime,
+      RecordUsageHandler,
+      SetModelPriceHandler,
+      ListModelsHandler,
+      ListRequestsHandler,
+    ],
+  }),
+}) {}

@@ -1,9 +1,8 @@
-import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
-import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
+import { ServiceRuntime } from '@billing/service-kit';
+import { Injectable } from '@nestjs/common';
 import { CatalogStore } from './infrastructure/catalog-store.js';
 import { migrateMetering } from './infrastructure/migrations.js';
-import { METERING_OPTIONS, type ResolvedMeteringOptions } from './metering.options.js';
+import type { ResolvedMeteringOptions } from './metering.options.js';
 
 /**
  * Metering's lifecycle (service-kit's ServiceRuntime): the migrations (the first start seeds the
@@ -12,13 +11,9 @@ import { METERING_OPTIONS, type ResolvedMeteringOptions } from './metering.optio
  * UsageRecorded are MeteringMessaging's.
  */
 @Injectable()
-export class MeteringRuntime extends ServiceRuntime {
-  constructor(
-    @Inject(PG_POOL) pool: pg.Pool,
-    @Inject(METERING_OPTIONS) private readonly options: ResolvedMeteringOptions,
-    private readonly catalog: CatalogStore,
-  ) {
-    super('Metering', () => migrateMetering(pool, options.schema));
+export class MeteringRuntime extends ServiceRuntime<ResolvedMeteringOptions> {
+  constructor(private readonly catalog: CatalogStore) {
+    super('Metering', migrateMetering);
   }
 
   protected override async prepare(): Promise<void> {

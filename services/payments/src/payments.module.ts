@@ -1,5 +1,4 @@
-import { serviceModule } from '@billing/service-kit';
-import { type DynamicModule, Module } from '@nestjs/common';
+import { ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
@@ -28,7 +27,6 @@ import { StripeWebhookVerifier } from './infrastructure/stripe/stripe-webhook-ve
 import {
   PAYMENTS_OPTIONS,
   resolvePaymentsOptions,
-  type PaymentsModuleOptions,
   type ResolvedPaymentsOptions,
 } from './payments.options.js';
 import { PaymentsRuntime } from './payments.runtime.js';
@@ -55,48 +53,43 @@ function paymentProvider(options: ResolvedPaymentsOptions): PaymentProvider {
   return p;
 }
 
-@Module({})
-export class PaymentsModule {
-  static forRoot(input: PaymentsModuleOptions): DynamicModule {
-    const options = resolvePaymentsOptions(input);
-    return serviceModule({
-      module: PaymentsModule,
-      service: 'payments',
-      options: { token: PAYMENTS_OPTIONS, value: options },
-      imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
-      providers: [
-        // Built at module creation: the simulated provider refuses to exist in production.
-        { provide: PAYMENT_PROVIDER, useValue: paymentProvider(options) },
-        {
-          provide: STRIPE_WEBHOOK_VERIFIER,
-          useValue: new StripeWebhookVerifier(
-            options.stripe.webhookSecret,
-            options.stripe.webhookToleranceSeconds,
-          ),
-        },
-        PaymentsStore,
-        PaymentsEvents,
-        PaymentOutcomes,
-        PaymentMethods,
-        PaymentsMessaging,
-        AutoTopUpScheduler,
-        PaymentsRuntime,
-        CreateTopUpHandler,
-        HandleStripeEventHandler,
-        ConfigureAutoTopUpHandler,
-        ApplyBalanceChangeHandler,
-        ChargeAutoTopUpsHandler,
-        GrantAdminCreditHandler,
-        LinkPaymentMethodHandler,
-        RemovePaymentMethodHandler,
-        ListPaymentMethodsHandler,
-        ListTopUpsHandler,
-        GetAutoTopUpHandler,
-        ListInvoicesHandler,
-        GetInvoicePdfHandler,
-      ],
-      exports: [PaymentsMessaging, AutoTopUpScheduler, PaymentsStore],
-    });
-  }
-}
+export class PaymentsModule extends ServiceModule({
+  service: 'payments',
+  options: { token: PAYMENTS_OPTIONS, resolve: resolvePaymentsOptions },
+  parts: (options) => ({
+    imports: [CqrsModule.forRoot()],
+    controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
+    providers: [
+      // Built at module creation: the simulated provider refuses to exist in production.
+      { provide: PAYMENT_PROVIDER, useValue: paymentProvider(options) },
+      {
+        provide: STRIPE_WEBHOOK_VERIFIER,
+        useValue: new StripeWebhookVerifier(
+          options.stripe.webhookSecret,
+          options.stripe.webhookToleranceSeconds,
+        ),
+      },
+      PaymentsStore,
+      PaymentsEvents,
+      PaymentOutcomes,
+      PaymentMethods,
+      PaymentsMessaging,
+      AutoTopUpScheduler,
+      PaymentsRuntime,
+      CreateTopUpHandler,
+      HandleStripeEventHandler,
+      ConfigureAutoTopUpHandler,
+      ApplyBalanceChangeHandler,
+      ChargeAutoTopUpsHandler,
+      GrantAdminCreditHandler,
+      LinkPaymentMethodHandler,
+      RemovePaymentMethodHandler,
+      ListPaymentMethodsHandler,
+      ListTopUpsHandler,
+      GetAutoTopUpHandler,
+      ListInvoicesHandler,
+      GetInvoicePdfHandler,
+    ],
+    exports: [PaymentsMessaging, AutoTopUpScheduler, PaymentsStore],
+  }),
+}) {}

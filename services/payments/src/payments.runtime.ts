@@ -1,9 +1,8 @@
-import { PG_POOL, ServiceRuntime } from '@billing/service-kit';
+import { ServiceRuntime } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
 import { AutoTopUpScheduler } from './commands/charge-auto-top-ups/auto-top-up-scheduler.js';
 import { migratePayments } from './infrastructure/migrations.js';
-import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from './payments.options.js';
+import type { ResolvedPaymentsOptions } from './payments.options.js';
 import { PAYMENT_PROVIDER, type PaymentProvider } from './domain/payment-provider.js';
 
 /**
@@ -13,14 +12,12 @@ import { PAYMENT_PROVIDER, type PaymentProvider } from './domain/payment-provide
  * BalanceChanged consumer are PaymentsMessaging's.
  */
 @Injectable()
-export class PaymentsRuntime extends ServiceRuntime {
+export class PaymentsRuntime extends ServiceRuntime<ResolvedPaymentsOptions> {
   constructor(
-    @Inject(PG_POOL) pool: pg.Pool,
-    @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     private readonly scheduler: AutoTopUpScheduler,
   ) {
-    super('Payments', () => migratePayments(pool, options.schema));
+    super('Payments', migratePayments);
   }
 
   protected override start(): string {

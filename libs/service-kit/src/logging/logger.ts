@@ -151,24 +151,13 @@ export class PinoNestLogger implements LoggerService {
     this.frameworkLevel = options.frameworkLines === true ? 'info' : 'debug';
   }
 
-  log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
-  }
-  error(message: unknown, ...params: unknown[]): void {
-    this.write('error', message, params);
-  }
-  warn(message: unknown, ...params: unknown[]): void {
-    this.write('warn', message, params);
-  }
-  debug(message: unknown, ...params: unknown[]): void {
-    this.write('debug', message, params);
-  }
-  verbose(message: unknown, ...params: unknown[]): void {
-    this.write('trace', message, params);
-  }
-  fatal(message: unknown, ...params: unknown[]): void {
-    this.write('fatal', message, params);
-  }
+  // Each of Nest's levels writes at its pino level (NEST_TO_PINO).
+  readonly log = this.writer('log');
+  readonly error = this.writer('error');
+  readonly warn = this.writer('warn');
+  readonly debug = this.writer('debug');
+  readonly verbose = this.writer('verbose');
+  readonly fatal = this.writer('fatal');
 
   /**
    * Nest's `logger: ['log', 'warn', 'error']`: the lowest level listed. `LOG_LEVEL` in the
@@ -178,6 +167,11 @@ export class PinoNestLogger implements LoggerService {
     if (logLevelFromEnv() !== undefined) return;
     const lowest = PINO_ORDER.find((l) => levels.some((n) => NEST_TO_PINO[n] === l));
     this.pino.level = lowest ?? 'silent';
+  }
+
+  private writer(level: LogLevel): (message: unknown, ...params: unknown[]) => void {
+    const pinoLevel = NEST_TO_PINO[level];
+    return (message, ...params) => this.write(pinoLevel, message, params);
   }
 
   private write(level: Level, message: unknown, params: unknown[]): void {

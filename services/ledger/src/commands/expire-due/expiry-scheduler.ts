@@ -1,15 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { backoffMs } from '@billing/messaging';
-import { PG_POOL } from '@billing/service-kit';
+import { FailureBackoff, PG_POOL } from '@billing/service-kit';
 import type pg from 'pg';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
 import { ExpireDueCommand, type ExpireDueResult } from './expire-due.command.js';
 
 /** Accounts expired per round; a backlog is worked off round after round. */
 const ACCOUNTS_PER_ROUND = 500;
-/** Rounds after a failure wait this long, doubling (the database may be restarting). */
-const FAILURE_BACKOFF = { initialMs: 500, maxMs: 10_000 };
 
 /**
  * Drives expiry: every `schedulerIntervalMs` it asks `expiry_schedule` which accounts have a hold
@@ -23,9 +20,9 @@ export class ExpiryScheduler {
   private readonly logger = new Logger('ExpiryScheduler');
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<ExpireDueResult> | undefined;
-  /** Rounds failed in a row; rounds are skipped until `retryAt` meanwhile. */
-  private failures = 0;
-  private retryAt = 0;
+  // Nothing is lost by a late round (charges settle what is due themselves), so a database
+  // outage costs one log line per backoff step, not one per interval.
+  private readonly backoff = new FailureBackoff(this.logger, 'expiry round');
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -37,24 +34,13 @@ export class ExpiryScheduler {
     const every = this.options.schedulerIntervalMs;
     if (every <= 0) return;
     this.timer = setInterval(() => {
-      if (this.round !== undefined || Date.now() < this.retryAt) return;
+      if (this.round !== undefined || this.backoff.waiting) return;
       this.runOnce().then(
         () => {
-          if (this.failures > 0)
-            this.logger.log(`expiry rounds resume after ${this.failures} failed`);
-          this.failures = 0;
+          const failed = this.backoff.succeeded();
+          if (failed > 0) this.logger.log(`expiry rounds resume after ${failed} failed`);
         },
-        (err: unknown) => {
-          // Nothing is lost by a late round (charges settle what is due themselves), so a
-          // database outage costs one log line per backoff step, not one per interval.
-          this.failures += 1;
-          const wait = backoffMs(this.failures, FAILURE_BACKOFF.initialMs, FAILURE_BACKOFF.maxMs);
-          this.retryAt = Date.now() + wait;
-          this.logger.error(
-            `expiry round failed (${this.failures} in a row; next in ${wait} ms): ` +
-              (err instanceof Error ? err.message : String(err)),
-          );
-        },
+        (err: unknown) => this.backoff.failed(err),
       );
     }, every);
     this.timer.unref();

@@ -1,5 +1,4 @@
-import { backoffMs } from '@billing/messaging';
-import { fromPool, PgListener } from '@billing/service-kit';
+import { FailureBackoff, fromPool, PgListener } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { chargerChannel, PaymentsStore } from '../../infrastructure/payments-store.js';
@@ -8,9 +7,6 @@ import {
   ChargeAutoTopUpsCommand,
   type ChargeAutoTopUpsResult,
 } from './charge-auto-top-ups.command.js';
-
-/** Sweeps after a failed one wait this long, doubling (the database may be restarting). */
-const FAILURE_BACKOFF = { initialMs: 500, maxMs: 10_000 };
 
 /**
  * Drives the auto top-up charges: sends a ChargeAutoTopUpsCommand when a Postgres notification
@@ -25,9 +21,9 @@ export class AutoTopUpScheduler {
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = true;
-  /** Sweeps failed in a row; kicks are ignored until `retryAt` meanwhile. */
-  private failures = 0;
-  private retryAt = 0;
+  // A database outage costs one log line per backoff step, not one per interval; kicks are
+  // ignored meanwhile. The leases and idempotency keys make a late sweep harmless.
+  private readonly backoff = new FailureBackoff(this.logger, 'sweep');
   /** Wakes the sweep at commit of a new charge; reconnects after a database restart. */
   private readonly listener: PgListener;
 
@@ -44,7 +40,7 @@ export class AutoTopUpScheduler {
       // Charges created while no one listened are found by a sweep right away, not at the next
       // interval: a connection that works again also ends a failure backoff.
       onConnected: () => {
-        this.retryAt = 0;
+        this.backoff.clear();
         this.kick();
       },
     });
@@ -78,7 +74,7 @@ export class AutoTopUpScheduler {
 
   /** Runs a sweep now, or right after the one in progress. */
   kick(): void {
-    if (this.stopped || Date.now() < this.retryAt) return;
+    if (this.stopped || this.backoff.waiting) return;
     if (this.running) {
       this.rerun = true;
       return;
@@ -96,17 +92,9 @@ export class AutoTopUpScheduler {
       this.rerun = false;
       try {
         await this.runOnce();
-        this.failures = 0;
+        this.backoff.succeeded();
       } catch (err) {
-        // A database outage costs one log line per backoff step, not one per interval; the
-        // leases and idempotency keys make a late sweep harmless.
-        this.failures += 1;
-        const wait = backoffMs(this.failures, FAILURE_BACKOFF.initialMs, FAILURE_BACKOFF.maxMs);
-        this.retryAt = Date.now() + wait;
-        this.logger.error(
-          `sweep failed (${this.failures} in a row; next in ${wait} ms): ` +
-            (err instanceof Error ? err.message : String(err)),
-        );
+        this.backoff.failed(err);
         return;
       }
     } while (this.rerun && !this.stopped);
