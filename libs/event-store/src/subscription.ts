@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withTransaction } from '@billing/postgres';
+import { PollWakeup, withTransaction } from '@billing/postgres';
 import type {
   LogPosition,
   ReadAllResult,
@@ -68,9 +68,8 @@ class PgSubscription implements Subscription {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private listener: pg.PoolClient | undefined;
-  /** Set by a notification that arrives while a batch is in flight, so the next wait is skipped. */
-  private notified = false;
-  private wakeUp: (() => void) | undefined;
+  /** Ends the wait for new events early: a NOTIFY, or one kept from while a batch was in flight. */
+  private readonly wakeup = new PollWakeup();
 
   constructor(
     private readonly deps: SubscriptionDeps,
@@ -101,7 +100,7 @@ class PgSubscription implements Subscription {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    this.wakeup.interrupt();
     await this.loop;
     this.dropListener(undefined);
   }
@@ -180,7 +179,7 @@ class PgSubscription implements Subscription {
 
   private async connectListener(): Promise<void> {
     const client = await this.deps.pool.connect();
-    const onNotification = (): void => this.wake();
+    const onNotification = (): void => this.wakeup.notify();
     // A checked-out client that loses its connection emits 'error'; without a listener that
     // would crash the process. Drop it and let the loop reconnect (polling covers the gap).
     const onError = (err: Error): void => {
@@ -188,7 +187,7 @@ class PgSubscription implements Subscription {
       this.dropListener(err);
       // Reconnect now rather than after a poll interval; anything appended meanwhile is read
       // by the batch that follows, since the cursor, not the notification, says what is new.
-      this.wake();
+      this.wakeup.notify();
     };
     client.on('notification', onNotification);
     client.on('error', onError);
@@ -217,31 +216,8 @@ class PgSubscription implements Subscription {
     client.on('error', () => undefined);
   }
 
-  private wake(): void {
-    this.notified = true;
-    this.wakeUp?.();
-  }
-
   /** Waits `ms`; a notification ends the wait early when `wakeOnNotify`, and `stop()` always does. */
   private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (wakeOnNotify && this.notified) {
-      this.notified = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = () => {
-        if (this.stopping || (wakeOnNotify && this.notified)) {
-          this.notified = false;
-          done();
-        }
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.wakeup.sleep(ms, wakeOnNotify);
   }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PollWakeup } from '@billing/postgres';
 import { assertSchemaName, backoffMs, defaultLogger, errorMessage } from './internal/util.js';
 import type { MessagePublisher, MessagingLogger, PendingOutboxMessage } from './types.js';
 
@@ -92,8 +93,8 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private leader = false;
-  private wakePending = false;
-  private wake: (() => void) | undefined;
+  /** Ends a wait early: a NOTIFY of the outbox (kept if it arrives mid-batch), or a stop. */
+  private readonly wakeup = new PollWakeup();
   private lastPrune = 0;
   private checkpoint: Checkpoint | undefined;
   private prefetched: Promise<OutboxRow[]> | undefined;
@@ -128,7 +129,7 @@ export class OutboxRelay {
   /** Lets the batch in flight finish (publish and mark), then gives up the leadership. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.wakeup.interrupt();
     await this.loop;
     this.loop = undefined;
   }
@@ -140,9 +141,9 @@ export class OutboxRelay {
       let broken: Error | undefined;
       const onError = (err: Error): void => {
         broken = err;
-        this.wake?.();
+        this.wakeup.interrupt();
       };
-      const onNotification = (): void => this.notify();
+      const onNotification = (): void => this.wakeup.notify();
       try {
         client = await this.pool.connect();
         client.on('error', onError);
@@ -332,26 +333,8 @@ export class OutboxRelay {
     }
   }
 
-  private notify(): void {
-    if (this.wake) this.wake();
-    else this.wakePending = true;
-  }
-
   private waitForWake(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (this.wakePending) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.stopping ? Promise.resolve() : this.wakeup.sleep(ms);
   }
 }
 

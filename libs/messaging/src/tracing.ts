@@ -45,6 +45,34 @@ const CHUNK_SPANS = createContextKey('billing.messaging.chunk-spans');
 
 type ChunkSpans = ReadonlyMap<string, Context>;
 
+const SPAN_KINDS = { create: SpanKind.PRODUCER, process: SpanKind.CONSUMER } as const;
+
+/**
+ * The span of one message's `create` (a PRODUCER span) or `process` (a CONSUMER span) under
+ * `parent`, named and attributed as OpenTelemetry's messaging conventions say.
+ */
+function startMessageSpan(
+  operation: keyof typeof SPAN_KINDS,
+  topic: string,
+  messageId: string,
+  parent: Context,
+  attributes: Readonly<Record<string, string>> = {},
+): Span {
+  return trace.getTracer(TRACER_NAME).startSpan(
+    `${operation} ${topic}`,
+    {
+      kind: SPAN_KINDS[operation],
+      attributes: {
+        'messaging.operation.type': operation,
+        'messaging.destination.name': topic,
+        ...attributes,
+        'messaging.message.id': messageId,
+      },
+    },
+    parent,
+  );
+}
+
 /** The W3C headers (`traceparent`, `tracestate`) of the span active in `ctx`, if it has one. */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
   const carrier: Record<string, string> = {};
@@ -71,18 +99,7 @@ export function withTraceContext(
     (message.causationId === undefined ? undefined : chunk?.get(message.causationId)) ?? parent;
   const active = trace.getSpanContext(from);
   if (active === undefined || !isSpanContextValid(active)) return message;
-  const span = trace.getTracer(TRACER_NAME).startSpan(
-    `create ${message.topic}`,
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.operation.type': 'create',
-        'messaging.destination.name': message.topic,
-        'messaging.message.id': message.id,
-      },
-    },
-    from,
-  );
+  const span = startMessageSpan('create', message.topic, message.id, from);
   span.end();
   return {
     ...message,
@@ -116,19 +133,9 @@ export function startConsumerSpans(
   for (const m of messages) {
     if (m.headers[TRACEPARENT_HEADER] === undefined) continue;
     const remote = propagator.extract(context.active(), m.headers, defaultTextMapGetter);
-    const span = trace.getTracer(TRACER_NAME).startSpan(
-      `process ${m.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': m.topic,
-          'messaging.consumer.group.name': consumerName,
-          'messaging.message.id': m.messageId,
-        },
-      },
-      remote,
-    );
+    const span = startMessageSpan('process', m.topic, m.messageId, remote, {
+      'messaging.consumer.group.name': consumerName,
+    });
     if (!span.isRecording()) {
       // No SDK (or the trace was not sampled): nothing to continue.
       span.end();

@@ -192,3 +192,9 @@ export interface MessageSubscriber {
 export interface MessageTransport extends MessagePublisher, MessageSubscriber {
   close(): Promise<void>;
 }
+
+/** What the options of every transport share. */
+export interface TransportOptions {
+  /** Where the transport logs, and each subscription unless it names its own (default: stdout). */
+  readonly logger?: MessagingLogger;
+}

@@ -1,3 +1,4 @@
 export * from './migrate.js';
 export * from './schema-name.js';
 export * from './transaction.js';
+export * from './poll-wakeup.js';

@@ -8,7 +8,7 @@ import {
 } from '@billing/event-store';
 import { createTestSchema } from '@billing/testing';
 import { perSecond } from './support.js';
-import type { BenchRow } from './table.js';
+import type { BenchPart, BenchRow } from './table.js';
 
 /**
  * Throughput of @billing/event-store against the real PostgreSQL, in a fresh schema, next to a
@@ -267,3 +267,8 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
     await t.drop();
   }
 }
+
+export const part: BenchPart = {
+  title: 'event store (PostgreSQL)',
+  run: runEventStoreBench,
+};

@@ -1,5 +1,5 @@
 import { startServer, stopServer } from './gateway.bench.js';
-import type { BenchRow } from './table.js';
+import type { BenchPart, BenchRow } from './table.js';
 
 /**
  * Admission under hostile bodies (issue #10): a 4 MiB prompt of one unbroken word, the shape that
@@ -177,3 +177,8 @@ export async function runGatewayAdmissionBench(): Promise<BenchRow[]> {
   }
   return rows;
 }
+
+export const part: BenchPart = {
+  title: 'gateway admission (4 MiB one-word prompts; /health latency while ten arrive at once)',
+  run: runGatewayAdmissionBench,
+};

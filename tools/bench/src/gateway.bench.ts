@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import type { BenchRow } from './table.js';
+import type { BenchPart, BenchRow } from './table.js';
 import { tracingCpuPerRequest } from './tracing-cost.js';
 
 /**
@@ -216,3 +216,8 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
   }
   return rows;
 }
+
+export const part: BenchPart = {
+  title: 'gateway (autocannon: through the gateway to sim/ versus straight to a bare upstream)',
+  run: runGatewayBench,
+};

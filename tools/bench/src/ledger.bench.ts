@@ -6,8 +6,8 @@ import { uniqueName } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
 import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
-import { BenchInfra, perSecond, produceAll, until } from './support.js';
-import type { BenchRow } from './table.js';
+import { BENCH_PARTITIONS, BenchInfra, perSecond, produceAll, until } from './support.js';
+import type { BenchPart, BenchRow } from './table.js';
 
 /**
  * The ledger end to end, on the real PostgreSQL and Kafka: UsageRecorded messages produced to
@@ -27,7 +27,6 @@ const HOT_EVENTS = Math.round(20_000 * SCALE);
 const TRACED_EVENTS = Math.round(10_000 * SCALE);
 const STEADY_RATE = 5_000;
 const STEADY_SECONDS = Math.max(3, Math.round(10 * SCALE));
-const PARTITIONS = 6;
 const PRODUCE_BATCH = 1_000;
 const COLD_LOAD_ROUNDS = 7;
 
@@ -86,7 +85,7 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     `${topics.payments}.dlq`,
     `${topics.usageRecorded}.dlq`,
   ];
-  const infra = await BenchInfra.open(allTopics, { partitions: PARTITIONS, poolSize: 4 });
+  const infra = await BenchInfra.open(allTopics, { partitions: BENCH_PARTITIONS, poolSize: 4 });
   const { kafka, pool: db } = infra;
   const rows: BenchRow[] = [];
 
@@ -104,7 +103,7 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
 
   const app = await NestFactory.create(
     LedgerModule.forRoot({
-      ...infra.serviceOptions(PARTITIONS),
+      ...infra.serviceOptions(BENCH_PARTITIONS),
       schema,
       topics,
       consumerGroupPrefix: `bench-ledger-${suffix}`,
@@ -138,25 +137,39 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
       name: `UsageRecorded ingest, ${MANY_ACCOUNTS.toLocaleString('en-US')} accounts`,
       value: perSecond(MANY_EVENTS - first, manyMs),
       unit: 'events/s',
-      note: `${MANY_EVENTS.toLocaleString('en-US')} events already on ${PARTITIONS} partitions, first balance written to last`,
+      note: `${MANY_EVENTS.toLocaleString('en-US')} events already on ${BENCH_PARTITIONS} partitions, first balance written to last`,
     });
 
+    // Produces `count` messages (the i-th made by `message`, after the clock starts) while the
+    // ledger runs, and waits until it has applied them all: milliseconds from the first send.
+    const ingest = async (
+      count: number,
+      message: (i: number) => KafkaRecord,
+      what: string,
+    ): Promise<number> => {
+      const from = await appliedEvents(db, schema);
+      const t = performance.now();
+      await produceAll(
+        kafka,
+        topics.usageRecorded,
+        Array.from({ length: count }, (_, i) => message(i)),
+        PRODUCE_BATCH,
+      );
+      await until(
+        async () => (await appliedEvents(db, schema)) >= from + count,
+        300_000,
+        50,
+        `ledger bench: ${what}`,
+      );
+      return performance.now() - t;
+    };
+
     // One hot account: one partition, strictly sequential, every event on the same stream.
-    const before = await appliedEvents(db, schema);
-    const t1 = performance.now();
-    await produceAll(
-      kafka,
-      topics.usageRecorded,
-      Array.from({ length: HOT_EVENTS }, () => usageMessage('acct_hot', new Date())),
-      PRODUCE_BATCH,
+    const hotMs = await ingest(
+      HOT_EVENTS,
+      () => usageMessage('acct_hot', new Date()),
+      'hot account',
     );
-    await until(
-      async () => (await appliedEvents(db, schema)) >= before + HOT_EVENTS,
-      300_000,
-      50,
-      'ledger bench: hot account',
-    );
-    const hotMs = performance.now() - t1;
     rows.push({
       name: 'UsageRecorded ingest, one hot account',
       value: perSecond(HOT_EVENTS, hotMs),
@@ -168,26 +181,17 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     // off, then on (consumer, producer and transaction spans to an in-memory exporter behind the
     // batching processor), then off again; the baseline is the mean of the two untraced runs.
     const tracedIngest = async (): Promise<number> => {
-      const from = await appliedEvents(db, schema);
-      const t = performance.now();
-      await produceAll(
-        kafka,
-        topics.usageRecorded,
-        Array.from({ length: TRACED_EVENTS }, (_, i) => ({
+      const ms = await ingest(
+        TRACED_EVENTS,
+        (i) => ({
           ...usageMessage(`acct_traced_${i % 1_000}`, new Date()),
           headers: {
             traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
           },
-        })),
-        PRODUCE_BATCH,
+        }),
+        'traced ingest',
       );
-      await until(
-        async () => (await appliedEvents(db, schema)) >= from + TRACED_EVENTS,
-        300_000,
-        50,
-        'ledger bench: traced ingest',
-      );
-      return perSecond(TRACED_EVENTS, performance.now() - t);
+      return perSecond(TRACED_EVENTS, ms);
     };
     const off1 = await tracedIngest();
     const exporter = new InMemorySpanExporter();
@@ -307,3 +311,8 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
   await infra.close();
   return rows;
 }
+
+export const part: BenchPart = {
+  title: 'ledger (UsageRecorded from Kafka into the ledger with projections; rebuild)',
+  run: runLedgerBench,
+};

@@ -15,8 +15,16 @@ import {
 } from '@billing/messaging';
 import { createTestSchema, uniqueName } from '@billing/testing';
 import type pg from 'pg';
-import { createBenchTopics, perSecond, until } from './support.js';
-import type { BenchRow } from './table.js';
+import {
+  BENCH_CONCURRENCY,
+  BENCH_PARTITIONS,
+  benchKafkaTuning,
+  createBenchTopics,
+  perSecond,
+  until,
+  withBenchConsumer,
+} from './support.js';
+import type { BenchPart, BenchRow } from './table.js';
 
 /**
  * Throughput of @billing/messaging against the real PostgreSQL and Kafka, each next to a baseline
@@ -36,12 +44,9 @@ import type { BenchRow } from './table.js';
 
 const MESSAGES = 50_000;
 const ACCOUNTS = 1_000;
-const PARTITIONS = 6;
 const RELAY_BATCH = 500;
 const ENQUEUE_TX = 500;
 const CHUNK = 500;
-/** Partitions consumed at once, by the idempotent consumer and the baselines alike. */
-const CONCURRENCY = 3;
 
 const EFFECTS_TABLES = {
   id: 'bench_001_effects',
@@ -180,19 +185,11 @@ async function rawConsume(
   topic: string,
   db?: { pool: pg.Pool; schema: string },
 ): Promise<number> {
-  const consumer = kafka.consumer({
-    groupId: uniqueName('bench_raw'),
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1000,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  return withBenchConsumer(kafka, 'bench_raw', topic, async ({ consumer }) => {
     const started = performance.now();
     let consumed = 0;
     await consumer.run({
-      partitionsConsumedConcurrently: CONCURRENCY,
+      partitionsConsumedConcurrently: BENCH_CONCURRENCY,
       eachBatch: async ({ batch }) => {
         if (db) {
           const client = await db.pool.connect();
@@ -212,9 +209,7 @@ async function rawConsume(
     });
     await until(() => consumed >= MESSAGES, 90_000, 20);
     return performance.now() - started;
-  } finally {
-    await consumer.disconnect();
-  }
+  });
 }
 
 export async function runMessagingBench(): Promise<BenchRow[]> {
@@ -223,7 +218,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
   const rawTopic = `${topic}_raw`;
   const { kafka, remove: removeTopics } = await createBenchTopics(
     [topic, `${topic}.dlq`, rawTopic],
-    PARTITIONS,
+    BENCH_PARTITIONS,
   );
   const transport = new KafkaTransport({ kafka, logger: silentLogger });
   const rows: BenchRow[] = [];
@@ -281,10 +276,7 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
       consumerName: uniqueName('bench_idem'),
       topics: [topic],
       ...inbox,
-      sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 1000,
-      maxWaitTimeMs: 100,
-      partitionsConsumedConcurrently: CONCURRENCY,
+      ...benchKafkaTuning(BENCH_CONCURRENCY),
       // Counted in memory (as the baselines do), so polling the database costs nothing.
       hooks: { afterCommitBeforeOffset: (records) => void (applied += records.length) },
     });
@@ -349,3 +341,8 @@ export async function runMessagingBench(): Promise<BenchRow[]> {
     await db.drop();
   }
 }
+
+export const part: BenchPart = {
+  title: 'messaging (outbox relay, idempotent consumer; PostgreSQL + Kafka)',
+  run: runMessagingBench,
+};

@@ -14,8 +14,16 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import pg from 'pg';
-import { BenchInfra, perSecond, produceAll, until } from './support.js';
-import type { BenchRow } from './table.js';
+import {
+  BENCH_CONCURRENCY,
+  BENCH_PARTITIONS,
+  BenchInfra,
+  perSecond,
+  produceAll,
+  until,
+  withBenchConsumer,
+} from './support.js';
+import type { BenchPart, BenchRow } from './table.js';
 
 /**
  * Metering's throughput end to end through the real Kafka and PostgreSQL, as the service runs it:
@@ -44,8 +52,6 @@ import type { BenchRow } from './table.js';
 const EVENTS = 20_000;
 const CHUNK = 500;
 const ACCOUNTS = 1_000;
-const PARTITIONS = 6;
-const CONCURRENCY = 3;
 const MODELS = [
   'openai/gpt-5',
   'anthropic/claude-sonnet-4.5',
@@ -99,22 +105,10 @@ async function rawConsume(
   table: string,
   batched: boolean,
 ): Promise<number> {
-  const consumer = kafka.consumer({
-    groupId: uniqueName('bench_metering_raw'),
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  let consumed = 0;
-  let started = 0;
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const joined = new Promise<void>((resolve) =>
-      consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
-    );
+  return withBenchConsumer(kafka, 'bench_metering_raw', topic, async ({ consumer, joined }) => {
+    let consumed = 0;
     await consumer.run({
-      partitionsConsumedConcurrently: CONCURRENCY,
+      partitionsConsumedConcurrently: BENCH_CONCURRENCY,
       eachBatch: async ({ batch }) => {
         const events = batch.messages.map(
           (m) => JSON.parse(m.value?.toString() ?? '{}') as UsageObserved,
@@ -160,12 +154,10 @@ async function rawConsume(
       },
     });
     await joined;
-    started = performance.now();
+    const started = performance.now();
     await until(() => consumed >= EVENTS, 120_000, 25);
     return performance.now() - started;
-  } finally {
-    await consumer.disconnect();
-  }
+  });
 }
 
 async function bootMetering(
@@ -175,7 +167,7 @@ async function bootMetering(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(
     MeteringModule.forRoot({
-      ...infra.serviceOptions(CONCURRENCY),
+      ...infra.serviceOptions(BENCH_CONCURRENCY),
       schema,
       topics,
       usageConsumerName: `${schema}-observed`,
@@ -225,23 +217,12 @@ async function chunkConsume(
 ): Promise<number> {
   const bus = app.get(CommandBus);
   const store = app.get(CatalogStore);
-  const group = uniqueName('bench_metering_chunk');
-  const consumer = kafka.consumer({
-    groupId: group,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const joined = new Promise<void>((resolve) =>
-      consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
-    );
+  return withBenchConsumer(kafka, 'bench_metering_chunk', topic, async (bench) => {
+    const { consumer, groupId: group, joined } = bench;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: CONCURRENCY,
+      partitionsConsumedConcurrently: BENCH_CONCURRENCY,
       eachBatch: async (payload) => {
         const { batch } = payload;
         for (let i = 0; i < batch.messages.length; i += CHUNK) {
@@ -283,9 +264,7 @@ async function chunkConsume(
     await joined;
     const started = performance.now();
     return await relayed(pool, schema, EVENTS, started);
-  } finally {
-    await consumer.disconnect();
-  }
+  });
 }
 
 export async function runMeteringBench(): Promise<BenchRow[]> {
@@ -304,7 +283,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     `${topics.emptyObserved}.dlq`,
     topics.chunkRecorded,
   ];
-  const infra = await BenchInfra.open(allTopics, { partitions: PARTITIONS, poolSize: 10 });
+  const infra = await BenchInfra.open(allTopics, { partitions: BENCH_PARTITIONS, poolSize: 10 });
   const { kafka, pool } = infra;
   const rows: BenchRow[] = [];
   try {
@@ -372,7 +351,7 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
       unit: 'events/s',
       baseline: perSecond(EVENTS, rawMs),
       note:
-        `${EVENTS} UsageObserved, ${PARTITIONS} partitions, ${CONCURRENCY} consumed at once; ` +
+        `${EVENTS} UsageObserved, ${BENCH_PARTITIONS} partitions, ${BENCH_CONCURRENCY} consumed at once; ` +
         'baseline: raw kafkajs, same row, 1 INSERT/msg, no inbox/pricing/outbox/relay',
     });
     rows.push({
@@ -403,3 +382,8 @@ export async function runMeteringBench(): Promise<BenchRow[]> {
     await infra.close();
   }
 }
+
+export const part: BenchPart = {
+  title: 'metering (UsageObserved priced and recorded end to end through Kafka)',
+  run: runMeteringBench,
+};

@@ -1,7 +1,6 @@
-import { runMeteringBench } from './metering.bench.js';
-import { printTable } from './table.js';
+import { part } from './metering.bench.js';
+import { runPart } from './table.js';
 
 // Runs the metering part of `npm run bench` alone (needs `npm run infra:up`):
 // node --import @swc-node/register/esm-register tools/bench/src/metering.main.ts
-const rows = await runMeteringBench();
-printTable('metering (UsageObserved priced and recorded end to end; PostgreSQL + Kafka)', rows);
+await runPart(part);

@@ -28,7 +28,7 @@ import {
   type SoakMetric,
   type Windows,
 } from './soak-stats.js';
-import { printMarkdownTable, type BenchRow } from './table.js';
+import { printMarkdownTable, type BenchRow, type BenchPart } from './table.js';
 
 /**
  * The soak (issue #11): the distributed platform (tests/e2e/distributed.ts: the five services and
@@ -604,3 +604,8 @@ function summaryRows(s: Summary): BenchRow[] {
   });
   return rows;
 }
+
+export const part: BenchPart = {
+  title: 'soak (the distributed platform under a steady mixed load; SOAK_SECONDS, SOAK_RPS)',
+  run: runSoakBench,
+};

@@ -1,4 +1,10 @@
-import { createKeyedProducer, type KafkaClient, type KafkaRecord } from '@billing/messaging';
+import {
+  createKeyedProducer,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaConsumerTuning,
+  type KafkaRecord,
+} from '@billing/messaging';
 import {
   createTestTopics,
   deleteTestTopics,
@@ -6,11 +12,19 @@ import {
   testKafka,
   testKafkaBrokers,
   testKafkaSecurity,
+  uniqueName,
 } from '@billing/testing';
 import pg from 'pg';
 
 // What the benchmarks share: the test infrastructure a service under measurement runs on, and
 // the small steps every run repeats (rates, waiting for a drain, producing a backlog).
+
+/**
+ * The topic layout of the Kafka benchmarks, one for all so that their figures compare: topics of
+ * six partitions, of which a consumer (the service's or a baseline's) processes three at once.
+ */
+export const BENCH_PARTITIONS = 6;
+export const BENCH_CONCURRENCY = 3;
 
 /** The database and broker of the local infrastructure, as a service module's options. */
 export function benchInfraOptions(): {
@@ -25,9 +39,81 @@ export function benchInfraOptions(): {
   };
 }
 
-/** A pool of at most `max` connections on the local database. */
-export const benchPool = (max: number): pg.Pool =>
-  new pg.Pool({ connectionString: testDatabaseUrl(), max });
+/**
+ * A pool of at most `max` connections on the local database. An idle connection the server drops
+ * (a restart, an admin's kill) is reported, not left to crash the run as an unhandled 'error'.
+ */
+export function benchPool(max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max });
+  pool.on('error', (err) => console.error(`bench pool: idle connection lost: ${err.message}`));
+  return pool;
+}
+
+/**
+ * The consumer timings of every benchmark, for the service's consumers and the raw baselines
+ * alike: a short session, heartbeat and fetch wait, so that a group forms and a drain is seen to
+ * end quickly, and both sides of a ratio wait the same.
+ */
+export const benchKafkaTuning = (partitionsConsumedConcurrently: number) =>
+  ({
+    sessionTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+    maxWaitTimeMs: 100,
+    partitionsConsumedConcurrently,
+  }) satisfies KafkaConsumerTuning;
+
+/** A raw kafkajs consumer of a baseline, subscribed to `topic` from its beginning. */
+export interface BenchConsumer {
+  readonly consumer: KafkaConsumer;
+  /** Its group: a fresh one per consumer, so that it reads the whole topic again. */
+  readonly groupId: string;
+  /** Resolves once the consumer has joined its group (its partitions assigned). */
+  readonly joined: Promise<void>;
+}
+
+/**
+ * Runs `work` with a raw consumer in a fresh group named after `groupPrefix`, with the bench
+ * timings, subscribed to `topic` from its beginning (`work` runs it); then disconnects it.
+ */
+export async function withBenchConsumer<R>(
+  kafka: KafkaClient,
+  groupPrefix: string,
+  topic: string,
+  work: (bench: BenchConsumer) => Promise<R>,
+): Promise<R> {
+  const bench = await benchConsumer(kafka, groupPrefix, topic);
+  try {
+    return await work(bench);
+  } finally {
+    await bench.consumer.disconnect();
+  }
+}
+
+async function benchConsumer(
+  kafka: KafkaClient,
+  groupPrefix: string,
+  topic: string,
+): Promise<BenchConsumer> {
+  const groupId = uniqueName(groupPrefix);
+  const tuning = benchKafkaTuning(1);
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: tuning.sessionTimeoutMs,
+    heartbeatInterval: tuning.heartbeatIntervalMs,
+    maxWaitTimeInMs: tuning.maxWaitTimeMs,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  } catch (err) {
+    await consumer.disconnect();
+    throw err;
+  }
+  const joined = new Promise<void>((resolve) =>
+    consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
+  );
+  return { consumer, groupId, joined };
+}
 
 /** The topics of one run, created on the local broker; `remove` deletes them (best effort). */
 export interface BenchTopics {
@@ -75,12 +161,7 @@ export class BenchInfra {
     return {
       ...benchInfraOptions(),
       ...BENCH_SERVICE_SECRETS,
-      kafkaTuning: {
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitTimeMs: 100,
-        partitionsConsumedConcurrently,
-      },
+      kafkaTuning: benchKafkaTuning(partitionsConsumedConcurrently),
     };
   }
 

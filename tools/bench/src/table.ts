@@ -7,6 +7,19 @@ export interface BenchRow {
   note?: string;
 }
 
+/** A part of `npm run bench`: the title of its table and what measures it. */
+export interface BenchPart {
+  readonly title: string;
+  readonly run: () => Promise<BenchRow[]>;
+}
+
+/** Runs `part` and prints its rows under its title and the seconds the part took. */
+export async function runPart(part: BenchPart): Promise<void> {
+  const started = performance.now();
+  const rows = await part.run();
+  printTable(`${part.title} — ${((performance.now() - started) / 1000).toFixed(1)} s`, rows);
+}
+
 const fmt = (n: number): string =>
   n >= 100
     ? Math.round(n).toLocaleString('en-US')

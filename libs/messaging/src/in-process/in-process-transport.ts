@@ -16,15 +16,15 @@ import type {
   OutboxMessage,
   Subscription,
   SubscriptionOptions,
+  TransportOptions,
 } from '../types.js';
 
-export interface InProcessTransportOptions {
+export interface InProcessTransportOptions extends TransportOptions {
   /**
    * Lanes per subscription, the in-process analogue of partitions: a key always maps to the same
    * lane, a lane applies its messages strictly in order, lanes run concurrently (default 4).
    */
   readonly lanes?: number;
-  readonly logger?: MessagingLogger;
 }
 
 /** Publishing to a topic nobody subscribes to is refused, so the relay keeps the rows unsent. */

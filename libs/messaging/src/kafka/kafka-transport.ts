@@ -2,16 +2,16 @@ import type { Message, TopicMessages } from 'kafkajs';
 import { defaultLogger } from '../internal/util.js';
 import type {
   MessageTransport,
-  MessagingLogger,
   OutboxMessage,
   Subscription,
   SubscriptionOptions,
+  TransportOptions,
 } from '../types.js';
 import type { KafkaClient } from './kafka-client.js';
 import { IdempotentConsumer, type KafkaConsumerTuning } from './idempotent-consumer.js';
 import { ReliableProducer } from './reliable-producer.js';
 
-export interface KafkaTransportOptions {
+export interface KafkaTransportOptions extends TransportOptions {
   /** From `createKafkaClient`, which routes the client's log lines to a logger. */
   readonly kafka: KafkaClient;
   /** Consumer timings applied to every subscription (each may override). */
@@ -22,7 +22,6 @@ export interface KafkaTransportOptions {
    * `message.max.bytes` (default 1 MiB) and wedges the relay. Default 512 KiB.
    */
   readonly maxRequestBytes?: number;
-  readonly logger?: MessagingLogger;
 }
 
 /**
@@ -34,19 +33,19 @@ export class KafkaTransport implements MessageTransport {
   private readonly kafka: KafkaClient;
   private readonly producer: ReliableProducer;
   private readonly dlqProducer: ReliableProducer;
-  private readonly tuning: KafkaConsumerTuning;
+  /** What every subscription gets unless it says otherwise: the consumer timings, the logger. */
+  private readonly subscriptionDefaults: KafkaConsumerTuning & Required<TransportOptions>;
   private readonly maxRequestBytes: number;
-  private readonly logger: MessagingLogger;
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(options: KafkaTransportOptions) {
+    const logger = options.logger ?? defaultLogger;
     this.kafka = options.kafka;
-    this.logger = options.logger ?? defaultLogger;
-    this.tuning = options.consumer ?? {};
+    this.subscriptionDefaults = { ...options.consumer, logger };
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
-    this.producer = new ReliableProducer(this.kafka, { logger: this.logger });
+    this.producer = new ReliableProducer(this.kafka, { logger });
     // A separate producer: a failing DLQ send replaces its producer without disturbing the relay's.
-    this.dlqProducer = new ReliableProducer(this.kafka, { logger: this.logger });
+    this.dlqProducer = new ReliableProducer(this.kafka, { logger });
   }
 
   async publish(messages: readonly OutboxMessage[]): Promise<void> {
@@ -83,8 +82,7 @@ export class KafkaTransport implements MessageTransport {
     options: SubscriptionOptions<T> & KafkaConsumerTuning,
   ): Promise<KafkaSubscription<T>> {
     const consumer = new IdempotentConsumer<T>({
-      ...this.tuning,
-      logger: this.logger,
+      ...this.subscriptionDefaults,
       ...options,
       kafka: this.kafka,
       dlqProducer: this.dlqProducer,

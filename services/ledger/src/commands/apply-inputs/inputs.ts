@@ -5,7 +5,14 @@ import {
   type UsageRecordedTopicEvent,
 } from '@billing/contracts';
 import { parseUsd } from '@billing/money';
-import { tokenCountsOf, type LedgerCommand } from '../../domain/index.js';
+import {
+  tokenCountsOf,
+  type CreditBonus,
+  type CreditCompensation,
+  type CreditGift,
+  type CreditReferral,
+  type LedgerCommand,
+} from '../../domain/index.js';
 
 /** The contract events the ledger consumes (`payments.v1` and `usage.recorded.v1`). */
 export type LedgerInput = PaymentsEvent | UsageRecordedTopicEvent;
@@ -37,30 +44,10 @@ const INPUTS: {
       nowMs,
     },
   }),
-  BonusGranted: (d, nowMs) => ({
-    type: 'CreditBonus',
-    data: { grantId: d.grantId, ...optional('topUpId', d.topUpId), ...credit(d, nowMs) },
-  }),
-  CompensationIssued: (d, nowMs) => ({
-    type: 'CreditCompensation',
-    data: {
-      compensationId: d.compensationId,
-      ...optional('claimId', d.claimId),
-      ...credit(d, nowMs),
-    },
-  }),
-  GiftGranted: (d, nowMs) => ({
-    type: 'CreditGift',
-    data: { giftId: d.giftId, ...credit(d, nowMs) },
-  }),
-  ReferralRewarded: (d, nowMs) => ({
-    type: 'CreditReferral',
-    data: {
-      referralId: d.referralId,
-      ...optional('referredAccountId', d.referredAccountId),
-      ...credit(d, nowMs),
-    },
-  }),
+  BonusGranted: expiringCredit('CreditBonus', 'grantId', 'topUpId'),
+  CompensationIssued: expiringCredit('CreditCompensation', 'compensationId', 'claimId'),
+  GiftGranted: expiringCredit('CreditGift', 'giftId'),
+  ReferralRewarded: expiringCredit('CreditReferral', 'referralId', 'referredAccountId'),
   CreditsAdjusted: (d, nowMs) => ({
     type: 'PostAdjustment',
     data: {
@@ -115,17 +102,43 @@ export function commandOf(input: LedgerInput, nowMs: number): LedgerCommand {
   return toCommand(input.data, nowMs);
 }
 
-/** What every credit that gives a reason and may expire carries. */
-function credit(
-  d: { readonly amount: string; readonly reason: string; readonly expiresAt?: string },
-  nowMs: number,
-): { amountNanos: bigint; reason: string; expiresAtMs?: number; nowMs: number } {
-  return {
-    amountNanos: parseUsd(d.amount),
-    reason: d.reason,
-    ...(d.expiresAt !== undefined && { expiresAtMs: epochMs(d.expiresAt, 'expiresAt') }),
-    nowMs,
-  };
+/** What every credit that gives a reason and may expire carries in the contract. */
+interface ExpiringCreditInput {
+  readonly amount: string;
+  readonly reason: string;
+  readonly expiresAt?: string;
+}
+
+type ExpiringCreditCommand = CreditBonus | CreditCompensation | CreditGift | CreditReferral;
+
+/** The ids of a credit, named alike in its contract event `D` and its command of type `C`. */
+type SharedIdKey<D, C extends ExpiringCreditCommand['type']> = keyof D &
+  keyof Extract<ExpiringCreditCommand, { readonly type: C }>['data'] &
+  string;
+
+/**
+ * The row of a credit that gives a reason and may expire: the command `type` with the input's own
+ * id under `idKey` and, when the input has one, the id it links to under `linkKey` (the top-up a
+ * bonus was earned by, a claim, ...), as `expiringCreditCodec` stores them. The key names are
+ * checked against both shapes; `inputs.spec.ts` maps every input.
+ */
+function expiringCredit<D extends ExpiringCreditInput, C extends ExpiringCreditCommand['type']>(
+  type: C,
+  idKey: SharedIdKey<D, C>,
+  linkKey?: SharedIdKey<D, C>,
+): (d: D, nowMs: number) => LedgerCommand {
+  return (d, nowMs) =>
+    ({
+      type,
+      data: {
+        [idKey]: d[idKey],
+        ...(linkKey !== undefined && optional(linkKey, d[linkKey] as string | undefined)),
+        amountNanos: parseUsd(d.amount),
+        reason: d.reason,
+        ...(d.expiresAt !== undefined && { expiresAtMs: epochMs(d.expiresAt, 'expiresAt') }),
+        nowMs,
+      },
+    }) as unknown as ExpiringCreditCommand;
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

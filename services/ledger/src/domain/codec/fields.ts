@@ -41,14 +41,23 @@ export function optionalId<K extends string>(
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
+/** An amount of one lot, with the lot's kind: a draw of a debit, the rest of an expired lot. */
 export interface StoredDrawV1 {
   readonly lotId: string;
   readonly kind: LotKind;
   readonly amount: UsdString;
 }
 
-function encodeDraw(draw: Draw): StoredDrawV1 {
+export function encodeDraw(draw: Draw): StoredDrawV1 {
   return { lotId: draw.lotId, kind: draw.kind, amount: usd(draw.amountNanos) };
+}
+
+export function decodeDraw(r: Reader): Draw {
+  return {
+    lotId: r.id('lotId'),
+    kind: r.oneOf('kind', LOT_KINDS),
+    amountNanos: r.money('amount'),
+  };
 }
 
 /** The part shared by the debits (usage, a negative adjustment): where the money came from. */
@@ -153,31 +162,44 @@ export function expiringCreditCodec<D extends ExpiringCreditData, S extends Stor
   };
 }
 
-/** The stored shape of a hold event that states an expiry (placed, extended, expired). */
-export interface StoredTimedHoldV1 {
+/** The head of every hold event: the hold and its amount. */
+export interface StoredHoldV1 {
   readonly holdId: string;
   readonly amount: UsdString;
+}
+
+interface HoldData {
+  readonly holdId: string;
+  readonly amountNanos: bigint;
+}
+
+export function encodeHold(d: HoldData): StoredHoldV1 {
+  return { holdId: d.holdId, amount: usd(d.amountNanos) };
+}
+
+export function decodeHold(r: Reader): HoldData {
+  return { holdId: r.id('holdId'), amountNanos: r.money('amount') };
+}
+
+/** The stored shape of a hold event that states an expiry (placed, extended, expired). */
+export interface StoredTimedHoldV1 extends StoredHoldV1 {
   readonly expiresAt: IsoString;
   readonly recordedAt: IsoString;
 }
 
-interface TimedHoldData {
-  readonly holdId: string;
-  readonly amountNanos: bigint;
+interface TimedHoldData extends HoldData {
   readonly expiresAtMs: number;
   readonly recordedAtMs: number;
 }
 
 export const timedHold = {
   encode: (d: TimedHoldData): StoredTimedHoldV1 => ({
-    holdId: d.holdId,
-    amount: usd(d.amountNanos),
+    ...encodeHold(d),
     expiresAt: iso(d.expiresAtMs),
     recordedAt: iso(d.recordedAtMs),
   }),
   decode: (r: Reader): TimedHoldData => ({
-    holdId: r.id('holdId'),
-    amountNanos: r.money('amount'),
+    ...decodeHold(r),
     expiresAtMs: r.time('expiresAt'),
     recordedAtMs: r.time('recordedAt'),
   }),
@@ -275,11 +297,7 @@ export class Reader {
   }
 
   draws(key: string): Draw[] {
-    return this.list(key, (item) => ({
-      lotId: item.id('lotId'),
-      kind: item.oneOf('kind', LOT_KINDS),
-      amountNanos: item.money('amount'),
-    }));
+    return this.list(key, decodeDraw);
   }
 
   private error(key: string, problem: string): LedgerInvariantError {

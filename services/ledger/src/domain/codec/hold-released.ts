@@ -1,21 +1,18 @@
 import type { HoldReleasedData } from '../events.js';
-import { iso, usd, type EventCodec, type IsoString, type UsdString } from './fields.js';
+import {
+  decodeHold,
+  encodeHold,
+  iso,
+  type EventCodec,
+  type IsoString,
+  type StoredHoldV1,
+} from './fields.js';
 
-export interface HoldReleasedV1 {
-  readonly holdId: string;
-  readonly amount: UsdString;
+export interface HoldReleasedV1 extends StoredHoldV1 {
   readonly recordedAt: IsoString;
 }
 
 export const holdReleased: EventCodec<HoldReleasedData, HoldReleasedV1> = {
-  encode: (d) => ({
-    holdId: d.holdId,
-    amount: usd(d.amountNanos),
-    recordedAt: iso(d.recordedAtMs),
-  }),
-  decode: (r) => ({
-    holdId: r.id('holdId'),
-    amountNanos: r.money('amount'),
-    recordedAtMs: r.time('recordedAt'),
-  }),
+  encode: (d) => ({ ...encodeHold(d), recordedAt: iso(d.recordedAtMs) }),
+  decode: (r) => ({ ...decodeHold(r), recordedAtMs: r.time('recordedAt') }),
 };
