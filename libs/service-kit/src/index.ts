@@ -9,6 +9,7 @@ export * from './account-routes.js';
 export * from './messaging.js';
 export * from './service-bus.js';
 export * from './dto.js';
+export * from './cursor.js';
 export * from './result.js';
 export * from './runtime.js';
 export * from './failure-backoff.js';

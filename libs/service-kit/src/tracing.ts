@@ -6,9 +6,8 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
-  type Context,
-  type Span,
 } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';

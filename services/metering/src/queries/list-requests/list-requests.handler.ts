@@ -1,5 +1,5 @@
 import { formatUsd } from '@billing/money';
-import { PG_POOL } from '@billing/service-kit';
+import { decodeKeysetCursor, encodeKeysetCursor, PG_POOL } from '@billing/service-kit';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
@@ -31,28 +31,16 @@ interface Position {
 const MICROS_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify([position.startedAt, position.requestId])).toString(
-    'base64url',
-  );
+  return encodeKeysetCursor(position.startedAt, position.requestId);
 }
 
 export function decodeCursor(cursor: string): Position {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      MICROS_ISO.test(value[0]) &&
-      typeof value[1] === 'string' &&
-      value[1].length > 0
-    ) {
-      return { startedAt: value[0], requestId: value[1] };
-    }
-  } catch {
-    // Not base64url JSON: answered below like any other malformed cursor.
-  }
-  throw new InvalidCursorError();
+  const pair = decodeKeysetCursor(cursor, {
+    at: (at) => MICROS_ISO.test(at),
+    id: (id) => id.length > 0,
+  });
+  if (pair === undefined) throw new InvalidCursorError();
+  return { startedAt: pair.at, requestId: pair.id };
 }
 
 interface Row {
