@@ -513,7 +513,7 @@ function toStoreError(err: unknown): unknown {
 
 export type StoreSql = ReturnType<typeof buildSql>;
 
-function buildSql(schema: string) {
+export function buildSql(schema: string) {
   const s = `"${schema}"`;
   return {
     lockHeads: (streamIdsLiteral: string) => `
@@ -583,11 +583,13 @@ function buildSql(schema: string) {
       LIMIT $3`,
     // Committed events past the cursor that readAll may not return yet, because an older
     // transaction somewhere in the cluster is still open (it holds the snapshot's xmin back).
+    // Ordered by the log index with LIMIT 1, not an EXISTS: PostgreSQL estimates the xid8 row
+    // comparison as matching most rows, so an EXISTS scans the whole log on every idle poll.
     heldBack: `
-      SELECT EXISTS (
-        SELECT 1 FROM ${s}.events
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::int8)
-      ) AS held_back`,
+      SELECT true AS held_back FROM ${s}.events
+      WHERE (transaction_id, global_position) > ($1::xid8, $2::int8)
+      ORDER BY transaction_id, global_position
+      LIMIT 1`,
     ensureCheckpoint: `
       INSERT INTO ${s}.checkpoints (subscription_id) VALUES ($1)
       ON CONFLICT (subscription_id) DO NOTHING`,

@@ -1,4 +1,5 @@
 import { eventually } from '@billing/testing';
+import { buildSql } from './postgres-event-store.js';
 import { CheckpointMovedError } from './subscription.js';
 import { type StoreFixture, createStoreFixture, event, key } from './test-support.js';
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './types.js';
@@ -213,5 +214,44 @@ describe('event store: catch-up and live subscriptions (real PostgreSQL)', () =>
     await eventually(() => (errors.length > 0 ? true : undefined));
     await appendTypes('s-1', 'After');
     expect(await eventually(appliedCount(2), 5_000)).toEqual(['Before', 'After']);
+  });
+  it('asks whether events are held back with one index descent, however long the log', async () => {
+    // Asked on every idle poll: an EXISTS was planned as a scan of the whole log, because
+    // PostgreSQL estimates the xid8 row comparison as matching most rows.
+    // One transaction an append, as the services write; no ANALYZE yet, as on a log that grew
+    // since autovacuum last looked at it.
+    for (let i = 0; i < 400; i++) {
+      await f.store.append(
+        `long-${i}`,
+        Array.from({ length: 50 }, () => event('Long')),
+        {
+          expectedVersion: 'no_stream',
+          idempotencyKey: key(),
+        },
+      );
+    }
+    const { rows } = await f.pool.query<{ transaction_id: string; global_position: string }>(
+      `SELECT transaction_id, global_position FROM "${f.schema}".events
+        ORDER BY transaction_id DESC, global_position DESC LIMIT 2`,
+    );
+    const [last, beforeLast] = rows;
+    if (!last || !beforeLast) throw new Error('fixture');
+    const sql = buildSql(f.schema).heldBack;
+    const probe = async (at: typeof last): Promise<{ plan: string; heldBack: boolean }> => {
+      const params = [at.transaction_id, at.global_position];
+      const explained = await f.pool.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+      const answer = await f.pool.query<{ held_back: boolean }>(sql, params);
+      return {
+        plan: JSON.stringify(explained.rows[0]),
+        heldBack: answer.rows[0]?.held_back === true,
+      };
+    };
+    const atEnd = await probe(last);
+    expect(atEnd.plan).not.toContain('Seq Scan');
+    expect(atEnd.plan).toContain('events_log_order');
+    expect(atEnd.heldBack).toBe(false);
+    const oneAfter = await probe(beforeLast);
+    expect(oneAfter.plan).not.toContain('Seq Scan');
+    expect(oneAfter.heldBack).toBe(true);
   });
 });

@@ -2,7 +2,12 @@ import { createTestSchema, eventually, type TestSchema } from '@billing/testing'
 import { pruneInbox } from './inbox.js';
 import { silentLogger } from './internal/util.js';
 import { enqueue } from './outbox.js';
-import { countUnpublished, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+import {
+  countUnpublished,
+  OutboxRelay,
+  unreadableRowsSql,
+  type OutboxRelayOptions,
+} from './outbox-relay.js';
 import {
   enqueueInTransactions,
   testMessage,
@@ -191,6 +196,38 @@ describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
       return rows[0]?.n === 0 ? rows[0].n : undefined;
     });
     expect(left).toBe(0);
+  });
+
+  it('probes for rows past the checkpoint with one index descent, however many rows are retained', async () => {
+    // A day of retention keeps every published row: the probe after each batch used to read
+    // them all (a sequential scan per committed request), so its cost grew all day long.
+    // One transaction a row, as requests commit them; no ANALYZE yet, as on a table that grew
+    // since autovacuum last looked at it.
+    await db.pool.query(
+      `INSERT INTO ${db.schema}.outbox (transaction_id, message_id, topic, message_key, value)
+       SELECT (1000 + n)::text::xid8, 'm' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n`,
+    );
+    const { rows } = await db.pool.query<{ transaction_id: string; id: string }>(
+      `SELECT transaction_id, id FROM ${db.schema}.outbox ORDER BY transaction_id DESC, id DESC LIMIT 2`,
+    );
+    const [last, beforeLast] = rows;
+    if (!last || !beforeLast) throw new Error('fixture');
+    const plan = async (at: { transaction_id: string; id: string }): Promise<string> => {
+      const sql = unreadableRowsSql(db.schema);
+      const explained = await db.pool.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
+        [at.transaction_id, at.id],
+      );
+      const probe = await db.pool.query(sql, [at.transaction_id, at.id]);
+      return `${JSON.stringify(explained.rows[0]?.['QUERY PLAN'])} rows=${probe.rowCount}`;
+    };
+    const atEnd = await plan(last);
+    expect(atEnd).not.toContain('Seq Scan');
+    expect(atEnd).toContain('outbox_log_order_idx');
+    expect(atEnd).toMatch(/rows=0$/);
+    const oneLeft = await plan(beforeLast);
+    expect(oneLeft).not.toContain('Seq Scan');
+    expect(oneLeft).toMatch(/rows=1$/);
   });
 
   it('prunes inbox rows older than the window, and only those', async () => {
