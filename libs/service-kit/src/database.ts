@@ -4,16 +4,25 @@ import pg from 'pg';
 
 /**
  * The PostgreSQL basics that need no Nest, from @billing/postgres (the event store and messaging
- * use them too): one transaction helper, the migration runner and the schema-name rule.
+ * use them too): one transaction helper, the migration runner, the schema-name rule, and the
+ * row codec and lookups the repositories are written with.
  */
 export {
   assertSchemaName,
+  column,
+  type Column,
+  type Columns,
+  insertOrKeep,
   migrate,
   type Migration,
+  type Queryable,
   type RollbackWith,
+  RowCodec,
   SCHEMA_NAME,
   type TransactionOptions,
+  valueByKey,
   withTransaction,
+  wroteOneRow,
 } from '@billing/postgres';
 
 /**

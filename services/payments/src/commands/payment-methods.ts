@@ -1,10 +1,9 @@
-import { withTransaction } from '@billing/service-kit';
+import { withTransaction, type Queryable } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { fail, ok, onPaymentMethodRemoved, type Result } from '../domain/index.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentMethodChange } from '../infrastructure/stripe/stripe-events.js';
-import type { Queryable } from '../infrastructure/top-up-repository.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
 import {
   PAYMENT_PROVIDER,

@@ -10,24 +10,24 @@ import { fail, ok, type Result } from './errors.js';
 export const ADMIN_CREDIT_TYPES = ['gift', 'referral', 'compensation', 'adjustment'] as const;
 export type AdminCreditType = (typeof ADMIN_CREDIT_TYPES)[number];
 
-export interface AdminCreditRequest {
+/** What a request and the credit validated from it say alike. */
+export interface AdminCreditBasis {
   readonly accountId: string;
   readonly type: AdminCreditType;
-  readonly amount: string;
   readonly reason: string;
   readonly reference: string;
+}
+
+export interface AdminCreditRequest extends AdminCreditBasis {
+  readonly amount: string;
   readonly expiresAt?: string | undefined;
   readonly referredAccountId?: string | undefined;
   readonly claimId?: string | undefined;
 }
 
 /** A validated request: the amount in nano-dollars, the expiry normalised. */
-export interface AdminCredit {
-  readonly accountId: string;
-  readonly type: AdminCreditType;
+export interface AdminCredit extends AdminCreditBasis {
   readonly amountNanos: bigint;
-  readonly reason: string;
-  readonly reference: string;
   readonly expiresAtMs: number | null;
   readonly referredAccountId: string | null;
   readonly claimId: string | null;

@@ -10,27 +10,39 @@
  */
 export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');
 
-export interface CheckoutRequest {
+/** Where a hosted page (a checkout, a card setup) sends the customer back to. */
+export interface ReturnUrls {
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+}
+
+/** A hosted page the provider opened: its session, and where the customer goes. */
+export interface HostedPage {
+  readonly sessionId: string;
+  readonly url: string;
+}
+
+/**
+ * What opening a hosted page answers: `redirect`, the customer must go to `url` and a webhook
+ * tells the outcome; or `Done` (the simulated provider), finished already with `Outcome`, which
+ * the service records at once.
+ */
+export type HostedPageResult<Done extends string, Outcome> =
+  (HostedPage & { readonly kind: 'redirect' }) | (HostedPage & { readonly kind: Done } & Outcome);
+
+export interface CheckoutRequest extends ReturnUrls {
   readonly topUpId: string;
   readonly accountId: string;
   readonly amountCents: number;
   /** "card", "alipay": what the customer may pay with. */
   readonly paymentMethodTypes: readonly string[];
-  readonly successUrl: string;
-  readonly cancelUrl: string;
 }
 
-export type CheckoutResult =
-  /** The customer must go to `url` and pay; a webhook tells the outcome. */
-  | { readonly kind: 'redirect'; readonly sessionId: string; readonly url: string }
-  /** Paid already (the simulated provider): settle now. */
-  | {
-      readonly kind: 'settled';
-      readonly sessionId: string;
-      readonly url: string;
-      readonly paymentReference: string;
-      readonly method: string;
-    };
+/** `redirect`: the customer pays there. `settled`: paid already, settle now. */
+export type CheckoutResult = HostedPageResult<
+  'settled',
+  { readonly paymentReference: string; readonly method: string }
+>;
 
 export interface OffSessionChargeRequest {
   readonly topUpId: string;
@@ -86,24 +98,17 @@ export interface CustomerRequest {
   readonly idempotencyKey: string;
 }
 
-export interface PaymentMethodSetupRequest {
+export interface PaymentMethodSetupRequest extends ReturnUrls {
   readonly accountId: string;
   readonly customerId: string;
-  readonly successUrl: string;
-  readonly cancelUrl: string;
   readonly idempotencyKey: string;
 }
 
-export type PaymentMethodSetupResult =
-  /** The customer must go to `url` and enter a card; a webhook tells when it is saved. */
-  | { readonly kind: 'redirect'; readonly sessionId: string; readonly url: string }
-  /** Saved already (the simulated provider): record it now. */
-  | {
-      readonly kind: 'saved';
-      readonly sessionId: string;
-      readonly url: string;
-      readonly paymentMethod: SavedPaymentMethod;
-    };
+/** `redirect`: the customer enters a card there. `saved`: the card is saved already, record it. */
+export type PaymentMethodSetupResult = HostedPageResult<
+  'saved',
+  { readonly paymentMethod: SavedPaymentMethod }
+>;
 
 export interface PaymentProvider {
   readonly name: string;

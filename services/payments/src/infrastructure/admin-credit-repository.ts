@@ -1,88 +1,47 @@
 import { parseNanos } from '@billing/money';
-import type { AdminCreditType } from '../domain/index.js';
-import type { Queryable } from './top-up-repository.js';
+import { column, RowCodec, wroteOneRow, type Queryable } from '@billing/service-kit';
+import type { AdminCredit } from '../domain/index.js';
 
-export interface AdminCreditRow {
-  readonly reference: string;
-  readonly accountId: string;
-  readonly type: AdminCreditType;
-  readonly amountNanos: bigint;
-  readonly reason: string;
-  readonly expiresAtMs: number | null;
-  readonly referredAccountId: string | null;
-  readonly claimId: string | null;
+/** A granted credit as stored: the validated request, and what granting it added. */
+export interface AdminCreditRow extends AdminCredit {
   readonly creditId: string;
   readonly eventId: string;
   readonly fingerprint: string;
   readonly createdAtMs: number;
 }
 
-interface DbRow {
-  reference: string;
-  account_id: string;
-  type: AdminCreditType;
-  amount_nanos: string;
-  reason: string;
-  expires_at: Date | null;
-  referred_account_id: string | null;
-  claim_id: string | null;
-  credit_id: string;
-  event_id: string;
-  fingerprint: string;
-  created_at: Date;
-}
-
-function fromDb(r: DbRow): AdminCreditRow {
-  return {
-    reference: r.reference,
-    accountId: r.account_id,
-    type: r.type,
-    amountNanos: parseNanos(r.amount_nanos),
-    reason: r.reason,
-    expiresAtMs: r.expires_at?.getTime() ?? null,
-    referredAccountId: r.referred_account_id,
-    claimId: r.claim_id,
-    creditId: r.credit_id,
-    eventId: r.event_id,
-    fingerprint: r.fingerprint,
-    createdAtMs: r.created_at.getTime(),
-  };
-}
+const rows = new RowCodec<AdminCreditRow>({
+  reference: column.plain('reference'),
+  accountId: column.plain('account_id'),
+  type: column.plain('type'),
+  amountNanos: column.bigint('amount_nanos', parseNanos),
+  reason: column.plain('reason'),
+  expiresAtMs: column.nullable(column.epochMs('expires_at')),
+  referredAccountId: column.plain('referred_account_id'),
+  claimId: column.plain('claim_id'),
+  creditId: column.plain('credit_id'),
+  eventId: column.plain('event_id'),
+  fingerprint: column.plain('fingerprint'),
+  createdAtMs: column.epochMs('created_at'),
+});
 
 export class AdminCreditRepository {
-  constructor(private readonly schema: string) {}
+  private readonly insertOnceSql: string;
+
+  constructor(private readonly schema: string) {
+    this.insertOnceSql = rows.insert(
+      `${schema}.admin_credits`,
+      rows.fields,
+      'ON CONFLICT (reference) DO NOTHING',
+    );
+  }
 
   /** False when the reference exists already (the caller then compares fingerprints). */
   async insertOnce(db: Queryable, c: AdminCreditRow): Promise<boolean> {
-    const res = await db.query(
-      `INSERT INTO ${this.schema}.admin_credits
-         (reference, account_id, type, amount_nanos, reason, expires_at, referred_account_id,
-          claim_id, credit_id, event_id, fingerprint, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (reference) DO NOTHING`,
-      [
-        c.reference,
-        c.accountId,
-        c.type,
-        c.amountNanos.toString(),
-        c.reason,
-        c.expiresAtMs === null ? null : new Date(c.expiresAtMs),
-        c.referredAccountId,
-        c.claimId,
-        c.creditId,
-        c.eventId,
-        c.fingerprint,
-        new Date(c.createdAtMs),
-      ],
-    );
-    return (res.rowCount ?? 0) === 1;
+    return wroteOneRow(db, this.insertOnceSql, rows.params(c, rows.fields));
   }
 
   async get(db: Queryable, reference: string): Promise<AdminCreditRow | undefined> {
-    const res = await db.query<DbRow>(
-      `SELECT * FROM ${this.schema}.admin_credits WHERE reference = $1`,
-      [reference],
-    );
-    return res.rows[0] && fromDb(res.rows[0]);
+    return rows.byKey(db, `${this.schema}.admin_credits`, 'reference', reference);
   }
 }

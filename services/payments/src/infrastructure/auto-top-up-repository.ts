@@ -1,6 +1,6 @@
 import { parseNanos } from '@billing/money';
+import { column, RowCodec, type Queryable } from '@billing/service-kit';
 import type { AutoTopUpState } from '../domain/index.js';
-import type { Queryable } from './top-up-repository.js';
 
 export interface AutoTopUpSettings extends AutoTopUpState {
   readonly accountId: string;
@@ -9,95 +9,42 @@ export interface AutoTopUpSettings extends AutoTopUpState {
   readonly updatedAtMs: number;
 }
 
-interface DbRow {
-  account_id: string;
-  enabled: boolean;
-  threshold_nanos: string;
-  amount_nanos: string;
-  payment_method_id: string;
-  customer_id: string;
-  armed: boolean;
-  consecutive_failures: number;
-  last_failure_at: Date | null;
-  last_failure_code: string | null;
-  next_attempt_at: Date | null;
-  disabled_reason: string | null;
-  last_total_nanos: string | null;
-  last_version: string | null;
-  updated_at: Date;
-}
-
-function fromDb(r: DbRow): AutoTopUpSettings {
-  return {
-    accountId: r.account_id,
-    enabled: r.enabled,
-    thresholdNanos: parseNanos(r.threshold_nanos),
-    amountNanos: parseNanos(r.amount_nanos),
-    paymentMethodId: r.payment_method_id,
-    customerId: r.customer_id,
-    armed: r.armed,
-    consecutiveFailures: r.consecutive_failures,
-    lastFailureAtMs: r.last_failure_at?.getTime() ?? null,
-    lastFailureCode: r.last_failure_code,
-    nextAttemptAtMs: r.next_attempt_at?.getTime() ?? null,
-    disabledReason: r.disabled_reason,
-    lastTotalNanos: r.last_total_nanos === null ? null : parseNanos(r.last_total_nanos),
-    lastVersion: r.last_version === null ? null : Number(r.last_version),
-    updatedAtMs: r.updated_at.getTime(),
-  };
-}
-
-const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+const rows = new RowCodec<AutoTopUpSettings>({
+  accountId: column.plain('account_id'),
+  enabled: column.plain('enabled'),
+  thresholdNanos: column.bigint('threshold_nanos', parseNanos),
+  amountNanos: column.bigint('amount_nanos', parseNanos),
+  paymentMethodId: column.plain('payment_method_id'),
+  customerId: column.plain('customer_id'),
+  armed: column.plain('armed'),
+  consecutiveFailures: column.plain('consecutive_failures'),
+  lastFailureAtMs: column.nullable(column.epochMs('last_failure_at')),
+  lastFailureCode: column.plain('last_failure_code'),
+  nextAttemptAtMs: column.nullable(column.epochMs('next_attempt_at')),
+  disabledReason: column.plain('disabled_reason'),
+  lastTotalNanos: column.nullable(column.bigint('last_total_nanos', parseNanos)),
+  lastVersion: column.nullable(column.safeInteger('last_version')),
+  updatedAtMs: column.epochMs('updated_at'),
+});
 
 export class AutoTopUpRepository {
-  constructor(private readonly schema: string) {}
+  private readonly saveSql: string;
+
+  constructor(private readonly schema: string) {
+    this.saveSql = rows.upsert(`${schema}.auto_top_up_settings`, ['accountId']);
+  }
 
   async get(
     db: Queryable,
     accountId: string,
     lock = false,
   ): Promise<AutoTopUpSettings | undefined> {
-    const res = await db.query<DbRow>(
-      `SELECT * FROM ${this.schema}.auto_top_up_settings WHERE account_id = $1${lock ? ' FOR UPDATE' : ''}`,
-      [accountId],
-    );
-    return res.rows[0] && fromDb(res.rows[0]);
+    return rows.byKey(db, `${this.schema}.auto_top_up_settings`, 'accountId', accountId, lock);
   }
 
+  /** The account's settings as given, replacing what was there. */
   async save(db: Queryable, s: AutoTopUpSettings): Promise<void> {
-    await db.query(
-      `INSERT INTO ${this.schema}.auto_top_up_settings
-         (account_id, enabled, threshold_nanos, amount_nanos, payment_method_id, customer_id, armed,
-          consecutive_failures, last_failure_at, last_failure_code, next_attempt_at, disabled_reason,
-          last_total_nanos, last_version, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (account_id) DO UPDATE SET
-         enabled = EXCLUDED.enabled, threshold_nanos = EXCLUDED.threshold_nanos,
-         amount_nanos = EXCLUDED.amount_nanos, payment_method_id = EXCLUDED.payment_method_id,
-         customer_id = EXCLUDED.customer_id, armed = EXCLUDED.armed,
-         consecutive_failures = EXCLUDED.consecutive_failures,
-         last_failure_at = EXCLUDED.last_failure_at, last_failure_code = EXCLUDED.last_failure_code,
-         next_attempt_at = EXCLUDED.next_attempt_at, disabled_reason = EXCLUDED.disabled_reason,
-         last_total_nanos = EXCLUDED.last_total_nanos, last_version = EXCLUDED.last_version,
-         updated_at = EXCLUDED.updated_at`,
-      [
-        s.accountId,
-        s.enabled,
-        s.thresholdNanos.toString(),
-        s.amountNanos.toString(),
-        s.paymentMethodId,
-        s.customerId,
-        s.armed,
-        s.consecutiveFailures,
-        date(s.lastFailureAtMs),
-        s.lastFailureCode,
-        date(s.nextAttemptAtMs),
-        s.disabledReason,
-        s.lastTotalNanos?.toString() ?? null,
-        s.lastVersion,
-        new Date(s.updatedAtMs),
-      ],
-    );
+    await db.query(this.saveSql, rows.params(s, rows.fields));
   }
 
   /**

@@ -1,50 +1,43 @@
 import { parseNanos } from '@billing/money';
+import { column, insertOrKeep, RowCodec, valueByKey, type Queryable } from '@billing/service-kit';
 import { formatInvoiceNumber } from '../domain/index.js';
-import type { InvoiceContent, InvoiceIssuer } from './invoice-pdf.js';
-import type { Queryable } from './top-up-repository.js';
+import type { InvoiceContent } from './invoice-pdf.js';
 
 export interface InvoiceRow extends InvoiceContent {
   readonly sequence: bigint;
 }
 
-interface DbRow {
-  invoice_id: string;
-  number: string;
-  top_up_id: string;
-  account_id: string;
-  issued_at: Date;
-  amount_nanos: string;
-  bonus_nanos: string;
-  method: string;
-  trigger: 'manual' | 'auto';
-  payment_reference: string;
-  customer_name: string | null;
-  customer_email: string | null;
-  issuer: InvoiceIssuer;
-}
+type StoredInvoice = Omit<InvoiceRow, 'number'>;
 
-function fromDb(r: DbRow): InvoiceRow {
-  const sequence = BigInt(r.number);
-  return {
-    invoiceId: r.invoice_id,
-    sequence,
-    number: formatInvoiceNumber(sequence),
-    issuedAtMs: r.issued_at.getTime(),
-    issuer: r.issuer,
-    accountId: r.account_id,
-    customerName: r.customer_name,
-    customerEmail: r.customer_email,
-    topUpId: r.top_up_id,
-    trigger: r.trigger,
-    amountNanos: parseNanos(r.amount_nanos),
-    bonusNanos: parseNanos(r.bonus_nanos),
-    method: r.method,
-    paymentReference: r.payment_reference,
-  };
+const rows = new RowCodec<StoredInvoice>({
+  invoiceId: column.plain('invoice_id'),
+  sequence: column.bigint('number', BigInt),
+  topUpId: column.plain('top_up_id'),
+  accountId: column.plain('account_id'),
+  issuedAtMs: column.epochMs('issued_at'),
+  amountNanos: column.bigint('amount_nanos', parseNanos),
+  bonusNanos: column.bigint('bonus_nanos', parseNanos),
+  method: column.plain('method'),
+  trigger: column.plain('trigger'),
+  paymentReference: column.plain('payment_reference'),
+  customerName: column.plain('customer_name'),
+  customerEmail: column.plain('customer_email'),
+  issuer: column.json('issuer'),
+});
+
+/** The displayed number is derived from the stored sequence, never stored itself. */
+function numbered(invoice: StoredInvoice): InvoiceRow {
+  return { ...invoice, number: formatInvoiceNumber(invoice.sequence) };
 }
 
 export class InvoiceRepository {
-  constructor(private readonly schema: string) {}
+  private readonly insertSql: string;
+  private readonly documents: string;
+
+  constructor(private readonly schema: string) {
+    this.insertSql = rows.insert(`${schema}.invoices`);
+    this.documents = `${schema}.invoice_documents`;
+  }
 
   /**
    * The next invoice number, gap-free: the counter row is updated in the caller's transaction, so a
@@ -59,52 +52,30 @@ export class InvoiceRepository {
     return BigInt(value);
   }
 
-  async insert(db: Queryable, invoice: Omit<InvoiceRow, 'number'>): Promise<void> {
-    await db.query(
-      `INSERT INTO ${this.schema}.invoices
-         (invoice_id, number, top_up_id, account_id, issued_at, amount_nanos, bonus_nanos, method,
-          trigger, payment_reference, customer_name, customer_email, issuer)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        invoice.invoiceId,
-        invoice.sequence.toString(),
-        invoice.topUpId,
-        invoice.accountId,
-        new Date(invoice.issuedAtMs),
-        invoice.amountNanos.toString(),
-        invoice.bonusNanos.toString(),
-        invoice.method,
-        invoice.trigger,
-        invoice.paymentReference,
-        invoice.customerName,
-        invoice.customerEmail,
-        JSON.stringify(invoice.issuer),
-      ],
-    );
+  async insert(db: Queryable, invoice: StoredInvoice): Promise<void> {
+    await db.query(this.insertSql, rows.params(invoice, rows.fields));
   }
 
   async listByAccount(db: Queryable, accountId: string, limit: number): Promise<InvoiceRow[]> {
-    const res = await db.query<DbRow>(
+    const res = await db.query(
       `SELECT * FROM ${this.schema}.invoices WHERE account_id = $1 ORDER BY number DESC LIMIT $2`,
       [accountId, limit],
     );
-    return res.rows.map(fromDb);
+    return rows.all(res).map(numbered);
   }
 
   async get(db: Queryable, accountId: string, invoiceId: string): Promise<InvoiceRow | undefined> {
-    const res = await db.query<DbRow>(
-      `SELECT * FROM ${this.schema}.invoices WHERE invoice_id = $1 AND account_id = $2`,
-      [invoiceId, accountId],
+    const invoice = rows.first(
+      await db.query(
+        `SELECT * FROM ${this.schema}.invoices WHERE invoice_id = $1 AND account_id = $2`,
+        [invoiceId, accountId],
+      ),
     );
-    return res.rows[0] && fromDb(res.rows[0]);
+    return invoice && numbered(invoice);
   }
 
   async document(db: Queryable, invoiceId: string): Promise<Buffer | undefined> {
-    const res = await db.query<{ pdf: Buffer }>(
-      `SELECT pdf FROM ${this.schema}.invoice_documents WHERE invoice_id = $1`,
-      [invoiceId],
-    );
-    return res.rows[0]?.pdf;
+    return valueByKey(db, this.documents, { select: 'pdf', where: 'invoice_id' }, invoiceId);
   }
 
   /** Keeps the first rendering if two downloads raced; answers the stored bytes. */
@@ -114,13 +85,7 @@ export class InvoiceRepository {
     layoutVersion: string,
     pdf: Buffer,
   ): Promise<Buffer> {
-    await db.query(
-      `INSERT INTO ${this.schema}.invoice_documents (invoice_id, layout_version, pdf)
-       VALUES ($1, $2, $3) ON CONFLICT (invoice_id) DO NOTHING`,
-      [invoiceId, layoutVersion, pdf],
-    );
-    const stored = await this.document(db, invoiceId);
-    if (stored === undefined) throw new Error(`invoice document ${invoiceId} vanished`);
-    return stored;
+    const row = { invoice_id: invoiceId, layout_version: layoutVersion, pdf };
+    return insertOrKeep(db, this.documents, row, { key: 'invoice_id', answer: 'pdf' });
   }
 }

@@ -1,4 +1,11 @@
-import type { Queryable } from './top-up-repository.js';
+import {
+  column,
+  insertOrKeep,
+  RowCodec,
+  wroteOneRow,
+  type Queryable,
+  valueByKey,
+} from '@billing/service-kit';
 
 export interface PaymentMethodRow {
   readonly paymentMethodId: string;
@@ -13,52 +20,48 @@ export interface PaymentMethodRow {
   readonly detachedAtMs: number | null;
 }
 
-interface DbRow {
-  payment_method_id: string;
-  account_id: string;
-  customer_id: string;
-  type: string;
-  brand: string | null;
-  last4: string | null;
-  exp_month: number | null;
-  exp_year: number | null;
-  attached_at: Date;
-  detached_at: Date | null;
-}
+const rows = new RowCodec<PaymentMethodRow>({
+  paymentMethodId: column.plain('payment_method_id'),
+  accountId: column.plain('account_id'),
+  customerId: column.plain('customer_id'),
+  type: column.plain('type'),
+  brand: column.plain('brand'),
+  last4: column.plain('last4'),
+  expMonth: column.plain('exp_month'),
+  expYear: column.plain('exp_year'),
+  attachedAtMs: column.epochMs('attached_at'),
+  detachedAtMs: column.nullable(column.epochMs('detached_at')),
+});
 
-function fromDb(r: DbRow): PaymentMethodRow {
-  return {
-    paymentMethodId: r.payment_method_id,
-    accountId: r.account_id,
-    customerId: r.customer_id,
-    type: r.type,
-    brand: r.brand,
-    last4: r.last4,
-    expMonth: r.exp_month,
-    expYear: r.exp_year,
-    attachedAtMs: r.attached_at.getTime(),
-    detachedAtMs: r.detached_at?.getTime() ?? null,
-  };
-}
+/** A card is recorded attached; `markDetached` alone sets `detachedAtMs`. */
+const ATTACHED = rows.fields.filter(
+  (key): key is Exclude<keyof PaymentMethodRow, 'detachedAtMs'> => key !== 'detachedAtMs',
+);
+
+/** `stripe_customers` maps an account to its one customer, and back. */
+const CUSTOMER_OF_ACCOUNT = { select: 'customer_id', where: 'account_id' };
+const ACCOUNT_OF_CUSTOMER = { select: 'account_id', where: 'customer_id' };
 
 /** `stripe_customers` and `payment_methods`: the account's customer and its saved cards. */
 export class PaymentMethodRepository {
-  constructor(private readonly schema: string) {}
+  private readonly recordAttachedSql: string;
+  private readonly customers: string;
 
-  async customerOf(db: Queryable, accountId: string): Promise<string | undefined> {
-    const res = await db.query<{ customer_id: string }>(
-      `SELECT customer_id FROM ${this.schema}.stripe_customers WHERE account_id = $1`,
-      [accountId],
+  constructor(private readonly schema: string) {
+    this.customers = `${schema}.stripe_customers`;
+    this.recordAttachedSql = rows.insert(
+      `${schema}.payment_methods`,
+      ATTACHED,
+      'ON CONFLICT (payment_method_id) DO NOTHING',
     );
-    return res.rows[0]?.customer_id;
   }
 
-  async accountOfCustomer(db: Queryable, customerId: string): Promise<string | undefined> {
-    const res = await db.query<{ account_id: string }>(
-      `SELECT account_id FROM ${this.schema}.stripe_customers WHERE customer_id = $1`,
-      [customerId],
-    );
-    return res.rows[0]?.account_id;
+  customerOf(db: Queryable, accountId: string): Promise<string | undefined> {
+    return valueByKey(db, this.customers, CUSTOMER_OF_ACCOUNT, accountId);
+  }
+
+  accountOfCustomer(db: Queryable, customerId: string): Promise<string | undefined> {
+    return valueByKey(db, this.customers, ACCOUNT_OF_CUSTOMER, customerId);
   }
 
   /** Records the account's customer unless one is recorded already; answers the recorded one. */
@@ -68,14 +71,8 @@ export class PaymentMethodRepository {
     customerId: string,
     nowMs: number,
   ): Promise<string> {
-    await db.query(
-      `INSERT INTO ${this.schema}.stripe_customers (account_id, customer_id, created_at)
-       VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING`,
-      [accountId, customerId, new Date(nowMs)],
-    );
-    const recorded = await this.customerOf(db, accountId);
-    if (recorded === undefined) throw new Error(`customer of ${accountId} vanished`);
-    return recorded;
+    const row = { account_id: accountId, customer_id: customerId, created_at: new Date(nowMs) };
+    return insertOrKeep(db, this.customers, row, { key: 'account_id', answer: 'customer_id' });
   }
 
   async get(
@@ -83,22 +80,19 @@ export class PaymentMethodRepository {
     paymentMethodId: string,
     lock = false,
   ): Promise<PaymentMethodRow | undefined> {
-    const res = await db.query<DbRow>(
-      `SELECT * FROM ${this.schema}.payment_methods WHERE payment_method_id = $1${lock ? ' FOR UPDATE' : ''}`,
-      [paymentMethodId],
-    );
-    return res.rows[0] && fromDb(res.rows[0]);
+    const table = `${this.schema}.payment_methods`;
+    return rows.byKey(db, table, 'paymentMethodId', paymentMethodId, lock);
   }
 
   /** The account's saved cards, newest first; detached ones left out. */
   async listAttached(db: Queryable, accountId: string): Promise<PaymentMethodRow[]> {
-    const res = await db.query<DbRow>(
+    const res = await db.query(
       `SELECT * FROM ${this.schema}.payment_methods
         WHERE account_id = $1 AND detached_at IS NULL
         ORDER BY attached_at DESC, payment_method_id`,
       [accountId],
     );
-    return res.rows.map(fromDb);
+    return rows.all(res);
   }
 
   /**
@@ -109,32 +103,15 @@ export class PaymentMethodRepository {
     db: Queryable,
     pm: Omit<PaymentMethodRow, 'detachedAtMs'>,
   ): Promise<boolean> {
-    const res = await db.query(
-      `INSERT INTO ${this.schema}.payment_methods
-         (payment_method_id, account_id, customer_id, type, brand, last4, exp_month, exp_year, attached_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (payment_method_id) DO NOTHING`,
-      [
-        pm.paymentMethodId,
-        pm.accountId,
-        pm.customerId,
-        pm.type,
-        pm.brand,
-        pm.last4,
-        pm.expMonth,
-        pm.expYear,
-        new Date(pm.attachedAtMs),
-      ],
-    );
-    return (res.rowCount ?? 0) === 1;
+    return wroteOneRow(db, this.recordAttachedSql, rows.params(pm, ATTACHED));
   }
 
   async markDetached(db: Queryable, paymentMethodId: string, nowMs: number): Promise<boolean> {
-    const res = await db.query(
+    return wroteOneRow(
+      db,
       `UPDATE ${this.schema}.payment_methods SET detached_at = $2
         WHERE payment_method_id = $1 AND detached_at IS NULL`,
       [paymentMethodId, new Date(nowMs)],
     );
-    return (res.rowCount ?? 0) === 1;
   }
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from './top-up-repository.js';
+import { wroteOneRow, type Queryable } from '@billing/service-kit';
 
 /** `stripe_events`: each Stripe event id applied once, recorded with the effect it had. */
 export class StripeEventRepository {
@@ -16,12 +16,12 @@ export class StripeEventRepository {
       outcome: string;
     },
   ): Promise<boolean> {
-    const res = await db.query(
+    return wroteOneRow(
+      db,
       `INSERT INTO ${this.schema}.stripe_events (event_id, type, top_up_id, account_id, outcome)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
       [e.eventId, e.type, e.topUpId, e.accountId ?? null, e.outcome],
     );
-    return (res.rowCount ?? 0) === 1;
   }
 
   async setOutcome(db: Queryable, eventId: string, outcome: string): Promise<void> {

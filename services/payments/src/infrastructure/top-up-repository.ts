@@ -1,8 +1,6 @@
 import { parseNanos } from '@billing/money';
-import type pg from 'pg';
-import type { TopUpState, TopUpStatus, TopUpTrigger } from '../domain/index.js';
-
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+import { column, RowCodec, valueByKey, type Queryable } from '@billing/service-kit';
+import type { TopUpState } from '../domain/index.js';
 
 export type ChargeState = 'to_charge' | 'awaiting_confirmation';
 
@@ -23,95 +21,61 @@ export interface TopUpRow extends TopUpState {
   readonly invoiceId: string | null;
 }
 
-interface DbRow {
-  top_up_id: string;
-  account_id: string;
-  amount_nanos: string;
-  trigger: TopUpTrigger;
-  status: TopUpStatus;
-  requested_method: string | null;
-  method: string | null;
-  checkout_session_id: string | null;
-  checkout_url: string | null;
-  payment_reference: string | null;
-  refunded_nanos: string;
-  failure_code: string | null;
-  failure_message: string | null;
-  created_at: Date;
-  settled_at: Date | null;
-  failed_at: Date | null;
-  charge_state: ChargeState | null;
-  charge_attempts: number;
-  customer_id: string | null;
-  payment_method_id: string | null;
-  invoice_id: string | null;
-}
+const rows = new RowCodec<TopUpRow>({
+  topUpId: column.plain('top_up_id'),
+  accountId: column.plain('account_id'),
+  amountNanos: column.bigint('amount_nanos', parseNanos),
+  trigger: column.plain('trigger'),
+  status: column.plain('status'),
+  paymentReference: column.plain('payment_reference'),
+  refundedNanos: column.bigint('refunded_nanos', parseNanos),
+  requestedMethod: column.plain('requested_method'),
+  method: column.plain('method'),
+  checkoutSessionId: column.plain('checkout_session_id'),
+  checkoutUrl: column.plain('checkout_url'),
+  failureCode: column.plain('failure_code'),
+  failureMessage: column.plain('failure_message'),
+  createdAtMs: column.epochMs('created_at'),
+  settledAtMs: column.nullable(column.epochMs('settled_at')),
+  failedAtMs: column.nullable(column.epochMs('failed_at')),
+  chargeState: column.plain('charge_state'),
+  chargeAttempts: column.plain('charge_attempts'),
+  customerId: column.plain('customer_id'),
+  paymentMethodId: column.plain('payment_method_id'),
+  // From the invoices joined in: a top-up row never stores it.
+  invoiceId: column.plain('invoice_id'),
+});
 
-function fromDb(r: DbRow): TopUpRow {
-  return {
-    topUpId: r.top_up_id,
-    accountId: r.account_id,
-    amountNanos: parseNanos(r.amount_nanos),
-    trigger: r.trigger,
-    status: r.status,
-    paymentReference: r.payment_reference,
-    refundedNanos: parseNanos(r.refunded_nanos),
-    requestedMethod: r.requested_method,
-    method: r.method,
-    checkoutSessionId: r.checkout_session_id,
-    checkoutUrl: r.checkout_url,
-    failureCode: r.failure_code,
-    failureMessage: r.failure_message,
-    createdAtMs: r.created_at.getTime(),
-    settledAtMs: r.settled_at?.getTime() ?? null,
-    failedAtMs: r.failed_at?.getTime() ?? null,
-    chargeState: r.charge_state,
-    chargeAttempts: r.charge_attempts,
-    customerId: r.customer_id,
-    paymentMethodId: r.payment_method_id,
-    invoiceId: r.invoice_id,
-  };
-}
+const NEW_TOP_UP = [
+  'topUpId',
+  'accountId',
+  'amountNanos',
+  'trigger',
+  'requestedMethod',
+  'createdAtMs',
+  'chargeState',
+  'customerId',
+  'paymentMethodId',
+] as const satisfies readonly (keyof TopUpRow)[];
 
-export interface NewTopUp {
-  readonly topUpId: string;
-  readonly accountId: string;
-  readonly amountNanos: bigint;
-  readonly trigger: TopUpTrigger;
-  readonly requestedMethod: string | null;
-  readonly createdAtMs: number;
-  readonly chargeState: ChargeState | null;
-  readonly customerId: string | null;
-  readonly paymentMethodId: string | null;
-}
+export type NewTopUp = Pick<TopUpRow, (typeof NEW_TOP_UP)[number]>;
+
+/** A new top-up is pending; the rest of its row is filled in as it settles or fails. */
+const INSERTED = [...NEW_TOP_UP, 'status'] as const;
 
 /** The `top_ups` table. Every method takes the caller's client: transactions are the caller's. */
 export class TopUpRepository {
   private readonly select: string;
+  private readonly insertSql: string;
 
   constructor(private readonly schema: string) {
     this.select = `SELECT t.*, i.invoice_id FROM ${schema}.top_ups t
       LEFT JOIN ${schema}.invoices i ON i.top_up_id = t.top_up_id`;
+    this.insertSql = rows.insert(`${schema}.top_ups`, INSERTED);
   }
 
   async insert(db: Queryable, t: NewTopUp): Promise<void> {
-    await db.query(
-      `INSERT INTO ${this.schema}.top_ups
-         (top_up_id, account_id, amount_nanos, trigger, status, requested_method, created_at,
-          charge_state, customer_id, payment_method_id)
-       VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9)`,
-      [
-        t.topUpId,
-        t.accountId,
-        t.amountNanos.toString(),
-        t.trigger,
-        t.requestedMethod,
-        new Date(t.createdAtMs),
-        t.chargeState,
-        t.customerId,
-        t.paymentMethodId,
-      ],
-    );
+    await db.query(this.insertSql, rows.params({ ...t, status: 'pending' }, INSERTED));
   }
 
   /** With `lock`, the row stays locked until the caller's transaction ends. */
@@ -121,24 +85,20 @@ export class TopUpRepository {
         topUpId,
       ]);
     }
-    const res = await db.query<DbRow>(`${this.select} WHERE t.top_up_id = $1`, [topUpId]);
-    return res.rows[0] && fromDb(res.rows[0]);
+    return rows.first(await db.query(`${this.select} WHERE t.top_up_id = $1`, [topUpId]));
   }
 
-  async idByPaymentReference(db: Queryable, reference: string): Promise<string | undefined> {
-    const res = await db.query<{ top_up_id: string }>(
-      `SELECT top_up_id FROM ${this.schema}.top_ups WHERE payment_reference = $1`,
-      [reference],
-    );
-    return res.rows[0]?.top_up_id;
+  idByPaymentReference(db: Queryable, reference: string): Promise<string | undefined> {
+    const by = { select: 'top_up_id', where: 'payment_reference' };
+    return valueByKey(db, `${this.schema}.top_ups`, by, reference);
   }
 
   async listByAccount(db: Queryable, accountId: string, limit: number): Promise<TopUpRow[]> {
-    const res = await db.query<DbRow>(
+    const res = await db.query(
       `${this.select} WHERE t.account_id = $1 ORDER BY t.created_at DESC, t.top_up_id DESC LIMIT $2`,
       [accountId, limit],
     );
-    return res.rows.map(fromDb);
+    return rows.all(res);
   }
 
   async setCheckout(db: Queryable, topUpId: string, sessionId: string, url: string): Promise<void> {

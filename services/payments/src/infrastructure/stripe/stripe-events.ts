@@ -64,6 +64,8 @@ export type PaymentMethodChange =
     }
   | { readonly kind: 'detached'; readonly paymentMethodId: string };
 
+type SavedCard = Extract<PaymentMethodChange, { kind: 'saved' }>;
+
 export type StripeEventReading =
   | { readonly kind: 'malformed'; readonly reason: string }
   | {
@@ -120,30 +122,42 @@ export function readStripeEvent(event: unknown): StripeEventReading {
     return { kind: 'malformed', reason: 'the event has no data.object' };
   }
   const o = data.object;
-  const ignored = (reason: string): StripeEventReading => ({
-    kind: 'ignored',
-    eventId,
-    type,
-    reason,
-  });
+  // Every reading of a well-formed event names it.
+  const about = { eventId, type };
+  const ignored = (reason: string): StripeEventReading => ({ kind: 'ignored', ...about, reason });
   const observed = (
     locator: TopUpLocator | null,
     observation: StripeObservation,
   ): StripeEventReading =>
     locator === null
       ? ignored('no top-up metadata: not ours')
-      : { kind: 'observed', eventId, type, locator, observation };
+      : { kind: 'observed', ...about, locator, observation };
   const malformed = (what: string): StripeEventReading => ({
     kind: 'malformed',
     reason: `${type}: ${what}`,
   });
-
   const cardEvent = (change: PaymentMethodChange): StripeEventReading => ({
     kind: 'payment_method',
-    eventId,
-    type,
+    ...about,
     change,
   });
+  /**
+   * A card saved to the object's customer (which the handler checks is ours), through the id in
+   * `o[field]`: a setup session names its SetupIntent, a SetupIntent its PaymentMethod.
+   */
+  const cardSaved = (
+    object: { readonly withoutCustomer: string; readonly incomplete: string },
+    field: 'setup_intent' | 'payment_method',
+    ids: (id: string) => Pick<SavedCard, 'paymentMethodId' | 'setupIntentId'>,
+  ): StripeEventReading => {
+    const customerId = expandableId(o.customer);
+    if (customerId === null)
+      return ignored(`${object.withoutCustomer} without a customer: not ours`);
+    const id = expandableId(o[field]);
+    if (id === null) return malformed(`${object.incomplete} needs ${field}`);
+    const m = isObject(o.metadata) ? o.metadata : {};
+    return cardEvent({ kind: 'saved', customerId, ...ids(id), accountId: text(m.accountId, 64) });
+  };
 
   switch (type) {
     case 'checkout.session.completed':
@@ -151,19 +165,11 @@ export function readStripeEvent(event: unknown): StripeEventReading {
       if (o.object !== 'checkout.session')
         return malformed('data.object is not a checkout.session');
       if (o.mode === 'setup' && type === 'checkout.session.completed') {
-        const customerId = expandableId(o.customer);
-        if (customerId === null) return ignored('a setup session without a customer: not ours');
-        const setupIntentId = expandableId(o.setup_intent);
-        if (setupIntentId === null)
-          return malformed('a completed setup session needs setup_intent');
-        const m = isObject(o.metadata) ? o.metadata : {};
-        return cardEvent({
-          kind: 'saved',
-          customerId,
-          paymentMethodId: null,
-          setupIntentId,
-          accountId: text(m.accountId, 64),
-        });
+        return cardSaved(
+          { withoutCustomer: 'a setup session', incomplete: 'a completed setup session' },
+          'setup_intent',
+          (setupIntentId) => ({ paymentMethodId: null, setupIntentId }),
+        );
       }
       if (o.mode !== 'payment') return ignored('not a payment session');
       const locator = locatorOf(o.metadata, null);
@@ -258,19 +264,11 @@ export function readStripeEvent(event: unknown): StripeEventReading {
     }
     case 'setup_intent.succeeded': {
       if (o.object !== 'setup_intent') return malformed('data.object is not a setup_intent');
-      const customerId = expandableId(o.customer);
-      if (customerId === null) return ignored('a setup intent without a customer: not ours');
-      const paymentMethodId = expandableId(o.payment_method);
-      if (paymentMethodId === null)
-        return malformed('a succeeded setup_intent needs payment_method');
-      const m = isObject(o.metadata) ? o.metadata : {};
-      return cardEvent({
-        kind: 'saved',
-        customerId,
-        paymentMethodId,
-        setupIntentId: stripeId(o.id),
-        accountId: text(m.accountId, 64),
-      });
+      return cardSaved(
+        { withoutCustomer: 'a setup intent', incomplete: 'a succeeded setup_intent' },
+        'payment_method',
+        (paymentMethodId) => ({ paymentMethodId, setupIntentId: stripeId(o.id) }),
+      );
     }
     case 'payment_method.detached': {
       if (o.object !== 'payment_method') return malformed('data.object is not a payment_method');

@@ -5,10 +5,12 @@ import {
   type CheckoutRequest,
   type CheckoutResult,
   type CustomerRequest,
+  type HostedPage,
   type OffSessionChargeRequest,
   type PaymentMethodSetupRequest,
   type PaymentMethodSetupResult,
   type PaymentProvider,
+  type ReturnUrls,
   type SavedPaymentMethod,
 } from '../../domain/payment-provider.js';
 
@@ -43,40 +45,29 @@ export class StripePaymentProvider implements PaymentProvider {
       topUpId: request.topUpId,
       trigger: 'manual',
     };
-    try {
-      const session = await this.stripe.checkout.sessions.create(
-        {
-          mode: 'payment',
-          line_items: [
-            {
-              quantity: 1,
-              price_data: {
-                currency: 'usd',
-                unit_amount: request.amountCents,
-                product_data: {
-                  name: 'Account top-up',
-                  description: `Prepaid credits for account ${request.accountId}`,
-                },
+    return this.openCheckoutSession(
+      {
+        mode: 'payment',
+        line_items: [
+          {
+            quantity: 1,
+            price_data: {
+              currency: 'usd',
+              unit_amount: request.amountCents,
+              product_data: {
+                name: 'Account top-up',
+                description: `Prepaid credits for account ${request.accountId}`,
               },
             },
-          ],
-          allowed_payment_method_types: [
-            ...request.paymentMethodTypes,
-          ] as Stripe.Checkout.SessionCreateParams.AllowedPaymentMethodType[],
-          success_url: request.successUrl,
-          cancel_url: request.cancelUrl,
-          client_reference_id: request.topUpId,
-          metadata,
-          payment_intent_data: { metadata, description: `Top-up ${request.topUpId}` },
-        },
-        { idempotencyKey: request.topUpId },
-      );
-      if (!session.url)
-        throw new Error(`Stripe returned checkout session ${session.id} without a url`);
-      return { kind: 'redirect', sessionId: session.id, url: session.url };
-    } catch (err) {
-      throw unavailable(err, 'creating a checkout session');
-    }
+          },
+        ],
+        client_reference_id: request.topUpId,
+        metadata,
+        payment_intent_data: { metadata, description: `Top-up ${request.topUpId}` },
+      },
+      { types: request.paymentMethodTypes, returnTo: request, idempotencyKey: request.topUpId },
+      'creating a checkout session',
+    );
   }
 
   async chargeOffSession(request: OffSessionChargeRequest): Promise<ChargeResult> {
@@ -169,28 +160,46 @@ export class StripePaymentProvider implements PaymentProvider {
     request: PaymentMethodSetupRequest,
   ): Promise<PaymentMethodSetupResult> {
     const metadata = { accountId: request.accountId, purpose: 'payment_method' };
+    return this.openCheckoutSession(
+      {
+        mode: 'setup',
+        customer: request.customerId,
+        currency: 'usd',
+        client_reference_id: request.accountId,
+        metadata,
+        setup_intent_data: { metadata, description: `Card for account ${request.accountId}` },
+      },
+      { types: ['card'], returnTo: request, idempotencyKey: request.idempotencyKey },
+      'creating a setup session',
+    );
+  }
+
+  /**
+   * A Checkout Session (a payment or a card setup) the customer is redirected to: `types` are
+   * the payment methods it offers, `returnTo` where it sends the customer back.
+   */
+  private async openCheckoutSession(
+    params: Stripe.Checkout.SessionCreateParams,
+    page: { types: readonly string[]; returnTo: ReturnUrls; idempotencyKey: string },
+    doing: string,
+  ): Promise<HostedPage & { readonly kind: 'redirect' }> {
     try {
       const session = await this.stripe.checkout.sessions.create(
         {
-          mode: 'setup',
-          customer: request.customerId,
-          currency: 'usd',
+          ...params,
           allowed_payment_method_types: [
-            'card',
+            ...page.types,
           ] as Stripe.Checkout.SessionCreateParams.AllowedPaymentMethodType[],
-          success_url: request.successUrl,
-          cancel_url: request.cancelUrl,
-          client_reference_id: request.accountId,
-          metadata,
-          setup_intent_data: { metadata, description: `Card for account ${request.accountId}` },
+          success_url: page.returnTo.successUrl,
+          cancel_url: page.returnTo.cancelUrl,
         },
-        { idempotencyKey: request.idempotencyKey },
+        { idempotencyKey: page.idempotencyKey },
       );
       if (!session.url)
         throw new Error(`Stripe returned checkout session ${session.id} without a url`);
       return { kind: 'redirect', sessionId: session.id, url: session.url };
     } catch (err) {
-      throw unavailable(err, 'creating a setup session');
+      throw unavailable(err, doing);
     }
   }
 
