@@ -22,7 +22,7 @@ RUN set -e; \
     mkdir -p /usr/share/man/man1; \
     apt-get update; \
     apt-get install -y --no-install-recommends openjdk-17-jre-headless tini; \
-    rm -rf /var/lib/apt/lists/*; \
+    apt-get clean; rm -rf /var/lib/apt/lists/*; \
     useradd --system --uid 1001 --user-group --home-dir /var/lib/kafka --create-home kafka
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="llm-billing-kafka" \

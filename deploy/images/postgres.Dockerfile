@@ -11,7 +11,7 @@ RUN set -e; \
     echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
     apt-get update; \
     apt-get install -y --no-install-recommends postgresql-15 tini; \
-    rm -rf /var/lib/apt/lists/*; \
+    apt-get clean; rm -rf /var/lib/apt/lists/*; \
     mkdir -p /var/lib/postgresql/data /run/postgresql; \
     chown -R postgres:postgres /var/lib/postgresql /run/postgresql; \
     chmod 700 /var/lib/postgresql/data

@@ -141,9 +141,9 @@ export interface StripeTopUpOptions {
  * event that settles it, without delivering it; `settleTopUp` delivers it too.
  */
 export function stripeTopUps(options: StripeTopUpOptions): {
-  deliverStripeWebhook(event: StripeEventLike): Promise<HttpAnswer>;
-  prepareTopUp(accountId: string, amountUsd: string): Promise<PreparedTopUp>;
-  settleTopUp(accountId: string, amountUsd: string): Promise<SettledTopUp>;
+  deliverStripeWebhook: (event: StripeEventLike) => Promise<HttpAnswer>;
+  prepareTopUp: (accountId: string, amountUsd: string) => Promise<PreparedTopUp>;
+  settleTopUp: (accountId: string, amountUsd: string) => Promise<SettledTopUp>;
 } {
   const stripeUrl = new URL(options.stripeUrl);
   const stripe = new Stripe(options.stripeSecretKey, {
