@@ -31,6 +31,14 @@ const common = {
     '<rootDir>/tests',
   ],
   injectGlobals: true,
+  // TEST_INFRA=containers: PostgreSQL and Kafka in containers for the run (testcontainers);
+  // otherwise the machine's own, from `npm run infra:up`.
+  ...(process.env.TEST_INFRA === 'containers'
+    ? {
+        globalSetup: '<rootDir>/tools/jest/containers-setup.mjs',
+        globalTeardown: '<rootDir>/tools/jest/containers-teardown.mjs',
+      }
+    : {}),
 };
 
 /**
