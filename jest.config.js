@@ -31,6 +31,14 @@ const common = {
     '<rootDir>/tests',
   ],
   injectGlobals: true,
+  // TEST_INFRA=containers: PostgreSQL and Kafka in containers for the run (testcontainers);
+  // otherwise the machine's own, from `npm run infra:up`.
+  ...(process.env.TEST_INFRA === 'containers'
+    ? {
+        globalSetup: '<rootDir>/tools/jest/containers-setup.mjs',
+        globalTeardown: '<rootDir>/tools/jest/containers-teardown.mjs',
+      }
+    : {}),
 };
 
 /**
@@ -55,6 +63,7 @@ const projects = [
       '\\.int\\.spec\\.ts$',
       '\\.e2e\\.spec\\.ts$',
       '\\.chaos\\.spec\\.ts$',
+      '\\.compose\\.spec\\.ts$',
     ],
   },
   { ...common, ...timeout(30_000), displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
@@ -62,17 +71,20 @@ const projects = [
   // Faults caused for real against the whole platform (tests/chaos): `npm run test:chaos`, not
   // part of a run of all levels (its short version is an e2e test).
   { ...common, ...timeout(600_000), displayName: 'chaos', testMatch: ['**/*.chaos.spec.ts'] },
+  // docker-compose.yml run for real (tests/compose): `npm run test:compose`, which builds the
+  // images first; never part of a run of all levels (it needs a Docker engine).
+  { ...common, ...timeout(120_000), displayName: 'compose', testMatch: ['**/*.compose.spec.ts'] },
 ];
 
-// TEST_LEVEL=unit|int|e2e|chaos picks one level (the npm scripts set it); without it, unit, int
-// and e2e. Selecting by config rather than --selectProjects keeps positional test-path filters
+// TEST_LEVEL=unit|int|e2e|chaos|compose picks one level (the npm scripts set it); without it,
+// unit, int and e2e. Selecting by config rather than --selectProjects keeps positional test-path filters
 // working: `npm run test:unit -- libs/money`.
 const level = process.env.TEST_LEVEL;
 const selected = level
   ? projects.filter((p) => p.displayName === level)
-  : projects.filter((p) => p.displayName !== 'chaos');
+  : projects.filter((p) => !['chaos', 'compose'].includes(p.displayName));
 if (selected.length === 0) {
-  throw new Error(`TEST_LEVEL must be unit, int, e2e or chaos, not "${level}"`);
+  throw new Error(`TEST_LEVEL must be unit, int, e2e, chaos or compose, not "${level}"`);
 }
 
 const reporters = ['default', '<rootDir>/tools/jest/summary-reporter.cjs'];

@@ -3,37 +3,68 @@ import { parse } from 'yaml';
 import { loadLedgerEnv } from './ledger/src/config.js';
 import { knownVariables, SERVICE_CONFIGS as services } from './service-configs.js';
 
-// docker-compose.yml cannot run on a machine without Docker, so this test keeps it honest: every
-// service it names exists, and every variable it sets is one the service's configuration reads
-// and accepts. A renamed variable or a new required one fails here, not on someone's laptop.
+// Keeps docker-compose.yml honest without a Docker engine (npm run test:compose runs it for
+// real): every service it names exists, every variable it sets is one the service's configuration
+// reads and accepts, each runs the image target of deploy/images/Dockerfile whose command is the
+// service's `start:prod:<name>` script, and nothing clashes with the host's own PostgreSQL and
+// Kafka. A renamed variable or a new required one fails here, not on someone's laptop.
 
 interface ComposeService {
+  image?: string;
+  build?: { context?: string; dockerfile?: string; target?: string };
   command?: string[];
   environment?: Record<string, string | number>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
 }
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), {
   merge: true,
-}) as { services: Record<string, ComposeService> };
+}) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 const rootPackage = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ) as {
   scripts: Record<string, string>;
 };
+const dockerfile = readFileSync(new URL('../deploy/images/Dockerfile', import.meta.url), 'utf8');
+const INFRASTRUCTURE = ['postgres', 'kafka', 'kafka-init', 'stripe-stand-in'];
+
+/** The exec-form CMD of one target (`FROM runtime AS <target>` up to the next FROM). */
+function targetCommand(target: string): string[] | undefined {
+  const stages = dockerfile.split(/^FROM /m);
+  const stage = stages.find((s) => new RegExp(`^\\S+ AS ${target}\\s*$`, 'm').test(s));
+  const cmd = stage?.match(/^CMD (\[.*\])\s*$/m)?.[1];
+  return cmd === undefined ? undefined : (JSON.parse(cmd) as string[]);
+}
 
 describe('docker-compose.yml', () => {
   it('runs each of the five services, and only those, besides the infrastructure', () => {
-    const names = Object.keys(compose.services).filter(
-      (n) => !['postgres', 'kafka', 'kafka-init'].includes(n),
-    );
+    const names = Object.keys(compose.services).filter((n) => !INFRASTRUCTURE.includes(n));
     expect(names.sort()).toEqual(Object.keys(services).sort());
   });
 
-  describe.each(Object.entries(services))('%s', (name, { cls, load, script }) => {
+  describe.each(Object.entries(services))('%s', (name, { cls, load }) => {
     const service = compose.services[name];
 
-    it('starts through the npm script that exists in package.json', () => {
-      expect(service?.command).toEqual(['npm', 'run', script]);
-      expect(rootPackage.scripts[script]).toBeDefined();
+    it('runs its image target, whose command is the start:prod script of package.json', () => {
+      expect(service?.build?.dockerfile).toBe('deploy/images/Dockerfile');
+      expect(service?.build?.target).toBe(name);
+      expect(service?.command).toBeUndefined();
+      expect(targetCommand(name)?.join(' ')).toBe(rootPackage.scripts[`start:prod:${name}`]);
+    });
+
+    it('starts once PostgreSQL is healthy and the topics and ACLs exist', () => {
+      expect(service?.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        'kafka-init': { condition: 'service_completed_successfully' },
+      });
+    });
+
+    it('publishes its port on the configurable bind address (127.0.0.1) only', () => {
+      const port = String(service?.environment?.PORT);
+      expect(service?.ports).toEqual([
+        `\${BIND_ADDRESS:-127.0.0.1}:\${${name.toUpperCase()}_PORT:-${port}}:${port}`,
+      ]);
     });
 
     it('sets only variables that the configuration knows', () => {
@@ -48,6 +79,26 @@ describe('docker-compose.yml', () => {
       );
       expect(() => load(env)).not.toThrow();
     });
+  });
+
+  it('publishes no PostgreSQL or Kafka port (the host may run its own on 5432 and 9092)', () => {
+    expect(compose.services.postgres?.ports).toBeUndefined();
+    expect(compose.services.kafka?.ports).toBeUndefined();
+  });
+
+  it('keeps the data in named volumes', () => {
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['kafka-data', 'postgres-data']);
+    expect(compose.services.postgres?.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    expect(compose.services.kafka?.volumes).toContain('kafka-data:/var/lib/kafka');
+  });
+
+  it('points payments at the Stripe stand-in, which signs its webhooks with the same secret', () => {
+    const payments = compose.services.payments?.environment ?? {};
+    const standIn = compose.services['stripe-stand-in']?.environment ?? {};
+    expect(payments.STRIPE_API_BASE).toBe('http://stripe-stand-in:12111');
+    expect(standIn.STRIPE_WEBHOOK_URL).toBe(`http://payments:${payments.PORT}/webhooks/stripe`);
+    expect(standIn.STRIPE_WEBHOOK_SECRET).toBe(payments.STRIPE_WEBHOOK_SECRET);
+    expect(standIn.STRIPE_SECRET_KEY).toBe(payments.STRIPE_SECRET_KEY);
   });
 
   it('is checked against a configuration that does reject a missing variable', () => {

@@ -8,16 +8,16 @@ import { TOPICS } from '@billing/contracts';
 import { testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
 import { parseLogLine, type LogLine } from '@billing/service-kit';
 import pg from 'pg';
-import Stripe from 'stripe';
 import {
   mintAccountToken,
-  postSignedStripeEvent,
+  stripeTopUps,
   type CommandResult,
   type Platform,
   type PlatformUrls,
-  type SettledTopUp,
-  type StripeEventLike,
+  type PreparedTopUp,
 } from './platform.js';
+
+export type { PreparedTopUp } from './platform.js';
 
 /**
  * The platform in its production shape: the five services and the Stripe stand-in, each its own
@@ -127,11 +127,6 @@ export interface ExtraInstance {
   readonly url: string;
   /** Kills the instance (SIGKILL by default) and resolves once it has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-export interface PreparedTopUp {
-  readonly topUpId: string;
-  readonly event: StripeEventLike;
 }
 
 interface RunningProcess {
@@ -323,69 +318,14 @@ export async function startDistributedPlatform(
       );
     }
 
-    const stripe = new Stripe(secrets.STRIPE_SECRET_KEY, {
-      host: '127.0.0.1',
-      port: ports.stripe,
-      protocol: 'http',
-      telemetry: false,
-      maxNetworkRetries: 0,
-    });
     const logTail = (lines = 40): string => tails(processes, lines);
-
-    const deliverStripeWebhook = (event: StripeEventLike) =>
-      postSignedStripeEvent(webhookUrl, secrets.STRIPE_WEBHOOK_SECRET, event);
-
-    const prepareTopUp = async (accountId: string, amountUsd: string): Promise<PreparedTopUp> => {
-      const token = await mintAccountToken(secrets.CONSOLE_JWT_SECRET, accountId);
-      const res = await fetch(`${urls.payments}/v1/accounts/${accountId}/top-ups`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ amount: amountUsd, method: 'card' }),
-      });
-      const text = await res.text();
-      if (res.status !== 201) {
-        throw new Error(`POST /v1/accounts/${accountId}/top-ups answered ${res.status}: ${text}`);
-      }
-      const created = JSON.parse(text) as { topUpId: string; checkoutUrl: string };
-      const sessionId = /\/c\/pay\/(cs_test_\w+)/.exec(created.checkoutUrl)?.[1];
-      if (sessionId === undefined) {
-        throw new Error(`the checkout URL is not the stand-in's: ${created.checkoutUrl}`);
-      }
-      // What Stripe knows about the session payments opened, read through Stripe's API (the
-      // stand-in, with the `stripe` library), then the event Stripe sends once the customer has
-      // paid it by card, signed here. The PaymentIntent id is new to the stand-in: completing
-      // the session there would make it send its own webhooks, and this suite signs its own.
-      // Nothing asks Stripe about that PaymentIntent, because the top-up names its method.
-      const session = (await stripe.checkout.sessions.retrieve(sessionId)) as unknown as Record<
-        string,
-        unknown
-      >;
-      const event: StripeEventLike = {
-        id: `evt_e2e${hex(12)}`,
-        object: 'event',
-        api_version: '2026-10-28.endive',
-        created: Math.floor(Date.now() / 1000),
-        livemode: false,
-        pending_webhooks: 1,
-        request: { id: null, idempotency_key: null },
-        type: 'checkout.session.completed',
-        data: {
-          object: {
-            ...session,
-            status: 'complete',
-            payment_status: 'paid',
-            payment_intent: `pi_e2e${hex(12)}`,
-            customer_details: { name: 'E2E Customer', email: `${accountId}@example.com` },
-          },
-        },
-      };
-      return { topUpId: created.topUpId, event };
-    };
-    const settleTopUp = async (accountId: string, amountUsd: string): Promise<SettledTopUp> => {
-      const { topUpId, event } = await prepareTopUp(accountId, amountUsd);
-      const settlement = await deliverStripeWebhook(event);
-      return { topUpId, settlement, event };
-    };
+    const { deliverStripeWebhook, prepareTopUp, settleTopUp } = stripeTopUps({
+      paymentsUrl: urls.payments,
+      stripeUrl,
+      stripeSecretKey: secrets.STRIPE_SECRET_KEY,
+      webhookSecret: secrets.STRIPE_WEBHOOK_SECRET,
+      consoleJwtSecret: secrets.CONSOLE_JWT_SECRET,
+    });
 
     const ops = async (args: string[]): Promise<CommandResult> =>
       runCommand([...LOADER, 'tools/ops/src/main.ts', ...args], {

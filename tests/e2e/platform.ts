@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import Stripe from 'stripe';
 
@@ -116,4 +117,97 @@ export async function postSignedStripeEvent(
     body: payload,
   });
   return { status: res.status, body: await res.text() };
+}
+
+/** A top-up opened on payments and the signed `checkout.session.completed` that settles it. */
+export interface PreparedTopUp {
+  readonly topUpId: string;
+  readonly event: StripeEventLike;
+}
+
+export interface StripeTopUpOptions {
+  /** The payments service's base URL (its `/webhooks/stripe` takes the events). */
+  readonly paymentsUrl: string;
+  /** The Stripe stand-in's base URL, as this process reaches it. */
+  readonly stripeUrl: string;
+  readonly stripeSecretKey: string;
+  readonly webhookSecret: string;
+  readonly consoleJwtSecret: string;
+}
+
+/**
+ * Top-ups as a customer and Stripe make them, against payments and the Stripe stand-in wherever
+ * they run (processes of this test, containers): `prepareTopUp` opens one and builds the signed
+ * event that settles it, without delivering it; `settleTopUp` delivers it too.
+ */
+export function stripeTopUps(options: StripeTopUpOptions): {
+  deliverStripeWebhook: (event: StripeEventLike) => Promise<HttpAnswer>;
+  prepareTopUp: (accountId: string, amountUsd: string) => Promise<PreparedTopUp>;
+  settleTopUp: (accountId: string, amountUsd: string) => Promise<SettledTopUp>;
+} {
+  const stripeUrl = new URL(options.stripeUrl);
+  const stripe = new Stripe(options.stripeSecretKey, {
+    host: stripeUrl.hostname,
+    port: Number(stripeUrl.port),
+    protocol: 'http',
+    telemetry: false,
+    maxNetworkRetries: 0,
+  });
+  const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+  const webhookUrl = `${options.paymentsUrl}/webhooks/stripe`;
+  const deliverStripeWebhook = (event: StripeEventLike): Promise<HttpAnswer> =>
+    postSignedStripeEvent(webhookUrl, options.webhookSecret, event);
+
+  const prepareTopUp = async (accountId: string, amountUsd: string): Promise<PreparedTopUp> => {
+    const token = await mintAccountToken(options.consoleJwtSecret, accountId);
+    const res = await fetch(`${options.paymentsUrl}/v1/accounts/${accountId}/top-ups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: amountUsd, method: 'card' }),
+    });
+    const text = await res.text();
+    if (res.status !== 201) {
+      throw new Error(`POST /v1/accounts/${accountId}/top-ups answered ${res.status}: ${text}`);
+    }
+    const created = JSON.parse(text) as { topUpId: string; checkoutUrl: string };
+    const sessionId = /\/c\/pay\/(cs_test_\w+)/.exec(created.checkoutUrl)?.[1];
+    if (sessionId === undefined) {
+      throw new Error(`the checkout URL is not the stand-in's: ${created.checkoutUrl}`);
+    }
+    // What Stripe knows about the session payments opened, read through Stripe's API (the
+    // stand-in, with the `stripe` library), then the event Stripe sends once the customer has
+    // paid it by card, signed here. The PaymentIntent id is new to the stand-in: completing
+    // the session there would make it send its own webhooks, and this suite signs its own.
+    // Nothing asks Stripe about that PaymentIntent, because the top-up names its method.
+    const session = (await stripe.checkout.sessions.retrieve(sessionId)) as unknown as Record<
+      string,
+      unknown
+    >;
+    const event: StripeEventLike = {
+      id: `evt_e2e${hex(12)}`,
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type: 'checkout.session.completed',
+      data: {
+        object: {
+          ...session,
+          status: 'complete',
+          payment_status: 'paid',
+          payment_intent: `pi_e2e${hex(12)}`,
+          customer_details: { name: 'E2E Customer', email: `${accountId}@example.com` },
+        },
+      },
+    };
+    return { topUpId: created.topUpId, event };
+  };
+  const settleTopUp = async (accountId: string, amountUsd: string): Promise<SettledTopUp> => {
+    const { topUpId, event } = await prepareTopUp(accountId, amountUsd);
+    const settlement = await deliverStripeWebhook(event);
+    return { topUpId, settlement, event };
+  };
+  return { deliverStripeWebhook, prepareTopUp, settleTopUp };
 }
