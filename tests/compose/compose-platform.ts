@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { freePorts } from '@billing/testing';
 import { parse } from 'yaml';
 import {
   mintAccountToken,
@@ -72,14 +72,9 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
     webhook: envOf('payments', 'STRIPE_WEBHOOK_SECRET'),
   };
 
-  const ports = {
-    gateway: await freePort(),
-    keys: await freePort(),
-    metering: await freePort(),
-    ledger: await freePort(),
-    payments: await freePort(),
-    stripe: await freePort(),
-  };
+  const [gateway = 0, keys = 0, metering = 0, ledger = 0, payments = 0, stripe = 0] =
+    await freePorts(6);
+  const ports = { gateway, keys, metering, ledger, payments, stripe };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     COMPOSE_PROJECT_NAME: project,
@@ -251,17 +246,4 @@ async function waitUntil(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS } from '@billing/contracts';
-import { testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
+import { freePorts, testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
 import { parseLogLine, type LogLine } from '@billing/service-kit';
 import pg from 'pg';
 import {
@@ -166,14 +165,9 @@ export async function startDistributedPlatform(
   process.on('exit', killOnExit);
 
   try {
-    const ports = {
-      stripe: await freePort(),
-      gateway: await freePort(),
-      keys: await freePort(),
-      metering: await freePort(),
-      ledger: await freePort(),
-      payments: await freePort(),
-    };
+    const [stripe = 0, gateway = 0, keys = 0, metering = 0, ledger = 0, payments = 0] =
+      await freePorts(6);
+    const ports = { stripe, gateway, keys, metering, ledger, payments };
     const url = (port: number): string => `http://127.0.0.1:${port}`;
     const urls: PlatformUrls = {
       gateway: url(ports.gateway),
@@ -280,7 +274,7 @@ export async function startDistributedPlatform(
     };
     let instances = 1;
     const startInstance = async (name: ServiceName): Promise<ExtraInstance> => {
-      const port = await freePort();
+      const [port = 0] = await freePorts(1);
       const instanceName = `${name}-${++instances}`;
       const running = launch(instanceName, `services/${name}/${serviceEntry}`, logDir, {
         ...envOf(name),
@@ -308,10 +302,10 @@ export async function startDistributedPlatform(
     // A key disabled from here on must reach the gateway's cache within a second: wait until its
     // keys.v1 consumer has joined its group, which takes up to the broker's session timeout
     // when an earlier gateway of the fixed group was killed (KNOWN_LIMITS).
-    const gateway = services.find((s) => s.name === 'gateway')?.running;
-    if (gateway !== undefined) {
+    const gatewayProcess = services.find((s) => s.name === 'gateway')?.running;
+    if (gatewayProcess !== undefined) {
       await waitForLog(
-        gateway,
+        gatewayProcess,
         (line) => line.context === 'gateway.keys' && line.msg === 'consumer joined its group',
         'gateway.keys: consumer joined its group',
         startTimeoutMs,
@@ -478,19 +472,6 @@ function runCommand(args: string[], env: Record<string, string>): Promise<Comman
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
 

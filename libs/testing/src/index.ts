@@ -2,6 +2,7 @@
 // (kafka-topics), a service application booted for one test file (test-app), and a PostgreSQL
 // cluster of a test's own to stop and restart (private-postgres).
 export * from './infra.js';
+export * from './ports.js';
 export * from './private-postgres.js';
 export * from './kafka-topics.js';
 export * from './private-kafka.js';

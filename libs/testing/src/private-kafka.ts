@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs, { Kafka, logLevel, type AclEntry } from 'kafkajs';
 import { localKafkaPrincipals, testKafkaSaslConfig } from './infra.js';
+import { freePorts } from './ports.js';
 
 // Node's ES module loader does not see these enums among kafkajs's CommonJS exports (processes
 // started with the swc loader import this library too); the default export has them.
@@ -33,28 +33,6 @@ export interface PrivateKafka {
    * finds the storage formatted and the topics and ACLs in it); resolves once it serves metadata.
    */
   resume(timeoutMs?: number): Promise<void>;
-}
-
-/** Free TCP ports of 127.0.0.1, as the OS hands them out. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 function run(script: string, env: Record<string, string>, timeoutMs: number): Promise<string> {

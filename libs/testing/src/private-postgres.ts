@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePorts } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -49,7 +49,8 @@ export class PrivatePostgres {
       await chown(dataDir, Number(stdout.trim()), Number(gid.trim()));
     }
     await chmod(dataDir, 0o700);
-    const pgServer = new PrivatePostgres(dataDir, await freePort(), binDir, asUser);
+    const [port = 0] = await freePorts(1);
+    const pgServer = new PrivatePostgres(dataDir, port, binDir, asUser);
     try {
       await pgServer.exec('initdb', [
         '-D',
@@ -130,21 +131,4 @@ export class PrivatePostgres {
       });
     }
   }
-}
-
-/** A TCP port nothing listens on right now (the kernel's choice). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
