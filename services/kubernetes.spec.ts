@@ -126,7 +126,11 @@ describe.each(Object.entries(renderings))('deploy/kubernetes %s, rendered', (_, 
     const container = pod?.spec.containers[0];
 
     it('runs the built service with node, from the image', () => {
-      expect(container?.args).toEqual(['node', `services/${name}/dist/main.js`]);
+      expect(container?.args).toEqual([
+        'node',
+        '--max-semi-space-size=16',
+        `services/${name}/dist/main.js`,
+      ]);
       const scripts = (
         JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
           scripts: Record<string, string>;

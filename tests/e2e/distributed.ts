@@ -83,9 +83,10 @@ export interface DistributedPlatformOptions {
    */
   readonly adminDatabaseUrl?: string;
   /**
-   * Start each service from its production build (`node services/<name>/dist/main.js`, as
-   * `npm run start:prod:<name>` and the images do) instead of its TypeScript sources through the
-   * swc loader. `npm run build` must have run. The Stripe stand-in, a test tool, keeps the loader.
+   * Start each service from its production build with the command of `npm run
+   * start:prod:<name>` (`node --max-semi-space-size=16 services/<name>/dist/main.js`, as the
+   * images do) instead of its TypeScript sources through the swc loader. `npm run build` must have
+   * run. The Stripe stand-in, a test tool, keeps the loader.
    */
   readonly fromBuild?: boolean;
 }
@@ -371,8 +372,9 @@ function launch(
 ): RunningProcess {
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  // A built entry is plain JavaScript: no loader, as in production.
-  const args = entry.endsWith('.js') ? [entry] : [...LOADER, entry];
+  // A built entry is plain JavaScript, started as in production: with the Node flags of its
+  // `start:prod:<service>` script (the images' CMD), no loader.
+  const args = entry.endsWith('.js') ? [...productionFlags(entry), entry] : [...LOADER, entry];
   const child = spawn(NODE, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd); // the child holds its own copy
   const running: RunningProcess = { name, child, logFile, exited: undefined };
@@ -380,6 +382,21 @@ function launch(
     running.exited = { code, signal };
   });
   return running;
+}
+
+/** The Node flags the root package.json's start script of a built entry passes before it. */
+function productionFlags(entry: string): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  const command = Object.entries(scripts)
+    .filter(([name]) => name.startsWith('start:prod'))
+    .map(([, cmd]) => cmd.split(' '))
+    .find((argv) => argv.at(-1) === entry);
+  if (command === undefined) throw new Error(`no start:prod script runs ${entry}`);
+  return command.slice(1, -1);
 }
 
 /** Polls `url` until it answers (for /health: 200), failing at once if the process exits. */

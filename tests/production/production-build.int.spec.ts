@@ -54,8 +54,21 @@ interface Started {
   output: () => string;
 }
 
-function start(entry: string, env: Record<string, string>): Started {
-  const child = spawn(NODE, [entry], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The root package.json's scripts: the start:prod commands are what an image's CMD runs. */
+const SCRIPTS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  }
+).scripts;
+
+/** V8's young generation capped, as every production start command runs Node (RUNBOOK.md). */
+const RUNTIME_FLAGS = '--max-semi-space-size=16';
+
+/** Starts what `npm run <script>` starts, with the Node this test runs on. */
+function start(script: string, env: Record<string, string>): Started {
+  const [node, ...args] = (SCRIPTS[script] ?? '').split(' ');
+  expect(node).toBe('node');
+  const child = spawn(NODE, args, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -117,9 +130,9 @@ describe('the production build with production dependencies only', () => {
     expect(existsSync(join(app, 'node_modules/@nestjs/core'))).toBe(true);
   });
 
-  it('starts the ledger with `node services/ledger/dist/main.js` against PostgreSQL and Kafka', async () => {
+  it("starts the ledger with `npm run start:prod:ledger`'s command against PostgreSQL and Kafka", async () => {
     const port = await freePort();
-    const started = start('services/ledger/dist/main.js', {
+    const started = start('start:prod:ledger', {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       PORT: String(port),
@@ -147,10 +160,10 @@ describe('the production build with production dependencies only', () => {
     }
   }, 120_000);
 
-  it('starts the standalone app with `node apps/standalone/dist/main.js`', async () => {
+  it("starts the standalone app with `npm run start:prod`'s command", async () => {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'billing-prod-standalone-'));
-    const started = start('apps/standalone/dist/main.js', {
+    const started = start('start:prod', {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -169,18 +182,13 @@ describe('the production build with production dependencies only', () => {
   }, 120_000);
 
   it('is what the start scripts run', () => {
-    const scripts = (
-      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-        scripts: Record<string, string>;
-      }
-    ).scripts;
-    expect(scripts['start:prod']).toBe('node apps/standalone/dist/main.js');
+    expect(SCRIPTS['start:prod']).toBe(`node ${RUNTIME_FLAGS} apps/standalone/dist/main.js`);
     for (const service of ['gateway', 'keys', 'metering', 'ledger', 'payments']) {
       const entry = `services/${service}/dist/main.js`;
-      expect(scripts[`start:prod:${service}`]).toBe(`node ${entry}`);
+      expect(SCRIPTS[`start:prod:${service}`]).toBe(`node ${RUNTIME_FLAGS} ${entry}`);
       expect(existsSync(join(app, entry))).toBe(true);
     }
-    expect(scripts['ops:prod']).toBe('node tools/ops/dist/main.js');
+    expect(SCRIPTS['ops:prod']).toBe('node tools/ops/dist/main.js');
     expect(existsSync(join(app, 'tools/ops/dist/main.js'))).toBe(true);
   });
 });

@@ -22,6 +22,7 @@ export {
 export {
   OutboxRelay,
   countUnpublished,
+  OUTBOX_BACKLOG_COUNT_CAP,
   outboxBacklog,
   type OutboxRelayOptions,
   type OutboxRelayStats,

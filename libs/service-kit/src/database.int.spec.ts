@@ -20,6 +20,11 @@ afterAll(async () => {
 }, 120_000);
 
 describe('createPool', () => {
+  it('opens connections with JIT compilation off (a service runs only short statements)', async () => {
+    const { rows } = await pool.query<{ jit: string }>('SHOW jit');
+    expect(rows[0]?.jit).toBe('off');
+  });
+
   it('survives a restart with idle and checked-out connections, fails fast while away, and reconnects', async () => {
     // Two idle connections and one checked out with a query running when the server goes.
     await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);

@@ -56,6 +56,11 @@ export function createPool(
     max,
     application_name: applicationName,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // No JIT compilation: every statement of a service reads or writes a few rows by index in well
+    // under a millisecond, and JIT costs 5 to 100 ms a statement whenever a planner estimate
+    // crosses `jit_above_cost`, which a misestimate does more often as tables grow (the soak found
+    // one: docs/BENCHMARKS.md, "Soak"). The operations CLI's rebuilds keep the server's setting.
+    options: '-c jit=off',
   });
   return neverCrashOnError(pool, applicationName);
 }

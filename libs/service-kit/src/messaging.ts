@@ -10,6 +10,7 @@ import {
   InboxPruner,
   KafkaTransport,
   OutboxRelay,
+  OUTBOX_BACKLOG_COUNT_CAP,
   outboxBacklog,
   sleep,
   type ConsumerMetrics,
@@ -374,7 +375,7 @@ export class ServiceMessaging
       };
       new Gauge({
         name: 'messaging_outbox_backlog_messages',
-        help: 'Outbox rows not yet published, per outbox (the service schema)',
+        help: `Outbox rows not yet published, per outbox (the service schema), counted up to ${OUTBOX_BACKLOG_COUNT_CAP}`,
         labelNames: ['outbox'],
         registers: [registry],
         async collect() {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -100,6 +101,34 @@ async function load(
   };
 }
 
+/**
+ * The CPU time a process has used, in seconds (user + system, from /proc: the kernel's count,
+ * which a saturated server's throughput swings do not blur).
+ */
+function cpuSeconds(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return ticks / CLOCK_TICKS;
+}
+
+/** USER_HZ: the unit of /proc/PID/stat's times, 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** A load on one server, with the CPU that server spent on it, in µs a request. */
+async function loadWithCpu(
+  server: Server,
+  target: Target,
+  stream: boolean,
+  connections: number,
+  seconds: number,
+): Promise<Measure & { readonly cpuSeconds: number; readonly requests: number }> {
+  const before = cpuSeconds(server.child);
+  const m = await load(target, stream, connections, seconds);
+  return { ...m, cpuSeconds: cpuSeconds(server.child) - before, requests: m.rps * seconds };
+}
+
 /** The mean of two measures of the same target (p50 and p99 too: an approximation). */
 function mean(a: Measure, b: Measure): Measure {
   return {
@@ -152,12 +181,15 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
         // Off, on, on, off (half the duration each): each side runs once right after the other,
         // whose outbox relay is still draining, so neither pays for that alone.
         const half = Math.max(1, Math.round(SECONDS / 2));
-        const off1 = await load(through, stream, connections, half);
-        const on1 = await load(throughTraced, stream, connections, half);
-        const on2 = await load(throughTraced, stream, connections, half);
-        const off2 = await load(through, stream, connections, half);
+        const off1 = await loadWithCpu(gateway, through, stream, connections, half);
+        const on1 = await loadWithCpu(traced, throughTraced, stream, connections, half);
+        const on2 = await loadWithCpu(traced, throughTraced, stream, connections, half);
+        const off2 = await loadWithCpu(gateway, through, stream, connections, half);
         const gwOff = mean(off1, off2);
         const gwTraced = mean(on1, on2);
+        const cpuOffUs =
+          ((off1.cpuSeconds + off2.cpuSeconds) / (off1.requests + off2.requests)) * 1e6;
+        const cpuOnUs = ((on1.cpuSeconds + on2.cpuSeconds) / (on1.requests + on2.requests)) * 1e6;
         const label = `${stream ? 'streaming' : 'non-streaming'}, ${connections} conn`;
         const note = (m: Measure, extra = ''): string =>
           `autocannon ${SECONDS} s${m.failures > 0 ? `, ${m.failures} failed` : ''}${extra}`;
@@ -198,6 +230,15 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
             unit: 'ms',
             baseline: gwOff.p50,
             note: `baseline: tracing off; ${pct(gwTraced.p50, gwOff.p50)}`,
+          },
+          // What tracing costs the server, whatever its throughput did in those seconds: the CPU
+          // the gateway process used (/proc) divided by the requests it answered.
+          {
+            name: `gateway traced CPU a request (${label})`,
+            value: cpuOnUs,
+            unit: 'µs',
+            baseline: cpuOffUs,
+            note: `baseline: tracing off; ${pct(cpuOnUs, cpuOffUs)}; the gateway process's user + system time (/proc) over the requests answered`,
           },
         );
       }

@@ -63,6 +63,8 @@ interface SoakConfig {
   readonly seed: number;
   /** Run the services from their production build (`npm run build` first), as deployed. */
   readonly fromBuild: boolean;
+  /** `NODE_OPTIONS` for the services only (SOAK_NODE_OPTIONS), e.g. to attach a profiler. */
+  readonly nodeOptions: string | undefined;
 }
 
 function soakConfig(): SoakConfig {
@@ -84,6 +86,7 @@ function soakConfig(): SoakConfig {
       join(tmpdir(), `soak-${new Date().toISOString().replaceAll(':', '')}.jsonl`),
     seed: number('SOAK_SEED', 1),
     fromBuild: process.env.SOAK_FROM_BUILD === '1',
+    nodeOptions: process.env.SOAK_NODE_OPTIONS || undefined,
   };
 }
 
@@ -133,7 +136,12 @@ export async function runSoakBench(): Promise<BenchRow[]> {
   const arenaMax = process.env.MALLOC_ARENA_MAX;
   const platform = await startDistributedPlatform({
     startTimeoutMs: 180_000,
-    ...(arenaMax === undefined || arenaMax === '' ? {} : { env: { MALLOC_ARENA_MAX: arenaMax } }),
+    env: {
+      ...(arenaMax === undefined || arenaMax === '' ? {} : { MALLOC_ARENA_MAX: arenaMax }),
+      // For profiling the services under the soak (e.g. `--inspect=127.0.0.1:0`, then
+      // tools/bench/src/soak-profile.ts); the soak's own process does not take it.
+      ...(config.nodeOptions === undefined ? {} : { NODE_OPTIONS: config.nodeOptions }),
+    },
     fromBuild: config.fromBuild,
   });
   const groups: WatchedGroup[] = SERVICES.flatMap((service) =>
