@@ -115,6 +115,9 @@ function planOf(cls: DataClass): ClassPlan {
     // hydrate() leaves a field the input lacks at the instance's initial value; the compiled
     // validator reads it as absent, so an initialiser would change the result.
     if (probe[field] !== undefined) refuse(`${field} has an initial value`);
+    // class-validator's whitelist would strip a field without metadata; no rule of rules.ts
+    // declares one, so this is only a guard.
+    if (!byField.has(field)) refuse(`${field} is declared without a rule`);
     let optional = false;
     let nestedMetadata: ValidationMetadata | undefined;
     const steps: Step[] = [];
