@@ -65,6 +65,7 @@ export {
   messageKey,
   type CreateEventInput,
 } from './encode.js';
+export { UnsupportedContractClassError } from './compile.js';
 export {
   ACCOUNT_ID_PATTERN,
   MAX_ID_LENGTH,

@@ -4,7 +4,14 @@
 // that as "is required" instead of the rule's own message. Optional fields carry `@Optional()`.
 // (NotBefore, a cross-field rule, lets absence through: it always sits next to IsoTimestamp.)
 import { tryParseUsd } from '@billing/money';
-import { registerDecorator, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  registerDecorator,
+  ValidateIf,
+  ValidateNested,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 
 /** A class whose instances hold one event's `data` (or the envelope) while it is validated. */
 export type DataClass<T extends object = object> = new () => T;
@@ -23,7 +30,7 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // UTC only, spelled with `Z`; up to nanosecond precision so nothing a producer can write is lost.
-const ISO_UTC_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+const ISO_UTC_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
 type Check = (value: unknown, object: Readonly<Record<string, unknown>>) => string | undefined;
 type FieldDecorator = (target: object, propertyKey: string | symbol) => void;
@@ -77,7 +84,40 @@ function prototypeChain(cls: DataClass): object[] {
   return chain;
 }
 
-function rule(name: string, check: Check): FieldDecorator {
+/**
+ * A rule as the compiled validator (compile.ts) runs it: the constraint name class-validator
+ * reports it under, and the check itself. `reads` names the other fields of the object that a
+ * cross-field rule's check reads (empty for every other rule, whose check reads only the value).
+ */
+export interface RuleSpec {
+  readonly name: string;
+  readonly check: Check;
+  readonly reads: readonly string[];
+}
+
+// The rule behind each constraint class that `rule` registers with class-validator. The compiled
+// validator walks class-validator's metadata and finds each rule here by its constraint class; a
+// constraint that is not here (a stock class-validator decorator) is refused when compiling.
+const ruleSpecs = new WeakMap<object, RuleSpec>();
+
+/** The rule of a constraint class from class-validator's metadata, if `rule` registered it. */
+export function ruleSpecOf(constraintCls: unknown): RuleSpec | undefined {
+  return typeof constraintCls === 'function' ? ruleSpecs.get(constraintCls) : undefined;
+}
+
+function rule(name: string, check: Check, reads: readonly string[] = []): FieldDecorator {
+  // One constraint class per rule instance (e.g. one per `Text(max)`), as class-validator made
+  // for an object validator; a class of our own lets the compiled validator find `check` again.
+  class ContractRule implements ValidatorConstraintInterface {
+    validate(value: unknown, args?: ValidationArguments): boolean {
+      return check(value, objectOf(args)) === undefined;
+    }
+    defaultMessage(args?: ValidationArguments): string {
+      return check(args?.value, objectOf(args)) ?? 'is invalid';
+    }
+  }
+  ValidatorConstraint({ name })(ContractRule);
+  ruleSpecs.set(ContractRule, Object.freeze({ name, check, reads: Object.freeze([...reads]) }));
   return (target, propertyKey) => {
     const field = String(propertyKey);
     declareField(target, field);
@@ -85,14 +125,13 @@ function rule(name: string, check: Check): FieldDecorator {
       name,
       target: target.constructor,
       propertyName: field,
-      validator: {
-        validate: (value: unknown, args?: { object: object }) =>
-          check(value, (args?.object ?? {}) as Record<string, unknown>) === undefined,
-        defaultMessage: (args?: { value: unknown; object: object }) =>
-          check(args?.value, (args?.object ?? {}) as Record<string, unknown>) ?? 'is invalid',
-      },
+      validator: ContractRule,
     });
   };
+}
+
+function objectOf(args: ValidationArguments | undefined): Readonly<Record<string, unknown>> {
+  return (args?.object ?? {}) as Record<string, unknown>;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -115,39 +154,60 @@ function isNonNegativeSafeInteger(value: unknown): value is number {
 
 /**
  * Parses an ISO-8601 UTC timestamp (`2026-11-27T03:09:32.123Z`) into nanoseconds since the
- * epoch, or `undefined`. Calendar-checked: `Date` alone would read 2026-02-30 as 2 March.
+ * epoch, or `undefined`. Calendar-checked: 2026-02-30 is refused (`Date` alone would read it as
+ * 2 March). Decoding runs it on every timestamp of every message, so it reads the digits in place
+ * instead of going through `Date`; rules.spec.ts proves it equal to the `Date`-based reading.
  */
 export function parseIsoUtc(text: unknown): bigint | undefined {
-  if (typeof text !== 'string' || text.length > 40) return undefined;
-  const match = ISO_UTC_PATTERN.exec(text);
-  if (match === null) return undefined;
-  const [year, month, day, hours, minutes, seconds] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  if (typeof text !== 'string' || text.length > 40 || !ISO_UTC_PATTERN.test(text)) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hours = digitsAt(text, 11, 13);
+  const minutes = digitsAt(text, 14, 16);
+  const seconds = digitsAt(text, 17, 19);
   if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
-  const date = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
-  date.setUTCFullYear(year, month - 1, day);
-  if (
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day
-  ) {
-    return undefined;
-  }
-  date.setUTCHours(hours, minutes, seconds, 0);
-  const fraction = (match[7] ?? '').padEnd(9, '0');
-  return BigInt(date.getTime()) * 1_000_000n + BigInt(fraction);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  const ms = ((daysSinceEpoch(year, month, day) * 24 + hours) * 60 + minutes) * 60_000;
+  // The fraction, if any, sits between the `.` at index 19 and the final `Z`; scaled to 9 digits.
+  const end = text.length - 1;
+  let nanos = end > 19 ? digitsAt(text, 20, end) : 0;
+  for (let digits = Math.max(end - 20, 0); digits < 9; digits += 1) nanos *= 10;
+  return BigInt(ms + seconds * 1000) * 1_000_000n + BigInt(nanos);
 }
+
+/** The number written by the ASCII digits text[from..to) (the pattern has checked them). */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i += 1) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+}
+
+/** Days from 1970-01-01 to a date of the proleptic Gregorian calendar (`days_from_civil`). */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/** The condition of `Optional`; the compiled validator recognises `Optional` by it. */
+export const isPresent = (_object: unknown, value: unknown): boolean =>
+  value !== undefined && value !== null;
 
 /** Skips every rule of the field when it is absent; `null` counts as absent. */
 export function Optional(): FieldDecorator {
-  return ValidateIf((_object: unknown, value: unknown) => value !== undefined && value !== null);
+  return ValidateIf(isPresent);
 }
 
 export function Id(): FieldDecorator {
@@ -215,13 +275,17 @@ export function IsoTimestamp(): FieldDecorator {
 
 /** Cross-field rule: this timestamp is not earlier than `other`. Silent if either is malformed. */
 export function NotBefore(other: string): FieldDecorator {
-  return rule('notBefore', (value, object) => {
-    const self = parseIsoUtc(value);
-    const before = parseIsoUtc(object[other]);
-    return self === undefined || before === undefined || self >= before
-      ? undefined
-      : `must not be before ${other}`;
-  });
+  return rule(
+    'notBefore',
+    (value, object) => {
+      const self = parseIsoUtc(value);
+      const before = parseIsoUtc(object[other]);
+      return self === undefined || before === undefined || self >= before
+        ? undefined
+        : `must not be before ${other}`;
+    },
+    [other],
+  );
 }
 
 /**
@@ -254,9 +318,12 @@ export function PlainObject(): FieldDecorator {
   return rule('object', (value) => (isPlainObject(value) ? undefined : 'must be a JSON object'));
 }
 
+/** The message of a nested field that is not an object (see `Nested`). */
+export const NESTED_MESSAGE = 'must be a JSON object';
+
 /** A nested object validated by its own class (e.g. BalanceChanged's `cause`). */
 export function Nested(cls: () => DataClass): FieldDecorator {
-  const validateNested = ValidateNested({ message: 'must be a JSON object' });
+  const validateNested = ValidateNested({ message: NESTED_MESSAGE });
   const plainObject = PlainObject();
   return (target, propertyKey) => {
     const field = String(propertyKey);

@@ -1,6 +1,5 @@
-import { validateSync, type ValidationError } from 'class-validator';
-
-import { fieldsOf, isPlainObject, nestedClassOf, type DataClass } from './rules.js';
+import { compiledValidator } from './compile.js';
+import type { DataClass } from './rules.js';
 
 export type Validated =
   | { readonly ok: true; readonly value: Record<string, unknown> }
@@ -9,71 +8,24 @@ export type Validated =
 /**
  * Validates a parsed JSON object against a decorated class and returns a fresh plain object
  * holding only the declared fields. Unknown fields are dropped, not refused (see README.md,
- * "Unknown fields"), and an optional field sent as `null` comes back absent.
+ * "Unknown fields"), and an optional field sent as `null` comes back absent. Problems read
+ * `path.field: rule`, in the order the class declares its fields.
  *
- * class-transformer is deliberately not used: there is nothing to transform (the wire shape is
- * the TypeScript shape, no coercion wanted), and copying only the declared fields means a key such
- * as `__proto__` or `constructor` never touches an instance.
+ * Runs the class's compiled validator (compile.ts: built from class-validator's metadata on first
+ * use, then cached), which gives exactly what class-validator's `validateSync` gives
+ * (baseline.ts, proved by compile.spec.ts) at a fraction of the cost. Only declared fields are
+ * ever copied, so a key such as `__proto__` or `constructor` never reaches the result.
+ *
+ * @throws UnsupportedContractClassError when `cls` carries a decorator that is not a rule of
+ *   rules.ts (on the first call for that class).
  */
 export function validateAs(
   cls: DataClass,
   input: Record<string, unknown>,
   path: string,
 ): Validated {
-  const instance = hydrate(cls, input);
-  const errors = validateSync(instance, {
-    // Belt and braces: hydrate() already copied declared fields only.
-    whitelist: true,
-    forbidNonWhitelisted: false,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: true },
-  });
-  if (errors.length > 0) {
-    return { ok: false, problems: describeAll(cls, errors, path) };
-  }
-  return { ok: true, value: toPlain(cls, instance) };
+  return compiledValidator(cls)(input, path);
 }
 
-function hydrate(cls: DataClass, input: Record<string, unknown>): object {
-  const instance = new cls() as Record<string, unknown>;
-  for (const field of fieldsOf(cls)) {
-    if (!Object.hasOwn(input, field)) continue;
-    const value = input[field];
-    const nested = nestedClassOf(cls, field);
-    instance[field] = nested !== undefined && isPlainObject(value) ? hydrate(nested, value) : value;
-  }
-  return instance;
-}
-
-function toPlain(cls: DataClass, instance: object): Record<string, unknown> {
-  const source = instance as Record<string, unknown>;
-  const entries: [string, unknown][] = [];
-  for (const field of fieldsOf(cls)) {
-    const value = source[field];
-    if (value === undefined || value === null) continue;
-    const nested = nestedClassOf(cls, field);
-    entries.push([field, nested !== undefined ? toPlain(nested, value) : value]);
-  }
-  // Object.fromEntries defines properties, so no key can reach a prototype setter.
-  return Object.fromEntries(entries);
-}
-
-/** The problems in the order the class declares its fields, so a reason reads like the type. */
-function describeAll(cls: DataClass, errors: readonly ValidationError[], parent: string): string[] {
-  const fields = fieldsOf(cls);
-  return [...errors]
-    .sort((a, b) => fields.indexOf(a.property) - fields.indexOf(b.property))
-    .flatMap((error) => describe(cls, error, parent));
-}
-
-function describe(cls: DataClass, error: ValidationError, parent: string): string[] {
-  const path = parent === '' ? error.property : `${parent}.${error.property}`;
-  const messages = Object.values(error.constraints ?? {});
-  if (messages.length > 0) {
-    // A missing required field fails every rule of the field; one clear message is enough.
-    if (error.value === undefined || error.value === null) return [`${path}: is required`];
-    return [...new Set(messages)].map((message) => `${path}: ${message}`);
-  }
-  const nested = nestedClassOf(cls, error.property);
-  return nested === undefined ? [] : describeAll(nested, error.children ?? [], path);
-}
+/** A validation function with the signature of `validateAs` (the decoder takes one). */
+export type ValidateFn = typeof validateAs;

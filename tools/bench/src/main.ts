@@ -8,6 +8,7 @@ import { runPart, type BenchPart } from './table.js';
 type PartModule = Promise<{ readonly part: BenchPart }>;
 
 const parts: Record<string, () => PartModule> = {
+  contracts: () => import('./contracts.bench.js'),
   'event-store': () => import('./event-store.bench.js'),
   messaging: () => import('./messaging.bench.js'),
   ledger: () => import('./ledger.bench.js'),
