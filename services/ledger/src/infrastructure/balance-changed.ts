@@ -28,8 +28,8 @@ export interface BalanceChangedInput {
  *
  * Built as the contract's own `BalanceChanged` type rather than through `createEvent`: the
  * ledger writes one per account per transaction on its hottest path, and `createEvent` re-runs the
- * contract's class-validator rules each time (about half of the writer's own CPU time with ten
- * thousand accounts). Every field here is valid by construction (a UUID, an account id the
+ * contract's rules each time (through class-validator, about half of the writer's own CPU time with
+ * ten thousand accounts; compiled since, about 2 µs, which this still saves). Every field here is valid by construction (a UUID, an account id the
  * consumer already validated, money from `formatUsd`, a non-negative version), and
  * `balance-changed.spec.ts` proves that `createEvent` accepts what this builds and builds the same.
  */
