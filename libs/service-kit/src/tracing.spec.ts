@@ -3,10 +3,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { withTraceContext } from '@billing/messaging';
 import { context, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SamplingDecision } from '@opentelemetry/sdk-trace';
 import { currentTraceId } from './logging/context.js';
 import {
   inSpan,
+  samplerFromEnv,
   startClientSpan,
   startServerSpan,
   startTracing,
@@ -103,5 +104,54 @@ describe('tracing', () => {
     );
     expect(logged).toBe(TRACEPARENT.slice(3, 35));
     expect(root!.attributes['http.route']).toBe('/api/v1/chat/completions');
+  });
+
+  describe('samplerFromEnv (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG)', () => {
+    it('records every trace by default, following a caller that arrives with a decision', () => {
+      expect(samplerFromEnv({}).toString()).toBe(
+        'ParentBased{root=AlwaysOnSampler, remoteParentSampled=AlwaysOnSampler, ' +
+          'remoteParentNotSampled=AlwaysOffSampler, localParentSampled=AlwaysOnSampler, ' +
+          'localParentNotSampled=AlwaysOffSampler}',
+      );
+    });
+
+    it.each([
+      ['always_on', undefined, 'AlwaysOnSampler'],
+      ['always_off', undefined, 'AlwaysOffSampler'],
+      ['traceidratio', '0.25', 'TraceIdRatioBased{0.25}'],
+      ['traceidratio', undefined, 'TraceIdRatioBased{1}'],
+      ['parentbased_always_off', undefined, 'ParentBased{root=AlwaysOffSampler,'],
+      ['parentbased_traceidratio', '0.01', 'ParentBased{root=TraceIdRatioBased{0.01},'],
+    ])('%s with ratio %s: %s', (name, ratio, expected) => {
+      const env = { OTEL_TRACES_SAMPLER: name, OTEL_TRACES_SAMPLER_ARG: ratio };
+      expect(samplerFromEnv(env).toString().startsWith(expected)).toBe(true);
+    });
+
+    it('keeps one trace in ten of those it starts at a ratio of 0.1', () => {
+      const sampler = samplerFromEnv({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+      });
+      let kept = 0;
+      for (let i = 0; i < 10_000; i++) {
+        const traceId = (BigInt(i) * 0x9e3779b97f4a7c15n).toString(16).padStart(32, '0').slice(-32);
+        const decision = sampler.shouldSample(context.active(), traceId, 'span', 0, {}, []);
+        if (decision.decision === SamplingDecision.RECORD_AND_SAMPLED) kept += 1;
+      }
+      expect(kept).toBeGreaterThan(800);
+      expect(kept).toBeLessThan(1_200);
+    });
+
+    it('refuses a sampler or a ratio it does not know, naming it', () => {
+      expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'jaeger_remote' })).toThrow(
+        /OTEL_TRACES_SAMPLER: jaeger_remote is not one of always_on/,
+      );
+      expect(() =>
+        samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }),
+      ).toThrow(/OTEL_TRACES_SAMPLER_ARG: 1.5 is not a ratio between 0 and 1/);
+      expect(() =>
+        samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'ten' }),
+      ).toThrow(/OTEL_TRACES_SAMPLER_ARG: ten/);
+    });
   });
 });

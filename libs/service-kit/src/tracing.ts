@@ -13,8 +13,13 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
   TracerProvider,
+  type Sampler,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
@@ -62,10 +67,15 @@ export interface Tracing {
  * context manager, W3C Trace Context propagation, and log lines carrying the active trace id.
  * {@link startTracing} calls it with the OTLP exporter; tests with an in-memory one.
  */
-export function installTracing(service: string, spanProcessors: SpanProcessor[]): Tracing {
+export function installTracing(
+  service: string,
+  spanProcessors: SpanProcessor[],
+  sampler: Sampler = samplerFromEnv({}),
+): Tracing {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors,
+    sampler,
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -95,11 +105,47 @@ export async function flushTracing(): Promise<void> {
   await installed?.flush().catch(() => undefined);
 }
 
+/** The values of `OTEL_TRACES_SAMPLER` the OpenTelemetry specification defines for traces. */
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/**
+ * The head sampler the environment names, as the OpenTelemetry specification defines
+ * `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`: every trace recorded, and a request
+ * that arrives with a `traceparent` follows its caller's decision) and `OTEL_TRACES_SAMPLER_ARG`
+ * (the ratio of the `traceidratio` samplers, 0 to 1, default 1). The trace SDK no longer reads
+ * them itself. A value it does not know stops the start-up with a message that names it.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  const name = (env.OTEL_TRACES_SAMPLER ?? '').trim() || 'parentbased_always_on';
+  if (!(SAMPLERS as readonly string[]).includes(name)) {
+    throw new Error(`OTEL_TRACES_SAMPLER: ${name} is not one of ${SAMPLERS.join(', ')}`);
+  }
+  const rawRatio = (env.OTEL_TRACES_SAMPLER_ARG ?? '').trim();
+  const ratio = rawRatio === '' ? 1 : Number(rawRatio);
+  if (name.endsWith('traceidratio') && !(ratio >= 0 && ratio <= 1)) {
+    throw new Error(`OTEL_TRACES_SAMPLER_ARG: ${rawRatio} is not a ratio between 0 and 1`);
+  }
+  const root = name.endsWith('always_on')
+    ? new AlwaysOnSampler()
+    : name.endsWith('always_off')
+      ? new AlwaysOffSampler()
+      : new TraceIdRatioBasedSampler(ratio);
+  return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
+}
+
 /**
  * Starts tracing when the environment asks for it (`OTEL_EXPORTER_OTLP_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, and not `OTEL_SDK_DISABLED=true`): spans are batched and
  * exported over OTLP/HTTP (JSON) by the exporter, which reads its URL and headers from the same
- * variables. Otherwise returns undefined and starts nothing.
+ * variables, and sampled as `OTEL_TRACES_SAMPLER` says ({@link samplerFromEnv}). Otherwise returns
+ * undefined and starts nothing.
  */
 export function startTracing(
   service: string,
@@ -110,12 +156,17 @@ export function startTracing(
   if (env.OTEL_SDK_DISABLED === 'true') return undefined;
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (endpoint === undefined || endpoint === '') return undefined;
-  return installTracing(service, [
-    new BatchSpanProcessor({
-      exporter: exporter ?? new OTLPTraceExporter(),
-      scheduledDelayMillis: 1_000,
-    }),
-  ]);
+  const sampler = samplerFromEnv(env);
+  return installTracing(
+    service,
+    [
+      new BatchSpanProcessor({
+        exporter: exporter ?? new OTLPTraceExporter(),
+        scheduledDelayMillis: 1_000,
+      }),
+    ],
+    sampler,
+  );
 }
 
 function activeTraceId(): string | undefined {

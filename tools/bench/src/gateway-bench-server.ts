@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, encodeEvent } from '@billing/contracts';
-import { installTracing, setupLogging } from '@billing/service-kit';
+import { installTracing, samplerFromEnv, setupLogging } from '@billing/service-kit';
 import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import {
   createGatewayApp,
@@ -69,7 +69,11 @@ if (role === 'upstream') {
   // collector's network in the measurement.
   if (process.argv[4] === 'traced') {
     const exporter = new InMemorySpanExporter();
-    installTracing('gateway', [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })]);
+    installTracing(
+      'gateway',
+      [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })],
+      samplerFromEnv(process.env),
+    );
     setInterval(() => exporter.reset(), 1_000).unref();
   }
   const ledgerUrl = process.argv[3];

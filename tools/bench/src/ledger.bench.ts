@@ -1,10 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
 import { createKeyedProducer, type KafkaRecord } from '@billing/messaging';
-import { configureApp, installTracing } from '@billing/service-kit';
+import { configureApp, installTracing, samplerFromEnv } from '@billing/service-kit';
 import { uniqueName } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
-import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import {
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  SamplingDecision,
+} from '@opentelemetry/sdk-trace';
 import pg from 'pg';
 import { BENCH_PARTITIONS, BenchInfra, perSecond, produceAll, until } from './support.js';
 import type { BenchPart, BenchRow } from './table.js';
@@ -180,14 +185,28 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     // Tracing's price: the same ingest with every message carrying a traceparent, with tracing
     // off, then on (consumer, producer and transaction spans to an in-memory exporter behind the
     // batching processor), then off again; the baseline is the mean of the two untraced runs.
+    // The sampler OTEL_TRACES_SAMPLER names (default: every trace): the gateway, where a trace
+    // starts, takes this decision and the ledger follows the traceparent's sampled flag.
+    const sampler = samplerFromEnv(process.env);
+    const traceparent = (): string => {
+      const traceId = randomBytes(16).toString('hex');
+      const { decision } = sampler.shouldSample(
+        ROOT_CONTEXT,
+        traceId,
+        'POST',
+        SpanKind.SERVER,
+        {},
+        [],
+      );
+      const flags = decision === SamplingDecision.RECORD_AND_SAMPLED ? '01' : '00';
+      return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+    };
     const tracedIngest = async (): Promise<number> => {
       const ms = await ingest(
         TRACED_EVENTS,
         (i) => ({
           ...usageMessage(`acct_traced_${i % 1_000}`, new Date()),
-          headers: {
-            traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
-          },
+          headers: { traceparent: traceparent() },
         }),
         'traced ingest',
       );
@@ -195,9 +214,11 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
     };
     const off1 = await tracedIngest();
     const exporter = new InMemorySpanExporter();
-    const tracing = installTracing('ledger', [
-      new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 }),
-    ]);
+    const tracing = installTracing(
+      'ledger',
+      [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })],
+      sampler,
+    );
     const emptying = setInterval(() => exporter.reset(), 1_000);
     let on: number;
     try {
