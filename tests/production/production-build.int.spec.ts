@@ -1,11 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
+import { eventually, freePorts, testDatabaseUrl, testKafkaServiceEnv } from '@billing/testing';
 
 // The production build, as an image would ship it: the built dist/ folders and the package
 // manifests copied into an empty folder (no src/, no tsconfig), `npm ci --omit=dev` there, and the
@@ -37,16 +36,6 @@ function workspaceFolders(root: string): string[] {
       .map((name) => `${parent}/${name}`)
       .filter((dir) => existsSync(join(root, dir, 'package.json')));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 interface Started {
@@ -131,7 +120,7 @@ describe('the production build with production dependencies only', () => {
   });
 
   it("starts the ledger with `npm run start:prod:ledger`'s command against PostgreSQL and Kafka", async () => {
-    const port = await freePort();
+    const [port = 0] = await freePorts(1);
     const started = start('start:prod:ledger', {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -161,7 +150,7 @@ describe('the production build with production dependencies only', () => {
   }, 120_000);
 
   it("starts the standalone app with `npm run start:prod`'s command", async () => {
-    const port = await freePort();
+    const [port = 0] = await freePorts(1);
     const dataDir = mkdtempSync(join(tmpdir(), 'billing-prod-standalone-'));
     const started = start('start:prod', {
       PATH: process.env.PATH ?? '',
