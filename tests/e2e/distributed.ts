@@ -384,17 +384,21 @@ function launch(
   return running;
 }
 
+/** The root package.json's `start:prod*` commands, split into words (read once). */
+let startCommands: string[][] | undefined;
+
 /** The Node flags the root package.json's start script of a built entry passes before it. */
 function productionFlags(entry: string): string[] {
-  const scripts = (
-    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      scripts: Record<string, string>;
-    }
-  ).scripts;
-  const command = Object.entries(scripts)
+  startCommands ??= Object.entries(
+    (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts,
+  )
     .filter(([name]) => name.startsWith('start:prod'))
-    .map(([, cmd]) => cmd.split(' '))
-    .find((argv) => argv.at(-1) === entry);
+    .map(([, cmd]) => cmd.split(' '));
+  const command = startCommands.find((argv) => argv.at(-1) === entry);
   if (command === undefined) throw new Error(`no start:prod script runs ${entry}`);
   return command.slice(1, -1);
 }

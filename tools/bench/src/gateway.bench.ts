@@ -70,6 +70,8 @@ interface Measure {
   readonly p50: number;
   readonly p99: number;
   readonly failures: number;
+  /** Requests answered in the run (autocannon's count, not derived from the mean rate). */
+  readonly requests: number;
 }
 
 async function load(
@@ -98,6 +100,7 @@ async function load(
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
   };
 }
 
@@ -116,17 +119,22 @@ function cpuSeconds(child: ChildProcess): number {
 /** USER_HZ: the unit of /proc/PID/stat's times, 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-/** A load on one server, with the CPU that server spent on it, in µs a request. */
+/** A load on one server, with the CPU seconds that server spent during it. */
 async function loadWithCpu(
   server: Server,
   target: Target,
   stream: boolean,
   connections: number,
   seconds: number,
-): Promise<Measure & { readonly cpuSeconds: number; readonly requests: number }> {
+): Promise<Measure & { readonly cpuSeconds: number }> {
   const before = cpuSeconds(server.child);
   const m = await load(target, stream, connections, seconds);
-  return { ...m, cpuSeconds: cpuSeconds(server.child) - before, requests: m.rps * seconds };
+  return { ...m, cpuSeconds: cpuSeconds(server.child) - before };
+}
+
+/** CPU µs a request over two runs of the same server. */
+function cpuMicrosPerRequest(a: { cpuSeconds: number; requests: number }, b: typeof a): number {
+  return ((a.cpuSeconds + b.cpuSeconds) / (a.requests + b.requests)) * 1e6;
 }
 
 /** The mean of two measures of the same target (p50 and p99 too: an approximation). */
@@ -136,6 +144,7 @@ function mean(a: Measure, b: Measure): Measure {
     p50: (a.p50 + b.p50) / 2,
     p99: (a.p99 + b.p99) / 2,
     failures: a.failures + b.failures,
+    requests: a.requests + b.requests,
   };
 }
 
@@ -187,9 +196,8 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
         const off2 = await loadWithCpu(gateway, through, stream, connections, half);
         const gwOff = mean(off1, off2);
         const gwTraced = mean(on1, on2);
-        const cpuOffUs =
-          ((off1.cpuSeconds + off2.cpuSeconds) / (off1.requests + off2.requests)) * 1e6;
-        const cpuOnUs = ((on1.cpuSeconds + on2.cpuSeconds) / (on1.requests + on2.requests)) * 1e6;
+        const cpuOffUs = cpuMicrosPerRequest(off1, off2);
+        const cpuOnUs = cpuMicrosPerRequest(on1, on2);
         const label = `${stream ? 'streaming' : 'non-streaming'}, ${connections} conn`;
         const note = (m: Measure, extra = ''): string =>
           `autocannon ${SECONDS} s${m.failures > 0 ? `, ${m.failures} failed` : ''}${extra}`;

@@ -93,24 +93,22 @@ function topFrames(
     .map(([frame, us]) => ({ frame, ms: us / 1000, share: us / total }));
 }
 
-/** Resident kB by kind of mapping: the JS heap's spaces, other anonymous memory, files. */
+/** What a line of /proc/PID/smaps maps: anonymous memory, a library, the node binary, a file. */
+function mappingKind(name: string): string {
+  if (name === '') return 'anonymous';
+  if (!name.startsWith('/')) return name; // [heap], [stack], anon_inode:...
+  if (name.endsWith('.node') || name.includes('.so')) return 'libraries';
+  return name.includes('/node') ? 'node binary' : 'files';
+}
+
+/** Resident kB by kind of mapping (anonymous, which holds V8's heap; [heap], malloc's; files). */
 function smapsByKind(pid: number): Record<string, number> {
   const kinds: Record<string, number> = {};
   let kind = 'other';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header !== null) {
-      const name = header[1] ?? '';
-      kind =
-        name === ''
-          ? 'anonymous'
-          : name.startsWith('/')
-            ? name.endsWith('.node') || name.includes('.so')
-              ? 'libraries'
-              : name.includes('/node')
-                ? 'node binary'
-                : 'files'
-            : name;
+      kind = mappingKind(header[1] ?? '');
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
