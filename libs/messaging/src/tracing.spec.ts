@@ -1,8 +1,8 @@
 // The trace context across the bus, without a broker: what a producer stamps on an outbox
-// message, and how a consumer continues it, per message even when a chunk handler writes the
-// answers to many messages at once.
+// message, and how a consumer continues it: one span a chunk, and each input's trace carried on
+// by its own answers even when a chunk handler writes the answers to many messages at once.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -49,12 +49,20 @@ describe('messaging with an SDK', () => {
     propagation.disable();
   });
 
-  it('continues each input message trace in the outbox message that names it', async () => {
-    const a = '00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-aaaaaaaaaaaaaaaa-01';
-    const b = '00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-bbbbbbbbbbbbbbbb-01';
+  const tp = (c: string, flags = '01'): string => `00-${c.repeat(32)}-${c.repeat(16)}-${flags}`;
+  const spansOf = (traceId: string) =>
+    exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+
+  it('gives a chunk one consumer span: the first sampled input its parent, the others links', async () => {
+    exporter.reset();
     const spans = startConsumerSpans('ledger-usage', [
-      { messageId: 'in-a', topic: 'usage.recorded.v1', headers: { traceparent: a } },
-      { messageId: 'in-b', topic: 'usage.recorded.v1', headers: { traceparent: b } },
+      { messageId: 'in-u', topic: 'usage.recorded.v1', headers: { traceparent: tp('9', '00') } },
+      { messageId: 'in-a', topic: 'usage.recorded.v1', headers: { traceparent: tp('a') } },
+      {
+        messageId: 'in-b',
+        topic: 'usage.recorded.v1',
+        headers: { traceparent: tp('b'), tracestate: 'vendor=1' },
+      },
       { messageId: 'in-c', topic: 'usage.recorded.v1', headers: {} },
     ]);
     expect(spans).toBeDefined();
@@ -62,47 +70,86 @@ describe('messaging with an SDK', () => {
       Promise.resolve([
         withTraceContext(message('out-b', { causationId: 'in-b' })),
         withTraceContext(message('out-a', { causationId: 'in-a' })),
-        // An untraced input, or none named: two traces are active, so none is guessed.
+        // An unsampled input, an untraced one, or none named: none is guessed.
+        withTraceContext(message('out-u', { causationId: 'in-u' })),
         withTraceContext(message('out-c', { causationId: 'in-c' })),
         withTraceContext(message('out-x')),
       ]),
     );
     spans!.end();
-    const [outB, outA, outC, outX] = written;
-    expect(outB?.headers?.traceparent?.slice(3, 35)).toBe('b'.repeat(32));
-    expect(outA?.headers?.traceparent?.slice(3, 35)).toBe('a'.repeat(32));
+    const [outB, outA, outU, outC, outX] = written;
+
+    const consumers = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER);
+    expect(consumers).toHaveLength(1);
+    const consumer = consumers[0]!;
+    expect(consumer.name).toBe('process usage.recorded.v1');
+    expect(consumer.spanContext().traceId).toBe('a'.repeat(32));
+    expect(consumer.parentSpanContext?.spanId).toBe('a'.repeat(16));
+    expect(consumer.links.map((l) => l.context.spanId)).toEqual(['b'.repeat(16)]);
+    expect(consumer.attributes['messaging.consumer.group.name']).toBe('ledger-usage');
+    expect(consumer.attributes['messaging.batch.message_count']).toBe(4);
+
+    // The parent's answer: a producer span under the chunk's span.
+    const producerA = spansOf('a'.repeat(32)).find((s) => s.kind === SpanKind.PRODUCER);
+    expect(producerA?.parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
+    expect(parentOf(outA?.headers?.traceparent)).toBe(producerA?.spanContext().spanId);
+    // A linked input's answer carries its trace on as it came, with no span of its own.
+    expect(outB?.headers).toEqual({ traceparent: tp('b'), tracestate: 'vendor=1' });
+    expect(spansOf('b'.repeat(32))).toHaveLength(0);
+    expect(outU?.headers).toBeUndefined();
     expect(outC?.headers).toBeUndefined();
     expect(outX?.headers).toBeUndefined();
-
-    const finished = exporter.getFinishedSpans();
-    const consumerA = finished.find(
-      (s) => s.name === 'process usage.recorded.v1' && s.spanContext().traceId === 'a'.repeat(32),
-    );
-    const producerA = finished.find(
-      (s) => s.name === 'create usage.recorded.v1' && s.spanContext().traceId === 'a'.repeat(32),
-    );
-    expect(consumerA?.parentSpanContext?.spanId).toBe('a'.repeat(16));
-    expect(producerA?.parentSpanContext?.spanId).toBe(consumerA?.spanContext().spanId);
-    expect(parentOf(outA?.headers?.traceparent)).toBe(producerA?.spanContext().spanId);
-    expect(consumerA?.attributes['messaging.consumer.group.name']).toBe('ledger-usage');
   });
 
-  it('runs a per-message handler in its own message span, and keeps a stamped traceparent', async () => {
-    const a = '00-cccccccccccccccccccccccccccccccc-cccccccccccccccc-01';
+  it('starts no span for a chunk whose traces are all unsampled', () => {
+    exporter.reset();
+    const spans = startConsumerSpans('ledger-usage', [
+      { messageId: 'in-u', topic: 'usage.recorded.v1', headers: { traceparent: tp('9', '00') } },
+      { messageId: 'in-v', topic: 'usage.recorded.v1', headers: { traceparent: 'garbage' } },
+    ]);
+    expect(spans).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('runs a single message in its consumer span, so its writes continue the trace', async () => {
+    exporter.reset();
+    const spans = startConsumerSpans('metering', [
+      { messageId: 'in-d', topic: 'usage.observed.v1', headers: { traceparent: tp('d') } },
+    ]);
+    const [active, out] = await spans!.run(() =>
+      Promise.resolve([
+        trace.getActiveSpan()?.spanContext().traceId,
+        withTraceContext(message('out-d')),
+      ] as const),
+    );
+    spans!.end();
+    expect(active).toBe('d'.repeat(32));
+    const [consumer, producer] = ['process', 'create'].map((op) =>
+      spansOf('d'.repeat(32)).find((s) => s.name.startsWith(op)),
+    );
+    expect(consumer?.parentSpanContext?.spanId).toBe('d'.repeat(16));
+    expect(producer?.parentSpanContext?.spanId).toBe(consumer?.spanContext().spanId);
+    expect(parentOf(out.headers?.traceparent)).toBe(producer?.spanContext().spanId);
+  });
+
+  it('runs a per-message handler in its message trace, and keeps a stamped traceparent', async () => {
     const spans = startConsumerSpans('keys.usage-recorded', [
-      { messageId: 'in-a', topic: 'usage.recorded.v1', headers: { traceparent: a } },
+      { messageId: 'in-a', topic: 'usage.recorded.v1', headers: { traceparent: tp('c') } },
+      { messageId: 'in-e', topic: 'usage.recorded.v1', headers: { traceparent: tp('e') } },
       { messageId: 'in-b', topic: 'usage.recorded.v1', headers: {} },
     ]);
-    const [inA, inB] = await spans!.run(async () => [
+    const [inA, inE, inB] = await spans!.run(async () => [
       await inMessageContext('in-a', () =>
         Promise.resolve(trace.getActiveSpan()?.spanContext().traceId),
       ),
+      await inMessageContext('in-e', () => Promise.resolve(withTraceContext(message('m')).headers)),
       await inMessageContext('in-b', () => Promise.resolve(withTraceContext(message('m')).headers)),
     ]);
     spans!.end(new Error('rolled back'));
     expect(inA).toBe('c'.repeat(32));
+    expect(inE).toEqual({ traceparent: tp('e') });
     expect(inB).toBeUndefined();
-    const stamped = message('m', { headers: { traceparent: a } });
+    const stamped = message('m', { headers: { traceparent: tp('c') } });
     expect(withTraceContext(stamped)).toBe(stamped);
   });
 });

@@ -6,8 +6,11 @@ import {
   isSpanContextValid,
   SpanKind,
   SpanStatusCode,
+  ROOT_CONTEXT,
   trace,
+  TraceFlags,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -36,36 +39,38 @@ const TRACER_NAME = '@billing/messaging';
 export const TRACEPARENT_HEADER = 'traceparent';
 
 /**
- * The consumer spans of the messages one chunk handler is applying, by message id. A chunk
+ * What a chunk handler's outbox rows continue, by the id of the input message they answer. A chunk
  * handler writes the outbox rows of many input messages in one statement, so the active context
  * cannot say which input each row continues; an {@link OutboxMessage} names its input by
- * `causationId` and `enqueue` looks it up here.
+ * `causationId` and `enqueue` looks it up here: either a context with the chunk's CONSUMER span
+ * (a PRODUCER span is started under it), or the input's own trace headers, forwarded as they are.
  */
 const CHUNK_SPANS = createContextKey('billing.messaging.chunk-spans');
 
-type ChunkSpans = ReadonlyMap<string, Context>;
+/** The input's trace headers a per-message handler's writes forward (see {@link ChunkEntry}). */
+const FORWARD = createContextKey('billing.messaging.forward');
 
-const SPAN_KINDS = { create: SpanKind.PRODUCER, process: SpanKind.CONSUMER } as const;
+type TraceHeaders = Readonly<Record<string, string>>;
+
+type ChunkEntry = { readonly ctx: Context } | { readonly forward: TraceHeaders };
+
+type ChunkSpans = ReadonlyMap<string, ChunkEntry>;
 
 /**
- * The span of one message's `create` (a PRODUCER span) or `process` (a CONSUMER span) under
- * `parent`, named and attributed as OpenTelemetry's messaging conventions say.
+ * The spans the SDK would record for one chunk: more would be dropped by its default span limits
+ * (`linkCountLimit` 128), with a warning at each span's end.
  */
-function startMessageSpan(
-  operation: keyof typeof SPAN_KINDS,
-  topic: string,
-  messageId: string,
-  parent: Context,
-  attributes: Readonly<Record<string, string>> = {},
-): Span {
+const MAX_LINKS = 128;
+
+/** A message's `create` span (PRODUCER) under `parent`, per OpenTelemetry's messaging conventions. */
+function startProducerSpan(topic: string, messageId: string, parent: Context): Span {
   return trace.getTracer(TRACER_NAME).startSpan(
-    `${operation} ${topic}`,
+    `create ${topic}`,
     {
-      kind: SPAN_KINDS[operation],
+      kind: SpanKind.PRODUCER,
       attributes: {
-        'messaging.operation.type': operation,
+        'messaging.operation.type': 'create',
         'messaging.destination.name': topic,
-        ...attributes,
         'messaging.message.id': messageId,
       },
     },
@@ -85,7 +90,8 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
 
 /**
  * The message with a PRODUCER span's `traceparent` in its headers, when a trace is active for it:
- * its input's consumer span inside a chunk (by `causationId`), else the active span. Unchanged
+ * its input's consumer span inside a chunk (by `causationId`), else the active span; or with its
+ * input's own trace headers, when the chunk's span continues another input's trace. Unchanged
  * when there is none, or when it already carries one (stamped earlier, where the request ran:
  * the gateway batches its outbox writes outside the requests).
  */
@@ -95,16 +101,29 @@ export function withTraceContext(
 ): OutboxMessage {
   if (message.headers?.[TRACEPARENT_HEADER] !== undefined) return message;
   const chunk = parent.getValue(CHUNK_SPANS) as ChunkSpans | undefined;
-  const from =
-    (message.causationId === undefined ? undefined : chunk?.get(message.causationId)) ?? parent;
+  const entry = message.causationId === undefined ? undefined : chunk?.get(message.causationId);
+  const forward = forwardedHeaders(entry, parent);
+  if (forward !== undefined) return { ...message, headers: { ...message.headers, ...forward } };
+  const from = entry !== undefined && 'ctx' in entry ? entry.ctx : parent;
   const active = trace.getSpanContext(from);
   if (active === undefined || !isSpanContextValid(active)) return message;
-  const span = startMessageSpan('create', message.topic, message.id, from);
+  // A trace sampled out where it started: consumers start nothing for it (see `sampled`).
+  if ((active.traceFlags & TraceFlags.SAMPLED) === 0) return message;
+  const span = startProducerSpan(message.topic, message.id, from);
   span.end();
   return {
     ...message,
     headers: { ...message.headers, ...traceHeaders(trace.setSpan(from, span)) },
   };
+}
+
+/** The trace headers a message written in a chunk forwards rather than start a span under. */
+function forwardedHeaders(
+  entry: ChunkEntry | undefined,
+  parent: Context,
+): TraceHeaders | undefined {
+  if (entry === undefined) return parent.getValue(FORWARD) as TraceHeaders | undefined;
+  return 'forward' in entry ? entry.forward : undefined;
 }
 
 /** What a consumer needs of a message to continue its trace. */
@@ -114,58 +133,107 @@ export interface TracedMessage {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** The consumer spans of one chunk: ended once its transaction committed or rolled back. */
+/** The consumer span of one chunk: ended once its transaction committed or rolled back. */
 export interface ConsumerSpans {
-  /** Runs `work` with the chunk's spans reachable by `enqueue` and, for one message, active. */
+  /** Runs `work` with the chunk's entries reachable by `enqueue` and, for one message, active. */
   run<R>(work: () => Promise<R>): Promise<R>;
   end(error?: unknown): void;
 }
 
 /**
- * Starts a CONSUMER span for each message that carries a `traceparent`, under it. Undefined when
- * none does, or when no SDK records spans: the chunk then runs exactly as it would untraced.
+ * Whether a `traceparent` asks for its trace to be recorded: the sampled bit of its last field
+ * (W3C Trace Context: `version-traceid-parentid-flags`). The decision is taken once, where the
+ * trace starts (the gateway's sampler), and every hop follows it, so an unsampled message costs
+ * a consumer nothing but this test.
+ */
+function sampled(traceparent: string): boolean {
+  const flags = Number.parseInt(traceparent.slice(53, 55), 16);
+  return traceparent.length >= 55 && (flags & TraceFlags.SAMPLED) !== 0;
+}
+
+/** The `traceparent` and `tracestate` of a message, which its answers may carry on as they are. */
+function traceHeadersOf(headers: Readonly<Record<string, string>>): TraceHeaders {
+  const state = headers.tracestate;
+  const parent = headers[TRACEPARENT_HEADER] ?? '';
+  return state === undefined ? { traceparent: parent } : { traceparent: parent, tracestate: state };
+}
+
+/**
+ * One CONSUMER span for a chunk whose messages carry a sampled `traceparent`, as OpenTelemetry's
+ * messaging conventions describe batch processing: its parent is the first such message's
+ * context, and it links to the others' (up to {@link MAX_LINKS}). The first message's answers get
+ * a PRODUCER span under it, so its trace is unbroken from the gateway to the last consumer; the
+ * other messages' answers carry their input's trace headers on unchanged, so each stays in its
+ * own trace, which links to this span. A span a message would cost about 30 µs a message (span,
+ * context, export), the price of tracing in a busy ledger; one a chunk costs that once.
+ * Undefined when no message carries a sampled `traceparent`, or when no SDK records spans: the
+ * chunk then runs exactly as it would untraced.
  */
 export function startConsumerSpans(
   consumerName: string,
   messages: readonly TracedMessage[],
 ): ConsumerSpans | undefined {
-  let spans: Map<string, { span: Span; ctx: Context }> | undefined;
-  for (const m of messages) {
-    if (m.headers[TRACEPARENT_HEADER] === undefined) continue;
-    const remote = propagator.extract(context.active(), m.headers, defaultTextMapGetter);
-    const span = startMessageSpan('process', m.topic, m.messageId, remote, {
-      'messaging.consumer.group.name': consumerName,
-    });
-    if (!span.isRecording()) {
-      // No SDK (or the trace was not sampled): nothing to continue.
-      span.end();
-      continue;
-    }
-    spans ??= new Map();
-    spans.set(m.messageId, { span, ctx: trace.setSpan(remote, span) });
+  const traced = messages.filter((m) => {
+    const traceparent = m.headers[TRACEPARENT_HEADER];
+    return traceparent !== undefined && sampled(traceparent);
+  });
+  const [first, ...rest] = traced;
+  if (first === undefined) return undefined;
+  const remote = propagator.extract(context.active(), first.headers, defaultTextMapGetter);
+  const links: Link[] = [];
+  for (const m of rest.slice(0, MAX_LINKS)) {
+    const linked = trace.getSpanContext(
+      propagator.extract(ROOT_CONTEXT, m.headers, defaultTextMapGetter),
+    );
+    if (linked !== undefined && isSpanContextValid(linked)) links.push({ context: linked });
   }
-  if (spans === undefined) return undefined;
-  const byId: ChunkSpans = new Map([...spans].map(([id, s]) => [id, s.ctx]));
+  const span = trace.getTracer(TRACER_NAME).startSpan(
+    `process ${first.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': first.topic,
+        'messaging.consumer.group.name': consumerName,
+        'messaging.message.id': first.messageId,
+        ...(messages.length > 1 && { 'messaging.batch.message_count': messages.length }),
+      },
+    },
+    remote,
+  );
+  if (!span.isRecording()) {
+    // No SDK here, or its sampler declined: nothing to continue.
+    span.end();
+    return undefined;
+  }
+  const spanContext = trace.setSpan(remote, span);
+  const entries = new Map<string, ChunkEntry>(
+    rest.map((m) => [m.messageId, { forward: traceHeadersOf(m.headers) }]),
+  );
+  entries.set(first.messageId, { ctx: spanContext });
   // A chunk of one message runs in its span, so that whatever it writes continues its trace;
-  // in a larger chunk no span is active, only the map, so nothing is attributed to a guess.
-  const only = messages.length === 1 ? [...spans.values()][0]?.ctx : undefined;
-  const chunkContext = (only ?? context.active()).setValue(CHUNK_SPANS, byId);
+  // in a larger chunk no span is active, only the entries, so nothing is attributed to a guess.
+  const chunkContext = (messages.length === 1 ? spanContext : context.active()).setValue(
+    CHUNK_SPANS,
+    entries,
+  );
   return {
     run: (work) => context.with(chunkContext, work),
     end: (error) => {
-      for (const { span } of spans.values()) {
-        if (error !== undefined) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-        }
-        span.end();
+      if (error !== undefined) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
       }
+      span.end();
     },
   };
 }
 
-/** Runs a per-message handler inside its message's consumer span, when the chunk has one. */
+/** Runs a per-message handler in its message's trace, when the chunk continues one for it. */
 export function inMessageContext<R>(messageId: string, work: () => Promise<R>): Promise<R> {
   const chunk = context.active().getValue(CHUNK_SPANS) as ChunkSpans | undefined;
-  const ctx = chunk?.get(messageId);
-  return ctx === undefined ? work() : context.with(ctx.setValue(CHUNK_SPANS, chunk), work);
+  const entry = chunk?.get(messageId);
+  if (entry === undefined) return work();
+  const ctx = 'ctx' in entry ? entry.ctx : context.active().setValue(FORWARD, entry.forward);
+  return context.with(ctx.setValue(CHUNK_SPANS, chunk), work);
 }

@@ -106,6 +106,40 @@ describe('tracing', () => {
     expect(root!.attributes['http.route']).toBe('/api/v1/chat/completions');
   });
 
+  it('in a trace its caller sampled out: passes the decision on and makes no span', async () => {
+    const exporter = new InMemorySpanExporter();
+    started = startTracing(
+      'gateway',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' },
+      exporter,
+    );
+    const unsampled = `${TRACEPARENT.slice(0, -2)}00`;
+    const server = startServerSpan('gateway', 'POST', { traceparent: unsampled });
+    let outgoing: Readonly<Record<string, string>> | undefined;
+    let stamped: Readonly<Record<string, string>> | undefined;
+    let inStep: boolean | undefined;
+    await context.with(server!.context, () =>
+      inSpan('upstream chat completion', {}, () => {
+        inStep = trace.getActiveSpan()?.isRecording();
+        const client = startClientSpan('POST ledger', 'POST', new URL('http://ledger/v1/holds'));
+        outgoing = client?.headers;
+        client?.end({ status: 201 });
+        stamped = withTraceContext({ topic: 't', key: 'a', id: 'e1', value: '{}' }).headers;
+        return Promise.resolve();
+      }),
+    );
+    server!.end('/api/v1/chat/completions', 200);
+    await started!.flush();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(inStep).toBe(false);
+    // The ledger hears the same trace and the same "not sampled", so it records nothing either.
+    expect(outgoing?.traceparent).toMatch(
+      new RegExp(`^00-${TRACEPARENT.slice(3, 35)}-[0-9a-f]{16}-00$`),
+    );
+    // Consumers record nothing for such a trace: the message carries none.
+    expect(stamped).toBeUndefined();
+  });
+
   describe('samplerFromEnv (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG)', () => {
     it('records every trace by default, following a caller that arrives with a decision', () => {
       expect(samplerFromEnv({}).toString()).toBe(

@@ -221,7 +221,15 @@ export interface ClientSpan {
 export function startClientSpan(name: string, method: string, url: URL): ClientSpan | undefined {
   if (!enabled) return undefined;
   const parent = context.active();
-  if (trace.getSpan(parent) === undefined) return undefined;
+  const active = trace.getSpan(parent);
+  if (active === undefined) return undefined;
+  if (!active.isRecording()) {
+    // A trace its start chose not to record: the callee hears that decision (the `traceparent`
+    // with its sampled flag off) and no span is made for it here.
+    const headers: Record<string, string> = {};
+    propagation.inject(parent, headers);
+    return { headers, end: () => undefined };
+  }
   const span = trace.getTracer(TRACER_NAME).startSpan(
     name,
     {
@@ -252,14 +260,15 @@ export function startClientSpan(name: string, method: string, url: URL): ClientS
 
 /**
  * Runs `work` inside a child span named `name` of the active one (an INTERNAL span: a step of the
- * request, like the gateway's upstream call). With tracing off, or outside a trace, it just runs.
+ * request, like the gateway's upstream call). With tracing off, outside a trace, or in a trace
+ * that is not recorded (sampled out), it just runs.
  */
 export async function inSpan<R>(
   name: string,
   attributes: Record<string, string>,
   work: () => Promise<R>,
 ): Promise<R> {
-  if (!enabled || trace.getSpan(context.active()) === undefined) return work();
+  if (!enabled || trace.getSpan(context.active())?.isRecording() !== true) return work();
   return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes }, async (span: Span) => {
     try {
       return await work();

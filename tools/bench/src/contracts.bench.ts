@@ -6,7 +6,7 @@ import {
   type DecodeResult,
 } from '@billing/contracts';
 import { decodeEventWithClassValidator } from '@billing/contracts/baseline';
-import type { BenchPart, BenchRow } from './table.js';
+import { median, type BenchPart, type BenchRow } from './table.js';
 
 /**
  * The cost of decoding one contract message, as every consumer does for every message (a Buffer
@@ -83,11 +83,6 @@ function round(decode: Decode, message: unknown, topic: string): number {
     if (!decode(message, options).ok) throw new Error('the bench message did not decode');
   }
   return ((performance.now() - started) * 1000) / ITERATIONS;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 const parseOnly: Decode = (raw) => ({

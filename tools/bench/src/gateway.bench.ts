@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import type { BenchPart, BenchRow } from './table.js';
+import { median, type BenchPart, type BenchRow } from './table.js';
 import { tracingCpuPerRequest } from './tracing-cost.js';
 
 /**
@@ -24,6 +24,8 @@ import { tracingCpuPerRequest } from './tracing-cost.js';
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');
 const CONNECTIONS = [1, 64, 256];
+/** Rounds of the traced pair (off, on, on, off) a row; GATEWAY_BENCH_TRACED_ROUNDS (3). */
+const TRACED_ROUNDS = Number(process.env.GATEWAY_BENCH_TRACED_ROUNDS ?? '3');
 const PROMPT =
   'Summarise the following in one sentence: the quick brown fox jumps over the lazy dog while ' +
   'the five boxing wizards jump quickly and a wizard’s job is to vex chumps quickly in fog. ' +
@@ -187,17 +189,33 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
       for (const connections of CONNECTIONS) {
         const base = await load(direct, stream, connections, SECONDS);
         const gw = await load(through, stream, connections, SECONDS);
-        // Off, on, on, off (half the duration each): each side runs once right after the other,
-        // whose outbox relay is still draining, so neither pays for that alone.
+        // Off, on, on, off (half the duration each), TRACED_ROUNDS times: each side runs right
+        // after the other, whose outbox relay is still draining, so neither pays for that alone,
+        // and each figure is the median of the rounds, as adjacent runs drift by more than 5 %.
         const half = Math.max(1, Math.round(SECONDS / 2));
-        const off1 = await loadWithCpu(gateway, through, stream, connections, half);
-        const on1 = await loadWithCpu(traced, throughTraced, stream, connections, half);
-        const on2 = await loadWithCpu(traced, throughTraced, stream, connections, half);
-        const off2 = await loadWithCpu(gateway, through, stream, connections, half);
-        const gwOff = mean(off1, off2);
-        const gwTraced = mean(on1, on2);
-        const cpuOffUs = cpuMicrosPerRequest(off1, off2);
-        const cpuOnUs = cpuMicrosPerRequest(on1, on2);
+        const rounds: { off: Measure; on: Measure; cpuOffUs: number; cpuOnUs: number }[] = [];
+        for (let round = 0; round < TRACED_ROUNDS; round++) {
+          const off1 = await loadWithCpu(gateway, through, stream, connections, half);
+          const on1 = await loadWithCpu(traced, throughTraced, stream, connections, half);
+          const on2 = await loadWithCpu(traced, throughTraced, stream, connections, half);
+          const off2 = await loadWithCpu(gateway, through, stream, connections, half);
+          rounds.push({
+            off: mean(off1, off2),
+            on: mean(on1, on2),
+            cpuOffUs: cpuMicrosPerRequest(off1, off2),
+            cpuOnUs: cpuMicrosPerRequest(on1, on2),
+          });
+        }
+        const of = (pick: (r: (typeof rounds)[number]) => number): number =>
+          median(rounds.map(pick));
+        const gwOff = { rps: of((r) => r.off.rps), p50: of((r) => r.off.p50) };
+        const gwTraced = { rps: of((r) => r.on.rps), p50: of((r) => r.on.p50) };
+        const tracedFailures = rounds.reduce((n, r) => n + r.on.failures + r.off.failures, 0);
+        const cpuOffUs = of((r) => r.cpuOffUs);
+        const cpuOnUs = of((r) => r.cpuOnUs);
+        const cpuRounds = rounds
+          .map((r) => `${Math.round(r.cpuOnUs)}/${Math.round(r.cpuOffUs)}`)
+          .join(', ');
         const label = `${stream ? 'streaming' : 'non-streaming'}, ${connections} conn`;
         const note = (m: Measure, extra = ''): string =>
           `autocannon ${SECONDS} s${m.failures > 0 ? `, ${m.failures} failed` : ''}${extra}`;
@@ -230,7 +248,7 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
             value: gwTraced.rps,
             unit: 'req/s',
             baseline: gwOff.rps,
-            note: `autocannon 2 x ${half} s each side, off-on-on-off; ${pct(gwTraced.rps, gwOff.rps)}${gwTraced.failures + gwOff.failures > 0 ? `, ${gwTraced.failures + gwOff.failures} failed` : ''}`,
+            note: `median of ${TRACED_ROUNDS} rounds of off-on-on-off, ${half} s each; ${pct(gwTraced.rps, gwOff.rps)}${tracedFailures > 0 ? `, ${tracedFailures} failed` : ''}`,
           },
           {
             name: `gateway traced p50 (${label})`,
@@ -246,7 +264,7 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
             value: cpuOnUs,
             unit: 'µs',
             baseline: cpuOffUs,
-            note: `baseline: tracing off; ${pct(cpuOnUs, cpuOffUs)}; the gateway process's user + system time (/proc) over the requests answered`,
+            note: `baseline: tracing off; ${pct(cpuOnUs, cpuOffUs)}; the gateway process's user + system time (/proc) over the requests answered, median of ${TRACED_ROUNDS} rounds (on/off: ${cpuRounds})`,
           },
         );
       }

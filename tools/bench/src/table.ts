@@ -7,6 +7,12 @@ export interface BenchRow {
   note?: string;
 }
 
+/** The middle value (the upper one of an even count): the figure of repeated runs. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 /** A part of `npm run bench`: the title of its table and what measures it. */
 export interface BenchPart {
   readonly title: string;
