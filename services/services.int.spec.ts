@@ -98,3 +98,25 @@ describe.each(Object.entries(ports))('the %s service', (name, port) => {
     expect(output()).toContain('DATABASE_URL');
   }, 40_000);
 });
+
+describe('the payments service with a bad credit expiry policy', () => {
+  it.each([
+    ['BONUS_LIFETIME_DAYS', '0'],
+    ['GIFT_LIFETIME_DAYS', 'P90D'],
+  ])(
+    'refuses to start with %s=%s, naming the variable and exiting non-zero',
+    async (variable, value) => {
+      const { child, output } = startService('payments', {
+        ...baseEnv,
+        ...testKafkaServiceEnv('payments'),
+        PORT: String(ports.payments),
+        [variable]: value,
+      });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(output()).toContain('payments: refusing to start');
+      expect(output()).toContain(variable);
+    },
+    40_000,
+  );
+});

@@ -426,6 +426,37 @@ describe('decodeEvent: INVALID_DATA, other rules', () => {
     expect(reason).toMatch(/^data\.expiresAt: must be an ISO-8601 UTC timestamp/);
   });
 
+  it.each(['ApiKeyCreated', 'ApiKeyExpiryChanged'] as const)(
+    'given a key expiry that is not a UTC timestamp on %s (a date, a local time, a number), then INVALID_DATA',
+    (type) => {
+      for (const bad of ['2027-03-01', '2027-03-01T00:00:00+01:00', 1_800_000_000_000]) {
+        const reason = expectFailure(
+          decodeData(type, (d) => (d.expiresAt = bad)),
+          'INVALID_DATA',
+        );
+        expect(reason).toMatch(/^data\.expiresAt: must be an ISO-8601 UTC timestamp/);
+      }
+    },
+  );
+
+  it('given an ApiKeyCreated written before keys could expire (no expiresAt), then it decodes as a key that never expires', () => {
+    const result = decodeEvent(JSON.stringify(MINIMAL.ApiKeyCreated));
+    expect(
+      result.ok && result.event.type === 'ApiKeyCreated' && result.event.data,
+    ).not.toHaveProperty('expiresAt');
+    expect(result.ok).toBe(true);
+  });
+
+  it('given an ApiKeyExpiryChanged with expiresAt null, then it reads as absent: the key no longer expires', () => {
+    const raw = JSON.parse(JSON.stringify(FULL.ApiKeyExpiryChanged)) as {
+      data: Record<string, unknown>;
+    };
+    raw.data.expiresAt = null;
+    const result = decodeEvent(raw);
+    expect(result).toMatchObject({ ok: true, event: { data: { apiKeyId: 'key_1' } } });
+    expect(result.ok && result.event.data).not.toHaveProperty('expiresAt');
+  });
+
   it('given estimated as a string, then INVALID_DATA', () => {
     expectFailure(
       decodeData('UsageObserved', (d) => (d.estimated = 'true')),

@@ -2,9 +2,11 @@ import type { Envelope } from './envelope.js';
 import {
   ApiKeyCreatedV1Dto,
   ApiKeyDeletedV1Dto,
+  ApiKeyExpiryChangedV1Dto,
   ApiKeyUpdatedV1Dto,
   type ApiKeyCreatedData,
   type ApiKeyDeletedData,
+  type ApiKeyExpiryChangedData,
   type ApiKeyUpdatedData,
 } from './events/keys.js';
 import { BalanceChangedV1Dto, type BalanceChangedData } from './events/ledger.js';
@@ -47,6 +49,7 @@ export type BalanceChanged = Envelope<'BalanceChanged', BalanceChangedData>;
 export type ApiKeyCreated = Envelope<'ApiKeyCreated', ApiKeyCreatedData>;
 export type ApiKeyUpdated = Envelope<'ApiKeyUpdated', ApiKeyUpdatedData>;
 export type ApiKeyDeleted = Envelope<'ApiKeyDeleted', ApiKeyDeletedData>;
+export type ApiKeyExpiryChanged = Envelope<'ApiKeyExpiryChanged', ApiKeyExpiryChangedData>;
 
 /** Every event of the wire contract, discriminated by the persisted `type` string. */
 export type ContractEvent =
@@ -62,7 +65,8 @@ export type ContractEvent =
   | BalanceChanged
   | ApiKeyCreated
   | ApiKeyUpdated
-  | ApiKeyDeleted;
+  | ApiKeyDeleted
+  | ApiKeyExpiryChanged;
 
 export type EventType = ContractEvent['type'];
 export type EventOf<T extends EventType> = Extract<ContractEvent, { readonly type: T }>;
@@ -92,6 +96,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   ApiKeyCreated: { version: 1, dataClass: ApiKeyCreatedV1Dto },
   ApiKeyUpdated: { version: 1, dataClass: ApiKeyUpdatedV1Dto },
   ApiKeyDeleted: { version: 1, dataClass: ApiKeyDeletedV1Dto },
+  ApiKeyExpiryChanged: { version: 1, dataClass: ApiKeyExpiryChangedV1Dto },
 } satisfies { readonly [T in EventType]: EventSchema<DataOf<T>> });
 
 export const EVENT_TYPES: readonly EventType[] = Object.freeze(

@@ -24,6 +24,7 @@ export {
   isEventType,
   type ApiKeyCreated,
   type ApiKeyDeleted,
+  type ApiKeyExpiryChanged,
   type ApiKeyUpdated,
   type BalanceChanged,
   type BonusGranted,

@@ -25,7 +25,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'TopUpRefunded',
   ],
   'ledger.v1': ['BalanceChanged'],
-  'keys.v1': ['ApiKeyCreated', 'ApiKeyUpdated', 'ApiKeyDeleted'],
+  'keys.v1': ['ApiKeyCreated', 'ApiKeyUpdated', 'ApiKeyDeleted', 'ApiKeyExpiryChanged'],
 } as const satisfies { readonly [T in Topic]: readonly EventType[] });
 
 type TypeOnSomeTopic = (typeof TOPIC_EVENT_TYPES)[Topic][number];

@@ -85,7 +85,8 @@ export class GatewayModule extends ServiceModule({
       {
         provide: KeyAuthenticator,
         inject: [GATEWAY_OPTIONS, KeyResolver],
-        useFactory: (o: O, resolver: KeyResolver) => new KeyAuthenticator(o.apiKeyPepper, resolver),
+        useFactory: (o: O, resolver: KeyResolver) =>
+          new KeyAuthenticator(o.apiKeyPepper, resolver, o.nowMs),
       },
       { provide: BodyParserPool, useFactory: () => new BodyParserPool() },
       {

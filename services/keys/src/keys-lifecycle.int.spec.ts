@@ -43,7 +43,15 @@ describe('an API key, from creation to deletion', () => {
     const created = await t.http<CreatedApiKey>('POST', base, { token, body: { name: 'prod' } });
     expect(created.status).toBe(201);
     const key = created.body;
-    expect(Object.keys(key).sort()).toEqual(['createdAt', 'id', 'key', 'name', 'prefix', 'status']);
+    expect(Object.keys(key).sort()).toEqual([
+      'createdAt',
+      'expiresAt',
+      'id',
+      'key',
+      'name',
+      'prefix',
+      'status',
+    ]);
     expect(key).toMatchObject({ name: 'prod', status: 'enabled', prefix: key.key.slice(0, 12) });
     expect(hasValidChecksum(key.key)).toBe(true);
 
@@ -55,6 +63,7 @@ describe('an API key, from creation to deletion', () => {
           name: 'prod',
           prefix: key.prefix,
           status: 'enabled',
+          expiresAt: null,
           createdAt: key.createdAt,
           lastUsedAt: null,
           used: '0',

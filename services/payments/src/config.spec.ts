@@ -24,6 +24,42 @@ describe('payments configuration', () => {
       topics: { payments: 'payments.v1', ledger: 'ledger.v1' },
     });
     expect(options.invoiceIssuer.addressLines).toHaveLength(3);
+    // No lifetime by default: credits never expire unless the operator says so.
+    expect(options.creditLifetimes).toEqual({
+      bonusDays: null,
+      giftDays: null,
+      referralDays: null,
+      compensationDays: null,
+    });
+  });
+
+  it('reads the credit lifetimes in days', () => {
+    const env = loadPaymentsEnv({
+      ...minimal,
+      BONUS_LIFETIME_DAYS: '30',
+      GIFT_LIFETIME_DAYS: '90',
+      REFERRAL_LIFETIME_DAYS: '',
+      COMPENSATION_LIFETIME_DAYS: '365',
+    });
+    expect(resolvePaymentsOptions(paymentsOptionsFromEnv(env)).creditLifetimes).toEqual({
+      bonusDays: 30,
+      giftDays: 90,
+      referralDays: null,
+      compensationDays: 365,
+    });
+  });
+
+  it.each([
+    ['BONUS_LIFETIME_DAYS', '0'],
+    ['BONUS_LIFETIME_DAYS', '-3'],
+    ['BONUS_LIFETIME_DAYS', '1.5'],
+    ['BONUS_LIFETIME_DAYS', 'P30D'],
+    ['GIFT_LIFETIME_DAYS', '36501'],
+    ['REFERRAL_LIFETIME_DAYS', 'forever'],
+    ['COMPENSATION_LIFETIME_DAYS', '30d'],
+  ])('refuses the lifetime %s=%s at start, naming it', (name, value) => {
+    expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(ConfigError);
+    expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(name);
   });
 
   it('reads the optional settings', () => {

@@ -1,5 +1,9 @@
 import { AccountFacingEnv, IsIntegerEnv, loadConfig } from '@billing/service-kit';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { MAX_CREDIT_LIFETIME_DAYS } from './domain/credit-lifetimes.js';
+
+const LIFETIME_MESSAGE = (name: string): string =>
+  `${name} must be a whole number of days between 1 and ${MAX_CREDIT_LIFETIME_DAYS} (leave it unset for credits that never expire)`;
 
 /** A positive USD amount in whole cents, as a decimal string ("5", "10000", "12.50"). */
 const WHOLE_CENTS_USD = /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/;
@@ -35,6 +39,39 @@ export class PaymentsEnv extends AccountFacingEnv {
     message: 'BONUS_RATE must be a decimal between 0 and 1, e.g. 0.20',
   })
   BONUS_RATE = '0.20';
+
+  /**
+   * The credit expiry policy (issue #17), in whole days; unset means the credits never expire.
+   * Days rather than ISO-8601 durations: a lifetime of credits is counted in days, and every other
+   * duration of this environment is a plain integer with its unit in the name.
+   */
+  @IsOptional()
+  @IsIntegerEnv(
+    { min: 1, max: MAX_CREDIT_LIFETIME_DAYS },
+    { message: LIFETIME_MESSAGE('BONUS_LIFETIME_DAYS') },
+  )
+  BONUS_LIFETIME_DAYS?: number;
+
+  @IsOptional()
+  @IsIntegerEnv(
+    { min: 1, max: MAX_CREDIT_LIFETIME_DAYS },
+    { message: LIFETIME_MESSAGE('GIFT_LIFETIME_DAYS') },
+  )
+  GIFT_LIFETIME_DAYS?: number;
+
+  @IsOptional()
+  @IsIntegerEnv(
+    { min: 1, max: MAX_CREDIT_LIFETIME_DAYS },
+    { message: LIFETIME_MESSAGE('REFERRAL_LIFETIME_DAYS') },
+  )
+  REFERRAL_LIFETIME_DAYS?: number;
+
+  @IsOptional()
+  @IsIntegerEnv(
+    { min: 1, max: MAX_CREDIT_LIFETIME_DAYS },
+    { message: LIFETIME_MESSAGE('COMPENSATION_LIFETIME_DAYS') },
+  )
+  COMPENSATION_LIFETIME_DAYS?: number;
 
   @Matches(WHOLE_CENTS_USD, { message: 'TOP_UP_MIN_USD must be a USD amount in whole cents' })
   TOP_UP_MIN_USD = '5';

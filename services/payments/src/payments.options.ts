@@ -6,7 +6,13 @@ import type {
   ResolvedAccountFacingOptions,
 } from '@billing/service-kit';
 import type { PaymentsEnv } from './config.js';
-import type { AutoTopUpPolicy, TopUpLimits } from './domain/index.js';
+import {
+  MAX_CREDIT_LIFETIME_DAYS,
+  NO_CREDIT_LIFETIMES,
+  type AutoTopUpPolicy,
+  type CreditLifetimes,
+  type TopUpLimits,
+} from './domain/index.js';
 import type { InvoiceIssuer } from './infrastructure/invoice-pdf.js';
 import type { PaymentProvider } from './domain/payment-provider.js';
 
@@ -39,6 +45,8 @@ export interface PaymentsModuleOptions extends AccountFacingModuleOptions<Paymen
   /** `stripe` (default), `simulated`, or a provider instance (tests). */
   readonly paymentProvider?: 'stripe' | 'simulated' | PaymentProvider;
   readonly bonusRate?: string;
+  /** The credit expiry policy; a kind left out never expires (the default of every kind). */
+  readonly creditLifetimes?: Partial<CreditLifetimes>;
   readonly topUpLimits?: TopUpLimits;
   readonly checkout?: { readonly successUrl: string; readonly cancelUrl: string };
   /**
@@ -63,6 +71,7 @@ export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<Pa
   };
   readonly paymentProvider: 'stripe' | 'simulated' | PaymentProvider;
   readonly bonusRate: string;
+  readonly creditLifetimes: CreditLifetimes;
   readonly topUpLimits: TopUpLimits;
   readonly checkout: { readonly successUrl: string; readonly cancelUrl: string };
   readonly paymentMethodSetup: { readonly successUrl: string; readonly cancelUrl: string };
@@ -110,6 +119,7 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     },
     paymentProvider: options.paymentProvider ?? 'stripe',
     bonusRate: options.bonusRate ?? '0.20',
+    creditLifetimes: resolveCreditLifetimes(options.creditLifetimes ?? {}),
     topUpLimits: limits,
     checkout,
     paymentMethodSetup: options.paymentMethodSetup ?? {
@@ -127,6 +137,21 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
   };
 }
 
+function resolveCreditLifetimes(given: Partial<CreditLifetimes>): CreditLifetimes {
+  const lifetimes = { ...NO_CREDIT_LIFETIMES, ...given };
+  for (const [kind, days] of Object.entries(lifetimes)) {
+    if (
+      days !== null &&
+      !(Number.isInteger(days) && days >= 1 && days <= MAX_CREDIT_LIFETIME_DAYS)
+    ) {
+      throw new Error(
+        `creditLifetimes.${kind} must be null or 1..${MAX_CREDIT_LIFETIME_DAYS} days`,
+      );
+    }
+  }
+  return lifetimes;
+}
+
 /** The options of a production process, from its validated environment. */
 export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions {
   return {
@@ -140,6 +165,12 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
     },
     paymentProvider: env.PAYMENT_PROVIDER,
     bonusRate: env.BONUS_RATE,
+    creditLifetimes: {
+      bonusDays: env.BONUS_LIFETIME_DAYS ?? null,
+      giftDays: env.GIFT_LIFETIME_DAYS ?? null,
+      referralDays: env.REFERRAL_LIFETIME_DAYS ?? null,
+      compensationDays: env.COMPENSATION_LIFETIME_DAYS ?? null,
+    },
     topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
     checkout: { successUrl: env.CHECKOUT_SUCCESS_URL, cancelUrl: env.CHECKOUT_CANCEL_URL },
     autoTopUp: {

@@ -107,9 +107,14 @@ export const FULL: Examples = {
     status: 'enabled',
     lookupHash: 'b1946ac92492d2347c6235b4d2611184',
     prefix: 'sk-bill-ab12',
+    expiresAt: '2027-03-01T00:00:00.000Z',
   }),
   ApiKeyUpdated: event('ApiKeyUpdated', { apiKeyId: 'key_1', name: 'staging', status: 'disabled' }),
   ApiKeyDeleted: event('ApiKeyDeleted', { apiKeyId: 'key_1' }),
+  ApiKeyExpiryChanged: event('ApiKeyExpiryChanged', {
+    apiKeyId: 'key_1',
+    expiresAt: '2027-03-01T00:00:00Z',
+  }),
 };
 
 const minimalUsage = {
@@ -134,7 +139,16 @@ export const MINIMAL: Examples = {
   }),
   GiftGranted: event('GiftGranted', { giftId: 'gift_2', amount: '1', reason: 'gift' }),
   ReferralRewarded: event('ReferralRewarded', { referralId: 'ref_2', amount: '1', reason: 'r' }),
+  ApiKeyCreated: event('ApiKeyCreated', {
+    apiKeyId: 'key_1',
+    name: 'production',
+    plan: 'payg',
+    status: 'enabled',
+    lookupHash: 'b1946ac92492d2347c6235b4d2611184',
+    prefix: 'sk-bill-ab12',
+  }),
   ApiKeyUpdated: event('ApiKeyUpdated', { apiKeyId: 'key_1' }),
+  ApiKeyExpiryChanged: event('ApiKeyExpiryChanged', { apiKeyId: 'key_1' }),
 };
 
 /** A JSON copy of `FULL[type]` with `data` edited by `edit`, for negative cases. */

@@ -1,6 +1,6 @@
 // `keys.v1`: the API key lifecycle, consumed by the gateway's key cache. The key secret itself is
 // never on the wire; `lookupHash` is what the gateway matches a presented key against.
-import { Id, MAX_ID_LENGTH, OneOf, Optional, Text } from '../rules.js';
+import { Id, IsoTimestamp, MAX_ID_LENGTH, OneOf, Optional, Text } from '../rules.js';
 
 export const API_KEY_STATUSES = ['enabled', 'disabled'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
@@ -16,6 +16,11 @@ export interface ApiKeyCreatedV1Data {
   readonly lookupHash: string;
   /** The visible start of the key, shown in listings. */
   readonly prefix: string;
+  /**
+   * When the key stops working; absent, never. Added to version 1 after it shipped, as an
+   * optional field ("additions are free"): a gateway that does not know it drops it.
+   */
+  readonly expiresAt?: string;
 }
 
 export interface ApiKeyUpdatedV1Data {
@@ -28,9 +33,20 @@ export interface ApiKeyDeletedV1Data {
   readonly apiKeyId: string;
 }
 
+/**
+ * The key's expiry was set, moved or removed: `expiresAt` is the whole new state, absent meaning
+ * "never expires". An event of its own rather than a field of ApiKeyUpdated because removing an
+ * expiry must be said, and an optional field sent as null is read as absent ("unchanged").
+ */
+export interface ApiKeyExpiryChangedV1Data {
+  readonly apiKeyId: string;
+  readonly expiresAt?: string;
+}
+
 export type ApiKeyCreatedData = ApiKeyCreatedV1Data;
 export type ApiKeyUpdatedData = ApiKeyUpdatedV1Data;
 export type ApiKeyDeletedData = ApiKeyDeletedV1Data;
+export type ApiKeyExpiryChangedData = ApiKeyExpiryChangedV1Data;
 
 export class ApiKeyCreatedV1Dto implements ApiKeyCreatedV1Data {
   @Id() apiKeyId!: string;
@@ -39,6 +55,7 @@ export class ApiKeyCreatedV1Dto implements ApiKeyCreatedV1Data {
   @OneOf(API_KEY_STATUSES) status!: ApiKeyStatus;
   @Id() lookupHash!: string;
   @Id() prefix!: string;
+  @Optional() @IsoTimestamp() expiresAt?: string;
 }
 
 export class ApiKeyUpdatedV1Dto implements ApiKeyUpdatedV1Data {
@@ -49,4 +66,9 @@ export class ApiKeyUpdatedV1Dto implements ApiKeyUpdatedV1Data {
 
 export class ApiKeyDeletedV1Dto implements ApiKeyDeletedV1Data {
   @Id() apiKeyId!: string;
+}
+
+export class ApiKeyExpiryChangedV1Dto implements ApiKeyExpiryChangedV1Data {
+  @Id() apiKeyId!: string;
+  @Optional() @IsoTimestamp() expiresAt?: string;
 }

@@ -5,6 +5,7 @@
 /** The stable `code` of each expected failure; clients branch on it. */
 export type GatewayErrorCode =
   | 'invalid_api_key'
+  | 'key_expired'
   | 'key_lookup_unavailable'
   | 'request_too_large'
   | 'insufficient_balance'
@@ -46,6 +47,18 @@ export const failures = {
     code: 'invalid_api_key',
     param: null,
     message,
+  }),
+  /**
+   * The key passed its `expiresAt`. 401 like a disabled key (the credential no longer
+   * authenticates; OpenAI's clients raise AuthenticationError), with a code of its own so that the
+   * caller knows to rotate the key rather than fix a typo.
+   */
+  keyExpired: (expiresAtMs: number): GatewayFailure => ({
+    status: 401,
+    type: 'authentication_error',
+    code: 'key_expired',
+    param: null,
+    message: `This API key expired at ${new Date(expiresAtMs).toISOString()}; create a new key or extend its expiry.`,
   }),
   /** The key is in no cache and the keys service could not be asked whether it exists. */
   keyLookupUnavailable: (): GatewayFailure => ({

@@ -24,7 +24,14 @@ const created = (status: 'enabled' | 'disabled' = 'enabled'): KeysEvent =>
     lookupHash: 'h1',
     prefix: 'sk-payg-abcd',
   });
-const row: KeyRow = { apiKeyId: 'key_1', accountId: 'acct_1', lookupHash: 'h1', status: 'enabled' };
+const row: KeyRow = {
+  apiKeyId: 'key_1',
+  accountId: 'acct_1',
+  lookupHash: 'h1',
+  status: 'enabled',
+  expiresAtMs: null,
+};
+const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
 describe('evolveKey', () => {
   it('given no row, when the key is created, then it is cached with its account and hash', () => {
@@ -58,6 +65,46 @@ describe('evolveKey', () => {
     expect(evolveKey(deleted, created())).toBeUndefined();
   });
 
+  it('given a key created with an expiry, then the row carries it; a key created before expiries has none', () => {
+    const withExpiry = event('ApiKeyCreated', {
+      ...created().data,
+      expiresAt: '2026-03-01T12:00:00Z',
+    });
+    expect(evolveKey(undefined, withExpiry)?.expiresAtMs).toBe(
+      Date.parse('2026-03-01T12:00:00.000Z'),
+    );
+    expect(evolveKey(undefined, created())?.expiresAtMs).toBeNull();
+  });
+
+  it('given a key, when its expiry is set, moved and removed, then the row follows; the same expiry again changes nothing', () => {
+    const set = evolveKey(
+      row,
+      event('ApiKeyExpiryChanged', { apiKeyId: 'key_1', expiresAt: '2026-03-01T12:00:00Z' }),
+    );
+    expect(set).toEqual({ ...row, expiresAtMs: Date.parse('2026-03-01T12:00:00Z') });
+    expect(
+      evolveKey(
+        set,
+        event('ApiKeyExpiryChanged', { apiKeyId: 'key_1', expiresAt: '2026-03-01T12:00:00.000Z' }),
+      ),
+    ).toBeUndefined();
+    const moved = evolveKey(
+      set,
+      event('ApiKeyExpiryChanged', { apiKeyId: 'key_1', expiresAt: '2026-04-01T00:00:00Z' }),
+    );
+    expect(moved?.expiresAtMs).toBe(Date.parse('2026-04-01T00:00:00Z'));
+    expect(
+      evolveKey(moved, event('ApiKeyExpiryChanged', { apiKeyId: 'key_1' }))?.expiresAtMs,
+    ).toBeNull();
+  });
+
+  it('given a deleted or unknown key, then an expiry change brings nothing back', () => {
+    const deleted = { ...row, status: 'deleted' as const };
+    const change = event('ApiKeyExpiryChanged', { apiKeyId: 'key_1' });
+    expect(evolveKey(deleted, change)).toBeUndefined();
+    expect(evolveKey(undefined, change)).toBeUndefined();
+  });
+
   it('given no row, then updates and deletions of an unknown key change nothing', () => {
     expect(
       evolveKey(undefined, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'disabled' })),
@@ -74,6 +121,7 @@ describe('KeyIndex', () => {
       apiKeyId: 'key_1',
       accountId: 'acct_1',
       status: 'enabled',
+      expiresAtMs: null,
     });
     index.apply({ ...row, status: 'disabled' });
     expect(index.lookup('h1')?.status).toBe('disabled');
@@ -90,7 +138,7 @@ describe('authenticateKey', () => {
   index.apply({ ...row, lookupHash: lookupHash(key, pepper) });
 
   it('admits an enabled key and names its account and key id', () => {
-    expect(authenticateKey(key, pepper, index)).toEqual({
+    expect(authenticateKey(key, pepper, index, NOW)).toEqual({
       ok: true,
       value: { apiKeyId: 'key_1', accountId: 'acct_1' },
     });
@@ -100,7 +148,7 @@ describe('authenticateKey', () => {
     const lookups: string[] = [];
     const spy = { lookup: (h: string) => (lookups.push(h), undefined) };
     const mistyped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-    const result = authenticateKey(mistyped, pepper, spy);
+    const result = authenticateKey(mistyped, pepper, spy, NOW);
     expect(result.ok || result.failure.code).toBe('invalid_api_key');
     expect(lookups).toEqual([]);
   });
@@ -108,15 +156,57 @@ describe('authenticateKey', () => {
   it('refuses a missing, unknown or disabled key with 401, never echoing the key', () => {
     const unknown = generateApiKey().key;
     for (const candidate of [undefined, unknown]) {
-      const result = authenticateKey(candidate, pepper, index);
+      const result = authenticateKey(candidate, pepper, index, NOW);
       const failure = result.ok ? undefined : result.failure;
       expect(failure?.status).toBe(401);
       expect(failure?.message).not.toContain(unknown);
     }
     const disabled = new KeyIndex();
     disabled.apply({ ...row, lookupHash: lookupHash(key, pepper), status: 'disabled' });
-    const result = authenticateKey(key, pepper, disabled);
+    const result = authenticateKey(key, pepper, disabled, NOW);
     expect(!result.ok && result.failure.message).toBe('This API key is disabled.');
+  });
+
+  describe('a key with an expiry', () => {
+    const EXPIRES_AT = Date.parse('2026-03-01T12:00:00.000Z');
+    const expiring = new KeyIndex();
+    expiring.apply({ ...row, lookupHash: lookupHash(key, pepper), expiresAtMs: EXPIRES_AT });
+
+    it('is admitted one second, and one millisecond, before its expiry', () => {
+      for (const at of [EXPIRES_AT - 1_000, EXPIRES_AT - 1]) {
+        expect(authenticateKey(key, pepper, expiring, at)).toEqual({
+          ok: true,
+          value: { apiKeyId: 'key_1', accountId: 'acct_1' },
+        });
+      }
+    });
+
+    it('is refused from its expiry instant on with 401 key_expired in the OpenAI shape, never echoing the key', () => {
+      for (const at of [EXPIRES_AT, EXPIRES_AT + 1_000, EXPIRES_AT + 86_400_000]) {
+        const result = authenticateKey(key, pepper, expiring, at);
+        expect(result.ok ? undefined : result.failure).toEqual({
+          status: 401,
+          type: 'authentication_error',
+          code: 'key_expired',
+          param: null,
+          message:
+            'This API key expired at 2026-03-01T12:00:00.000Z; create a new key or extend its expiry.',
+        });
+        expect(JSON.stringify(result)).not.toContain(key);
+      }
+    });
+
+    it('says disabled rather than expired for a key that is both', () => {
+      const both = new KeyIndex();
+      both.apply({
+        ...row,
+        lookupHash: lookupHash(key, pepper),
+        status: 'disabled',
+        expiresAtMs: EXPIRES_AT,
+      });
+      const result = authenticateKey(key, pepper, both, EXPIRES_AT + 1);
+      expect(result.ok || result.failure.code).toBe('invalid_api_key');
+    });
   });
 
   it('reads the bearer token of the Authorization header', () => {

@@ -12,6 +12,8 @@ export interface KeyRow {
   readonly accountId: string;
   readonly lookupHash: string;
   readonly status: CachedKeyStatus;
+  /** When the key stops working (epoch ms); null, never. */
+  readonly expiresAtMs: number | null;
 }
 
 /**
@@ -28,6 +30,7 @@ export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | u
         accountId: event.accountId,
         lookupHash: event.data.lookupHash,
         status: event.data.status,
+        expiresAtMs: msOf(event.data.expiresAt),
       };
     case 'ApiKeyUpdated':
       if (row === undefined || row.status === 'deleted') return undefined;
@@ -36,13 +39,26 @@ export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | u
     case 'ApiKeyDeleted':
       if (row === undefined || row.status === 'deleted') return undefined;
       return { ...row, status: 'deleted' };
+    case 'ApiKeyExpiryChanged': {
+      if (row === undefined || row.status === 'deleted') return undefined;
+      const expiresAtMs = msOf(event.data.expiresAt);
+      if (expiresAtMs === row.expiresAtMs) return undefined;
+      return { ...row, expiresAtMs };
+    }
   }
+}
+
+/** A contract timestamp (validated by the decoder) in epoch ms; absent, null. */
+function msOf(iso: string | undefined): number | null {
+  return iso === undefined ? null : Date.parse(iso);
 }
 
 export interface CachedKey {
   readonly apiKeyId: string;
   readonly accountId: string;
   readonly status: 'enabled' | 'disabled';
+  /** When the key stops working (epoch ms); null, never. */
+  readonly expiresAtMs: number | null;
 }
 
 /** The in-memory index by lookup hash: what every request reads, with no I/O. */
@@ -70,6 +86,7 @@ export class KeyIndex {
       apiKeyId: row.apiKeyId,
       accountId: row.accountId,
       status: row.status,
+      expiresAtMs: row.expiresAtMs,
     });
     this.hashById.set(row.apiKeyId, row.lookupHash);
   }
@@ -110,11 +127,19 @@ export function presentedKeyHash(key: string | undefined, pepper: string): Resul
   return ok(lookupHash(key, pepper));
 }
 
-/** The decision on a found (or not found) key. */
-export function callerOf(found: CachedKey | undefined): Result<Caller> {
+/**
+ * The decision on a found (or not found) key at `nowMs`, the gateway's clock when the request
+ * arrived. The expiry is compared here, on every request, not when a cache is refreshed: a key is
+ * refused from its expiry instant on (`nowMs >= expiresAtMs`) whichever copy of it (the key cache,
+ * the resolver's memory of a lookup) is read, with no event having to arrive first.
+ */
+export function callerOf(found: CachedKey | undefined, nowMs: number): Result<Caller> {
   if (found === undefined) return fail(failures.invalidApiKey());
   if (found.status !== 'enabled') {
     return fail(failures.invalidApiKey('This API key is disabled.'));
+  }
+  if (found.expiresAtMs !== null && nowMs >= found.expiresAtMs) {
+    return fail(failures.keyExpired(found.expiresAtMs));
   }
   return ok({ apiKeyId: found.apiKeyId, accountId: found.accountId });
 }
@@ -124,7 +149,8 @@ export function authenticateKey(
   key: string | undefined,
   pepper: string,
   index: Pick<KeyIndex, 'lookup'>,
+  nowMs: number,
 ): Result<Caller> {
   const hash = presentedKeyHash(key, pepper);
-  return hash.ok ? callerOf(index.lookup(hash.value)) : hash;
+  return hash.ok ? callerOf(index.lookup(hash.value), nowMs) : hash;
 }

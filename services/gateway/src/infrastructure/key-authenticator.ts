@@ -18,13 +18,18 @@ export class KeyAuthenticator {
   constructor(
     private readonly pepper: string,
     private readonly resolver: Pick<KeyResolver, 'resolve'>,
+    /** The gateway's clock: a key's expiry is compared with it on every request. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async authenticate(key: string | undefined): Promise<Result<Caller>> {
     const hash = presentedKeyHash(key, this.pepper);
     if (!hash.ok) return hash;
     try {
-      return callerOf(await this.resolver.resolve(hash.value));
+      const found = await this.resolver.resolve(hash.value);
+      // Read after the lookup: a lookup that took a while must not admit a key that expired
+      // meanwhile.
+      return callerOf(found, this.clock());
     } catch (err) {
       if (err instanceof KeyLookupUnavailable) return fail(failures.keyLookupUnavailable());
       throw err;

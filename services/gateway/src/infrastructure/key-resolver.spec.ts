@@ -4,7 +4,12 @@ import { KeyResolver } from './key-resolver.js';
 import { KeyLookupUnavailable } from './keys-client.js';
 
 const HASH = 'a'.repeat(64);
-const KEY: CachedKey = { apiKeyId: 'key_1', accountId: 'acct_1', status: 'enabled' };
+const KEY: CachedKey = {
+  apiKeyId: 'key_1',
+  accountId: 'acct_1',
+  status: 'enabled',
+  expiresAtMs: null,
+};
 
 function setup(options: { loaded?: boolean; answer?: () => Promise<CachedKey | undefined> } = {}) {
   let now = 1_000_000;

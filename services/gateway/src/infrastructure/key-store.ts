@@ -9,6 +9,7 @@ interface KeyRecord {
   account_id: string;
   lookup_hash: string;
   status: KeyRow['status'];
+  expires_at: Date | null;
 }
 
 const toRow = (r: KeyRecord): KeyRow => ({
@@ -16,7 +17,10 @@ const toRow = (r: KeyRecord): KeyRow => ({
   accountId: r.account_id,
   lookupHash: r.lookup_hash,
   status: r.status,
+  expiresAtMs: r.expires_at?.getTime() ?? null,
 });
+
+const COLUMNS = 'api_key_id, account_id, lookup_hash, status, expires_at';
 
 const RECONNECT_MS = { initial: 200, max: 5_000 };
 
@@ -104,8 +108,7 @@ export class KeyStore {
    */
   async applyEvent(client: pg.ClientBase, event: KeysEvent): Promise<void> {
     const found = await client.query<KeyRecord>(
-      `SELECT api_key_id, account_id, lookup_hash, status FROM ${this.table}
-       WHERE api_key_id = $1 FOR UPDATE`,
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE api_key_id = $1 FOR UPDATE`,
       [event.data.apiKeyId],
     );
     const current = found.rows[0] === undefined ? undefined : toRow(found.rows[0]);
@@ -117,18 +120,24 @@ export class KeyStore {
       return;
     }
     await client.query(
-      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (api_key_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`,
-      [next.apiKeyId, next.accountId, next.lookupHash, next.status],
+      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (api_key_id) DO UPDATE
+         SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at, updated_at = now()`,
+      [
+        next.apiKeyId,
+        next.accountId,
+        next.lookupHash,
+        next.status,
+        next.expiresAtMs === null ? null : new Date(next.expiresAtMs),
+      ],
     );
   }
 
   /** Reads the whole table into the index (start, and after the listener reconnects). */
   async reload(): Promise<void> {
     const result = await this.pool.query<KeyRecord>(
-      `SELECT api_key_id, account_id, lookup_hash, status FROM ${this.table}
-       WHERE status <> 'deleted'`,
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE status <> 'deleted'`,
     );
     this.index.replaceAll(result.rows.map(toRow));
     this.isLoaded = true;
@@ -139,7 +148,7 @@ export class KeyStore {
   private async refreshKey(apiKeyId: string): Promise<void> {
     try {
       const result = await this.pool.query<KeyRecord>(
-        `SELECT api_key_id, account_id, lookup_hash, status FROM ${this.table} WHERE api_key_id = $1`,
+        `SELECT ${COLUMNS} FROM ${this.table} WHERE api_key_id = $1`,
         [apiKeyId],
       );
       const record = result.rows[0];

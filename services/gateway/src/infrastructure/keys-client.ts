@@ -16,20 +16,27 @@ const KEYS_TIMEOUT_MS = 3_000;
 
 const LOOKUP_HASH = /^[0-9a-f]{64}$/;
 
-function isCachedKey(body: unknown): body is CachedKey {
+function isLookupBody(body: unknown): body is LookupBody {
   if (typeof body !== 'object' || body === null) return false;
   const b = body as Record<string, unknown>;
   return (
     typeof b.apiKeyId === 'string' &&
     typeof b.accountId === 'string' &&
-    (b.status === 'enabled' || b.status === 'disabled')
+    (b.status === 'enabled' || b.status === 'disabled') &&
+    // Absent from a keys service older than key expiry: the key never expires.
+    (b.expiresAt === undefined || b.expiresAt === null || isIsoTime(b.expiresAt))
   );
 }
+
+const isIsoTime = (value: unknown): value is string =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+type LookupBody = Omit<CachedKey, 'expiresAtMs'> & { readonly expiresAt?: string | null };
 
 /**
  * The keys service's authoritative lookup (issue #10, item 7):
  * `GET /v1/internal/api-keys/by-lookup-hash/{lookupHash}` with the gateway's service credential
- * → 200 `{apiKeyId, accountId, status}`, or 404 when no live key has that hash.
+ * → 200 `{apiKeyId, accountId, status, expiresAt}`, or 404 when no live key has that hash.
  */
 export class KeysClient {
   private readonly logger = new Logger('KeysClient');
@@ -52,11 +59,13 @@ export class KeysClient {
       throw new KeyLookupUnavailable(reason);
     }
     if (answer.status === 404) return undefined;
-    if (answer.status === 200 && isCachedKey(answer.body)) {
+    if (answer.status === 200 && isLookupBody(answer.body)) {
+      const { expiresAt } = answer.body;
       return {
         apiKeyId: answer.body.apiKeyId,
         accountId: answer.body.accountId,
         status: answer.body.status,
+        expiresAtMs: expiresAt === undefined || expiresAt === null ? null : Date.parse(expiresAt),
       };
     }
     // A 401/403 here means the gateway's SERVICE_TOKEN is not in the keys service's SERVICE_TOKENS.

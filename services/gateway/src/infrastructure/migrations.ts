@@ -35,6 +35,14 @@ export const gatewayMigrations: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
     `,
   },
+  {
+    id: '002_api_key_expiry',
+    sql: `
+      -- When the key stops working (ApiKeyCreated.expiresAt, ApiKeyExpiryChanged); NULL, never.
+      -- Compared with the gateway's clock on every request: nothing has to happen at the instant.
+      ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
+    `,
+  },
 ];
 
 export async function migrateGateway(pool: pg.Pool, schema: string): Promise<void> {

@@ -107,7 +107,7 @@ export interface GatewayTestApp {
   readonly transport: SwitchableTransport;
   readonly keys: KeyStore;
   /** Issues a key as the keys service would: ApiKeyCreated on the keys topic; waits until cached. */
-  createKey(accountId: string): Promise<TestKey>;
+  createKey(accountId: string, options?: { readonly expiresAt?: Date }): Promise<TestKey>;
   publishKeyEvent(event: ContractEvent): Promise<void>;
   /** UsageObserved events in the outbox, in order. */
   outboxUsage(): Promise<UsageObserved[]>;
@@ -203,7 +203,7 @@ export async function createGatewayTestApp(
     outboxUsage,
     usageOf: (requestId) =>
       eventually(async () => (await outboxUsage()).find((e) => e.data.requestId === requestId)),
-    async createKey(accountId) {
+    async createKey(accountId, options = {}) {
       const { key, prefix } = generateApiKey();
       const apiKeyId = `key_${randomUUID().slice(0, 8)}`;
       const hash = lookupHash(key, PEPPER);
@@ -221,6 +221,7 @@ export async function createGatewayTestApp(
             status: 'enabled',
             lookupHash: hash,
             prefix,
+            ...(options.expiresAt !== undefined && { expiresAt: options.expiresAt.toISOString() }),
           },
         }),
       );

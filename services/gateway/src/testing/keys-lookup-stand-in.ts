@@ -8,6 +8,8 @@ export interface StandInKey {
   readonly apiKeyId: string;
   readonly accountId: string;
   status: 'enabled' | 'disabled';
+  /** ISO-8601 UTC, null or absent: as the keys service answers (absent: one older than expiry). */
+  expiresAt?: string | null;
 }
 
 const PATH = /^\/v1\/internal\/api-keys\/by-lookup-hash\/([^/?]+)$/;

@@ -26,6 +26,7 @@ const created: ApiKeyCreated = {
   status: 'enabled',
   prefix: 'sk-payg-AbCd',
   lookupHash: 'a'.repeat(64),
+  expiresAt: null,
 };
 
 const on = { apiKeyId, accountId, now: t1 };
@@ -74,6 +75,7 @@ describe('CreateApiKey', () => {
       prefix: 'sk-payg-AbCd',
       lookupHash: 'a'.repeat(64),
       status: 'enabled',
+      expiresAt: null,
       createdAt: t0,
       updatedAt: t0,
     });
@@ -268,5 +270,105 @@ describe('evolve', () => {
 
   it('refuses a second creation', () => {
     expect(() => evolve(given(created), created)).toThrow(/twice/);
+  });
+});
+
+describe('key expiry', () => {
+  const create: ApiKeyCommand = {
+    type: 'CreateApiKey',
+    apiKeyId,
+    accountId,
+    now: t0,
+    name: 'ci',
+    prefix: 'sk-payg-AbCd',
+    lookupHash: 'a'.repeat(64),
+  };
+
+  it('given no expiry, when created, then the key never expires', () => {
+    expect(thenEvents(create, given())).toEqual([{ ...created, name: 'ci', expiresAt: null }]);
+  });
+
+  it('given an expiry in the future, when created, then ApiKeyCreated carries it and the state keeps it', () => {
+    const events = thenEvents({ ...create, expiresAt: '2026-01-31T00:00:00Z' }, given());
+    expect(events).toEqual([
+      { ...created, name: 'ci', expiresAt: new Date('2026-01-31T00:00:00.000Z') },
+    ]);
+    expect(fold(events)?.expiresAt).toEqual(new Date('2026-01-31T00:00:00.000Z'));
+  });
+
+  it.each([
+    ['the creation instant itself', '2026-01-01T00:00:00Z'],
+    ['a time in the past', '2025-12-31T23:59:59.999Z'],
+    ['a date without a time', '2026-02-01'],
+    ['a local time with an offset', '2026-02-01T00:00:00+01:00'],
+    ['words', 'next week'],
+  ])('refuses %s as an expiry with KEYS.INVALID_EXPIRY', (_what, expiresAt) => {
+    expect(thenError({ ...create, expiresAt }, given())).toBe('KEYS.INVALID_EXPIRY');
+  });
+
+  it('given a key without expiry, when an expiry is set, then ApiKeyExpiryChanged says the new one', () => {
+    expect(
+      thenEvents(
+        { ...on, type: 'UpdateApiKey', expiresAt: '2026-02-01T00:00:00Z' },
+        given(created),
+      ),
+    ).toEqual([
+      {
+        type: 'ApiKeyExpiryChanged',
+        apiKeyId,
+        accountId,
+        occurredAt: t1,
+        expiresAt: new Date('2026-02-01T00:00:00.000Z'),
+      },
+    ]);
+  });
+
+  it('given a key with an expiry, when it is set to null, then ApiKeyExpiryChanged removes it', () => {
+    const expiring = { ...created, expiresAt: new Date('2026-02-01T00:00:00.000Z') };
+    const events = thenEvents({ ...on, type: 'UpdateApiKey', expiresAt: null }, given(expiring));
+    expect(events).toEqual([
+      { type: 'ApiKeyExpiryChanged', apiKeyId, accountId, occurredAt: t1, expiresAt: null },
+    ]);
+    expect(fold(events, given(expiring))?.expiresAt).toBeNull();
+  });
+
+  it('given the same expiry again (another spelling of the same instant), then nothing is published', () => {
+    const expiring = { ...created, expiresAt: new Date('2026-02-01T00:00:00.000Z') };
+    expect(
+      thenEvents(
+        { ...on, type: 'UpdateApiKey', expiresAt: '2026-02-01T00:00:00.000000Z' },
+        given(expiring),
+      ),
+    ).toEqual([]);
+    expect(thenEvents({ ...on, type: 'UpdateApiKey', expiresAt: null }, given(created))).toEqual(
+      [],
+    );
+  });
+
+  it('given a rename and a new expiry at once, then ApiKeyUpdated and ApiKeyExpiryChanged, both published', () => {
+    const events = thenEvents(
+      { ...on, type: 'UpdateApiKey', name: 'ci-2', expiresAt: '2026-02-01T00:00:00Z' },
+      given(created),
+    );
+    expect(events.map((e) => e.type)).toEqual(['ApiKeyUpdated', 'ApiKeyExpiryChanged']);
+    expect(events.every(isPublishedOnKeysTopic)).toBe(true);
+  });
+
+  it('refuses an expiry in the past on update with KEYS.INVALID_EXPIRY, changing nothing else either', () => {
+    expect(
+      thenError(
+        { ...on, type: 'UpdateApiKey', name: 'renamed', expiresAt: '2026-01-01T00:04:59Z' },
+        given(created),
+      ),
+    ).toBe('KEYS.INVALID_EXPIRY');
+  });
+
+  it("refuses another account's key before looking at the expiry: KEYS.NOT_FOUND", () => {
+    expect(
+      thenError(
+        { ...on, accountId: 'acct_other', type: 'UpdateApiKey', expiresAt: 'garbage' },
+        given(created),
+      ),
+    ).toBe('KEYS.NOT_FOUND');
   });
 });

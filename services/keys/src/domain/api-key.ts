@@ -6,8 +6,13 @@
 //   (none) --create--> enabled <--update(status)--> disabled
 //                         \                            /
 //                          `--------delete------------'--> deleted (final: everything is NOT_FOUND)
+//
+// An expiry (`expiresAt`) is orthogonal to the status: it is set at creation or by an update and
+// never changes the status. The key simply stops working at that instant; the gateway compares it
+// with its own clock on every request (services/gateway/src/domain/key-cache.ts).
 import { API_KEY_PREFIX, SHOWN_PREFIX_LENGTH } from '@billing/api-keys';
 import { validateApiKeyName } from './api-key-name.js';
+import { validateKeyExpiry } from './api-key-expiry.js';
 import { fail, ok, type Result } from './errors.js';
 
 export type ApiKeyStatus = 'enabled' | 'disabled';
@@ -23,6 +28,8 @@ export interface ApiKeyState {
   readonly lookupHash: string;
   /** `deleted` is a tombstone: kept so that the id is never reused and every later command fails. */
   readonly status: ApiKeyStatus | 'deleted';
+  /** When the key stops working; null, never. */
+  readonly expiresAt: Date | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -43,13 +50,19 @@ export interface CreateApiKey extends KeyCommand {
   readonly name: string;
   readonly prefix: string;
   readonly lookupHash: string;
+  /** As the caller wrote it (ISO-8601 UTC, in the future); absent or null, never expires. */
+  readonly expiresAt?: string | null;
 }
 
-/** PATCH: rename and/or enable/disable. Fields left out are unchanged. */
+/**
+ * PATCH: rename, enable/disable, and/or set (a time) or remove (null) the expiry. Fields left out
+ * are unchanged.
+ */
 export interface UpdateApiKey extends KeyCommand {
   readonly type: 'UpdateApiKey';
   readonly name?: string;
   readonly status?: ApiKeyStatus;
+  readonly expiresAt?: string | null;
 }
 
 export interface DeleteApiKey extends KeyCommand {
@@ -76,6 +89,7 @@ export interface ApiKeyCreated extends KeyEvent {
   readonly status: 'enabled';
   readonly prefix: string;
   readonly lookupHash: string;
+  readonly expiresAt: Date | null;
 }
 
 /** Carries only what changed, like the `keys.v1` event of the same name. */
@@ -89,17 +103,24 @@ export interface ApiKeyDeleted extends KeyEvent {
   readonly type: 'ApiKeyDeleted';
 }
 
+/** The whole new expiry: a time, or null for "never" (`keys.v1` ApiKeyExpiryChanged). */
+export interface ApiKeyExpiryChanged extends KeyEvent {
+  readonly type: 'ApiKeyExpiryChanged';
+  readonly expiresAt: Date | null;
+}
+
 /** An audit record of a reveal. Not published on `keys.v1`: the gateway has no use for it. */
 export interface ApiKeyRevealed extends KeyEvent {
   readonly type: 'ApiKeyRevealed';
 }
 
-export type ApiKeyEvent = ApiKeyCreated | ApiKeyUpdated | ApiKeyDeleted | ApiKeyRevealed;
+export type ApiKeyEvent =
+  ApiKeyCreated | ApiKeyUpdated | ApiKeyDeleted | ApiKeyExpiryChanged | ApiKeyRevealed;
 
 /** The events the gateway must see on `keys.v1` (through the outbox) to refuse a key in time. */
 export function isPublishedOnKeysTopic(
   event: ApiKeyEvent,
-): event is ApiKeyCreated | ApiKeyUpdated | ApiKeyDeleted {
+): event is Exclude<ApiKeyEvent, ApiKeyRevealed> {
   return event.type !== 'ApiKeyRevealed';
 }
 
@@ -131,6 +152,8 @@ export function decide(
     assertNoSecret(command);
     const name = validateApiKeyName(command.name);
     if (!name.ok) return name;
+    const expiresAt = validateKeyExpiry(command.expiresAt ?? null, command.now);
+    if (!expiresAt.ok) return expiresAt;
     return ok([
       {
         ...base,
@@ -140,6 +163,7 @@ export function decide(
         status: 'enabled',
         prefix: command.prefix,
         lookupHash: command.lookupHash,
+        expiresAt: expiresAt.value,
       },
     ]);
   }
@@ -161,15 +185,25 @@ export function decide(
         command.status !== undefined && command.status !== state.status
           ? command.status
           : undefined;
-      if (name === undefined && status === undefined) return ok([]);
-      return ok([
-        {
+      let expiry: ApiKeyExpiryChanged | undefined;
+      if (command.expiresAt !== undefined) {
+        const validated = validateKeyExpiry(command.expiresAt, command.now);
+        if (!validated.ok) return validated;
+        if (validated.value?.getTime() !== state.expiresAt?.getTime()) {
+          expiry = { ...base, type: 'ApiKeyExpiryChanged', expiresAt: validated.value };
+        }
+      }
+      const events: ApiKeyEvent[] = [];
+      if (name !== undefined || status !== undefined) {
+        events.push({
           ...base,
           type: 'ApiKeyUpdated',
           ...(name !== undefined && { name }),
           ...(status !== undefined && { status }),
-        },
-      ]);
+        });
+      }
+      if (expiry !== undefined) events.push(expiry);
+      return ok(events);
     }
     case 'DeleteApiKey':
       return ok([{ ...base, type: 'ApiKeyDeleted' }]);
@@ -195,6 +229,7 @@ export function evolve(state: ApiKeyState | undefined, event: ApiKeyEvent): ApiK
       prefix: event.prefix,
       lookupHash: event.lookupHash,
       status: event.status,
+      expiresAt: event.expiresAt,
       createdAt: event.occurredAt,
       updatedAt: event.occurredAt,
     };
@@ -215,6 +250,8 @@ export function evolve(state: ApiKeyState | undefined, event: ApiKeyEvent): ApiK
       };
     case 'ApiKeyDeleted':
       return { ...state, status: 'deleted', updatedAt: event.occurredAt };
+    case 'ApiKeyExpiryChanged':
+      return { ...state, expiresAt: event.expiresAt, updatedAt: event.occurredAt };
     case 'ApiKeyRevealed':
       // An audit fact only: the key itself does not change.
       return state;

@@ -9,6 +9,11 @@ export type KeysErrorCode =
   /** The name is empty after trimming, too long, or contains control characters (HTTP 400). */
   | 'KEYS.INVALID_NAME'
   /**
+   * `expiresAt` is not an ISO-8601 UTC time ending in Z, or is not in the future (HTTP 400). A key
+   * is switched off now by disabling or deleting it, not by an expiry in the past.
+   */
+  | 'KEYS.INVALID_EXPIRY'
+  /**
    * The key does not exist, was deleted, or belongs to another account (HTTP 404). The three cases
    * share one code and one message on purpose: a caller must not learn that a key id exists in
    * another tenant.

@@ -2,6 +2,7 @@
 // The key format, lookup hash and encryption are shared with the gateway through libs/api-keys.
 export * from '@billing/api-keys';
 export { MAX_API_KEY_NAME_LENGTH, validateApiKeyName } from './api-key-name.js';
+export { validateKeyExpiry } from './api-key-expiry.js';
 export {
   decide,
   evolve,
@@ -11,6 +12,7 @@ export {
   type ApiKeyCreated,
   type ApiKeyDeleted,
   type ApiKeyEvent,
+  type ApiKeyExpiryChanged,
   type ApiKeyRevealed,
   type ApiKeyState,
   type ApiKeyStatus,

@@ -35,9 +35,11 @@ export class ApiKeysController {
   @Header('Cache-Control', 'no-store')
   async create(
     @Param() { accountId }: AccountParams,
-    @Body() { name }: CreateApiKeyBody,
+    @Body() { name, expiresAt }: CreateApiKeyBody,
   ): Promise<CreatedApiKey> {
-    const result = await this.commandBus.execute(new CreateApiKeyCommand(accountId, name));
+    const result = await this.commandBus.execute(
+      new CreateApiKeyCommand(accountId, name, expiresAt ?? null),
+    );
     if (!result.ok) throw keysApiError(result.error);
     return result.value;
   }
@@ -77,6 +79,8 @@ export class ApiKeysController {
       new UpdateApiKeyCommand(accountId, apiKeyId, {
         ...(body.name !== undefined && { name: body.name }),
         ...(body.status !== undefined && { status: body.status }),
+        // null is a request (remove the expiry), not an absence.
+        ...(body.expiresAt !== undefined && { expiresAt: body.expiresAt }),
       }),
     );
     if (!result.ok) throw keysApiError(result.error);

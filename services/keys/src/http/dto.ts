@@ -14,11 +14,24 @@ export class ApiKeyParams extends AccountParams {
   apiKeyId!: string;
 }
 
+const EXPIRES_AT_TYPE = 'expiresAt must be an ISO-8601 UTC time string, or null';
+
 export class CreateApiKeyBody {
   @ApiProperty({ example: 'production', maxLength: MAX_API_KEY_NAME_LENGTH })
   // Length, whitespace and control characters are the domain's rules (KEYS.INVALID_NAME).
   @IsString({ message: 'name must be a string' })
   name!: string;
+
+  @ApiPropertyOptional({
+    example: '2027-03-01T00:00:00Z',
+    nullable: true,
+    description:
+      'When the key stops working: an ISO-8601 UTC time in the future. Absent or null: never.',
+  })
+  // The format and "in the future" are the domain's rules (KEYS.INVALID_EXPIRY).
+  @IsOptional()
+  @IsString({ message: EXPIRES_AT_TYPE })
+  expiresAt?: string | null;
 }
 
 const STATUSES: readonly ApiKeyStatus[] = ['enabled', 'disabled'];
@@ -33,4 +46,14 @@ export class UpdateApiKeyBody {
   @IsOptional()
   @IsIn(STATUSES, { message: 'status must be "enabled" or "disabled"' })
   status?: ApiKeyStatus;
+
+  @ApiPropertyOptional({
+    example: '2027-03-01T00:00:00Z',
+    nullable: true,
+    description:
+      'A new expiry (ISO-8601 UTC, in the future), or null to remove it. Absent: unchanged.',
+  })
+  @IsOptional()
+  @IsString({ message: EXPIRES_AT_TYPE })
+  expiresAt?: string | null;
 }

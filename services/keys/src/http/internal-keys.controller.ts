@@ -9,6 +9,11 @@ export interface KeyLookupView {
   readonly apiKeyId: string;
   readonly accountId: string;
   readonly status: 'enabled' | 'disabled';
+  /**
+   * When the key stops working (ISO-8601 UTC); null, never. The gateway compares it with its own
+   * clock on every request, so a key it remembers from this answer still stops at that instant.
+   */
+  readonly expiresAt: string | null;
 }
 
 const LOOKUP_HASH = /^[0-9a-f]{64}$/;
@@ -39,6 +44,7 @@ export class InternalKeysController {
       apiKeyId: row.state.apiKeyId,
       accountId: row.state.accountId,
       status: row.state.status,
+      expiresAt: row.state.expiresAt?.toISOString() ?? null,
     };
   }
 }

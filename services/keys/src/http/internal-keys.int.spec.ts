@@ -39,7 +39,12 @@ describe('the key lookup by lookup hash', () => {
   it('answers the gateway a key the moment its creation has been answered', async () => {
     const res = await t.http('GET', path(hash), { token: GATEWAY_SERVICE_TOKEN });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ apiKeyId: created.id, accountId, status: 'enabled' });
+    expect(res.body).toEqual({
+      apiKeyId: created.id,
+      accountId,
+      status: 'enabled',
+      expiresAt: null,
+    });
   });
 
   it('follows a disable and a delete: disabled, then 404', async () => {

@@ -5,6 +5,7 @@ import type { KeysError } from '../domain/index.js';
 export function keysApiError(error: KeysError): ApiError {
   switch (error.code) {
     case 'KEYS.INVALID_NAME':
+    case 'KEYS.INVALID_EXPIRY':
       return new ApiError(400, error.code, error.message);
     case 'KEYS.NOT_FOUND':
       return new ApiError(404, error.code, error.message);

@@ -29,14 +29,15 @@ interface DbRow {
   lookup_hash: string;
   encrypted_key: string | null;
   status: ApiKeyState['status'];
+  expires_at: Date | null;
   created_at: Date;
   updated_at: Date;
   used_nano_usd: string;
   last_used_at: Date | null;
 }
 
-const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, status, created_at,
-  updated_at, used_nano_usd, last_used_at`;
+const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, status, expires_at,
+  created_at, updated_at, used_nano_usd, last_used_at`;
 
 function toRow(r: DbRow): ApiKeyRow {
   return {
@@ -47,6 +48,7 @@ function toRow(r: DbRow): ApiKeyRow {
       prefix: r.prefix,
       lookupHash: r.lookup_hash,
       status: r.status,
+      expiresAt: r.expires_at,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     },
@@ -89,8 +91,9 @@ export class ApiKeyStore {
   async insert(client: pg.PoolClient, state: ApiKeyState, encryptedKey: string): Promise<void> {
     await client.query(
       `INSERT INTO ${this.schema}.api_keys
-         (id, account_id, name, prefix, lookup_hash, encrypted_key, status, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         (id, account_id, name, prefix, lookup_hash, encrypted_key, status, created_at, updated_at,
+          expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         state.apiKeyId,
         state.accountId,
@@ -101,6 +104,7 @@ export class ApiKeyStore {
         state.status,
         state.createdAt,
         state.updatedAt,
+        state.expiresAt,
       ],
     );
   }
@@ -109,10 +113,10 @@ export class ApiKeyStore {
   async update(client: pg.PoolClient, state: ApiKeyState): Promise<void> {
     await client.query(
       `UPDATE ${this.schema}.api_keys
-          SET name = $2, status = $3, updated_at = $4,
+          SET name = $2, status = $3, updated_at = $4, expires_at = $5,
               encrypted_key = CASE WHEN $3 = 'deleted' THEN NULL ELSE encrypted_key END
         WHERE id = $1`,
-      [state.apiKeyId, state.name, state.status, state.updatedAt],
+      [state.apiKeyId, state.name, state.status, state.updatedAt, state.expiresAt],
     );
   }
 
@@ -210,6 +214,7 @@ function toContractEvent(event: Exclude<ApiKeyEvent, ApiKeyRevealed>): KeysEvent
           status: event.status,
           lookupHash: event.lookupHash,
           prefix: event.prefix,
+          ...(event.expiresAt !== null && { expiresAt: event.expiresAt.toISOString() }),
         },
       });
     case 'ApiKeyUpdated':
@@ -227,6 +232,16 @@ function toContractEvent(event: Exclude<ApiKeyEvent, ApiKeyRevealed>): KeysEvent
         ...envelope,
         type: 'ApiKeyDeleted',
         data: { apiKeyId: event.apiKeyId },
+      });
+    case 'ApiKeyExpiryChanged':
+      // No expiresAt: the key no longer expires (the event states the whole new expiry).
+      return createEvent({
+        ...envelope,
+        type: 'ApiKeyExpiryChanged',
+        data: {
+          apiKeyId: event.apiKeyId,
+          ...(event.expiresAt !== null && { expiresAt: event.expiresAt.toISOString() }),
+        },
       });
   }
 }

@@ -62,6 +62,14 @@ CREATE TABLE api_key_recent_usage (
 CREATE INDEX api_key_recent_usage_newest ON api_key_recent_usage (api_key_id, completed_at DESC, request_id DESC);
 `,
   },
+  {
+    id: 'keys_002_api_key_expiry',
+    sql: `
+-- When a key stops working (issue #17); NULL, never. The gateway compares it with its own clock on
+-- every request, so nothing here needs to run at the expiry instant.
+ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
+`,
+  },
 ];
 
 /** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */

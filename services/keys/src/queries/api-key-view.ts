@@ -8,6 +8,8 @@ export interface ApiKeyView {
   readonly name: string;
   readonly prefix: string;
   readonly status: ApiKeyStatus;
+  /** When the key stops working (ISO-8601 UTC); null, never. The status does not change then. */
+  readonly expiresAt: string | null;
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   /** Money consumed through the key, a decimal USD string. */
@@ -42,6 +44,7 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     name: state.name,
     prefix: state.prefix,
     status: state.status,
+    expiresAt: state.expiresAt?.toISOString() ?? null,
     createdAt: state.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     used: formatUsd(row.usedNanoUsd),

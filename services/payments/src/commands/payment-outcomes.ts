@@ -3,6 +3,7 @@ import { formatUsd } from '@billing/money';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import {
+  bonusExpiry,
   bonusFor,
   decideTopUp,
   onChargeFailed,
@@ -29,7 +30,8 @@ export interface OutcomeContext {
  * answer, simulated provider), so a payment is settled the same way whoever reports it first:
  *
  * - settle: the top-up row, a gap-free invoice number, the invoice, TopUpSettled and BonusGranted
- *   (amount x BONUS_RATE, exact) in the outbox; for an auto top-up, the failure streak ends;
+ *   (amount x BONUS_RATE, exact; expiring BONUS_LIFETIME_DAYS after the settlement when that is
+ *   set) in the outbox; for an auto top-up, the failure streak ends;
  * - fail: the top-up row; for an auto top-up, a counted failure with backoff (and maybe disabling);
  * - refund: the new refunded total and TopUpRefunded for the delta.
  */
@@ -162,6 +164,9 @@ export class PaymentOutcomes {
       ),
     ];
     if (bonusNanos > 0n) {
+      // The policy's answer is written into the event, so the lot keeps the lifetime in force when
+      // it was granted whatever the configuration says later (domain/credit-lifetimes.ts).
+      const expiresAtMs = bonusExpiry(this.options.creditLifetimes, nowMs);
       messages.push(
         this.events.message(
           'BonusGranted',
@@ -172,6 +177,7 @@ export class PaymentOutcomes {
             amount: formatUsd(bonusNanos),
             reason: 'top_up_bonus',
             topUpId: topUp.topUpId,
+            ...(expiresAtMs === null ? {} : { expiresAt: new Date(expiresAtMs).toISOString() }),
           },
           meta,
         ),

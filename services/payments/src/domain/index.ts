@@ -4,4 +4,5 @@ export * from './invoice-number.js';
 export * from './top-up.js';
 export * from './auto-top-up.js';
 export * from './admin-credit.js';
+export * from './credit-lifetimes.js';
 export * from './payment-provider.js';

@@ -9,16 +9,22 @@ export interface CreatedApiKey {
   readonly key: string;
   readonly prefix: string;
   readonly status: 'enabled';
+  /** When the key stops working; null, never. */
+  readonly expiresAt: string | null;
   readonly createdAt: string;
 }
 
 export type CreateApiKeyResult = Result<CreatedApiKey>;
 
-/** `POST /v1/accounts/{accountId}/api-keys {name}`: a new pay-as-you-go key, enabled. */
+/**
+ * `POST /v1/accounts/{accountId}/api-keys {name, expiresAt?}`: a new pay-as-you-go key, enabled,
+ * that stops working at `expiresAt` when one is given (ISO-8601 UTC, in the future).
+ */
 export class CreateApiKeyCommand extends Command<CreateApiKeyResult> {
   constructor(
     readonly accountId: string,
     readonly name: string,
+    readonly expiresAt: string | null = null,
   ) {
     super();
   }

@@ -8,6 +8,7 @@ import {
   generateApiKey,
   lookupHash,
   validateApiKeyName,
+  validateKeyExpiry,
 } from '../../domain/index.js';
 import { ApiKeyStore } from '../../infrastructure/api-key-store.js';
 import { KEYS_OPTIONS, type ResolvedKeysOptions } from '../../keys.options.js';
@@ -23,10 +24,13 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
     @Inject(KEYS_OPTIONS) private readonly options: ResolvedKeysOptions,
   ) {}
 
-  async execute({ accountId, name }: CreateApiKeyCommand): Promise<CreateApiKeyResult> {
-    // Refuse a bad name before generating anything secret.
+  async execute({ accountId, name, expiresAt }: CreateApiKeyCommand): Promise<CreateApiKeyResult> {
+    // Refuse a bad name or expiry before generating anything secret.
     const validName = validateApiKeyName(name);
     if (!validName.ok) return validName;
+    const now = new Date(this.options.nowMs());
+    const validExpiry = validateKeyExpiry(expiresAt, now);
+    if (!validExpiry.ok) return validExpiry;
 
     const apiKeyId = newApiKeyId();
     const { key, prefix } = generateApiKey();
@@ -38,7 +42,8 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
         name,
         prefix,
         lookupHash: lookupHash(key, this.options.apiKeyPepper),
-        now: new Date(this.options.nowMs()),
+        expiresAt,
+        now,
       },
       undefined,
     );
@@ -58,6 +63,7 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
         key,
         prefix,
         status: 'enabled',
+        expiresAt: state.expiresAt?.toISOString() ?? null,
         createdAt: state.createdAt.toISOString(),
       },
     };

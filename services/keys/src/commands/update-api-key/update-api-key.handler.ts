@@ -17,6 +17,7 @@ export class UpdateApiKeyHandler
         accountId,
         ...(changes.name !== undefined && { name: changes.name }),
         ...(changes.status !== undefined && { status: changes.status }),
+        ...(changes.expiresAt !== undefined && { expiresAt: changes.expiresAt }),
       },
       async (client, row, events) => {
         if (events.length === 0) return { ok: true, value: toApiKeyView(row) } as const;

@@ -40,6 +40,7 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       name: 'new',
       prefix: created.body.prefix,
       status: 'disabled',
+      expiresAt: null,
       createdAt: created.body.createdAt,
       lastUsedAt: null,
       used: '0',

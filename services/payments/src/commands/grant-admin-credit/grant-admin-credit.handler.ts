@@ -8,6 +8,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
   adminCreditFingerprint,
   fail,
+  grantExpiry,
   ok,
   validateAdminCredit,
   type AdminCredit,
@@ -70,8 +71,18 @@ export class GrantAdminCreditHandler implements ICommandHandler<GrantAdminCredit
     const nowMs = this.options.nowMs();
     const validated = validateAdminCredit(request, expiresAtMs, nowMs);
     if (!validated.ok) return validated;
-    const credit = validated.value;
-    const fingerprint = adminCreditFingerprint(credit);
+    // The fingerprint is of the request as the operator wrote it: a retry an hour later must not
+    // become a conflict because the default expiry, counted from now, moved.
+    const fingerprint = adminCreditFingerprint(validated.value);
+    const credit: AdminCredit = {
+      ...validated.value,
+      expiresAtMs: grantExpiry(
+        validated.value.type,
+        validated.value.expiresAtMs,
+        this.options.creditLifetimes,
+        nowMs,
+      ),
+    };
     const row: AdminCreditRow = {
       ...credit,
       creditId: `${credit.type}_${randomUUID().replaceAll('-', '')}`,
