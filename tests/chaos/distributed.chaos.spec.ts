@@ -89,6 +89,9 @@ describe('chaos: the distributed platform under faults', () => {
       // One account's events all go to one partition (the key is the account id): six accounts
       // make it all but certain that the killed instance owned some of them.
       ['rebalance', 6],
+      // Three ledgers hold two of the six partitions each: with eighteen accounts each instance
+      // all but surely owns some (the trial waits until each has applied a chunk before the kill).
+      ['ledger-group', 18],
     ];
     for (const [trial, count] of plan) {
       accounts.set(
@@ -252,6 +255,39 @@ describe('chaos: the distributed platform under faults', () => {
         recover: () => sleep(2_000),
       }),
     );
+  });
+
+  it('bills every answered request exactly once when one of three ledger instances is SIGKILLed mid-stream', async () => {
+    // Issue #14's scale-out: usage.recorded.v1 is keyed by account, so three ledgers in one
+    // consumer group split its partitions; one dies under load and the other two take its share.
+    const [second, third] = [await p().startInstance('ledger'), await p().startInstance('ledger')];
+    await sleep(8_000);
+    expectExact(
+      await runTrial({
+        name: 'ledger group (3 ledgers, 1 killed)',
+        platform: p,
+        accounts: accountsOf('ledger-group'),
+        price,
+        clients: 1,
+        pauseMs: 150,
+        inject: async () => {
+          // Each of the three has applied a chunk of usage.recorded.v1 (its lag gauge, set per
+          // committed chunk): the partitions are shared, and the one killed had work in hand.
+          for (const url of [p().urls.ledger, second.url, third.url]) {
+            await until(`the ledger at ${url} applies its share`, 30_000, async () => {
+              const metrics = await (await fetch(`${url}/metrics`)).text();
+              return /messaging_consumer_lag_messages\{[^}]*topic="usage\.recorded\.v1"/.test(
+                metrics,
+              );
+            });
+          }
+          await second.kill();
+        },
+        // The survivors take the dead instance's partitions once the group notices.
+        recover: () => sleep(2_000),
+      }),
+    );
+    await third.kill('SIGTERM');
   });
 
   it('leaves no hold open past its TTL, and passes projections:verify and audit:verify', async () => {
