@@ -211,9 +211,9 @@ export class LowBalanceAlertRepository {
         : 'pending';
     await db.query(
       `UPDATE ${this.deliveries}
-          SET status = $3, lease_token = NULL, response_status = $4, last_error = $5,
-              next_attempt_at = COALESCE($6, next_attempt_at),
-              delivered_at = CASE WHEN $3 = 'delivered' THEN $7 ELSE NULL END
+          SET status = $3::text, lease_token = NULL, response_status = $4, last_error = $5,
+              next_attempt_at = COALESCE($6::timestamptz, next_attempt_at),
+              delivered_at = CASE WHEN $3::text = 'delivered' THEN $7::timestamptz ELSE NULL END
         WHERE delivery_id = $1 AND lease_token = $2 AND status = 'pending'`,
       [
         d.deliveryId,
