@@ -15,23 +15,23 @@ export interface ReceivedWebhook {
  * answers the statuses it is told, in order (200 once they run out).
  */
 export class WebhookReceiver {
-  readonly received: ReceivedWebhook[] = [];
-  private readonly plans = new Map<string, number[]>();
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    readonly received: readonly ReceivedWebhook[],
+    private readonly plans: Map<string, number[]>,
   ) {}
 
   static async start(): Promise<WebhookReceiver> {
-    let receiver: WebhookReceiver | undefined;
+    const received: ReceivedWebhook[] = [];
+    const plans = new Map<string, number[]>();
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = req.url ?? '/';
-        const status = receiver?.plans.get(path)?.shift() ?? 200;
-        receiver?.received.push({
+        const status = plans.get(path)?.shift() ?? 200;
+        received.push({
           path,
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
@@ -43,8 +43,7 @@ export class WebhookReceiver {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}`);
-    return receiver;
+    return new WebhookReceiver(server, `http://127.0.0.1:${port}`, received, plans);
   }
 
   /** The next requests to `path` are answered these statuses, in order. */
