@@ -38,6 +38,8 @@ export class WebhookReceiver {
           receivedAtMs: Date.now(),
           answered: status,
         });
+        // 0: never answer (the sender's timeout must end the attempt).
+        if (status === 0) return;
         res.writeHead(status, { 'content-type': 'text/plain' }).end(String(status));
       });
     });
@@ -46,7 +48,7 @@ export class WebhookReceiver {
     return new WebhookReceiver(server, `http://127.0.0.1:${port}`, received, plans);
   }
 
-  /** The next requests to `path` are answered these statuses, in order. */
+  /** The next requests to `path` are answered these statuses, in order (0: no answer at all). */
   answer(path: string, statuses: number[]): void {
     this.plans.set(path, [...statuses]);
   }
@@ -74,10 +76,17 @@ export class SmtpSink {
     private readonly server: SMTPServer,
     readonly url: string,
     readonly messages: readonly ReceivedMail[],
+    private readonly refusals: { count: number },
   ) {}
+
+  /** The next `count` messages are refused with a temporary failure (451) after their data. */
+  refuseNext(count: number): void {
+    this.refusals.count = count;
+  }
 
   static async start(): Promise<SmtpSink> {
     const messages: ReceivedMail[] = [];
+    const refusals = { count: 0 };
     const server = new SMTPServer({
       // Plain SMTP on loopback: no TLS to offer, no login to ask.
       disabledCommands: ['AUTH', 'STARTTLS'],
@@ -86,6 +95,13 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
+          if (refusals.count > 0) {
+            refusals.count -= 1;
+            callback(
+              Object.assign(new Error('mailbox busy, try again later'), { responseCode: 451 }),
+            );
+            return;
+          }
           const envelope = session.envelope;
           messages.push({
             from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
@@ -98,7 +114,7 @@ export class SmtpSink {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.server.address() as AddressInfo;
-    return new SmtpSink(server, `smtp://127.0.0.1:${port}`, messages);
+    return new SmtpSink(server, `smtp://127.0.0.1:${port}`, messages, refusals);
   }
 
   to(address: string): ReceivedMail[] {

@@ -124,6 +124,7 @@ export async function createPaymentsTestApp(
         backoffBaseMs: 200,
         backoffMaxMs: 1_000,
         leaseMs: 6_000,
+        webhookTimeoutMs: 1_000,
         allowHttpLoopback: true,
         ...moduleOverrides.lowBalanceAlerts,
       },

@@ -303,6 +303,49 @@ describe('low-balance alerts over Kafka', () => {
     expect(c! - a!).toBeLessThan(3_000);
   });
 
+  it('retries a receiver that does not answer in time, and an SMTP server that refuses for now', async () => {
+    const accountId = account();
+    const path = `/${accountId}`;
+    const email = `${accountId}@example.com`;
+    hooks.answer(path, [0, 200]);
+    smtp.refuseNext(2);
+    await configure(accountId, { webhookUrl: `${hooks.url}${path}`, email });
+    await t.publishBalances(accountId, [{ total: '0.5', version: 1 }]);
+
+    const log = await eventually(async () => {
+      const rows = await deliveries(accountId);
+      return rows.length === 2 && rows.every((r) => r.status === 'delivered') ? rows : undefined;
+    }, 15_000);
+    const byChannel = Object.fromEntries(log.map((r) => [r.channel, r]));
+    expect(byChannel.webhook).toMatchObject({ attempts: 2, responseStatus: 200 });
+    expect(byChannel.email).toMatchObject({ attempts: 3, responseStatus: null });
+    // The first request waited for the 1 s timeout of this test app before the retry.
+    const [hung, answered] = hooks.to(path);
+    expect(answered!.receivedAtMs - hung!.receivedAtMs).toBeGreaterThanOrEqual(1_000);
+    expect(smtp.to(email)).toHaveLength(1);
+    expect(readMail(smtp.to(email)[0]?.raw ?? '').header('subject')).toBe(
+      'Low balance: $0.50 available (your alert threshold is $10.00)',
+    );
+  });
+
+  it('records why an attempt failed while it is still being retried', async () => {
+    const accountId = account();
+    const path = `/${accountId}`;
+    hooks.answer(path, [0, 0, 0, 0, 0, 0, 0, 0]);
+    await configure(accountId, { webhookUrl: `${hooks.url}${path}` });
+    await t.publishBalances(accountId, [{ total: '2', version: 1 }]);
+    const [row] = await eventually(async () => {
+      const rows = await deliveries(accountId);
+      return rows[0]?.lastError ? rows : undefined;
+    }, 10_000);
+    expect(row).toMatchObject({
+      status: 'pending',
+      lastError: 'no answer within 1000 ms',
+      responseStatus: null,
+      nextAttemptAt: expect.any(String) as string,
+    });
+  });
+
   it('gives up after 8 attempts and says why; the log shows the last error', async () => {
     const accountId = account();
     const path = `/${accountId}`;

@@ -21,6 +21,19 @@ export interface AlertMailFields {
 }
 
 const MAX_ERROR_LENGTH = 500;
+
+const fieldOf = (value: unknown, field: string): unknown =>
+  typeof value === 'object' && value !== null
+    ? (value as Record<string, unknown>)[field]
+    : undefined;
+const isTimeout = (err: unknown): boolean =>
+  fieldOf(err, 'name') === 'TimeoutError' ||
+  fieldOf(fieldOf(err, 'cause'), 'name') === 'TimeoutError';
+const causeOf = (err: unknown): unknown => fieldOf(err, 'cause');
+function messageOf(err: unknown): string {
+  const message = fieldOf(err, 'message');
+  return typeof message === 'string' && message !== '' ? message : String(err);
+}
 const clip = (text: string): string =>
   text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}...` : text;
 
@@ -97,11 +110,10 @@ export class AlertSenders implements OnModuleDestroy {
         error: delivered ? null : `the receiver answered HTTP ${res.status}`,
       };
     } catch (err) {
-      const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause : err) : null;
-      const text =
-        err instanceof Error && err.name === 'TimeoutError'
-          ? `no answer within ${this.options.lowBalanceAlerts.webhookTimeoutMs} ms`
-          : (cause?.message ?? String(err));
+      // Duck-typed: the abort's DOMException and undici's errors may come from another realm.
+      const text = isTimeout(err)
+        ? `no answer within ${this.options.lowBalanceAlerts.webhookTimeoutMs} ms`
+        : messageOf(causeOf(err) ?? err);
       return { delivered: false, responseStatus: null, error: clip(text) };
     }
   }
@@ -127,7 +139,7 @@ export class AlertSenders implements OnModuleDestroy {
       return {
         delivered: false,
         responseStatus: null,
-        error: clip(err instanceof Error ? err.message : String(err)),
+        error: clip(messageOf(err)),
       };
     }
   }
