@@ -199,7 +199,7 @@ export class Platform {
             : {
                 checkout: {
                   successUrl: `${this.options.consoleUrl}/top-up/return`,
-                  cancelUrl: `${this.options.consoleUrl}/top-up`,
+                  cancelUrl: `${this.options.consoleUrl}/top-up?cancelled=1`,
                 },
               }),
           // Stripe is not called. A webhook secret nobody knows makes `/webhooks/stripe` refuse
