@@ -353,6 +353,30 @@ describe('the console in Chromium, against npm start', () => {
     expect(lines).toHaveLength(1 + (await page.locator('tbody tr').count()));
   });
 
+  it('shows the call in the usage chart and its table, by day, by model and by key, to the nano-dollar', async () => {
+    await page.getByRole('link', { name: 'Usage', exact: true }).click();
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByTestId('usage-total').waitFor();
+    const total = await text('usage-total');
+    expect(total.startsWith(`${usd(cost)} over 1 request, `)).toBe(true);
+    expect(total.endsWith(` to ${today}`)).toBe(true);
+    const rows = page.getByTestId('usage-row');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.locator('th').textContent()).toBe(today);
+    expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
+    expect(await page.locator('svg[role="img"] rect title').allTextContents()).toContain(
+      `${today}: ${usd(cost)}`,
+    );
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByLabel('Group by').selectOption('model');
+    await rows.filter({ hasText: 'sim/echo-1' }).waitFor();
+    expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
+    await page.getByLabel('Group by').selectOption('apiKey');
+    await rows.filter({ hasText: 'browser-test' }).waitFor();
+    expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
+  });
+
   it('renames, disables (the gateway then refuses the key), enables and deletes a key after a confirmation', async () => {
     await page.goto(`${banner.baseUrl}/keys`);
     await page.getByRole('button', { name: 'Rename browser-test' }).click();
@@ -390,7 +414,7 @@ describe('the console in Chromium, against npm start', () => {
     const phone = await context.newPage();
     try {
       await phone.setViewportSize({ width: 375, height: 740 });
-      for (const path of ['/', '/top-up', '/keys', '/credits', '/transactions']) {
+      for (const path of ['/', '/top-up', '/keys', '/credits', '/transactions', '/usage']) {
         await phone.goto(`${banner.baseUrl}${path}`);
         await phone.locator('h1').waitFor();
         await phone.waitForLoadState('networkidle');

@@ -9,6 +9,7 @@ import { SignIn } from './pages/sign-in.js';
 import { TopUpPage } from './pages/top-up.js';
 import { TopUpReturn } from './pages/top-up-return.js';
 import { Transactions } from './pages/transactions.js';
+import { Usage } from './pages/usage.js';
 import { Link, navigate, useLocation } from './router.js';
 import { currentSession, onSessionChange, signOut } from './session.js';
 import './styles.css';
@@ -29,6 +30,7 @@ const PAGES = [
   { path: '/keys', title: 'API keys', element: <Keys /> },
   { path: '/credits', title: 'Credits breakdown', element: <Credits /> },
   { path: '/transactions', title: 'Transaction history', element: <Transactions /> },
+  { path: '/usage', title: 'Usage', element: <Usage /> },
 ] as const;
 
 function App() {
