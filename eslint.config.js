@@ -44,9 +44,13 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           // The end-to-end harness (tests/e2e, in no project) starts the whole platform; the soak
           // bench (tools/bench/src/soak.bench.ts) drives it rather than copying it.
-          // The console's browser test starts `npm start`'s process with the standalone app's own
-          // test harness (apps/standalone/src/testing), as the standalone app's tests do.
-          allow: ['../../../tests/e2e/*', '../../standalone/src/testing/*'],
+          // The console's browser test and its screenshots start `npm start`'s process with the
+          // standalone app's own test harness (apps/standalone/src/testing), as its tests do.
+          allow: [
+            '../../../tests/e2e/*',
+            '../../standalone/src/testing/*',
+            '../../../standalone/src/testing/*',
+          ],
           depConstraints: [
             { sourceTag: 'lib:money', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
