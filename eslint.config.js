@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import jest from 'eslint-plugin-jest';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -21,7 +22,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -43,7 +44,13 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           // The end-to-end harness (tests/e2e, in no project) starts the whole platform; the soak
           // bench (tools/bench/src/soak.bench.ts) drives it rather than copying it.
-          allow: ['../../../tests/e2e/*'],
+          // The console's browser test and its screenshots start `npm start`'s process with the
+          // standalone app's own test harness (apps/standalone/src/testing), as its tests do.
+          allow: [
+            '../../../tests/e2e/*',
+            '../../standalone/src/testing/*',
+            '../../../standalone/src/testing/*',
+          ],
           depConstraints: [
             { sourceTag: 'lib:money', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
@@ -74,6 +81,16 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The console's browser code (apps/console/src/app): React's rules of hooks, the DOM's globals.
+    files: ['apps/console/src/app/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

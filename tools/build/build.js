@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
+import { buildConsole, CONSOLE } from './console.js';
 import { swcOptions } from './swc-options.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -69,6 +70,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   let total = 0;
   for (const workspace of workspaces()) {
+    // A browser app: bundled by Vite (console.js), not compiled file by file for Node.
+    if (workspace === CONSOLE) {
+      await buildConsole();
+      console.log('built apps/console/dist (Vite)');
+      continue;
+    }
     const count = await compile(workspace);
     total += count;
     console.log(`built ${relative(ROOT, workspace)}/dist (${count} files)`);

@@ -61,12 +61,14 @@ describe('packageOf', () => {
 });
 
 describe('isTestFile', () => {
-  it('counts spec files, testing/ folders and test-support as tests, nothing else', () => {
+  it('counts spec files, testing/ folders, test-support and the bundler config as tests, nothing else', () => {
     expect(isTestFile('src/a.spec.ts')).toBe(true);
     expect(isTestFile('src/a.int.spec.ts')).toBe(true);
     expect(isTestFile('src/testing/app.ts')).toBe(true);
     expect(isTestFile('src/test-support.ts')).toBe(true);
+    expect(isTestFile('vite.config.ts')).toBe(true);
     expect(isTestFile('src/a.ts')).toBe(false);
+    expect(isTestFile('src/app/page.tsx')).toBe(false);
     expect(isTestFile('src/attesting/a.ts')).toBe(false);
   });
 });

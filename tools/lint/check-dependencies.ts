@@ -26,11 +26,17 @@ export interface Workspace {
 const WORKSPACE_PARENTS = ['libs', 'services', 'apps', 'tools'];
 const BUILTINS = new Set(builtinModules);
 
-/** Test files and test helpers: their imports belong in `devDependencies`. */
+/**
+ * Test files, test helpers and a bundler's configuration (the console's vite.config.ts, which runs
+ * at build time only, like a test): their imports belong in `devDependencies`.
+ */
 export function isTestFile(file: string): boolean {
   const path = file.split(sep).join('/');
   return (
-    /\.spec\.ts$/.test(path) || /(^|\/)testing\//.test(path) || /(^|\/)test-support\.ts$/.test(path)
+    /\.spec\.ts$/.test(path) ||
+    /(^|\/)testing\//.test(path) ||
+    /(^|\/)test-support\.ts$/.test(path) ||
+    /(^|\/)vite\.config\.ts$/.test(path)
   );
 }
 
@@ -43,7 +49,7 @@ export function packageOf(specifier: string): string | undefined {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-/** The module specifiers a TypeScript source imports: static, type-only, re-exports, `import()`. */
+/** The module specifiers a TypeScript (or TSX) source imports: static, type-only, re-exports, `import()`. */
 export function importedSpecifiers(fileName: string, text: string): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false);
   const found: string[] = [];
@@ -160,7 +166,7 @@ function typeScriptFiles(dir: string): string[] {
     if (entry === 'node_modules' || entry === 'dist' || entry.startsWith('.')) continue;
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) files.push(...typeScriptFiles(path));
-    else if (/\.[cm]?ts$/.test(entry)) files.push(path);
+    else if (/\.[cm]?tsx?$/.test(entry)) files.push(path);
   }
   return files;
 }

@@ -4,6 +4,8 @@ export interface BannerInput {
   /** Where a user on this machine reaches the platform, e.g. http://localhost:8080. */
   readonly baseUrl: string;
   readonly demo: DemoAccess;
+  /** The console's sign-in link for the demo account (one use, 10 minutes). */
+  readonly signInUrl: string;
   readonly adminToken: string;
   /** Print the secrets, or placeholders (see StandaloneConfig.showSecrets). */
   readonly showSecrets: boolean;
@@ -34,6 +36,9 @@ export function banner(input: BannerInput): string {
       ? ` First start: created the demo account ${demo.accountId} with a $10 top-up (simulated) and its +20% bonus, and an API key.`
       : ` Demo account ${demo.accountId} (created on the first start).`,
     ` Balance: $${demo.balance.total} (available $${demo.balance.available})`,
+    '',
+    ` Console         ${secret(input.signInUrl)}`,
+    `                 (opens the console signed in as ${demo.accountId}; the link works once, for 10 minutes)`,
     '',
     ` API key         ${key}`,
     ` Admin token     ${secret(input.adminToken)}`,
@@ -68,7 +73,7 @@ export function banner(input: BannerInput): string {
     `   curl -X POST ${account}/top-ups -H "Authorization: Bearer $ACCOUNT_TOKEN" \\`,
     `     -H "Content-Type: application/json" -d '{"amount": "20"}'`,
     '',
-    ` API docs: ${baseUrl}/docs    Health: ${baseUrl}/health`,
+    ` Console: ${baseUrl}/    API docs: ${baseUrl}/docs    Health: ${baseUrl}/health`,
     ` Stop: Ctrl-C. Start over: stop, then rm -rf ${input.dataDir}`,
     rule,
   ];

@@ -1,5 +1,4 @@
-import { DEFAULT_ACCOUNT_TOKEN_AUDIENCE, DEFAULT_ACCOUNT_TOKEN_ISSUER } from '@billing/service-kit';
-import { SignJWT } from 'jose';
+import { mintAccountToken } from './console/account-token.js';
 import type { DataDir, Secrets } from './data-dir.js';
 
 export const DEMO_ACCOUNT = 'acct_demo';
@@ -146,16 +145,13 @@ export async function ensureDemo(
   });
   const balance = await api.ok<{ total: string; available: string }>('GET', `${account}/balance`);
 
-  const accountToken = await new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(DEMO_ACCOUNT)
-    .setIssuer(DEFAULT_ACCOUNT_TOKEN_ISSUER)
-    .setAudience(DEFAULT_ACCOUNT_TOKEN_AUDIENCE)
-    .setIssuedAt()
-    // Account tokens live at most CONSOLE_JWT_MAX_LIFETIME_SECONDS (24 hours by default); the
-    // demo mints a fresh one at every start.
-    .setExpirationTime('24h')
-    .sign(new TextEncoder().encode(secrets.CONSOLE_JWT_SECRET));
+  // Account tokens live at most CONSOLE_JWT_MAX_LIFETIME_SECONDS (24 hours by default); the demo
+  // mints a fresh one at every start.
+  const { token: accountToken } = await mintAccountToken(
+    secrets.CONSOLE_JWT_SECRET,
+    DEMO_ACCOUNT,
+    24 * 3600,
+  );
 
   return {
     accountId: DEMO_ACCOUNT,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ConsoleFront } from './console/console-front.js';
 import type { RequestHandler } from './platform.js';
 import { route, SERVICES, type ServiceName } from './routing.js';
 
@@ -8,6 +9,8 @@ export interface FrontServerTarget {
   health(): Promise<{ ok: boolean; body: unknown }>;
   metrics(): Promise<{ contentType: string; text: string }>;
   openApi(): Promise<unknown>;
+  /** The console's pages and its `/v1/console/*` routes. */
+  readonly console: ConsoleFront;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -58,7 +61,7 @@ window.ui = SwaggerUIBundle({
  * The one HTTP port of the standalone mode. Each request goes, unchanged, to the Express handler
  * of the service that owns its route (see routing.ts); nothing is proxied or copied, so streams
  * (SSE) and request bodies behave exactly as on the service's own port. `/health`, `/metrics`
- * and `/docs` answer for all five.
+ * and `/docs` answer for all five; every path outside the API's prefixes is the console's.
  */
 export class FrontServer {
   private readonly handlers = new Map<ServiceName, RequestHandler>();
@@ -135,6 +138,12 @@ export class FrontServer {
         return;
       case 'docs':
         this.docs(target.path, req, res);
+        return;
+      case 'console':
+        this.target.console.page(target.path, req, res);
+        return;
+      case 'console-api':
+        this.target.console.api(target.path, req, res);
         return;
       case 'not-found':
         houseError(res, 404, 'NOT_FOUND', `Cannot ${req.method ?? 'GET'} ${req.url ?? '/'}`);

@@ -2,8 +2,18 @@ import 'reflect-metadata';
 import { parseUpstreamProviders, type UpstreamProvider } from '@billing/gateway';
 import { setupLogging, startTracing } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
+import { join } from 'node:path';
 import { banner } from './banner.js';
-import { loadStandaloneConfig, StandaloneConfigError, type StandaloneConfig } from './config.js';
+import {
+  loadStandaloneConfig,
+  REPO_ROOT,
+  StandaloneConfigError,
+  type StandaloneConfig,
+} from './config.js';
+import { mintAccountToken } from './console/account-token.js';
+import { ConsoleAssets } from './console/console-assets.js';
+import { ConsoleFront } from './console/console-front.js';
+import { SignInCodes } from './console/sign-in-codes.js';
 import { DataDir, loadSecrets, type LoadedSecrets } from './data-dir.js';
 import { ensureDemo } from './demo.js';
 import { EmbeddedPostgres } from './embedded-postgres/embedded-postgres.js';
@@ -68,9 +78,27 @@ if (secrets.fromEnvironment.length > 0) {
   log.log(`taking ${secrets.fromEnvironment.join(', ')} from the environment`);
 }
 
+/**
+ * A console session is a working day: the token the sign-in link is exchanged for lives 8 hours
+ * (account tokens may live at most CONSOLE_JWT_MAX_LIFETIME_SECONDS, 24 hours by default).
+ */
+const CONSOLE_SESSION_SECONDS = 8 * 3600;
+
 let database: EmbeddedPostgres | undefined;
 let platform: Platform | undefined;
+// The console's built files (`npm start` builds them first when they are missing or stale:
+// tools/build/console.js); without them `/` says how to build them and the API works all the same.
+const consoleAssets = ConsoleAssets.load(join(REPO_ROOT, 'apps/console/dist'));
+if (consoleAssets === undefined) log.warn('the console is not built (npm run console:build)');
+const signInCodes = new SignInCodes();
+const consoleSecret = secrets.secrets.CONSOLE_JWT_SECRET;
 const front = new FrontServer({
+  console: new ConsoleFront({
+    assets: consoleAssets,
+    codes: signInCodes,
+    mintToken: (accountId) => mintAccountToken(consoleSecret, accountId, CONSOLE_SESSION_SECONDS),
+    settings: () => platform?.consoleSettings(),
+  }),
   health: () =>
     platform?.health() ??
     Promise.resolve({ ok: false, body: { status: 'starting', service: 'standalone', checks: {} } }),
@@ -133,6 +161,7 @@ async function start(): Promise<void> {
     nodeEnv: config.nodeEnv,
     upstreams,
     holdTtlSeconds: config.holdTtlSeconds,
+    consoleUrl: baseUrl,
     logger,
     onReady: (service, handler) => front.serve(service, handler),
   });
@@ -144,6 +173,7 @@ async function start(): Promise<void> {
     banner({
       baseUrl,
       demo,
+      signInUrl: `${baseUrl}/sign-in?code=${signInCodes.issue(demo.accountId).code}`,
       adminToken: secrets.secrets.ADMIN_TOKEN,
       showSecrets: config.showSecrets,
       dataDir: dir.path,

@@ -7,7 +7,8 @@ import { KeysModule } from '@billing/keys';
 import { LedgerModule } from '@billing/ledger';
 import { InProcessTransport } from '@billing/messaging';
 import { MeteringModule } from '@billing/metering';
-import { PaymentsModule } from '@billing/payments';
+import { PAYMENTS_OPTIONS, PaymentsModule, type ResolvedPaymentsOptions } from '@billing/payments';
+import { formatUsd } from '@billing/money';
 import {
   configureApp,
   METRICS,
@@ -25,6 +26,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import type { ConsoleSettings } from './console/console-front.js';
 import type { Secrets } from './data-dir.js';
 import { transactionAwarePool } from './embedded-postgres/transaction-aware-pool.js';
 import { GatedTransport } from './gated-transport.js';
@@ -43,6 +45,8 @@ export interface PlatformOptions {
   readonly upstreams?: ReadonlyMap<string, UpstreamProvider>;
   /** The gateway's HOLD_TTL_SECONDS (its default when undefined). */
   readonly holdTtlSeconds?: number | undefined;
+  /** Where the console is (http://localhost:8080): a checkout returns to its top-up pages. */
+  readonly consoleUrl?: string;
   readonly logger: LoggerService;
   /** Called as each service becomes able to answer HTTP (the front server routes to it then). */
   readonly onReady?: (service: ServiceName, handler: RequestHandler) => void;
@@ -190,6 +194,18 @@ export class Platform {
           nodeEnv: this.options.nodeEnv,
           // Top-ups settle at once through the simulated provider; it refuses production.
           paymentProvider: 'simulated',
+          ...(this.options.consoleUrl === undefined
+            ? {}
+            : {
+                checkout: {
+                  successUrl: `${this.options.consoleUrl}/top-up/return`,
+                  cancelUrl: `${this.options.consoleUrl}/top-up?cancelled=1`,
+                },
+                paymentMethodSetup: {
+                  successUrl: `${this.options.consoleUrl}/auto-top-up?card=saved`,
+                  cancelUrl: `${this.options.consoleUrl}/auto-top-up?card=cancelled`,
+                },
+              }),
           // Stripe is not called. A webhook secret nobody knows makes `/webhooks/stripe` refuse
           // every event, which is right: no Stripe account sends events to this process.
           stripe: {
@@ -300,6 +316,18 @@ export class Platform {
         service: 'standalone',
         checks: { database, ...Object.fromEntries(SERVICES.map((s) => [s, checks[s]])) },
       },
+    };
+  }
+
+  /** What the console shows before a top-up, as payments is configured; undefined until it runs. */
+  consoleSettings(): ConsoleSettings | undefined {
+    const payments = this.apps.get('payments');
+    if (payments === undefined) return undefined;
+    const options = payments.get<ResolvedPaymentsOptions>(PAYMENTS_OPTIONS, { strict: false });
+    return {
+      bonusRate: options.bonusRate,
+      minTopUp: formatUsd(options.topUpLimits.minNanos),
+      maxTopUp: formatUsd(options.topUpLimits.maxNanos),
     };
   }
 

@@ -105,10 +105,27 @@ describe('route: which service answers a URL on the one port', () => {
 
   it('finds nothing for unknown paths and unknown services', () => {
     const none: Route = { kind: 'not-found' };
-    expect(route('/')).toEqual(none);
     expect(route('/v1/accounts/acct_1')).toEqual(none);
     expect(route('/v1/accounts//balance')).toEqual(none);
     expect(route('/v1/admin/accounts/acct_1/debits')).toEqual(none);
     expect(route('/services/billing/health')).toEqual(none);
+    expect(route('/v1')).toEqual(none);
+    expect(route('/api/v2/chat')).toEqual(none);
+    expect(route('/webhooks/paypal')).toEqual(none);
+  });
+
+  it('gives the console every other path, and its own API under /v1/console', () => {
+    expect(route('/')).toEqual({ kind: 'console', path: '/' });
+    expect(route('/sign-in?code=abc')).toEqual({ kind: 'console', path: '/sign-in' });
+    expect(route('/assets/index-1a2b.js')).toEqual({
+      kind: 'console',
+      path: '/assets/index-1a2b.js',
+    });
+    expect(route('/keys')).toEqual({ kind: 'console', path: '/keys' });
+    expect(route('/v1/console/sessions')).toEqual({
+      kind: 'console-api',
+      path: '/v1/console/sessions',
+    });
+    expect(route('/v1/consoles')).toEqual({ kind: 'not-found' });
   });
 });

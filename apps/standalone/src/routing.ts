@@ -8,12 +8,14 @@ export type ServiceName = (typeof SERVICES)[number];
  *   came through `/services/<name>/...`);
  * - `health` (readiness: `/health`, `/health/ready`), `live` (`/health/live`), `metrics`,
  *   `docs`: answered by the standalone process for all five;
+ * - `console-api` (`/v1/console/*`: the console's sign-in and settings) and `console` (its pages and
+ *   files: any other path outside `/v1`, `/api`, `/services` and `/webhooks`): the console;
  * - `not-found`: no service has the route.
  */
 export type Route =
   | { readonly kind: 'service'; readonly service: ServiceName; readonly url: string }
   | { readonly kind: 'health' | 'live' | 'metrics' | 'not-found' }
-  | { readonly kind: 'docs'; readonly path: string };
+  | { readonly kind: 'docs' | 'console' | 'console-api'; readonly path: string };
 
 const SEGMENT = '[^/]+';
 const ACCOUNT = `/v1/accounts/${SEGMENT}`;
@@ -78,5 +80,8 @@ export function route(url: string): Route {
   for (const [pattern, service] of TABLE) {
     if (pattern.test(path)) return { kind: 'service', service, url };
   }
-  return { kind: 'not-found' };
+  if (/^\/v1\/console(?:\/.*)?$/i.test(path)) return { kind: 'console-api', path };
+  // The API's prefixes never fall through to the console's page: an unknown route is a 404 there.
+  if (/^\/(?:v1|api|services|webhooks)(?:\/.*)?$/i.test(path)) return { kind: 'not-found' };
+  return { kind: 'console', path };
 }

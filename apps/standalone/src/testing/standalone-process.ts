@@ -10,6 +10,8 @@ export interface Banner {
   readonly apiKey: string;
   readonly adminToken: string;
   readonly accountToken: string;
+  /** The console's sign-in link (one use, 10 minutes). */
+  readonly signInUrl: string;
   readonly firstRun: boolean;
   /** "ready in N s" as the process measured it (from its own start). */
   readonly readySeconds: number;
@@ -126,6 +128,7 @@ export class StandaloneProcess {
       apiKey: field(/API key\s+(\S+)/, 'API key'),
       adminToken: field(/Admin token\s+(\S+)/, 'admin token'),
       accountToken: field(/Account token\s+(\S+)/, 'account token'),
+      signInUrl: field(/Console\s+(http\S+)/, 'console sign-in link'),
       firstRun: /First start:/.test(text),
     };
   }

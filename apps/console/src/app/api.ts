@@ -1,0 +1,138 @@
+import { currentSession, signOut } from './session.js';
+
+/** A refusal of the API, in the house error shape `{"error": {"code", "message"}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  let code = `HTTP_${res.status}`;
+  let message = `The server answered ${res.status}.`;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  return new ApiError(res.status, code, message);
+}
+
+/** A call to this origin's API as the signed-in account; a 401 ends the session. */
+export async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  const session = currentSession();
+  const res = await fetch(path, {
+    method,
+    headers: {
+      ...(session === undefined ? {} : { authorization: `Bearer ${session.token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status === 401 && session !== undefined) signOut();
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await request(method, path, body);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** The account's own routes: `/v1/accounts/{accountId}` + `rest`. */
+export function accountPath(rest: string): string {
+  const session = currentSession();
+  if (session === undefined) throw new ApiError(401, 'SIGNED_OUT', 'Sign in first.');
+  return `/v1/accounts/${encodeURIComponent(session.accountId)}${rest}`;
+}
+
+/** Saves a response or a string as a file the browser downloads. */
+export function download(name: string, data: Blob): void {
+  const url = URL.createObjectURL(data);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// The shapes of docs/CONTRACTS.md the console reads.
+export interface Balance {
+  readonly accountId: string;
+  readonly total: string;
+  readonly topUp: string;
+  readonly bonusAndCompensation: string;
+  readonly held: string;
+  readonly available: string;
+  readonly asOf: string;
+}
+
+export interface CreditsBreakdown {
+  readonly topUps: string;
+  readonly bonuses: string;
+  readonly gifts: string;
+  readonly referrals: string;
+  readonly compensations: string;
+  readonly adjustments: string;
+  readonly expired: string;
+  readonly usage: string;
+  readonly totalBalance: string;
+  readonly asOf?: string;
+}
+
+export interface ApiKey {
+  readonly id: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly status: 'enabled' | 'disabled';
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly used: string;
+}
+
+export interface TopUp {
+  readonly topUpId: string;
+  readonly amount: string;
+  readonly status: string;
+  readonly method: string | null;
+  readonly invoiceId: string | null;
+  readonly failureCode: string | null;
+  readonly createdAt: string;
+}
+
+export interface Page<T> {
+  readonly data: T[];
+  readonly nextCursor?: string | null;
+}
+
+export interface PaymentMethod {
+  readonly paymentMethodId: string;
+  readonly type: string;
+  readonly brand: string | null;
+  readonly last4: string | null;
+  readonly expMonth: number | null;
+  readonly expYear: number | null;
+  readonly createdAt: string;
+  readonly usedByAutoTopUp: boolean;
+}
+
+export interface AutoTopUp {
+  readonly enabled: boolean;
+  readonly threshold: string;
+  readonly amount: string;
+  readonly paymentMethodId: string;
+  readonly disabledReason: string | null;
+  readonly consecutiveFailures: number;
+  readonly lastFailureAt: string | null;
+  readonly lastFailureCode: string | null;
+  readonly nextAttemptAt: string | null;
+}

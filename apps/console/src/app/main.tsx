@@ -1,0 +1,119 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode, useEffect, useRef, useSyncExternalStore } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ApiError } from './api.js';
+import { AutoTopUpPage } from './pages/auto-top-up.js';
+import { Credits } from './pages/credits.js';
+import { Keys } from './pages/keys.js';
+import { Overview } from './pages/overview.js';
+import { SignIn } from './pages/sign-in.js';
+import { TopUpPage } from './pages/top-up.js';
+import { TopUpReturn } from './pages/top-up-return.js';
+import { Transactions } from './pages/transactions.js';
+import { Usage } from './pages/usage.js';
+import { Link, navigate, useLocation } from './router.js';
+import { currentSession, onSessionChange, signOut } from './session.js';
+import './styles.css';
+
+const queries = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 5_000,
+      // A refusal (401, 403, 404) will not change by asking again.
+      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
+    },
+  },
+});
+
+const PAGES = [
+  { path: '/', title: 'Billing overview', element: <Overview /> },
+  { path: '/top-up', title: 'Top up', element: <TopUpPage /> },
+  { path: '/auto-top-up', title: 'Auto top-up', element: <AutoTopUpPage /> },
+  { path: '/keys', title: 'API keys', element: <Keys /> },
+  { path: '/credits', title: 'Credits breakdown', element: <Credits /> },
+  { path: '/transactions', title: 'Transaction history', element: <Transactions /> },
+  { path: '/usage', title: 'Usage', element: <Usage /> },
+] as const;
+
+function App() {
+  const location = useLocation();
+  const session = useSyncExternalStore(onSessionChange, currentSession);
+  const main = useRef<HTMLElement>(null);
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const page =
+    path === '/top-up/return'
+      ? { path, title: 'Top-up', element: <TopUpReturn /> }
+      : PAGES.find((p) => p.path === path);
+
+  useEffect(() => {
+    document.title = `${page?.title ?? 'Not found'} · Billing console`;
+    // A new page is announced by moving focus to its heading's container.
+    main.current?.focus();
+  }, [page?.title]);
+
+  useEffect(() => {
+    if (session === undefined && path !== '/sign-in') queries.clear();
+  }, [session, path]);
+
+  if (path === '/sign-in' || session === undefined) {
+    return (
+      <main id="main" ref={main} tabIndex={-1} className="narrow">
+        <SignIn />
+      </main>
+    );
+  }
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Billing console</span>
+        <nav aria-label="Main">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.path}>
+                <Link href={p.path} aria-current={p.path === path ? 'page' : undefined}>
+                  {p.title === 'Billing overview' ? 'Overview' : p.title}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="account">
+          <span>{session.accountId}</span>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              signOut();
+              navigate('/sign-in');
+            }}
+          >
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        {page?.element ?? (
+          <>
+            <h1>Not found</h1>
+            <p>
+              There is no page at {path}. <Link href="/">Back to the overview</Link>
+            </p>
+          </>
+        )}
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('root');
+if (root === null) throw new Error('the page has no #root');
+createRoot(root).render(
+  <StrictMode>
+    <QueryClientProvider client={queries}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

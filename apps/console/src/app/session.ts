@@ -1,0 +1,68 @@
+/**
+ * The signed-in account: its account token, kept in sessionStorage so that it lives as long as
+ * the tab (a closed tab forgets it) and is never sent anywhere but this origin's API.
+ */
+export interface Session {
+  readonly accountId: string;
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+const KEY = 'billing-console.session';
+const listeners = new Set<() => void>();
+let cached: Session | undefined | null = null;
+
+export function currentSession(): Session | undefined {
+  if (cached !== null) return cached;
+  const stored = sessionStorage.getItem(KEY);
+  cached = stored === null ? undefined : (JSON.parse(stored) as Session);
+  if (cached !== undefined && Date.parse(cached.expiresAt) <= Date.now()) {
+    sessionStorage.removeItem(KEY);
+    cached = undefined;
+  }
+  return cached;
+}
+
+export function signIn(session: Session): void {
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+  cached = session;
+  listeners.forEach((l) => l());
+}
+
+export function signOut(): void {
+  sessionStorage.removeItem(KEY);
+  cached = undefined;
+  listeners.forEach((l) => l());
+}
+
+export function onSessionChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
+ * A session from an account token pasted by hand (the banner prints one): its account and expiry
+ * read from the token's claims. Only the API checks the signature; a token it refuses signs out.
+ */
+export function sessionFromToken(token: string): Session | undefined {
+  const payload = token.trim().split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const claims = JSON.parse(
+      atob(
+        payload
+          .replaceAll('-', '+')
+          .replaceAll('_', '/')
+          .padEnd(Math.ceil(payload.length / 4) * 4, '='),
+      ),
+    ) as { sub?: unknown; exp?: unknown };
+    if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return undefined;
+    return {
+      accountId: claims.sub,
+      token: token.trim(),
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+    };
+  } catch {
+    return undefined;
+  }
+}

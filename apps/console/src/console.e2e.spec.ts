@@ -1,0 +1,498 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatUsd, parseUsd } from '@billing/money';
+import axe from 'axe-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
+
+// The console in a real browser (Debian's Chromium, driven by playwright-core) against `npm
+// start`'s process on a fresh data folder: a customer signs in from the banner's link, tops up,
+// creates and copies a key, calls the gateway with it, and reads every figure back on the pages,
+// exactly, to the nano-dollar. axe-core checks each page for serious and critical violations.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
+    await sleep(250);
+  }
+}
+
+/** "$1,234.50" as the console writes an amount, computed here on its own from nano-dollars. */
+function usd(nanos: bigint): string {
+  const [integer = '0', fraction = ''] = formatUsd(nanos < 0n ? -nanos : nanos).split('.');
+  return `${nanos < 0n ? '-' : ''}$${integer.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction.padEnd(2, '0')}`;
+}
+
+/** The browser's globals that the page functions below use (this file is compiled for Node). */
+interface InPage {
+  navigator: { clipboard: { readText(): Promise<string>; writeText(text: string): Promise<void> } };
+  document: { documentElement: { scrollWidth: number; clientWidth: number } };
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+/** axe-core on the page as it is; the serious and critical violations, as readable lines. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol: the console's CSP (script-src 'self') stays in force.
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const runner = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } })
+      .axe;
+    return (await runner.run()).violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.impact}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
+    );
+}
+
+describe('the console in Chromium, against npm start', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  const downloads = mkdtempSync(join(tmpdir(), 'console-downloads-'));
+  let running: StandaloneProcess | undefined;
+  let banner: Banner;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  /** The key created in the browser, as the clipboard received it. */
+  let key = '';
+  /** What the one call made with that key cost, as metering recorded it. */
+  let cost = 0n;
+
+  const api = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${banner.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${banner.accountToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+  };
+  const text = async (testId: string): Promise<string> =>
+    ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
+  /** Reloads `path` until the element shows `expected` (the figures arrive over the bus). */
+  const shows = async (path: string, testId: string, expected: string): Promise<void> => {
+    await eventually(`${testId} on ${path} to show ${expected}`, async () => {
+      await page.goto(`${banner.baseUrl}${path}`);
+      await page.getByTestId(testId).first().waitFor();
+      const shown = await text(testId);
+      if (shown !== expected) throw new Error(`shows ${shown}`);
+      return true;
+    });
+  };
+  /** One completion with the browser's key; what metering recorded it cost, once it has. */
+  const chat = async (content: string): Promise<bigint> => {
+    const res = await fetch(`${banner.baseUrl}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sim/echo-1', messages: [{ role: 'user', content }] }),
+    });
+    expect(res.status).toBe(200);
+    const requestId = res.headers.get('x-request-id') ?? '';
+    return eventually('the request in the request log', async () => {
+      const log = await api<{ data: { requestId: string; cost: string }[] }>(
+        'GET',
+        '/v1/accounts/acct_demo/requests?limit=100',
+      );
+      const entry = log.body.data.find((r) => r.requestId === requestId);
+      return entry === undefined ? undefined : parseUsd(entry.cost);
+    });
+  };
+  const clipboard = (): Promise<string> =>
+    page.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.readText());
+
+  beforeAll(async () => {
+    // `npm start` builds the console first (the prestart script); the process the test starts is
+    // main.ts itself, so the same build runs here.
+    execFileSync(process.execPath, ['tools/build/console.js', '--if-stale'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    ({ process: running, banner } = await StandaloneProcess.start({ dataDir }));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // Root in a container has no user namespace for Chromium's sandbox.
+      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+    });
+    context = await browser.newContext({ acceptDownloads: true });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: banner.baseUrl,
+    });
+    page = await context.newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(downloads, { recursive: true, force: true });
+  }, 60_000);
+
+  it('signs in from the banner’s link, forgets the code, and shows the demo balances', async () => {
+    await page.goto(banner.signInUrl);
+    await page.getByRole('heading', { name: 'Billing overview' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(page.url()).not.toContain('code=');
+    expect(await text('total')).toBe('$12.00');
+    expect(await text('top-up')).toBe('$10.00');
+    expect(await text('bonus')).toBe('$2.00');
+    expect(await text('held')).toBe('$0.00');
+    expect(await text('available')).toBe('$12.00');
+    const stored = await page.evaluate(() => Object.values(sessionStorage).join(''));
+    expect(stored).toContain('"accountId":"acct_demo"');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('refuses the same link a second time with a 401 in the house shape, in the API and on the page', async () => {
+    const code = new URL(banner.signInUrl).searchParams.get('code');
+    const replay = await fetch(`${banner.baseUrl}/v1/console/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toEqual({
+      error: {
+        code: 'CONSOLE.SIGN_IN_CODE_INVALID',
+        message: expect.stringContaining('already used') as string,
+      },
+    });
+    const forged = await fetch(`${banner.baseUrl}/v1/console/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'not-a-code-we-issued' }),
+    });
+    expect(forged.status).toBe(401);
+
+    const other = await context.newPage();
+    try {
+      await other.goto(banner.signInUrl);
+      await other.getByRole('alert').filter({ hasText: 'already used' }).waitFor();
+      expect(await other.getByLabel('Account token').isVisible()).toBe(true);
+      expect(await accessibilityProblems(other)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows the bonus of a top-up before paying, from the configured rate, exactly', async () => {
+    await page.getByRole('link', { name: 'Top up' }).first().click();
+    await page.getByRole('heading', { name: 'Top up' }).waitFor();
+    await page.getByLabel('Other amount').check();
+    await page.getByLabel(/Amount in US dollars/).fill('33.33');
+    expect(await text('preview')).toBe('You pay$33.33Bonus (20%)+$6.666Credited$39.996');
+    await page.getByLabel(/Amount in US dollars/).fill('4.99');
+    await page.getByText('The smallest top-up is $5.00.').waitFor();
+    expect(await page.getByRole('button', { name: /^Pay/ }).isDisabled()).toBe(true);
+    await page.getByLabel('$100.00').check();
+    expect(await text('preview')).toBe('You pay$100.00Bonus (20%)+$20.00Credited$120.00');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('tops up $100 by card and shows $120 credited, and the balance grows by exactly $120', async () => {
+    await page.getByLabel('Card').check();
+    await page.getByRole('button', { name: 'Pay $100.00' }).click();
+    await page.getByTestId('credited').waitFor({ timeout: 30_000 });
+    expect(await text('credited')).toBe('Credited $120.00: $100.00 top-up + $20.00 bonus.');
+    await page.getByText('Your total balance is now $132.00.').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await shows('/', 'total', '$132.00');
+    expect(await text('top-up')).toBe('$110.00');
+    expect(await text('bonus')).toBe('$22.00');
+  });
+
+  it('creates a key, shows it once, and copies the full key to the clipboard', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Key name').fill('browser-test');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByTestId('new-key').waitFor();
+    const shown = await text('new-key');
+    expect(shown).toMatch(/^sk-payg-/);
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await page.getByText('Copied the full key of browser-test to the clipboard.').waitFor();
+    key = await clipboard();
+    expect(key).toBe(shown);
+    const row = page.locator('tr', { hasText: 'browser-test' });
+    const prefix = ((await row.locator('code').textContent()) ?? '').replace(/…$/, '');
+    expect(prefix.length).toBeGreaterThan(8);
+    expect(key.startsWith(prefix)).toBe(true);
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // Done: the full key is not on the page any more.
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByTestId('new-key').count()).toBe(0);
+  });
+
+  it('calls the gateway with the copied key, and the keys table shows what it used, to the nano-dollar', async () => {
+    cost = await chat('Bill me, exactly.');
+    expect(cost).toBeGreaterThan(0n);
+    await eventually('the charge in the ledger', async () => {
+      const b = await api<{ total: string; held: string }>('GET', '/v1/accounts/acct_demo/balance');
+      return b.body.held === '0' && parseUsd(b.body.total) === parseUsd('132') - cost
+        ? true
+        : undefined;
+    });
+
+    await eventually('the key’s usage in the table', async () => {
+      await page.goto(`${banner.baseUrl}/keys`);
+      const used = page.locator('tr', { hasText: 'browser-test' }).getByTestId('used');
+      await used.waitFor();
+      return (await used.textContent()) === usd(cost) ? true : undefined;
+    });
+    const row = page.locator('tr', { hasText: 'browser-test' });
+    expect(await row.locator('td').nth(4).textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  });
+
+  it('reveals and copies the key again later, from the table', async () => {
+    await page.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.writeText(''));
+    await page.getByRole('button', { name: 'Copy the full key of browser-test' }).click();
+    await page.getByText('Copied the full key of browser-test to the clipboard.').waitFor();
+    expect(await clipboard()).toBe(key);
+  });
+
+  it('shows that the bonus was spent first: top-up credits untouched, bonus credits less the cost', async () => {
+    await shows('/', 'total', usd(parseUsd('132') - cost));
+    expect(await text('top-up')).toBe('$110.00');
+    expect(await text('bonus')).toBe(usd(parseUsd('22') - cost));
+    expect(await text('available')).toBe(usd(parseUsd('132') - cost));
+
+    await page.getByRole('link', { name: 'Credits breakdown', exact: true }).click();
+    await page.getByTestId('credits-usage').waitFor();
+    const amount = async (id: string): Promise<string> =>
+      ((await page.getByTestId(`credits-${id}`).locator('td.num').textContent()) ?? '').trim();
+    expect(await amount('topUps')).toBe('$110.00');
+    expect(await amount('bonuses')).toBe('$22.00');
+    expect(await amount('gifts')).toBe('$0.00');
+    expect(await amount('referrals')).toBe('$0.00');
+    expect(await amount('compensations')).toBe('$0.00');
+    expect(await amount('adjustments')).toBe('$0.00');
+    expect(await amount('expired')).toBe('$0.00');
+    expect(await amount('usage')).toBe(usd(cost));
+    expect(await amount('totalBalance')).toBe(usd(parseUsd('132') - cost));
+    await page.getByText(/^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // As of the end of yesterday (UTC), before this account had any credit.
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('As of the end of (UTC)').fill(yesterday);
+    await page.getByText(`As of ${yesterday} 23:59 UTC`).waitFor();
+    expect(await amount('topUps')).toBe('$0.00');
+    expect(await amount('totalBalance')).toBe('$0.00');
+  });
+
+  it('lists the usage charge and the top-ups in the history, and downloads the $100 invoice as a PDF with the right amounts', async () => {
+    await page.getByRole('link', { name: 'Transaction history' }).click();
+    const usage = page.locator('tr[data-type="usage"]');
+    await usage.first().waitFor();
+    expect(await usage.locator('td.num').textContent()).toBe(usd(-cost));
+    expect(await usage.textContent()).toContain('(1 request)');
+    const topUp = page.locator('tr[data-type="top_up"]', { hasText: '$100.00' });
+    expect(await topUp.textContent()).toContain('Top-up · Card');
+    expect(await page.locator('tr[data-type="bonus"]', { hasText: '$20.00' }).count()).toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    const [invoice] = await Promise.all([
+      page.waitForEvent('download'),
+      topUp.getByRole('button', { name: 'Download invoice (PDF)' }).click(),
+    ]);
+    const file = join(downloads, 'invoice.pdf');
+    await invoice.saveAs(file);
+    expect(readFileSync(file).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(execFileSync('pdfinfo', [file], { encoding: 'utf8' })).toMatch(/Pages:\s+1/);
+    const pdf = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    for (const expected of ['acct_demo', '100.00', '20.00', '120.00', 'Status: Paid']) {
+      expect(pdf).toContain(expected);
+    }
+
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV (this page)' }).click(),
+    ]);
+    const csvFile = join(downloads, 'transactions.csv');
+    await csv.saveAs(csvFile);
+    const lines = readFileSync(csvFile, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toBe('date,type,method,amount_usd,description,invoice_id,api_key_id,requests');
+    expect(lines.filter((l) => l.includes(',usage,'))).toEqual([
+      expect.stringContaining(`,usage,,${formatUsd(-cost)},`) as string,
+    ]);
+    expect(lines.filter((l) => /,top_up,card,100,/.test(l))).toHaveLength(1);
+    // What is on screen, no more: one line per row.
+    expect(lines).toHaveLength(1 + (await page.locator('tbody tr').count()));
+  });
+
+  it('shows the call in the usage chart and its table, by day, by model and by key, to the nano-dollar', async () => {
+    await page.getByRole('link', { name: 'Usage', exact: true }).click();
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByTestId('usage-total').waitFor();
+    const total = await text('usage-total');
+    expect(total.startsWith(`${usd(cost)} over 1 request, `)).toBe(true);
+    expect(total.endsWith(` to ${today}`)).toBe(true);
+    const rows = page.getByTestId('usage-row');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.locator('th').textContent()).toBe(today);
+    expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
+    expect(await page.locator('svg[role="img"] rect title').allTextContents()).toContain(
+      `${today}: ${usd(cost)}`,
+    );
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByLabel('Group by').selectOption('model');
+    await rows.filter({ hasText: 'sim/echo-1' }).waitFor();
+    expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
+    await page.getByLabel('Group by').selectOption('apiKey');
+    await rows.filter({ hasText: 'browser-test' }).waitFor();
+    expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
+  });
+
+  it('links a card and saves an auto top-up that charges it once the balance is below the threshold, with its bonus', async () => {
+    await page.getByRole('link', { name: 'Auto top-up', exact: true }).click();
+    await page.getByText('No card linked yet.').waitFor();
+    await page.getByRole('button', { name: 'Link a card' }).click();
+    const card = page.getByTestId('card');
+    await card.waitFor();
+    expect(await card.textContent()).toMatch(/ending \d{4}/);
+
+    await page.getByLabel('Top up automatically').check();
+    await page.getByLabel('When the balance falls below (USD)').fill('150');
+    await page.getByLabel('Top up this amount (USD)').fill('50');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByText('Saved: $50.00 is charged whenever the balance falls below $150.00.')
+      .waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // The balance (131.99...) is already below $150: the next change of it (a call) charges the
+    // card once, $50 and its $10 bonus, which lifts it above the threshold.
+    const spent = cost + (await chat('Below the threshold now.'));
+    await shows('/', 'total', usd(parseUsd('192') - spent));
+    expect(await text('top-up')).toBe('$160.00');
+    expect(await text('bonus')).toBe(usd(parseUsd('32') - spent));
+    await page.goto(`${banner.baseUrl}/transactions`);
+    const auto = page.locator('tr[data-type="top_up"]', { hasText: 'Auto top-up via card' });
+    await auto.waitFor();
+    expect(await auto.locator('td.num').textContent()).toBe('$50.00');
+
+    await page.goto(`${banner.baseUrl}/auto-top-up`);
+    await card.filter({ hasText: 'charged by auto top-up' }).waitFor();
+    await page.getByLabel('Top up automatically').uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved: auto top-up is off.').waitFor();
+    const config = await api<{ enabled: boolean; threshold: string; amount: string }>(
+      'GET',
+      '/v1/accounts/acct_demo/auto-top-up',
+    );
+    expect(config.body).toMatchObject({ enabled: false, threshold: '150', amount: '50' });
+  });
+
+  it('renames, disables (the gateway then refuses the key), enables and deletes a key after a confirmation', async () => {
+    await page.goto(`${banner.baseUrl}/keys`);
+    await page.getByRole('button', { name: 'Rename browser-test' }).click();
+    await page.getByLabel('New name for browser-test').fill('browser-renamed');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const row = page.locator('tr', { hasText: 'browser-renamed' });
+    await row.waitFor();
+
+    await page.getByRole('button', { name: 'Disable browser-renamed' }).click();
+    await row.getByText('Disabled').waitFor();
+    const call = (): Promise<number> =>
+      fetch(`${banner.baseUrl}/api/v1/models`, {
+        headers: { authorization: `Bearer ${key}` },
+      }).then((r) => r.status);
+    await eventually('the gateway to refuse the disabled key', async () =>
+      (await call()) === 401 ? true : undefined,
+    );
+    await page.getByRole('button', { name: 'Enable browser-renamed' }).click();
+    await row.getByText('Enabled').waitFor();
+    await eventually('the gateway to accept the key again', async () =>
+      (await call()) === 200 ? true : undefined,
+    );
+
+    await page.getByRole('button', { name: 'Delete browser-renamed' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Delete browser-renamed?' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Delete browser-renamed', exact: true }).last().click();
+    await eventually('the row to go', async () => ((await row.count()) === 0 ? true : undefined));
+    await eventually('the gateway to refuse the deleted key', async () =>
+      (await call()) === 401 ? true : undefined,
+    );
+  });
+
+  it('fits a phone’s width without sideways scrolling, and stays accessible there', async () => {
+    const phone = await context.newPage();
+    try {
+      await phone.setViewportSize({ width: 375, height: 740 });
+      for (const path of [
+        '/',
+        '/top-up',
+        '/auto-top-up',
+        '/keys',
+        '/credits',
+        '/transactions',
+        '/usage',
+      ]) {
+        await phone.goto(`${banner.baseUrl}${path}`);
+        await phone.locator('h1').waitFor();
+        await phone.waitForLoadState('networkidle');
+        const overflow = await phone.evaluate(() => {
+          const { documentElement } = (globalThis as unknown as InPage).document;
+          return documentElement.scrollWidth - documentElement.clientWidth;
+        });
+        expect({ path, overflow }).toEqual({ path, overflow: 0 });
+        expect(await accessibilityProblems(phone)).toEqual([]);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('loads less than 250 KB of compressed JavaScript on the first page', async () => {
+    const html = await (await fetch(`${banner.baseUrl}/`)).text();
+    const scripts = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    let bytes = 0;
+    for (const script of scripts) {
+      const res = await fetch(`${banner.baseUrl}${script}`, {
+        headers: { 'accept-encoding': 'gzip' },
+      });
+      expect(res.headers.get('content-encoding')).toBe('gzip');
+      bytes += Number(res.headers.get('content-length'));
+    }
+    writeFileSync(join(downloads, 'size.txt'), String(bytes));
+    process.stdout.write(`console first-load JavaScript: ${bytes} bytes gzip\n`);
+    expect(bytes).toBeLessThan(250 * 1024);
+  });
+});
