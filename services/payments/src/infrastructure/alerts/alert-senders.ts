@@ -37,10 +37,14 @@ function messageOf(err: unknown): string {
 const clip = (text: string): string =>
   text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}...` : text;
 
-/** "$9.50" for whole cents, else every digit the amount has ("$9.876543211"): never rounded. */
+/**
+ * "$9.50" for whole cents, else every digit the amount has ("$9.876543211"): never rounded. A
+ * balance in debt reads "-$3.00".
+ */
 export function usdText(decimal: string): string {
-  const [whole, fraction = ''] = decimal.split('.');
-  return fraction.length <= 2 ? `$${whole}.${fraction.padEnd(2, '0')}` : `$${decimal}`;
+  const sign = decimal.startsWith('-') ? '-' : '';
+  const [whole, fraction = ''] = decimal.slice(sign.length).split('.');
+  return `${sign}$${whole}.${fraction.length <= 2 ? fraction.padEnd(2, '0') : fraction}`;
 }
 
 export function alertMail(alert: AlertMailFields): { subject: string; text: string } {
