@@ -422,3 +422,35 @@ describe('low-balance alerts over Kafka', () => {
     expect(row).toMatchObject({ id: 'dlv_orphan', attempts: 2, status: 'delivered' });
   });
 });
+
+describe('low-balance alerts without an SMTP server', () => {
+  let bare: PaymentsTestApp;
+  beforeAll(async () => {
+    bare = await createPaymentsTestApp({ kafka: false });
+  }, 60_000);
+  afterAll(async () => {
+    await bare?.close();
+  });
+
+  it('refuses an e-mail alert with 409 PAYMENTS.EMAIL_ALERTS_UNAVAILABLE and keeps nothing; a webhook alone is saved', async () => {
+    const accountId = account();
+    const path = `/v1/accounts/${accountId}/low-balance-alert`;
+    const token = await bare.tokenFor(accountId);
+    const refused = await bare.http<{ error: { code: string; message: string } }>('PUT', path, {
+      token,
+      body: { enabled: true, threshold: '10', email: 'ops@example.com' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      code: 'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE',
+      message: 'this deployment sends no e-mail (no SMTP server is configured): use a webhook',
+    });
+    expect((await bare.http('GET', path, { token })).status).toBe(404);
+    const saved = await bare.http<{ webhookUrl: string }>('PUT', path, {
+      token,
+      body: { enabled: true, threshold: '10', webhookUrl: 'https://example.com/hooks/billing' },
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body.webhookUrl).toBe('https://example.com/hooks/billing');
+  });
+});
