@@ -40,6 +40,9 @@ describe('route: which service answers a URL on the one port', () => {
     // payments
     ['/v1/accounts/acct_1/top-ups', 'payments'],
     ['/v1/accounts/acct_1/auto-top-up', 'payments'],
+    ['/v1/accounts/acct_1/low-balance-alert', 'payments'],
+    ['/v1/accounts/acct_1/low-balance-alert/deliveries?limit=5', 'payments'],
+    ['/v1/accounts/acct_1/low-balance-alert/webhook-secret', 'payments'],
     ['/v1/accounts/acct_1/payment-methods', 'payments'],
     ['/v1/accounts/acct_1/payment-methods/setup', 'payments'],
     ['/v1/accounts/acct_1/payment-methods/pm_1', 'payments'],

@@ -40,7 +40,10 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     [under(`${ACCOUNT}/requests`), 'metering'],
     [under(`${ACCOUNT}/(?:balance|credits-breakdown|transactions|usage|holds)`), 'ledger'],
     [under('/v1/audit'), 'ledger'],
-    [under(`${ACCOUNT}/(?:top-ups|auto-top-up|payment-methods|invoices)`), 'payments'],
+    [
+      under(`${ACCOUNT}/(?:top-ups|auto-top-up|low-balance-alert|payment-methods|invoices)`),
+      'payments',
+    ],
     [under(`/v1/admin/accounts/${SEGMENT}/credits`), 'payments'],
     [under('/webhooks/stripe'), 'payments'],
   ] as const

@@ -87,8 +87,50 @@ describe('payments configuration', () => {
     ['PAYMENT_PROVIDER', 'paypal'],
     ['AUTO_TOP_UP_MAX_FAILURES', '0'],
     ['BONUS_RATE', '1.5'],
+    ['SMTP_URL', 'mail.example.com:25'],
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK', 'yes'],
+    ['ALERT_MAX_ATTEMPTS', '0'],
+    ['ALERT_BACKOFF_BASE_SECONDS', '0'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(ConfigError);
     expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(name);
+  });
+
+  it('low-balance alerts: webhook-only by default, 8 attempts from 60 s doubling to 6 h', () => {
+    const options = resolvePaymentsOptions(paymentsOptionsFromEnv(loadPaymentsEnv(minimal)));
+    expect(options.lowBalanceAlerts).toMatchObject({
+      smtpUrl: null,
+      allowHttpLoopback: false,
+      maxAttempts: 8,
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 21_600_000,
+      webhookTimeoutMs: 5_000,
+    });
+    const env = loadPaymentsEnv({
+      ...minimal,
+      SMTP_URL: 'smtp://alerts:pw@mail.example.com:587',
+      ALERT_EMAIL_FROM: 'alerts@example.com',
+      ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    });
+    expect(resolvePaymentsOptions(paymentsOptionsFromEnv(env)).lowBalanceAlerts).toMatchObject({
+      smtpUrl: 'smtp://alerts:pw@mail.example.com:587',
+      emailFrom: 'alerts@example.com',
+      allowHttpLoopback: true,
+    });
+  });
+
+  it('refuses http:// loopback webhooks in production: the process does not start', () => {
+    const env = loadPaymentsEnv({
+      ...minimal,
+      NODE_ENV: 'production',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'payments',
+      KAFKA_SASL_PASSWORD: 'secret-0123456789',
+      ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    });
+    expect(() => resolvePaymentsOptions(paymentsOptionsFromEnv(env))).toThrow(
+      'ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK',
+    );
   });
 });

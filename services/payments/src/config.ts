@@ -99,6 +99,36 @@ export class PaymentsEnv extends AccountFacingEnv {
   @IsIntegerEnv({ min: 1 })
   AUTO_TOP_UP_BACKOFF_MAX_SECONDS = 86_400;
 
+  /**
+   * Where low-balance alert e-mails are sent from: `smtp://[user:pass@]host:port` (STARTTLS when
+   * the server offers it) or `smtps://...`. Unset: e-mail alerts are refused when saved
+   * (409 PAYMENTS.EMAIL_ALERTS_UNAVAILABLE) and only webhooks are offered.
+   */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @IsString()
+  @MaxLength(254)
+  ALERT_EMAIL_FROM = 'Billing alerts <alerts@example.com>';
+
+  /**
+   * Development and tests only: low-balance webhooks may also be http:// to 127.0.0.1, localhost
+   * or [::1]. Refused with NODE_ENV=production (the process does not start).
+   */
+  @IsIn(['true', 'false'], { message: 'ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK must be true or false' })
+  ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true' | 'false' = 'false';
+
+  /** Attempts per alert delivery before it is marked failed. */
+  @IsIntegerEnv({ min: 1, max: 20 })
+  ALERT_MAX_ATTEMPTS = 8;
+
+  @IsIntegerEnv({ min: 1 })
+  ALERT_BACKOFF_BASE_SECONDS = 60;
+
+  @IsIntegerEnv({ min: 1 })
+  ALERT_BACKOFF_MAX_SECONDS = 21_600;
+
   @IsString()
   @MaxLength(200)
   INVOICE_ISSUER_NAME = 'LLM Billing Platform';

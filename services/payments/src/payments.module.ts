@@ -11,6 +11,15 @@ import { GrantAdminCreditHandler } from './commands/grant-admin-credit/grant-adm
 import { HandleStripeEventHandler } from './commands/handle-stripe-event/handle-stripe-event.handler.js';
 import { LinkPaymentMethodHandler } from './commands/link-payment-method/link-payment-method.handler.js';
 import { RemovePaymentMethodHandler } from './commands/remove-payment-method/remove-payment-method.handler.js';
+import { AlertDeliveryScheduler } from './commands/deliver-low-balance-alerts/alert-delivery-scheduler.js';
+import { DeliverLowBalanceAlertsHandler } from './commands/deliver-low-balance-alerts/deliver-low-balance-alerts.handler.js';
+import { ConfigureLowBalanceAlertHandler } from './commands/configure-low-balance-alert/configure-low-balance-alert.handler.js';
+import { EvaluateLowBalanceAlertHandler } from './commands/evaluate-low-balance-alert/evaluate-low-balance-alert.handler.js';
+import { RotateAlertWebhookSecretHandler } from './commands/rotate-alert-webhook-secret/rotate-alert-webhook-secret.handler.js';
+import { AlertSenders } from './infrastructure/alerts/alert-senders.js';
+import { GetLowBalanceAlertHandler } from './queries/get-low-balance-alert/get-low-balance-alert.handler.js';
+import { ListAlertDeliveriesHandler } from './queries/list-alert-deliveries/list-alert-deliveries.handler.js';
+import { LowBalanceAlertsController } from './http/low-balance-alerts.controller.js';
 import { AccountsController } from './http/accounts.controller.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
@@ -58,7 +67,12 @@ export class PaymentsModule extends ServiceModule({
   options: { token: PAYMENTS_OPTIONS, resolve: resolvePaymentsOptions },
   parts: (options) => ({
     imports: [CqrsModule.forRoot()],
-    controllers: [AccountsController, AdminCreditsController, StripeWebhookController],
+    controllers: [
+      AccountsController,
+      LowBalanceAlertsController,
+      AdminCreditsController,
+      StripeWebhookController,
+    ],
     providers: [
       // Built at module creation: the simulated provider refuses to exist in production.
       { provide: PAYMENT_PROVIDER, useValue: paymentProvider(options) },
@@ -89,7 +103,15 @@ export class PaymentsModule extends ServiceModule({
       GetAutoTopUpHandler,
       ListInvoicesHandler,
       GetInvoicePdfHandler,
+      AlertSenders,
+      AlertDeliveryScheduler,
+      EvaluateLowBalanceAlertHandler,
+      ConfigureLowBalanceAlertHandler,
+      RotateAlertWebhookSecretHandler,
+      DeliverLowBalanceAlertsHandler,
+      GetLowBalanceAlertHandler,
+      ListAlertDeliveriesHandler,
     ],
-    exports: [PaymentsMessaging, AutoTopUpScheduler, PaymentsStore],
+    exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),
 }) {}

@@ -9,6 +9,7 @@ import type { PaymentsEnv } from './config.js';
 import {
   MAX_CREDIT_LIFETIME_DAYS,
   NO_CREDIT_LIFETIMES,
+  type AlertDeliveryPolicy,
   type AutoTopUpPolicy,
   type CreditLifetimes,
   type TopUpLimits,
@@ -61,6 +62,24 @@ export interface PaymentsModuleOptions extends AccountFacingModuleOptions<Paymen
     readonly leaseMs?: number;
   };
   readonly invoiceIssuer?: InvoiceIssuer;
+  readonly lowBalanceAlerts?: Partial<LowBalanceAlertOptions>;
+}
+
+/** Low-balance alert delivery (issue #17). */
+export interface LowBalanceAlertOptions extends AlertDeliveryPolicy {
+  /** `smtp://` or `smtps://` URL of the mail server; null: no e-mail alerts. */
+  readonly smtpUrl: string | null;
+  readonly emailFrom: string;
+  /** Accept http:// webhooks to loopback addresses (development and tests; never production). */
+  readonly allowHttpLoopback: boolean;
+  /** How long one webhook request may take before it counts as failed. */
+  readonly webhookTimeoutMs: number;
+  /** How often the worker looks for due deliveries besides its notifications. 0 turns it off. */
+  readonly sweepIntervalMs: number;
+  /** How long a worker owns a claimed delivery before another may attempt it. */
+  readonly leaseMs: number;
+  /** Deliveries claimed per sweep. */
+  readonly batchSize: number;
 }
 
 export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<PaymentsTopics> {
@@ -80,6 +99,7 @@ export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<Pa
     readonly leaseMs: number;
   };
   readonly invoiceIssuer: InvoiceIssuer;
+  readonly lowBalanceAlerts: LowBalanceAlertOptions;
 }
 
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
@@ -134,7 +154,40 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
       leaseMs: auto.leaseMs ?? 30_000,
     },
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
+    lowBalanceAlerts: resolveLowBalanceAlerts(options.nodeEnv, options.lowBalanceAlerts ?? {}),
   };
+}
+
+function resolveLowBalanceAlerts(
+  nodeEnv: PaymentsModuleOptions['nodeEnv'],
+  given: Partial<LowBalanceAlertOptions>,
+): LowBalanceAlertOptions {
+  const allowHttpLoopback = given.allowHttpLoopback ?? false;
+  if (allowHttpLoopback && nodeEnv === 'production') {
+    throw new Error(
+      'ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK is for development and tests, never production',
+    );
+  }
+  const resolved: LowBalanceAlertOptions = {
+    smtpUrl: given.smtpUrl ?? null,
+    emailFrom: given.emailFrom ?? 'Billing alerts <alerts@example.com>',
+    allowHttpLoopback,
+    webhookTimeoutMs: given.webhookTimeoutMs ?? 5_000,
+    sweepIntervalMs: given.sweepIntervalMs ?? 1_000,
+    leaseMs: given.leaseMs ?? 60_000,
+    batchSize: given.batchSize ?? 20,
+    maxAttempts: given.maxAttempts ?? 8,
+    backoffBaseMs: given.backoffBaseMs ?? 60_000,
+    backoffMaxMs: given.backoffMaxMs ?? 21_600_000,
+  };
+  // A lease shorter than a request could let a second worker send while the first still waits.
+  if (resolved.leaseMs <= resolved.webhookTimeoutMs) {
+    throw new Error('lowBalanceAlerts.leaseMs must be longer than webhookTimeoutMs');
+  }
+  if (!(resolved.maxAttempts >= 1) || resolved.backoffBaseMs <= 0) {
+    throw new Error('lowBalanceAlerts: maxAttempts >= 1 and backoffBaseMs > 0 are required');
+  }
+  return resolved;
 }
 
 function resolveCreditLifetimes(given: Partial<CreditLifetimes>): CreditLifetimes {
@@ -185,6 +238,14 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
         .filter((l) => l.length > 0),
       email: env.INVOICE_ISSUER_EMAIL,
       taxId: env.INVOICE_ISSUER_TAX_ID ?? null,
+    },
+    lowBalanceAlerts: {
+      smtpUrl: env.SMTP_URL ?? null,
+      emailFrom: env.ALERT_EMAIL_FROM,
+      allowHttpLoopback: env.ALERT_WEBHOOK_ALLOW_HTTP_LOOPBACK === 'true',
+      maxAttempts: env.ALERT_MAX_ATTEMPTS,
+      backoffBaseMs: env.ALERT_BACKOFF_BASE_SECONDS * 1000,
+      backoffMaxMs: env.ALERT_BACKOFF_MAX_SECONDS * 1000,
     },
   };
 }

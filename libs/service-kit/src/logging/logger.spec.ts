@@ -44,6 +44,9 @@ const SECRETS = {
   cardNumberSpaced: '4000 0566 5566 5556',
   databasePassword: 'pg-Secret-Pass-77',
   kafkaPassword: 'ledger-dev-kafka-secret-change-me',
+  alertWebhookSecret: 'whsec_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0',
+  alertSignature: 'v1=9c2d0b1e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c',
+  smtpPassword: 'smtp-Relay-Pass-42',
 };
 
 describe('the log redaction list', () => {
@@ -65,11 +68,14 @@ describe('the log redaction list', () => {
     log.error(`connect failed: postgres://billing:${s.databasePassword}@db:5432/billing`);
     log.error(`broker url kafka://ledger:${s.kafkaPassword}@broker:9092`);
     log.info(`dsn host=db user=billing password=${s.databasePassword}`);
+    log.warn(`alert webhook signed with ${s.alertWebhookSecret} was refused`);
+    log.error(`smtp failed: smtp://alerts:${s.smtpPassword}@mail.example.com:587`);
     // As fields, by name (values with no recognisable shape).
     log.info({ headers: { authorization: `Bearer ${s.adminToken}` } }, 'request');
     log.info({ authorization: s.serviceToken, 'stripe-signature': s.stripeSignature }, 'hdrs');
     log.info({ config: { KAFKA_SASL_PASSWORD: s.kafkaPassword, password: s.kafkaPassword } }, 'c');
     log.info({ adminToken: s.adminToken, serviceTokens: [s.serviceToken] }, 'tokens');
+    log.info({ 'billing-signature': `t=1,${s.alertSignature}`, smtpUrl: s.smtpPassword }, 'alert');
     log.info(
       { card: { number: s.cardNumber, cvc: '123' }, webhookSecret: s.stripeWebhookSecret },
       'pm',
@@ -87,7 +93,7 @@ describe('the log redaction list', () => {
     nest.log(`created ${s.platformApiKey}`, 'Keys');
 
     const text = out.text();
-    expect(out.lines()).toHaveLength(22);
+    expect(out.lines()).toHaveLength(25);
     for (const [name, secret] of Object.entries(s)) {
       expect({ name, leaked: text.includes(secret) }).toEqual({ name, leaked: false });
     }

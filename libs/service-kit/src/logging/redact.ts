@@ -1,6 +1,6 @@
 /**
  * What must never reach a log line (issue #13; docs/SECURITY.md): API keys, bearer and console
- * tokens, service and admin tokens, card numbers, Stripe webhook secrets and signatures, and the
+ * tokens, service and admin tokens, card numbers, Stripe and low-balance alert webhook secrets and signatures, SMTP credentials, and the
  * passwords inside database or broker URLs. Two nets, because a secret can arrive either way:
  *
  * - by field name: a value under a key such as `authorization` or `password` is replaced whole,
@@ -21,6 +21,9 @@ const SECRET_FIELDS = new Set(
     'set-cookie',
     'x-api-key',
     'stripe-signature',
+    // Low-balance alert webhooks (payments): the signature header and the endpoint's secret.
+    'billing-signature',
+    'signing_secret',
     'signature',
     'password',
     'passwd',
@@ -43,6 +46,7 @@ const SECRET_FIELDS = new Set(
     'kafka_sasl_password',
     'stripe_secret_key',
     'stripe_webhook_secret',
+    'smtp_url',
     'card',
     'card_number',
     'pan',

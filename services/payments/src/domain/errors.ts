@@ -23,7 +23,11 @@ export type PaymentsErrorCode =
    */
   | 'PAYMENTS.PAYMENT_METHOD_NOT_ATTACHED'
   /** The payment provider could not be reached or refused for a reason not the caller's (HTTP 502). */
-  | 'PAYMENTS.PROVIDER_UNAVAILABLE';
+  | 'PAYMENTS.PROVIDER_UNAVAILABLE'
+  /** A low-balance alert webhook URL that is not https:// (or has credentials, or is too long) (HTTP 400). */
+  | 'PAYMENTS.INVALID_WEBHOOK_URL'
+  /** An e-mail alert asked of a deployment with no SMTP server configured (HTTP 409). */
+  | 'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE';
 
 export type PaymentsError = Failure<PaymentsErrorCode>;
 export type Result<T> = ServiceResult<T, PaymentsErrorCode>;

@@ -3,6 +3,7 @@ export * from './amounts.js';
 export * from './invoice-number.js';
 export * from './top-up.js';
 export * from './auto-top-up.js';
+export * from './low-balance-alert.js';
 export * from './admin-credit.js';
 export * from './credit-lifetimes.js';
 export * from './payment-provider.js';

@@ -1,7 +1,7 @@
 import { AccountParams, PageQuery } from '@billing/service-kit';
 import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { ADMIN_CREDIT_TYPES, type AdminCreditType } from '../domain/index.js';
 
 /** Ids we accept from clients: bounded, no whitespace. */
@@ -104,4 +104,39 @@ export class AdminCreditBody {
   @IsOptional()
   @Matches(ID, { message: 'claimId must be 1 to 200 characters without whitespace' })
   claimId?: string;
+}
+
+/**
+ * `PUT .../low-balance-alert`. Types and lengths here; what the values mean (a positive threshold
+ * within bounds, an https:// URL, an address) is checked by the domain, with its own codes.
+ */
+export class LowBalanceAlertBody {
+  @ApiProperty()
+  @IsBoolean({ message: 'enabled must be a boolean' })
+  enabled!: boolean;
+
+  @ApiProperty({
+    example: '10',
+    description:
+      'Alert when the available balance falls below this (USD, positive, at most 1000000)',
+  })
+  @IsString({ message: 'threshold must be a decimal USD string, e.g. "10"' })
+  @MaxLength(60, { message: 'threshold must be a decimal USD string, e.g. "10"' })
+  threshold!: string;
+
+  @ApiPropertyOptional({ example: 'ops@example.com', nullable: true })
+  @IsOptional()
+  @IsString({ message: 'email must be a string' })
+  @MaxLength(254, { message: 'email must be at most 254 characters' })
+  email?: string | null;
+
+  @ApiPropertyOptional({
+    example: 'https://example.com/hooks/billing',
+    nullable: true,
+    description: 'https:// only; receives signed `balance.low` events (Billing-Signature)',
+  })
+  @IsOptional()
+  @IsString({ message: 'webhookUrl must be a string' })
+  @MaxLength(2048, { message: 'webhookUrl must be at most 2048 characters' })
+  webhookUrl?: string | null;
 }

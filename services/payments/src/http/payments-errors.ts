@@ -10,6 +10,8 @@ const STATUS: Record<PaymentsErrorCode, number> = {
   'PAYMENTS.NOT_FOUND': 404,
   'PAYMENTS.PAYMENT_METHOD_NOT_ATTACHED': 400,
   'PAYMENTS.PROVIDER_UNAVAILABLE': 502,
+  'PAYMENTS.INVALID_WEBHOOK_URL': 400,
+  'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE': 409,
 };
 
 export function apiError(error: PaymentsError): ApiError {

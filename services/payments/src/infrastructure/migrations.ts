@@ -177,6 +177,55 @@ export const paymentsMigrations: readonly Migration[] = [
        WHERE enabled;
     `,
   },
+  {
+    id: '003_low_balance_alerts',
+    sql: `
+      -- One row per account: the customer's settings and the crossing state (armed, and the last
+      -- reported balance with its stream version, so replays and stale reports change nothing).
+      CREATE TABLE low_balance_alerts (
+        account_id            text PRIMARY KEY,
+        enabled               boolean     NOT NULL,
+        threshold_nanos       bigint      NOT NULL CHECK (threshold_nanos > 0),
+        email                 text,
+        webhook_url           text,
+        -- The webhook signing secret in the clear: it must sign every delivery (a hash could
+        -- not). Shown to the customer once, never logged, never in an API answer after that.
+        webhook_secret        text,
+        armed                 boolean     NOT NULL,
+        last_available_nanos  bigint,
+        last_version          bigint,
+        updated_at            timestamptz NOT NULL,
+        CHECK (webhook_url IS NULL OR webhook_secret IS NOT NULL)
+      );
+
+      -- The outbox of alerts: one row per alert and channel, written in the transaction of the
+      -- BalanceChanged that crossed the threshold; the worker delivers it after commit. The
+      -- unique (alert_id, channel) makes one crossing one delivery per channel whatever replays.
+      CREATE TABLE alert_deliveries (
+        delivery_id      text PRIMARY KEY,
+        alert_id         text        NOT NULL,
+        account_id       text        NOT NULL,
+        channel          text        NOT NULL CHECK (channel IN ('webhook', 'email')),
+        destination      text        NOT NULL,
+        -- The JSON sent (webhook) or rendered (e-mail), fixed at creation: every retry sends the
+        -- same bytes, so a receiver deduplicating on the body's id sees one alert.
+        body             text        NOT NULL,
+        status           text        NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         integer     NOT NULL DEFAULT 0,
+        next_attempt_at  timestamptz NOT NULL,
+        -- Set while one worker sends it; a stale worker's result is not recorded over a newer one.
+        lease_token      text,
+        last_error       text,
+        response_status  integer,
+        created_at       timestamptz NOT NULL,
+        delivered_at     timestamptz,
+        UNIQUE (alert_id, channel)
+      );
+      CREATE INDEX alert_deliveries_due_idx ON alert_deliveries (next_attempt_at)
+        WHERE status = 'pending';
+      CREATE INDEX alert_deliveries_account_idx ON alert_deliveries (account_id, created_at DESC);
+    `,
+  },
 ];
 
 export async function migratePayments(pool: pg.Pool, schema: string): Promise<void> {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
 import { AdminCreditRepository } from './admin-credit-repository.js';
 import { AutoTopUpRepository, type AutoTopUpSettings } from './auto-top-up-repository.js';
+import { LowBalanceAlertRepository } from './alerts/low-balance-alert-repository.js';
 import { InvoiceRepository } from './invoice-repository.js';
 import { PaymentMethodRepository } from './payment-method-repository.js';
 import { StripeEventRepository } from './stripe-event-repository.js';
@@ -18,6 +19,7 @@ export class PaymentsStore {
   readonly autoTopUps: AutoTopUpRepository;
   readonly adminCredits: AdminCreditRepository;
   readonly paymentMethods: PaymentMethodRepository;
+  readonly lowBalanceAlerts: LowBalanceAlertRepository;
   readonly schema: string;
 
   constructor(
@@ -31,6 +33,7 @@ export class PaymentsStore {
     this.autoTopUps = new AutoTopUpRepository(options.schema);
     this.adminCredits = new AdminCreditRepository(options.schema);
     this.paymentMethods = new PaymentMethodRepository(options.schema);
+    this.lowBalanceAlerts = new LowBalanceAlertRepository(options.schema);
   }
 
   /**
@@ -49,10 +52,20 @@ export class PaymentsStore {
     return topUp && { topUp, settings };
   }
 
+  /** Wakes the alert delivery worker once the caller's transaction commits. */
+  async notifyAlertWorker(client: pg.PoolClient): Promise<void> {
+    await client.query('SELECT pg_notify($1, $2)', [alertWorkerChannel(this.schema), '']);
+  }
+
   /** Wakes the auto top-up charger once the caller's transaction commits. */
   async notifyCharger(client: pg.PoolClient): Promise<void> {
     await client.query('SELECT pg_notify($1, $2)', [chargerChannel(this.schema), '']);
   }
+}
+
+/** Wakes the low-balance alert delivery worker once the caller's transaction commits. */
+export function alertWorkerChannel(schema: string): string {
+  return `${schema}.alert_deliveries`;
 }
 
 export function chargerChannel(schema: string): string {

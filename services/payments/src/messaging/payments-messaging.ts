@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { ApplyBalanceChangeCommand } from '../commands/apply-balance-change/apply-balance-change.command.js';
+import { EvaluateLowBalanceAlertCommand } from '../commands/evaluate-low-balance-alert/evaluate-low-balance-alert.command.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
 
 /**
@@ -11,7 +12,8 @@ import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.opti
  *
  * - the outbox relay publishing `payments.v1` (TopUpSettled, BonusGranted, TopUpRefunded and the
  *   admin credits), written by the service's transactions;
- * - one idempotent consumer of `ledger.v1` (BalanceChanged → the auto top-up decision), applied in
+ * - one idempotent consumer of `ledger.v1` (BalanceChanged → the auto top-up decision and
+ *   the low-balance alert), applied in
  *   the consumer's transaction with its inbox row. Tests read BalanceChanged from a topic of their
  *   own, decoded with the `ledger.v1` contract.
  *
@@ -29,7 +31,10 @@ export class PaymentsMessaging extends ServiceMessaging {
       topic: TOPICS.ledger,
       topics: [o.topics.ledger],
       handler: async (event, client) => {
+        // One transaction, one inbox row: the auto top-up decision and the low-balance alert
+        // commit together with the event's inbox entry, in that order (the lock order too).
         await commandBus.execute(new ApplyBalanceChangeCommand(event, client));
+        await commandBus.execute(new EvaluateLowBalanceAlertCommand(event, client));
       },
       retryBackoff: { initialMs: 50, maxMs: 2_000 },
     };

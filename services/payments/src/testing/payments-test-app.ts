@@ -14,6 +14,7 @@ import {
   uniqueName,
   type TestApp,
 } from '@billing/testing';
+import { AlertDeliveryScheduler } from '../commands/deliver-low-balance-alerts/alert-delivery-scheduler.js';
 import { AutoTopUpScheduler } from '../commands/charge-auto-top-ups/auto-top-up-scheduler.js';
 import { PaymentsMessaging } from '../messaging/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
@@ -37,12 +38,13 @@ export interface PaymentsTestApp extends TestApp {
   readonly topics: PaymentsTopics;
   readonly stripe: StripeStandIn;
   readonly charger: AutoTopUpScheduler;
+  readonly alertWorker: AlertDeliveryScheduler;
   readonly store: PaymentsStore;
   tokenFor(accountId: string): Promise<string>;
   /** BalanceChanged events on this file's ledger topic, keyed by account, in order. */
   publishBalances(
     accountId: string,
-    reports: readonly { total: string; version: number }[],
+    reports: readonly { total: string; version: number; available?: string }[],
   ): Promise<ContractEvent[]>;
   /**
    * Links a card to the account the way a customer does: `POST .../payment-methods/setup`, the
@@ -54,7 +56,13 @@ export interface PaymentsTestApp extends TestApp {
   count(table: string, where?: string, params?: unknown[]): Promise<number>;
 }
 
-export function balanceChanged(accountId: string, total: string, version: number): ContractEvent {
+/** A BalanceChanged; `available` is `total` unless given (no holds). */
+export function balanceChanged(
+  accountId: string,
+  total: string,
+  version: number,
+  available: string = total,
+): ContractEvent {
   return createEvent({
     type: 'BalanceChanged',
     id: randomUUID(),
@@ -66,7 +74,7 @@ export function balanceChanged(accountId: string, total: string, version: number
       topUp: total,
       bonusAndCompensation: '0',
       held: '0',
-      available: total,
+      available,
       version,
       cause: { type: 'UsageRecorded', id: randomUUID() },
     },
@@ -110,6 +118,16 @@ export async function createPaymentsTestApp(
       },
       relayPollIntervalMs: 100,
       ...moduleOverrides,
+      // Retries in hundreds of milliseconds, not minutes; receivers on 127.0.0.1 over http.
+      lowBalanceAlerts: {
+        sweepIntervalMs: 100,
+        backoffBaseMs: 200,
+        backoffMaxMs: 1_000,
+        leaseMs: 6_000,
+        webhookTimeoutMs: 1_000,
+        allowHttpLoopback: true,
+        ...moduleOverrides.lowBalanceAlerts,
+      },
     }),
     {
       configure: (app) => configureApp(app, 'payments'),
@@ -128,10 +146,11 @@ export async function createPaymentsTestApp(
     topics,
     stripe,
     charger: app.get(AutoTopUpScheduler),
+    alertWorker: app.get(AlertDeliveryScheduler),
     store: app.get(PaymentsStore),
     tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId, '10m'),
     async publishBalances(accountId, reports) {
-      const events = reports.map((r) => balanceChanged(accountId, r.total, r.version));
+      const events = reports.map((r) => balanceChanged(accountId, r.total, r.version, r.available));
       await producer.sendEvents(topics.ledger, events);
       return events;
     },
