@@ -139,6 +139,7 @@ describe('the console server (distributed mode) in front of five stand-in servic
       expect(seen?.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
       expect(seen?.headers['x-forwarded-proto']).toBe('http');
       expect(seen?.headers['x-forwarded-host']).toBe(new URL(base).host);
+      expect(seen?.headers.host).toBe(`127.0.0.1:${standIns.ledger.port}`);
       expect(seen?.headers['x-hop-request']).toBeUndefined();
       expect(seen?.headers['proxy-authorization']).toBeUndefined();
       expect(seen?.headers.te).toBeUndefined();
@@ -241,6 +242,27 @@ describe('the console server (distributed mode) in front of five stand-in servic
       req.on('error', () => undefined);
       req.end('{}');
       await expect(serviceSawClose).resolves.toBeUndefined();
+    });
+
+    it('cuts the browser’s response when the service dies mid-stream, rather than ending it cleanly', async () => {
+      standIns.gateway.routes.set('POST /api/v1/responses', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"delta":"partial"}\n\n');
+        setTimeout(() => res.socket?.destroy(), 20);
+      });
+      const outcome = await new Promise<string>((resolve) => {
+        const req = request(`${base}/api/v1/responses`, { method: 'POST' });
+        req.on('response', (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => resolve('ended cleanly'));
+          res.on('error', () => resolve('cut'));
+          res.on('aborted', () => resolve('cut'));
+        });
+        req.on('error', () => resolve('cut'));
+        req.end('{}');
+      });
+      // A clean end would pass a truncated completion (or file) off as whole.
+      expect(outcome).toBe('cut');
     });
 
     it('passes an invoice PDF through byte for byte, with its Content-Disposition and cookies', async () => {

@@ -10,7 +10,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /**
  * Headers that describe one connection, not the message (RFC 9110 7.6.1): never passed on in
- * either direction. `host` is the service's own; the client's goes on as `x-forwarded-host`.
+ * either direction.
  */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -80,6 +80,9 @@ export class ServiceProxy {
 
     const { base } = target;
     const headers = endToEnd(req.headers);
+    // The service's own host name (Node sets it from the URL): a service behind a virtual host or
+    // a TLS name needs its own, not the console's.
+    delete headers.host;
     const client = req.socket.remoteAddress ?? '';
     const forwardedFor = req.headers['x-forwarded-for'];
     headers['x-forwarded-for'] =
@@ -88,7 +91,8 @@ export class ServiceProxy {
         : `${String(forwardedFor)}, ${client}`;
     // A load balancer in front that terminated TLS says so; otherwise this hop was plain HTTP.
     headers['x-forwarded-proto'] = req.headers['x-forwarded-proto'] ?? 'http';
-    if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+    const forwardedHost = req.headers['x-forwarded-host'] ?? req.headers.host;
+    if (forwardedHost !== undefined) headers['x-forwarded-host'] = forwardedHost;
 
     const https = base.protocol === 'https:';
     const upstream = (https ? httpsRequest : httpRequest)({
