@@ -112,6 +112,24 @@ describe('the console in Chromium, against npm start', () => {
       return true;
     });
   };
+  /** One completion with the browser's key; what metering recorded it cost, once it has. */
+  const chat = async (content: string): Promise<bigint> => {
+    const res = await fetch(`${banner.baseUrl}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sim/echo-1', messages: [{ role: 'user', content }] }),
+    });
+    expect(res.status).toBe(200);
+    const requestId = res.headers.get('x-request-id') ?? '';
+    return eventually('the request in the request log', async () => {
+      const log = await api<{ data: { requestId: string; cost: string }[] }>(
+        'GET',
+        '/v1/accounts/acct_demo/requests?limit=100',
+      );
+      const entry = log.body.data.find((r) => r.requestId === requestId);
+      return entry === undefined ? undefined : parseUsd(entry.cost);
+    });
+  };
   const clipboard = (): Promise<string> =>
     page.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.readText());
 
@@ -240,24 +258,7 @@ describe('the console in Chromium, against npm start', () => {
   });
 
   it('calls the gateway with the copied key, and the keys table shows what it used, to the nano-dollar', async () => {
-    const res = await fetch(`${banner.baseUrl}/api/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'sim/echo-1',
-        messages: [{ role: 'user', content: 'Bill me, exactly.' }],
-      }),
-    });
-    expect(res.status).toBe(200);
-    const requestId = res.headers.get('x-request-id') ?? '';
-    cost = await eventually('the request in the request log', async () => {
-      const log = await api<{ data: { requestId: string; cost: string }[] }>(
-        'GET',
-        '/v1/accounts/acct_demo/requests?limit=100',
-      );
-      const entry = log.body.data.find((r) => r.requestId === requestId);
-      return entry === undefined ? undefined : parseUsd(entry.cost);
-    });
+    cost = await chat('Bill me, exactly.');
     expect(cost).toBeGreaterThan(0n);
     await eventually('the charge in the ledger', async () => {
       const b = await api<{ total: string; held: string }>('GET', '/v1/accounts/acct_demo/balance');
@@ -377,6 +378,46 @@ describe('the console in Chromium, against npm start', () => {
     expect(await rows.locator('td').last().textContent()).toBe(usd(cost));
   });
 
+  it('links a card and saves an auto top-up that charges it once the balance is below the threshold, with its bonus', async () => {
+    await page.getByRole('link', { name: 'Auto top-up', exact: true }).click();
+    await page.getByText('No card linked yet.').waitFor();
+    await page.getByRole('button', { name: 'Link a card' }).click();
+    const card = page.getByTestId('card');
+    await card.waitFor();
+    expect(await card.textContent()).toMatch(/ending \d{4}/);
+
+    await page.getByLabel('Top up automatically').check();
+    await page.getByLabel('When the balance falls below (USD)').fill('150');
+    await page.getByLabel('Top up this amount (USD)').fill('50');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByText('Saved: $50.00 is charged whenever the balance falls below $150.00.')
+      .waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // The balance (131.99...) is already below $150: the next change of it (a call) charges the
+    // card once, $50 and its $10 bonus, which lifts it above the threshold.
+    const spent = cost + (await chat('Below the threshold now.'));
+    await shows('/', 'total', usd(parseUsd('192') - spent));
+    expect(await text('top-up')).toBe('$160.00');
+    expect(await text('bonus')).toBe(usd(parseUsd('32') - spent));
+    await page.goto(`${banner.baseUrl}/transactions`);
+    const auto = page.locator('tr[data-type="top_up"]', { hasText: 'Auto top-up via card' });
+    await auto.waitFor();
+    expect(await auto.locator('td.num').textContent()).toBe('$50.00');
+
+    await page.goto(`${banner.baseUrl}/auto-top-up`);
+    await card.filter({ hasText: 'charged by auto top-up' }).waitFor();
+    await page.getByLabel('Top up automatically').uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved: auto top-up is off.').waitFor();
+    const config = await api<{ enabled: boolean; threshold: string; amount: string }>(
+      'GET',
+      '/v1/accounts/acct_demo/auto-top-up',
+    );
+    expect(config.body).toMatchObject({ enabled: false, threshold: '150', amount: '50' });
+  });
+
   it('renames, disables (the gateway then refuses the key), enables and deletes a key after a confirmation', async () => {
     await page.goto(`${banner.baseUrl}/keys`);
     await page.getByRole('button', { name: 'Rename browser-test' }).click();
@@ -414,7 +455,15 @@ describe('the console in Chromium, against npm start', () => {
     const phone = await context.newPage();
     try {
       await phone.setViewportSize({ width: 375, height: 740 });
-      for (const path of ['/', '/top-up', '/keys', '/credits', '/transactions', '/usage']) {
+      for (const path of [
+        '/',
+        '/top-up',
+        '/auto-top-up',
+        '/keys',
+        '/credits',
+        '/transactions',
+        '/usage',
+      ]) {
         await phone.goto(`${banner.baseUrl}${path}`);
         await phone.locator('h1').waitFor();
         await phone.waitForLoadState('networkidle');

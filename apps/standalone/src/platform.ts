@@ -201,6 +201,10 @@ export class Platform {
                   successUrl: `${this.options.consoleUrl}/top-up/return`,
                   cancelUrl: `${this.options.consoleUrl}/top-up?cancelled=1`,
                 },
+                paymentMethodSetup: {
+                  successUrl: `${this.options.consoleUrl}/auto-top-up?card=saved`,
+                  cancelUrl: `${this.options.consoleUrl}/auto-top-up?card=cancelled`,
+                },
               }),
           // Stripe is not called. A webhook secret nobody knows makes `/webhooks/stripe` refuse
           // every event, which is right: no Stripe account sends events to this process.

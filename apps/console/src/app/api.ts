@@ -113,3 +113,26 @@ export interface Page<T> {
   readonly data: T[];
   readonly nextCursor?: string | null;
 }
+
+export interface PaymentMethod {
+  readonly paymentMethodId: string;
+  readonly type: string;
+  readonly brand: string | null;
+  readonly last4: string | null;
+  readonly expMonth: number | null;
+  readonly expYear: number | null;
+  readonly createdAt: string;
+  readonly usedByAutoTopUp: boolean;
+}
+
+export interface AutoTopUp {
+  readonly enabled: boolean;
+  readonly threshold: string;
+  readonly amount: string;
+  readonly paymentMethodId: string;
+  readonly disabledReason: string | null;
+  readonly consecutiveFailures: number;
+  readonly lastFailureAt: string | null;
+  readonly lastFailureCode: string | null;
+  readonly nextAttemptAt: string | null;
+}

@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode, useEffect, useRef, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api.js';
+import { AutoTopUpPage } from './pages/auto-top-up.js';
 import { Credits } from './pages/credits.js';
 import { Keys } from './pages/keys.js';
 import { Overview } from './pages/overview.js';
@@ -27,6 +28,7 @@ const queries = new QueryClient({
 const PAGES = [
   { path: '/', title: 'Billing overview', element: <Overview /> },
   { path: '/top-up', title: 'Top up', element: <TopUpPage /> },
+  { path: '/auto-top-up', title: 'Auto top-up', element: <AutoTopUpPage /> },
   { path: '/keys', title: 'API keys', element: <Keys /> },
   { path: '/credits', title: 'Credits breakdown', element: <Credits /> },
   { path: '/transactions', title: 'Transaction history', element: <Transactions /> },

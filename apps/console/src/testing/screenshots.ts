@@ -47,6 +47,12 @@ try {
     authorization: `Bearer ${banner.accountToken}`,
     'content-type': 'application/json',
   };
+  // A linked card (the simulated provider saves one at once), for the auto top-up page.
+  const setup = await fetch(`${account}/payment-methods/setup`, {
+    method: 'POST',
+    headers: { authorization: auth.authorization },
+  });
+  if (setup.status !== 201) throw new Error(`linking a card answered ${setup.status}`);
   await fetch(`${account}/api-keys`, {
     method: 'POST',
     headers: auth,
@@ -72,6 +78,7 @@ try {
 
   for (const [path, name] of [
     ['/', 'overview'],
+    ['/auto-top-up', 'auto-top-up'],
     ['/keys', 'api-keys'],
     ['/credits', 'credits-breakdown'],
     ['/transactions', 'transactions'],
