@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import {
+  CONSOLE_SERVER_VARIABLES,
+  loadConsoleServerEnv,
+  SERVICE_URL_VARIABLES,
+} from '../apps/console-server/src/config.js';
 import { loadLedgerEnv } from './ledger/src/config.js';
 import { knownVariables, SERVICE_CONFIGS as services } from './service-configs.js';
 
@@ -38,8 +43,10 @@ function targetCommand(target: string): string[] | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('runs each of the five services, and only those, besides the infrastructure', () => {
-    const names = Object.keys(compose.services).filter((n) => !INFRASTRUCTURE.includes(n));
+  it('runs each of the five services, and only those, besides the infrastructure and the console', () => {
+    const names = Object.keys(compose.services).filter(
+      (n) => !INFRASTRUCTURE.includes(n) && n !== 'console',
+    );
     expect(names.sort()).toEqual(Object.keys(services).sort());
   });
 
@@ -78,6 +85,46 @@ describe('docker-compose.yml', () => {
         Object.entries(service?.environment ?? {}).map(([k, v]) => [k, String(v)]),
       );
       expect(() => load(env)).not.toThrow();
+    });
+  });
+
+  describe('console (apps/console-server)', () => {
+    const consoleService = compose.services.console;
+    const env = Object.fromEntries(
+      Object.entries(consoleService?.environment ?? {}).map(([k, v]) => [k, String(v)]),
+    );
+
+    it('runs its image target, whose command is the start:prod:console script', () => {
+      expect(consoleService?.build?.target).toBe('console');
+      expect(consoleService?.command).toBeUndefined();
+      expect(targetCommand('console')?.join(' ')).toBe(rootPackage.scripts['start:prod:console']);
+    });
+
+    it('starts once the five services it passes requests to are healthy', () => {
+      expect(consoleService?.depends_on).toEqual(
+        Object.fromEntries(
+          Object.keys(services).map((name) => [name, { condition: 'service_healthy' }]),
+        ),
+      );
+    });
+
+    it('publishes its port on the configurable bind address only', () => {
+      expect(consoleService?.ports).toEqual([
+        `\${BIND_ADDRESS:-127.0.0.1}:\${CONSOLE_PORT:-${env.CONSOLE_PORT}}:${env.CONSOLE_PORT}`,
+      ]);
+    });
+
+    it("points at each service's own port, sets only variables it reads, and loads", () => {
+      for (const [name, variable] of Object.entries(SERVICE_URL_VARIABLES)) {
+        const port = String(compose.services[name]?.environment?.PORT);
+        expect(env[variable]).toBe(`http://${name}:${port}`);
+      }
+      expect(Object.keys(env).filter((v) => !CONSOLE_SERVER_VARIABLES.includes(v))).toEqual([]);
+      expect(() => loadConsoleServerEnv(env)).not.toThrow();
+    });
+
+    it('shows the bonus rate payments credits', () => {
+      expect(env.BONUS_RATE).toBe(String(compose.services.payments?.environment?.BONUS_RATE));
     });
   });
 

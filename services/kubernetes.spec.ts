@@ -4,6 +4,11 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { kustomize, readYamlDocuments, render, type Manifest } from './kustomize.js';
+import {
+  CONSOLE_SERVER_VARIABLES,
+  loadConsoleServerEnv,
+  SERVICE_URL_VARIABLES,
+} from '../apps/console-server/src/config.js';
 import { knownVariables, SERVICE_CONFIGS } from './service-configs.js';
 
 // deploy/kubernetes cannot be applied to a cluster here, so this test renders every overlay and
@@ -222,6 +227,64 @@ describe.each(Object.entries(renderings))('deploy/kubernetes %s, rendered', (_, 
         (container?.env ?? []).filter((v) => credential.test(v.name) && v.valueFrom === undefined),
       ).toEqual([]);
       expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+    });
+  });
+
+  describe('console (apps/console-server)', () => {
+    const full = 'llm-billing-console';
+    const pod = spec<DeploymentSpec>(find(manifests, 'Deployment', full))?.template;
+    const container = pod?.spec.containers[0];
+
+    it('runs the built console server with node, as start:prod:console does', () => {
+      const scripts = (
+        JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+          scripts: Record<string, string>;
+        }
+      ).scripts;
+      expect(container?.args?.join(' ')).toBe(scripts['start:prod:console']);
+      expect(container?.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });
+      expect(container?.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+      expect(Object.keys(container?.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+      expect(find(manifests, 'Service', full)).toBeDefined();
+      expect(find(manifests, 'PodDisruptionBudget', full)).toBeDefined();
+      expect(find(manifests, 'HorizontalPodAutoscaler', full)).toBeDefined();
+    });
+
+    it("reads only its own variables, no credential, and points at each service's Service", () => {
+      expect(container?.env).toBeUndefined();
+      const env = Object.fromEntries(
+        Object.entries(
+          find(manifests, 'ConfigMap', container?.envFrom?.[0]?.configMapRef?.name ?? '')?.data ??
+            {},
+        ).map(([k, v]) => [k, String(v)]),
+      );
+      expect(Object.keys(env).filter((v) => !CONSOLE_SERVER_VARIABLES.includes(v))).toEqual([]);
+      const config = loadConsoleServerEnv(env);
+      expect(config.port).toBe(container?.ports?.find((p) => p.name === 'http')?.containerPort);
+      for (const [name, variable] of Object.entries(SERVICE_URL_VARIABLES)) {
+        expect(env[variable]).toBe(`http://llm-billing-${name}`);
+        expect(find(manifests, 'Service', `llm-billing-${name}`)).toBeDefined();
+      }
+    });
+
+    it("carries the label the services' network policy admits, and is reached through the Ingress only", () => {
+      expect(pod?.metadata.labels['llm-billing.io/console']).toBe('true');
+      const policy = spec<{
+        podSelector: { matchLabels: Record<string, string> };
+        ingress: { from: { namespaceSelector?: { matchLabels?: Record<string, string> } }[] }[];
+      }>(find(manifests, 'NetworkPolicy', 'llm-billing-console-from-ingress'));
+      expect(policy.podSelector.matchLabels['app.kubernetes.io/name']).toBe('console');
+      expect(policy.ingress.flatMap((r) => r.from)).toEqual([
+        { namespaceSelector: { matchLabels: { 'llm-billing.io/ingress': 'true' } } },
+      ]);
+      const paths = spec<{
+        rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[];
+      }>(find(manifests, 'Ingress', 'llm-billing')).rules.flatMap((r) => r.http.paths);
+      expect(paths.map((p) => [p.path, p.backend.service.name])).toEqual([
+        ['/api/v1', 'llm-billing-gateway'],
+        ['/webhooks/stripe', 'llm-billing-payments'],
+        ['/', full],
+      ]);
     });
   });
 

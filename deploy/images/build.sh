@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every image of the platform, here or anywhere:
-#   llm-billing/{gateway,keys,metering,ledger,payments,standalone,stripe-stand-in,kafka-init}
+#   llm-billing/{gateway,keys,metering,ledger,payments,console,standalone,stripe-stand-in,kafka-init}
 #     from deploy/images/Dockerfile (one target each, on NODE_IMAGE),
 #   llm-billing/postgres from Debian's postgresql-15, llm-billing/kafka from the Maven jars.
 # The base images are the public node:24-bookworm-slim and debian:bookworm-slim when a registry
@@ -17,7 +17,7 @@ cd "$ROOT"
 DOCKER="${DOCKER:-docker}"
 TAG="${IMAGE_TAG:-dev}"
 PREFIX=llm-billing
-APP_TARGETS=(gateway keys metering ledger payments standalone stripe-stand-in kafka-init)
+APP_TARGETS=(gateway keys metering ledger payments console standalone stripe-stand-in kafka-init)
 LOCAL_DEBIAN="$PREFIX/base-debian:bookworm"
 LOCAL_NODE="$PREFIX/base-node:24-bookworm"
 REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

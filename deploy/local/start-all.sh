@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run start:distributed`: starts the local infrastructure, then the five
-# services as separate processes (distributed mode) on ports 8080-8084, with development secrets
+# services as separate processes (distributed mode) on ports 8080-8084 and the console server on
+# 8090, with development secrets
 # unless the environment already provides them. Ctrl-C stops the services (not the infra:
 # `npm run infra:down` does that).
 set -euo pipefail
@@ -49,5 +50,9 @@ for svc in gateway keys metering ledger payments; do
     "${extra[@]}" node --import @swc-node/register/esm-register "services/$svc/src/main.ts" 2>&1 | sed -u "s/^/[$svc] /"
   ) &
 done
-echo "services starting: gateway :8080, keys :8081, metering :8082, ledger :8083, payments :8084 (Ctrl-C to stop)" >&2
+# The console's origin (apps/console-server) on :8090, in front of the five on their default
+# ports; the console is built first when its sources are newer than its build.
+node tools/build/console.js --if-stale
+node --import @swc-node/register/esm-register apps/console-server/src/main.ts 2>&1 | sed -u "s/^/[console] /" &
+echo "services starting: gateway :8080, keys :8081, metering :8082, ledger :8083, payments :8084, console http://localhost:8090/ (Ctrl-C to stop)" >&2
 wait

@@ -28,6 +28,8 @@ export type ComposeServiceName = (typeof COMPOSE_SERVICES)[number];
 export interface ComposePlatform extends Platform {
   /** The compose project, e.g. for `docker compose -p <project> logs`. */
   readonly project: string;
+  /** The console server (apps/console-server), published on a free port. */
+  readonly consoleUrl: string;
   /** `docker kill` of the service's container (SIGKILL by default); resolves once it is dead. */
   killService(name: ComposeServiceName, signal?: string): Promise<void>;
   /** Starts the killed container again; resolves once its /health answers. */
@@ -72,9 +74,9 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
     webhook: envOf('payments', 'STRIPE_WEBHOOK_SECRET'),
   };
 
-  const [gateway = 0, keys = 0, metering = 0, ledger = 0, payments = 0, stripe = 0] =
-    await freePorts(6);
-  const ports = { gateway, keys, metering, ledger, payments, stripe };
+  const [gateway = 0, keys = 0, metering = 0, ledger = 0, payments = 0, stripe = 0, console = 0] =
+    await freePorts(7);
+  const ports = { gateway, keys, metering, ledger, payments, stripe, console };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     COMPOSE_PROJECT_NAME: project,
@@ -85,6 +87,7 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
     LEDGER_PORT: String(ports.ledger),
     PAYMENTS_PORT: String(ports.payments),
     STRIPE_STAND_IN_PORT: String(ports.stripe),
+    CONSOLE_PORT: String(ports.console),
   };
   const [bin = 'docker-compose', ...pre] = composeCommand();
   const compose = async (args: string[], timeoutMs = 300_000): Promise<CommandResult> => {
@@ -155,6 +158,8 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
       ...COMPOSE_SERVICES.map((name) =>
         waitUntil(`${urls[name]}/health`, startTimeoutMs, (status) => status === 200),
       ),
+      // Ready once the five are (its /health asks each one's /health/ready).
+      waitUntil(`${url(ports.console)}/health`, startTimeoutMs, (status) => status === 200),
     ]);
     // A key disabled from here on must reach the gateway's cache within a second (the scenario
     // checks it): wait until its keys.v1 consumer has joined its group.
@@ -185,6 +190,7 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
   return {
     mode: 'distributed',
     project,
+    consoleUrl: url(ports.console),
     urls,
     adminToken: secrets.admin,
     accountToken: (accountId, ttlSeconds) =>

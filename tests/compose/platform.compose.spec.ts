@@ -31,6 +31,27 @@ describe('the platform in containers (docker-compose.yml)', () => {
 
   const scenario = runBillingScenario(p);
 
+  describe('the console server (apps/console-server) in front of the five', () => {
+    it("serves the console's page, with its Content-Security-Policy", async () => {
+      const res = await fetch(`${p().consoleUrl}/`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(await res.text()).toMatch(/^<!doctype html>/i);
+    });
+
+    it("passes GET /v1/models to metering's container and its answer back unchanged", async () => {
+      const at = new Date().toISOString();
+      const [mine, theirs] = await Promise.all(
+        [p().consoleUrl, p().urls.metering].map((base) => fetch(`${base}/v1/models?at=${at}`)),
+      );
+      expect(mine?.status).toBe(200);
+      const body = (await mine?.json()) as { data: unknown[] };
+      expect(body.data.length).toBeGreaterThan(0);
+      expect(body).toEqual(await theirs?.json());
+    });
+  });
+
   describe('the ledger killed under load (docker kill) and started again', () => {
     let price: ModelPrice;
     let account: BooksAccount;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ConsoleFront } from './console/console-front.js';
 import type { RequestHandler } from './platform.js';
-import { route, SERVICES, type ServiceName } from './routing.js';
+import { route, SERVICES, type ServiceName } from '@billing/contracts/http-routes';
 
 /** What the front server asks of the rest of the process. */
 export interface FrontServerTarget {
@@ -59,9 +59,10 @@ window.ui = SwaggerUIBundle({
 
 /**
  * The one HTTP port of the standalone mode. Each request goes, unchanged, to the Express handler
- * of the service that owns its route (see routing.ts); nothing is proxied or copied, so streams
- * (SSE) and request bodies behave exactly as on the service's own port. `/health`, `/metrics`
- * and `/docs` answer for all five; every path outside the API's prefixes is the console's.
+ * of the service that owns its route (`@billing/contracts/http-routes`); nothing is proxied or
+ * copied, so streams (SSE) and request bodies behave exactly as on the service's own port.
+ * `/health`, `/metrics` and `/docs` answer for all five; every path outside the API's prefixes is
+ * the console's.
  */
 export class FrontServer {
   private readonly handlers = new Map<ServiceName, RequestHandler>();

@@ -31,7 +31,7 @@ import type { Secrets } from './data-dir.js';
 import { transactionAwarePool } from './embedded-postgres/transaction-aware-pool.js';
 import { GatedTransport } from './gated-transport.js';
 import { mergeMetrics, mergeOpenApi, type OpenApiDocument } from './merge.js';
-import { SERVICES, type ServiceName } from './routing.js';
+import { SERVICES, type ServiceName } from '@billing/contracts/http-routes';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 

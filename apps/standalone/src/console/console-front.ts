@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendAsset as send, serveConsolePage } from '@billing/console-assets';
 import type { ConsoleAssets } from './console-assets.js';
 import type { SignInCodes } from './sign-in-codes.js';
 
@@ -42,25 +43,7 @@ export class ConsoleFront {
       });
       return;
     }
-    const file = path === '/' || path === '/index.html' ? undefined : assets.file(path);
-    if (file !== undefined) {
-      // Vite names the files under /assets/ by their content's hash: they never change.
-      const cache = path.startsWith('/assets/')
-        ? 'public, max-age=31536000, immutable'
-        : 'no-cache';
-      send(req, res, 200, file.type, file.body, file.gzip, { 'cache-control': cache });
-      return;
-    }
-    if (path.startsWith('/assets/')) {
-      error(res, 404, 'NOT_FOUND', `Cannot GET ${path}`);
-      return;
-    }
-    // Any other path is one of the app's own routes (it routes in the browser).
-    const index = assets.index;
-    send(req, res, 200, index.type, index.body, index.gzip, {
-      'cache-control': 'no-cache',
-      'content-security-policy': CSP,
-    });
+    serveConsolePage(assets, path, req, res);
   }
 
   /** `/v1/console/*`. */
@@ -125,18 +108,6 @@ export class ConsoleFront {
 
 const REASONS = { unknown: 'not known', used: 'already used', expired: 'expired' } as const;
 
-/** The console loads only its own files and talks only to this origin. */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Console not built</title></head>
 <body><h1>The console is not built</h1>
@@ -157,30 +128,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function send(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: Buffer,
-  gzip: Buffer | undefined,
-  headers: Record<string, string>,
-): void {
-  const useGzip = gzip !== undefined && /\bgzip\b/i.test(req.headers['accept-encoding'] ?? '');
-  const payload = useGzip ? gzip : body;
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': payload.length,
-    'x-content-type-options': 'nosniff',
-    // The sign-in link carries its code in the query string: no other site may see it.
-    'referrer-policy': 'no-referrer',
-    ...(gzip === undefined ? {} : { vary: 'accept-encoding' }),
-    ...(useGzip ? { 'content-encoding': 'gzip' } : {}),
-    ...headers,
-  });
-  res.end(req.method === 'HEAD' ? undefined : payload);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

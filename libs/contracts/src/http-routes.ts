@@ -1,3 +1,8 @@
+// `@billing/contracts/http-routes`: which service owns which path of the HTTP contract
+// (CONTRACTS.md, "HTTP"), for the fronts that put the five behind one origin: the standalone app
+// (apps/standalone/src/front-server.ts) and the console server of the distributed mode
+// (apps/console-server). One table, so the two never disagree about a route.
+
 /** The five services, in the order they start (each one's HTTP dependencies before it). */
 export const SERVICES = ['metering', 'ledger', 'keys', 'payments', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -7,7 +12,7 @@ export type ServiceName = (typeof SERVICES)[number];
  * - `service`: one service's Nest application, with `url` (a service-only path when the request
  *   came through `/services/<name>/...`);
  * - `health` (readiness: `/health`, `/health/ready`), `live` (`/health/live`), `metrics`,
- *   `docs`: answered by the standalone process for all five;
+ *   `docs`: answered by the front itself (the standalone process answers them for all five);
  * - `console-api` (`/v1/console/*`: the console's sign-in and settings) and `console` (its pages and
  *   files: any other path outside `/v1`, `/api`, `/services` and `/webhooks`): the console;
  * - `not-found`: no service has the route.

@@ -1,4 +1,4 @@
-import { route, SERVICES, type Route } from './routing.js';
+import { route, SERVICES, type Route } from './http-routes.js';
 
 const service = (name: string, url?: string) => ({
   kind: 'service',

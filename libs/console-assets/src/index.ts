@@ -1,0 +1,4 @@
+// @billing/console-assets: the console's built files (apps/console/dist) and the one way they
+// are served, by the standalone app and by the console server of the distributed mode alike.
+export { ConsoleAssets, type Asset } from './console-assets.js';
+export { CONSOLE_CSP, sendAsset, serveConsolePage } from './console-page.js';
