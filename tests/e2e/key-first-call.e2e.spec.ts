@@ -30,16 +30,26 @@ describe('a created key works on its first call (five services as separate proce
   };
 
   const call = async (key: string): Promise<{ status: number; text: string }> => {
-    const res = await fetch(`${p().urls.gateway}/api/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'sim/echo-mini',
-        messages: [{ role: 'user', content: 'first call' }],
-        max_tokens: 4,
-      }),
-    });
-    return { status: res.status, text: await res.text() };
+    // Until the gateway's first copy of metering's price catalog loads (just after /health says
+    // ready), it answers 503 catalog_unavailable, whatever the key: not what this file tests, so
+    // that answer is retried; a 401 or anything else is returned as it came.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await fetch(`${p().urls.gateway}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'sim/echo-mini',
+          messages: [{ role: 'user', content: 'first call' }],
+          max_tokens: 4,
+        }),
+      });
+      const text = await res.text();
+      if (res.status !== 503 || !text.includes('catalog_unavailable') || Date.now() > deadline) {
+        return { status: res.status, text };
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   };
 
   beforeAll(async () => {
