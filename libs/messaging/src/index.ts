@@ -3,6 +3,7 @@ export { messagingMigrations, type MessagingMigration } from './schema.js';
 export { enqueue, Outbox } from './outbox.js';
 export {
   inMessageContext,
+  libraryTracer,
   startConsumerSpans,
   TRACEPARENT_HEADER,
   traceHeaders,
