@@ -1,6 +1,6 @@
 import { CREDITS, isCreditEvent } from './credits.js';
 import type { LedgerEvent } from './events.js';
-import { isTopUpKind, type LotKind } from './lots.js';
+import { isTopUpKind, kindOfLotId, type LotKind } from './lots.js';
 import type { LedgerState } from './state.js';
 
 /**
@@ -61,13 +61,15 @@ export function balanceDeltaOf(event: LedgerEvent): BalanceDelta {
     case 'CreditsExpired':
       return debitDelta([event.data], 0n, 0n);
     case 'TopUpRefundApplied': {
+      // The refund leaves the top-up class; each linked credit taken back leaves its own class
+      // (a bonus: bonus and compensation; a discount: top-up).
       const { data } = event;
-      const bonusNanos = data.bonusTakebacks.reduce((sum, take) => sum + take.amountNanos, 0n);
-      return {
-        topUpNanos: -data.amountNanos,
-        bonusAndCompensationNanos: -bonusNanos,
-        heldNanos: 0n,
-      };
+      const taken = debitDelta(
+        data.bonusTakebacks.map((take) => ({ ...take, kind: kindOfLotId(take.lotId) })),
+        0n,
+        0n,
+      );
+      return { ...taken, topUpNanos: taken.topUpNanos - data.amountNanos };
     }
     case 'HoldPlaced':
       return { topUpNanos: 0n, bonusAndCompensationNanos: 0n, heldNanos: event.data.amountNanos };
