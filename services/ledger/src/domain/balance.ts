@@ -6,7 +6,8 @@ import type { LedgerState } from './state.js';
 /**
  * The balance types shown to the customer (DESIGN.md "Credit lots"), in nano-dollars:
  * - total: every lot's remaining amount, debt included (as a negative top-up amount);
- * - topUp: the remaining of the top-up lots minus the debt (negative while the account owes);
+ * - topUp: the remaining of the top-up class (top-up and discount lots) minus the debt (negative
+ *   while the account owes);
  * - bonusAndCompensation: the remaining of every other lot (bonus, gift, referral, compensation,
  *   adjustment);
  * - held: the active holds; available: total − held.

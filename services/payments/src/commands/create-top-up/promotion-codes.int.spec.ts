@@ -266,3 +266,47 @@ describe('promotion codes: limits under concurrency', () => {
     });
   });
 });
+
+describe('promotion codes with the simulated provider (the standalone mode)', () => {
+  let simulated: PaymentsTestApp;
+  beforeAll(async () => {
+    simulated = await createPaymentsTestApp({ paymentProvider: 'simulated' });
+  }, 60_000);
+  afterAll(async () => {
+    await simulated?.close();
+  });
+
+  it('settles at once with the discount: TopUpSettled $45, DiscountApplied $5, a $10 bonus, the redemption confirmed', async () => {
+    const code = newCode();
+    const made = await simulated.http('POST', '/v1/admin/promotion-codes', {
+      body: { code, amountOff: '5', maxRedemptions: 1 },
+    });
+    expect(made.status).toBe(201);
+    const accountId = account();
+    const res = await simulated.http<CreatedTopUp>('POST', `/v1/accounts/${accountId}/top-ups`, {
+      body: { amount: '50', promotionCode: code },
+    });
+    expect(res).toMatchObject({
+      status: 201,
+      body: { status: 'settled', charged: '45', discount: '5', promotionCode: code },
+    });
+    const events = await reader.waitFor(accountId, 3);
+    expect(events.map((e) => [e.type, (e.data as { amount: string }).amount])).toEqual([
+      ['TopUpSettled', '45'],
+      ['DiscountApplied', '5'],
+      ['BonusGranted', '10'],
+    ]);
+    expect(
+      await simulated.count('promotion_redemptions', "code = $1 AND status = 'confirmed'", [code]),
+    ).toBe(1);
+    // Its only redemption is used: the next account is refused.
+    expect(
+      await simulated.http('POST', `/v1/accounts/${account()}/top-ups`, {
+        body: { amount: '50', promotionCode: code },
+      }),
+    ).toMatchObject({
+      status: 409,
+      body: { error: { code: 'PAYMENTS.PROMOTION_CODE_EXHAUSTED' } },
+    });
+  });
+});
