@@ -267,6 +267,25 @@ describe('promotion codes: limits under concurrency', () => {
   });
 });
 
+describe('promotion codes: a checkout that cannot be opened', () => {
+  it('given the last redemption, when Stripe cannot open the checkout (502), then the redemption is released, not lost', async () => {
+    const code = newCode();
+    await createCode({ code, percentOff: '10', maxRedemptions: 1 });
+    t.stripe.failNextRequests(1, 503);
+    expect(await checkout(account(), '100', code)).toMatchObject({
+      status: 502,
+      body: { error: { code: 'PAYMENTS.PROVIDER_UNAVAILABLE' } },
+    });
+    expect(
+      await t.count('promotion_redemptions', "code = $1 AND status = 'released'", [code]),
+    ).toBe(1);
+    expect(await checkout(account(), '100', code)).toMatchObject({
+      status: 201,
+      body: { charged: '90' },
+    });
+  });
+});
+
 describe('promotion codes with the simulated provider (the standalone mode)', () => {
   let simulated: PaymentsTestApp;
   beforeAll(async () => {
