@@ -229,7 +229,8 @@ describe('decodeEvent: WRONG_TOPIC', () => {
     expectFailure(
       decodeEvent(JSON.stringify(FULL.UsageRecorded), { topic: TOPICS.payments }),
       'WRONG_TOPIC',
-      'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, BonusGranted, ' +
+      'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, DiscountApplied, ' +
+        'BonusGranted, ' +
         'CompensationIssued, GiftGranted, ReferralRewarded, CreditsAdjusted, TopUpRefunded)',
     );
   });
@@ -289,6 +290,7 @@ describe('decodeEvent: INVALID_DATA, money', () => {
 
   const credits = [
     'TopUpSettled',
+    'DiscountApplied',
     'BonusGranted',
     'CompensationIssued',
     'GiftGranted',

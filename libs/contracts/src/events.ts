@@ -14,6 +14,7 @@ import {
   BonusGrantedV1Dto,
   CompensationIssuedV1Dto,
   CreditsAdjustedV1Dto,
+  DiscountAppliedV1Dto,
   GiftGrantedV1Dto,
   ReferralRewardedV1Dto,
   TopUpRefundedV1Dto,
@@ -21,6 +22,7 @@ import {
   type BonusGrantedData,
   type CompensationIssuedData,
   type CreditsAdjustedData,
+  type DiscountAppliedData,
   type GiftGrantedData,
   type ReferralRewardedData,
   type TopUpRefundedData,
@@ -39,6 +41,7 @@ import type { DataClass } from './rules.js';
 export type UsageObserved = Envelope<'UsageObserved', UsageObservedData>;
 export type UsageRecorded = Envelope<'UsageRecorded', UsageRecordedData>;
 export type TopUpSettled = Envelope<'TopUpSettled', TopUpSettledData>;
+export type DiscountApplied = Envelope<'DiscountApplied', DiscountAppliedData>;
 export type BonusGranted = Envelope<'BonusGranted', BonusGrantedData>;
 export type CompensationIssued = Envelope<'CompensationIssued', CompensationIssuedData>;
 export type GiftGranted = Envelope<'GiftGranted', GiftGrantedData>;
@@ -56,6 +59,7 @@ export type ContractEvent =
   | UsageObserved
   | UsageRecorded
   | TopUpSettled
+  | DiscountApplied
   | BonusGranted
   | CompensationIssued
   | GiftGranted
@@ -86,6 +90,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   UsageObserved: { version: 1, dataClass: UsageObservedV1Dto },
   UsageRecorded: { version: 1, dataClass: UsageRecordedV1Dto },
   TopUpSettled: { version: 1, dataClass: TopUpSettledV1Dto },
+  DiscountApplied: { version: 1, dataClass: DiscountAppliedV1Dto },
   BonusGranted: { version: 1, dataClass: BonusGrantedV1Dto },
   CompensationIssued: { version: 1, dataClass: CompensationIssuedV1Dto },
   GiftGranted: { version: 1, dataClass: GiftGrantedV1Dto },

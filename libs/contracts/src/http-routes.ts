@@ -50,6 +50,7 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
       'payments',
     ],
     [under(`/v1/admin/accounts/${SEGMENT}/credits`), 'payments'],
+    [under('/v1/admin/promotion-codes'), 'payments'],
     [under('/webhooks/stripe'), 'payments'],
   ] as const
 ).map(([pattern, service]) => [new RegExp(`^${pattern}$`, 'i'), service] as const);

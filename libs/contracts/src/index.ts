@@ -32,6 +32,7 @@ export {
   type ContractEvent,
   type CreditsAdjusted,
   type DataOf,
+  type DiscountApplied,
   type EventOf,
   type EventSchema,
   type EventType,

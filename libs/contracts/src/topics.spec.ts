@@ -52,6 +52,7 @@ describe('topics', () => {
     const summarize = (event: PaymentsEvent): string => {
       switch (event.type) {
         case 'TopUpSettled':
+        case 'DiscountApplied':
         case 'BonusGranted':
         case 'CompensationIssued':
         case 'GiftGranted':

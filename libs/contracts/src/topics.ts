@@ -17,6 +17,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
   'usage.recorded.v1': ['UsageRecorded'],
   'payments.v1': [
     'TopUpSettled',
+    'DiscountApplied',
     'BonusGranted',
     'CompensationIssued',
     'GiftGranted',

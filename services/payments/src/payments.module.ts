@@ -2,6 +2,12 @@ import { ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
+import { PromotionRedemptions } from './commands/promotion-redemptions.js';
+import { CreatePromotionCodeHandler } from './commands/create-promotion-code/create-promotion-code.handler.js';
+import { DisablePromotionCodeHandler } from './commands/disable-promotion-code/disable-promotion-code.handler.js';
+import { ListPromotionCodesHandler } from './queries/list-promotion-codes/list-promotion-codes.handler.js';
+import { QuoteTopUpHandler } from './queries/quote-top-up/quote-top-up.handler.js';
+import { PromotionCodesController } from './http/promotion-codes.controller.js';
 import { ApplyBalanceChangeHandler } from './commands/apply-balance-change/apply-balance-change.handler.js';
 import { AutoTopUpScheduler } from './commands/charge-auto-top-ups/auto-top-up-scheduler.js';
 import { ChargeAutoTopUpsHandler } from './commands/charge-auto-top-ups/charge-auto-top-ups.handler.js';
@@ -71,6 +77,7 @@ export class PaymentsModule extends ServiceModule({
       AccountsController,
       LowBalanceAlertsController,
       AdminCreditsController,
+      PromotionCodesController,
       StripeWebhookController,
     ],
     providers: [
@@ -86,6 +93,12 @@ export class PaymentsModule extends ServiceModule({
       PaymentsStore,
       PaymentsEvents,
       PaymentOutcomes,
+      // Promotion codes (discounts on a top-up): docs/adr/011-discounts.md.
+      PromotionRedemptions,
+      CreatePromotionCodeHandler,
+      DisablePromotionCodeHandler,
+      ListPromotionCodesHandler,
+      QuoteTopUpHandler,
       PaymentMethods,
       PaymentsMessaging,
       AutoTopUpScheduler,

@@ -54,6 +54,12 @@ export const FULL: Examples = {
     paymentReference: 'pi_123',
     invoiceId: 'inv_1',
   }),
+  DiscountApplied: event('DiscountApplied', {
+    discountId: 'disc_tu_1',
+    topUpId: 'tu_1',
+    promotionCode: 'SPRING10',
+    amount: '12',
+  }),
   BonusGranted: event('BonusGranted', {
     grantId: 'bonus_1',
     amount: '24',

@@ -72,7 +72,22 @@ export interface TopUpRefundedV1Data {
   readonly refundReference: string;
 }
 
+/**
+ * A promotion code took `amount` off the price of a top-up: the customer paid the top-up's
+ * `TopUpSettled.amount`, and this event credits the rest, so that the account receives the full
+ * top-up. Emitted once per top-up, right after its `TopUpSettled`, in the same transaction.
+ */
+export interface DiscountAppliedV1Data {
+  /** Derived from the top-up ("disc_<topUpId>"): one discount per top-up. */
+  readonly discountId: string;
+  readonly topUpId: string;
+  /** The promotion code as the operator created it (upper case). */
+  readonly promotionCode: string;
+  readonly amount: UsdString;
+}
+
 export type TopUpSettledData = TopUpSettledV1Data;
+export type DiscountAppliedData = DiscountAppliedV1Data;
 export type BonusGrantedData = BonusGrantedV1Data;
 export type CompensationIssuedData = CompensationIssuedV1Data;
 export type GiftGrantedData = GiftGrantedV1Data;
@@ -87,6 +102,13 @@ export class TopUpSettledV1Dto implements TopUpSettledV1Data {
   @OneOf(TOP_UP_TRIGGERS) trigger!: TopUpTrigger;
   @Id() paymentReference!: string;
   @Id() invoiceId!: string;
+}
+
+export class DiscountAppliedV1Dto implements DiscountAppliedV1Data {
+  @Id() discountId!: string;
+  @Id() topUpId!: string;
+  @Id() promotionCode!: string;
+  @Money('positive') amount!: string;
 }
 
 export class BonusGrantedV1Dto implements BonusGrantedV1Data {

@@ -1,5 +1,6 @@
 import type {
   BonusCreditedData,
+  DiscountCreditedData,
   CompensationCreditedData,
   GiftCreditedData,
   ReferralCreditedData,
@@ -29,6 +30,8 @@ type CreditCommand<TType extends string, TEventData> = Command<
 
 /** From TopUpSettled. */
 export type CreditTopUp = CreditCommand<'CreditTopUp', TopUpCreditedData>;
+/** From DiscountApplied. */
+export type CreditDiscount = CreditCommand<'CreditDiscount', DiscountCreditedData>;
 /** From BonusGranted. */
 export type CreditBonus = CreditCommand<'CreditBonus', BonusCreditedData>;
 /** From CompensationIssued. */
@@ -80,6 +83,7 @@ export type ExpireLots = Command<'ExpireLots', Record<never, never>>;
 
 export type LedgerCommand =
   | CreditTopUp
+  | CreditDiscount
   | CreditBonus
   | CreditCompensation
   | CreditGift

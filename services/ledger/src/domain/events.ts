@@ -39,6 +39,18 @@ export interface TopUpCreditedData extends CreditFields {
   readonly invoiceId: string;
 }
 
+/**
+ * The part of a top-up's price a promotion code paid (DiscountApplied): the customer was charged
+ * the top-up's `TopUpCredited` amount and receives this on top, so the two add up to the top-up
+ * asked for. Its lot is of the top-up class (docs/adr/ on discounts); a refund of the top-up claws
+ * it back in proportion, like the top-up's bonus. It never expires.
+ */
+export interface DiscountCreditedData extends CreditFields {
+  readonly discountId: string;
+  readonly topUpId: string;
+  readonly promotionCode: string;
+}
+
 export interface BonusCreditedData extends ExpiringCreditFields {
   readonly grantId: string;
   /** The top-up that earned the bonus: a refund of it claws the bonus back in proportion. */
@@ -145,6 +157,10 @@ export interface CreditsExpiredData {
   readonly recordedAtMs: number;
 }
 
+/**
+ * A credit linked to the refunded top-up taken back with it: its bonus, or its discount (the lot
+ * id tells which, `kindOfLotId`). The name is older than discounts and is kept: it is stored.
+ */
 export interface BonusTakeback {
   readonly lotId: string;
   readonly amountNanos: bigint;
@@ -161,7 +177,10 @@ export interface TopUpRefundAppliedData {
   readonly topUpTakenNanos: bigint;
   /** The part already spent: the account owes it back. */
   readonly debtIncurredNanos: bigint;
-  /** The proportional part of the bonus the top-up earned, capped at what the bonus lot holds. */
+  /**
+   * The proportional part of each credit linked to the top-up (its bonus, its discount), capped
+   * at what that lot still holds.
+   */
   readonly bonusTakebacks: readonly BonusTakeback[];
   readonly recordedAtMs: number;
 }
@@ -202,6 +221,7 @@ interface Event<TType extends string, TData> {
 }
 
 export type TopUpCredited = Event<'TopUpCredited', TopUpCreditedData>;
+export type DiscountCredited = Event<'DiscountCredited', DiscountCreditedData>;
 export type BonusCredited = Event<'BonusCredited', BonusCreditedData>;
 export type CompensationCredited = Event<'CompensationCredited', CompensationCreditedData>;
 export type GiftCredited = Event<'GiftCredited', GiftCreditedData>;
@@ -217,7 +237,12 @@ export type HoldExpired = Event<'HoldExpired', HoldExpiredData>;
 
 /** The credits that open a lot of a fixed kind (AdjustmentPosted opens one only when positive). */
 export type CreditEvent =
-  TopUpCredited | BonusCredited | CompensationCredited | GiftCredited | ReferralCredited;
+  | TopUpCredited
+  | DiscountCredited
+  | BonusCredited
+  | CompensationCredited
+  | GiftCredited
+  | ReferralCredited;
 
 export type LedgerEvent =
   | CreditEvent
@@ -234,6 +259,7 @@ export type LedgerEventType = LedgerEvent['type'];
 
 export const LEDGER_EVENT_TYPES = [
   'TopUpCredited',
+  'DiscountCredited',
   'BonusCredited',
   'CompensationCredited',
   'GiftCredited',

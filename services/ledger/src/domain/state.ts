@@ -227,18 +227,30 @@ function applyCredit(state: LedgerState, event: CreditEvent): LedgerState {
     case 'BonusCredited': {
       const { data } = event;
       const opened = openLot(state, kind, data, data.expiresAtMs, data.topUpId);
-      if (data.topUpId === undefined) return opened;
-      const link: BonusLink = {
-        lotId: data.lotId,
-        amountNanos: data.amountNanos,
-        clawedBackNanos: 0n,
-      };
-      const links = [...(state.bonusLinks.get(data.topUpId) ?? []), link];
-      return { ...opened, bonusLinks: new Map(state.bonusLinks).set(data.topUpId, links) };
+      return data.topUpId === undefined ? opened : linkToTopUp(opened, data.topUpId, data);
+    }
+    case 'DiscountCredited': {
+      // Linked like a bonus: a refund of the top-up takes back the same share of its discount.
+      const { data } = event;
+      return linkToTopUp(openLot(state, kind, data, undefined, data.topUpId), data.topUpId, data);
     }
     default:
       return openLot(state, kind, event.data, event.data.expiresAtMs);
   }
+}
+
+function linkToTopUp(
+  state: LedgerState,
+  topUpId: string,
+  credit: { readonly lotId: string; readonly amountNanos: bigint },
+): LedgerState {
+  const link: BonusLink = {
+    lotId: credit.lotId,
+    amountNanos: credit.amountNanos,
+    clawedBackNanos: 0n,
+  };
+  const links = [...(state.bonusLinks.get(topUpId) ?? []), link];
+  return { ...state, bonusLinks: new Map(state.bonusLinks).set(topUpId, links) };
 }
 
 function openLot(

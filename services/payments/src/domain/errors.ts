@@ -27,7 +27,15 @@ export type PaymentsErrorCode =
   /** A low-balance alert webhook URL that is not https:// (or has credentials, or is too long) (HTTP 400). */
   | 'PAYMENTS.INVALID_WEBHOOK_URL'
   /** An e-mail alert asked of a deployment with no SMTP server configured (HTTP 409). */
-  | 'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE';
+  | 'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE'
+  /** A promotion code that does not exist, is disabled, or is outside its validity window (HTTP 400). */
+  | 'PAYMENTS.PROMOTION_CODE_INVALID'
+  /** A promotion code whose total or per-account redemption limit is reached (HTTP 409). */
+  | 'PAYMENTS.PROMOTION_CODE_EXHAUSTED'
+  /** A discount that would leave less than the minimum charge (HTTP 400). */
+  | 'PAYMENTS.DISCOUNT_EXCEEDS_AMOUNT'
+  /** A promotion code created twice (HTTP 409). */
+  | 'PAYMENTS.PROMOTION_CODE_EXISTS';
 
 export type PaymentsError = Failure<PaymentsErrorCode>;
 export type Result<T> = ServiceResult<T, PaymentsErrorCode>;

@@ -7,6 +7,7 @@ import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.opti
 
 type PaymentsEventType =
   | 'TopUpSettled'
+  | 'DiscountApplied'
   | 'BonusGranted'
   | 'TopUpRefunded'
   | 'GiftGranted'

@@ -44,6 +44,16 @@ const INPUTS: {
       nowMs,
     },
   }),
+  DiscountApplied: (d, nowMs) => ({
+    type: 'CreditDiscount',
+    data: {
+      discountId: d.discountId,
+      topUpId: d.topUpId,
+      promotionCode: d.promotionCode,
+      amountNanos: parseUsd(d.amount),
+      nowMs,
+    },
+  }),
   BonusGranted: expiringCredit('CreditBonus', 'grantId', 'topUpId'),
   CompensationIssued: expiringCredit('CreditCompensation', 'compensationId', 'claimId'),
   GiftGranted: expiringCredit('CreditGift', 'giftId'),

@@ -4,6 +4,7 @@ import { adjustmentPosted } from './adjustment-posted.js';
 import { bonusCredited } from './bonus-credited.js';
 import { compensationCredited } from './compensation-credited.js';
 import { creditsExpired } from './credits-expired.js';
+import { discountCredited } from './discount-credited.js';
 import { Reader, type EventCodec } from './fields.js';
 import { giftCredited } from './gift-credited.js';
 import { holdExpired } from './hold-expired.js';
@@ -31,6 +32,7 @@ import { usageCharged } from './usage-charged.js';
  */
 const CODECS = {
   TopUpCredited: topUpCredited,
+  DiscountCredited: discountCredited,
   BonusCredited: bonusCredited,
   CompensationCredited: compensationCredited,
   GiftCredited: giftCredited,

@@ -6,6 +6,7 @@ import type {
   ChargeUsage,
   CreditBonus,
   CreditCompensation,
+  CreditDiscount,
   CreditGift,
   CreditReferral,
   CreditTopUp,
@@ -21,6 +22,7 @@ import type {
   BonusCredited,
   CompensationCredited,
   CreditsExpired,
+  DiscountCredited,
   GiftCredited,
   HoldExpired,
   HoldPlaced,
@@ -73,6 +75,22 @@ export const bonus = (
     reason: o.reason ?? 'top_up_bonus',
     ...(o.topUpId !== undefined && { topUpId: o.topUpId }),
     ...(o.expiresAt !== undefined && { expiresAtMs: o.expiresAt }),
+    nowMs: o.at ?? T0,
+  },
+});
+
+/** The discount a promotion code gave on a top-up: its id derived from the top-up, like payments. */
+export const discount = (
+  topUpId: string,
+  amount: string,
+  o: { at?: number; code?: string } = {},
+): CreditDiscount => ({
+  type: 'CreditDiscount',
+  data: {
+    discountId: `disc_${topUpId}`,
+    topUpId,
+    promotionCode: o.code ?? 'SPRING10',
+    amountNanos: usd(amount),
     nowMs: o.at ?? T0,
   },
 });
@@ -211,6 +229,23 @@ export const topUpCredited = (
     paymentReference: `pi_${topUpId}`,
     invoiceId: `inv_${topUpId}`,
     lotId: `top_up:${topUpId}`,
+    debtRepaidNanos: usd(o.debtRepaid ?? '0'),
+    recordedAtMs: o.at ?? T0,
+  },
+});
+
+export const discountCredited = (
+  topUpId: string,
+  amount: string,
+  o: { at?: number; code?: string; debtRepaid?: string } = {},
+): DiscountCredited => ({
+  type: 'DiscountCredited',
+  data: {
+    discountId: `disc_${topUpId}`,
+    topUpId,
+    promotionCode: o.code ?? 'SPRING10',
+    amountNanos: usd(amount),
+    lotId: `discount:disc_${topUpId}`,
     debtRepaidNanos: usd(o.debtRepaid ?? '0'),
     recordedAtMs: o.at ?? T0,
   },

@@ -6,6 +6,7 @@ import {
   charge,
   compensation,
   days,
+  discount,
   expireHolds,
   extendHold,
   gift,
@@ -20,20 +21,23 @@ import { givenCommands, type Scenario } from './scenario.js';
 const HOUR_MS = 3_600_000;
 
 /**
- * Day 0: $100 top-up with its $20 bonus (expires day 60), a $5 gift (expires day 1), $3 referral,
+ * Day 0: $100 top-up with its $20 bonus (expires day 60), a $10 top-up bought for $9 with a $1
+ * discount (a promotion code), a $5 gift (expires day 1), $3 referral,
  * $2 compensation, adjustments +$1 and −$0.5 (the −$0.5 comes out of the gift), a hold released
  * and one that expires.
  * Day 1 noon: the gift's $4.5 expires as the first charge arrives; $18 of usage over two keys
  * (k1: $10 + $5, k2: $2), drawn from the bonus.
  * Day 2: $1 of usage with no key. Day 3: $50 of the top-up refunded; of the $10 bonus share
  * only the $2 left is clawed back.
- * Total: 50 + 18 + 5 + 3 + 2 + 0.5 − 4.5 − 18 = $56.
+ * Total: 50 + 10 + 18 + 5 + 3 + 2 + 0.5 − 4.5 − 18 = $66.
  */
 export function everyEventStory(): Scenario {
   const noon = days(1) + 12 * HOUR_MS;
   return givenCommands(
     topUp('t1', '100'),
     bonus('g1', '20', { topUpId: 't1', expiresAt: days(60) }),
+    topUp('t2', '9'),
+    discount('t2', '1'),
     gift('gf', '5', { expiresAt: days(1) }),
     referral('rf', '3'),
     compensation('cp', '2'),
