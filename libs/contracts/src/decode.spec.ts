@@ -230,7 +230,8 @@ describe('decodeEvent: WRONG_TOPIC', () => {
       decodeEvent(JSON.stringify(FULL.UsageRecorded), { topic: TOPICS.payments }),
       'WRONG_TOPIC',
       'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, BonusGranted, ' +
-        'CompensationIssued, GiftGranted, ReferralRewarded, CreditsAdjusted, TopUpRefunded)',
+        'CompensationIssued, GiftGranted, ReferralRewarded, ReferralRewardRevoked, CreditsAdjusted, ' +
+        'TopUpRefunded)',
     );
   });
 
@@ -293,6 +294,7 @@ describe('decodeEvent: INVALID_DATA, money', () => {
     'CompensationIssued',
     'GiftGranted',
     'ReferralRewarded',
+    'ReferralRewardRevoked',
     'TopUpRefunded',
   ] as const;
 

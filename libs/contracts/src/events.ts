@@ -16,6 +16,7 @@ import {
   CreditsAdjustedV1Dto,
   GiftGrantedV1Dto,
   ReferralRewardedV1Dto,
+  ReferralRewardRevokedV1Dto,
   TopUpRefundedV1Dto,
   TopUpSettledV1Dto,
   type BonusGrantedData,
@@ -23,6 +24,7 @@ import {
   type CreditsAdjustedData,
   type GiftGrantedData,
   type ReferralRewardedData,
+  type ReferralRewardRevokedData,
   type TopUpRefundedData,
   type TopUpSettledData,
 } from './events/payments.js';
@@ -43,6 +45,7 @@ export type BonusGranted = Envelope<'BonusGranted', BonusGrantedData>;
 export type CompensationIssued = Envelope<'CompensationIssued', CompensationIssuedData>;
 export type GiftGranted = Envelope<'GiftGranted', GiftGrantedData>;
 export type ReferralRewarded = Envelope<'ReferralRewarded', ReferralRewardedData>;
+export type ReferralRewardRevoked = Envelope<'ReferralRewardRevoked', ReferralRewardRevokedData>;
 export type CreditsAdjusted = Envelope<'CreditsAdjusted', CreditsAdjustedData>;
 export type TopUpRefunded = Envelope<'TopUpRefunded', TopUpRefundedData>;
 export type BalanceChanged = Envelope<'BalanceChanged', BalanceChangedData>;
@@ -60,6 +63,7 @@ export type ContractEvent =
   | CompensationIssued
   | GiftGranted
   | ReferralRewarded
+  | ReferralRewardRevoked
   | CreditsAdjusted
   | TopUpRefunded
   | BalanceChanged
@@ -90,6 +94,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   CompensationIssued: { version: 1, dataClass: CompensationIssuedV1Dto },
   GiftGranted: { version: 1, dataClass: GiftGrantedV1Dto },
   ReferralRewarded: { version: 1, dataClass: ReferralRewardedV1Dto },
+  ReferralRewardRevoked: { version: 1, dataClass: ReferralRewardRevokedV1Dto },
   CreditsAdjusted: { version: 1, dataClass: CreditsAdjustedV1Dto },
   TopUpRefunded: { version: 1, dataClass: TopUpRefundedV1Dto },
   BalanceChanged: { version: 1, dataClass: BalanceChangedV1Dto },

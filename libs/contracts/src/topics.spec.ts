@@ -58,6 +58,8 @@ describe('topics', () => {
         case 'ReferralRewarded':
         case 'TopUpRefunded':
           return `+${event.data.amount}`;
+        case 'ReferralRewardRevoked':
+          return `-${event.data.amount}`;
         case 'CreditsAdjusted':
           return `adjust ${event.data.amount}`;
         default: {

@@ -21,6 +21,10 @@ import { GetLowBalanceAlertHandler } from './queries/get-low-balance-alert/get-l
 import { ListAlertDeliveriesHandler } from './queries/list-alert-deliveries/list-alert-deliveries.handler.js';
 import { LowBalanceAlertsController } from './http/low-balance-alerts.controller.js';
 import { AccountsController } from './http/accounts.controller.js';
+import { ReferralsController } from './http/referrals.controller.js';
+import { ReferralProgram } from './commands/referral-program.js';
+import { JoinReferralHandler } from './commands/join-referral/join-referral.handler.js';
+import { ListReferralsHandler } from './queries/list-referrals/list-referrals.handler.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
   STRIPE_WEBHOOK_VERIFIER,
@@ -70,6 +74,7 @@ export class PaymentsModule extends ServiceModule({
     controllers: [
       AccountsController,
       LowBalanceAlertsController,
+      ReferralsController,
       AdminCreditsController,
       StripeWebhookController,
     ],
@@ -111,6 +116,9 @@ export class PaymentsModule extends ServiceModule({
       DeliverLowBalanceAlertsHandler,
       GetLowBalanceAlertHandler,
       ListAlertDeliveriesHandler,
+      ReferralProgram,
+      JoinReferralHandler,
+      ListReferralsHandler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

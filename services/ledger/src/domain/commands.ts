@@ -50,6 +50,12 @@ export type ApplyTopUpRefund = Command<
   { readonly topUpId: string; readonly amountNanos: bigint; readonly refundReference: string }
 >;
 
+/** From ReferralRewardRevoked. */
+export type RevokeReferral = Command<
+  'RevokeReferral',
+  { readonly referralId: string; readonly amountNanos: bigint; readonly reason: string }
+>;
+
 /** From UsageRecorded. */
 export type ChargeUsage = Command<'ChargeUsage', UsageReport>;
 
@@ -86,6 +92,7 @@ export type LedgerCommand =
   | CreditReferral
   | PostAdjustment
   | ApplyTopUpRefund
+  | RevokeReferral
   | ChargeUsage
   | PlaceHold
   | ReleaseHold

@@ -16,6 +16,7 @@ import { PaymentsEvents } from '../messaging/payments-events.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { TopUpRow } from '../infrastructure/top-up-repository.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
+import { ReferralProgram } from './referral-program.js';
 
 export interface OutcomeContext {
   /** The Stripe event (or other input) that caused this: the events' causationId. */
@@ -33,7 +34,9 @@ export interface OutcomeContext {
  *   (amount x BONUS_RATE, exact; expiring BONUS_LIFETIME_DAYS after the settlement when that is
  *   set) in the outbox; for an auto top-up, the failure streak ends;
  * - fail: the top-up row; for an auto top-up, a counted failure with backoff (and maybe disabling);
- * - refund: the new refunded total and TopUpRefunded for the delta.
+ * - refund: the new refunded total and TopUpRefunded for the delta;
+ * - and for a referred account, the referral reward of its first settlement or its revocation
+ *   (ReferralProgram).
  */
 @Injectable()
 export class PaymentOutcomes {
@@ -43,6 +46,7 @@ export class PaymentOutcomes {
     private readonly store: PaymentsStore,
     private readonly events: PaymentsEvents,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
+    private readonly referrals: ReferralProgram,
   ) {}
 
   async apply(
@@ -101,6 +105,8 @@ export class PaymentOutcomes {
             },
             { causationId: context.causationId, correlationId: topUp.topUpId },
           ),
+          // The referral reward this top-up earned, revoked when inside the claw-back window.
+          ...(await this.referrals.onTopUpRefunded(client, topUp, nowMs, context)),
         ]);
         break;
       }
@@ -183,6 +189,8 @@ export class PaymentOutcomes {
         ),
       );
     }
+    // The referrer's reward when this is a referred account's first top-up (referral-program.ts).
+    messages.push(...(await this.referrals.onTopUpSettled(client, topUp, nowMs, context)));
     await this.events.enqueue(client, messages);
   }
 }

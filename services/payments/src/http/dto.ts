@@ -140,3 +140,10 @@ export class LowBalanceAlertBody {
   @MaxLength(2048, { message: 'webhookUrl must be at most 2048 characters' })
   webhookUrl?: string | null;
 }
+
+export class JoinReferralBody {
+  @ApiProperty({ example: 'K7M2QX9P', description: "Another account's referral code" })
+  @IsString({ message: 'code must be a string' })
+  @MaxLength(64, { message: 'code is not a referral code' })
+  code!: string;
+}

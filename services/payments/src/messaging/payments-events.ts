@@ -11,6 +11,7 @@ type PaymentsEventType =
   | 'TopUpRefunded'
   | 'GiftGranted'
   | 'ReferralRewarded'
+  | 'ReferralRewardRevoked'
   | 'CompensationIssued'
   | 'CreditsAdjusted';
 

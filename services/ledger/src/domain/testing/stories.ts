@@ -13,6 +13,7 @@ import {
   referral,
   refund,
   releaseHold,
+  revokeReferral,
   topUp,
 } from './builders.js';
 import { givenCommands, type Scenario } from './scenario.js';
@@ -20,13 +21,13 @@ import { givenCommands, type Scenario } from './scenario.js';
 const HOUR_MS = 3_600_000;
 
 /**
- * Day 0: $100 top-up with its $20 bonus (expires day 60), a $5 gift (expires day 1), $3 referral,
- * $2 compensation, adjustments +$1 and −$0.5 (the −$0.5 comes out of the gift), a hold released
+ * Day 0: $100 top-up with its $20 bonus (expires day 60), a $5 gift (expires day 1), $3 and $2
+ * referrals, $2 compensation, adjustments +$1 and −$0.5 (the −$0.5 comes out of the gift), a hold released
  * and one that expires.
  * Day 1 noon: the gift's $4.5 expires as the first charge arrives; $18 of usage over two keys
  * (k1: $10 + $5, k2: $2), drawn from the bonus.
  * Day 2: $1 of usage with no key. Day 3: $50 of the top-up refunded; of the $10 bonus share
- * only the $2 left is clawed back.
+ * only the $2 left is clawed back. Day 4: the $2 referral is revoked, whole (none of it was spent).
  * Total: 50 + 18 + 5 + 3 + 2 + 0.5 − 4.5 − 18 = $56.
  */
 export function everyEventStory(): Scenario {
@@ -36,6 +37,7 @@ export function everyEventStory(): Scenario {
     bonus('g1', '20', { topUpId: 't1', expiresAt: days(60) }),
     gift('gf', '5', { expiresAt: days(1) }),
     referral('rf', '3'),
+    referral('rf2', '2'),
     compensation('cp', '2'),
     adjust('a1', '1'),
     adjust('a2', '-0.5'),
@@ -49,5 +51,6 @@ export function everyEventStory(): Scenario {
     charge('r3', '2', { at: noon + 2 * HOUR_MS, apiKeyId: 'k2' }),
     charge('r4', '1', { at: days(2) }),
     refund('t1', '50', 're_1', { at: days(3) }),
+    revokeReferral('rf2', '2', { at: days(4) }),
   );
 }
