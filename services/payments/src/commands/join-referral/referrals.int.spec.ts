@@ -137,7 +137,7 @@ describe('referral codes and signing up with one', () => {
     const notACode = await join(account(), 'K7M2QX9I');
     expect(notACode.status).toBe(404);
     const badBody = await t.http('POST', `/v1/accounts/${account()}/referral`, { body: {} });
-    expect(badBody.status).toBe(400);
+    expect(badBody).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
   });
 
   it('refuses a code once the account has settled a top-up: 409 PAYMENTS.REFERRAL_TOO_LATE', async () => {
