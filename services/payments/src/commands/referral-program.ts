@@ -79,8 +79,7 @@ export class ReferralProgram {
     nowMs: number,
     context: ReferralEventContext,
   ): Promise<OutboxMessage[]> {
-    await this.referrals.lockAccount(client, topUp.accountId);
-    const referral = await this.referrals.get(client, topUp.accountId);
+    const referral = await this.lockedReferral(client, topUp.accountId);
     if (referral === undefined) return [];
     const isFirstSettled = !(await this.referrals.hasSettledTopUp(
       client,
@@ -127,8 +126,7 @@ export class ReferralProgram {
     nowMs: number,
     context: ReferralEventContext,
   ): Promise<OutboxMessage[]> {
-    await this.referrals.lockAccount(client, topUp.accountId);
-    const referral = await this.referrals.get(client, topUp.accountId);
+    const referral = await this.lockedReferral(client, topUp.accountId);
     const decision = decideClawback(
       referral,
       { topUpId: topUp.topUpId, atMs: nowMs },
@@ -155,6 +153,15 @@ export class ReferralProgram {
         },
       ),
     ];
+  }
+
+  /** The account's referral, under the lock joining takes too (ReferralRepository.lockAccount). */
+  private async lockedReferral(
+    client: pg.PoolClient,
+    accountId: string,
+  ): Promise<Referral | undefined> {
+    await this.referrals.lockAccount(client, accountId);
+    return this.referrals.get(client, accountId);
   }
 
   private rewarded(

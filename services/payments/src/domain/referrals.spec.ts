@@ -215,9 +215,12 @@ describe('the claw-back on a refund', () => {
     ).toEqual({ kind: 'keep', reason: 'outside_clawback_window' });
   });
 
-  it('given a window of 0 days, then only a refund at the very instant of the reward revokes it', () => {
+  it('given a window of 0 days (claw-back off), then no refund revokes the reward, not even at once', () => {
     const never = policy({ percent: '10', clawbackDays: 0 });
-    expect(decideClawback(rewarded(), { topUpId: 'tu_1', atMs: T0 + 1 }, never).kind).toBe('keep');
+    expect(decideClawback(rewarded(), { topUpId: 'tu_1', atMs: T0 }, never)).toEqual({
+      kind: 'keep',
+      reason: 'no_clawback_window',
+    });
   });
 
   it('given a reward, when another top-up of the account is refunded, then the reward stands', () => {

@@ -150,7 +150,8 @@ export type ClawbackDecision =
 /**
  * A top-up of the referred account was refunded (partly or wholly). The reward it earned is
  * revoked, whole and once, when the refund comes within `clawbackDays` of the reward (inclusive):
- * the refund says the referral did not bring a paying customer. Later, the reward stands.
+ * the refund says the referral did not bring a paying customer. Later, or with a window of 0 days
+ * (claw-back off), the reward stands.
  */
 export function decideClawback(
   referral: Referral | undefined,
@@ -159,6 +160,7 @@ export function decideClawback(
 ): ClawbackDecision {
   if (referral?.status !== 'rewarded') return { kind: 'keep', reason: 'no_reward_to_revoke' };
   if (referral.topUpId !== refund.topUpId) return { kind: 'keep', reason: 'another_top_up' };
+  if (policy.clawbackDays === 0) return { kind: 'keep', reason: 'no_clawback_window' };
   const rewardedAtMs = referral.decidedAtMs ?? refund.atMs;
   if (refund.atMs - rewardedAtMs > policy.clawbackDays * DAY_MS) {
     return { kind: 'keep', reason: 'outside_clawback_window' };
