@@ -8,6 +8,7 @@ import { freePorts, testDatabaseUrl, testKafkaServiceEnv } from '@billing/testin
 import { parseLogLine, type LogLine } from '@billing/service-kit';
 import pg from 'pg';
 import {
+  E2E_REFERRAL_REWARD,
   mintAccountToken,
   stripeTopUps,
   type CommandResult,
@@ -194,7 +195,13 @@ export async function startDistributedPlatform(
       ledger: { PORT: String(ports.ledger), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       metering: { PORT: String(ports.metering) },
       keys: { PORT: String(ports.keys), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
-      payments: { PORT: String(ports.payments), STRIPE_API_BASE: stripeUrl },
+      payments: {
+        PORT: String(ports.payments),
+        STRIPE_API_BASE: stripeUrl,
+        REFERRAL_REWARD_PERCENT: E2E_REFERRAL_REWARD.percent,
+        REFERRAL_REWARD_FIXED_USD: E2E_REFERRAL_REWARD.fixedUsd,
+        REFERRAL_REWARD_CAP_USD: E2E_REFERRAL_REWARD.capUsd,
+      },
       gateway: {
         PORT: String(ports.gateway),
         LEDGER_URL: urls.ledger,
@@ -339,6 +346,7 @@ export async function startDistributedPlatform(
         mintAccountToken(secrets.CONSOLE_JWT_SECRET, accountId, ttlSeconds),
       deliverStripeWebhook,
       settleTopUp,
+      referralReward: E2E_REFERRAL_REWARD,
       projectionsVerify: () => ops(['projections:verify', '--schema', 'ledger']),
       auditVerify: (accountId) =>
         ops(['audit:verify', '--schema', 'ledger', ...(accountId ? ['--account', accountId] : [])]),

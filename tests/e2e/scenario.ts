@@ -7,6 +7,7 @@ import { chatSteps } from './scenario/steps/chat.js';
 import { keysSteps } from './scenario/steps/keys.js';
 import { limitsSteps } from './scenario/steps/limits.js';
 import { onboardingSteps } from './scenario/steps/onboarding.js';
+import { referralSteps } from './scenario/steps/referrals.js';
 
 /**
  * The billing scenario of issue 7, driven only through the platform's public surfaces: the
@@ -70,6 +71,7 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
   billingSteps(ctx, step);
   keysSteps(ctx, step);
   limitsSteps(ctx, step);
+  referralSteps(ctx, step);
   auditSteps(ctx, step);
 
   return { failed: () => failures > 0 };

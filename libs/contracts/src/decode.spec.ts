@@ -230,8 +230,8 @@ describe('decodeEvent: WRONG_TOPIC', () => {
       decodeEvent(JSON.stringify(FULL.UsageRecorded), { topic: TOPICS.payments }),
       'WRONG_TOPIC',
       'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, DiscountApplied, ' +
-        'BonusGranted, ' +
-        'CompensationIssued, GiftGranted, ReferralRewarded, CreditsAdjusted, TopUpRefunded)',
+        'BonusGranted, CompensationIssued, GiftGranted, ReferralRewarded, ReferralRewardRevoked, ' +
+        'CreditsAdjusted, TopUpRefunded)',
     );
   });
 
@@ -295,6 +295,7 @@ describe('decodeEvent: INVALID_DATA, money', () => {
     'CompensationIssued',
     'GiftGranted',
     'ReferralRewarded',
+    'ReferralRewardRevoked',
     'TopUpRefunded',
   ] as const;
 

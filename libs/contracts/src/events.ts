@@ -17,6 +17,7 @@ import {
   DiscountAppliedV1Dto,
   GiftGrantedV1Dto,
   ReferralRewardedV1Dto,
+  ReferralRewardRevokedV1Dto,
   TopUpRefundedV1Dto,
   TopUpSettledV1Dto,
   type BonusGrantedData,
@@ -25,6 +26,7 @@ import {
   type DiscountAppliedData,
   type GiftGrantedData,
   type ReferralRewardedData,
+  type ReferralRewardRevokedData,
   type TopUpRefundedData,
   type TopUpSettledData,
 } from './events/payments.js';
@@ -46,6 +48,7 @@ export type BonusGranted = Envelope<'BonusGranted', BonusGrantedData>;
 export type CompensationIssued = Envelope<'CompensationIssued', CompensationIssuedData>;
 export type GiftGranted = Envelope<'GiftGranted', GiftGrantedData>;
 export type ReferralRewarded = Envelope<'ReferralRewarded', ReferralRewardedData>;
+export type ReferralRewardRevoked = Envelope<'ReferralRewardRevoked', ReferralRewardRevokedData>;
 export type CreditsAdjusted = Envelope<'CreditsAdjusted', CreditsAdjustedData>;
 export type TopUpRefunded = Envelope<'TopUpRefunded', TopUpRefundedData>;
 export type BalanceChanged = Envelope<'BalanceChanged', BalanceChangedData>;
@@ -64,6 +67,7 @@ export type ContractEvent =
   | CompensationIssued
   | GiftGranted
   | ReferralRewarded
+  | ReferralRewardRevoked
   | CreditsAdjusted
   | TopUpRefunded
   | BalanceChanged
@@ -95,6 +99,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   CompensationIssued: { version: 1, dataClass: CompensationIssuedV1Dto },
   GiftGranted: { version: 1, dataClass: GiftGrantedV1Dto },
   ReferralRewarded: { version: 1, dataClass: ReferralRewardedV1Dto },
+  ReferralRewardRevoked: { version: 1, dataClass: ReferralRewardRevokedV1Dto },
   CreditsAdjusted: { version: 1, dataClass: CreditsAdjustedV1Dto },
   TopUpRefunded: { version: 1, dataClass: TopUpRefundedV1Dto },
   BalanceChanged: { version: 1, dataClass: BalanceChangedV1Dto },

@@ -38,6 +38,7 @@ export {
   type EventType,
   type GiftGranted,
   type ReferralRewarded,
+  type ReferralRewardRevoked,
   type TopUpRefunded,
   type TopUpSettled,
   type UsageObserved,

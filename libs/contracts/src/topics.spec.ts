@@ -59,6 +59,8 @@ describe('topics', () => {
         case 'ReferralRewarded':
         case 'TopUpRefunded':
           return `+${event.data.amount}`;
+        case 'ReferralRewardRevoked':
+          return `-${event.data.amount}`;
         case 'CreditsAdjusted':
           return `adjust ${event.data.amount}`;
         default: {

@@ -22,6 +22,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'CompensationIssued',
     'GiftGranted',
     'ReferralRewarded',
+    'ReferralRewardRevoked',
     'CreditsAdjusted',
     'TopUpRefunded',
   ],

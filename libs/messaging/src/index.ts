@@ -1,6 +1,7 @@
 export * from './types.js';
 export { messagingMigrations, type MessagingMigration } from './schema.js';
 export { enqueue, Outbox } from './outbox.js';
+export { nameBasedUuid } from './message-id.js';
 export {
   inMessageContext,
   libraryTracer,

@@ -27,6 +27,10 @@ import { GetLowBalanceAlertHandler } from './queries/get-low-balance-alert/get-l
 import { ListAlertDeliveriesHandler } from './queries/list-alert-deliveries/list-alert-deliveries.handler.js';
 import { LowBalanceAlertsController } from './http/low-balance-alerts.controller.js';
 import { AccountsController } from './http/accounts.controller.js';
+import { ReferralsController } from './http/referrals.controller.js';
+import { ReferralProgram } from './commands/referral-program.js';
+import { JoinReferralHandler } from './commands/join-referral/join-referral.handler.js';
+import { ListReferralsHandler } from './queries/list-referrals/list-referrals.handler.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
   STRIPE_WEBHOOK_VERIFIER,
@@ -76,6 +80,7 @@ export class PaymentsModule extends ServiceModule({
     controllers: [
       AccountsController,
       LowBalanceAlertsController,
+      ReferralsController,
       AdminCreditsController,
       PromotionCodesController,
       StripeWebhookController,
@@ -124,6 +129,9 @@ export class PaymentsModule extends ServiceModule({
       DeliverLowBalanceAlertsHandler,
       GetLowBalanceAlertHandler,
       ListAlertDeliveriesHandler,
+      ReferralProgram,
+      JoinReferralHandler,
+      ListReferralsHandler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

@@ -37,11 +37,19 @@ export function createScenarioContext(platform: () => Platform) {
     boundaryUsage?: Usage;
     small?: Account;
     burst?: Account;
+    /** A referrer and the account that signed up with its code (steps/referrals.ts). */
+    referrer?: Account;
+    referred?: Account;
   } = {};
   const accounts = (): Account[] =>
-    [state.customer, state.boundary, state.small, state.burst].filter(
-      (a): a is Account => a !== undefined,
-    );
+    [
+      state.customer,
+      state.boundary,
+      state.small,
+      state.burst,
+      state.referrer,
+      state.referred,
+    ].filter((a): a is Account => a !== undefined);
 
   /**
    * One step of the story. A failing step carries the tail of every process's log in its

@@ -87,6 +87,12 @@ export const FULL: Examples = {
     referredAccountId: 'acct_77',
     expiresAt: '2027-01-01T00:00:00Z',
   }),
+  ReferralRewardRevoked: event('ReferralRewardRevoked', {
+    referralId: 'ref_1',
+    amount: '3',
+    reason: 'referred top-up refunded',
+    referredAccountId: 'acct_77',
+  }),
   CreditsAdjusted: event('CreditsAdjusted', {
     adjustmentId: 'adj_1',
     amount: '-2.5',
@@ -145,6 +151,11 @@ export const MINIMAL: Examples = {
   }),
   GiftGranted: event('GiftGranted', { giftId: 'gift_2', amount: '1', reason: 'gift' }),
   ReferralRewarded: event('ReferralRewarded', { referralId: 'ref_2', amount: '1', reason: 'r' }),
+  ReferralRewardRevoked: event('ReferralRewardRevoked', {
+    referralId: 'ref_2',
+    amount: '1',
+    reason: 'r',
+  }),
   ApiKeyCreated: event('ApiKeyCreated', {
     apiKeyId: 'key_1',
     name: 'production',

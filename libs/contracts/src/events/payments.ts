@@ -58,6 +58,19 @@ export interface ReferralRewardedV1Data {
   readonly expiresAt?: IsoTimestampString;
 }
 
+/**
+ * A referral reward taken back: the referred account's rewarding top-up was refunded within the
+ * claw-back window. `amount` is the reward that was granted; the ledger takes what its referral lot
+ * still holds, never more (the part already spent or expired is not recovered).
+ */
+export interface ReferralRewardRevokedV1Data {
+  /** The `referralId` of the ReferralRewarded it revokes. */
+  readonly referralId: string;
+  readonly amount: UsdString;
+  readonly reason: string;
+  readonly referredAccountId?: string;
+}
+
 export interface CreditsAdjustedV1Data {
   readonly adjustmentId: string;
   /** Signed and never zero. */
@@ -92,6 +105,7 @@ export type BonusGrantedData = BonusGrantedV1Data;
 export type CompensationIssuedData = CompensationIssuedV1Data;
 export type GiftGrantedData = GiftGrantedV1Data;
 export type ReferralRewardedData = ReferralRewardedV1Data;
+export type ReferralRewardRevokedData = ReferralRewardRevokedV1Data;
 export type CreditsAdjustedData = CreditsAdjustedV1Data;
 export type TopUpRefundedData = TopUpRefundedV1Data;
 
@@ -140,6 +154,13 @@ export class ReferralRewardedV1Dto implements ReferralRewardedV1Data {
   @Text() reason!: string;
   @Optional() @AccountId() referredAccountId?: string;
   @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class ReferralRewardRevokedV1Dto implements ReferralRewardRevokedV1Data {
+  @Id() referralId!: string;
+  @Money('positive') amount!: string;
+  @Text() reason!: string;
+  @Optional() @AccountId() referredAccountId?: string;
 }
 
 export class CreditsAdjustedV1Dto implements CreditsAdjustedV1Data {

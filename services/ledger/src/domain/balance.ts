@@ -72,6 +72,8 @@ export function balanceDeltaOf(event: LedgerEvent): BalanceDelta {
       );
       return { ...taken, topUpNanos: taken.topUpNanos - data.amountNanos };
     }
+    case 'ReferralRevoked':
+      return debitDelta([{ kind: 'referral', amountNanos: event.data.takenNanos }], 0n, 0n);
     case 'HoldPlaced':
       return { topUpNanos: 0n, bonusAndCompensationNanos: 0n, heldNanos: event.data.amountNanos };
     case 'HoldReleased':

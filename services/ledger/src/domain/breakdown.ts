@@ -13,7 +13,9 @@ import { kindOfLotId, type LotKind } from './lots.js';
  *
  * Refunds are not a category of the contract, so they show where they belong: a refunded top-up
  * reduces `topUps` by the amount refunded (spent or not), and the bonus clawed back with it reduces
- * `bonuses` (its discount clawed back, `topUps`: a discount counts as part of its top-up). Top-ups and bonuses are therefore net of refunds; the transaction history keeps the
+ * `bonuses` (its discount clawed back, `topUps`: a discount counts as part of its top-up); a
+ * revoked referral reward reduces `referrals` by what it took back. Top-ups, bonuses and referrals
+ * are therefore net of refunds and revocations; the transaction history keeps the
  * refund itself as its own `refund` rows. `adjustments` is signed (positive minus negative).
  * `expired` and `usage` are positive amounts that the total subtracts.
  */
@@ -74,6 +76,10 @@ export function addToBreakdown(breakdown: CreditsBreakdown, event: LedgerEvent):
         (sum, take) => add(sum, CATEGORY_OF_KIND[kindOfLotId(take.lotId)], -take.amountNanos),
         add(breakdown, 'topUpsNanos', -event.data.amountNanos),
       );
+    case 'ReferralRevoked':
+      // A revoked reward is no longer a referral credit: the category is net of revocations, as
+      // top-ups and bonuses are net of refunds.
+      return add(breakdown, CATEGORY_OF_KIND.referral, -event.data.takenNanos);
     case 'HoldPlaced':
     case 'HoldReleased':
     case 'HoldExtended':

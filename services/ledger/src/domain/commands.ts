@@ -53,6 +53,12 @@ export type ApplyTopUpRefund = Command<
   { readonly topUpId: string; readonly amountNanos: bigint; readonly refundReference: string }
 >;
 
+/** From ReferralRewardRevoked. */
+export type RevokeReferral = Command<
+  'RevokeReferral',
+  { readonly referralId: string; readonly amountNanos: bigint; readonly reason: string }
+>;
+
 /** From UsageRecorded. */
 export type ChargeUsage = Command<'ChargeUsage', UsageReport>;
 
@@ -90,6 +96,7 @@ export type LedgerCommand =
   | CreditReferral
   | PostAdjustment
   | ApplyTopUpRefund
+  | RevokeReferral
   | ChargeUsage
   | PlaceHold
   | ReleaseHold

@@ -8,6 +8,7 @@ import type {
   PlaceHold,
   PostAdjustment,
   ReleaseHold,
+  RevokeReferral,
 } from './commands.js';
 import { creditLotIdOf, creditRuleOf, isCreditCommand, type CreditCommand } from './credits.js';
 import { accepted, alreadyApplied, refused, type Decision } from './decision.js';
@@ -20,6 +21,7 @@ import type {
   LedgerEvent,
   TopUpRefundApplied,
 } from './events.js';
+import { referralRevocationKeyOf } from './idempotency.js';
 import { lotIdOf, planDraws, type Draw } from './lots.js';
 import { recentGet, recentHas } from './recent-window.js';
 import { foldLedger, type LedgerState } from './state.js';
@@ -43,6 +45,8 @@ export function decide(command: LedgerCommand, state: LedgerState): Decision {
       return decideAdjustment(command, state);
     case 'ApplyTopUpRefund':
       return decideRefund(command, state);
+    case 'RevokeReferral':
+      return decideRevokeReferral(command, state);
     case 'ChargeUsage':
       return decideCharge(command, state);
     case 'PlaceHold':
@@ -179,6 +183,42 @@ function decideRefund(command: ApplyTopUpRefund, state: LedgerState): Decision {
     },
   };
   return accepted([...expiries, refund]);
+}
+
+/**
+ * Takes a referral reward back: what its lot still holds of it, after the lots due by now expired.
+ * The part already spent (or expired) stays with the referrer; the revocation never incurs debt.
+ * A revocation is applied once, even when it took nothing.
+ */
+function decideRevokeReferral(command: RevokeReferral, state: LedgerState): Decision {
+  const { referralId, amountNanos, reason, nowMs } = command.data;
+  requireId(referralId, 'referral id');
+  requirePositive(amountNanos, 'revoked referral amount');
+  if (state.appliedCredits.has(referralRevocationKeyOf(referralId))) return alreadyApplied;
+  const lotId = lotIdOf('referral', referralId);
+  if (!state.appliedCredits.has(lotId)) {
+    return refused(
+      'LEDGER.REFERRAL_NOT_FOUND',
+      `referral reward ${referralId} was never credited to this account`,
+    );
+  }
+  const expiries = dueLotExpiries(state, nowMs);
+  const settled = foldLedger(expiries, state);
+  const remainingNanos = settled.lots.find((lot) => lot.lotId === lotId)?.remainingNanos ?? 0n;
+  return accepted([
+    ...expiries,
+    {
+      type: 'ReferralRevoked',
+      data: {
+        referralId,
+        lotId,
+        amountNanos,
+        takenNanos: minUsd(amountNanos, remainingNanos),
+        reason,
+        recordedAtMs: nowMs,
+      },
+    },
+  ]);
 }
 
 function decideCharge(command: ChargeUsage, state: LedgerState): Decision {

@@ -20,6 +20,8 @@ export const LEDGER_ERROR_CODES = [
   'LEDGER.TOP_UP_NOT_FOUND',
   /** The refunds of a top-up would add up to more than the top-up itself. */
   'LEDGER.REFUND_EXCEEDS_TOP_UP',
+  /** A revocation of a referral reward this account never received. */
+  'LEDGER.REFERRAL_NOT_FOUND',
 ] as const;
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];

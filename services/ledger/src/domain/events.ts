@@ -185,6 +185,24 @@ export interface TopUpRefundAppliedData {
   readonly recordedAtMs: number;
 }
 
+/**
+ * A referral reward revoked (ReferralRewardRevoked: the referred top-up was refunded within the
+ * claw-back window). It takes what the referral lot still holds of the reward, never more: the part
+ * already spent or expired is not recovered, as with the bonus of a refunded top-up, so a
+ * revocation never puts the referrer in debt.
+ */
+export interface ReferralRevokedData {
+  readonly referralId: string;
+  /** The lot the reward opened, `referral:<referralId>`. */
+  readonly lotId: string;
+  /** The reward revoked, as asked. */
+  readonly amountNanos: bigint;
+  /** What the lot still held of it, taken out (0 when the lot is spent or expired). */
+  readonly takenNanos: bigint;
+  readonly reason: string;
+  readonly recordedAtMs: number;
+}
+
 export interface HoldPlacedData {
   readonly holdId: string;
   readonly amountNanos: bigint;
@@ -230,6 +248,7 @@ export type AdjustmentPosted = Event<'AdjustmentPosted', AdjustmentPostedData>;
 export type UsageCharged = Event<'UsageCharged', UsageChargedData>;
 export type CreditsExpired = Event<'CreditsExpired', CreditsExpiredData>;
 export type TopUpRefundApplied = Event<'TopUpRefundApplied', TopUpRefundAppliedData>;
+export type ReferralRevoked = Event<'ReferralRevoked', ReferralRevokedData>;
 export type HoldPlaced = Event<'HoldPlaced', HoldPlacedData>;
 export type HoldReleased = Event<'HoldReleased', HoldReleasedData>;
 export type HoldExtended = Event<'HoldExtended', HoldExtendedData>;
@@ -250,6 +269,7 @@ export type LedgerEvent =
   | UsageCharged
   | CreditsExpired
   | TopUpRefundApplied
+  | ReferralRevoked
   | HoldPlaced
   | HoldReleased
   | HoldExtended
@@ -268,6 +288,7 @@ export const LEDGER_EVENT_TYPES = [
   'UsageCharged',
   'CreditsExpired',
   'TopUpRefundApplied',
+  'ReferralRevoked',
   'HoldPlaced',
   'HoldReleased',
   'HoldExtended',

@@ -153,6 +153,13 @@ const step: fc.Arbitrary<Step> = fc.record({
           };
         }),
     },
+    // A referral reward revoked (often one never credited: refused), partly spent or expired.
+    fc
+      .record({ id: pick('g', 8), amountNanos: amount })
+      .map(({ id, amountNanos }) => (nowMs: number): LedgerCommand => ({
+        type: 'RevokeReferral',
+        data: { referralId: id, amountNanos, reason: 'r', nowMs },
+      })),
     fc
       .record({
         id: pick('h', 6),
@@ -266,6 +273,16 @@ function checkEvent(event: LedgerEvent, before: LedgerState): void {
           () => `bonus ${link.lotId} clawed back beyond its proportion`,
         );
       }
+      return;
+    }
+    case 'ReferralRevoked': {
+      // Exactly what the reward's lot still holds, up to the reward: never more, never debt.
+      const { data } = event;
+      const held = before.lots.find((lot) => lot.lotId === data.lotId)?.remainingNanos ?? 0n;
+      check(
+        data.takenNanos === (held < data.amountNanos ? held : data.amountNanos),
+        () => `revocation of ${data.referralId} took ${data.takenNanos}, the lot held ${held}`,
+      );
       return;
     }
     default:

@@ -2,6 +2,7 @@ import { invariant } from './errors.js';
 import { CREDITS, isCreditEvent } from './credits.js';
 import type { CreditEvent, LedgerEvent, TopUpRefundAppliedData } from './events.js';
 import { HoldBook, type ActiveHold } from './hold-book.js';
+import { referralRevocationKeyOf } from './idempotency.js';
 import { insertLot, lotIdOf, takeFromLots, type Lot, type LotKind } from './lots.js';
 import { emptyRecentWindow, recentAdd, type RecentWindow } from './recent-window.js';
 
@@ -170,6 +171,27 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
     }
     case 'TopUpRefundApplied':
       return applyRefund(state, event.data);
+    case 'ReferralRevoked': {
+      const { data } = event;
+      const key = referralRevocationKeyOf(data.referralId);
+      invariant(!state.appliedCredits.has(key), () => `referral ${data.referralId} revoked twice`);
+      invariant(
+        state.appliedCredits.has(data.lotId),
+        () => `referral ${data.referralId} revoked but never credited`,
+      );
+      invariant(
+        data.takenNanos >= 0n && data.takenNanos <= data.amountNanos,
+        () =>
+          `referral ${data.referralId} revocation took ${data.takenNanos} of ${data.amountNanos}`,
+      );
+      const takes =
+        data.takenNanos > 0n ? [{ lotId: data.lotId, amountNanos: data.takenNanos }] : [];
+      return {
+        ...state,
+        lots: takeFromLots(state.lots, takes),
+        appliedCredits: new Set(state.appliedCredits).add(key),
+      };
+    }
     case 'HoldPlaced': {
       const { data } = event;
       invariant(!state.holds.has(data.holdId), () => `hold ${data.holdId} placed twice`);

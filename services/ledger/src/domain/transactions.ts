@@ -92,6 +92,22 @@ export function transactionRowsOf(event: LedgerEvent): readonly TransactionRow[]
         ),
       ];
     }
+    case 'ReferralRevoked': {
+      // A `referral` row of its own, negative: the history shows the reward and its revocation
+      // under the guide's referral type. A revocation that found the lot spent takes nothing and
+      // adds no row.
+      const { data } = event;
+      if (data.takenNanos === 0n) return [];
+      return [
+        row(
+          `referral-revoked:${data.referralId}`,
+          'referral',
+          data.recordedAtMs,
+          -data.takenNanos,
+          `Referral reward revoked: ${data.reason}`,
+        ),
+      ];
+    }
     case 'HoldPlaced':
     case 'HoldReleased':
     case 'HoldExtended':

@@ -11,6 +11,7 @@ const STATUS: Readonly<Record<LedgerErrorCode, number>> = {
   'LEDGER.HOLD_CLOSED': 409,
   'LEDGER.TOP_UP_NOT_FOUND': 404,
   'LEDGER.REFUND_EXCEEDS_TOP_UP': 409,
+  'LEDGER.REFERRAL_NOT_FOUND': 404,
 };
 
 export function ledgerApiError(failure: LedgerFailure): ApiError {

@@ -17,6 +17,7 @@ import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { TopUpRow } from '../infrastructure/top-up-repository.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
 import { PromotionRedemptions } from './promotion-redemptions.js';
+import { ReferralProgram } from './referral-program.js';
 
 export interface OutcomeContext {
   /** The Stripe event (or other input) that caused this: the events' causationId. */
@@ -37,7 +38,9 @@ export interface OutcomeContext {
  *   ends;
  * - fail: the top-up row, its promotion code redemption released; for an auto top-up, a counted
  *   failure with backoff (and maybe disabling);
- * - refund: the new refunded total and TopUpRefunded for the delta.
+ * - refund: the new refunded total and TopUpRefunded for the delta;
+ * - and for a referred account, the referral reward of its first settlement or its revocation
+ *   (ReferralProgram).
  */
 @Injectable()
 export class PaymentOutcomes {
@@ -48,6 +51,7 @@ export class PaymentOutcomes {
     private readonly events: PaymentsEvents,
     private readonly promotions: PromotionRedemptions,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
+    private readonly referrals: ReferralProgram,
   ) {}
 
   async apply(
@@ -107,6 +111,8 @@ export class PaymentOutcomes {
             },
             { causationId: context.causationId, correlationId: topUp.topUpId },
           ),
+          // The referral reward this top-up earned, revoked when inside the claw-back window.
+          ...(await this.referrals.onTopUpRefunded(client, topUp, nowMs, context)),
         ]);
         break;
       }
@@ -210,6 +216,8 @@ export class PaymentOutcomes {
         ),
       );
     }
+    // The referrer's reward when this is a referred account's first top-up (referral-program.ts).
+    messages.push(...(await this.referrals.onTopUpSettled(client, topUp, nowMs, context)));
     await this.events.enqueue(client, messages);
   }
 }

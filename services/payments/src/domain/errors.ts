@@ -35,7 +35,15 @@ export type PaymentsErrorCode =
   /** A discount that would leave less than the minimum charge (HTTP 400). */
   | 'PAYMENTS.DISCOUNT_EXCEEDS_AMOUNT'
   /** A promotion code created twice (HTTP 409). */
-  | 'PAYMENTS.PROMOTION_CODE_EXISTS';
+  | 'PAYMENTS.PROMOTION_CODE_EXISTS'
+  /** A referral code no account has (HTTP 404). */
+  | 'PAYMENTS.REFERRAL_CODE_UNKNOWN'
+  /** An account's own referral code (HTTP 400). */
+  | 'PAYMENTS.SELF_REFERRAL'
+  /** The account signed up with another referral code already (HTTP 409). */
+  | 'PAYMENTS.ALREADY_REFERRED'
+  /** A referral code used after the account's first top-up settled (HTTP 409). */
+  | 'PAYMENTS.REFERRAL_TOO_LATE';
 
 export type PaymentsError = Failure<PaymentsErrorCode>;
 export type Result<T> = ServiceResult<T, PaymentsErrorCode>;

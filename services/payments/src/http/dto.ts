@@ -217,3 +217,10 @@ export class PromotionCodeParams {
   @Matches(PROMOTION_CODE, { message: PROMOTION_CODE_MESSAGE.replace('promotionCode', 'code') })
   code!: string;
 }
+
+export class JoinReferralBody {
+  @ApiProperty({ example: 'K7M2QX9P', description: "Another account's referral code" })
+  @IsString({ message: 'code must be a string' })
+  @MaxLength(64, { message: 'code is not a referral code' })
+  code!: string;
+}

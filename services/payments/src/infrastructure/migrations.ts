@@ -1,6 +1,7 @@
 import { messagingMigrations } from '@billing/messaging';
 import { migrate, type Migration } from '@billing/service-kit';
 import type pg from 'pg';
+import { referralMigrations } from './referral-repository.js';
 
 /**
  * The payments schema. Money is int8 nano-dollars (`*_nanos`), times are timestamptz. Every
@@ -270,5 +271,9 @@ export const paymentsMigrations: readonly Migration[] = [
 ];
 
 export async function migratePayments(pool: pg.Pool, schema: string): Promise<void> {
-  await migrate(pool, schema, [...messagingMigrations, ...paymentsMigrations]);
+  await migrate(pool, schema, [
+    ...messagingMigrations,
+    ...paymentsMigrations,
+    ...referralMigrations,
+  ]);
 }

@@ -12,6 +12,7 @@ type PaymentsEventType =
   | 'TopUpRefunded'
   | 'GiftGranted'
   | 'ReferralRewarded'
+  | 'ReferralRewardRevoked'
   | 'CompensationIssued'
   | 'CreditsAdjusted';
 

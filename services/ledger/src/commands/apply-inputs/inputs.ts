@@ -76,6 +76,15 @@ const INPUTS: {
       nowMs,
     },
   }),
+  ReferralRewardRevoked: (d, nowMs) => ({
+    type: 'RevokeReferral',
+    data: {
+      referralId: d.referralId,
+      amountNanos: parseUsd(d.amount),
+      reason: d.reason,
+      nowMs,
+    },
+  }),
   UsageRecorded: (d, nowMs) => ({
     type: 'ChargeUsage',
     data: {

@@ -12,6 +12,7 @@ import { holdExtended } from './hold-extended.js';
 import { holdPlaced } from './hold-placed.js';
 import { holdReleased } from './hold-released.js';
 import { referralCredited } from './referral-credited.js';
+import { referralRevoked } from './referral-revoked.js';
 import { topUpCredited } from './top-up-credited.js';
 import { topUpRefundApplied } from './top-up-refund-applied.js';
 import { usageCharged } from './usage-charged.js';
@@ -41,6 +42,7 @@ const CODECS = {
   UsageCharged: usageCharged,
   CreditsExpired: creditsExpired,
   TopUpRefundApplied: topUpRefundApplied,
+  ReferralRevoked: referralRevoked,
   HoldPlaced: holdPlaced,
   HoldReleased: holdReleased,
   HoldExtended: holdExtended,

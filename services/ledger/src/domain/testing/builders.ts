@@ -16,6 +16,7 @@ import type {
   PostAdjustment,
   ReleaseHold,
   ExtendHold,
+  RevokeReferral,
 } from '../commands.js';
 import type {
   AdjustmentPosted,
@@ -29,6 +30,7 @@ import type {
   HoldReleased,
   HoldExtended,
   ReferralCredited,
+  ReferralRevoked,
   TopUpCredited,
   TopUpRefundApplied,
   UnitPrices,
@@ -157,6 +159,15 @@ export const refund = (
 ): ApplyTopUpRefund => ({
   type: 'ApplyTopUpRefund',
   data: { topUpId, amountNanos: usd(amount), refundReference, nowMs: o.at ?? T0 },
+});
+
+export const revokeReferral = (
+  referralId: string,
+  amount: string,
+  o: { at?: number } = {},
+): RevokeReferral => ({
+  type: 'RevokeReferral',
+  data: { referralId, amountNanos: usd(amount), reason: 'top-up refunded', nowMs: o.at ?? T0 },
 });
 
 export const charge = (
@@ -401,6 +412,22 @@ export const refundApplied = (
     topUpTakenNanos: usd(o.topUpTaken ?? amount),
     debtIncurredNanos: usd(o.debt ?? '0'),
     bonusTakebacks: (o.bonus ?? []).map(([lotId, take]) => ({ lotId, amountNanos: usd(take) })),
+    recordedAtMs: o.at ?? T0,
+  },
+});
+
+export const referralRevoked = (
+  referralId: string,
+  amount: string,
+  o: { taken?: string; at?: number } = {},
+): ReferralRevoked => ({
+  type: 'ReferralRevoked',
+  data: {
+    referralId,
+    lotId: `referral:${referralId}`,
+    amountNanos: usd(amount),
+    takenNanos: usd(o.taken ?? amount),
+    reason: 'top-up refunded',
     recordedAtMs: o.at ?? T0,
   },
 });
