@@ -66,7 +66,9 @@ async function chargedTo(apiKeyId: string): Promise<string> {
 async function captureAll(apiKeyId: string, holds: { holdId: string; amount: string }[]) {
   await t.publish(
     t.topics.usageRecorded,
-    holds.map((h) => usageRecorded(acct, h.amount, { requestId: h.holdId, holdId: h.holdId, apiKeyId })),
+    holds.map((h) =>
+      usageRecorded(acct, h.amount, { requestId: h.holdId, holdId: h.holdId, apiKeyId }),
+    ),
   );
   await eventually(async () => {
     const b = await t.http<BalanceView>('GET', `/v1/accounts/${acct}/balance`);
@@ -92,7 +94,9 @@ describe('a key with a daily spend limit of $0.01, under concurrent requests', (
     expect(new Set(refused1.map((a) => a.body.error?.code))).toEqual(
       new Set(['LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED']),
     );
-    expect(refused1[0]?.body.error?.message).toMatch(/daily spend limit .* resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/);
+    expect(refused1[0]?.body.error?.message).toMatch(
+      /daily spend limit .* resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/,
+    );
 
     // The charges capture the holds; what was held becomes spend, and still counts.
     await captureAll('key_limited', admitted1);
@@ -121,7 +125,10 @@ describe('a key with a daily spend limit of $0.01, under concurrent requests', (
     expect((await hold('other_2', '1', { apiKeyId: 'key_other_unlimited' })).status).toBe(201);
 
     // The monthly limit counts the same spend: $0.01 spent this month, a $0.015 monthly limit.
-    const monthly = await hold('r4_0', '0.006', { apiKeyId: 'key_limited', monthlySpendLimit: '0.015' });
+    const monthly = await hold('r4_0', '0.006', {
+      apiKeyId: 'key_limited',
+      monthlySpendLimit: '0.015',
+    });
     expect(monthly.status).toBe(402);
     expect(monthly.body.error?.code).toBe('LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED');
 
@@ -143,7 +150,13 @@ describe('a key with a daily spend limit of $0.01, under concurrent requests', (
     expect(noKey.status).toBe(400);
     expect(noKey.body.error?.message).toContain('needs the apiKeyId');
     const malformed = await t.asGateway<HoldAnswer>('POST', `/v1/accounts/${acct}/holds`, {
-      body: { holdId: 'bad_2', amount: '0.01', ttlSeconds: 60, apiKeyId: 'k', monthlySpendLimit: 5 },
+      body: {
+        holdId: 'bad_2',
+        amount: '0.01',
+        ttlSeconds: 60,
+        apiKeyId: 'k',
+        monthlySpendLimit: 5,
+      },
     });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error?.code).toBe('VALIDATION_FAILED');
