@@ -41,6 +41,7 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       prefix: created.body.prefix,
       status: 'disabled',
       expiresAt: null,
+      spendLimits: { daily: null, monthly: null },
       createdAt: created.body.createdAt,
       lastUsedAt: null,
       used: '0',
