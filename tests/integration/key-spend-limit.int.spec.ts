@@ -295,7 +295,7 @@ describe('a key with a $0.01 daily spend limit, through keys, gateway, ledger an
       expect(refusal.body.error).toEqual({
         message: expect.stringMatching(
           /^This request could take this API key past its daily spend limit of \$0\.01 \(per UTC day, counting what the key has spent and has in flight\); the limit resets at \d{4}-\d\d-\d\dT00:00:00\.000Z\. /,
-        ),
+        ) as unknown,
         type: 'insufficient_quota',
         param: null,
         code: 'key_spend_limit_reached',

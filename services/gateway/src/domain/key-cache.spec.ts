@@ -276,12 +276,10 @@ describe('the refusal of a key past its spend limit', () => {
 
   it('names the first of the next month for the monthly limit', () => {
     expect(
-      keySpendLimitReached('monthly', 100_000_000_000n, Date.parse('2026-12-31T10:00:00Z'))
-        .message,
+      keySpendLimitReached('monthly', 100_000_000_000n, Date.parse('2026-12-31T10:00:00Z')).message,
     ).toContain('monthly spend limit of $100 (per UTC calendar month');
     expect(
-      keySpendLimitReached('monthly', 100_000_000_000n, Date.parse('2026-12-31T10:00:00Z'))
-        .message,
+      keySpendLimitReached('monthly', 100_000_000_000n, Date.parse('2026-12-31T10:00:00Z')).message,
     ).toContain('resets at 2027-01-01T00:00:00.000Z');
   });
 

@@ -14,7 +14,8 @@ interface KeyRecord {
   monthly_spend_limit_nano_usd: string | null;
 }
 
-const nanosOrNull = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+const nanosOrNull = (value: string | null): bigint | null =>
+  value === null ? null : BigInt(value);
 
 const toRow = (r: KeyRecord): KeyRow => ({
   apiKeyId: r.api_key_id,

@@ -419,15 +419,15 @@ describe('spend limits', () => {
     ['more than $1,000,000', '1000000.000000001'],
     ['words', 'ten dollars'],
   ])('refuses %s as a limit with KEYS.INVALID_SPEND_LIMIT, changing nothing else', (_what, bad) => {
-    expect(
-      thenError({ ...update({ daily: bad }), name: 'renamed' }, given(created)),
-    ).toBe('KEYS.INVALID_SPEND_LIMIT');
+    expect(thenError({ ...update({ daily: bad }), name: 'renamed' }, given(created))).toBe(
+      'KEYS.INVALID_SPEND_LIMIT',
+    );
   });
 
   it('accepts exactly $1,000,000 and one nano-dollar', () => {
-    expect(thenEvents(update({ daily: '0.000000001', monthly: '1000000' }), given(created))).toEqual(
-      [changed(1n, 1_000_000_000_000_000n)],
-    );
+    expect(
+      thenEvents(update({ daily: '0.000000001', monthly: '1000000' }), given(created)),
+    ).toEqual([changed(1n, 1_000_000_000_000_000n)]);
   });
 
   it("refuses another account's key before looking at the limits: KEYS.NOT_FOUND", () => {

@@ -43,7 +43,8 @@ const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, statu
   daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, created_at, updated_at, used_nano_usd,
   last_used_at`;
 
-const nanosOrNull = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+const nanosOrNull = (value: string | null): bigint | null =>
+  value === null ? null : BigInt(value);
 
 function toRow(r: DbRow): ApiKeyRow {
   return {

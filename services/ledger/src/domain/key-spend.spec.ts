@@ -91,9 +91,9 @@ describe('a key with a daily spend limit of $0.01', () => {
   });
 
   it('given a hold of the key past its TTL, when a new hold is placed, then the expired one is settled first and no longer counts', () => {
-    const outcome = funded(
-      placeHold('h1', '0.01', { ...k1, daily: '0.01', ttlSeconds: 60 }),
-    ).when(placeHold('h2', '0.01', { ...k1, daily: '0.01', at: T0 + 60_000 }));
+    const outcome = funded(placeHold('h1', '0.01', { ...k1, daily: '0.01', ttlSeconds: 60 })).when(
+      placeHold('h2', '0.01', { ...k1, daily: '0.01', at: T0 + 60_000 }),
+    );
 
     expectEvents(outcome, [
       holdExpired('h1', '0.01', { expiresAt: T0 + 60_000 }),
@@ -113,10 +113,9 @@ describe('a key with a daily spend limit of $0.01', () => {
   it('given the key at its limit, when another key of the account or a hold of no key is placed, then they are not affected', () => {
     const story = funded(charge('r1', '0.01', k1));
 
-    expectEvents(
-      story.when(placeHold('h2', '0.01', { apiKeyId: 'key_2', daily: '0.01' })),
-      [holdPlaced('h2', '0.01', { apiKeyId: 'key_2' })],
-    );
+    expectEvents(story.when(placeHold('h2', '0.01', { apiKeyId: 'key_2', daily: '0.01' })), [
+      holdPlaced('h2', '0.01', { apiKeyId: 'key_2' }),
+    ]);
     expectEvents(story.when(placeHold('h3', '5')), [holdPlaced('h3', '5')]);
     // The key itself, without limits sent (none set), is not limited either.
     expectEvents(story.when(placeHold('h4', '1', k1)), [holdPlaced('h4', '1', k1)]);

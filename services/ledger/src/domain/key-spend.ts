@@ -84,7 +84,12 @@ export function recordKeyCharge(
   const newMonth = monthStartMs > book.monthStartMs;
   const settled = newMonth ? new Map<string, KeyPeriodSpend>() : new Map(book.settled);
   const before = settled.get(apiKeyId);
-  const [dayStart, dayNanos] = addToPeriod(before?.dayStartMs, before?.dayNanos, dayStartMs, costNanos);
+  const [dayStart, dayNanos] = addToPeriod(
+    before?.dayStartMs,
+    before?.dayNanos,
+    dayStartMs,
+    costNanos,
+  );
   const [monthStart, monthNanos] = addToPeriod(
     before?.monthStartMs,
     before?.monthNanos,

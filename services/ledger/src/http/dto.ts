@@ -123,7 +123,7 @@ export class PlaceHoldBody {
     example: '5',
     description:
       "The key's daily spend limit (USD, UTC day): the hold is refused with 402 " +
-      'LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED if the key\'s charges today + its open holds + this ' +
+      "LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED if the key's charges today + its open holds + this " +
       'hold would exceed it. Needs apiKeyId.',
   })
   @IsOptional()
