@@ -28,17 +28,6 @@ interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }
 
-async function outboxOf(accountId: string): Promise<{ type: string; data: unknown }[]> {
-  const { rows } = await t.db.query<{ value: string }>(
-    `SELECT value FROM ${t.schema}.outbox WHERE message_key = $1 ORDER BY id`,
-    [accountId],
-  );
-  return rows.map((r) => {
-    const event = JSON.parse(r.value) as { type: string; data: unknown };
-    return { type: event.type, data: event.data };
-  });
-}
-
 async function newKey(accountId: string): Promise<CreatedApiKey> {
   const created = await t.http<CreatedApiKey>('POST', `/v1/accounts/${accountId}/api-keys`, {
     token: await t.tokenFor(accountId),
@@ -83,7 +72,7 @@ describe('API key spend limits on the keys routes', () => {
     // The same limits again publish nothing.
     expect((await patch({ monthly: '3.000' })).status).toBe(200);
 
-    expect(await outboxOf(accountId)).toEqual([
+    expect(await t.outboxOf(accountId)).toEqual([
       { type: 'ApiKeyCreated', data: expect.objectContaining({ apiKeyId: created.id }) as unknown },
       {
         type: 'ApiKeySpendLimitChanged',
@@ -119,7 +108,7 @@ describe('API key spend limits on the keys routes', () => {
         name: 'limited',
         spendLimits: { daily: null, monthly: null },
       });
-      expect((await outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+      expect((await t.outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
     },
   );
 
@@ -139,6 +128,6 @@ describe('API key spend limits on the keys routes', () => {
       { token: await t.tokenFor(intruder), body: { spendLimits: { daily: '1000' } } },
     );
     expect(underOwnerPath.status).toBe(403);
-    expect((await outboxOf(owner)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+    expect((await t.outboxOf(owner)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
   });
 });
