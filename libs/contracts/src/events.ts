@@ -3,10 +3,12 @@ import {
   ApiKeyCreatedV1Dto,
   ApiKeyDeletedV1Dto,
   ApiKeyExpiryChangedV1Dto,
+  ApiKeySpendLimitChangedV1Dto,
   ApiKeyUpdatedV1Dto,
   type ApiKeyCreatedData,
   type ApiKeyDeletedData,
   type ApiKeyExpiryChangedData,
+  type ApiKeySpendLimitChangedData,
   type ApiKeyUpdatedData,
 } from './events/keys.js';
 import { BalanceChangedV1Dto, type BalanceChangedData } from './events/ledger.js';
@@ -56,6 +58,10 @@ export type ApiKeyCreated = Envelope<'ApiKeyCreated', ApiKeyCreatedData>;
 export type ApiKeyUpdated = Envelope<'ApiKeyUpdated', ApiKeyUpdatedData>;
 export type ApiKeyDeleted = Envelope<'ApiKeyDeleted', ApiKeyDeletedData>;
 export type ApiKeyExpiryChanged = Envelope<'ApiKeyExpiryChanged', ApiKeyExpiryChangedData>;
+export type ApiKeySpendLimitChanged = Envelope<
+  'ApiKeySpendLimitChanged',
+  ApiKeySpendLimitChangedData
+>;
 
 /** Every event of the wire contract, discriminated by the persisted `type` string. */
 export type ContractEvent =
@@ -74,7 +80,8 @@ export type ContractEvent =
   | ApiKeyCreated
   | ApiKeyUpdated
   | ApiKeyDeleted
-  | ApiKeyExpiryChanged;
+  | ApiKeyExpiryChanged
+  | ApiKeySpendLimitChanged;
 
 export type EventType = ContractEvent['type'];
 export type EventOf<T extends EventType> = Extract<ContractEvent, { readonly type: T }>;
@@ -107,6 +114,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   ApiKeyUpdated: { version: 1, dataClass: ApiKeyUpdatedV1Dto },
   ApiKeyDeleted: { version: 1, dataClass: ApiKeyDeletedV1Dto },
   ApiKeyExpiryChanged: { version: 1, dataClass: ApiKeyExpiryChangedV1Dto },
+  ApiKeySpendLimitChanged: { version: 1, dataClass: ApiKeySpendLimitChangedV1Dto },
 } satisfies { readonly [T in EventType]: EventSchema<DataOf<T>> });
 
 export const EVENT_TYPES: readonly EventType[] = Object.freeze(

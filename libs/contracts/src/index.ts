@@ -25,6 +25,7 @@ export {
   type ApiKeyCreated,
   type ApiKeyDeleted,
   type ApiKeyExpiryChanged,
+  type ApiKeySpendLimitChanged,
   type ApiKeyUpdated,
   type BalanceChanged,
   type BonusGranted,

@@ -27,7 +27,13 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'TopUpRefunded',
   ],
   'ledger.v1': ['BalanceChanged'],
-  'keys.v1': ['ApiKeyCreated', 'ApiKeyUpdated', 'ApiKeyDeleted', 'ApiKeyExpiryChanged'],
+  'keys.v1': [
+    'ApiKeyCreated',
+    'ApiKeyUpdated',
+    'ApiKeyDeleted',
+    'ApiKeyExpiryChanged',
+    'ApiKeySpendLimitChanged',
+  ],
 } as const satisfies { readonly [T in Topic]: readonly EventType[] });
 
 type TypeOnSomeTopic = (typeof TOPIC_EVENT_TYPES)[Topic][number];

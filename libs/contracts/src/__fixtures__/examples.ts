@@ -127,6 +127,11 @@ export const FULL: Examples = {
     apiKeyId: 'key_1',
     expiresAt: '2027-03-01T00:00:00Z',
   }),
+  ApiKeySpendLimitChanged: event('ApiKeySpendLimitChanged', {
+    apiKeyId: 'key_1',
+    daily: '5',
+    monthly: '100.5',
+  }),
 };
 
 const minimalUsage = {
@@ -166,6 +171,7 @@ export const MINIMAL: Examples = {
   }),
   ApiKeyUpdated: event('ApiKeyUpdated', { apiKeyId: 'key_1' }),
   ApiKeyExpiryChanged: event('ApiKeyExpiryChanged', { apiKeyId: 'key_1' }),
+  ApiKeySpendLimitChanged: event('ApiKeySpendLimitChanged', { apiKeyId: 'key_1' }),
 };
 
 /** A JSON copy of `FULL[type]` with `data` edited by `edit`, for negative cases. */

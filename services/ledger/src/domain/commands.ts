@@ -7,6 +7,7 @@ import type {
   TopUpCreditedData,
   UsageReport,
 } from './events.js';
+import type { KeySpendLimits } from './key-spend.js';
 
 /**
  * The ledger commands, imperative. An adapter builds them from the inputs (a `payments.v1` or
@@ -62,10 +63,19 @@ export type RevokeReferral = Command<
 /** From UsageRecorded. */
 export type ChargeUsage = Command<'ChargeUsage', UsageReport>;
 
-/** `POST /v1/accounts/{accountId}/holds`. */
+/**
+ * `POST /v1/accounts/{accountId}/holds`. With `apiKeyId`, the hold counts against that key's
+ * spend; with `keySpendLimits` too, it is admitted only within them (key-spend.ts).
+ */
 export type PlaceHold = Command<
   'PlaceHold',
-  { readonly holdId: string; readonly amountNanos: bigint; readonly ttlSeconds: number }
+  {
+    readonly holdId: string;
+    readonly amountNanos: bigint;
+    readonly ttlSeconds: number;
+    readonly apiKeyId?: string;
+    readonly keySpendLimits?: KeySpendLimits;
+  }
 >;
 
 /** `DELETE /v1/accounts/{accountId}/holds/{holdId}`. */

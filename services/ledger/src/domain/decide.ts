@@ -22,6 +22,7 @@ import type {
   TopUpRefundApplied,
 } from './events.js';
 import { referralRevocationKeyOf } from './idempotency.js';
+import { keySpendLimitBreach } from './key-spend.js';
 import { lotIdOf, planDraws, type Draw } from './lots.js';
 import { recentGet, recentHas } from './recent-window.js';
 import { foldLedger, type LedgerState } from './state.js';
@@ -244,8 +245,13 @@ function decideCharge(command: ChargeUsage, state: LedgerState): Decision {
 }
 
 function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
-  const { holdId, amountNanos, ttlSeconds, nowMs } = command.data;
+  const { holdId, amountNanos, ttlSeconds, nowMs, apiKeyId, keySpendLimits } = command.data;
   requireId(holdId, 'hold id');
+  if (apiKeyId !== undefined) requireId(apiKeyId, 'API key id');
+  invariant(
+    keySpendLimits === undefined || apiKeyId !== undefined,
+    () => `hold ${holdId} carries spend limits without the key they limit`,
+  );
   requirePositive(amountNanos, 'hold amount');
   requireTtl(ttlSeconds);
 
@@ -270,6 +276,26 @@ function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
       `the account already has ${settled.holds.size} open holds, the most allowed is ${settled.maxActiveHolds}; release or capture some first`,
     );
   }
+  // The key's limit before the balance: when both refuse, a top-up would not help.
+  if (apiKeyId !== undefined && keySpendLimits !== undefined) {
+    const breach = keySpendLimitBreach(
+      settled.keySpend,
+      apiKeyId,
+      keySpendLimits,
+      amountNanos,
+      nowMs,
+    );
+    if (breach !== undefined) {
+      return refused(
+        breach.period === 'daily'
+          ? 'LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED'
+          : 'LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED',
+        `a hold of ${amountNanos} nano-USD would take key ${apiKeyId} past its ${breach.period} ` +
+          `spend limit of ${breach.limitNanos} (${breach.spentNanos} spent or held this period); ` +
+          `it resets at ${new Date(breach.resetsAtMs).toISOString()}`,
+      );
+    }
+  }
   const { availableNanos } = balanceOf(settled);
   if (availableNanos - amountNanos < 0n) {
     return refused(
@@ -286,6 +312,7 @@ function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
         amountNanos,
         expiresAtMs: nowMs + ttlSeconds * MS_PER_SECOND,
         recordedAtMs: nowMs,
+        ...(apiKeyId !== undefined && { apiKeyId }),
       },
     },
   ]);

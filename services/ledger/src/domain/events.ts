@@ -208,6 +208,8 @@ export interface HoldPlacedData {
   readonly amountNanos: bigint;
   readonly expiresAtMs: number;
   readonly recordedAtMs: number;
+  /** The API key the hold admits a request of: its amount counts against that key's spend. */
+  readonly apiKeyId?: string;
 }
 
 export interface HoldReleasedData {

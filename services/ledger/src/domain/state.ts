@@ -3,6 +3,7 @@ import { CREDITS, isCreditEvent } from './credits.js';
 import type { CreditEvent, LedgerEvent, TopUpRefundAppliedData } from './events.js';
 import { HoldBook, type ActiveHold } from './hold-book.js';
 import { referralRevocationKeyOf } from './idempotency.js';
+import { changeKeyHeld, EMPTY_KEY_SPEND, recordKeyCharge, type KeySpendBook } from './key-spend.js';
 import { insertLot, lotIdOf, takeFromLots, type Lot, type LotKind } from './lots.js';
 import { emptyRecentWindow, recentAdd, type RecentWindow } from './recent-window.js';
 
@@ -62,6 +63,11 @@ export interface LedgerState {
   readonly recentRequests: RecentWindow<true>;
   /** The most recent holds closed (captured, released, expired), with their amounts. */
   readonly recentClosedHolds: RecentWindow<bigint>;
+  /**
+   * Each API key's charges in the current UTC day and month and its open holds: what a key's
+   * spend limits are checked against when a hold is placed (key-spend.ts).
+   */
+  readonly keySpend: KeySpendBook;
 }
 
 /** How many recent request ids and closed hold ids an account state remembers, at least. */
@@ -101,6 +107,7 @@ export function initialLedgerState(options: LedgerStateOptions = {}): LedgerStat
     appliedRefunds: new Set(),
     recentRequests: emptyRecentWindow(remembered),
     recentClosedHolds: emptyRecentWindow(remembered),
+    keySpend: EMPTY_KEY_SPEND,
   };
 }
 
@@ -155,6 +162,10 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
       const charged = {
         ...debit(state, data.draws, data.debtIncurredNanos),
         recentRequests: recentAdd(state.recentRequests, data.requestId, true as const),
+        keySpend:
+          data.apiKeyId === undefined
+            ? state.keySpend
+            : recordKeyCharge(state.keySpend, data.apiKeyId, data.costNanos, data.recordedAtMs),
       };
       if (data.capturedHoldNanos === undefined) return charged;
       invariant(data.holdId !== undefined, () => `request ${data.requestId} captured no hold id`);
@@ -200,11 +211,16 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
         holdId: data.holdId,
         amountNanos: data.amountNanos,
         expiresAtMs: data.expiresAtMs,
+        ...(data.apiKeyId !== undefined && { apiKeyId: data.apiKeyId }),
       };
       return {
         ...state,
         holds: state.holds.with(hold),
         heldNanos: state.heldNanos + data.amountNanos,
+        keySpend:
+          data.apiKeyId === undefined
+            ? state.keySpend
+            : changeKeyHeld(state.keySpend, data.apiKeyId, data.amountNanos),
       };
     }
     case 'HoldReleased':
@@ -351,6 +367,10 @@ function closeHold(state: LedgerState, holdId: string, amountNanos: bigint): Led
     holds: state.holds.without(holdId),
     heldNanos: state.heldNanos - amountNanos,
     recentClosedHolds: recentAdd(state.recentClosedHolds, holdId, amountNanos),
+    keySpend:
+      hold.apiKeyId === undefined
+        ? state.keySpend
+        : changeKeyHeld(state.keySpend, hold.apiKeyId, -amountNanos),
   };
 }
 

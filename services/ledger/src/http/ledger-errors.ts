@@ -5,6 +5,8 @@ import type { LedgerErrorCode, LedgerFailure } from '../domain/index.js';
 /** The HTTP status of each expected failure of the ledger (CONTRACTS.md, "Errors"). */
 const STATUS: Readonly<Record<LedgerErrorCode, number>> = {
   'LEDGER.INSUFFICIENT_FUNDS': 402,
+  'LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED': 402,
+  'LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED': 402,
   'LEDGER.HOLD_CONFLICT': 409,
   'LEDGER.HOLD_LIMIT_REACHED': 409,
   'LEDGER.HOLD_NOT_FOUND': 404,

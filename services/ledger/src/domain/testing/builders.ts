@@ -193,10 +193,28 @@ export const charge = (
 export const placeHold = (
   holdId: string,
   amount: string,
-  o: { at?: number; ttlSeconds?: number } = {},
+  o: {
+    at?: number;
+    ttlSeconds?: number;
+    apiKeyId?: string;
+    daily?: string;
+    monthly?: string;
+  } = {},
 ): PlaceHold => ({
   type: 'PlaceHold',
-  data: { holdId, amountNanos: usd(amount), ttlSeconds: o.ttlSeconds ?? 60, nowMs: o.at ?? T0 },
+  data: {
+    holdId,
+    amountNanos: usd(amount),
+    ttlSeconds: o.ttlSeconds ?? 60,
+    nowMs: o.at ?? T0,
+    ...(o.apiKeyId !== undefined && { apiKeyId: o.apiKeyId }),
+    ...((o.daily !== undefined || o.monthly !== undefined) && {
+      keySpendLimits: {
+        ...(o.daily !== undefined && { dailyNanos: usd(o.daily) }),
+        ...(o.monthly !== undefined && { monthlyNanos: usd(o.monthly) }),
+      },
+    }),
+  },
 });
 
 export const releaseHold = (holdId: string, o: { at?: number } = {}): ReleaseHold => ({
@@ -435,7 +453,7 @@ export const referralRevoked = (
 export const holdPlaced = (
   holdId: string,
   amount: string,
-  o: { at?: number; ttlSeconds?: number } = {},
+  o: { at?: number; ttlSeconds?: number; apiKeyId?: string } = {},
 ): HoldPlaced => ({
   type: 'HoldPlaced',
   data: {
@@ -443,6 +461,7 @@ export const holdPlaced = (
     amountNanos: usd(amount),
     expiresAtMs: (o.at ?? T0) + (o.ttlSeconds ?? 60) * 1000,
     recordedAtMs: o.at ?? T0,
+    ...(o.apiKeyId !== undefined && { apiKeyId: o.apiKeyId }),
   },
 });
 
