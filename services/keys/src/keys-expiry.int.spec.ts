@@ -67,6 +67,7 @@ describe('API key expiry on the keys routes', () => {
       accountId,
       status: 'enabled',
       expiresAt,
+      plan: 'payg',
     });
     expect(await outboxOf(accountId)).toEqual([
       {

@@ -64,6 +64,7 @@ describe('an API key, from creation to deletion', () => {
           prefix: key.prefix,
           status: 'enabled',
           expiresAt: null,
+          plan: 'payg',
           createdAt: key.createdAt,
           lastUsedAt: null,
           used: '0',

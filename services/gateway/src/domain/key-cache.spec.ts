@@ -30,6 +30,7 @@ const row: KeyRow = {
   lookupHash: 'h1',
   status: 'enabled',
   expiresAtMs: null,
+  plan: 'payg',
 };
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -113,6 +114,21 @@ describe('evolveKey', () => {
   });
 });
 
+describe('the plan of a key', () => {
+  it('is taken from ApiKeyCreated and reaches the caller: a builder key is admitted as builder', () => {
+    const builder = evolveKey(undefined, { ...created(), data: { ...created().data, plan: 'builder' } } as KeysEvent);
+    expect(builder).toEqual({ ...row, plan: 'builder' });
+    const index = new KeyIndex();
+    const pepper = 'a-pepper-of-at-least-32-characters!!';
+    const { key } = generateApiKey();
+    index.apply({ ...(builder as KeyRow), lookupHash: lookupHash(key, pepper) });
+    expect(authenticateKey(key, pepper, index, NOW)).toEqual({
+      ok: true,
+      value: { apiKeyId: 'key_1', accountId: 'acct_1', plan: 'builder' },
+    });
+  });
+});
+
 describe('KeyIndex', () => {
   it('follows a key through its states and forgets it when deleted', () => {
     const index = new KeyIndex();
@@ -122,6 +138,7 @@ describe('KeyIndex', () => {
       accountId: 'acct_1',
       status: 'enabled',
       expiresAtMs: null,
+      plan: 'payg',
     });
     index.apply({ ...row, status: 'disabled' });
     expect(index.lookup('h1')?.status).toBe('disabled');
@@ -140,7 +157,7 @@ describe('authenticateKey', () => {
   it('admits an enabled key and names its account and key id', () => {
     expect(authenticateKey(key, pepper, index, NOW)).toEqual({
       ok: true,
-      value: { apiKeyId: 'key_1', accountId: 'acct_1' },
+      value: { apiKeyId: 'key_1', accountId: 'acct_1', plan: 'payg' },
     });
   });
 
@@ -176,7 +193,7 @@ describe('authenticateKey', () => {
       for (const at of [EXPIRES_AT - 1_000, EXPIRES_AT - 1]) {
         expect(authenticateKey(key, pepper, expiring, at)).toEqual({
           ok: true,
-          value: { apiKeyId: 'key_1', accountId: 'acct_1' },
+          value: { apiKeyId: 'key_1', accountId: 'acct_1', plan: 'payg' },
         });
       }
     });

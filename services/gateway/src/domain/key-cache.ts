@@ -1,6 +1,6 @@
 // The gateway's copy of the API keys, fed by `keys.v1`: what a key row becomes after each event
 // (evolve), the in-memory index the hot path reads, and the authentication decision.
-import type { KeysEvent } from '@billing/contracts';
+import type { ApiKeyPlan, KeysEvent } from '@billing/contracts';
 import { hasValidChecksum, lookupHash } from '@billing/api-keys';
 import { fail, failures, ok, type Result } from './errors.js';
 
@@ -14,6 +14,8 @@ export interface KeyRow {
   readonly status: CachedKeyStatus;
   /** When the key stops working (epoch ms); null, never. */
   readonly expiresAtMs: number | null;
+  /** Set at creation, never changed: `builder` keys are limited (builder-plan.ts). */
+  readonly plan: ApiKeyPlan;
 }
 
 /**
@@ -31,6 +33,7 @@ export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | u
         lookupHash: event.data.lookupHash,
         status: event.data.status,
         expiresAtMs: msOf(event.data.expiresAt),
+        plan: event.data.plan,
       };
     case 'ApiKeyUpdated':
       if (row === undefined || row.status === 'deleted') return undefined;
@@ -59,6 +62,7 @@ export interface CachedKey {
   readonly status: 'enabled' | 'disabled';
   /** When the key stops working (epoch ms); null, never. */
   readonly expiresAtMs: number | null;
+  readonly plan: ApiKeyPlan;
 }
 
 /** The in-memory index by lookup hash: what every request reads, with no I/O. */
@@ -87,6 +91,7 @@ export class KeyIndex {
       accountId: row.accountId,
       status: row.status,
       expiresAtMs: row.expiresAtMs,
+      plan: row.plan,
     });
     this.hashById.set(row.apiKeyId, row.lookupHash);
   }
@@ -101,6 +106,7 @@ export class KeyIndex {
 export interface Caller {
   readonly apiKeyId: string;
   readonly accountId: string;
+  readonly plan: ApiKeyPlan;
 }
 
 /** The bearer token of an `Authorization` header, or undefined. */
@@ -141,7 +147,7 @@ export function callerOf(found: CachedKey | undefined, nowMs: number): Result<Ca
   if (found.expiresAtMs !== null && nowMs >= found.expiresAtMs) {
     return fail(failures.keyExpired(found.expiresAtMs));
   }
-  return ok({ apiKeyId: found.apiKeyId, accountId: found.accountId });
+  return ok({ apiKeyId: found.apiKeyId, accountId: found.accountId, plan: found.plan });
 }
 
 /** Who is calling, from `index` alone (no authoritative lookup on a miss). */

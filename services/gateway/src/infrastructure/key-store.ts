@@ -10,6 +10,7 @@ interface KeyRecord {
   lookup_hash: string;
   status: KeyRow['status'];
   expires_at: Date | null;
+  plan: KeyRow['plan'];
 }
 
 const toRow = (r: KeyRecord): KeyRow => ({
@@ -18,9 +19,10 @@ const toRow = (r: KeyRecord): KeyRow => ({
   lookupHash: r.lookup_hash,
   status: r.status,
   expiresAtMs: r.expires_at?.getTime() ?? null,
+  plan: r.plan,
 });
 
-const COLUMNS = 'api_key_id, account_id, lookup_hash, status, expires_at';
+const COLUMNS = 'api_key_id, account_id, lookup_hash, status, expires_at, plan';
 
 const RECONNECT_MS = { initial: 200, max: 5_000 };
 
@@ -120,8 +122,8 @@ export class KeyStore {
       return;
     }
     await client.query(
-      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at, plan)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (api_key_id) DO UPDATE
          SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at, updated_at = now()`,
       [
@@ -130,6 +132,7 @@ export class KeyStore {
         next.lookupHash,
         next.status,
         next.expiresAtMs === null ? null : new Date(next.expiresAtMs),
+        next.plan,
       ],
     );
   }

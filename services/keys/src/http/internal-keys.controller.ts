@@ -14,6 +14,8 @@ export interface KeyLookupView {
    * clock on every request, so a key it remembers from this answer still stops at that instant.
    */
   readonly expiresAt: string | null;
+  /** `builder` keys are limited at the gateway and place no hold on the balance. */
+  readonly plan: 'payg' | 'builder';
 }
 
 const LOOKUP_HASH = /^[0-9a-f]{64}$/;
@@ -45,6 +47,7 @@ export class InternalKeysController {
       accountId: row.state.accountId,
       status: row.state.status,
       expiresAt: row.state.expiresAt?.toISOString() ?? null,
+      plan: row.state.plan,
     };
   }
 }

@@ -7,6 +7,8 @@ export function keysApiError(error: KeysError): ApiError {
     case 'KEYS.INVALID_NAME':
     case 'KEYS.INVALID_EXPIRY':
       return new ApiError(400, error.code, error.message);
+    case 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED':
+      return new ApiError(403, error.code, error.message);
     case 'KEYS.NOT_FOUND':
       return new ApiError(404, error.code, error.message);
   }

@@ -1,4 +1,5 @@
 import { formatUsd } from '@billing/money';
+import type { ApiKeyPlan } from '@billing/contracts';
 import type { ApiKeyStatus } from '../domain/index.js';
 import type { ApiKeyRow } from '../infrastructure/api-key-store.js';
 
@@ -10,6 +11,8 @@ export interface ApiKeyView {
   readonly status: ApiKeyStatus;
   /** When the key stops working (ISO-8601 UTC); null, never. The status does not change then. */
   readonly expiresAt: string | null;
+  /** `payg` or `builder` (limited, billed by the subscription: `used` stays 0). */
+  readonly plan: ApiKeyPlan;
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   /** Money consumed through the key, a decimal USD string. */
@@ -45,6 +48,7 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     prefix: state.prefix,
     status: state.status,
     expiresAt: state.expiresAt?.toISOString() ?? null,
+    plan: state.plan,
     createdAt: state.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     used: formatUsd(row.usedNanoUsd),
