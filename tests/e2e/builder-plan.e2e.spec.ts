@@ -68,9 +68,7 @@ describe('Builder plan keys (five services as separate processes, two gateways)'
   /** `n` requests at once, alternating between the two gateway instances. */
   const burst = (key: string, n: number): Promise<Answer[]> => {
     const gateways = [p().urls.gateway, second?.url ?? p().urls.gateway];
-    return Promise.all(
-      Array.from({ length: n }, (_, i) => call(gateways[i % 2] as string, key)),
-    );
+    return Promise.all(Array.from({ length: n }, (_, i) => call(gateways[i % 2] as string, key)));
   };
 
   /** Waits until at least 20 s remain in the current UTC minute (a burst must not straddle one). */

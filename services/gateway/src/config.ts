@@ -117,7 +117,8 @@ export class GatewayEnv extends CoreServiceEnv {
    */
   @IsString()
   @Matches(/^[\w.:/*@-]*(\s*,\s*[\w.:/*@-]*)*$/, {
-    message: 'BUILDER_MODELS must be a comma-separated list of model ids (a trailing * matches a prefix)',
+    message:
+      'BUILDER_MODELS must be a comma-separated list of model ids (a trailing * matches a prefix)',
   })
   BUILDER_MODELS = '*';
 }

@@ -74,7 +74,7 @@ const WEEK_MS = 7 * DAY_MS;
 export function planWindows(nowMs: number): PlanWindows {
   const minuteStart = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
   const day = Math.floor(nowMs / DAY_MS);
-  const weekStart = (day - (((day + 3) % 7) + 7) % 7) * DAY_MS;
+  const weekStart = (day - ((((day + 3) % 7) + 7) % 7)) * DAY_MS;
   return {
     minute: { startMs: minuteStart, endMs: minuteStart + MINUTE_MS },
     week: { startMs: weekStart, endMs: weekStart + WEEK_MS },

@@ -116,7 +116,10 @@ describe('evolveKey', () => {
 
 describe('the plan of a key', () => {
   it('is taken from ApiKeyCreated and reaches the caller: a builder key is admitted as builder', () => {
-    const builder = evolveKey(undefined, { ...created(), data: { ...created().data, plan: 'builder' } } as KeysEvent);
+    const builder = evolveKey(undefined, {
+      ...created(),
+      data: { ...created().data, plan: 'builder' },
+    } as KeysEvent);
     expect(builder).toEqual({ ...row, plan: 'builder' });
     const index = new KeyIndex();
     const pepper = 'a-pepper-of-at-least-32-characters!!';

@@ -25,7 +25,11 @@ const PRUNE_EVERY_MS = 10 * 60_000;
  * same key waits, then sees the latest count: N requests over any number of instances admit
  * exactly `limit`. When a window is full the transaction rolls back, so a refused request counts
  * in neither window (a throttled minute never eats the weekly allowance). Both rows are always
- * locked in the same order (minute, then week): two requests cannot deadlock.
+ * locked in the same order (minute, then week): two requests cannot deadlock. The transaction
+ * commits without waiting for its WAL flush (`synchronous_commit = off`, for this transaction
+ * only): after a database crash the latest counts may be a little lower than they were, which
+ * lets a key make those few requests again, and nothing else; the ledger's money never takes this
+ * shortcut.
  */
 export class PlanRequestCounts implements PlanRequestCounter {
   private readonly logger = new Logger('PlanRequestCounts');
@@ -48,7 +52,10 @@ export class PlanRequestCounts implements PlanRequestCounter {
     this.pruneNowAndThen();
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      // A counter is not money: a commit lost to a database crash lets a key send the few
+      // requests it had counted once more. Not waiting for the WAL flush at commit is what keeps
+      // the counter cheap (docs/CONTRACTS.md, "Builder plan"; measured in builder-plan.int.spec.ts).
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
       const minute = await this.add(client, apiKeyId, 'minute', windows, limits.minute);
       if (minute === undefined) {
         await client.query('ROLLBACK');

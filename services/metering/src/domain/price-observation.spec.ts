@@ -103,9 +103,10 @@ describe('priceObservation of a Builder plan request', () => {
     const builder = priceObservation(twoVersions, observed({ model: 'test/m', plan: 'builder' }));
     const payg = priceObservation(twoVersions, observed({ model: 'test/m' }));
 
-    expect(builder.ok && [builder.value.costNanoUsd, builder.value.coveredBySubscription]).toEqual(
-      [0n, true],
-    );
+    expect(builder.ok && [builder.value.costNanoUsd, builder.value.coveredBySubscription]).toEqual([
+      0n,
+      true,
+    ]);
     expect(payg.ok && [payg.value.costNanoUsd, payg.value.coveredBySubscription]).toEqual([
       1_000_000_000n,
       false,

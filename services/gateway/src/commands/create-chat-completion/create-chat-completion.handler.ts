@@ -287,8 +287,19 @@ export class CreateChatCompletionHandler {
     if (!byPlan.ok) return failed(byPlan.failure);
     if (auth.value.plan === 'builder') {
       const promptTokens = body.value.promptTokens ?? promptTokenBound(request);
-      const value = { caller: auth.value, request, model, route, promptTokens, startedAtMs, prices };
-      return { ok: true, value: { ...value, requestId: `req_${this.newId()}`, holdNanos: undefined } };
+      const value = {
+        caller: auth.value,
+        request,
+        model,
+        route,
+        promptTokens,
+        startedAtMs,
+        prices,
+      };
+      return {
+        ok: true,
+        value: { ...value, requestId: `req_${this.newId()}`, holdNanos: undefined },
+      };
     }
     // 4. How much at most, held on the ledger before anything is spent. The prompt's tokens are
     //    bounded in linear time (a worker did it for a large body): never fewer than the real count.

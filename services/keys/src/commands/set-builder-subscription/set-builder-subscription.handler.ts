@@ -10,9 +10,7 @@ import { SetBuilderSubscriptionCommand } from './set-builder-subscription.comman
  * (a known gap, docs/CONTRACTS.md).
  */
 @CommandHandler(SetBuilderSubscriptionCommand)
-export class SetBuilderSubscriptionHandler
-  implements ICommandHandler<SetBuilderSubscriptionCommand>
-{
+export class SetBuilderSubscriptionHandler implements ICommandHandler<SetBuilderSubscriptionCommand> {
   constructor(
     private readonly store: ApiKeyStore,
     @Inject(KEYS_OPTIONS) private readonly options: ResolvedKeysOptions,
