@@ -37,9 +37,11 @@ export function createScenarioContext(platform: () => Platform) {
     boundaryUsage?: Usage;
     small?: Account;
     burst?: Account;
+    /** The account with a Builder subscription, a builder key and a pay-as-you-go key. */
+    builder?: Account;
   } = {};
   const accounts = (): Account[] =>
-    [state.customer, state.boundary, state.small, state.burst].filter(
+    [state.customer, state.boundary, state.small, state.burst, state.builder].filter(
       (a): a is Account => a !== undefined,
     );
 
