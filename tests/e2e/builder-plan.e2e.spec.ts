@@ -79,6 +79,8 @@ describe('Builder plan keys (five services as separate processes, two gateways)'
 
   beforeAll(async () => {
     platform = await startDistributedPlatform({
+      // Seven processes compiled on start on a shared 2-core machine.
+      startTimeoutMs: 240_000,
       env: {
         BUILDER_RPM: String(RPM),
         BUILDER_WEEKLY_REQUESTS: '1000',
@@ -91,8 +93,9 @@ describe('Builder plan keys (five services as separate processes, two gateways)'
     await eventually(async () => {
       const b = await balance();
       return Number(b.available) > 0 ? true : undefined;
-    }, 60_000);
-  }, 300_000);
+      // A fresh ledger may first replay its fixed consumer groups' topics (distributed.ts).
+    }, 180_000);
+  }, 540_000);
 
   afterAll(async () => {
     await second?.kill().catch(() => undefined);
