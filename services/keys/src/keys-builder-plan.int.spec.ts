@@ -9,6 +9,7 @@ import {
   testAccount,
   usageRecorded,
   type KeysTestApp,
+  outboxOf,
 } from './testing/keys-test-app.js';
 import { eventually } from '@billing/testing';
 
@@ -35,17 +36,6 @@ const subscribe = (accountId: string, active: boolean, token?: string) =>
     ...(token !== undefined && { token }),
   });
 
-async function outboxOf(accountId: string): Promise<{ type: string; data: unknown }[]> {
-  const { rows } = await t.db.query<{ value: string }>(
-    `SELECT value FROM ${t.schema}.outbox WHERE message_key = $1 ORDER BY id`,
-    [accountId],
-  );
-  return rows.map((r) => {
-    const event = JSON.parse(r.value) as { type: string; data: unknown };
-    return { type: event.type, data: event.data };
-  });
-}
-
 describe('Builder plan keys on the keys routes', () => {
   it('given no Builder subscription, when a builder key is asked for, then 403 KEYS.BUILDER_SUBSCRIPTION_REQUIRED and nothing is created or published', async () => {
     const accountId = testAccount();
@@ -57,7 +47,7 @@ describe('Builder plan keys on the keys routes', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('KEYS.BUILDER_SUBSCRIPTION_REQUIRED');
     expect((await t.http<{ data: ApiKeyView[] }>('GET', base)).body.data).toEqual([]);
-    expect(await outboxOf(accountId)).toEqual([]);
+    expect(await outboxOf(t, accountId)).toEqual([]);
 
     // A subscription switched off again refuses the same way.
     expect((await subscribe(accountId, true)).status).toBe(200);
@@ -102,7 +92,7 @@ describe('Builder plan keys on the keys routes', () => {
       expiresAt: null,
       plan: 'builder',
     });
-    expect(await outboxOf(accountId)).toEqual([
+    expect(await outboxOf(t, accountId)).toEqual([
       {
         type: 'ApiKeyCreated',
         data: expect.objectContaining({ apiKeyId: created.body.id, plan: 'builder' }) as unknown,

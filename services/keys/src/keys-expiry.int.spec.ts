@@ -8,6 +8,7 @@ import {
   GATEWAY_SERVICE_TOKEN,
   testAccount,
   type KeysTestApp,
+  outboxOf,
 } from './testing/keys-test-app.js';
 
 // Real PostgreSQL (the api_keys table with its expires_at column, the outbox of keys.v1) and the
@@ -28,17 +29,6 @@ afterAll(async () => {
 
 interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
-}
-
-async function outboxOf(accountId: string): Promise<{ type: string; data: unknown }[]> {
-  const { rows } = await t.db.query<{ value: string }>(
-    `SELECT value FROM ${t.schema}.outbox WHERE message_key = $1 ORDER BY id`,
-    [accountId],
-  );
-  return rows.map((r) => {
-    const event = JSON.parse(r.value) as { type: string; data: unknown };
-    return { type: event.type, data: event.data };
-  });
 }
 
 describe('API key expiry on the keys routes', () => {
@@ -69,7 +59,7 @@ describe('API key expiry on the keys routes', () => {
       expiresAt,
       plan: 'payg',
     });
-    expect(await outboxOf(accountId)).toEqual([
+    expect(await outboxOf(t, accountId)).toEqual([
       {
         type: 'ApiKeyCreated',
         data: expect.objectContaining({ apiKeyId: created.body.id, expiresAt }) as unknown,
@@ -86,7 +76,7 @@ describe('API key expiry on the keys routes', () => {
     }
     const list = await t.http<{ data: ApiKeyView[] }>('GET', base);
     expect(list.body.data.map((k) => k.expiresAt)).toEqual([null, null]);
-    for (const event of await outboxOf(accountId))
+    for (const event of await outboxOf(t, accountId))
       expect(event.data).not.toHaveProperty('expiresAt');
   });
 
@@ -109,7 +99,7 @@ describe('API key expiry on the keys routes', () => {
       expect(typeof res.body.error.message).toBe('string');
     }
     expect((await t.http<{ data: unknown[] }>('GET', base)).body.data).toEqual([]);
-    expect(await outboxOf(accountId)).toEqual([]);
+    expect(await outboxOf(t, accountId)).toEqual([]);
   });
 
   it('sets, moves and removes an expiry with PATCH, one ApiKeyExpiryChanged each; the same expiry again publishes nothing', async () => {
@@ -135,7 +125,7 @@ describe('API key expiry on the keys routes', () => {
     expect(removed.body.expiresAt).toBeNull();
     expect((await t.http<ApiKeyDetailsView>('GET', path)).body.expiresAt).toBeNull();
 
-    expect((await outboxOf(accountId)).slice(1)).toEqual([
+    expect((await outboxOf(t, accountId)).slice(1)).toEqual([
       { type: 'ApiKeyExpiryChanged', data: { apiKeyId: created.body.id, expiresAt: first } },
       { type: 'ApiKeyUpdated', data: { apiKeyId: created.body.id, name: 'k2' } },
       { type: 'ApiKeyExpiryChanged', data: { apiKeyId: created.body.id, expiresAt: second } },
@@ -161,6 +151,6 @@ describe('API key expiry on the keys routes', () => {
       { token: await t.tokenFor(other), body: { expiresAt: iso(NOW + HOUR) } },
     );
     expect([foreign.status, foreign.body.error.code]).toEqual([404, 'KEYS.NOT_FOUND']);
-    expect((await outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+    expect((await outboxOf(t, accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
   });
 });

@@ -4,9 +4,7 @@
 // real one moved to 5 s into a fresh minute of a fixed week before each burst (it runs on from
 // there), so that a burst never straddles two minutes and the week's end is known.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import { generateApiKey, lookupHash } from '@billing/api-keys';
-import { createEvent } from '@billing/contracts';
+import { lookupHash } from '@billing/api-keys';
 import { eventually } from '@billing/testing';
 import { planWindows, type PlanWindows } from '../domain/index.js';
 import { PlanRequestCounts } from '../infrastructure/plan-request-counts.js';
@@ -55,21 +53,9 @@ afterAll(async () => {
 
 /** A key as the keys service issues it, on the shared keys topic; waits until both caches have it. */
 async function createKey(accountId: string, plan: 'payg' | 'builder'): Promise<TestKey> {
-  const { key, prefix } = generateApiKey();
-  const apiKeyId = `key_${randomUUID().slice(0, 8)}`;
-  const hash = lookupHash(key, PEPPER);
-  await a.publishKeyEvent(
-    createEvent({
-      type: 'ApiKeyCreated',
-      id: randomUUID(),
-      accountId,
-      source: 'keys',
-      occurredAt: new Date(),
-      data: { apiKeyId, name: `${plan} key`, plan, status: 'enabled', lookupHash: hash, prefix },
-    }),
-  );
-  await eventually(() => (a.keys.lookup(hash) && b.keys.lookup(hash)) ?? undefined, 15_000, 20);
-  return { key, apiKeyId, accountId };
+  const key = await a.createKey(accountId, { plan });
+  await eventually(() => b.keys.lookup(lookupHash(key.key, PEPPER)), 15_000, 20);
+  return key;
 }
 
 interface Answer {

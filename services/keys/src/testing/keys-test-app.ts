@@ -118,6 +118,21 @@ export async function createKeysTestApp(
   };
 }
 
+/** The `keys.v1` events of one account in the test app's outbox, in order: type and data. */
+export async function outboxOf(
+  t: Pick<KeysTestApp, 'db' | 'schema'>,
+  accountId: string,
+): Promise<{ type: string; data: unknown }[]> {
+  const { rows } = await t.db.query<{ value: string }>(
+    `SELECT value FROM ${t.schema}.outbox WHERE message_key = $1 ORDER BY id`,
+    [accountId],
+  );
+  return rows.map((r) => {
+    const event = JSON.parse(r.value) as { type: string; data: unknown };
+    return { type: event.type, data: event.data };
+  });
+}
+
 /** A unique account id, so that tests sharing the real `keys.v1` never see each other's events. */
 export const testAccount = (label = 'acct'): string => uniqueName(label);
 
