@@ -35,6 +35,7 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       prefix: created.body.prefix,
       status: 'disabled',
       expiresAt: null,
+      plan: 'payg',
       createdAt: created.body.createdAt,
       lastUsedAt: null,
       used: '0',
