@@ -372,7 +372,8 @@ describe('decodeEvent: INVALID_DATA, other rules', () => {
     ['TopUpSettled', 'trigger', 'scheduled', '"manual", "auto"'],
     ['ApiKeyCreated', 'status', 'ENABLED', '"enabled", "disabled"'],
     ['ApiKeyUpdated', 'status', 'revoked', '"enabled", "disabled"'],
-    ['ApiKeyCreated', 'plan', 'monthly', '"payg"'],
+    ['ApiKeyCreated', 'plan', 'monthly', '"payg", "builder"'],
+    ['UsageObserved', 'plan', 'monthly', '"payg", "builder"'],
   ] as const)(
     'given %s.%s = %p, then INVALID_DATA listing the allowed values',
     (type, field, value, allowed) => {

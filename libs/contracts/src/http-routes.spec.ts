@@ -51,6 +51,7 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/accounts/acct_1/invoices', 'payments'],
     ['/v1/accounts/acct_1/invoices/inv_1/pdf', 'payments'],
     ['/v1/admin/accounts/acct_1/credits', 'payments'],
+    ['/v1/admin/accounts/acct_1/builder-subscription', 'keys'],
     ['/webhooks/stripe', 'payments'],
   ])('%s → %s', (url, expected) => {
     expect(route(url)).toEqual(service(expected, url));

@@ -53,6 +53,8 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     [under(`${ACCOUNT}/(?:referral|referrals)`), 'payments'],
     [under(`/v1/admin/accounts/${SEGMENT}/credits`), 'payments'],
     [under('/v1/admin/promotion-codes'), 'payments'],
+    // An operator's switch of an account's Builder subscription: only keys checks it.
+    [under(`/v1/admin/accounts/${SEGMENT}/builder-subscription`), 'keys'],
     [under('/webhooks/stripe'), 'payments'],
   ] as const
 ).map(([pattern, service]) => [new RegExp(`^${pattern}$`, 'i'), service] as const);

@@ -99,6 +99,28 @@ export class GatewayEnv extends CoreServiceEnv {
   /** How often the catalog is fetched again from metering. */
   @IsIntegerEnv({ min: 1, max: 3_600 }, { message: 'CATALOG_REFRESH_SECONDS must be an integer' })
   CATALOG_REFRESH_SECONDS = 30;
+
+  /** Builder plan keys: requests admitted per key and UTC minute (429 beyond). */
+  @IsIntegerEnv({ min: 1, max: 1_000_000 }, { message: 'BUILDER_RPM must be an integer' })
+  BUILDER_RPM = 15;
+
+  /** Builder plan keys: requests admitted per key and UTC week, from Monday 00:00 (429 beyond). */
+  @IsIntegerEnv(
+    { min: 1, max: 1_000_000_000 },
+    { message: 'BUILDER_WEEKLY_REQUESTS must be an integer' },
+  )
+  BUILDER_WEEKLY_REQUESTS = 2_000;
+
+  /**
+   * Builder plan keys: the models they may call, comma-separated ids or prefixes ending in `*`
+   * (`sim/*,openai/gpt-5-mini`); `*`, every model. Any other model answers 403 model_not_in_plan.
+   */
+  @IsString()
+  @Matches(/^[\w.:/*@-]*(\s*,\s*[\w.:/*@-]*)*$/, {
+    message:
+      'BUILDER_MODELS must be a comma-separated list of model ids (a trailing * matches a prefix)',
+  })
+  BUILDER_MODELS = '*';
 }
 
 export const loadGatewayEnv = (env: Record<string, string | undefined> = process.env): GatewayEnv =>

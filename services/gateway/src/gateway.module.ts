@@ -33,6 +33,8 @@ import { KeyResolver } from './infrastructure/key-resolver.js';
 import { KeyStore } from './infrastructure/key-store.js';
 import { KeysClient } from './infrastructure/keys-client.js';
 import { LedgerClient } from './infrastructure/ledger-client.js';
+import { PlanRequestCounts } from './infrastructure/plan-request-counts.js';
+import { PlanAdmission } from './commands/create-chat-completion/plan-admission.js';
 import { GatewayMetrics } from './infrastructure/metrics.js';
 import { HttpProvider, SimProvider } from './infrastructure/providers.js';
 import { AGENTS, GATEWAY_METRICS } from './infrastructure/tokens.js';
@@ -129,6 +131,12 @@ export class GatewayModule extends ServiceModule({
           ),
       },
       {
+        provide: PlanAdmission,
+        inject: [PG_POOL, GATEWAY_OPTIONS],
+        useFactory: (pool: pg.Pool, o: O) =>
+          new PlanAdmission(o.builderPlan, new PlanRequestCounts(pool, o.schema, o.nowMs)),
+      },
+      {
         provide: CreateChatCompletionHandler,
         inject: [
           GATEWAY_OPTIONS,
@@ -138,6 +146,7 @@ export class GatewayModule extends ServiceModule({
           AGENTS,
           UsageOutbox,
           GATEWAY_METRICS,
+          PlanAdmission,
         ],
         useFactory: (
           o: O,
@@ -147,6 +156,7 @@ export class GatewayModule extends ServiceModule({
           agents: Agents,
           usage: UsageOutbox,
           metrics: GatewayMetrics,
+          plans: PlanAdmission,
         ) =>
           new CreateChatCompletionHandler(
             o,
@@ -156,6 +166,7 @@ export class GatewayModule extends ServiceModule({
             { sim: new SimProvider(), http: new HttpProvider(agents, o.upstreamIdleTimeoutMs) },
             usage,
             metrics,
+            plans,
           ),
       },
       {

@@ -12,7 +12,13 @@ import {
   DEFAULT_WORKER_FROM_BYTES,
   type BodyLimits,
 } from './infrastructure/body-parser.js';
-import { parseUpstreamProviders, type UpstreamProvider } from './domain/index.js';
+import {
+  DEFAULT_BUILDER_PLAN,
+  parseBuilderModels,
+  parseUpstreamProviders,
+  type BuilderPlanSettings,
+  type UpstreamProvider,
+} from './domain/index.js';
 
 /** The physical topic names the gateway uses. Production uses the contract's; tests their own. */
 export interface GatewayTopics {
@@ -85,6 +91,16 @@ export interface GatewayModuleOptions {
   readonly kafkaTuning?: KafkaConsumerTuning;
   /** The clock, in epoch milliseconds. Tests may pin it; production reads the system clock. */
   readonly nowMs?: () => number;
+  /**
+   * The Builder plan's limits (`BUILDER_RPM`, `BUILDER_WEEKLY_REQUESTS`, `BUILDER_MODELS`):
+   * defaults 15 per minute, 2000 per week, every model (`*`).
+   */
+  readonly builderPlan?: {
+    readonly requestsPerMinute?: number;
+    readonly weeklyRequests?: number;
+    /** `BUILDER_MODELS`' syntax: `sim/echo-1,openai/*`, or `*`. */
+    readonly models?: string;
+  };
 }
 
 export interface ResolvedGatewayOptions {
@@ -111,6 +127,7 @@ export interface ResolvedGatewayOptions {
   readonly keysConsumerName: string;
   readonly kafkaTuning: KafkaConsumerTuning;
   readonly nowMs: () => number;
+  readonly builderPlan: BuilderPlanSettings;
 }
 
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');
@@ -142,6 +159,17 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
   if (options.serviceToken.length < 32) {
     throw new RangeError('the service token must be at least 32 characters');
   }
+  const requestsPerMinute =
+    options.builderPlan?.requestsPerMinute ?? DEFAULT_BUILDER_PLAN.requestsPerMinute;
+  const weeklyRequests = options.builderPlan?.weeklyRequests ?? DEFAULT_BUILDER_PLAN.weeklyRequests;
+  for (const [name, value] of [
+    ['builderPlan.requestsPerMinute', requestsPerMinute],
+    ['builderPlan.weeklyRequests', weeklyRequests],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 1_000_000_000) {
+      throw new RangeError(`${name} must be an integer between 1 and 1000000000`);
+    }
+  }
   return {
     databaseUrl: options.databaseUrl,
     serviceToken: options.serviceToken,
@@ -172,6 +200,11 @@ export function resolveGatewayOptions(options: GatewayModuleOptions): ResolvedGa
     keysConsumerName: options.keysConsumerName ?? 'gateway.keys',
     kafkaTuning: options.kafkaTuning ?? {},
     nowMs: options.nowMs ?? Date.now,
+    builderPlan: {
+      requestsPerMinute,
+      weeklyRequests,
+      models: parseBuilderModels(options.builderPlan?.models ?? DEFAULT_BUILDER_PLAN.models),
+    },
   };
 }
 
@@ -195,5 +228,10 @@ export function gatewayOptionsFromEnv(
     upstreams: parsed.providers,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
     requestDeadlineSeconds: env.REQUEST_DEADLINE_SECONDS,
+    builderPlan: {
+      requestsPerMinute: env.BUILDER_RPM,
+      weeklyRequests: env.BUILDER_WEEKLY_REQUESTS,
+      models: env.BUILDER_MODELS,
+    },
   };
 }

@@ -57,6 +57,7 @@ describe('API key expiry on the keys routes', () => {
       status: 'enabled',
       expiresAt,
       spendLimits: { daily: null, monthly: null },
+      plan: 'payg',
     });
     expect(await t.outboxOf(accountId)).toEqual([
       {

@@ -49,10 +49,16 @@ describe('an API key, from creation to deletion', () => {
       'id',
       'key',
       'name',
+      'plan',
       'prefix',
       'status',
     ]);
-    expect(key).toMatchObject({ name: 'prod', status: 'enabled', prefix: key.key.slice(0, 12) });
+    expect(key).toMatchObject({
+      name: 'prod',
+      status: 'enabled',
+      plan: 'payg',
+      prefix: key.key.slice(0, 12),
+    });
     expect(hasValidChecksum(key.key)).toBe(true);
 
     const listed = await t.http<{ data: ApiKeyView[] }>('GET', base, { token });
@@ -65,6 +71,7 @@ describe('an API key, from creation to deletion', () => {
           status: 'enabled',
           expiresAt: null,
           spendLimits: { daily: null, monthly: null },
+          plan: 'payg',
           createdAt: key.createdAt,
           lastUsedAt: null,
           used: '0',

@@ -5,7 +5,9 @@ import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.ha
 import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-usage.handler.js';
 import { RevealApiKeyHandler } from './commands/reveal-api-key/reveal-api-key.handler.js';
 import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler.js';
+import { SetBuilderSubscriptionHandler } from './commands/set-builder-subscription/set-builder-subscription.handler.js';
 import { ApiKeysController } from './http/api-keys.controller.js';
+import { BuilderSubscriptionsController } from './http/builder-subscriptions.controller.js';
 import { InternalKeysController } from './http/internal-keys.controller.js';
 import { ApiKeyStore } from './infrastructure/api-key-store.js';
 import { KEYS_OPTIONS, resolveKeysOptions } from './keys.options.js';
@@ -20,7 +22,7 @@ export class KeysModule extends ServiceModule({
   options: { token: KEYS_OPTIONS, resolve: resolveKeysOptions },
   parts: () => ({
     imports: [CqrsModule.forRoot()],
-    controllers: [ApiKeysController, InternalKeysController],
+    controllers: [ApiKeysController, InternalKeysController, BuilderSubscriptionsController],
     providers: [
       ApiKeyStore,
       KeysMessaging,
@@ -30,6 +32,7 @@ export class KeysModule extends ServiceModule({
       DeleteApiKeyHandler,
       RevealApiKeyHandler,
       RecordKeyUsageHandler,
+      SetBuilderSubscriptionHandler,
       ListApiKeysHandler,
       GetApiKeyHandler,
     ],

@@ -40,6 +40,8 @@ export function createScenarioContext(platform: () => Platform) {
     /** A referrer and the account that signed up with its code (steps/referrals.ts). */
     referrer?: Account;
     referred?: Account;
+    /** The account with a Builder subscription, a builder key and a pay-as-you-go key. */
+    builder?: Account;
   } = {};
   const accounts = (): Account[] =>
     [
@@ -49,6 +51,7 @@ export function createScenarioContext(platform: () => Platform) {
       state.burst,
       state.referrer,
       state.referred,
+      state.builder,
     ].filter((a): a is Account => a !== undefined);
 
   /**

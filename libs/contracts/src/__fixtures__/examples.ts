@@ -31,6 +31,7 @@ const usage = {
   holdId: 'hold_1',
   startedAt: '2026-11-27T03:09:30.000Z',
   completedAt: '2026-11-27T03:09:32.000Z',
+  plan: 'payg',
 } as const;
 
 export const FULL: Examples = {

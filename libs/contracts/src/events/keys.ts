@@ -6,7 +6,13 @@ import { Id, IsoTimestamp, MAX_ID_LENGTH, Money, OneOf, Optional, Text } from '.
 export const API_KEY_STATUSES = ['enabled', 'disabled'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
 
-export const API_KEY_PLANS = ['payg'] as const;
+/**
+ * `payg`: billed to the balance, no rate limit. `builder`: the subscription plan (issue #17),
+ * limited at the gateway (requests per minute and per week, a list of models) and never billed to
+ * the balance. Added to version 1 ("additions are free"): a consumer that does not know `builder`
+ * dead-letters the ApiKeyCreated, so gateways are deployed before the keys service.
+ */
+export const API_KEY_PLANS = ['payg', 'builder'] as const;
 export type ApiKeyPlan = (typeof API_KEY_PLANS)[number];
 
 export interface ApiKeyCreatedV1Data {

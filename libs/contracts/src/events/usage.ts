@@ -1,4 +1,5 @@
 import type { IsoTimestampString, UsdString } from '../envelope.js';
+import { API_KEY_PLANS, type ApiKeyPlan } from './keys.js';
 import {
   Bool,
   Id,
@@ -33,6 +34,13 @@ export interface UsageObservedV1Data {
   readonly startedAt: IsoTimestampString;
   /** Not before `startedAt`. */
   readonly completedAt: IsoTimestampString;
+  /**
+   * The plan of the key the request came with; absent, `payg`. A `builder` request is covered by
+   * the account's subscription: metering records it with `cost` 0 (and no unit prices), so the
+   * ledger's charge leaves the balance as it was, while the request log and the key's usage still
+   * show it. Added to version 1 (optional: a consumer that does not know it drops it).
+   */
+  readonly plan?: ApiKeyPlan;
 }
 
 /**
@@ -82,6 +90,7 @@ export class UsageObservedV1Dto implements UsageObservedV1Data {
   @Optional() @Id() holdId?: string;
   @IsoTimestamp() startedAt!: string;
   @IsoTimestamp() @NotBefore('startedAt') completedAt!: string;
+  @Optional() @OneOf(API_KEY_PLANS) plan?: ApiKeyPlan;
 }
 
 // Declared before UsageRecordedV1Dto: decorator metadata refers to it when that class is defined.

@@ -19,6 +19,9 @@ export type GatewayErrorCode =
   | 'shutting_down'
   | 'request_deadline_exceeded'
   | 'hold_lost'
+  | 'rate_limit_exceeded'
+  | 'weekly_limit_exceeded'
+  | 'model_not_in_plan'
   | 'not_found'
   | 'server_error';
 
@@ -30,6 +33,15 @@ export interface GatewayFailure {
   /** The request field at fault, when there is one (`messages`, `max_tokens`). */
   readonly param: string | null;
   readonly message: string;
+  /** Sent as `Retry-After` (a 429 of a Builder plan limit). */
+  readonly retryAfterSeconds?: number;
+}
+
+/** The headers a failure's answer carries besides its body. */
+export function failureHeaders(failure: GatewayFailure): Record<string, string> {
+  return failure.retryAfterSeconds === undefined
+    ? {}
+    : { 'retry-after': String(failure.retryAfterSeconds) };
 }
 
 export interface OpenAiErrorBody {

@@ -11,3 +11,4 @@ export * from './stream-relay.js';
 export * from './sim-provider.js';
 export * from './key-cache.js';
 export * from './key-spend-limits.js';
+export * from './builder-plan.js';

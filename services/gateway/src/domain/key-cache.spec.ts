@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, type KeysEvent } from '@billing/contracts';
 import { authenticateKey, bearerToken, evolveKey, KeyIndex, type KeyRow } from './key-cache.js';
-import { keySpendLimitReached, spendLimitsOfLookup } from './key-spend-limits.js';
+import { keySpendLimitReached, NO_SPEND_LIMITS, spendLimitsOfLookup } from './key-spend-limits.js';
 
 let n = 0;
 function event(type: KeysEvent['type'], data: Record<string, unknown>): KeysEvent {
@@ -32,6 +32,7 @@ const row: KeyRow = {
   status: 'enabled',
   expiresAtMs: null,
   spendLimits: { dailyNanos: null, monthlyNanos: null },
+  plan: 'payg',
 };
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -115,6 +116,29 @@ describe('evolveKey', () => {
   });
 });
 
+describe('the plan of a key', () => {
+  it('is taken from ApiKeyCreated and reaches the caller: a builder key is admitted as builder', () => {
+    const builder = evolveKey(undefined, {
+      ...created(),
+      data: { ...created().data, plan: 'builder' },
+    } as KeysEvent);
+    expect(builder).toEqual({ ...row, plan: 'builder' });
+    const index = new KeyIndex();
+    const pepper = 'a-pepper-of-at-least-32-characters!!';
+    const { key } = generateApiKey();
+    index.apply({ ...(builder as KeyRow), lookupHash: lookupHash(key, pepper) });
+    expect(authenticateKey(key, pepper, index, NOW)).toEqual({
+      ok: true,
+      value: {
+        apiKeyId: 'key_1',
+        accountId: 'acct_1',
+        spendLimits: NO_SPEND_LIMITS,
+        plan: 'builder',
+      },
+    });
+  });
+});
+
 describe('KeyIndex', () => {
   it('follows a key through its states and forgets it when deleted', () => {
     const index = new KeyIndex();
@@ -125,6 +149,7 @@ describe('KeyIndex', () => {
       status: 'enabled',
       expiresAtMs: null,
       spendLimits: { dailyNanos: null, monthlyNanos: null },
+      plan: 'payg',
     });
     index.apply({ ...row, status: 'disabled' });
     expect(index.lookup('h1')?.status).toBe('disabled');
@@ -143,7 +168,12 @@ describe('authenticateKey', () => {
   it('admits an enabled key and names its account and key id', () => {
     expect(authenticateKey(key, pepper, index, NOW)).toEqual({
       ok: true,
-      value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits: row.spendLimits },
+      value: {
+        apiKeyId: 'key_1',
+        accountId: 'acct_1',
+        spendLimits: row.spendLimits,
+        plan: 'payg',
+      },
     });
   });
 
@@ -179,7 +209,12 @@ describe('authenticateKey', () => {
       for (const at of [EXPIRES_AT - 1_000, EXPIRES_AT - 1]) {
         expect(authenticateKey(key, pepper, expiring, at)).toEqual({
           ok: true,
-          value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits: row.spendLimits },
+          value: {
+            apiKeyId: 'key_1',
+            accountId: 'acct_1',
+            spendLimits: row.spendLimits,
+            plan: 'payg',
+          },
         });
       }
     });
@@ -253,7 +288,7 @@ describe('spend limits in the key cache', () => {
     index.apply({ ...row, lookupHash: lookupHash(key, pepper), spendLimits });
     expect(authenticateKey(key, pepper, index, NOW)).toEqual({
       ok: true,
-      value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits },
+      value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits, plan: 'payg' },
     });
   });
 });

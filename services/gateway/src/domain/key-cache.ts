@@ -1,6 +1,6 @@
 // The gateway's copy of the API keys, fed by `keys.v1`: what a key row becomes after each event
 // (evolve), the in-memory index the hot path reads, and the authentication decision.
-import type { KeysEvent } from '@billing/contracts';
+import type { ApiKeyPlan, KeysEvent } from '@billing/contracts';
 import { hasValidChecksum, lookupHash } from '@billing/api-keys';
 import { fail, failures, ok, type Result } from './errors.js';
 import {
@@ -22,6 +22,8 @@ export interface KeyRow {
   readonly expiresAtMs: number | null;
   /** Its spend limits, sent with every hold (key-spend-limits.ts). */
   readonly spendLimits: KeySpendLimits;
+  /** Set at creation, never changed: `builder` keys are limited (builder-plan.ts). */
+  readonly plan: ApiKeyPlan;
 }
 
 /**
@@ -40,6 +42,7 @@ export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | u
         status: event.data.status,
         expiresAtMs: msOf(event.data.expiresAt),
         spendLimits: NO_SPEND_LIMITS,
+        plan: event.data.plan,
       };
     case 'ApiKeyUpdated':
       if (row === undefined || row.status === 'deleted') return undefined;
@@ -75,6 +78,7 @@ export interface CachedKey {
   /** When the key stops working (epoch ms); null, never. */
   readonly expiresAtMs: number | null;
   readonly spendLimits: KeySpendLimits;
+  readonly plan: ApiKeyPlan;
 }
 
 /** The in-memory index by lookup hash: what every request reads, with no I/O. */
@@ -104,6 +108,7 @@ export class KeyIndex {
       status: row.status,
       expiresAtMs: row.expiresAtMs,
       spendLimits: row.spendLimits,
+      plan: row.plan,
     });
     this.hashById.set(row.apiKeyId, row.lookupHash);
   }
@@ -120,6 +125,7 @@ export interface Caller {
   readonly accountId: string;
   /** The key's spend limits, which the ledger checks with the hold. */
   readonly spendLimits: KeySpendLimits;
+  readonly plan: ApiKeyPlan;
 }
 
 /** The bearer token of an `Authorization` header, or undefined. */
@@ -164,6 +170,7 @@ export function callerOf(found: CachedKey | undefined, nowMs: number): Result<Ca
     apiKeyId: found.apiKeyId,
     accountId: found.accountId,
     spendLimits: found.spendLimits,
+    plan: found.plan,
   });
 }
 

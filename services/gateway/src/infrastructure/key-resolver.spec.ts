@@ -10,6 +10,7 @@ const KEY: CachedKey = {
   status: 'enabled',
   expiresAtMs: null,
   spendLimits: { dailyNanos: null, monthlyNanos: null },
+  plan: 'payg',
 };
 
 function setup(options: { loaded?: boolean; answer?: () => Promise<CachedKey | undefined> } = {}) {

@@ -12,6 +12,7 @@ interface KeyRecord {
   expires_at: Date | null;
   daily_spend_limit_nano_usd: string | null;
   monthly_spend_limit_nano_usd: string | null;
+  plan: KeyRow['plan'];
 }
 
 const nanosOrNull = (value: string | null): bigint | null =>
@@ -27,10 +28,11 @@ const toRow = (r: KeyRecord): KeyRow => ({
     dailyNanos: nanosOrNull(r.daily_spend_limit_nano_usd),
     monthlyNanos: nanosOrNull(r.monthly_spend_limit_nano_usd),
   },
+  plan: r.plan,
 });
 
 const COLUMNS = `api_key_id, account_id, lookup_hash, status, expires_at,
-  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd`;
+  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan`;
 
 const RECONNECT_MS = { initial: 200, max: 5_000 };
 
@@ -131,8 +133,8 @@ export class KeyStore {
     }
     await client.query(
       `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at,
-         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (api_key_id) DO UPDATE
          SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at,
              daily_spend_limit_nano_usd = EXCLUDED.daily_spend_limit_nano_usd,
@@ -146,6 +148,7 @@ export class KeyStore {
         next.expiresAtMs === null ? null : new Date(next.expiresAtMs),
         next.spendLimits.dailyNanos?.toString() ?? null,
         next.spendLimits.monthlyNanos?.toString() ?? null,
+        next.plan,
       ],
     );
   }

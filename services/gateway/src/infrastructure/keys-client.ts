@@ -24,22 +24,25 @@ function isLookupBody(body: unknown): body is LookupBody {
     typeof b.accountId === 'string' &&
     (b.status === 'enabled' || b.status === 'disabled') &&
     // Absent from a keys service older than key expiry: the key never expires.
-    (b.expiresAt === undefined || b.expiresAt === null || isIsoTime(b.expiresAt))
+    (b.expiresAt === undefined || b.expiresAt === null || isIsoTime(b.expiresAt)) &&
+    // Absent from a keys service older than the Builder plan: every key was pay-as-you-go.
+    (b.plan === undefined || b.plan === 'payg' || b.plan === 'builder')
   );
 }
 
 const isIsoTime = (value: unknown): value is string =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-type LookupBody = Omit<CachedKey, 'expiresAtMs' | 'spendLimits'> & {
+type LookupBody = Omit<CachedKey, 'expiresAtMs' | 'spendLimits' | 'plan'> & {
   readonly expiresAt?: string | null;
   readonly spendLimits?: unknown;
+  readonly plan?: CachedKey['plan'];
 };
 
 /**
  * The keys service's authoritative lookup (issue #10, item 7):
  * `GET /v1/internal/api-keys/by-lookup-hash/{lookupHash}` with the gateway's service credential
- * → 200 `{apiKeyId, accountId, status, expiresAt}`, or 404 when no live key has that hash.
+ * → 200 `{apiKeyId, accountId, status, expiresAt, plan}`, or 404 when no live key has that hash.
  */
 export class KeysClient {
   private readonly logger = new Logger('KeysClient');
@@ -75,6 +78,7 @@ export class KeysClient {
         status: answer.body.status,
         expiresAtMs: expiresAt === undefined || expiresAt === null ? null : Date.parse(expiresAt),
         spendLimits,
+        plan: answer.body.plan ?? 'payg',
       };
     }
     // A 401/403 here means the gateway's SERVICE_TOKEN is not in the keys service's SERVICE_TOKENS.

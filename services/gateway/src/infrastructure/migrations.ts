@@ -52,6 +52,34 @@ export const gatewayMigrations: readonly Migration[] = [
       ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS monthly_spend_limit_nano_usd int8;
     `,
   },
+  {
+    id: '004_api_key_plan',
+    sql: `
+      -- The key's plan (ApiKeyCreated.plan): 'builder' keys are limited (plan_request_counts),
+      -- 'payg' keys never are. Every key cached before plans existed was pay-as-you-go.
+      ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS plan text NOT NULL DEFAULT 'payg'
+        CHECK (plan IN ('payg', 'builder'));
+    `,
+  },
+  {
+    id: '005_plan_request_counts',
+    sql: `
+      -- The Builder plan's fixed-window request counters, shared by every gateway instance: one
+      -- row per key and window (its UTC minute, its UTC week from Monday). Admission adds one to
+      -- both rows of a request in one transaction, each with INSERT ... ON CONFLICT DO UPDATE
+      -- ... WHERE requests < limit RETURNING, which refuses past the limit under the row lock.
+      -- Rows of windows long over are pruned by the gateway. Only builder keys have rows.
+      CREATE TABLE IF NOT EXISTS plan_request_counts (
+        api_key_id   text        NOT NULL,
+        window_kind  text        NOT NULL CHECK (window_kind IN ('minute', 'week')),
+        window_start timestamptz NOT NULL,
+        requests     integer     NOT NULL CHECK (requests > 0),
+        PRIMARY KEY (api_key_id, window_kind, window_start)
+      );
+      CREATE INDEX IF NOT EXISTS plan_request_counts_window_start_idx
+        ON plan_request_counts (window_start);
+    `,
+  },
 ];
 
 export async function migrateGateway(pool: pg.Pool, schema: string): Promise<void> {

@@ -107,7 +107,10 @@ export interface GatewayTestApp {
   readonly transport: SwitchableTransport;
   readonly keys: KeyStore;
   /** Issues a key as the keys service would: ApiKeyCreated on the keys topic; waits until cached. */
-  createKey(accountId: string, options?: { readonly expiresAt?: Date }): Promise<TestKey>;
+  createKey(
+    accountId: string,
+    options?: { readonly expiresAt?: Date; readonly plan?: 'payg' | 'builder' },
+  ): Promise<TestKey>;
   publishKeyEvent(event: ContractEvent): Promise<void>;
   /** UsageObserved events in the outbox, in order. */
   outboxUsage(): Promise<UsageObserved[]>;
@@ -217,7 +220,7 @@ export async function createGatewayTestApp(
           data: {
             apiKeyId,
             name: 'test key',
-            plan: 'payg',
+            plan: options.plan ?? 'payg',
             status: 'enabled',
             lookupHash: hash,
             prefix,

@@ -78,9 +78,27 @@ describe('CreateApiKey', () => {
       status: 'enabled',
       expiresAt: null,
       spendLimits: { dailyNanos: null, monthlyNanos: null },
+      plan: 'payg',
       createdAt: t0,
       updatedAt: t0,
     });
+  });
+
+  it('given no Builder subscription, refuses a builder key with KEYS.BUILDER_SUBSCRIPTION_REQUIRED', () => {
+    expect(thenError({ ...create, plan: 'builder' }, given())).toBe(
+      'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    );
+    expect(thenError({ ...create, plan: 'builder', builderSubscribed: false }, given())).toBe(
+      'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    );
+  });
+
+  it('given a Builder subscription, creates a builder key, whose state keeps the plan', () => {
+    const events = thenEvents({ ...create, plan: 'builder', builderSubscribed: true }, given());
+    expect(events).toEqual([{ ...created, plan: 'builder' }]);
+    expect(fold(events)?.plan).toBe('builder');
+    // A pay-as-you-go key needs no subscription, whatever the flag says.
+    expect(thenEvents({ ...create, builderSubscribed: false }, given())).toEqual([created]);
   });
 
   it('refuses an invalid name with KEYS.INVALID_NAME', () => {

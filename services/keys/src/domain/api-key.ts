@@ -11,6 +11,7 @@
 // never changes the status. The key simply stops working at that instant; the gateway compares it
 // with its own clock on every request (services/gateway/src/domain/key-cache.ts).
 import { API_KEY_PREFIX, SHOWN_PREFIX_LENGTH } from '@billing/api-keys';
+import type { ApiKeyPlan } from '@billing/contracts';
 import { validateApiKeyName } from './api-key-name.js';
 import { validateKeyExpiry } from './api-key-expiry.js';
 import {
@@ -39,6 +40,8 @@ export interface ApiKeyState {
   readonly expiresAt: Date | null;
   /** The most it may spend a UTC day and a UTC month (issue #17); null, no limit. */
   readonly spendLimits: KeySpendLimits;
+  /** `payg` (the balance pays, no limit) or `builder` (the subscription's); never changes. */
+  readonly plan: ApiKeyPlan;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -61,6 +64,13 @@ export interface CreateApiKey extends KeyCommand {
   readonly lookupHash: string;
   /** As the caller wrote it (ISO-8601 UTC, in the future); absent or null, never expires. */
   readonly expiresAt?: string | null;
+  /** Absent: `payg`. */
+  readonly plan?: ApiKeyPlan;
+  /**
+   * Whether the account holds an active Builder subscription (the adapter reads it): a `builder`
+   * key needs one.
+   */
+  readonly builderSubscribed?: boolean;
 }
 
 /**
@@ -96,7 +106,7 @@ interface KeyEvent {
 export interface ApiKeyCreated extends KeyEvent {
   readonly type: 'ApiKeyCreated';
   readonly name: string;
-  readonly plan: 'payg';
+  readonly plan: ApiKeyPlan;
   readonly status: 'enabled';
   readonly prefix: string;
   readonly lookupHash: string;
@@ -176,12 +186,20 @@ export function decide(
     if (!name.ok) return name;
     const expiresAt = validateKeyExpiry(command.expiresAt ?? null, command.now);
     if (!expiresAt.ok) return expiresAt;
+    const plan = command.plan ?? 'payg';
+    if (plan === 'builder' && command.builderSubscribed !== true) {
+      return fail(
+        'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+        'A Builder plan key needs an active Builder subscription on the account; ' +
+          'create a pay-as-you-go key instead, or subscribe first.',
+      );
+    }
     return ok([
       {
         ...base,
         type: 'ApiKeyCreated',
         name: name.value,
-        plan: 'payg',
+        plan,
         status: 'enabled',
         prefix: command.prefix,
         lookupHash: command.lookupHash,
@@ -260,6 +278,7 @@ export function evolve(state: ApiKeyState | undefined, event: ApiKeyEvent): ApiK
       status: event.status,
       expiresAt: event.expiresAt,
       spendLimits: NO_SPEND_LIMITS,
+      plan: event.plan,
       createdAt: event.occurredAt,
       updatedAt: event.occurredAt,
     };

@@ -19,6 +19,11 @@ export type KeysErrorCode =
    */
   | 'KEYS.INVALID_SPEND_LIMIT'
   /**
+   * A `builder` key was asked for on an account without an active Builder subscription (HTTP
+   * 403): the plan is the subscription's, and only an operator grants it for now.
+   */
+  | 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED'
+  /**
    * The key does not exist, was deleted, or belongs to another account (HTTP 404). The three cases
    * share one code and one message on purpose: a caller must not learn that a key id exists in
    * another tenant.

@@ -36,10 +36,10 @@ export class ApiKeysController {
   @Header('Cache-Control', 'no-store')
   async create(
     @Param() { accountId }: AccountParams,
-    @Body() { name, expiresAt }: CreateApiKeyBody,
+    @Body() { name, expiresAt, plan }: CreateApiKeyBody,
   ): Promise<CreatedApiKey> {
     const result = await this.commandBus.execute(
-      new CreateApiKeyCommand(accountId, name, expiresAt ?? null),
+      new CreateApiKeyCommand(accountId, name, expiresAt ?? null, plan ?? 'payg'),
     );
     if (!result.ok) throw keysApiError(result.error);
     return result.value;

@@ -1,6 +1,7 @@
 import { AccountParams } from '@billing/service-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
+import { API_KEY_PLANS, type ApiKeyPlan } from '@billing/contracts';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches } from 'class-validator';
 import { MAX_API_KEY_NAME_LENGTH, type ApiKeyStatus } from '../domain/index.js';
 
 // The account path parameter is shared by every service; re-exported for the controllers.
@@ -32,6 +33,32 @@ export class CreateApiKeyBody {
   @IsOptional()
   @IsString({ message: EXPIRES_AT_TYPE })
   expiresAt?: string | null;
+
+  @ApiPropertyOptional({
+    enum: API_KEY_PLANS,
+    default: 'payg',
+    description:
+      '`payg`: billed to the balance, no limit. `builder`: limited (requests per minute and week, ' +
+      'a list of models) and billed by the Builder subscription, which the account must hold ' +
+      '(403 KEYS.BUILDER_SUBSCRIPTION_REQUIRED otherwise).',
+  })
+  @IsOptional()
+  @IsIn(API_KEY_PLANS, { message: 'plan must be "payg" or "builder"' })
+  plan?: ApiKeyPlan;
+}
+
+export class BuilderSubscriptionBody {
+  @ApiProperty({ example: true, description: 'Whether the account holds a Builder subscription.' })
+  @IsBoolean({ message: 'active must be a boolean' })
+  active!: boolean;
+
+  @ApiProperty({
+    example: 'order-2026-1207-42',
+    description: 'What the operator acted on (an order, a ticket): kept with the setting.',
+  })
+  @IsString({ message: 'reference must be a string' })
+  @Matches(/^\S[\s\S]{0,199}$/, { message: 'reference must be 1 to 200 characters' })
+  reference!: string;
 }
 
 const STATUSES: readonly ApiKeyStatus[] = ['enabled', 'disabled'];

@@ -17,6 +17,8 @@ export interface KeyLookupView {
   readonly expiresAt: string | null;
   /** Its spend limits (decimal USD; null, none), which the gateway sends with each hold. */
   readonly spendLimits: SpendLimitsView;
+  /** `builder` keys are limited at the gateway and place no hold on the balance. */
+  readonly plan: 'payg' | 'builder';
 }
 
 const LOOKUP_HASH = /^[0-9a-f]{64}$/;
@@ -49,6 +51,7 @@ export class InternalKeysController {
       status: row.state.status,
       expiresAt: row.state.expiresAt?.toISOString() ?? null,
       spendLimits: toSpendLimitsView(row.state.spendLimits),
+      plan: row.state.plan,
     };
   }
 }

@@ -45,6 +45,7 @@ describe('the key lookup by lookup hash', () => {
       status: 'enabled',
       expiresAt: null,
       spendLimits: { daily: null, monthly: null },
+      plan: 'payg',
     });
   });
 

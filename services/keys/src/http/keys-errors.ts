@@ -8,6 +8,8 @@ export function keysApiError(error: KeysError): ApiError {
     case 'KEYS.INVALID_EXPIRY':
     case 'KEYS.INVALID_SPEND_LIMIT':
       return new ApiError(400, error.code, error.message);
+    case 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED':
+      return new ApiError(403, error.code, error.message);
     case 'KEYS.NOT_FOUND':
       return new ApiError(404, error.code, error.message);
   }

@@ -13,6 +13,14 @@ import {
 } from '../domain/index.js';
 import { KEYS_OPTIONS, type ResolvedKeysOptions } from '../keys.options.js';
 
+/** An account's Builder subscription as the operator set it. */
+export interface BuilderSubscription {
+  readonly accountId: string;
+  readonly active: boolean;
+  readonly reference: string;
+  readonly updatedAt: string;
+}
+
 /** A key's row: the domain state plus what is folded from usage and the encrypted copy. */
 export interface ApiKeyRow {
   readonly state: ApiKeyState;
@@ -33,6 +41,7 @@ interface DbRow {
   expires_at: Date | null;
   daily_spend_limit_nano_usd: string | null;
   monthly_spend_limit_nano_usd: string | null;
+  plan: ApiKeyState['plan'];
   created_at: Date;
   updated_at: Date;
   used_nano_usd: string;
@@ -40,8 +49,8 @@ interface DbRow {
 }
 
 const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, status, expires_at,
-  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, created_at, updated_at, used_nano_usd,
-  last_used_at`;
+  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, created_at, updated_at,
+  used_nano_usd, last_used_at`;
 
 const nanosOrNull = (value: string | null): bigint | null =>
   value === null ? null : BigInt(value);
@@ -60,6 +69,7 @@ function toRow(r: DbRow): ApiKeyRow {
         dailyNanos: nanosOrNull(r.daily_spend_limit_nano_usd),
         monthlyNanos: nanosOrNull(r.monthly_spend_limit_nano_usd),
       },
+      plan: r.plan,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     },
@@ -103,8 +113,8 @@ export class ApiKeyStore {
     await client.query(
       `INSERT INTO ${this.schema}.api_keys
          (id, account_id, name, prefix, lookup_hash, encrypted_key, status, created_at, updated_at,
-          expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          expires_at, plan)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         state.apiKeyId,
         state.accountId,
@@ -116,8 +126,49 @@ export class ApiKeyStore {
         state.createdAt,
         state.updatedAt,
         state.expiresAt,
+        state.plan,
       ],
     );
+  }
+
+  /** Whether `accountId` holds an active Builder subscription (builder_subscriptions). */
+  async hasBuilderSubscription(client: pg.ClientBase, accountId: string): Promise<boolean> {
+    const { rows } = await client.query<{ active: boolean }>(
+      `SELECT active FROM ${this.schema}.builder_subscriptions WHERE account_id = $1`,
+      [accountId],
+    );
+    return rows[0]?.active === true;
+  }
+
+  /** Sets whether `accountId` holds a Builder subscription; answers the stored row. */
+  async setBuilderSubscription(
+    accountId: string,
+    active: boolean,
+    reference: string,
+    at: Date,
+  ): Promise<BuilderSubscription> {
+    const { rows } = await this.pool.query<{
+      account_id: string;
+      active: boolean;
+      reference: string;
+      updated_at: Date;
+    }>(
+      `INSERT INTO ${this.schema}.builder_subscriptions (account_id, active, reference, updated_at)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (account_id) DO UPDATE
+         SET active = EXCLUDED.active, reference = EXCLUDED.reference,
+             updated_at = EXCLUDED.updated_at
+       RETURNING account_id, active, reference, updated_at`,
+      [accountId, active, reference, at],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new Error('the builder subscription upsert returned no row');
+    return {
+      accountId: row.account_id,
+      active: row.active,
+      reference: row.reference,
+      updatedAt: row.updated_at.toISOString(),
+    };
   }
 
   /** Stores the state after an update or a delete; a deleted key loses its encrypted copy. */

@@ -81,6 +81,26 @@ ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS monthly_spend_limit_nano_usd int8
   CHECK (monthly_spend_limit_nano_usd > 0);
 `,
   },
+  {
+    id: 'keys_004_builder_plan',
+    sql: `
+-- The key's plan (issue #17), set at creation and never changed: 'payg' (billed to the balance, no
+-- limit) or 'builder' (the subscription's: limited at the gateway, never billed to the balance).
+-- Every key created before plans existed was pay-as-you-go.
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS plan text NOT NULL DEFAULT 'payg'
+  CHECK (plan IN ('payg', 'builder'));
+
+-- Which accounts hold a Builder subscription: only they may create builder keys. Set by an
+-- operator (PUT /v1/admin/accounts/{accountId}/builder-subscription) until subscriptions are
+-- billed; the reference names what the operator acted on (an order, a ticket).
+CREATE TABLE IF NOT EXISTS builder_subscriptions (
+  account_id text        PRIMARY KEY,
+  active     boolean     NOT NULL,
+  reference  text        NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 /** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */

@@ -1,4 +1,5 @@
 import { formatUsd } from '@billing/money';
+import type { ApiKeyPlan } from '@billing/contracts';
 import type { ApiKeyStatus, KeySpendLimits } from '../domain/index.js';
 import type { ApiKeyRow } from '../infrastructure/api-key-store.js';
 
@@ -12,6 +13,8 @@ export interface ApiKeyView {
   readonly expiresAt: string | null;
   /** The most it may spend a UTC day and a UTC month (decimal USD); null, no limit. */
   readonly spendLimits: SpendLimitsView;
+  /** `payg` or `builder` (limited, billed by the subscription: `used` stays 0). */
+  readonly plan: ApiKeyPlan;
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   /** Money consumed through the key, a decimal USD string. */
@@ -60,6 +63,7 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     status: state.status,
     expiresAt: state.expiresAt?.toISOString() ?? null,
     spendLimits: toSpendLimitsView(state.spendLimits),
+    plan: state.plan,
     createdAt: state.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     used: formatUsd(row.usedNanoUsd),

@@ -97,3 +97,27 @@ describe('priceObservation', () => {
     expect(priced.ok && priced.value.latencyMs).toBe(123);
   });
 });
+
+describe('priceObservation of a Builder plan request', () => {
+  it('given a request of a builder key, when priced, then it costs the balance 0 and is marked as covered by the subscription', () => {
+    const builder = priceObservation(twoVersions, observed({ model: 'test/m', plan: 'builder' }));
+    const payg = priceObservation(twoVersions, observed({ model: 'test/m' }));
+
+    expect(builder.ok && [builder.value.costNanoUsd, builder.value.coveredBySubscription]).toEqual([
+      0n,
+      true,
+    ]);
+    expect(payg.ok && [payg.value.costNanoUsd, payg.value.coveredBySubscription]).toEqual([
+      1_000_000_000n,
+      false,
+    ]);
+  });
+
+  it('given a builder request with contradicting token counts, then it is refused like any other', () => {
+    const refused = priceObservation(
+      twoVersions,
+      observed({ model: 'test/m', plan: 'builder', inputTokens: 1, cachedInputTokens: 2 }),
+    );
+    expect(refused.ok === false && refused.code).toBe('METERING.INVALID_USAGE');
+  });
+});

@@ -20,7 +20,13 @@ export type UnpriceableCode =
 export interface PricedObservation {
   readonly observed: UsageObserved;
   readonly version: PriceVersion;
+  /**
+   * What the request costs the balance: its price, or 0 for a request of a Builder plan key
+   * (`plan: "builder"`), which the account's subscription covers.
+   */
   readonly costNanoUsd: bigint;
+  /** The request was made with a Builder plan key: covered by the subscription, not the balance. */
+  readonly coveredBySubscription: boolean;
   readonly startedAt: Date;
   readonly completedAt: Date;
   /** completedAt − startedAt, in whole milliseconds (rounded down). */
@@ -69,12 +75,16 @@ export function priceObservation(catalog: PriceCatalog, observed: UsageObserved)
   const priced = priceUsage(data, version);
   if (!priced.ok)
     return { ok: false, code: 'METERING.INVALID_USAGE', reason: priced.error.message };
+  // Priced all the same (the token counts are checked the same way), then not billed: the
+  // subscription pays for a Builder plan request, so its UsageRecorded charges the balance 0.
+  const coveredBySubscription = data.plan === 'builder';
   return {
     ok: true,
     value: {
       observed,
       version,
-      costNanoUsd: priced.value.costNanoUsd,
+      costNanoUsd: coveredBySubscription ? 0n : priced.value.costNanoUsd,
+      coveredBySubscription,
       startedAt: started.date,
       completedAt: completed.date,
       latencyMs: Number((completed.nanos - started.nanos) / NANOS_PER_MS),

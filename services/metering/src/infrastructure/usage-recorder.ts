@@ -189,7 +189,7 @@ export class UsageRecorder {
   }
 
   private usageRecorded(priced: PricedObservation): UsageRecorded {
-    const { observed, version, costNanoUsd } = priced;
+    const { observed, version, costNanoUsd, coveredBySubscription } = priced;
     return createEvent({
       type: 'UsageRecorded',
       id: randomUUID(),
@@ -202,7 +202,9 @@ export class UsageRecorder {
         ...observed.data,
         cost: formatUsd(costNanoUsd),
         priceVersion: version.versionId,
-        pricesPerMillionTokens: pricesOf(version),
+        // A subscription-covered request (cost 0) names no unit prices: "explain this charge"
+        // must not show prices that its cost does not follow.
+        ...(!coveredBySubscription && { pricesPerMillionTokens: pricesOf(version) }),
       },
     });
   }
@@ -247,6 +249,8 @@ export function fingerprintOf(observed: UsageObserved): string {
     d.holdId ?? null,
     String(parseIsoUtc(d.startedAt)),
     String(parseIsoUtc(d.completedAt)),
+    // Only when it is set, so that every fingerprint recorded before plans existed still matches.
+    ...(d.plan === undefined ? [] : [d.plan]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

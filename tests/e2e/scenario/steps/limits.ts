@@ -1,8 +1,15 @@
 import { expect } from '@jest/globals';
+import { eventually } from '@billing/testing';
 import type { ScenarioContext, Step } from '../context.js';
 import { MODEL, type Refusal, foldHolds, need, plain, usd, words } from '../support.js';
 
-/** A balance is never overdrawn, one request at a time or a hundred at once. */
+/** The gateway's default BUILDER_RPM (none of the harnesses sets it). */
+const BUILDER_RPM = 15;
+
+/**
+ * A balance is never overdrawn, one request at a time or a hundred at once; a Builder plan key is
+ * throttled at its limit while a pay-as-you-go key is not.
+ */
 export function limitsSteps(ctx: ScenarioContext, step: Step): void {
   const {
     platform,
@@ -18,6 +25,7 @@ export function limitsSteps(ctx: ScenarioContext, step: Step): void {
     refusal,
     auditEvents,
     worstCaseOf,
+    call,
   } = ctx;
 
   step(
@@ -146,5 +154,105 @@ export function limitsSteps(ctx: ScenarioContext, step: Step): void {
       expect(log.data.map((r) => r.requestId).sort()).toEqual([...burst.requestIds].sort());
     },
     120_000,
+  );
+
+  step(
+    'throttles a Builder key at its requests per minute (429 rate_limit_exceeded, Retry-After) while a pay-as-you-go key under the same load is not, and its requests leave the balance unchanged exactly',
+    async () => {
+      const p = platform();
+      const builder = await newAccount('builder');
+      state.builder = builder;
+      await grantGift(builder, '1');
+      // A builder key needs the subscription, which an operator switches on for now.
+      await expectJson(
+        'POST',
+        `${p.urls.keys}/v1/accounts/${builder.id}/api-keys`,
+        builder.token,
+        403,
+        { name: 'hobby', plan: 'builder' },
+      );
+      await expectJson(
+        'PUT',
+        `${p.urls.keys}/v1/admin/accounts/${builder.id}/builder-subscription`,
+        p.adminToken,
+        200,
+        { active: true, reference: `e2e-${builder.id}` },
+      );
+      const builderKey = await expectJson<{ id: string; key: string; plan: string }>(
+        'POST',
+        `${p.urls.keys}/v1/accounts/${builder.id}/api-keys`,
+        builder.token,
+        201,
+        { name: 'hobby', plan: 'builder' },
+      );
+      expect(builderKey.plan).toBe('builder');
+      await createKey(builder, 'production');
+      const paygKey = need(builder.apiKey, 'the pay-as-you-go key');
+
+      const burst = (key: string, n: number) =>
+        Promise.all(
+          Array.from({ length: n }, async () => {
+            const res = await fetch(`${p.urls.gateway}/api/v1/chat/completions`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: JSON.stringify({
+                model: MODEL,
+                messages: [{ role: 'user', content: 'a builder burst' }],
+                max_tokens: 8,
+              }),
+            });
+            const body = (await res.json()) as {
+              usage?: Parameters<typeof costOf>[0];
+              error?: { type: string; code: string };
+            };
+            return {
+              status: res.status,
+              retryAfter: res.headers.get('retry-after'),
+              requestId: res.headers.get('x-request-id') ?? '',
+              body,
+            };
+          }),
+        );
+      // A burst must not straddle two minutes: the windows are fixed UTC minutes.
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 40_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+      const before = await settledBalance(builder);
+
+      const answers = await burst(builderKey.key, BUILDER_RPM * 2);
+      const answered = answers.filter((a) => a.status === 200);
+      const throttled = answers.filter((a) => a.status === 429);
+      expect([answered.length, throttled.length]).toEqual([BUILDER_RPM, BUILDER_RPM]);
+      for (const a of throttled) {
+        expect(a.body.error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' });
+        expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+        expect(Number(a.retryAfter)).toBeLessThanOrEqual(60);
+      }
+      // Each answered builder request reaches the ledger, charged at 0 ...
+      for (const a of answered) {
+        const explained = await eventually(async () => {
+          const res = await call(
+            'GET',
+            `${p.urls.ledger}/v1/accounts/${builder.id}/requests/${a.requestId}`,
+            builder.token,
+          );
+          return res.status === 200 ? (res.json as { cost: string; apiKeyId: string }) : undefined;
+        }, 60_000);
+        expect(explained).toMatchObject({ cost: '0', apiKeyId: builderKey.id });
+      }
+      // ... so the balance is exactly what it was.
+      const after = await settledBalance(builder);
+      expect([after.total, after.available]).toEqual([before.total, before.available]);
+
+      // The same load on the pay-as-you-go key: every request answered, each billed exactly.
+      const payg = await burst(paygKey.key, BUILDER_RPM * 2);
+      expect(payg.map((a) => a.status)).toEqual(payg.map(() => 200));
+      for (const a of payg) {
+        builder.spent = builder.spent.plus(costOf(a.body.usage));
+        builder.requestIds.push(a.requestId);
+      }
+      const billed = await settledBalance(builder);
+      expect(billed.total).toBe(plain(builder.credited.minus(builder.spent)));
+    },
+    180_000,
   );
 }

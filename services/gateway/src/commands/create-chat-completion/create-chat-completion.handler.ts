@@ -8,6 +8,7 @@ import {
   DONE,
   capUsageToHold,
   errorBody,
+  failureHeaders,
   failures,
   keySpendLimitReached,
   parseChatRequest,
@@ -37,6 +38,7 @@ import type { UsageOutbox } from '../../messaging/usage-outbox.js';
 import type { ResolvedGatewayOptions } from '../../gateway.options.js';
 import type { CompletionSink } from './completion-sink.js';
 import { HoldKeeper, unlessAborted } from './hold-keeper.js';
+import type { PlanAdmission } from './plan-admission.js';
 
 export interface CreateChatCompletion {
   readonly authorization: string | string[] | undefined;
@@ -71,7 +73,11 @@ interface Admitted {
   readonly startedAtMs: number;
   /** The prices the hold was computed at: what the reported usage is priced at to fit it. */
   readonly prices: ModelPrices;
-  readonly holdNanos: bigint;
+  /**
+   * The hold placed on the ledger (its id is the request id); undefined for a Builder plan key,
+   * whose requests the subscription pays for: no hold, nothing drawn from the balance.
+   */
+  readonly holdNanos: bigint | undefined;
 }
 
 /** One admitted request's call to its upstream, whole or streamed. */
@@ -133,6 +139,7 @@ export class CreateChatCompletionHandler {
     private readonly providers: { readonly sim: ChatProvider; readonly http: ChatProvider },
     private readonly usage: UsageOutbox,
     private readonly metrics: GatewayMetricsPort,
+    private readonly plans: PlanAdmission,
     private readonly newId: () => string = () => randomUUID().replaceAll('-', ''),
   ) {}
 
@@ -171,7 +178,11 @@ export class CreateChatCompletionHandler {
     const admitted = await this.admit(command);
     if (!admitted.ok) {
       this.metrics.request(admitted.model, admitted.failure.status);
-      command.sink.json(admitted.failure.status, errorBody(admitted.failure));
+      command.sink.json(
+        admitted.failure.status,
+        errorBody(admitted.failure),
+        failureHeaders(admitted.failure),
+      );
       return;
     }
     const a = admitted.value;
@@ -180,7 +191,8 @@ export class CreateChatCompletionHandler {
     annotateRequest({ requestId: a.requestId, accountId: a.caller.accountId });
     const keeper = new HoldKeeper(this.ledger, {
       accountId: a.caller.accountId,
-      holdId: a.requestId,
+      // No hold to keep for a Builder plan request: the keeper only watches the deadline.
+      holdId: a.holdNanos === undefined ? undefined : a.requestId,
       holdTtlSeconds: this.options.holdTtlSeconds,
       deadlineSeconds: this.options.requestDeadlineSeconds,
       startedAtMs: a.startedAtMs,
@@ -264,6 +276,32 @@ export class CreateChatCompletionHandler {
     // While the outbox cannot be written, no new request is admitted: its usage would live only
     // in this process's memory until the database is back.
     if (!this.usage.available) return failed(failures.databaseUnavailable());
+    // 3b. The key's plan: a Builder key is limited (models, requests per minute and week, on the
+    //     counter every instance shares) and billed by its subscription, so it places no hold.
+    let byPlan;
+    try {
+      byPlan = await this.plans.admit(auth.value, request.model, startedAtMs);
+    } catch (err) {
+      this.logger.error(`the plan's request counter could not be reached: ${message(err)}`);
+      return failed(failures.databaseUnavailable());
+    }
+    if (!byPlan.ok) return failed(byPlan.failure);
+    if (auth.value.plan === 'builder') {
+      const promptTokens = body.value.promptTokens ?? promptTokenBound(request);
+      const value = {
+        caller: auth.value,
+        request,
+        model,
+        route,
+        promptTokens,
+        startedAtMs,
+        prices,
+      };
+      return {
+        ok: true,
+        value: { ...value, requestId: `req_${this.newId()}`, holdNanos: undefined },
+      };
+    }
     // 4. How much at most, held on the ledger before anything is spent. The prompt's tokens are
     //    bounded in linear time (a worker did it for a large body): never fewer than the real count.
     const promptTokens = body.value.promptTokens ?? promptTokenBound(request);
@@ -521,12 +559,16 @@ export class CreateChatCompletionHandler {
       reported: finished.reported,
       countedOutputTokens: finished.countedOutputTokens,
     });
-    // Never charge one request more than its hold covered: the excess is the platform's.
-    const capped = capUsageToHold(reported.usage, a.prices, a.holdNanos);
+    // Never charge one request more than its hold covered: the excess is the platform's. (A
+    // Builder plan request has no hold: it is never charged to the balance.)
+    const capped =
+      a.holdNanos === undefined
+        ? { usage: reported.usage, capped: false }
+        : capUsageToHold(reported.usage, a.prices, a.holdNanos);
     if (capped.capped) {
       this.logger.warn(
         `request ${a.requestId} (${a.request.model}): usage of ${reported.usage.inputTokens}+` +
-          `${reported.usage.outputTokens} tokens exceeds its hold of $${formatUsd(a.holdNanos)}; ` +
+          `${reported.usage.outputTokens} tokens exceeds its hold of $${formatUsd(a.holdNanos ?? 0n)}; ` +
           `billed ${capped.usage.inputTokens}+${capped.usage.outputTokens}`,
       );
     }
@@ -543,13 +585,13 @@ export class CreateChatCompletionHandler {
       ...settled.usage,
       status: settled.status,
       ...(settled.estimated && { estimated: true }),
-      holdId: a.requestId,
+      ...(a.holdNanos === undefined ? { plan: a.caller.plan } : { holdId: a.requestId }),
       startedAt: new Date(a.startedAtMs).toISOString(),
       completedAt: new Date(completedAtMs).toISOString(),
     };
     this.metrics.usage(settled.status, settled.estimated);
     const nothingCharged = settled.usage.inputTokens === 0 && settled.usage.outputTokens === 0;
-    if (nothingCharged) {
+    if (nothingCharged && a.holdNanos !== undefined) {
       // Free the balance now rather than at the hold's TTL; the zero usage still goes out, so the
       // failed request shows in the request log.
       void this.ledger.releaseHold(a.caller.accountId, a.requestId);

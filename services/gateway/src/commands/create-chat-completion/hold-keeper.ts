@@ -11,7 +11,8 @@ export interface HoldExtender {
 
 export interface HoldKeeperOptions {
   readonly accountId: string;
-  readonly holdId: string;
+  /** Undefined when the request has no hold (a Builder plan key): only the deadline is kept. */
+  readonly holdId: string | undefined;
   readonly holdTtlSeconds: number;
   /** The overall deadline of the request, from `startedAtMs`. */
   readonly deadlineSeconds: number;
@@ -63,8 +64,10 @@ export class HoldKeeper {
   }
 
   start(): this {
-    this.ticker = setInterval(() => void this.extend(), this.intervalMs);
-    this.ticker.unref();
+    if (this.o.holdId !== undefined) {
+      this.ticker = setInterval(() => void this.extend(), this.intervalMs);
+      this.ticker.unref();
+    }
     const remainingMs = this.o.startedAtMs + this.o.deadlineSeconds * 1000 - this.o.clock();
     this.deadline = setTimeout(() => this.end('deadline'), Math.max(0, remainingMs));
     this.deadline.unref();
@@ -78,14 +81,11 @@ export class HoldKeeper {
   }
 
   private async extend(): Promise<void> {
-    if (this.stopped || this.extending) return;
+    const holdId = this.o.holdId;
+    if (this.stopped || this.extending || holdId === undefined) return;
     this.extending = true;
     try {
-      const outcome = await this.ledger.extendHold(
-        this.o.accountId,
-        this.o.holdId,
-        this.o.holdTtlSeconds,
-      );
+      const outcome = await this.ledger.extendHold(this.o.accountId, holdId, this.o.holdTtlSeconds);
       if (this.stopped) return;
       if (outcome.ok) {
         this.expiresAtMs = outcome.expiresAtMs;
@@ -93,7 +93,7 @@ export class HoldKeeper {
         return;
       }
       if (outcome.reason === 'closed') {
-        this.logger.warn(`request ${this.o.holdId}: its hold is gone (${outcome.message})`);
+        this.logger.warn(`request ${holdId}: its hold is gone (${outcome.message})`);
         this.end('hold_lost');
         return;
       }
@@ -102,7 +102,7 @@ export class HoldKeeper {
       // or late) would come too late to help, so the request ends now rather than then.
       if (this.o.clock() + this.intervalMs * 1.5 >= this.expiresAtMs) {
         this.logger.warn(
-          `request ${this.o.holdId}: its hold could not be extended before it expires (${outcome.message})`,
+          `request ${holdId}: its hold could not be extended before it expires (${outcome.message})`,
         );
         this.end('hold_lost');
       }

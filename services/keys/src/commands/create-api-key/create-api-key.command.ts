@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { ApiKeyPlan } from '@billing/contracts';
 import type { Result } from '../../domain/index.js';
 
 /** What creation answers: the only time the full key leaves the service (besides reveal). */
@@ -11,20 +12,23 @@ export interface CreatedApiKey {
   readonly status: 'enabled';
   /** When the key stops working; null, never. */
   readonly expiresAt: string | null;
+  readonly plan: ApiKeyPlan;
   readonly createdAt: string;
 }
 
 export type CreateApiKeyResult = Result<CreatedApiKey>;
 
 /**
- * `POST /v1/accounts/{accountId}/api-keys {name, expiresAt?}`: a new pay-as-you-go key, enabled,
- * that stops working at `expiresAt` when one is given (ISO-8601 UTC, in the future).
+ * `POST /v1/accounts/{accountId}/api-keys {name, expiresAt?, plan?}`: a new key, enabled, of the
+ * plan asked for (`payg` by default; `builder` only with a Builder subscription), that stops
+ * working at `expiresAt` when one is given (ISO-8601 UTC, in the future).
  */
 export class CreateApiKeyCommand extends Command<CreateApiKeyResult> {
   constructor(
     readonly accountId: string,
     readonly name: string,
     readonly expiresAt: string | null = null,
+    readonly plan: ApiKeyPlan = 'payg',
   ) {
     super();
   }

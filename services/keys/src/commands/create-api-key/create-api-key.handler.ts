@@ -24,7 +24,12 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
     @Inject(KEYS_OPTIONS) private readonly options: ResolvedKeysOptions,
   ) {}
 
-  async execute({ accountId, name, expiresAt }: CreateApiKeyCommand): Promise<CreateApiKeyResult> {
+  async execute({
+    accountId,
+    name,
+    expiresAt,
+    plan,
+  }: CreateApiKeyCommand): Promise<CreateApiKeyResult> {
     // Refuse a bad name or expiry before generating anything secret.
     const validName = validateApiKeyName(name);
     if (!validName.ok) return validName;
@@ -34,27 +39,33 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
 
     const apiKeyId = newApiKeyId();
     const { key, prefix } = generateApiKey();
-    const decision = decide(
-      {
-        type: 'CreateApiKey',
-        apiKeyId,
-        accountId,
-        name,
-        prefix,
-        lookupHash: lookupHash(key, this.options.apiKeyPepper),
-        expiresAt,
-        now,
-      },
-      undefined,
-    );
-    if (!decision.ok) return decision;
-    const state = fold(decision.value);
-    if (state === undefined) throw new Error('creating an API key produced no state');
-
-    await this.store.transaction(async (client) => {
+    const created = await this.store.transaction(async (client) => {
+      const decision = decide(
+        {
+          type: 'CreateApiKey',
+          apiKeyId,
+          accountId,
+          name,
+          prefix,
+          lookupHash: lookupHash(key, this.options.apiKeyPepper),
+          expiresAt,
+          plan,
+          // Read only when it matters: a pay-as-you-go key needs no subscription.
+          builderSubscribed:
+            plan === 'builder' && (await this.store.hasBuilderSubscription(client, accountId)),
+          now,
+        },
+        undefined,
+      );
+      if (!decision.ok) return decision;
+      const state = fold(decision.value);
+      if (state === undefined) throw new Error('creating an API key produced no state');
       await this.store.insert(client, state, encryptKey(key, this.options.encryptionKey, apiKeyId));
       await this.store.publish(client, decision.value);
+      return { ok: true as const, value: state };
     });
+    if (!created.ok) return created;
+    const state = created.value;
     return {
       ok: true,
       value: {
@@ -64,6 +75,7 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
         prefix,
         status: 'enabled',
         expiresAt: state.expiresAt?.toISOString() ?? null,
+        plan: state.plan,
         createdAt: state.createdAt.toISOString(),
       },
     };

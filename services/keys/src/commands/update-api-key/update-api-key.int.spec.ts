@@ -31,6 +31,7 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       status: 'disabled',
       expiresAt: null,
       spendLimits: { daily: null, monthly: null },
+      plan: 'payg',
       createdAt: created.body.createdAt,
       lastUsedAt: null,
       used: '0',

@@ -320,3 +320,32 @@ describe('POST /v1/usage', () => {
     expect([empty.status, huge.status]).toEqual([400, 400]);
   });
 });
+
+describe('UsageObserved of a Builder plan key', () => {
+  it('is recorded with cost 0 and no unit prices (the subscription pays), while the same usage of a pay-as-you-go key is priced', async () => {
+    const accountId = testAccount();
+    const usage = { model: 'sim/echo-1', inputTokens: 12_345, outputTokens: 678 };
+    const builder = usageObserved(accountId, { ...usage, plan: 'builder' });
+    const payg = usageObserved(accountId, usage);
+    await t.observe([builder, payg]);
+    const rows = await eventually(async () => {
+      const r = await logRows(accountId);
+      return r.size === 2 ? r : undefined;
+    }, 30_000);
+    const recorded = new Map(
+      (await recordedInOutbox(t, accountId)).map((e) => [e.data.requestId, e]),
+    );
+
+    expect(rows.get(builder.data.requestId)?.cost_nano_usd).toBe('0');
+    const builderRecorded = recorded.get(builder.data.requestId);
+    expect(builderRecorded?.data).toMatchObject({ cost: '0', plan: 'builder' });
+    expect(builderRecorded?.data.pricesPerMillionTokens).toBeUndefined();
+
+    const model = DEFAULT_MODELS.find((m) => m.modelId === 'sim/echo-1');
+    if (model === undefined) throw new Error('sim/echo-1 is not a default model');
+    const paygRecorded = recorded.get(payg.data.requestId);
+    expect(paygRecorded?.data.cost).toBe(referenceCost(model.usdPerMillionTokens, payg.data));
+    expect(paygRecorded?.data.cost).not.toBe('0');
+    expect(paygRecorded?.data.plan).toBeUndefined();
+  });
+});
