@@ -4,16 +4,17 @@ import { accountPath, call, type CreditsBreakdown } from '../api.js';
 import { formatTime } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
 
-const ROWS: readonly { key: keyof CreditsBreakdown; label: string; what: string }[] = [
-  { key: 'topUps', label: 'Top-ups', what: 'credits bought' },
-  { key: 'bonuses', label: 'Bonuses', what: 'the bonus of each top-up' },
-  { key: 'gifts', label: 'Gifts', what: 'credits granted by the platform' },
-  { key: 'referrals', label: 'Referrals', what: 'rewards for referring others' },
-  { key: 'compensations', label: 'Compensations', what: 'compensation credits' },
-  { key: 'adjustments', label: 'Adjustments', what: 'manual corrections by the platform' },
-  { key: 'expired', label: 'Expired', what: 'bonus-type credits that expired unused' },
-  { key: 'usage', label: 'Usage', what: 'credits consumed by API calls' },
-];
+export const CREDIT_ROWS: readonly { key: keyof CreditsBreakdown; label: string; what: string }[] =
+  [
+    { key: 'topUps', label: 'Top-ups', what: 'credits bought' },
+    { key: 'bonuses', label: 'Bonuses', what: 'the bonus of each top-up' },
+    { key: 'gifts', label: 'Gifts', what: 'credits granted by the platform' },
+    { key: 'referrals', label: 'Referrals', what: 'rewards for referring others' },
+    { key: 'compensations', label: 'Compensations', what: 'compensation credits' },
+    { key: 'adjustments', label: 'Adjustments', what: 'manual corrections by the platform' },
+    { key: 'expired', label: 'Expired', what: 'bonus-type credits that expired unused' },
+    { key: 'usage', label: 'Usage', what: 'credits consumed by API calls' },
+  ];
 
 /** The guide's nine categories, now or as they stood at the end of a chosen day (UTC). */
 export function Credits() {
@@ -68,7 +69,7 @@ export function Credits() {
               </tr>
             </thead>
             <tbody>
-              {ROWS.map((row) => (
+              {CREDIT_ROWS.map((row) => (
                 <tr key={row.key} data-testid={`credits-${row.key}`}>
                   <th scope="row">{row.label}</th>
                   <td>{row.what}</td>
