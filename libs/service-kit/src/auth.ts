@@ -283,6 +283,11 @@ export class AuthGuard implements CanActivate {
     if (access === 'public') return true;
     const principal = await authenticate(bearer(req), this.options);
     req.principal = principal;
+    // The auditor is read-only by method, decided here before any decorator is consulted: no
+    // route can forget it, not even one marked for reading by mistake.
+    if (principal.kind === 'auditor' && !READ_METHODS.has(req.method.toUpperCase())) {
+      throw new ApiError(403, 'AUTH.READ_ONLY', 'the auditor token can read, not change anything');
+    }
     if (typeof access === 'object') {
       if (principal.kind === 'service' && access.services.includes(principal.service)) return true;
       throw new ApiError(
@@ -293,14 +298,6 @@ export class AuthGuard implements CanActivate {
     }
     if (principal.kind === 'admin') return true;
     if (principal.kind === 'auditor') {
-      // Read-only by method, decided here and nowhere else: no route can forget it.
-      if (!READ_METHODS.has(req.method.toUpperCase())) {
-        throw new ApiError(
-          403,
-          'AUTH.READ_ONLY',
-          'the auditor token can read, not change anything',
-        );
-      }
       if (access === 'operator-read' || access === 'account') return true;
       throw new ApiError(403, 'AUTH.FORBIDDEN', 'this route needs the admin token');
     }
