@@ -96,7 +96,7 @@ describe('the console in Chromium, against npm start', () => {
       cwd: ROOT,
       stdio: 'inherit',
     });
-    ({ process: running, banner } = await StandaloneProcess.start({ dataDir }));
+    ({ process: running, banner } = await StandaloneProcess.start({ dataDir, timeoutMs: 300_000 }));
     browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
