@@ -39,9 +39,14 @@ export function Timeline({ accountId }: { readonly accountId: string }) {
           data-testid="verification"
           className={verify.data.ok ? 'credited' : 'problem'}
         >
-          {verify.data.ok
-            ? `Chain verified: ${verify.data.events} events, head hash ${verify.data.headHash}.`
-            : `Chain broken at version ${verify.data.firstBreak?.version ?? '?'}: ${verify.data.firstBreak?.reason ?? 'unknown reason'}.`}
+          {verify.data.ok ? (
+            <>
+              Chain verified: {verify.data.events} events, head hash{' '}
+              <code className="hash">{verify.data.headHash}</code>.
+            </>
+          ) : (
+            `Chain broken at version ${verify.data.firstBreak?.version ?? '?'}: ${verify.data.firstBreak?.reason ?? 'unknown reason'}.`
+          )}
         </p>
       )}
       <Problem error={events.error} />
