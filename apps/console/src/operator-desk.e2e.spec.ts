@@ -167,6 +167,36 @@ describe("the operator's desk in Chromium, against npm start", () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it('fits a phone’s width without sideways scrolling on every operator page, and stays accessible there', async () => {
+    const phone = await page.context().newPage();
+    try {
+      await phone.setViewportSize({ width: 375, height: 740 });
+      for (const path of [
+        '/operator',
+        '/operator/accounts/acct_demo',
+        '/operator/accounts/acct_demo/events',
+        '/operator/log',
+        '/operator/operations',
+      ]) {
+        await phone.goto(`${banner.baseUrl}${path}`);
+        await phone.locator('h1').waitFor();
+        await phone.waitForLoadState('networkidle');
+        const overflow = await phone.evaluate(() => {
+          const { documentElement } = (
+            globalThis as unknown as {
+              document: { documentElement: { scrollWidth: number; clientWidth: number } };
+            }
+          ).document;
+          return documentElement.scrollWidth - documentElement.clientWidth;
+        });
+        expect({ path, overflow }).toEqual({ path, overflow: 0 });
+        expect(await accessibilityProblems(phone)).toEqual([]);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('lets the auditor read everything and refuses its grant: the server answers 403 and the page shows it', async () => {
     const auditor = await browser!.newContext().then((c) => c.newPage());
     await auditor.goto(banner.auditorSignInUrl);
