@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { formatUsd, parseUsd } from '@billing/money';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
-import { accessibilityProblems, eventually, launchChromium } from './testing/browser.js';
+import {
+  accessibilityProblems,
+  eventually,
+  horizontalOverflow,
+  launchChromium,
+} from './testing/browser.js';
 
 // The console in a real browser (Debian's Chromium, driven by playwright-core) against `npm
 // start`'s process on a fresh data folder: a customer signs in from the banner's link, tops up,
@@ -24,7 +29,6 @@ function usd(nanos: bigint): string {
 /** The browser's globals that the page functions below use (this file is compiled for Node). */
 interface InPage {
   navigator: { clipboard: { readText(): Promise<string>; writeText(text: string): Promise<void> } };
-  document: { documentElement: { scrollWidth: number; clientWidth: number } };
 }
 
 describe('the console in Chromium, against npm start', () => {
@@ -419,10 +423,7 @@ describe('the console in Chromium, against npm start', () => {
         await phone.goto(`${banner.baseUrl}${path}`);
         await phone.locator('h1').waitFor();
         await phone.waitForLoadState('networkidle');
-        const overflow = await phone.evaluate(() => {
-          const { documentElement } = (globalThis as unknown as InPage).document;
-          return documentElement.scrollWidth - documentElement.clientWidth;
-        });
+        const overflow = await horizontalOverflow(phone);
         expect({ path, overflow }).toEqual({ path, overflow: 0 });
         expect(await accessibilityProblems(phone)).toEqual([]);
       }

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
-import { accessibilityProblems, eventually, launchChromium } from './testing/browser.js';
+import {
+  accessibilityProblems,
+  eventually,
+  horizontalOverflow,
+  launchChromium,
+} from './testing/browser.js';
 
 // The operator's desk in a real browser (Debian's Chromium) against `npm start`'s process on a
 // fresh data folder: the admin signs in from the banner's "Operator desk" link, grants the demo
@@ -181,14 +186,7 @@ describe("the operator's desk in Chromium, against npm start", () => {
         await phone.goto(`${banner.baseUrl}${path}`);
         await phone.locator('h1').waitFor();
         await phone.waitForLoadState('networkidle');
-        const overflow = await phone.evaluate(() => {
-          const { documentElement } = (
-            globalThis as unknown as {
-              document: { documentElement: { scrollWidth: number; clientWidth: number } };
-            }
-          ).document;
-          return documentElement.scrollWidth - documentElement.clientWidth;
-        });
+        const overflow = await horizontalOverflow(phone);
         expect({ path, overflow }).toEqual({ path, overflow: 0 });
         expect(await accessibilityProblems(phone)).toEqual([]);
       }

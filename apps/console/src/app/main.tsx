@@ -11,9 +11,9 @@ import { TopUpPage } from './pages/top-up.js';
 import { TopUpReturn } from './pages/top-up-return.js';
 import { Transactions } from './pages/transactions.js';
 import { Usage } from './pages/usage.js';
-import { Link, navigate, useLocation } from './router.js';
-import { currentSession, isOperator, onSessionChange, signOut } from './session.js';
-import { Loading } from './ui.js';
+import { Link, useLocation } from './router.js';
+import { currentSession, isOperator, onSessionChange } from './session.js';
+import { Loading, TopBar } from './ui.js';
 import './styles.css';
 
 const queries = new QueryClient({
@@ -85,36 +85,16 @@ function App() {
   }
   return (
     <>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">Billing console</span>
-        <nav aria-label="Main">
-          <ul>
-            {PAGES.map((p) => (
-              <li key={p.path}>
-                <Link href={p.path} aria-current={p.path === path ? 'page' : undefined}>
-                  {p.title === 'Billing overview' ? 'Overview' : p.title}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <span className="account">
-          <span>{session.accountId}</span>
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              signOut();
-              navigate('/sign-in');
-            }}
-          >
-            Sign out
-          </button>
-        </span>
-      </header>
+      <TopBar
+        brand="Billing console"
+        label="Main"
+        pages={PAGES.map((p) => ({
+          path: p.path,
+          title: p.title === 'Billing overview' ? 'Overview' : p.title,
+        }))}
+        current={path}
+        who={<span>{session.accountId}</span>}
+      />
       <main id="main" ref={main} tabIndex={-1}>
         {page?.element ?? (
           <>

@@ -56,3 +56,15 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
       (v) => `${v.impact}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
     );
 }
+
+/** How many pixels the page scrolls sideways (0: it fits the viewport's width). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const { documentElement } = (
+      globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number; clientWidth: number } };
+      }
+    ).document;
+    return documentElement.scrollWidth - documentElement.clientWidth;
+  });
+}

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { call, type Balance, type CreditsBreakdown } from '../api.js';
 import { formatTime } from '../format.js';
-import { CREDIT_ROWS } from '../pages/credits.js';
+import { BreakdownTable } from '../pages/credits.js';
 import { BalanceCards } from '../pages/overview.js';
 import { Link } from '../router.js';
 import { Loading, Money, Problem } from '../ui.js';
@@ -61,36 +61,7 @@ export function AccountPage({ accountId }: { readonly accountId: string }) {
       {breakdown.data === undefined ? (
         breakdown.isPending && <Loading what="the credits breakdown" />
       ) : (
-        <div className="table-wrap">
-          <table className="breakdown">
-            <thead>
-              <tr>
-                <th scope="col">Category</th>
-                <th scope="col" className="num">
-                  Amount
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {CREDIT_ROWS.map((row) => (
-                <tr key={row.key} data-testid={`credits-${row.key}`}>
-                  <th scope="row">{row.label}</th>
-                  <td className="num">
-                    <Money amount={String(breakdown.data[row.key] ?? '0')} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-            <tfoot>
-              <tr data-testid="credits-totalBalance">
-                <th scope="row">Total balance</th>
-                <td className="num">
-                  <Money amount={breakdown.data.totalBalance} />
-                </td>
-              </tr>
-            </tfoot>
-          </table>
-        </div>
+        <BreakdownTable breakdown={breakdown.data} />
       )}
       <GrantForm accountId={accountId} />
     </>

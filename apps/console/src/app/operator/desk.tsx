@@ -1,6 +1,7 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Link, navigate } from '../router.js';
-import { signOut, type OperatorSession } from '../session.js';
+import type { OperatorSession } from '../session.js';
+import { TopBar } from '../ui.js';
 import { AccountPage } from './account.js';
 import { FindAccount } from './find-account.js';
 import { GlobalLog } from './log.js';
@@ -62,38 +63,18 @@ export default function OperatorDesk({
 
   return (
     <>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top operator">
-        <span className="brand">Operator desk</span>
-        <nav aria-label="Operator">
-          <ul>
-            {NAV.map((p) => (
-              <li key={p.path}>
-                <Link href={p.path} aria-current={p.path === path ? 'page' : undefined}>
-                  {p.title}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <span className="account">
+      <TopBar
+        brand="Operator desk"
+        label="Operator"
+        pages={NAV}
+        current={path}
+        who={
           <span data-testid="role">
             {session.role === 'admin' ? 'Admin' : 'Auditor (read-only)'}
           </span>
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              signOut();
-              navigate('/sign-in');
-            }}
-          >
-            Sign out
-          </button>
-        </span>
-      </header>
+        }
+        operator
+      />
       <main id="main" ref={main} tabIndex={-1}>
         {page?.element ?? (
           <>
