@@ -8,8 +8,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
 import {
   accessibilityProblems,
+  atPhoneWidth,
   eventually,
-  horizontalOverflow,
   launchChromium,
 } from './testing/browser.js';
 
@@ -408,28 +408,10 @@ describe('the console in Chromium, against npm start', () => {
   });
 
   it('fits a phone’s width without sideways scrolling, and stays accessible there', async () => {
-    const phone = await context.newPage();
-    try {
-      await phone.setViewportSize({ width: 375, height: 740 });
-      for (const path of [
-        '/',
-        '/top-up',
-        '/auto-top-up',
-        '/keys',
-        '/credits',
-        '/transactions',
-        '/usage',
-      ]) {
-        await phone.goto(`${banner.baseUrl}${path}`);
-        await phone.locator('h1').waitFor();
-        await phone.waitForLoadState('networkidle');
-        const overflow = await horizontalOverflow(phone);
-        expect({ path, overflow }).toEqual({ path, overflow: 0 });
-        expect(await accessibilityProblems(phone)).toEqual([]);
-      }
-    } finally {
-      await phone.close();
-    }
+    const paths = ['/', '/top-up', '/auto-top-up', '/keys', '/credits', '/transactions', '/usage'];
+    expect(await atPhoneWidth(context, banner.baseUrl, paths)).toEqual(
+      paths.map((path) => ({ path, overflow: 0, accessibility: [] })),
+    );
   });
 
   it('loads less than 250 KB of compressed JavaScript on the first page', async () => {

@@ -7,8 +7,8 @@ import type { Browser, Page } from 'playwright-core';
 import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
 import {
   accessibilityProblems,
+  atPhoneWidth,
   eventually,
-  horizontalOverflow,
   launchChromium,
 } from './testing/browser.js';
 
@@ -173,26 +173,16 @@ describe("the operator's desk in Chromium, against npm start", () => {
   });
 
   it('fits a phone’s width without sideways scrolling on every operator page, and stays accessible there', async () => {
-    const phone = await page.context().newPage();
-    try {
-      await phone.setViewportSize({ width: 375, height: 740 });
-      for (const path of [
-        '/operator',
-        '/operator/accounts/acct_demo',
-        '/operator/accounts/acct_demo/events',
-        '/operator/log',
-        '/operator/operations',
-      ]) {
-        await phone.goto(`${banner.baseUrl}${path}`);
-        await phone.locator('h1').waitFor();
-        await phone.waitForLoadState('networkidle');
-        const overflow = await horizontalOverflow(phone);
-        expect({ path, overflow }).toEqual({ path, overflow: 0 });
-        expect(await accessibilityProblems(phone)).toEqual([]);
-      }
-    } finally {
-      await phone.close();
-    }
+    const paths = [
+      '/operator',
+      '/operator/accounts/acct_demo',
+      '/operator/accounts/acct_demo/events',
+      '/operator/log',
+      '/operator/operations',
+    ];
+    expect(await atPhoneWidth(page.context(), banner.baseUrl, paths)).toEqual(
+      paths.map((path) => ({ path, overflow: 0, accessibility: [] })),
+    );
   });
 
   it('lets the auditor read everything and refuses its grant: the server answers 403 and the page shows it', async () => {

@@ -1,5 +1,5 @@
 import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 // What the console's browser tests share: Debian's Chromium, a patient wait, and axe-core.
 
@@ -57,14 +57,43 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
     );
 }
 
-/** How many pixels the page scrolls sideways (0: it fits the viewport's width). */
-export function horizontalOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const { documentElement } = (
-      globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number; clientWidth: number } };
-      }
-    ).document;
-    return documentElement.scrollWidth - documentElement.clientWidth;
-  });
+/** What a page looks like at a phone's width: how far it scrolls sideways, and axe's findings. */
+export interface AtPhoneWidth {
+  readonly path: string;
+  /** Pixels of sideways scrolling (0: the page fits). */
+  readonly overflow: number;
+  readonly accessibility: string[];
+}
+
+/**
+ * Opens each path in a new tab of `context` at 375 px wide (a phone), once its heading and data
+ * have loaded; expect `{path, overflow: 0, accessibility: []}` for each.
+ */
+export async function atPhoneWidth(
+  context: BrowserContext,
+  baseUrl: string,
+  paths: readonly string[],
+): Promise<AtPhoneWidth[]> {
+  const phone = await context.newPage();
+  try {
+    await phone.setViewportSize({ width: 375, height: 740 });
+    const seen: AtPhoneWidth[] = [];
+    for (const path of paths) {
+      await phone.goto(`${baseUrl}${path}`);
+      await phone.locator('h1').waitFor();
+      await phone.waitForLoadState('networkidle');
+      const overflow = await phone.evaluate(() => {
+        const { documentElement } = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document;
+        return documentElement.scrollWidth - documentElement.clientWidth;
+      });
+      seen.push({ path, overflow, accessibility: await accessibilityProblems(phone) });
+    }
+    return seen;
+  } finally {
+    await phone.close();
+  }
 }
