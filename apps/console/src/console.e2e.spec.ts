@@ -4,37 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatUsd, parseUsd } from '@billing/money';
-import axe from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
+import {
+  accessibilityProblems,
+  atPhoneWidth,
+  eventually,
+  launchChromium,
+} from './testing/browser.js';
 
 // The console in a real browser (Debian's Chromium, driven by playwright-core) against `npm
 // start`'s process on a fresh data folder: a customer signs in from the banner's link, tops up,
 // creates and copies a key, calls the gateway with it, and reads every figure back on the pages,
 // exactly, to the nano-dollar. axe-core checks each page for serious and critical violations.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await sleep(250);
-  }
-}
 
 /** "$1,234.50" as the console writes an amount, computed here on its own from nano-dollars. */
 function usd(nanos: bigint): string {
@@ -45,30 +29,6 @@ function usd(nanos: bigint): string {
 /** The browser's globals that the page functions below use (this file is compiled for Node). */
 interface InPage {
   navigator: { clipboard: { readText(): Promise<string>; writeText(text: string): Promise<void> } };
-  document: { documentElement: { scrollWidth: number; clientWidth: number } };
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-
-/** axe-core on the page as it is; the serious and critical violations, as readable lines. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the console's CSP (script-src 'self') stays in force.
-  await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const runner = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } })
-      .axe;
-    return (await runner.run()).violations;
-  });
-  return (violations as AxeViolation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) => `${v.impact}: ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
-    );
 }
 
 describe('the console in Chromium, against npm start', () => {
@@ -140,12 +100,8 @@ describe('the console in Chromium, against npm start', () => {
       cwd: ROOT,
       stdio: 'inherit',
     });
-    ({ process: running, banner } = await StandaloneProcess.start({ dataDir }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Root in a container has no user namespace for Chromium's sandbox.
-      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-    });
+    ({ process: running, banner } = await StandaloneProcess.start({ dataDir, timeoutMs: 300_000 }));
+    browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
       origin: banner.baseUrl,
@@ -485,31 +441,10 @@ describe('the console in Chromium, against npm start', () => {
   });
 
   it('fits a phone’s width without sideways scrolling, and stays accessible there', async () => {
-    const phone = await context.newPage();
-    try {
-      await phone.setViewportSize({ width: 375, height: 740 });
-      for (const path of [
-        '/',
-        '/top-up',
-        '/auto-top-up',
-        '/keys',
-        '/credits',
-        '/transactions',
-        '/usage',
-      ]) {
-        await phone.goto(`${banner.baseUrl}${path}`);
-        await phone.locator('h1').waitFor();
-        await phone.waitForLoadState('networkidle');
-        const overflow = await phone.evaluate(() => {
-          const { documentElement } = (globalThis as unknown as InPage).document;
-          return documentElement.scrollWidth - documentElement.clientWidth;
-        });
-        expect({ path, overflow }).toEqual({ path, overflow: 0 });
-        expect(await accessibilityProblems(phone)).toEqual([]);
-      }
-    } finally {
-      await phone.close();
-    }
+    const paths = ['/', '/top-up', '/auto-top-up', '/keys', '/credits', '/transactions', '/usage'];
+    expect(await atPhoneWidth(context, banner.baseUrl, paths)).toEqual(
+      paths.map((path) => ({ path, overflow: 0, accessibility: [] })),
+    );
   });
 
   it('loads less than 250 KB of compressed JavaScript on the first page', async () => {

@@ -6,7 +6,11 @@ export interface BannerInput {
   readonly demo: DemoAccess;
   /** The console's sign-in link for the demo account (one use, 10 minutes). */
   readonly signInUrl: string;
+  /** The operator's desk signed in as the admin, and as the read-only auditor (each one use). */
+  readonly operatorSignInUrl: string;
+  readonly auditorSignInUrl: string;
   readonly adminToken: string;
+  readonly auditorToken: string;
   /** Print the secrets, or placeholders (see StandaloneConfig.showSecrets). */
   readonly showSecrets: boolean;
   readonly dataDir: string;
@@ -39,9 +43,13 @@ export function banner(input: BannerInput): string {
     '',
     ` Console         ${secret(input.signInUrl)}`,
     `                 (opens the console signed in as ${demo.accountId}; the link works once, for 10 minutes)`,
+    ` Operator desk   ${secret(input.operatorSignInUrl)}`,
+    ` Auditor desk    ${secret(input.auditorSignInUrl)}`,
+    `                 (the operator's desk as the admin, and as the read-only auditor; each link works once)`,
     '',
     ` API key         ${key}`,
     ` Admin token     ${secret(input.adminToken)}`,
+    ` Auditor token   ${secret(input.auditorToken)}`,
     ` Account token   ${secret(demo.accountToken)}`,
     `                 (a 24-hour JWT for the console routes of ${demo.accountId}; a new one at each start)`,
     '',

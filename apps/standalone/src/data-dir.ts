@@ -104,6 +104,8 @@ function isRunning(pid: number): boolean {
 /** The secrets the services need, under the names of their environment variables. */
 export interface Secrets {
   readonly ADMIN_TOKEN: string;
+  /** The read-only operators' token: reads what ADMIN_TOKEN reads, changes nothing. */
+  readonly AUDITOR_TOKEN: string;
   readonly CONSOLE_JWT_SECRET: string;
   /** The gateway's credential towards the ledger (the ledger accepts it for the gateway role). */
   readonly SERVICE_TOKEN: string;
@@ -126,6 +128,7 @@ function atLeast(min: number, generate: () => string): SecretRule {
 
 const RULES: Record<SecretName, SecretRule> = {
   ADMIN_TOKEN: atLeast(16, () => `adm_${randomBytes(24).toString('base64url')}`),
+  AUDITOR_TOKEN: atLeast(16, () => `aud_${randomBytes(24).toString('base64url')}`),
   CONSOLE_JWT_SECRET: atLeast(32, () => randomBytes(48).toString('base64url')),
   SERVICE_TOKEN: {
     generate: () => `svc_gateway_${randomBytes(32).toString('base64url')}`,
@@ -198,6 +201,9 @@ export function loadSecrets(
     } else {
       secrets[name] = kept[name];
     }
+  }
+  if (secrets.AUDITOR_TOKEN === secrets.ADMIN_TOKEN) {
+    problems.push('AUDITOR_TOKEN must differ from ADMIN_TOKEN');
   }
   if (problems.length > 0) throw new StandaloneConfigError(problems);
   if (generated.length > 0) {

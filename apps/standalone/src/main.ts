@@ -97,6 +97,10 @@ const front = new FrontServer({
     assets: consoleAssets,
     codes: signInCodes,
     mintToken: (accountId) => mintAccountToken(consoleSecret, accountId, CONSOLE_SESSION_SECONDS),
+    operatorSession: (role) => ({
+      token: role === 'admin' ? secrets.secrets.ADMIN_TOKEN : secrets.secrets.AUDITOR_TOKEN,
+      expiresAt: new Date(Date.now() + CONSOLE_SESSION_SECONDS * 1000).toISOString(),
+    }),
     settings: () => platform?.consoleSettings(),
   }),
   health: () =>
@@ -174,7 +178,10 @@ async function start(): Promise<void> {
       baseUrl,
       demo,
       signInUrl: `${baseUrl}/sign-in?code=${signInCodes.issue(demo.accountId).code}`,
+      operatorSignInUrl: `${baseUrl}/sign-in?code=${signInCodes.issueOperator('admin').code}`,
+      auditorSignInUrl: `${baseUrl}/sign-in?code=${signInCodes.issueOperator('auditor').code}`,
       adminToken: secrets.secrets.ADMIN_TOKEN,
+      auditorToken: secrets.secrets.AUDITOR_TOKEN,
       showSecrets: config.showSecrets,
       dataDir: dir.path,
       seconds: process.uptime(),

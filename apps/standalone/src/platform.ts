@@ -125,6 +125,7 @@ export class Platform {
     const common = {
       databaseUrl: o.databaseUrl,
       adminToken: o.secrets.ADMIN_TOKEN,
+      auditorToken: o.secrets.AUDITOR_TOKEN,
       consoleJwtSecret: o.secrets.CONSOLE_JWT_SECRET,
       transport: this.transport,
       poolSize: POOL_SIZES[service],
@@ -134,7 +135,12 @@ export class Platform {
     let app: INestApplication;
     if (service === 'gateway') {
       // The gateway gets its own service credential, never the admin token.
-      const { adminToken: _admin, consoleJwtSecret: _jwt, ...infrastructure } = common;
+      const {
+        adminToken: _admin,
+        auditorToken: _auditor,
+        consoleJwtSecret: _jwt,
+        ...infrastructure
+      } = common;
       app = await createGatewayApp(
         {
           ...infrastructure,
@@ -167,6 +173,7 @@ export class Platform {
     common: {
       databaseUrl: string;
       adminToken: string;
+      auditorToken: string;
       consoleJwtSecret: string;
       transport: GatedTransport;
       poolSize: number;

@@ -237,6 +237,8 @@ describe('npm start (the standalone mode)', () => {
     expect(banner.firstRun).toBe(false);
     expect(banner.apiKey).toBe(first.apiKey);
     expect(banner.adminToken).toBe(first.adminToken);
+    expect(banner.auditorToken).toBe(first.auditorToken);
+    expect(banner.auditorToken).not.toBe(banner.adminToken);
     expect(await balance()).toEqual({ ...before, asOf: expect.any(String) as string });
 
     // The ledger's in-memory state is gone; the next charge folds the account's stream again.

@@ -4,7 +4,8 @@ import { AccountAccess } from './auth.js';
 
 /**
  * A controller of an account's own routes, `v1/accounts/:accountId` (and `/path` below it): the
- * admin token, or the account's own console token; another account's token answers 403 before a
+ * admin token, the account's own console token, or the read-only auditor token on a GET; another
+ * account's token answers 403 before a
  * handler runs (AuthGuard, @AccountAccess). In the OpenAPI document under `tag`, with bearer auth.
  * A route of such a controller that is for less than that says so itself (`@ServiceAccess`).
  */

@@ -8,6 +8,7 @@ import {
   Module,
   Param,
   Post,
+  Put,
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -16,6 +17,7 @@ import {
   AdminOnly,
   AUTH_OPTIONS,
   AuthGuard,
+  OperatorRead,
   type AuthOptions,
   DEFAULT_ACCOUNT_TOKEN_AUDIENCE,
   DEFAULT_ACCOUNT_TOKEN_ISSUER,
@@ -26,6 +28,7 @@ import {
 import { configureApp } from './bootstrap.js';
 
 const adminToken = 'admin-token-0123456789abcdef';
+const auditorToken = 'auditor-token-0123456789abcdef';
 const jwtSecret = 'console-jwt-secret-0123456789abcdef0123';
 const gatewayToken = 'gateway-service-token-0123456789abcdef';
 const gatewayNextToken = 'gateway-service-token-next-0123456789ab';
@@ -43,6 +46,31 @@ class ProbeController {
   @Get('v1/admin/thing')
   admin(): string {
     return 'admin';
+  }
+
+  @AdminOnly()
+  @Post('v1/admin/accounts/:accountId/credits')
+  grant(): string {
+    return 'granted';
+  }
+
+  @OperatorRead()
+  @Get('v1/audit/events')
+  auditLog(): { data: unknown[] } {
+    return { data: [] };
+  }
+
+  // A write given the read decorator by mistake: the auditor must still be refused.
+  @OperatorRead()
+  @Post('v1/audit/mistake')
+  mistake(): string {
+    return 'changed';
+  }
+
+  @AccountAccess()
+  @Put('v1/accounts/:accountId/auto-top-up')
+  autoTopUp(@Param('accountId') accountId: string): { accountId: string } {
+    return { accountId };
   }
 
   @AccountAccess()
@@ -79,6 +107,7 @@ class ProbeModule {
 
 const hs256Options: AuthOptions = {
   adminToken,
+  auditorToken,
   accountTokens: {
     secret: jwtSecret,
     issuer: DEFAULT_ACCOUNT_TOKEN_ISSUER,
@@ -248,6 +277,55 @@ describe('AuthGuard', () => {
       const now = Math.floor(Date.now() / 1000);
       const old = await accountToken('acct_1', { iat: now - 7200, exp: now + 60 });
       expect((await get(balance, old)).status).toBe(401);
+    });
+  });
+
+  describe('the auditor token (read-only operator)', () => {
+    const readOnly = {
+      status: 403,
+      body: { error: { code: 'AUTH.READ_ONLY', message: expect.any(String) as string } },
+    };
+
+    it("reads the operator's routes and any account's routes", async () => {
+      expect(await get('/v1/audit/events', auditorToken)).toEqual({
+        status: 200,
+        body: { data: [] },
+      });
+      expect((await get('/v1/accounts/acct_1/balance', auditorToken)).status).toBe(200);
+      expect((await get('/v1/accounts/acct_2/balance', auditorToken)).status).toBe(200);
+      expect((await probe.call('HEAD', '/v1/audit/events', auditorToken)).status).toBe(200);
+    });
+
+    it('should not let the auditor grant credits, or write an account route', async () => {
+      expect(await post('/v1/admin/accounts/acct_1/credits', auditorToken)).toEqual(readOnly);
+      expect(await probe.call('PUT', '/v1/accounts/acct_1/auto-top-up', auditorToken)).toEqual(
+        readOnly,
+      );
+    });
+
+    it('should not let the auditor write even a write route marked @OperatorRead by mistake', async () => {
+      expect(await post('/v1/audit/mistake', auditorToken)).toEqual(readOnly);
+      expect((await post('/v1/audit/mistake', adminToken)).status).toBe(201);
+    });
+
+    it('should not let the auditor read an admin-only, undeclared or service route', async () => {
+      expect((await get('/v1/admin/thing', auditorToken)).status).toBe(403);
+      expect((await get('/undeclared', auditorToken)).status).toBe(403);
+      expect((await post('/v1/accounts/acct_1/holds', auditorToken)).status).toBe(403);
+    });
+
+    it('should not let an account token read the operator routes', async () => {
+      expect((await get('/v1/audit/events', await accountToken('acct_1'))).status).toBe(403);
+    });
+
+    it('refuses a near-miss of the auditor token with 401, and any auditor when none is configured', async () => {
+      expect((await get('/v1/audit/events', `${auditorToken}x`)).status).toBe(401);
+      const noAuditor = await startProbe({ ...hs256Options, auditorToken: undefined });
+      try {
+        expect((await noAuditor.call('GET', '/v1/audit/events', auditorToken)).status).toBe(401);
+      } finally {
+        await noAuditor.app.close();
+      }
     });
   });
 

@@ -23,6 +23,9 @@ import { currentRequestContext } from './logging/context.js';
  * Who is calling (CONTRACTS.md, "Authentication"):
  * - `Authorization: Bearer <ADMIN_TOKEN>`: an operator, allowed on admin and account routes, but
  *   not on the routes that belong to the platform's own services (holds: see `ServiceAccess`);
+ * - `Authorization: Bearer <AUDITOR_TOKEN>`: a read-only operator, allowed on the GET and HEAD
+ *   requests of the routes the admin token may read (`@OperatorRead`, `@AccountAccess`) and on no
+ *   other request, whatever the route's decorator says;
  * - `Authorization: Bearer <service token>`: an internal caller (the gateway), allowed only on the
  *   routes that name its role with `@ServiceAccess(...)`;
  * - `Authorization: Bearer <JWT>`: that account's console, allowed on `/v1/accounts/{sub}/...`
@@ -31,7 +34,10 @@ import { currentRequestContext } from './logging/context.js';
  *   configured, RS256/ES256 by a key of that set (HS256 is then refused).
  */
 export type Principal =
-  { kind: 'admin' } | { kind: 'service'; service: string } | { kind: 'account'; accountId: string };
+  | { kind: 'admin' }
+  | { kind: 'auditor' }
+  | { kind: 'service'; service: string }
+  | { kind: 'account'; accountId: string };
 
 /** One credential an internal caller presents; a role may have two at once while it rotates. */
 export interface ServiceCredential {
@@ -56,6 +62,8 @@ export interface AccountTokenOptions {
 export interface AuthOptions {
   /** The operators' token. Absent on services that serve no admin route (the gateway). */
   adminToken?: string;
+  /** The read-only operators' token (`AUDITOR_TOKEN`); absent: no auditor is accepted. */
+  auditorToken?: string;
   /** Absent on services that serve no account routes: account tokens are then refused. */
   accountTokens?: AccountTokenOptions;
   /** The internal callers this service accepts, by role. */
@@ -71,11 +79,22 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 const ACCESS = 'billing:access';
-type Access = 'admin' | 'account' | 'public' | { readonly services: readonly string[] };
+type Access =
+  'admin' | 'operator-read' | 'account' | 'public' | { readonly services: readonly string[] };
 
-/** Only the admin token may call this route (`/v1/admin/*`, audit routes, ops). */
+/** Only the admin token may call this route (`/v1/admin/*` and every operator's write). */
 export const AdminOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS, 'admin');
-/** The admin token, or an account token whose `sub` equals the route's `:accountId`. */
+/**
+ * An operator's read (the audit log, its verification): the admin token, or the auditor token on
+ * a GET or HEAD. The auditor is refused any other method even here, so a write route given this
+ * decorator by mistake is still closed to it.
+ */
+export const OperatorRead = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS, 'operator-read');
+/**
+ * The admin token, an account token whose `sub` equals the route's `:accountId`, or the auditor
+ * token on a GET or HEAD.
+ */
 export const AccountAccess = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS, 'account');
 /** No credentials (health, metrics, docs, webhooks that verify their own signatures). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS, 'public');
@@ -213,6 +232,9 @@ export async function authenticate(
   if (options.adminToken !== undefined && sameSecret(token, options.adminToken)) {
     return { kind: 'admin' };
   }
+  if (options.auditorToken !== undefined && sameSecret(token, options.auditorToken)) {
+    return { kind: 'auditor' };
+  }
   // Every credential is compared, so the time taken does not tell which role a token is close to.
   let service: string | undefined;
   for (const credential of options.serviceTokens ?? []) {
@@ -235,8 +257,11 @@ export async function authenticate(
   throw new ApiError(401, 'AUTH.INVALID_CREDENTIALS', 'the bearer token is not valid');
 }
 
+/** The only methods an auditor may use: they change nothing (RFC 9110, safe methods). */
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
 /**
- * Global guard: every route must declare its access with @AdminOnly, @AccountAccess,
+ * Global guard: every route must declare its access with @AdminOnly, @OperatorRead, @AccountAccess,
  * @ServiceAccess or @Public, so a new route cannot be left open by forgetting a decorator (it
  * answers 403 instead).
  */
@@ -258,6 +283,11 @@ export class AuthGuard implements CanActivate {
     if (access === 'public') return true;
     const principal = await authenticate(bearer(req), this.options);
     req.principal = principal;
+    // The auditor is read-only by method, decided here before any decorator is consulted: no
+    // route can forget it, not even one marked for reading by mistake.
+    if (principal.kind === 'auditor' && !READ_METHODS.has(req.method.toUpperCase())) {
+      throw new ApiError(403, 'AUTH.READ_ONLY', 'the auditor token can read, not change anything');
+    }
     if (typeof access === 'object') {
       if (principal.kind === 'service' && access.services.includes(principal.service)) return true;
       throw new ApiError(
@@ -267,6 +297,10 @@ export class AuthGuard implements CanActivate {
       );
     }
     if (principal.kind === 'admin') return true;
+    if (principal.kind === 'auditor') {
+      if (access === 'operator-read' || access === 'account') return true;
+      throw new ApiError(403, 'AUTH.FORBIDDEN', 'this route needs the admin token');
+    }
     if (access === 'account' && principal.kind === 'account') {
       const accountId = req.params.accountId;
       if (typeof accountId === 'string' && accountId === principal.accountId) return true;

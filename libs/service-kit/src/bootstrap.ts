@@ -119,12 +119,13 @@ export const SERVICE_OPTIONS = Symbol('SERVICE_OPTIONS');
  */
 export function serviceModule(spec: ServiceModuleSpec): DynamicModule {
   const { module, service, options, imports = [], controllers, providers, exports } = spec;
-  const { databaseUrl, poolSize, adminToken, accountTokens, serviceTokens } = options.value;
+  const { databaseUrl, poolSize, adminToken, auditorToken, accountTokens, serviceTokens } =
+    options.value;
   const kit: ServiceKitOptions = {
     service,
     databaseUrl,
     poolSize,
-    auth: { adminToken, accountTokens, serviceTokens },
+    auth: { adminToken, auditorToken, accountTokens, serviceTokens },
   };
   return {
     module,

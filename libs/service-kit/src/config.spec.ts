@@ -57,6 +57,25 @@ describe('loadConfig', () => {
       /ADMIN_TOKEN must be at least 16 characters/,
     );
   });
+
+  it('takes an optional auditor token: at least 16 characters, never the admin token, never echoed', () => {
+    expect(loadConfig('test', TestEnv, valid).AUDITOR_TOKEN).toBeUndefined();
+    const auditor = 'auditor-token-0123456789';
+    expect(loadConfig('test', TestEnv, { ...valid, AUDITOR_TOKEN: auditor }).AUDITOR_TOKEN).toBe(
+      auditor,
+    );
+    expect(() => loadConfig('test', TestEnv, { ...valid, AUDITOR_TOKEN: 'short' })).toThrow(
+      /AUDITOR_TOKEN must be at least 16 characters/,
+    );
+    let message = '';
+    try {
+      loadConfig('test', TestEnv, { ...valid, AUDITOR_TOKEN: valid.ADMIN_TOKEN });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('AUDITOR_TOKEN must differ from ADMIN_TOKEN');
+    expect(message).not.toContain(valid.ADMIN_TOKEN);
+  });
 });
 
 describe('Kafka security settings', () => {

@@ -214,6 +214,25 @@ export class BaseServiceEnv extends CoreServiceEnv {
   @IsString()
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN!: string;
+
+  /**
+   * The read-only operators' token (docs/SECURITY.md, "Operators"): optional; unset, no auditor
+   * is accepted. It must differ from ADMIN_TOKEN, or the auditor would be an admin.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'AUDITOR_TOKEN must be at least 16 characters' })
+  @ValidateBy(
+    {
+      name: 'differsFromAdminToken',
+      validator: {
+        validate: (value: unknown, args) =>
+          value !== (args?.object as { ADMIN_TOKEN?: unknown }).ADMIN_TOKEN,
+      },
+    },
+    { message: 'AUDITOR_TOKEN must differ from ADMIN_TOKEN' },
+  )
+  AUDITOR_TOKEN?: string;
 }
 
 /**
@@ -333,11 +352,13 @@ export function accountFacingOptionsFromEnv(env: AccountFacingEnv): ReturnType<
   typeof coreOptionsFromEnv
 > & {
   readonly adminToken: string;
+  readonly auditorToken: string | undefined;
   readonly accountTokens: AccountTokenOptions;
 } {
   return {
     ...coreOptionsFromEnv(env),
     adminToken: env.ADMIN_TOKEN,
+    auditorToken: env.AUDITOR_TOKEN,
     accountTokens: accountTokensFromEnv(env),
   };
 }

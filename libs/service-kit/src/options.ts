@@ -47,6 +47,8 @@ export interface AccountFacingModuleOptions<
 > extends MessagingModuleOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
+  /** The read-only operators' token (`AUDITOR_TOKEN`); absent: no auditor is accepted. */
+  readonly auditorToken?: string;
   /** HS256 account tokens with the default issuer, audience and lifetime (tests, standalone). */
   readonly consoleJwtSecret?: string;
   /** How account tokens are verified; wins over `consoleJwtSecret`. */
@@ -72,6 +74,7 @@ export interface ResolvedAccountFacingOptions<
 > extends ResolvedMessagingOptions {
   readonly databaseUrl: string;
   readonly adminToken: string;
+  readonly auditorToken: string | undefined;
   readonly accountTokens: AccountTokenOptions | undefined;
   readonly serviceTokens: readonly ServiceCredential[];
   readonly schema: string;
@@ -96,6 +99,7 @@ export function resolveAccountFacingOptions<Topics extends TopicNames<Topics>>(
     ...resolveMessagingOptions(options),
     databaseUrl: options.databaseUrl,
     adminToken: options.adminToken,
+    auditorToken: options.auditorToken,
     accountTokens: resolveAccountTokens(options),
     serviceTokens: options.serviceTokens ?? [],
     schema: resolveSchema(options.schema, defaults.schema),

@@ -1,4 +1,4 @@
-import { currentSession, signOut } from './session.js';
+import { currentSession, isOperator, signOut } from './session.js';
 
 /** A refusal of the API, in the house error shape `{"error": {"code", "message"}}`. */
 export class ApiError extends Error {
@@ -49,7 +49,9 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 /** The account's own routes: `/v1/accounts/{accountId}` + `rest`. */
 export function accountPath(rest: string): string {
   const session = currentSession();
-  if (session === undefined) throw new ApiError(401, 'SIGNED_OUT', 'Sign in first.');
+  if (session === undefined || isOperator(session)) {
+    throw new ApiError(401, 'SIGNED_OUT', 'Sign in to an account first.');
+  }
   return `/v1/accounts/${encodeURIComponent(session.accountId)}${rest}`;
 }
 

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode, useEffect, useRef, useSyncExternalStore } from 'react';
+import { lazy, StrictMode, Suspense, useEffect, useRef, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api.js';
 import { AutoTopUpPage } from './pages/auto-top-up.js';
@@ -11,8 +11,9 @@ import { TopUpPage } from './pages/top-up.js';
 import { TopUpReturn } from './pages/top-up-return.js';
 import { Transactions } from './pages/transactions.js';
 import { Usage } from './pages/usage.js';
-import { Link, navigate, useLocation } from './router.js';
-import { currentSession, onSessionChange, signOut } from './session.js';
+import { Link, useLocation } from './router.js';
+import { currentSession, isOperator, onSessionChange } from './session.js';
+import { Loading, TopBar } from './ui.js';
 import './styles.css';
 
 const queries = new QueryClient({
@@ -24,6 +25,10 @@ const queries = new QueryClient({
     },
   },
 });
+
+// The operator's desk is a chunk of its own, loaded only by an operator's session: a customer's
+// first load does not carry it.
+const OperatorDesk = lazy(() => import('./operator/desk.js'));
 
 const PAGES = [
   { path: '/', title: 'Billing overview', element: <Overview /> },
@@ -45,11 +50,14 @@ function App() {
       ? { path, title: 'Top-up', element: <TopUpReturn /> }
       : PAGES.find((p) => p.path === path);
 
+  const operator = isOperator(session);
   useEffect(() => {
+    // The operator's desk names its own pages.
+    if (operator) return;
     document.title = `${page?.title ?? 'Not found'} · Billing console`;
     // A new page is announced by moving focus to its heading's container.
     main.current?.focus();
-  }, [page?.title]);
+  }, [page?.title, operator]);
 
   useEffect(() => {
     if (session === undefined && path !== '/sign-in') queries.clear();
@@ -62,38 +70,31 @@ function App() {
       </main>
     );
   }
+  if (isOperator(session)) {
+    return (
+      <Suspense
+        fallback={
+          <main id="main">
+            <Loading what="the operator's desk" />
+          </main>
+        }
+      >
+        <OperatorDesk session={session} path={path} />
+      </Suspense>
+    );
+  }
   return (
     <>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">Billing console</span>
-        <nav aria-label="Main">
-          <ul>
-            {PAGES.map((p) => (
-              <li key={p.path}>
-                <Link href={p.path} aria-current={p.path === path ? 'page' : undefined}>
-                  {p.title === 'Billing overview' ? 'Overview' : p.title}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <span className="account">
-          <span>{session.accountId}</span>
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              signOut();
-              navigate('/sign-in');
-            }}
-          >
-            Sign out
-          </button>
-        </span>
-      </header>
+      <TopBar
+        brand="Billing console"
+        label="Main"
+        pages={PAGES.map((p) => ({
+          path: p.path,
+          title: p.title === 'Billing overview' ? 'Overview' : p.title,
+        }))}
+        current={path}
+        who={<span>{session.accountId}</span>}
+      />
       <main id="main" ref={main} tabIndex={-1}>
         {page?.element ?? (
           <>

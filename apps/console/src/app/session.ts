@@ -1,11 +1,27 @@
 /**
- * The signed-in account: its account token, kept in sessionStorage so that it lives as long as
- * the tab (a closed tab forgets it) and is never sent anywhere but this origin's API.
+ * Who is signed in: an account's customer (an account token), or an operator (the admin's or the
+ * read-only auditor's token), kept in sessionStorage so that it lives as long as the tab (a
+ * closed tab forgets it) and is never sent anywhere but this origin's API. The role only decides
+ * which pages are shown: the services decide what each token may do (docs/SECURITY.md).
  */
-export interface Session {
+export interface AccountSession {
   readonly accountId: string;
   readonly token: string;
   readonly expiresAt: string;
+}
+
+export type OperatorRole = 'admin' | 'auditor';
+
+export interface OperatorSession {
+  readonly role: OperatorRole;
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+export type Session = AccountSession | OperatorSession;
+
+export function isOperator(session: Session | undefined): session is OperatorSession {
+  return session !== undefined && 'role' in session;
 }
 
 const KEY = 'billing-console.session';
@@ -44,7 +60,7 @@ export function onSessionChange(listener: () => void): () => void {
  * A session from an account token pasted by hand (the banner prints one): its account and expiry
  * read from the token's claims. Only the API checks the signature; a token it refuses signs out.
  */
-export function sessionFromToken(token: string): Session | undefined {
+export function sessionFromToken(token: string): AccountSession | undefined {
   const payload = token.trim().split('.')[1];
   if (payload === undefined) return undefined;
   try {

@@ -1,5 +1,8 @@
+import type { ReactNode } from 'react';
 import { formatMoney } from '../lib/money.js';
 import { ApiError } from './api.js';
+import { Link, navigate } from './router.js';
+import { signOut } from './session.js';
 
 /** An amount from the API, formatted from its decimal string. */
 export function Money({ amount }: { amount: string }) {
@@ -26,5 +29,61 @@ export function Loading({ what }: { what: string }) {
     <p className="muted" role="status">
       Loading {what}…
     </p>
+  );
+}
+
+/**
+ * The bar above every signed-in page: a skip link, the brand, the pages (the current one marked),
+ * who is signed in, and Sign out. The customer's pages and the operator's desk each pass theirs.
+ */
+export function TopBar({
+  brand,
+  label,
+  pages,
+  current,
+  who,
+  operator = false,
+}: {
+  readonly brand: string;
+  /** The navigation's accessible name. */
+  readonly label: string;
+  readonly pages: readonly { readonly path: string; readonly title: string }[];
+  readonly current: string;
+  readonly who: ReactNode;
+  readonly operator?: boolean;
+}) {
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className={operator ? 'top operator' : 'top'}>
+        <span className="brand">{brand}</span>
+        <nav aria-label={label}>
+          <ul>
+            {pages.map((p) => (
+              <li key={p.path}>
+                <Link href={p.path} aria-current={p.path === current ? 'page' : undefined}>
+                  {p.title}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="account">
+          {who}
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              signOut();
+              navigate('/sign-in');
+            }}
+          >
+            Sign out
+          </button>
+        </span>
+      </header>
+    </>
   );
 }

@@ -1,13 +1,15 @@
 // `npm run console:screenshots`: the console's main pages as PNG files in docs/console/, taken in
 // Debian's Chromium (playwright-core, CHROMIUM_PATH) from `npm start`'s process on a fresh data
-// folder, after a $100 top-up, a second key and two calls. Run it again after changing a page.
+// folder, after a $100 top-up, a second key and two calls; then the operator's desk as the admin
+// (a compensation granted) and as the auditor (refused). Run it again after changing a page.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { StandaloneProcess } from '../../../standalone/src/testing/standalone-process.js';
+import { launchChromium } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const OUT = join(ROOT, 'docs/console');
@@ -19,16 +21,13 @@ execFileSync(process.execPath, ['tools/build/console.js', '--if-stale'], {
 });
 const dataDir = mkdtempSync(join(tmpdir(), 'console-screenshots-'));
 const { process: running, banner } = await StandaloneProcess.start({ dataDir });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-});
+const browser = await launchChromium();
 try {
   mkdirSync(OUT, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
-  const shot = async (name: string): Promise<void> => {
-    await page.waitForLoadState('networkidle');
-    await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+  const shot = async (name: string, of: Page = page): Promise<void> => {
+    await of.waitForLoadState('networkidle');
+    await of.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
     console.log(`docs/console/${name}.png`);
   };
 
@@ -92,6 +91,43 @@ try {
   await page.goto(`${banner.baseUrl}/`);
   await page.getByTestId('total').waitFor();
   await shot('overview-phone');
+
+  // The operator's desk, as the admin (a context of its own: another tab's session).
+  const desk = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  await desk.goto(banner.operatorSignInUrl);
+  await desk.getByRole('heading', { name: 'Find an account' }).waitFor();
+  await desk.getByLabel('Account id').fill('acct_demo');
+  await desk.getByRole('button', { name: 'Open' }).click();
+  await desk.getByTestId('total').waitFor();
+  await desk.getByLabel(/^Amount in US dollars/).fill('7.5');
+  await desk.getByLabel('Reason').fill('Gateway outage of 2026-12-06');
+  await desk.getByLabel('Claim reference').fill('claim-4711');
+  await desk.getByRole('button', { name: 'Grant compensation' }).click();
+  await desk.getByTestId('granted').waitFor();
+  await desk.getByTestId('credits-compensations').getByText('$7.50').waitFor({ timeout: 30_000 });
+  await shot('operator-account', desk);
+  await desk.getByRole('link', { name: 'Event history' }).click();
+  await desk.getByTestId('event').first().waitFor();
+  await desk.getByRole('button', { name: 'Verify chain' }).click();
+  await desk.getByTestId('verification').waitFor();
+  await shot('operator-timeline', desk);
+  await desk.getByRole('link', { name: 'Global log' }).click();
+  await desk.getByTestId('log-row').first().waitFor();
+  await shot('operator-log', desk);
+
+  // The auditor, refused a grant by the server.
+  const auditor = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  await auditor.goto(banner.auditorSignInUrl);
+  await auditor.getByRole('heading', { name: 'Find an account' }).waitFor();
+  await auditor.goto(`${banner.baseUrl}/operator/accounts/acct_demo`);
+  await auditor.getByTestId('total').waitFor();
+  await auditor.getByLabel(/^Amount in US dollars/).fill('1000');
+  await auditor.getByLabel('Reason').fill('Trying my luck');
+  await auditor.getByLabel('Claim reference').fill('claim-666');
+  await auditor.getByRole('button', { name: 'Grant compensation' }).click();
+  await auditor.getByRole('alert').filter({ hasText: 'AUTH.READ_ONLY' }).waitFor();
+  await auditor.getByRole('alert').scrollIntoViewIfNeeded();
+  await shot('auditor-refused', auditor);
 } finally {
   await browser.close();
   await running.stop();

@@ -28,6 +28,7 @@ describe('the console front', () => {
       codes,
       mintToken: (accountId) =>
         Promise.resolve({ token: `token-for-${accountId}`, expiresAt: '2026-12-07T10:00:00Z' }),
+      operatorSession: (role) => ({ token: `${role}-token`, expiresAt: '2026-12-07T11:00:00Z' }),
       settings: () => settings,
     });
     const server = createServer((req, res) => {
@@ -117,6 +118,18 @@ describe('the console front', () => {
         message: expect.stringContaining('already used') as string,
       },
     });
+  });
+
+  it("exchanges an operator's code for the role's token, once", async () => {
+    const { code } = codes.issueOperator('auditor');
+    const first = await signIn(JSON.stringify({ code }));
+    expect([first.status, first.headers.get('cache-control')]).toEqual([201, 'no-store']);
+    expect(await first.json()).toEqual({
+      role: 'auditor',
+      token: 'auditor-token',
+      expiresAt: '2026-12-07T11:00:00Z',
+    });
+    expect((await signIn(JSON.stringify({ code }))).status).toBe(401);
   });
 
   it('refuses a body that is not JSON (415), without a code (400), or too large to be one (400)', async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendAsset as send, serveConsolePage } from '@billing/console-assets';
 import type { ConsoleAssets } from './console-assets.js';
-import type { SignInCodes } from './sign-in-codes.js';
+import type { OperatorRole, SignInCodes } from './sign-in-codes.js';
 
 /** What the console needs to know before a top-up: the bonus it will earn and the limits. */
 export interface ConsoleSettings {
@@ -15,6 +15,11 @@ export interface ConsoleFrontOptions {
   readonly assets: ConsoleAssets | undefined;
   readonly codes: SignInCodes;
   readonly mintToken: (accountId: string) => Promise<{ token: string; expiresAt: string }>;
+  /**
+   * An operator's credential for `role` (ADMIN_TOKEN or AUDITOR_TOKEN) and when the console should
+   * forget it (the token itself does not expire: it is the operator's, as printed in the banner).
+   */
+  readonly operatorSession: (role: OperatorRole) => { token: string; expiresAt: string };
   /** Undefined until payments has started. */
   readonly settings: () => ConsoleSettings | undefined;
 }
@@ -100,8 +105,13 @@ export class ConsoleFront {
       );
       return;
     }
-    const { token, expiresAt } = await this.options.mintToken(redeemed.accountId);
     res.setHeader('cache-control', 'no-store');
+    if ('role' in redeemed) {
+      const { token, expiresAt } = this.options.operatorSession(redeemed.role);
+      json(res, 201, { role: redeemed.role, token, expiresAt });
+      return;
+    }
+    const { token, expiresAt } = await this.options.mintToken(redeemed.accountId);
     json(res, 201, { accountId: redeemed.accountId, token, expiresAt });
   }
 }

@@ -16,6 +16,15 @@ describe('the banner’s sign-in codes', () => {
     expect(c.redeem(code)).toEqual({ ok: true, accountId: 'acct_demo' });
   });
 
+  it('exchanges an operator code once for its role, never for an account', () => {
+    const c = codes();
+    const admin = c.issueOperator('admin').code;
+    const auditor = c.issueOperator('auditor').code;
+    expect(c.redeem(auditor)).toEqual({ ok: true, role: 'auditor' });
+    expect(c.redeem(admin)).toEqual({ ok: true, role: 'admin' });
+    expect(c.redeem(admin)).toEqual({ ok: false, reason: 'used' });
+  });
+
   it('refuses a replayed code: a link copied from a scrollback after its use opens nothing', () => {
     const c = codes();
     const { code } = c.issue('acct_demo');

@@ -8,8 +8,14 @@ export interface IssuedCode {
   readonly expiresAtMs: number;
 }
 
+/** The operators' two roles: `admin` changes things, `auditor` only reads (docs/SECURITY.md). */
+export type OperatorRole = 'admin' | 'auditor';
+
+/** Who a link signs in: one account's customer, or an operator in a role. */
+export type SignInSubject = { readonly accountId: string } | { readonly role: OperatorRole };
+
 export type Redeemed =
-  | { readonly ok: true; readonly accountId: string }
+  | ({ readonly ok: true } & SignInSubject)
   | { readonly ok: false; readonly reason: 'unknown' | 'used' | 'expired' };
 
 /**
@@ -21,7 +27,7 @@ export type Redeemed =
 export class SignInCodes {
   private readonly codes = new Map<
     string,
-    { accountId: string; expiresAtMs: number; used: boolean }
+    { subject: SignInSubject; expiresAtMs: number; used: boolean }
   >();
 
   constructor(
@@ -30,11 +36,21 @@ export class SignInCodes {
     private readonly ttlMs = SIGN_IN_CODE_TTL_MS,
   ) {}
 
+  /** A link that signs in as this account's customer. */
   issue(accountId: string): IssuedCode {
+    return this.issueFor({ accountId });
+  }
+
+  /** A link that signs in as an operator in `role` (the operator's desk of the console). */
+  issueOperator(role: OperatorRole): IssuedCode {
+    return this.issueFor({ role });
+  }
+
+  private issueFor(subject: SignInSubject): IssuedCode {
     this.forgetExpired();
     const code = this.newCode();
     const expiresAtMs = this.now() + this.ttlMs;
-    this.codes.set(code, { accountId, expiresAtMs, used: false });
+    this.codes.set(code, { subject, expiresAtMs, used: false });
     return { code, expiresAtMs };
   }
 
@@ -46,7 +62,7 @@ export class SignInCodes {
     if (this.now() >= entry.expiresAtMs) return { ok: false, reason: 'expired' };
     if (entry.used) return { ok: false, reason: 'used' };
     entry.used = true;
-    return { ok: true, accountId: entry.accountId };
+    return { ok: true, ...entry.subject };
   }
 
   private forgetExpired(): void {

@@ -12,6 +12,10 @@ export interface Banner {
   readonly accountToken: string;
   /** The console's sign-in link (one use, 10 minutes). */
   readonly signInUrl: string;
+  /** The operator's desk as the admin, and as the read-only auditor (one use each, 10 minutes). */
+  readonly operatorSignInUrl: string;
+  readonly auditorSignInUrl: string;
+  readonly auditorToken: string;
   readonly firstRun: boolean;
   /** "ready in N s" as the process measured it (from its own start). */
   readonly readySeconds: number;
@@ -129,6 +133,9 @@ export class StandaloneProcess {
       adminToken: field(/Admin token\s+(\S+)/, 'admin token'),
       accountToken: field(/Account token\s+(\S+)/, 'account token'),
       signInUrl: field(/Console\s+(http\S+)/, 'console sign-in link'),
+      operatorSignInUrl: field(/Operator desk\s+(http\S+)/, 'operator sign-in link'),
+      auditorSignInUrl: field(/Auditor desk\s+(http\S+)/, 'auditor sign-in link'),
+      auditorToken: field(/Auditor token\s+(\S+)/, 'auditor token'),
       firstRun: /First start:/.test(text),
     };
   }

@@ -1,6 +1,11 @@
 import type { CreatedApiKey } from '../commands/create-api-key/create-api-key.command.js';
 import type { ApiKeyView } from '../queries/api-key-view.js';
-import { createKeysTestApp, testAccount, type KeysTestApp } from '../testing/keys-test-app.js';
+import {
+  AUDITOR_TOKEN,
+  createKeysTestApp,
+  testAccount,
+  type KeysTestApp,
+} from '../testing/keys-test-app.js';
 
 // Tenant isolation, route by route (CONTRACTS.md: an account token gives access to its own
 // account only). Two ways in are tried on every route: another account's token on the victim's
@@ -102,6 +107,30 @@ describe.each(routes.filter((r) => !['create', 'list'].includes(r.name)))(
     });
   },
 );
+
+describe('the read-only auditor token', () => {
+  it.each(routes.filter((r) => r.method === 'GET'))(
+    '$name ($method) is open: an auditor reads every account',
+    async (route) => {
+      const res = await t.http(route.method, route.path(victim, victimKey.id), {
+        token: AUDITOR_TOKEN,
+      });
+      expect(res.status).toBe(200);
+    },
+  );
+
+  it.each(routes.filter((r) => r.method !== 'GET'))(
+    '$name ($method) answers 403 AUTH.READ_ONLY',
+    async (route) => {
+      const res = await t.http<{ error: { code: string } }>(
+        route.method,
+        route.path(victim, victimKey.id),
+        { token: AUDITOR_TOKEN, ...(route.body !== undefined && { body: route.body }) },
+      );
+      expect([res.status, res.body.error.code]).toEqual([403, 'AUTH.READ_ONLY']);
+    },
+  );
+});
 
 describe("after every attempt, the victim's key", () => {
   it('is unchanged, never revealed, not deleted, and absent from the attacker’s list', async () => {

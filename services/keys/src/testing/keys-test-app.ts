@@ -19,6 +19,8 @@ import type { KeysModuleOptions, KeysTopics } from '../keys.options.js';
 import { KeysMessaging } from '../messaging/keys-messaging.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The read-only operator's token: reads what the admin token reads, changes nothing. */
+export const AUDITOR_TOKEN = 'test-auditor-token-0123456789';
 /** The gateway's service credential, which the keys service accepts for key lookups. */
 export const GATEWAY_SERVICE_TOKEN = 'test-gateway-service-token-0123456789abcdef';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
@@ -87,6 +89,7 @@ export async function createKeysTestApp(
     KeysModule.forRoot({
       databaseUrl: testDatabaseUrl(),
       adminToken: ADMIN_TOKEN,
+      auditorToken: AUDITOR_TOKEN,
       consoleJwtSecret: CONSOLE_JWT_SECRET,
       apiKeyPepper: API_KEY_PEPPER,
       apiKeyEncryptionKey: API_KEY_ENCRYPTION_KEY,

@@ -2,6 +2,7 @@ import { eventually } from '@billing/testing';
 import type { BalanceView } from '../queries/get-balance/get-balance.query.js';
 import {
   ADMIN_TOKEN,
+  AUDITOR_TOKEN,
   createLedgerTestApp,
   OTHER_SERVICE_TOKEN,
   topUpSettled,
@@ -105,12 +106,31 @@ describe('access to the ledger routes', () => {
     expect([402, 404]).toContain(res.status);
   });
 
-  it.each(auditRoutes)('%s %s is for the admin token only', async (method, path) => {
+  it.each(auditRoutes)('%s %s is for the operators only', async (method, path) => {
     const token = await t.tokenFor('acct_owner');
     expect((await t.http(method, path, { token })).status).toBe(403);
     expect((await t.asGateway(method, path)).status).toBe(403);
     expect((await t.http(method, path)).status).toBe(200);
   });
+
+  it.each([...auditRoutes, ...accountRoutes.map(([m, p]) => [m, p] as [string, string])])(
+    '%s %s is open to the read-only auditor token',
+    async (method, path) => {
+      expect((await t.http(method, path, { token: AUDITOR_TOKEN })).status).toBe(200);
+    },
+  );
+
+  it.each(gatewayRoutes)(
+    '%s %s answers 403 AUTH.READ_ONLY to the auditor token',
+    async (method, path, body) => {
+      const res = await t.http<{ error: { code: string } }>(method, path, {
+        token: AUDITOR_TOKEN,
+        body,
+      });
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('AUTH.READ_ONLY');
+    },
+  );
 
   it('refuses a malformed account id with 400', async () => {
     const res = await t.http<{ error: { code: string; message: string } }>(

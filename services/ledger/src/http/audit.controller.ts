@@ -1,4 +1,4 @@
-import { AdminOnly } from '@billing/service-kit';
+import { OperatorRead } from '@billing/service-kit';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -16,10 +16,10 @@ import {
 } from '../queries/verify-account-chain/verify-account-chain.query.js';
 import { AccountEventsQuery, AccountParams, LogQuery } from './dto.js';
 
-/** The auditor's view of the event store: operators only (the admin token). */
+/** The audit view of the event store: operators only (the admin token, or the read-only auditor token). */
 @ApiTags('audit')
 @ApiBearerAuth()
-@AdminOnly()
+@OperatorRead()
 @Controller('v1/audit')
 export class AuditController {
   constructor(private readonly queryBus: QueryBus) {}

@@ -26,6 +26,8 @@ import { LedgerModule } from '../ledger.module.js';
 import { LedgerMessaging } from '../messaging/ledger-messaging.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The read-only operator's token: reads what the admin token reads, changes nothing. */
+export const AUDITOR_TOKEN = 'test-auditor-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
 /** The gateway's service credential: the only one that may place, extend or release holds. */
 export const GATEWAY_SERVICE_TOKEN = 'test-gateway-service-token-0123456789abcdef';
@@ -74,6 +76,7 @@ export async function createLedgerTestApp(
     LedgerModule.forRoot({
       databaseUrl: testDatabaseUrl(),
       adminToken: ADMIN_TOKEN,
+      auditorToken: AUDITOR_TOKEN,
       consoleJwtSecret: CONSOLE_JWT_SECRET,
       serviceTokens: [
         { service: 'gateway', token: GATEWAY_SERVICE_TOKEN },

@@ -24,6 +24,8 @@ import type { MeteringModuleOptions, MeteringTopics } from '../metering.options.
 import { MeteringMessaging } from '../messaging/metering-messaging.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The read-only operator's token: reads what the admin token reads, changes nothing. */
+export const AUDITOR_TOKEN = 'test-auditor-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
 
 /**
@@ -61,6 +63,7 @@ export async function createMeteringTestApp(
     MeteringModule.forRoot({
       databaseUrl: testDatabaseUrl(),
       adminToken: ADMIN_TOKEN,
+      auditorToken: AUDITOR_TOKEN,
       consoleJwtSecret: CONSOLE_JWT_SECRET,
       schema,
       kafkaBrokers: testKafkaBrokers(),

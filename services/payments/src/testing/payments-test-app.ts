@@ -23,6 +23,8 @@ import { PaymentsModule } from '../payments.module.js';
 import { StripeStandIn } from './stripe-stand-in/index.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The read-only operator's token: reads what the admin token reads, changes nothing. */
+export const AUDITOR_TOKEN = 'test-auditor-token-0123456789';
 export const CONSOLE_JWT_SECRET = 'test-console-jwt-secret-0123456789abcdef';
 export const STRIPE_SECRET_KEY = 'sk_test_standin_0123456789';
 export const STRIPE_WEBHOOK_SECRET = 'whsec_standin_0123456789abcdef';
@@ -95,6 +97,7 @@ export async function createPaymentsTestApp(
     PaymentsModule.forRoot({
       databaseUrl: testDatabaseUrl(),
       adminToken: ADMIN_TOKEN,
+      auditorToken: AUDITOR_TOKEN,
       consoleJwtSecret: CONSOLE_JWT_SECRET,
       nodeEnv: 'test',
       schema,

@@ -4,7 +4,7 @@ import { accountPath, call, type CreditsBreakdown } from '../api.js';
 import { formatTime } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
 
-const ROWS: readonly { key: keyof CreditsBreakdown; label: string; what: string }[] = [
+const CREDIT_ROWS: readonly { key: keyof CreditsBreakdown; label: string; what: string }[] = [
   { key: 'topUps', label: 'Top-ups', what: 'credits bought' },
   { key: 'bonuses', label: 'Bonuses', what: 'the bonus of each top-up' },
   { key: 'gifts', label: 'Gifts', what: 'credits granted by the platform' },
@@ -53,43 +53,48 @@ export function Credits() {
       {breakdown.data === undefined ? (
         breakdown.isPending && <Loading what="the credits breakdown" />
       ) : (
-        <div className="table-wrap">
-          <table className="breakdown">
-            <caption>
-              As of {breakdown.data.asOf === undefined ? 'now' : formatTime(breakdown.data.asOf)}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Category</th>
-                <th scope="col">What it counts</th>
-                <th scope="col" className="num">
-                  Amount
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {ROWS.map((row) => (
-                <tr key={row.key} data-testid={`credits-${row.key}`}>
-                  <th scope="row">{row.label}</th>
-                  <td>{row.what}</td>
-                  <td className="num">
-                    <Money amount={String(breakdown.data[row.key] ?? '0')} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-            <tfoot>
-              <tr data-testid="credits-totalBalance">
-                <th scope="row">Total balance</th>
-                <td>top-ups and credits, less usage and what expired</td>
-                <td className="num">
-                  <Money amount={breakdown.data.totalBalance} />
-                </td>
-              </tr>
-            </tfoot>
-          </table>
-        </div>
+        <BreakdownTable breakdown={breakdown.data} />
       )}
     </>
+  );
+}
+
+/** The nine categories of a breakdown, with what each counts and the total. */
+export function BreakdownTable({ breakdown }: { readonly breakdown: CreditsBreakdown }) {
+  return (
+    <div className="table-wrap">
+      <table className="breakdown">
+        <caption>As of {breakdown.asOf === undefined ? 'now' : formatTime(breakdown.asOf)}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Category</th>
+            <th scope="col">What it counts</th>
+            <th scope="col" className="num">
+              Amount
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {CREDIT_ROWS.map((row) => (
+            <tr key={row.key} data-testid={`credits-${row.key}`}>
+              <th scope="row">{row.label}</th>
+              <td>{row.what}</td>
+              <td className="num">
+                <Money amount={String(breakdown[row.key] ?? '0')} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr data-testid="credits-totalBalance">
+            <th scope="row">Total balance</th>
+            <td>top-ups and credits, less usage and what expired</td>
+            <td className="num">
+              <Money amount={breakdown.totalBalance} />
+            </td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
   );
 }

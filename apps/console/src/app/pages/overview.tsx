@@ -25,38 +25,7 @@ export function Overview() {
         balance.isPending && <Loading what="the balance" />
       ) : (
         <>
-          <dl className="cards" aria-label="Balances">
-            <div className="card">
-              <dt>Total balance</dt>
-              <dd data-testid="total">
-                <Money amount={balance.data.total} />
-              </dd>
-            </div>
-            <div className="card">
-              <dt>Top-up credits</dt>
-              <dd data-testid="top-up">
-                <Money amount={balance.data.topUp} />
-              </dd>
-            </div>
-            <div className="card">
-              <dt>Bonus &amp; compensation credits</dt>
-              <dd data-testid="bonus">
-                <Money amount={balance.data.bonusAndCompensation} />
-              </dd>
-            </div>
-            <div className="card">
-              <dt>Held by requests in flight</dt>
-              <dd data-testid="held">
-                <Money amount={balance.data.held} />
-              </dd>
-            </div>
-            <div className="card">
-              <dt>Available</dt>
-              <dd data-testid="available">
-                <Money amount={balance.data.available} />
-              </dd>
-            </div>
-          </dl>
+          <BalanceCards balance={balance.data} />
           <p className="muted">
             As of {formatTime(balance.data.asOf)}. Bonus credits are spent before top-up credits.{' '}
             <Link href="/credits">See the credits breakdown</Link>.
@@ -64,5 +33,43 @@ export function Overview() {
         </>
       )}
     </>
+  );
+}
+
+/** The five balances of an account, as cards (the overview, and the operator's account page). */
+export function BalanceCards({ balance }: { balance: Balance }) {
+  return (
+    <dl className="cards" aria-label="Balances">
+      <div className="card">
+        <dt>Total balance</dt>
+        <dd data-testid="total">
+          <Money amount={balance.total} />
+        </dd>
+      </div>
+      <div className="card">
+        <dt>Top-up credits</dt>
+        <dd data-testid="top-up">
+          <Money amount={balance.topUp} />
+        </dd>
+      </div>
+      <div className="card">
+        <dt>Bonus &amp; compensation credits</dt>
+        <dd data-testid="bonus">
+          <Money amount={balance.bonusAndCompensation} />
+        </dd>
+      </div>
+      <div className="card">
+        <dt>Held by requests in flight</dt>
+        <dd data-testid="held">
+          <Money amount={balance.held} />
+        </dd>
+      </div>
+      <div className="card">
+        <dt>Available</dt>
+        <dd data-testid="available">
+          <Money amount={balance.available} />
+        </dd>
+      </div>
+    </dl>
   );
 }

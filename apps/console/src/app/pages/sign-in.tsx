@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../api.js';
 import { navigate, useLocation } from '../router.js';
-import { sessionFromToken, signIn, type Session } from '../session.js';
+import { sessionFromToken, signIn, type AccountSession, type OperatorSession } from '../session.js';
 import { Problem } from '../ui.js';
 
 /**
@@ -28,12 +28,21 @@ export function SignIn() {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ code }),
         });
-        const body = (await res.json()) as Session & { error?: { code: string; message: string } };
-        if (!res.ok || body.error !== undefined) {
+        const body = (await res.json()) as Partial<AccountSession & OperatorSession> & {
+          error?: { code: string; message: string };
+        };
+        if (!res.ok || body.error !== undefined || body.token === undefined) {
           throw new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? '');
         }
-        signIn({ accountId: body.accountId, token: body.token, expiresAt: body.expiresAt });
-        navigate('/', { replace: true });
+        const { token, expiresAt = '' } = body;
+        if (body.role !== undefined) {
+          // An operator's link (the banner's "Operator desk" or "Auditor desk").
+          signIn({ role: body.role, token, expiresAt });
+          navigate('/operator', { replace: true });
+        } else {
+          signIn({ accountId: body.accountId ?? '', token, expiresAt });
+          navigate('/', { replace: true });
+        }
       } catch (err) {
         setError(err);
         setBusy(false);
@@ -80,8 +89,53 @@ export function SignIn() {
               <button type="submit">Sign in</button>
             </div>
           </form>
+          <OperatorTokenForm />
         </>
       )}
     </>
+  );
+}
+
+/**
+ * An operator's token pasted by hand (distributed mode has no banner link): the admin's or the
+ * auditor's. The role chosen here only picks the pages; every service checks the token itself.
+ */
+function OperatorTokenForm() {
+  const [token, setToken] = useState('');
+  const [role, setRole] = useState<OperatorSession['role']>('auditor');
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    // An operator's token does not expire; the console forgets it after a working day.
+    const expiresAt = new Date(Date.now() + 8 * 3600_000).toISOString();
+    signIn({ role, token: token.trim(), expiresAt });
+    navigate('/operator', { replace: true });
+  };
+  return (
+    <details>
+      <summary>Operators: sign in with the admin or auditor token</summary>
+      <form onSubmit={submit} className="stack">
+        <label htmlFor="operator-role">Role</label>
+        <select
+          id="operator-role"
+          value={role}
+          onChange={(e) => setRole(e.target.value as OperatorSession['role'])}
+        >
+          <option value="auditor">Auditor (read-only)</option>
+          <option value="admin">Admin</option>
+        </select>
+        <label htmlFor="operator-token">Operator token</label>
+        <input
+          id="operator-token"
+          type="password"
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          autoComplete="off"
+          required
+        />
+        <div>
+          <button type="submit">Open the operator desk</button>
+        </div>
+      </form>
+    </details>
   );
 }

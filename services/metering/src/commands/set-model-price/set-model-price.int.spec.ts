@@ -5,6 +5,7 @@ import { priceObservation } from '../../domain/price-observation.js';
 import type { ModelList } from '../../queries/list-models/list-models.query.js';
 import type { ModelDetailsView } from '../../queries/list-models/model-view.js';
 import {
+  AUDITOR_TOKEN,
   createMeteringTestApp,
   recordedInOutbox,
   testAccount,
@@ -84,7 +85,7 @@ describe('PUT /v1/admin/models/{modelId}', () => {
     expect(bad.body.error.message).toContain('displayName is required for a new model');
   });
 
-  it('is for operators only: an account token gets 403, no token 401', async () => {
+  it('is for the admin only: an account token and the read-only auditor get 403, no token 401', async () => {
     const body = { prices: { input: '0', output: '0' } };
     const withAccount = await t.http('PUT', '/v1/admin/models/openai/gpt-5', {
       token: await t.tokenFor('acct_1'),
@@ -95,11 +96,24 @@ describe('PUT /v1/admin/models/{modelId}', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+    const asAuditor = await t.http<{ error: { code: string } }>(
+      'PUT',
+      '/v1/admin/models/openai/gpt-5',
+      { token: AUDITOR_TOKEN, body },
+    );
     expect([withAccount.status, anonymous.status]).toEqual([403, 401]);
+    expect([asAuditor.status, asAuditor.body.error.code]).toEqual([403, 'AUTH.READ_ONLY']);
     const models = await t.http<ModelList>('GET', '/v1/models');
     expect(
       models.body.data.find((m) => m.id === 'openai/gpt-5')?.price?.perMillionTokens.input,
     ).toBe('1.25');
+  });
+
+  it("lets the read-only auditor read an account's request logs", async () => {
+    const res = await t.http('GET', `/v1/accounts/${testAccount('audited')}/requests`, {
+      token: AUDITOR_TOKEN,
+    });
+    expect(res.status).toBe(200);
   });
 
   it('prices a stream of usage by start time across a price change made while it flows', async () => {

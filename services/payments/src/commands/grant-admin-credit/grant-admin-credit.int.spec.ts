@@ -1,5 +1,6 @@
 import { uniqueName } from '@billing/testing';
 import {
+  AUDITOR_TOKEN,
   createPaymentsTestApp,
   PaymentsTopicReader,
   type PaymentsTestApp,
@@ -146,7 +147,7 @@ describe('admin credits', () => {
     ]);
   });
 
-  it('refuses what the events cannot carry, and anyone but an operator', async () => {
+  it('refuses what the events cannot carry, and anyone but the admin (the auditor included)', async () => {
     const accountId = account();
     const base = { reason: 'x', reference: uniqueName('bad') };
     const cases: [Record<string, unknown>, number, string?][] = [
@@ -182,7 +183,23 @@ describe('admin credits', () => {
       await t.tokenFor(accountId),
     );
     expect(asAccount.status).toBe(403);
+    const asAuditor = await grant(
+      accountId,
+      { ...base, type: 'compensation', amount: '1' },
+      AUDITOR_TOKEN,
+    );
+    expect([asAuditor.status, asAuditor.body.error?.code]).toEqual([403, 'AUTH.READ_ONLY']);
     expect(await t.count('admin_credits', 'account_id = $1', [accountId])).toBe(0);
     expect(await t.count('outbox', 'message_key = $1', [accountId])).toBe(0);
+  });
+
+  it("lets the read-only auditor read an account's top-ups and payment methods", async () => {
+    const accountId = account();
+    for (const path of ['top-ups', 'payment-methods', 'invoices']) {
+      const res = await t.http('GET', `/v1/accounts/${accountId}/${path}`, {
+        token: AUDITOR_TOKEN,
+      });
+      expect([path, res.status]).toEqual([path, 200]);
+    }
   });
 });

@@ -1,0 +1,89 @@
+import { call } from '../api.js';
+
+// The operator's routes of docs/CONTRACTS.md (payments' admin credits, the ledger's audit log).
+
+export const CREDIT_TYPES = ['gift', 'compensation', 'referral', 'adjustment'] as const;
+export type CreditType = (typeof CREDIT_TYPES)[number];
+
+export interface GrantRequest {
+  readonly type: CreditType;
+  readonly amount: string;
+  readonly reason: string;
+  /** The idempotency key: the same reference and body grant once. */
+  readonly reference: string;
+  readonly expiresAt?: string;
+  readonly claimId?: string;
+  readonly referredAccountId?: string;
+}
+
+export interface GrantedCredit {
+  readonly creditId: string;
+  readonly accountId: string;
+  readonly type: CreditType;
+  readonly amount: string;
+  readonly reason: string;
+  readonly reference: string;
+  readonly claimId: string | null;
+  readonly createdAt: string;
+}
+
+export interface AuditEvent {
+  /** The global log position (an int8, as a string). */
+  readonly position: string;
+  readonly version: number;
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly eventId: string;
+  readonly data: unknown;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface AccountEventsPage {
+  readonly accountId: string;
+  readonly data: AuditEvent[];
+  readonly nextFromVersion: number | null;
+}
+
+export interface LogEvent extends AuditEvent {
+  readonly streamId: string;
+  readonly accountId: string | null;
+}
+
+export interface LogPage {
+  readonly data: LogEvent[];
+  readonly nextCursor: string;
+}
+
+export interface ChainVerification {
+  readonly accountId: string;
+  readonly ok: boolean;
+  readonly events: number;
+  readonly headHash: string;
+  readonly firstBreak?: { readonly version: number; readonly reason: string };
+}
+
+const account = (accountId: string): string => encodeURIComponent(accountId);
+
+export const grantCredit = (accountId: string, body: GrantRequest): Promise<GrantedCredit> =>
+  call('POST', `/v1/admin/accounts/${account(accountId)}/credits`, body);
+
+export const accountEvents = (accountId: string, fromVersion: number): Promise<AccountEventsPage> =>
+  call(
+    'GET',
+    `/v1/audit/accounts/${account(accountId)}/events?fromVersion=${fromVersion}&limit=50`,
+  );
+
+export const verifyChain = (accountId: string): Promise<ChainVerification> =>
+  call('GET', `/v1/audit/accounts/${account(accountId)}/verify`);
+
+export const globalLog = (after: string | undefined): Promise<LogPage> =>
+  call(
+    'GET',
+    `/v1/audit/events?limit=50${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`,
+  );
+
+/** The account page's path, for links. */
+export const accountHref = (accountId: string, rest = ''): string =>
+  `/operator/accounts/${account(accountId)}${rest}`;
