@@ -89,6 +89,7 @@ describe('Builder plan keys on the keys routes', () => {
       accountId,
       status: 'enabled',
       expiresAt: null,
+      spendLimits: { daily: null, monthly: null },
       plan: 'builder',
     });
     expect(await t.outboxOf(accountId)).toEqual([
