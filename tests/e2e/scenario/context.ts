@@ -37,9 +37,11 @@ export function createScenarioContext(platform: () => Platform) {
     boundaryUsage?: Usage;
     small?: Account;
     burst?: Account;
+    /** The account whose broken request the AI insurance refunded. */
+    insured?: Account;
   } = {};
   const accounts = (): Account[] =>
-    [state.customer, state.boundary, state.small, state.burst].filter(
+    [state.customer, state.boundary, state.small, state.burst, state.insured].filter(
       (a): a is Account => a !== undefined,
     );
 

@@ -33,6 +33,12 @@ export interface UsageObservedV1Data {
   readonly startedAt: IsoTimestampString;
   /** Not before `startedAt`. */
   readonly completedAt: IsoTimestampString;
+  /**
+   * When the first token of a streamed answer was sent to the client (not before `startedAt`);
+   * absent for an answer that was not streamed or sent no token. The AI insurance measures time
+   * to first token from it. An addition to version 1: absent from earlier events.
+   */
+  readonly firstTokenAt?: IsoTimestampString;
 }
 
 /**
@@ -82,6 +88,7 @@ export class UsageObservedV1Dto implements UsageObservedV1Data {
   @Optional() @Id() holdId?: string;
   @IsoTimestamp() startedAt!: string;
   @IsoTimestamp() @NotBefore('startedAt') completedAt!: string;
+  @Optional() @IsoTimestamp() @NotBefore('startedAt') firstTokenAt?: string;
 }
 
 // Declared before UsageRecordedV1Dto: decorator metadata refers to it when that class is defined.
