@@ -85,7 +85,11 @@ async function compensationsInOutbox(accountId: string): Promise<CompensationIss
 }
 
 /** A request as the gateway observes it, started now (the evaluation looks back a week). */
-const observed = (accountId: string, requestId: string, data: Parameters<typeof usageObserved>[1]) => {
+const observed = (
+  accountId: string,
+  requestId: string,
+  data: Parameters<typeof usageObserved>[1],
+) => {
   const startedAt = new Date(Date.now() - 10_000);
   return usageObserved(accountId, {
     requestId,
@@ -99,9 +103,7 @@ const observed = (accountId: string, requestId: string, data: Parameters<typeof 
 async function chargedAccount(label: string, usage: Parameters<typeof usageObserved>[1][]) {
   const accountId = testAccount(label);
   await ledger.publish(ledger.topics.payments, [topUpSettled(accountId, `tu_${accountId}`, '10')]);
-  await metering.observe(
-    usage.map((u, i) => observed(accountId, `req_${accountId}_${i + 1}`, u)),
-  );
+  await metering.observe(usage.map((u, i) => observed(accountId, `req_${accountId}_${i + 1}`, u)));
   await atVersion(accountId, 1 + usage.length);
   return accountId;
 }
@@ -143,14 +145,24 @@ describe('AI insurance, from metering’s request log to the ledger', () => {
         rule: 'failed_charged',
         amount: '0.002',
         requestIds: [`req_${accountId}_1`],
-        requests: [expect.objectContaining({ requestId: `req_${accountId}_1`, status: 'failed', cost: '0.002' })],
+        requests: [
+          expect.objectContaining({
+            requestId: `req_${accountId}_1`,
+            status: 'failed',
+            cost: '0.002',
+          }),
+        ],
       }),
     ]);
     const breakdown = await ledger.http<CreditsBreakdownView>(
       'GET',
       `/v1/accounts/${accountId}/credits-breakdown`,
     );
-    expect(breakdown.body).toMatchObject({ compensations: '0.002', usage: '0.002', totalBalance: '10' });
+    expect(breakdown.body).toMatchObject({
+      compensations: '0.002',
+      usage: '0.002',
+      totalBalance: '10',
+    });
     const history = await ledger.http<{ data: { type: string; amount: string }[] }>(
       'GET',
       `/v1/accounts/${accountId}/transactions?limit=50`,
@@ -185,23 +197,46 @@ describe('AI insurance, from metering’s request log to the ledger', () => {
     // again, even under a new envelope id; the ledger credits it once (its compensationId).
     const again = { ...issued[0], id: randomUUID() } as CompensationIssued;
     await ledger.publish(ledger.topics.usageRecorded, [again]);
-    await ledger.publish(ledger.topics.payments, [topUpSettled(accountId, `tu2_${accountId}`, '1')]);
+    await ledger.publish(ledger.topics.payments, [
+      topUpSettled(accountId, `tu2_${accountId}`, '1'),
+    ]);
     expect(await atVersion(accountId, 4)).toMatchObject({ total: '11', version: 4 });
   }, 90_000);
 
   it('given first tokens exactly at and 1 ms over the SLA, a cancelled and a free failed request, when evaluated, then only the slow one earns 10%', async () => {
     const accountId = testAccount('ins_ttft');
-    await ledger.publish(ledger.topics.payments, [topUpSettled(accountId, `tu_${accountId}`, '10')]);
+    await ledger.publish(ledger.topics.payments, [
+      topUpSettled(accountId, `tu_${accountId}`, '10'),
+    ]);
     const startedAt = Date.now() - 10_000;
     const base = {
       startedAt: new Date(startedAt).toISOString(),
       completedAt: new Date(startedAt + 5_000).toISOString(),
     };
     await metering.observe([
-      usageObserved(accountId, { ...base, requestId: `req_${accountId}_at`, firstTokenAt: new Date(startedAt + 2_000).toISOString() }),
-      usageObserved(accountId, { ...base, requestId: `req_${accountId}_over`, firstTokenAt: new Date(startedAt + 2_001).toISOString() }),
-      usageObserved(accountId, { ...base, requestId: `req_${accountId}_cancelled`, status: 'cancelled', firstTokenAt: new Date(startedAt + 9_000).toISOString() }),
-      usageObserved(accountId, { ...base, requestId: `req_${accountId}_free`, status: 'failed', inputTokens: 0, outputTokens: 0 }),
+      usageObserved(accountId, {
+        ...base,
+        requestId: `req_${accountId}_at`,
+        firstTokenAt: new Date(startedAt + 2_000).toISOString(),
+      }),
+      usageObserved(accountId, {
+        ...base,
+        requestId: `req_${accountId}_over`,
+        firstTokenAt: new Date(startedAt + 2_001).toISOString(),
+      }),
+      usageObserved(accountId, {
+        ...base,
+        requestId: `req_${accountId}_cancelled`,
+        status: 'cancelled',
+        firstTokenAt: new Date(startedAt + 9_000).toISOString(),
+      }),
+      usageObserved(accountId, {
+        ...base,
+        requestId: `req_${accountId}_free`,
+        status: 'failed',
+        inputTokens: 0,
+        outputTokens: 0,
+      }),
     ]);
     await totalOf(accountId, '9.994');
 

@@ -1,4 +1,3 @@
-import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@billing/service-kit';
 import { loadMeteringEnv } from './config.js';
 import { meteringOptionsFromEnv, resolveMeteringOptions } from './metering.options.js';

@@ -31,7 +31,9 @@ export class MeteringRuntime extends ServiceRuntime<ResolvedMeteringOptions> {
     this.catalog.startRefreshing();
     this.insurance.start();
     const { topics, insurance } = this.options;
-    const policy = insurance.enabled ? `insurance policy ${insurance.policy.version}` : 'insurance off';
+    const policy = insurance.enabled
+      ? `insurance policy ${insurance.policy.version}`
+      : 'insurance off';
     return `metering ready (consumes ${topics.usageObserved}; publishes ${topics.usageRecorded}; ${policy})`;
   }
 

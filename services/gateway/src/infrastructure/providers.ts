@@ -48,7 +48,8 @@ export class SimProvider implements ChatProvider {
   stream(call: ProviderCall): Promise<ProviderStream> {
     const events = simStreamEvents(simulate(call), envelope(call));
     // The AI insurance's demonstration: a stream that fails after its first chunks, on request.
-    if (simBreaksStream(call.request)) return Promise.resolve({ ok: true, events: simBrokenStream(events) });
+    if (simBreaksStream(call.request))
+      return Promise.resolve({ ok: true, events: simBrokenStream(events) });
     return Promise.resolve({ ok: true, events });
   }
 }

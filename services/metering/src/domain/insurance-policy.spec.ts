@@ -93,8 +93,12 @@ describe('AI insurance: slow_first_token', () => {
 
   it('given a share that ends in half a nano-dollar, when evaluated, then it is rounded half-up', () => {
     // 10% of 15 nano-dollars is 1.5: 2. 10% of 14 is 1.4: 1.
-    expect(evaluateRequest(policy, request({ costNanoUsd: 15n, ttftMs: 5_000 }))?.amountNanoUsd).toBe(2n);
-    expect(evaluateRequest(policy, request({ costNanoUsd: 14n, ttftMs: 5_000 }))?.amountNanoUsd).toBe(1n);
+    expect(
+      evaluateRequest(policy, request({ costNanoUsd: 15n, ttftMs: 5_000 }))?.amountNanoUsd,
+    ).toBe(2n);
+    expect(
+      evaluateRequest(policy, request({ costNanoUsd: 14n, ttftMs: 5_000 }))?.amountNanoUsd,
+    ).toBe(1n);
   });
 
   it('given a share that rounds to zero, when evaluated, then no claim of nothing is made', () => {
@@ -102,15 +106,20 @@ describe('AI insurance: slow_first_token', () => {
   });
 
   it('given 12.5%, when a $1 request is slow, then exactly $0.125 comes back', () => {
-    const p = { ...policy, slowFirstToken: { ...policy.slowFirstToken, refundBasisPoints: 1_250n } };
-    expect(evaluateRequest(p, request({ costNanoUsd: parseUsd('1'), ttftMs: 9_999 }))?.amountNanoUsd).toBe(
-      parseUsd('0.125'),
-    );
+    const p = {
+      ...policy,
+      slowFirstToken: { ...policy.slowFirstToken, refundBasisPoints: 1_250n },
+    };
+    expect(
+      evaluateRequest(p, request({ costNanoUsd: parseUsd('1'), ttftMs: 9_999 }))?.amountNanoUsd,
+    ).toBe(parseUsd('0.125'));
   });
 
   it('given no first token (not streamed) or a cancelled stream, when evaluated, then the rule does not apply', () => {
     expect(evaluateRequest(policy, request({ ttftMs: null }))).toBeUndefined();
-    expect(evaluateRequest(policy, request({ status: 'cancelled', ttftMs: 9_000 }))).toBeUndefined();
+    expect(
+      evaluateRequest(policy, request({ status: 'cancelled', ttftMs: 9_000 })),
+    ).toBeUndefined();
   });
 
   it('given a model no threshold covers, when it is slow, then it earns nothing', () => {
@@ -150,7 +159,10 @@ describe('AI insurance: the configured percentage', () => {
     expect(formatBasisPoints(basisPoints)).toBe(text);
   });
 
-  it.each([['100.01'], ['-1'], ['1.005'], ['ten'], [''], ['1e2']])('given %p, then it is refused', (text) => {
-    expect(parsePercentBasisPoints(text)).toBeUndefined();
-  });
+  it.each([['100.01'], ['-1'], ['1.005'], ['ten'], [''], ['1e2']])(
+    'given %p, then it is refused',
+    (text) => {
+      expect(parsePercentBasisPoints(text)).toBeUndefined();
+    },
+  );
 });

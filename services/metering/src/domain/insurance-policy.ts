@@ -81,7 +81,10 @@ export function ttftThresholdMs(policy: InsurancePolicy, model: string): number 
 export function lowestTtftThresholdMs(policy: InsurancePolicy): number | null {
   const s = policy.slowFirstToken;
   if (s.refundBasisPoints === 0n) return null;
-  const all = [...s.thresholdsMs.values(), ...(s.defaultThresholdMs === null ? [] : [s.defaultThresholdMs])];
+  const all = [
+    ...s.thresholdsMs.values(),
+    ...(s.defaultThresholdMs === null ? [] : [s.defaultThresholdMs]),
+  ];
   return all.length === 0 ? null : Math.min(...all);
 }
 
@@ -101,9 +104,14 @@ export function evaluateRequest(
 ): InsuranceClaim | undefined {
   if (request.costNanoUsd <= 0n) return undefined;
   if (policy.refundFailedCharged && request.status === 'failed') {
-    return claim(policy, request, 'failed_charged', request.costNanoUsd,
+    return claim(
+      policy,
+      request,
+      'failed_charged',
+      request.costNanoUsd,
       `AI insurance (policy ${policy.version}): request ${request.requestId} failed after it ` +
-        `was charged; refunded in full`);
+        `was charged; refunded in full`,
+    );
   }
   const threshold = ttftThresholdMs(policy, request.model);
   const basisPoints = policy.slowFirstToken.refundBasisPoints;
@@ -111,10 +119,15 @@ export function evaluateRequest(
   if (request.status === 'cancelled' || request.ttftMs <= threshold) return undefined;
   const amount = proportion(request.costNanoUsd, basisPoints, BASIS_POINTS_PER_WHOLE);
   if (amount <= 0n) return undefined;
-  return claim(policy, request, 'slow_first_token', amount,
+  return claim(
+    policy,
+    request,
+    'slow_first_token',
+    amount,
     `AI insurance (policy ${policy.version}): request ${request.requestId} took ` +
       `${request.ttftMs} ms to its first token, over the ${threshold} ms SLA of ` +
-      `${request.model}; ${formatBasisPoints(basisPoints)}% of its cost back`);
+      `${request.model}; ${formatBasisPoints(basisPoints)}% of its cost back`,
+  );
 }
 
 function claim(

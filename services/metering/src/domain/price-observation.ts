@@ -83,7 +83,9 @@ export function priceObservation(catalog: PriceCatalog, observed: UsageObserved)
       ttftMs:
         data.firstTokenAt === undefined
           ? null
-          : Number((instant(data.firstTokenAt, 'firstTokenAt').nanos - started.nanos) / NANOS_PER_MS),
+          : Number(
+              (instant(data.firstTokenAt, 'firstTokenAt').nanos - started.nanos) / NANOS_PER_MS,
+            ),
     },
   };
 }

@@ -57,7 +57,9 @@ export function insuranceSteps(ctx: ScenarioContext, step: Step): void {
 
       // Metering charged what was sent (its request log says failed, at a cost above zero).
       const logged = await eventually(async () => {
-        const log = await expectJson<{ data: { requestId: string; status: string; cost: string }[] }>(
+        const log = await expectJson<{
+          data: { requestId: string; status: string; cost: string }[];
+        }>(
           'GET',
           `${p.urls.metering}/v1/accounts/${insured.id}/requests?limit=10`,
           insured.token,

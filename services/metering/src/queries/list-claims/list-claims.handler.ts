@@ -77,22 +77,20 @@ export class ListClaimsHandler implements IQueryHandler<ListClaimsQuery> {
     const byId = new Map(requests.map((r) => [r.request_id, r]));
     const last = page[page.length - 1];
     return {
-      data: page.map(
-        (r): ClaimView => ({
-          claimId: r.claim_id,
-          compensationId: r.compensation_id,
-          rule: r.rule,
-          policyVersion: r.policy_version,
-          amount: formatUsd(BigInt(r.amount_nano_usd)),
-          reason: r.reason,
-          requestIds: r.request_ids,
-          requests: r.request_ids.flatMap((id) => {
-            const q = byId.get(id);
-            return q === undefined ? [] : [requestView(q)];
-          }),
-          issuedAt: r.issued_at.toISOString(),
+      data: page.map((r): ClaimView => ({
+        claimId: r.claim_id,
+        compensationId: r.compensation_id,
+        rule: r.rule,
+        policyVersion: r.policy_version,
+        amount: formatUsd(BigInt(r.amount_nano_usd)),
+        reason: r.reason,
+        requestIds: r.request_ids,
+        requests: r.request_ids.flatMap((id) => {
+          const q = byId.get(id);
+          return q === undefined ? [] : [requestView(q)];
         }),
-      ),
+        issuedAt: r.issued_at.toISOString(),
+      })),
       nextCursor:
         rows.length > limit && last !== undefined
           ? encodeKeysetCursor(last.issued_at_micros, last.claim_id)
