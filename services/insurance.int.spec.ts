@@ -11,6 +11,8 @@ import {
   usageObserved,
   type MeteringTestApp,
 } from './metering/src/testing/metering-test-app.js';
+import { verifyAuditChains } from './ledger/src/ops/audit.js';
+import { verifyProjections } from './ledger/src/ops/verify.js';
 import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
 import type { CreditsBreakdownView } from './ledger/src/queries/get-credits-breakdown/get-credits-breakdown.query.js';
 import {
@@ -255,6 +257,14 @@ describe('AI insurance, from metering’s request log to the ledger', () => {
       expect.objectContaining({ requestId: `req_${accountId}_over`, ttftMs: 2_001 }),
     ]);
   }, 90_000);
+
+  it('given the claims above, then projections:verify and audit:verify accept the ledger', async () => {
+    const verified = await verifyProjections({ pool: ledger.db, schema: ledger.schema });
+    expect(verified.differences).toEqual([]);
+    expect(verified.ok).toBe(true);
+    const audited = await verifyAuditChains({ pool: ledger.db, schema: ledger.schema });
+    expect(audited).toMatchObject({ ok: true, breaks: [] });
+  }, 60_000);
 
   it('given another account’s token, when it asks for the claims, then 403', async () => {
     const token = await metering.tokenFor('acct_someone_else');
