@@ -13,7 +13,6 @@ import {
 } from './metering/src/testing/metering-test-app.js';
 import { verifyAuditChains } from './ledger/src/ops/audit.js';
 import { verifyProjections } from './ledger/src/ops/verify.js';
-import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
 import type { CreditsBreakdownView } from './ledger/src/queries/get-credits-breakdown/get-credits-breakdown.query.js';
 import {
   createLedgerTestApp,
@@ -62,13 +61,9 @@ afterAll(async () => {
   await ledger?.close();
 }, 60_000);
 
-const balance = (accountId: string) =>
-  ledger.http<BalanceView>('GET', `/v1/accounts/${accountId}/balance`).then((r) => r.body);
+const balance = (accountId: string) => ledger.balance(accountId);
 const atVersion = (accountId: string, version: number) =>
-  eventually(async () => {
-    const b = await balance(accountId);
-    return b.version >= version ? b : undefined;
-  }, 20_000);
+  ledger.balanceAtVersion(accountId, version, 20_000);
 const totalOf = (accountId: string, total: string) =>
   eventually(async () => ((await balance(accountId)).total === total ? true : undefined), 20_000);
 const claims = (accountId: string) =>
@@ -256,6 +251,32 @@ describe('AI insurance, from metering’s request log to the ledger', () => {
     expect(page.data[0]?.requests).toEqual([
       expect.objectContaining({ requestId: `req_${accountId}_over`, ttftMs: 2_001 }),
     ]);
+  }, 90_000);
+
+  it('given three claims, when listed two at a time, then every claim comes once, newest first; a forged cursor is 400', async () => {
+    const accountId = await chargedAccount('ins_pages', [
+      { status: 'failed' },
+      { status: 'failed' },
+      { status: 'failed' },
+    ]);
+    expect(await insurance.runOnce()).toMatchObject({ claimed: 3 });
+    const url = `/v1/accounts/${accountId}/claims`;
+    const first = await metering.http<ClaimPage>('GET', `${url}?limit=2`);
+    expect(first.body.data).toHaveLength(2);
+    expect(first.body.nextCursor).not.toBeNull();
+    const second = await metering.http<ClaimPage>(
+      'GET',
+      `${url}?limit=2&cursor=${first.body.nextCursor ?? ''}`,
+    );
+    expect(second.body).toMatchObject({ nextCursor: null });
+    const all = [...first.body.data, ...second.body.data];
+    expect(all.flatMap((c) => c.requestIds).sort()).toEqual(
+      [1, 2, 3].map((i) => `req_${accountId}_${i}`).sort(),
+    );
+    const issued = all.map((c) => Date.parse(c.issuedAt));
+    expect(issued).toEqual([...issued].sort((a, b) => b - a));
+    const forged = await metering.http('GET', `${url}?cursor=bm90LWEtY3Vyc29y`);
+    expect(forged.status).toBe(400);
   }, 90_000);
 
   it('given the claims above, then projections:verify and audit:verify accept the ledger', async () => {

@@ -1,18 +1,16 @@
 import { formatUsd } from '@billing/money';
-import { decodeKeysetCursor, encodeKeysetCursor, PG_POOL } from '@billing/service-kit';
+import { encodeKeysetCursor, PG_POOL } from '@billing/service-kit';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../../metering.options.js';
-import { InvalidCursorError } from '../list-requests/list-requests.handler.js';
+import { decodeMicrosCursor, microsIso } from '../list-requests/list-requests.handler.js';
 import {
   ListClaimsQuery,
   type ClaimPage,
   type ClaimRequestView,
   type ClaimView,
 } from './list-claims.query.js';
-
-const MICROS_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 interface ClaimRow {
   claim_id: string;
@@ -49,18 +47,14 @@ export class ListClaimsHandler implements IQueryHandler<ListClaimsQuery> {
     const params: unknown[] = [accountId, limit + 1];
     let after = '';
     if (cursor !== undefined) {
-      const pair = decodeKeysetCursor(cursor, {
-        at: (at) => MICROS_ISO.test(at),
-        id: (id) => id.length > 0,
-      });
-      if (pair === undefined) throw new InvalidCursorError();
-      params.push(pair.at, pair.id);
+      const { at, id } = decodeMicrosCursor(cursor);
+      params.push(at, id);
       after = 'AND (issued_at, claim_id) < ($3::timestamptz, $4)';
     }
     const { rows } = await this.pool.query<ClaimRow>(
       `SELECT claim_id, compensation_id, rule, policy_version, amount_nano_usd, reason,
               request_ids, issued_at,
-              to_char(issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS issued_at_micros
+              ${microsIso('issued_at')} AS issued_at_micros
          FROM ${schema}.insurance_claims
         WHERE account_id = $1 ${after}
         ORDER BY issued_at DESC, claim_id DESC
