@@ -132,6 +132,10 @@ describe('AI insurance, from metering’s request log to the ledger', () => {
     await insurance.runOnce();
     await insurance.runOnce();
     expect(await compensationsInOutbox(accountId)).toHaveLength(1);
+    const metrics = await fetch(`${metering.baseUrl}/metrics`).then((r) => r.text());
+    expect(metrics).toContain(
+      'metering_insurance_claims_total{rule="failed_charged",service="metering"} 1',
+    );
 
     // The customer sees the claim with its request, and the history its compensation row.
     const page = await claims(accountId);
