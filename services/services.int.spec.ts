@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { MeteringCatalogStandIn } from '@billing/gateway';
 import { testDatabaseUrl, testKafkaServiceEnv, eventually } from '@billing/testing';
 
 // Each service runs as its own process, exactly as `npm run start:<service>` starts it, against
@@ -19,7 +20,8 @@ const baseEnv = {
   STRIPE_WEBHOOK_SECRET: 'whsec_0123456789',
   SERVICE_TOKEN: 'test-gateway-service-token-0123456789abcdef',
   SERVICE_TOKENS: 'gateway=test-gateway-service-token-0123456789abcdef',
-  // The gateway's peers; nothing needs to answer there for it to boot and report health.
+  // The gateway's peers; nothing needs to answer there for it to boot and report health, but
+  // metering's catalog (a stand-in answers it in the test that waits for the gateway's health).
   LEDGER_URL: 'http://127.0.0.1:18083',
   KEYS_URL: 'http://127.0.0.1:18081',
   METERING_URL: 'http://127.0.0.1:18082',
@@ -54,9 +56,13 @@ const ports: Record<string, number> = {
 
 describe.each(Object.entries(ports))('the %s service', (name, port) => {
   it('boots and answers /health with the database up', async () => {
+    // The gateway is ready once it holds metering's price catalog.
+    const metering = name === 'gateway' ? new MeteringCatalogStandIn() : undefined;
+    await metering?.start();
     const { child, output } = startService(name, {
       ...baseEnv,
       ...testKafkaServiceEnv(name),
+      ...(metering !== undefined && { METERING_URL: metering.url }),
       PORT: String(port),
     });
     try {
@@ -68,20 +74,23 @@ describe.each(Object.entries(ports))('the %s service', (name, port) => {
       }, 60_000).catch((err: unknown) => {
         throw new Error(`${String(err)}\n--- service output ---\n${output()}`);
       });
-      // `/health` is readiness: the database, and where the service uses Kafka its broker and
-      // each consumer, all up.
+      // `/health` is readiness: the database, where the service uses Kafka its broker and each
+      // consumer, and for the gateway its catalog, all up.
       const health = body as { status: string; service: string; checks: Record<string, string> };
       expect(health).toMatchObject({ status: 'ok', service: name, checks: { database: 'up' } });
       expect(
         Object.entries(health.checks).filter(
-          ([check, state]) => state !== 'up' || !/^(database|broker|consumer:.+)$/.test(check),
+          ([check, state]) =>
+            state !== 'up' || !/^(database|broker|consumer:.+|catalog)$/.test(check),
         ),
       ).toEqual([]);
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(await metrics.text()).toContain(`service="${name}"`);
+      expect(health.checks.catalog).toBe(name === 'gateway' ? 'up' : undefined);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
+      await metering?.stop();
     }
   }, 75_000);
 

@@ -196,6 +196,8 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
     accountToken: (accountId, ttlSeconds) =>
       mintAccountToken(secrets.console, accountId, ttlSeconds),
     ...topUps,
+    // docker-compose.yml configures no referral reward: the default, nothing is paid.
+    referralReward: null,
     projectionsVerify: () => ops(['projections:verify', '--schema', 'ledger']),
     auditVerify: (accountId) =>
       ops(['audit:verify', '--schema', 'ledger', ...(accountId ? ['--account', accountId] : [])]),

@@ -8,6 +8,7 @@ import { freePorts, testDatabaseUrl, testKafkaServiceEnv } from '@billing/testin
 import { parseLogLine, type LogLine } from '@billing/service-kit';
 import pg from 'pg';
 import {
+  E2E_REFERRAL_REWARD,
   mintAccountToken,
   stripeTopUps,
   type CommandResult,
@@ -195,7 +196,13 @@ export async function startDistributedPlatform(
       // The AI insurance evaluates every second, so the scenario sees its claim at once.
       metering: { PORT: String(ports.metering), INSURANCE_EVALUATE_EVERY_SECONDS: '1' },
       keys: { PORT: String(ports.keys), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
-      payments: { PORT: String(ports.payments), STRIPE_API_BASE: stripeUrl },
+      payments: {
+        PORT: String(ports.payments),
+        STRIPE_API_BASE: stripeUrl,
+        REFERRAL_REWARD_PERCENT: E2E_REFERRAL_REWARD.percent,
+        REFERRAL_REWARD_FIXED_USD: E2E_REFERRAL_REWARD.fixedUsd,
+        REFERRAL_REWARD_CAP_USD: E2E_REFERRAL_REWARD.capUsd,
+      },
       gateway: {
         PORT: String(ports.gateway),
         LEDGER_URL: urls.ledger,
@@ -340,6 +347,7 @@ export async function startDistributedPlatform(
         mintAccountToken(secrets.CONSOLE_JWT_SECRET, accountId, ttlSeconds),
       deliverStripeWebhook,
       settleTopUp,
+      referralReward: E2E_REFERRAL_REWARD,
       projectionsVerify: () => ops(['projections:verify', '--schema', 'ledger']),
       auditVerify: (accountId) =>
         ops(['audit:verify', '--schema', 'ledger', ...(accountId ? ['--account', accountId] : [])]),

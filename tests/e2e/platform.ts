@@ -35,6 +35,11 @@ export interface Platform {
    * simulated provider does.
    */
   settleTopUp(accountId: string, amountUsd: string): Promise<SettledTopUp>;
+  /**
+   * The referral reward payments runs with (`REFERRAL_REWARD_*`), or null for none: the default,
+   * where referrals are recorded and nothing is paid.
+   */
+  readonly referralReward: ReferralReward | null;
   /** `npm run ops -- projections:verify` against this platform's ledger. */
   projectionsVerify(): Promise<CommandResult>;
   /** `npm run ops -- audit:verify [--account ID]` against this platform's ledger. */
@@ -42,6 +47,16 @@ export interface Platform {
   /** The last lines of every process's log, for a failure message. */
   logTail(lines?: number): string;
 }
+
+/** Decimal strings, as in the environment: `percent` of the first top-up, plus `fixedUsd`, at most `capUsd`. */
+export interface ReferralReward {
+  readonly percent: string;
+  readonly fixedUsd: string;
+  readonly capUsd: string;
+}
+
+/** The reward the e2e platforms that configure one run with (10 % + $1, at most $50). */
+export const E2E_REFERRAL_REWARD: ReferralReward = { percent: '10', fixedUsd: '1', capUsd: '50' };
 
 export interface PlatformUrls {
   readonly gateway: string;

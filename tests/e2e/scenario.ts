@@ -8,6 +8,7 @@ import { insuranceSteps } from './scenario/steps/insurance.js';
 import { keysSteps } from './scenario/steps/keys.js';
 import { limitsSteps } from './scenario/steps/limits.js';
 import { onboardingSteps } from './scenario/steps/onboarding.js';
+import { referralSteps } from './scenario/steps/referrals.js';
 
 /**
  * The billing scenario of issue 7, driven only through the platform's public surfaces: the
@@ -71,6 +72,7 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
   billingSteps(ctx, step);
   keysSteps(ctx, step);
   limitsSteps(ctx, step);
+  referralSteps(ctx, step);
   insuranceSteps(ctx, step);
   auditSteps(ctx, step);
 

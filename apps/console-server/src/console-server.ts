@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serveConsolePage, type ConsoleAssets } from '@billing/console-assets';
+import {
+  closeGracefully,
+  listenOn,
+  serveConsolePage,
+  type ConsoleAssets,
+} from '@billing/console-assets';
 import { route, SERVICES, type ServiceName } from '@billing/contracts/http-routes';
 import type { ConsoleServerConfig } from './config.js';
 import { ServiceProxy, type ProxyFailure } from './proxy.js';
@@ -62,15 +66,9 @@ export class ConsoleServer {
     // (an SSE stream, a long completion) is bounded by the upstream timeouts instead.
     server.headersTimeout = 20_000;
     server.requestTimeout = 120_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.port, this.config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const listening = await listenOn(server, this.config.port, this.config.host);
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    return listening;
   }
 
   /** Stops accepting; requests in flight get the grace period to finish, then are cut. */
@@ -79,11 +77,7 @@ export class ConsoleServer {
     this.server = undefined;
     if (server === undefined) return;
     this.closing = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    await closed;
-    clearTimeout(timer);
+    await closeGracefully(server, graceMs);
     this.proxy.close();
   }
 

@@ -418,6 +418,39 @@ describe('the console in Chromium, against npm start', () => {
     expect(config.body).toMatchObject({ enabled: false, threshold: '150', amount: '50' });
   });
 
+  it('sets a daily spend limit on a key (the gateway then refuses a request that could pass it with 402 key_spend_limit_reached) and removes it again', async () => {
+    await page.goto(`${banner.baseUrl}/keys`);
+    await page.getByRole('button', { name: 'Spend limits of browser-test' }).click();
+    await page.getByLabel('Daily limit of browser-test (USD, per UTC day)').fill('0.000001');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    const row = page.locator('tr', { hasText: 'browser-test' });
+    expect(await row.getByTestId('daily-limit').textContent()).toBe('Limit $0.000001 a day');
+    const complete = async (): Promise<{ status: number; code: string | null }> => {
+      const res = await fetch(`${banner.baseUrl}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sim/echo-1', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const body = (await res.json()) as { error?: { code: string | null } };
+      return { status: res.status, code: body.error?.code ?? null };
+    };
+    await eventually('the gateway to refuse the key for its limit', async () => {
+      const answer = await complete();
+      return answer.code === 'key_spend_limit_reached' && answer.status === 402 ? true : undefined;
+    });
+
+    await page.getByRole('button', { name: 'Spend limits of browser-test' }).click();
+    await page.getByLabel('Daily limit of browser-test (USD, per UTC day)').fill('');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await eventually('the limit to leave the table', async () =>
+      (await row.getByTestId('daily-limit').count()) === 0 ? true : undefined,
+    );
+    await eventually('the gateway to accept the key again', async () =>
+      (await complete()).status === 200 ? true : undefined,
+    );
+  });
+
   it('renames, disables (the gateway then refuses the key), enables and deletes a key after a confirmation', async () => {
     await page.goto(`${banner.baseUrl}/keys`);
     await page.getByRole('button', { name: 'Rename browser-test' }).click();

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ConsoleFront } from './console/console-front.js';
 import type { RequestHandler } from './platform.js';
+import { closeGracefully, listenOn } from '@billing/console-assets';
 import { route, SERVICES, type ServiceName } from '@billing/contracts/http-routes';
 
 /** What the front server asks of the rest of the process. */
@@ -81,15 +81,9 @@ export class FrontServer {
     const server = createServer((req, res) => this.handle(req, res));
     // The gateway's own limits apply to its streams; the front server adds none.
     server.requestTimeout = 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const listening = await listenOn(server, port, host);
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    return listening;
   }
 
   /** Stops accepting; requests in flight get up to `graceMs` to finish, then are cut. */
@@ -98,11 +92,7 @@ export class FrontServer {
     this.server = undefined;
     if (server === undefined) return;
     this.closing = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    await closed;
-    clearTimeout(timer);
+    await closeGracefully(server, graceMs);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -229,8 +229,9 @@ describe('decodeEvent: WRONG_TOPIC', () => {
     expectFailure(
       decodeEvent(JSON.stringify(FULL.UsageRecorded), { topic: TOPICS.payments }),
       'WRONG_TOPIC',
-      'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, BonusGranted, ' +
-        'CompensationIssued, GiftGranted, ReferralRewarded, CreditsAdjusted, TopUpRefunded)',
+      'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, DiscountApplied, ' +
+        'BonusGranted, CompensationIssued, GiftGranted, ReferralRewarded, ReferralRewardRevoked, ' +
+        'CreditsAdjusted, TopUpRefunded)',
     );
   });
 
@@ -322,10 +323,12 @@ describe('decodeEvent: INVALID_DATA, money', () => {
 
   const credits = [
     'TopUpSettled',
+    'DiscountApplied',
     'BonusGranted',
     'CompensationIssued',
     'GiftGranted',
     'ReferralRewarded',
+    'ReferralRewardRevoked',
     'TopUpRefunded',
   ] as const;
 

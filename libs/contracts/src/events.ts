@@ -3,10 +3,12 @@ import {
   ApiKeyCreatedV1Dto,
   ApiKeyDeletedV1Dto,
   ApiKeyExpiryChangedV1Dto,
+  ApiKeySpendLimitChangedV1Dto,
   ApiKeyUpdatedV1Dto,
   type ApiKeyCreatedData,
   type ApiKeyDeletedData,
   type ApiKeyExpiryChangedData,
+  type ApiKeySpendLimitChangedData,
   type ApiKeyUpdatedData,
 } from './events/keys.js';
 import { BalanceChangedV1Dto, type BalanceChangedData } from './events/ledger.js';
@@ -14,15 +16,19 @@ import {
   BonusGrantedV1Dto,
   CompensationIssuedV1Dto,
   CreditsAdjustedV1Dto,
+  DiscountAppliedV1Dto,
   GiftGrantedV1Dto,
   ReferralRewardedV1Dto,
+  ReferralRewardRevokedV1Dto,
   TopUpRefundedV1Dto,
   TopUpSettledV1Dto,
   type BonusGrantedData,
   type CompensationIssuedData,
   type CreditsAdjustedData,
+  type DiscountAppliedData,
   type GiftGrantedData,
   type ReferralRewardedData,
+  type ReferralRewardRevokedData,
   type TopUpRefundedData,
   type TopUpSettledData,
 } from './events/payments.js';
@@ -39,10 +45,12 @@ import type { DataClass } from './rules.js';
 export type UsageObserved = Envelope<'UsageObserved', UsageObservedData>;
 export type UsageRecorded = Envelope<'UsageRecorded', UsageRecordedData>;
 export type TopUpSettled = Envelope<'TopUpSettled', TopUpSettledData>;
+export type DiscountApplied = Envelope<'DiscountApplied', DiscountAppliedData>;
 export type BonusGranted = Envelope<'BonusGranted', BonusGrantedData>;
 export type CompensationIssued = Envelope<'CompensationIssued', CompensationIssuedData>;
 export type GiftGranted = Envelope<'GiftGranted', GiftGrantedData>;
 export type ReferralRewarded = Envelope<'ReferralRewarded', ReferralRewardedData>;
+export type ReferralRewardRevoked = Envelope<'ReferralRewardRevoked', ReferralRewardRevokedData>;
 export type CreditsAdjusted = Envelope<'CreditsAdjusted', CreditsAdjustedData>;
 export type TopUpRefunded = Envelope<'TopUpRefunded', TopUpRefundedData>;
 export type BalanceChanged = Envelope<'BalanceChanged', BalanceChangedData>;
@@ -50,23 +58,30 @@ export type ApiKeyCreated = Envelope<'ApiKeyCreated', ApiKeyCreatedData>;
 export type ApiKeyUpdated = Envelope<'ApiKeyUpdated', ApiKeyUpdatedData>;
 export type ApiKeyDeleted = Envelope<'ApiKeyDeleted', ApiKeyDeletedData>;
 export type ApiKeyExpiryChanged = Envelope<'ApiKeyExpiryChanged', ApiKeyExpiryChangedData>;
+export type ApiKeySpendLimitChanged = Envelope<
+  'ApiKeySpendLimitChanged',
+  ApiKeySpendLimitChangedData
+>;
 
 /** Every event of the wire contract, discriminated by the persisted `type` string. */
 export type ContractEvent =
   | UsageObserved
   | UsageRecorded
   | TopUpSettled
+  | DiscountApplied
   | BonusGranted
   | CompensationIssued
   | GiftGranted
   | ReferralRewarded
+  | ReferralRewardRevoked
   | CreditsAdjusted
   | TopUpRefunded
   | BalanceChanged
   | ApiKeyCreated
   | ApiKeyUpdated
   | ApiKeyDeleted
-  | ApiKeyExpiryChanged;
+  | ApiKeyExpiryChanged
+  | ApiKeySpendLimitChanged;
 
 export type EventType = ContractEvent['type'];
 export type EventOf<T extends EventType> = Extract<ContractEvent, { readonly type: T }>;
@@ -86,10 +101,12 @@ export const EVENT_SCHEMAS = Object.freeze({
   UsageObserved: { version: 1, dataClass: UsageObservedV1Dto },
   UsageRecorded: { version: 1, dataClass: UsageRecordedV1Dto },
   TopUpSettled: { version: 1, dataClass: TopUpSettledV1Dto },
+  DiscountApplied: { version: 1, dataClass: DiscountAppliedV1Dto },
   BonusGranted: { version: 1, dataClass: BonusGrantedV1Dto },
   CompensationIssued: { version: 1, dataClass: CompensationIssuedV1Dto },
   GiftGranted: { version: 1, dataClass: GiftGrantedV1Dto },
   ReferralRewarded: { version: 1, dataClass: ReferralRewardedV1Dto },
+  ReferralRewardRevoked: { version: 1, dataClass: ReferralRewardRevokedV1Dto },
   CreditsAdjusted: { version: 1, dataClass: CreditsAdjustedV1Dto },
   TopUpRefunded: { version: 1, dataClass: TopUpRefundedV1Dto },
   BalanceChanged: { version: 1, dataClass: BalanceChangedV1Dto },
@@ -97,6 +114,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   ApiKeyUpdated: { version: 1, dataClass: ApiKeyUpdatedV1Dto },
   ApiKeyDeleted: { version: 1, dataClass: ApiKeyDeletedV1Dto },
   ApiKeyExpiryChanged: { version: 1, dataClass: ApiKeyExpiryChangedV1Dto },
+  ApiKeySpendLimitChanged: { version: 1, dataClass: ApiKeySpendLimitChangedV1Dto },
 } satisfies { readonly [T in EventType]: EventSchema<DataOf<T>> });
 
 export const EVENT_TYPES: readonly EventType[] = Object.freeze(

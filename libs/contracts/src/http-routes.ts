@@ -51,7 +51,10 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
       under(`${ACCOUNT}/(?:top-ups|auto-top-up|low-balance-alert|payment-methods|invoices)`),
       'payments',
     ],
+    // Referrals (issue #17): the account's code and rewards, and signing up with a code.
+    [under(`${ACCOUNT}/(?:referral|referrals)`), 'payments'],
     [under(`/v1/admin/accounts/${SEGMENT}/credits`), 'payments'],
+    [under('/v1/admin/promotion-codes'), 'payments'],
     [under('/webhooks/stripe'), 'payments'],
   ] as const
 ).map(([pattern, service]) => [new RegExp(`^${pattern}$`, 'i'), service] as const);

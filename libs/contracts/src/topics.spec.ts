@@ -57,12 +57,15 @@ describe('topics', () => {
     const summarize = (event: PaymentsEvent): string => {
       switch (event.type) {
         case 'TopUpSettled':
+        case 'DiscountApplied':
         case 'BonusGranted':
         case 'CompensationIssued':
         case 'GiftGranted':
         case 'ReferralRewarded':
         case 'TopUpRefunded':
           return `+${event.data.amount}`;
+        case 'ReferralRewardRevoked':
+          return `-${event.data.amount}`;
         case 'CreditsAdjusted':
           return `adjust ${event.data.amount}`;
         default: {

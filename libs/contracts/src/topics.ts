@@ -19,15 +19,23 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
   'usage.recorded.v1': ['UsageRecorded', 'CompensationIssued'],
   'payments.v1': [
     'TopUpSettled',
+    'DiscountApplied',
     'BonusGranted',
     'CompensationIssued',
     'GiftGranted',
     'ReferralRewarded',
+    'ReferralRewardRevoked',
     'CreditsAdjusted',
     'TopUpRefunded',
   ],
   'ledger.v1': ['BalanceChanged'],
-  'keys.v1': ['ApiKeyCreated', 'ApiKeyUpdated', 'ApiKeyDeleted', 'ApiKeyExpiryChanged'],
+  'keys.v1': [
+    'ApiKeyCreated',
+    'ApiKeyUpdated',
+    'ApiKeyDeleted',
+    'ApiKeyExpiryChanged',
+    'ApiKeySpendLimitChanged',
+  ],
 } as const satisfies { readonly [T in Topic]: readonly EventType[] });
 
 type TypeOnSomeTopic = (typeof TOPIC_EVENT_TYPES)[Topic][number];

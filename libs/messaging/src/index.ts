@@ -1,8 +1,10 @@
 export * from './types.js';
 export { messagingMigrations, type MessagingMigration } from './schema.js';
 export { enqueue, Outbox } from './outbox.js';
+export { nameBasedUuid } from './message-id.js';
 export {
   inMessageContext,
+  libraryTracer,
   startConsumerSpans,
   TRACEPARENT_HEADER,
   traceHeaders,

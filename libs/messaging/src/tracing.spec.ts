@@ -10,7 +10,12 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { inMessageContext, startConsumerSpans, withTraceContext } from './tracing.js';
+import {
+  inMessageContext,
+  libraryTracer,
+  startConsumerSpans,
+  withTraceContext,
+} from './tracing.js';
 
 const message = (id: string, extra: object = {}) => ({
   topic: 'usage.recorded.v1',
@@ -151,5 +156,31 @@ describe('messaging with an SDK', () => {
     expect(inB).toBeUndefined();
     const stamped = message('m', { headers: { traceparent: tp('c') } });
     expect(withTraceContext(stamped)).toBe(stamped);
+  });
+});
+
+describe('a library tracer', () => {
+  it('is looked up once per tracer provider, and follows a provider installed later', async () => {
+    const tracer = libraryTracer('@billing/test');
+    const first = new InMemorySpanExporter();
+    const second = new InMemorySpanExporter();
+    const providers = [first, second].map(
+      (exporter) => new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
+    );
+    try {
+      trace.setGlobalTracerProvider(providers[0]!);
+      const before = tracer();
+      expect(tracer()).toBe(before);
+      before.startSpan('under the first').end();
+      trace.disable();
+      trace.setGlobalTracerProvider(providers[1]!);
+      expect(tracer()).not.toBe(before);
+      tracer().startSpan('under the second').end();
+      expect(first.getFinishedSpans().map((s) => s.name)).toEqual(['under the first']);
+      expect(second.getFinishedSpans().map((s) => s.name)).toEqual(['under the second']);
+    } finally {
+      trace.disable();
+      await Promise.all(providers.map((p) => p.shutdown()));
+    }
   });
 });

@@ -12,6 +12,8 @@ import {
   type Context,
   type Link,
   type Span,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { errorMessage } from './internal/util.js';
@@ -35,7 +37,22 @@ import type { OutboxMessage } from './types.js';
  */
 
 const propagator = new W3CTraceContextPropagator();
-const TRACER_NAME = '@billing/messaging';
+/**
+ * A library's tracer, looked up once per tracer provider rather than at every span: the SDK's
+ * lookup builds a key string and searches a map on each call, a measurable share of a span's
+ * cost on the gateway's hot path. A new provider (tracing restarted, as tests do) gets a new one.
+ */
+export function libraryTracer(name: string): () => Tracer {
+  const tracers = new WeakMap<TracerProvider, Tracer>();
+  return () => {
+    const provider = trace.getTracerProvider();
+    let found = tracers.get(provider);
+    if (found === undefined) tracers.set(provider, (found = provider.getTracer(name)));
+    return found;
+  };
+}
+
+const tracer = libraryTracer('@billing/messaging');
 export const TRACEPARENT_HEADER = 'traceparent';
 
 /**
@@ -64,7 +81,7 @@ const MAX_LINKS = 128;
 
 /** A message's `create` span (PRODUCER) under `parent`, per OpenTelemetry's messaging conventions. */
 function startProducerSpan(topic: string, messageId: string, parent: Context): Span {
-  return trace.getTracer(TRACER_NAME).startSpan(
+  return tracer().startSpan(
     `create ${topic}`,
     {
       kind: SpanKind.PRODUCER,
@@ -81,10 +98,8 @@ function startProducerSpan(topic: string, messageId: string, parent: Context): S
 /** The W3C headers (`traceparent`, `tracestate`) of the span active in `ctx`, if it has one. */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
   const carrier: Record<string, string> = {};
-  const active = trace.getSpanContext(ctx);
-  if (active !== undefined && isSpanContextValid(active)) {
-    propagator.inject(ctx, carrier, defaultTextMapSetter);
-  }
+  // The propagator writes nothing for a context without a valid span context.
+  propagator.inject(ctx, carrier, defaultTextMapSetter);
   return carrier;
 }
 
@@ -106,9 +121,9 @@ export function withTraceContext(
   if (forward !== undefined) return { ...message, headers: { ...message.headers, ...forward } };
   const from = entry !== undefined && 'ctx' in entry ? entry.ctx : parent;
   const active = trace.getSpanContext(from);
-  if (active === undefined || !isSpanContextValid(active)) return message;
-  // A trace sampled out where it started: consumers start nothing for it (see `sampled`).
-  if ((active.traceFlags & TraceFlags.SAMPLED) === 0) return message;
+  // No trace, or one sampled out where it started: consumers start nothing for it (see
+  // `sampled`). The invalid span context of a no-op span is never sampled.
+  if (active === undefined || (active.traceFlags & TraceFlags.SAMPLED) === 0) return message;
   const span = startProducerSpan(message.topic, message.id, from);
   span.end();
   return {
@@ -187,7 +202,7 @@ export function startConsumerSpans(
     );
     if (linked !== undefined && isSpanContextValid(linked)) links.push({ context: linked });
   }
-  const span = trace.getTracer(TRACER_NAME).startSpan(
+  const span = tracer().startSpan(
     `process ${first.topic}`,
     {
       kind: SpanKind.CONSUMER,

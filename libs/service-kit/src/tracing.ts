@@ -23,6 +23,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { libraryTracer } from '@billing/messaging';
 import { setTraceIdSource } from './logging/context.js';
 
 /**
@@ -174,6 +175,7 @@ function activeTraceId(): string | undefined {
 }
 
 const TRACER_NAME = '@billing/service-kit';
+const tracer = libraryTracer(TRACER_NAME);
 
 /** An HTTP server span in progress: the context to run the request in, and its end. */
 export interface ServerSpan {
@@ -189,10 +191,11 @@ export function startServerSpan(
 ): ServerSpan | undefined {
   if (!enabled) return undefined;
   const parent = propagation.extract(context.active(), headers, defaultTextMapGetter);
-  const span = trace.getTracer(TRACER_NAME).startSpan(
+  const span = tracer().startSpan(
     method,
     {
       kind: SpanKind.SERVER,
+      // The service, which in the standalone app (one process, one resource) is not the resource's.
       attributes: { 'http.request.method': method, 'billing.service': service },
     },
     parent,
@@ -230,7 +233,7 @@ export function startClientSpan(name: string, method: string, url: URL): ClientS
     propagation.inject(parent, headers);
     return { headers, end: () => undefined };
   }
-  const span = trace.getTracer(TRACER_NAME).startSpan(
+  const span = tracer().startSpan(
     name,
     {
       kind: SpanKind.CLIENT,
@@ -269,7 +272,7 @@ export async function inSpan<R>(
   work: () => Promise<R>,
 ): Promise<R> {
   if (!enabled || trace.getSpan(context.active())?.isRecording() !== true) return work();
-  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes }, async (span: Span) => {
+  return tracer().startActiveSpan(name, { attributes }, async (span: Span) => {
     try {
       return await work();
     } catch (err) {

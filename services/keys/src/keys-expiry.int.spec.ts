@@ -30,17 +30,6 @@ interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }
 
-async function outboxOf(accountId: string): Promise<{ type: string; data: unknown }[]> {
-  const { rows } = await t.db.query<{ value: string }>(
-    `SELECT value FROM ${t.schema}.outbox WHERE message_key = $1 ORDER BY id`,
-    [accountId],
-  );
-  return rows.map((r) => {
-    const event = JSON.parse(r.value) as { type: string; data: unknown };
-    return { type: event.type, data: event.data };
-  });
-}
-
 describe('API key expiry on the keys routes', () => {
   it('creates a key with an expiry: the answer, the list, the details, the lookup and ApiKeyCreated carry it', async () => {
     const accountId = testAccount();
@@ -67,8 +56,9 @@ describe('API key expiry on the keys routes', () => {
       accountId,
       status: 'enabled',
       expiresAt,
+      spendLimits: { daily: null, monthly: null },
     });
-    expect(await outboxOf(accountId)).toEqual([
+    expect(await t.outboxOf(accountId)).toEqual([
       {
         type: 'ApiKeyCreated',
         data: expect.objectContaining({ apiKeyId: created.body.id, expiresAt }) as unknown,
@@ -85,7 +75,7 @@ describe('API key expiry on the keys routes', () => {
     }
     const list = await t.http<{ data: ApiKeyView[] }>('GET', base);
     expect(list.body.data.map((k) => k.expiresAt)).toEqual([null, null]);
-    for (const event of await outboxOf(accountId))
+    for (const event of await t.outboxOf(accountId))
       expect(event.data).not.toHaveProperty('expiresAt');
   });
 
@@ -108,7 +98,7 @@ describe('API key expiry on the keys routes', () => {
       expect(typeof res.body.error.message).toBe('string');
     }
     expect((await t.http<{ data: unknown[] }>('GET', base)).body.data).toEqual([]);
-    expect(await outboxOf(accountId)).toEqual([]);
+    expect(await t.outboxOf(accountId)).toEqual([]);
   });
 
   it('sets, moves and removes an expiry with PATCH, one ApiKeyExpiryChanged each; the same expiry again publishes nothing', async () => {
@@ -134,7 +124,7 @@ describe('API key expiry on the keys routes', () => {
     expect(removed.body.expiresAt).toBeNull();
     expect((await t.http<ApiKeyDetailsView>('GET', path)).body.expiresAt).toBeNull();
 
-    expect((await outboxOf(accountId)).slice(1)).toEqual([
+    expect((await t.outboxOf(accountId)).slice(1)).toEqual([
       { type: 'ApiKeyExpiryChanged', data: { apiKeyId: created.body.id, expiresAt: first } },
       { type: 'ApiKeyUpdated', data: { apiKeyId: created.body.id, name: 'k2' } },
       { type: 'ApiKeyExpiryChanged', data: { apiKeyId: created.body.id, expiresAt: second } },
@@ -160,6 +150,6 @@ describe('API key expiry on the keys routes', () => {
       { token: await t.tokenFor(other), body: { expiresAt: iso(NOW + HOUR) } },
     );
     expect([foreign.status, foreign.body.error.code]).toEqual([404, 'KEYS.NOT_FOUND']);
-    expect((await outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+    expect((await t.outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
   });
 });

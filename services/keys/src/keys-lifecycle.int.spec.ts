@@ -64,6 +64,7 @@ describe('an API key, from creation to deletion', () => {
           prefix: key.prefix,
           status: 'enabled',
           expiresAt: null,
+          spendLimits: { daily: null, monthly: null },
           createdAt: key.createdAt,
           lastUsedAt: null,
           used: '0',

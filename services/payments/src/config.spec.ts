@@ -49,6 +49,47 @@ describe('payments configuration', () => {
     });
   });
 
+  it('pays no referral reward by default and revokes within 30 days', () => {
+    const options = resolvePaymentsOptions(paymentsOptionsFromEnv(loadPaymentsEnv(minimal)));
+    expect(options.referrals).toEqual({
+      percentMicros: 0n,
+      fixedNanos: 0n,
+      capNanos: null,
+      clawbackDays: 30,
+    });
+  });
+
+  it('reads the referral reward: a percentage, a fixed part and a cap, exactly', () => {
+    const env = loadPaymentsEnv({
+      ...minimal,
+      REFERRAL_REWARD_PERCENT: '12.5',
+      REFERRAL_REWARD_FIXED_USD: '2.50',
+      REFERRAL_CLAWBACK_DAYS: '0',
+    });
+    expect(resolvePaymentsOptions(paymentsOptionsFromEnv(env)).referrals).toEqual({
+      percentMicros: 125_000n,
+      fixedNanos: 2_500_000_000n,
+      capNanos: null,
+      clawbackDays: 0,
+    });
+  });
+
+  it.each([
+    ['REFERRAL_REWARD_PERCENT', '100.5'],
+    ['REFERRAL_REWARD_PERCENT', '10%'],
+    ['REFERRAL_REWARD_PERCENT', '0.00001'],
+    ['REFERRAL_REWARD_FIXED_USD', '-1'],
+    ['REFERRAL_REWARD_CAP_USD', '1e3'],
+    ['REFERRAL_CLAWBACK_DAYS', '3651'],
+    ['REFERRAL_CLAWBACK_DAYS', '1.5'],
+  ])('refuses the referral setting %s=%s at start', (name, value) => {
+    expect(() =>
+      resolvePaymentsOptions(
+        paymentsOptionsFromEnv(loadPaymentsEnv({ ...minimal, [name]: value })),
+      ),
+    ).toThrow(name === 'REFERRAL_REWARD_PERCENT' && value === '100.5' ? /percent/i : name);
+  });
+
   it.each([
     ['BONUS_LIFETIME_DAYS', '0'],
     ['BONUS_LIFETIME_DAYS', '-3'],

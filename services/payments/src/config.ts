@@ -1,9 +1,13 @@
 import { AccountFacingEnv, IsIntegerEnv, loadConfig } from '@billing/service-kit';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { MAX_CREDIT_LIFETIME_DAYS } from './domain/credit-lifetimes.js';
+import { MAX_CLAWBACK_DAYS } from './domain/referrals.js';
 
 const LIFETIME_MESSAGE = (name: string): string =>
   `${name} must be a whole number of days between 1 and ${MAX_CREDIT_LIFETIME_DAYS} (leave it unset for credits that never expire)`;
+
+/** A USD amount as a decimal string with at most 9 fraction digits ("5", "0.5"). */
+const USD = /^(0|[1-9]\d{0,8})(\.\d{1,9})?$/;
 
 /** A positive USD amount in whole cents, as a decimal string ("5", "10000", "12.50"). */
 const WHOLE_CENTS_USD = /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/;
@@ -72,6 +76,31 @@ export class PaymentsEnv extends AccountFacingEnv {
     { message: LIFETIME_MESSAGE('COMPENSATION_LIFETIME_DAYS') },
   )
   COMPENSATION_LIFETIME_DAYS?: number;
+
+  /**
+   * The referral reward (issue #17): REFERRAL_REWARD_PERCENT of the referred account's first
+   * top-up (rounded down to the micro-dollar) plus REFERRAL_REWARD_FIXED_USD, at most
+   * REFERRAL_REWARD_CAP_USD. Unset, each part is 0 (no cap): with neither a percentage nor a fixed
+   * part, referrals are recorded and no reward is paid.
+   */
+  @IsOptional()
+  @Matches(/^\d{1,3}(\.\d{1,4})?$/, {
+    message:
+      'REFERRAL_REWARD_PERCENT must be a decimal from 0 to 100 with at most 4 fraction digits',
+  })
+  REFERRAL_REWARD_PERCENT?: string;
+
+  @IsOptional()
+  @Matches(USD, { message: 'REFERRAL_REWARD_FIXED_USD must be a USD amount, e.g. 5 or 2.50' })
+  REFERRAL_REWARD_FIXED_USD?: string;
+
+  @IsOptional()
+  @Matches(USD, { message: 'REFERRAL_REWARD_CAP_USD must be a USD amount, e.g. 50' })
+  REFERRAL_REWARD_CAP_USD?: string;
+
+  /** A refund within this many days of the reward revokes it; 0: rewards are never revoked. */
+  @IsIntegerEnv({ min: 0, max: MAX_CLAWBACK_DAYS })
+  REFERRAL_CLAWBACK_DAYS = 30;
 
   @Matches(WHOLE_CENTS_USD, { message: 'TOP_UP_MIN_USD must be a USD amount in whole cents' })
   TOP_UP_MIN_USD = '5';

@@ -2,6 +2,12 @@ import { ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
+import { PromotionRedemptions } from './commands/promotion-redemptions.js';
+import { CreatePromotionCodeHandler } from './commands/create-promotion-code/create-promotion-code.handler.js';
+import { DisablePromotionCodeHandler } from './commands/disable-promotion-code/disable-promotion-code.handler.js';
+import { ListPromotionCodesHandler } from './queries/list-promotion-codes/list-promotion-codes.handler.js';
+import { QuoteTopUpHandler } from './queries/quote-top-up/quote-top-up.handler.js';
+import { PromotionCodesController } from './http/promotion-codes.controller.js';
 import { ApplyBalanceChangeHandler } from './commands/apply-balance-change/apply-balance-change.handler.js';
 import { AutoTopUpScheduler } from './commands/charge-auto-top-ups/auto-top-up-scheduler.js';
 import { ChargeAutoTopUpsHandler } from './commands/charge-auto-top-ups/charge-auto-top-ups.handler.js';
@@ -21,6 +27,10 @@ import { GetLowBalanceAlertHandler } from './queries/get-low-balance-alert/get-l
 import { ListAlertDeliveriesHandler } from './queries/list-alert-deliveries/list-alert-deliveries.handler.js';
 import { LowBalanceAlertsController } from './http/low-balance-alerts.controller.js';
 import { AccountsController } from './http/accounts.controller.js';
+import { ReferralsController } from './http/referrals.controller.js';
+import { ReferralProgram } from './commands/referral-program.js';
+import { JoinReferralHandler } from './commands/join-referral/join-referral.handler.js';
+import { ListReferralsHandler } from './queries/list-referrals/list-referrals.handler.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
   STRIPE_WEBHOOK_VERIFIER,
@@ -70,7 +80,9 @@ export class PaymentsModule extends ServiceModule({
     controllers: [
       AccountsController,
       LowBalanceAlertsController,
+      ReferralsController,
       AdminCreditsController,
+      PromotionCodesController,
       StripeWebhookController,
     ],
     providers: [
@@ -86,6 +98,12 @@ export class PaymentsModule extends ServiceModule({
       PaymentsStore,
       PaymentsEvents,
       PaymentOutcomes,
+      // Promotion codes (discounts on a top-up): docs/adr/011-discounts.md.
+      PromotionRedemptions,
+      CreatePromotionCodeHandler,
+      DisablePromotionCodeHandler,
+      ListPromotionCodesHandler,
+      QuoteTopUpHandler,
       PaymentMethods,
       PaymentsMessaging,
       AutoTopUpScheduler,
@@ -111,6 +129,9 @@ export class PaymentsModule extends ServiceModule({
       DeliverLowBalanceAlertsHandler,
       GetLowBalanceAlertHandler,
       ListAlertDeliveriesHandler,
+      ReferralProgram,
+      JoinReferralHandler,
+      ListReferralsHandler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

@@ -7,11 +7,15 @@ import type {
 } from '@billing/service-kit';
 import type { PaymentsEnv } from './config.js';
 import {
+  MAX_CLAWBACK_DAYS,
   MAX_CREDIT_LIFETIME_DAYS,
   NO_CREDIT_LIFETIMES,
+  NO_REFERRAL_REWARD,
+  parseRewardPercent,
   type AlertDeliveryPolicy,
   type AutoTopUpPolicy,
   type CreditLifetimes,
+  type ReferralPolicy,
   type TopUpLimits,
 } from './domain/index.js';
 import type { InvoiceIssuer } from './infrastructure/invoice-pdf.js';
@@ -63,6 +67,17 @@ export interface PaymentsModuleOptions extends AccountFacingModuleOptions<Paymen
   };
   readonly invoiceIssuer?: InvoiceIssuer;
   readonly lowBalanceAlerts?: Partial<LowBalanceAlertOptions>;
+  /** The referral reward policy; by default no reward (domain/referrals.ts). */
+  readonly referrals?: ReferralSettings;
+}
+
+/** The referral reward as configured: decimal strings, as in the environment. */
+export interface ReferralSettings {
+  /** "10" is 10 % of the first top-up. */
+  readonly rewardPercent?: string | undefined;
+  readonly rewardFixedUsd?: string | undefined;
+  readonly rewardCapUsd?: string | undefined;
+  readonly clawbackDays?: number | undefined;
 }
 
 /** Low-balance alert delivery (issue #17). */
@@ -100,6 +115,7 @@ export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<Pa
   };
   readonly invoiceIssuer: InvoiceIssuer;
   readonly lowBalanceAlerts: LowBalanceAlertOptions;
+  readonly referrals: ReferralPolicy;
 }
 
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
@@ -155,7 +171,31 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     },
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
     lowBalanceAlerts: resolveLowBalanceAlerts(options.nodeEnv, options.lowBalanceAlerts ?? {}),
+    referrals: resolveReferrals(options.referrals ?? {}),
   };
+}
+
+function resolveReferrals(given: ReferralSettings): ReferralPolicy {
+  const percentMicros =
+    given.rewardPercent === undefined
+      ? NO_REFERRAL_REWARD.percentMicros
+      : parseRewardPercent(given.rewardPercent);
+  if (percentMicros === undefined) {
+    throw new Error('referrals.rewardPercent must be a decimal from 0 to 100, at most 4 decimals');
+  }
+  const clawbackDays = given.clawbackDays ?? NO_REFERRAL_REWARD.clawbackDays;
+  if (!(Number.isInteger(clawbackDays) && clawbackDays >= 0 && clawbackDays <= MAX_CLAWBACK_DAYS)) {
+    throw new Error(`referrals.clawbackDays must be 0..${MAX_CLAWBACK_DAYS} days`);
+  }
+  const fixedNanos =
+    given.rewardFixedUsd === undefined
+      ? NO_REFERRAL_REWARD.fixedNanos
+      : parseUsd(given.rewardFixedUsd);
+  const capNanos = given.rewardCapUsd === undefined ? null : parseUsd(given.rewardCapUsd);
+  if (fixedNanos < 0n || (capNanos !== null && capNanos < 0n)) {
+    throw new Error('referrals: the fixed reward and the cap cannot be negative');
+  }
+  return { percentMicros, fixedNanos, capNanos, clawbackDays };
 }
 
 function resolveLowBalanceAlerts(
@@ -238,6 +278,12 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
         .filter((l) => l.length > 0),
       email: env.INVOICE_ISSUER_EMAIL,
       taxId: env.INVOICE_ISSUER_TAX_ID ?? null,
+    },
+    referrals: {
+      rewardPercent: env.REFERRAL_REWARD_PERCENT,
+      rewardFixedUsd: env.REFERRAL_REWARD_FIXED_USD,
+      rewardCapUsd: env.REFERRAL_REWARD_CAP_USD,
+      clawbackDays: env.REFERRAL_CLAWBACK_DAYS,
     },
     lowBalanceAlerts: {
       smtpUrl: env.SMTP_URL ?? null,

@@ -37,13 +37,22 @@ export function createScenarioContext(platform: () => Platform) {
     boundaryUsage?: Usage;
     small?: Account;
     burst?: Account;
-    /** The account whose broken request the AI insurance refunded. */
+    /** A referrer and the account that signed up with its code (steps/referrals.ts). */
+    referrer?: Account;
+    referred?: Account;
+    /** The account whose broken request the AI insurance refunded (steps/insurance.ts). */
     insured?: Account;
   } = {};
   const accounts = (): Account[] =>
-    [state.customer, state.boundary, state.small, state.burst, state.insured].filter(
-      (a): a is Account => a !== undefined,
-    );
+    [
+      state.customer,
+      state.boundary,
+      state.small,
+      state.burst,
+      state.referrer,
+      state.referred,
+      state.insured,
+    ].filter((a): a is Account => a !== undefined);
 
   /**
    * One step of the story. A failing step carries the tail of every process's log in its

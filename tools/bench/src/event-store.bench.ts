@@ -6,7 +6,8 @@ import {
   PostgresEventStore,
   migrateEventStore,
 } from '@billing/event-store';
-import { createTestSchema } from '@billing/testing';
+import { createTestSchema, testDatabaseUrl } from '@billing/testing';
+import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { perSecond } from './support.js';
 import type { BenchPart, BenchRow } from './table.js';
 
@@ -18,6 +19,11 @@ import type { BenchPart, BenchRow } from './table.js';
  *
  * Everything runs on one connection, one statement or transaction at a time, so the figures
  * compare the cost of the guarantees rather than the machine's parallelism.
+ *
+ * The batched appends have a second baseline: Emmett's PostgreSQL event store
+ * (`@event-driven-io/emmett-postgresql`), a maintained open-source event store for Node.js, given
+ * the same events in the same schema. It has no multi-stream append, so each stream's events of a
+ * batch are one `appendToStream` (one transaction, its expected version checked), one at a time.
  */
 
 const SINGLE_APPENDS = 2_000;
@@ -138,6 +144,11 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
     await migrateEventStore(t.pool, t.schema);
     await t.pool.query(PLAIN_TABLE);
     const store = new PostgresEventStore({ pool: t.pool, schema: t.schema });
+    // Emmett's tables go to the same fresh schema (its SQL names none), created by its first append.
+    const emmettUrl = new URL(testDatabaseUrl());
+    emmettUrl.searchParams.set('options', `-c search_path=${t.schema}`);
+    const emmett = getPostgreSQLEventStore(emmettUrl.toString());
+    await emmett.appendToStream('warm-up', [{ type: 'WarmUp', data: {} }]);
     const client = await t.pool.connect();
     const rows: BenchRow[] = [];
     try {
@@ -180,8 +191,10 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
       const total = BATCHES * STREAMS_PER_BATCH * EVENTS_PER_ITEM;
       const storeVersions = new Map<string, number>();
       const plainVersions = new Map<string, number>();
+      const emmettVersions = new Map<string, bigint>();
       let batchedMs = 0;
       let plainMs = 0;
+      let emmettMs = 0;
       const batchesPerRound = BATCHES / ROUNDS;
       for (let round = 0; round < ROUNDS; round++) {
         const slice = makeBatches(round, batchesPerRound);
@@ -213,6 +226,21 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
             for (const r of results) storeVersions.set(r.streamId, r.lastVersion);
           }
         });
+        emmettMs += await timed(async () => {
+          for (const items of slice) {
+            for (const item of items) {
+              const events = (item.events as Ev[]).map((e) => ({
+                type: e.type,
+                data: e.data,
+                metadata: { ...e.metadata, eventId: e.eventId, occurredAt: e.occurredAt },
+              }));
+              const result = await emmett.appendToStream(`emmett-${item.streamId}`, events, {
+                expectedStreamVersion: emmettVersions.get(item.streamId) ?? 0n,
+              });
+              emmettVersions.set(item.streamId, result.nextExpectedStreamVersion);
+            }
+          }
+        });
       }
       rows.push({
         name: 'event-store: batched appends',
@@ -220,6 +248,13 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
         unit: 'events/s',
         baseline: perSecond(total, plainMs),
         note: `${total.toLocaleString('en-US')} events: ${BATCHES} appendBatch of ${STREAMS_PER_BATCH} streams x ${EVENTS_PER_ITEM}; baseline: plain multi-row INSERT`,
+      });
+      rows.push({
+        name: 'event-store: batched appends vs Emmett',
+        value: perSecond(total, batchedMs),
+        unit: 'events/s',
+        baseline: perSecond(total, emmettMs),
+        note: `the same events; baseline: Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql), an appendToStream a stream of a batch, expected version checked`,
       });
 
       // Reads take turns too: the whole log through the store, then the plain table, twice.
@@ -261,6 +296,7 @@ export async function runEventStoreBench(): Promise<BenchRow[]> {
       });
     } finally {
       client.release();
+      await emmett.close();
     }
     return rows;
   } finally {

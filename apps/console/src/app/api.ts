@@ -97,6 +97,8 @@ export interface ApiKey {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly used: string;
+  /** The most the key may spend a UTC day and a UTC month (decimal USD); null, no limit. */
+  readonly spendLimits: { readonly daily: string | null; readonly monthly: string | null };
 }
 
 export interface TopUp {

@@ -13,6 +13,7 @@ export function formatDay(iso: string): string {
 /** The transaction types of the ledger, as the guide names them. */
 export const TRANSACTION_TYPES: Record<string, string> = {
   top_up: 'Top-up',
+  discount: 'Discount',
   bonus: 'Bonus',
   gift: 'Gift',
   referral: 'Referral reward',

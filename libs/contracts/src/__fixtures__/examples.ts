@@ -54,6 +54,12 @@ export const FULL: Examples = {
     paymentReference: 'pi_123',
     invoiceId: 'inv_1',
   }),
+  DiscountApplied: event('DiscountApplied', {
+    discountId: 'disc_tu_1',
+    topUpId: 'tu_1',
+    promotionCode: 'SPRING10',
+    amount: '12',
+  }),
   BonusGranted: event('BonusGranted', {
     grantId: 'bonus_1',
     amount: '24',
@@ -83,6 +89,12 @@ export const FULL: Examples = {
     reason: 'referral',
     referredAccountId: 'acct_77',
     expiresAt: '2027-01-01T00:00:00Z',
+  }),
+  ReferralRewardRevoked: event('ReferralRewardRevoked', {
+    referralId: 'ref_1',
+    amount: '3',
+    reason: 'referred top-up refunded',
+    referredAccountId: 'acct_77',
   }),
   CreditsAdjusted: event('CreditsAdjusted', {
     adjustmentId: 'adj_1',
@@ -118,6 +130,11 @@ export const FULL: Examples = {
     apiKeyId: 'key_1',
     expiresAt: '2027-03-01T00:00:00Z',
   }),
+  ApiKeySpendLimitChanged: event('ApiKeySpendLimitChanged', {
+    apiKeyId: 'key_1',
+    daily: '5',
+    monthly: '100.5',
+  }),
 };
 
 const minimalUsage = {
@@ -142,6 +159,11 @@ export const MINIMAL: Examples = {
   }),
   GiftGranted: event('GiftGranted', { giftId: 'gift_2', amount: '1', reason: 'gift' }),
   ReferralRewarded: event('ReferralRewarded', { referralId: 'ref_2', amount: '1', reason: 'r' }),
+  ReferralRewardRevoked: event('ReferralRewardRevoked', {
+    referralId: 'ref_2',
+    amount: '1',
+    reason: 'r',
+  }),
   ApiKeyCreated: event('ApiKeyCreated', {
     apiKeyId: 'key_1',
     name: 'production',
@@ -152,6 +174,7 @@ export const MINIMAL: Examples = {
   }),
   ApiKeyUpdated: event('ApiKeyUpdated', { apiKeyId: 'key_1' }),
   ApiKeyExpiryChanged: event('ApiKeyExpiryChanged', { apiKeyId: 'key_1' }),
+  ApiKeySpendLimitChanged: event('ApiKeySpendLimitChanged', { apiKeyId: 'key_1' }),
 };
 
 /** A JSON copy of `FULL[type]` with `data` edited by `edit`, for negative cases. */

@@ -1,6 +1,7 @@
 // `keys.v1`: the API key lifecycle, consumed by the gateway's key cache. The key secret itself is
 // never on the wire; `lookupHash` is what the gateway matches a presented key against.
-import { Id, IsoTimestamp, MAX_ID_LENGTH, OneOf, Optional, Text } from '../rules.js';
+import type { UsdString } from '../envelope.js';
+import { Id, IsoTimestamp, MAX_ID_LENGTH, Money, OneOf, Optional, Text } from '../rules.js';
 
 export const API_KEY_STATUSES = ['enabled', 'disabled'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
@@ -43,10 +44,23 @@ export interface ApiKeyExpiryChangedV1Data {
   readonly expiresAt?: string;
 }
 
+/**
+ * The key's spend limits were set, changed or removed (issue #17): `daily` and `monthly` are the
+ * whole new limits (decimal USD, positive), each absent meaning "no limit of that period". Periods
+ * are UTC calendar days and months. An event of its own, like ApiKeyExpiryChanged, because
+ * removing a limit must be said and an optional field sent as null is read as absent.
+ */
+export interface ApiKeySpendLimitChangedV1Data {
+  readonly apiKeyId: string;
+  readonly daily?: UsdString;
+  readonly monthly?: UsdString;
+}
+
 export type ApiKeyCreatedData = ApiKeyCreatedV1Data;
 export type ApiKeyUpdatedData = ApiKeyUpdatedV1Data;
 export type ApiKeyDeletedData = ApiKeyDeletedV1Data;
 export type ApiKeyExpiryChangedData = ApiKeyExpiryChangedV1Data;
+export type ApiKeySpendLimitChangedData = ApiKeySpendLimitChangedV1Data;
 
 export class ApiKeyCreatedV1Dto implements ApiKeyCreatedV1Data {
   @Id() apiKeyId!: string;
@@ -71,4 +85,10 @@ export class ApiKeyDeletedV1Dto implements ApiKeyDeletedV1Data {
 export class ApiKeyExpiryChangedV1Dto implements ApiKeyExpiryChangedV1Data {
   @Id() apiKeyId!: string;
   @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class ApiKeySpendLimitChangedV1Dto implements ApiKeySpendLimitChangedV1Data {
+  @Id() apiKeyId!: string;
+  @Optional() @Money('positive') daily?: string;
+  @Optional() @Money('positive') monthly?: string;
 }

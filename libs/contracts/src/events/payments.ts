@@ -71,6 +71,19 @@ export interface ReferralRewardedV1Data {
   readonly expiresAt?: IsoTimestampString;
 }
 
+/**
+ * A referral reward taken back: the referred account's rewarding top-up was refunded within the
+ * claw-back window. `amount` is the reward that was granted; the ledger takes what its referral lot
+ * still holds, never more (the part already spent or expired is not recovered).
+ */
+export interface ReferralRewardRevokedV1Data {
+  /** The `referralId` of the ReferralRewarded it revokes. */
+  readonly referralId: string;
+  readonly amount: UsdString;
+  readonly reason: string;
+  readonly referredAccountId?: string;
+}
+
 export interface CreditsAdjustedV1Data {
   readonly adjustmentId: string;
   /** Signed and never zero. */
@@ -85,11 +98,27 @@ export interface TopUpRefundedV1Data {
   readonly refundReference: string;
 }
 
+/**
+ * A promotion code took `amount` off the price of a top-up: the customer paid the top-up's
+ * `TopUpSettled.amount`, and this event credits the rest, so that the account receives the full
+ * top-up. Emitted once per top-up, right after its `TopUpSettled`, in the same transaction.
+ */
+export interface DiscountAppliedV1Data {
+  /** Derived from the top-up ("disc_<topUpId>"): one discount per top-up. */
+  readonly discountId: string;
+  readonly topUpId: string;
+  /** The promotion code as the operator created it (upper case). */
+  readonly promotionCode: string;
+  readonly amount: UsdString;
+}
+
 export type TopUpSettledData = TopUpSettledV1Data;
+export type DiscountAppliedData = DiscountAppliedV1Data;
 export type BonusGrantedData = BonusGrantedV1Data;
 export type CompensationIssuedData = CompensationIssuedV1Data;
 export type GiftGrantedData = GiftGrantedV1Data;
 export type ReferralRewardedData = ReferralRewardedV1Data;
+export type ReferralRewardRevokedData = ReferralRewardRevokedV1Data;
 export type CreditsAdjustedData = CreditsAdjustedV1Data;
 export type TopUpRefundedData = TopUpRefundedV1Data;
 
@@ -100,6 +129,13 @@ export class TopUpSettledV1Dto implements TopUpSettledV1Data {
   @OneOf(TOP_UP_TRIGGERS) trigger!: TopUpTrigger;
   @Id() paymentReference!: string;
   @Id() invoiceId!: string;
+}
+
+export class DiscountAppliedV1Dto implements DiscountAppliedV1Data {
+  @Id() discountId!: string;
+  @Id() topUpId!: string;
+  @Id() promotionCode!: string;
+  @Money('positive') amount!: string;
 }
 
 export class BonusGrantedV1Dto implements BonusGrantedV1Data {
@@ -134,6 +170,13 @@ export class ReferralRewardedV1Dto implements ReferralRewardedV1Data {
   @Text() reason!: string;
   @Optional() @AccountId() referredAccountId?: string;
   @Optional() @IsoTimestamp() expiresAt?: string;
+}
+
+export class ReferralRewardRevokedV1Dto implements ReferralRewardRevokedV1Data {
+  @Id() referralId!: string;
+  @Money('positive') amount!: string;
+  @Text() reason!: string;
+  @Optional() @AccountId() referredAccountId?: string;
 }
 
 export class CreditsAdjustedV1Dto implements CreditsAdjustedV1Data {

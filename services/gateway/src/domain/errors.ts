@@ -9,6 +9,7 @@ export type GatewayErrorCode =
   | 'key_lookup_unavailable'
   | 'request_too_large'
   | 'insufficient_balance'
+  | 'key_spend_limit_reached'
   | 'model_not_found'
   | 'invalid_request_error'
   | 'upstream_error'

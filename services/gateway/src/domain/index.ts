@@ -10,3 +10,4 @@ export * from './usage.js';
 export * from './stream-relay.js';
 export * from './sim-provider.js';
 export * from './key-cache.js';
+export * from './key-spend-limits.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, type KeysEvent } from '@billing/contracts';
 import { authenticateKey, bearerToken, evolveKey, KeyIndex, type KeyRow } from './key-cache.js';
+import { keySpendLimitReached, spendLimitsOfLookup } from './key-spend-limits.js';
 
 let n = 0;
 function event(type: KeysEvent['type'], data: Record<string, unknown>): KeysEvent {
@@ -30,6 +31,7 @@ const row: KeyRow = {
   lookupHash: 'h1',
   status: 'enabled',
   expiresAtMs: null,
+  spendLimits: { dailyNanos: null, monthlyNanos: null },
 };
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -122,6 +124,7 @@ describe('KeyIndex', () => {
       accountId: 'acct_1',
       status: 'enabled',
       expiresAtMs: null,
+      spendLimits: { dailyNanos: null, monthlyNanos: null },
     });
     index.apply({ ...row, status: 'disabled' });
     expect(index.lookup('h1')?.status).toBe('disabled');
@@ -140,7 +143,7 @@ describe('authenticateKey', () => {
   it('admits an enabled key and names its account and key id', () => {
     expect(authenticateKey(key, pepper, index, NOW)).toEqual({
       ok: true,
-      value: { apiKeyId: 'key_1', accountId: 'acct_1' },
+      value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits: row.spendLimits },
     });
   });
 
@@ -176,7 +179,7 @@ describe('authenticateKey', () => {
       for (const at of [EXPIRES_AT - 1_000, EXPIRES_AT - 1]) {
         expect(authenticateKey(key, pepper, expiring, at)).toEqual({
           ok: true,
-          value: { apiKeyId: 'key_1', accountId: 'acct_1' },
+          value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits: row.spendLimits },
         });
       }
     });
@@ -214,5 +217,80 @@ describe('authenticateKey', () => {
     expect(bearerToken('bearer  abc ')).toBe('abc');
     expect(bearerToken('Basic abc')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe('spend limits in the key cache', () => {
+  const limits = (daily: string | undefined, monthly: string | undefined): KeysEvent =>
+    event('ApiKeySpendLimitChanged', {
+      apiKeyId: 'key_1',
+      ...(daily !== undefined && { daily }),
+      ...(monthly !== undefined && { monthly }),
+    });
+
+  it('given a key, when its limits are set, changed and removed, then the row follows to the nano-dollar; the same limits again change nothing', () => {
+    const set = evolveKey(row, limits('0.01', '5'));
+    expect(set?.spendLimits).toEqual({ dailyNanos: 10_000_000n, monthlyNanos: 5_000_000_000n });
+    expect(evolveKey(set, limits('0.010', '5.0'))).toBeUndefined();
+    const dailyOnly = evolveKey(set, limits('0.000000001', undefined));
+    expect(dailyOnly?.spendLimits).toEqual({ dailyNanos: 1n, monthlyNanos: null });
+    expect(evolveKey(dailyOnly, limits(undefined, undefined))?.spendLimits).toEqual({
+      dailyNanos: null,
+      monthlyNanos: null,
+    });
+  });
+
+  it('given a deleted or unknown key, then a limit change brings nothing back', () => {
+    expect(evolveKey({ ...row, status: 'deleted' }, limits('1', undefined))).toBeUndefined();
+    expect(evolveKey(undefined, limits('1', undefined))).toBeUndefined();
+  });
+
+  it('hands the limits to the caller with the key, for the hold', () => {
+    const pepper = 'a-pepper-of-at-least-32-characters!!';
+    const { key } = generateApiKey();
+    const index = new KeyIndex();
+    const spendLimits = { dailyNanos: 10_000_000n, monthlyNanos: null };
+    index.apply({ ...row, lookupHash: lookupHash(key, pepper), spendLimits });
+    expect(authenticateKey(key, pepper, index, NOW)).toEqual({
+      ok: true,
+      value: { apiKeyId: 'key_1', accountId: 'acct_1', spendLimits },
+    });
+  });
+});
+
+describe('the refusal of a key past its spend limit', () => {
+  it('is 402 key_spend_limit_reached in the OpenAI shape, naming the limit and the next 00:00 UTC', () => {
+    expect(
+      keySpendLimitReached('daily', 10_000_000n, Date.parse('2026-03-10T23:59:59.999Z')),
+    ).toEqual({
+      status: 402,
+      type: 'insufficient_quota',
+      code: 'key_spend_limit_reached',
+      param: null,
+      message:
+        'This request could take this API key past its daily spend limit of $0.01 (per UTC day, ' +
+        'counting what the key has spent and has in flight); the limit resets at ' +
+        "2026-03-11T00:00:00.000Z. Raise the key's limit, lower max_tokens, or wait for the reset.",
+    });
+  });
+
+  it('names the first of the next month for the monthly limit', () => {
+    expect(
+      keySpendLimitReached('monthly', 100_000_000_000n, Date.parse('2026-12-31T10:00:00Z')).message,
+    ).toContain('monthly spend limit of $100 (per UTC calendar month');
+    expect(
+      keySpendLimitReached('monthly', 100_000_000_000n, Date.parse('2026-12-31T10:00:00Z')).message,
+    ).toContain('resets at 2027-01-01T00:00:00.000Z');
+  });
+
+  it('reads the lookup answer of the keys service: limits, none, or a malformed one refused', () => {
+    expect(spendLimitsOfLookup({ daily: '0.01', monthly: null })).toEqual({
+      dailyNanos: 10_000_000n,
+      monthlyNanos: null,
+    });
+    expect(spendLimitsOfLookup(undefined)).toEqual({ dailyNanos: null, monthlyNanos: null });
+    for (const bad of [{ daily: 0.01 }, { daily: '0' }, { monthly: '-1' }, 'x']) {
+      expect(spendLimitsOfLookup(bad)).toBeUndefined();
+    }
   });
 });

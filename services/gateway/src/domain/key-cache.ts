@@ -3,6 +3,12 @@
 import type { KeysEvent } from '@billing/contracts';
 import { hasValidChecksum, lookupHash } from '@billing/api-keys';
 import { fail, failures, ok, type Result } from './errors.js';
+import {
+  NO_SPEND_LIMITS,
+  sameSpendLimits,
+  spendLimitsOfEvent,
+  type KeySpendLimits,
+} from './key-spend-limits.js';
 
 /** `deleted` is kept as a tombstone so that a replayed ApiKeyCreated cannot bring a key back. */
 export type CachedKeyStatus = 'enabled' | 'disabled' | 'deleted';
@@ -14,6 +20,8 @@ export interface KeyRow {
   readonly status: CachedKeyStatus;
   /** When the key stops working (epoch ms); null, never. */
   readonly expiresAtMs: number | null;
+  /** Its spend limits, sent with every hold (key-spend-limits.ts). */
+  readonly spendLimits: KeySpendLimits;
 }
 
 /**
@@ -31,6 +39,7 @@ export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | u
         lookupHash: event.data.lookupHash,
         status: event.data.status,
         expiresAtMs: msOf(event.data.expiresAt),
+        spendLimits: NO_SPEND_LIMITS,
       };
     case 'ApiKeyUpdated':
       if (row === undefined || row.status === 'deleted') return undefined;
@@ -44,6 +53,12 @@ export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | u
       const expiresAtMs = msOf(event.data.expiresAt);
       if (expiresAtMs === row.expiresAtMs) return undefined;
       return { ...row, expiresAtMs };
+    }
+    case 'ApiKeySpendLimitChanged': {
+      if (row === undefined || row.status === 'deleted') return undefined;
+      const spendLimits = spendLimitsOfEvent(event.data);
+      if (sameSpendLimits(spendLimits, row.spendLimits)) return undefined;
+      return { ...row, spendLimits };
     }
   }
 }
@@ -59,6 +74,7 @@ export interface CachedKey {
   readonly status: 'enabled' | 'disabled';
   /** When the key stops working (epoch ms); null, never. */
   readonly expiresAtMs: number | null;
+  readonly spendLimits: KeySpendLimits;
 }
 
 /** The in-memory index by lookup hash: what every request reads, with no I/O. */
@@ -87,6 +103,7 @@ export class KeyIndex {
       accountId: row.accountId,
       status: row.status,
       expiresAtMs: row.expiresAtMs,
+      spendLimits: row.spendLimits,
     });
     this.hashById.set(row.apiKeyId, row.lookupHash);
   }
@@ -101,6 +118,8 @@ export class KeyIndex {
 export interface Caller {
   readonly apiKeyId: string;
   readonly accountId: string;
+  /** The key's spend limits, which the ledger checks with the hold. */
+  readonly spendLimits: KeySpendLimits;
 }
 
 /** The bearer token of an `Authorization` header, or undefined. */
@@ -141,7 +160,11 @@ export function callerOf(found: CachedKey | undefined, nowMs: number): Result<Ca
   if (found.expiresAtMs !== null && nowMs >= found.expiresAtMs) {
     return fail(failures.keyExpired(found.expiresAtMs));
   }
-  return ok({ apiKeyId: found.apiKeyId, accountId: found.accountId });
+  return ok({
+    apiKeyId: found.apiKeyId,
+    accountId: found.accountId,
+    spendLimits: found.spendLimits,
+  });
 }
 
 /** Who is calling, from `index` alone (no authoritative lookup on a miss). */

@@ -1,3 +1,4 @@
+import type { CheckState, ReadinessSource } from '@billing/service-kit';
 import { Logger } from '@nestjs/common';
 import { parseMeteringModels, type Catalog } from '../domain/index.js';
 import { httpJson, type Agents } from './http-json.js';
@@ -10,9 +11,11 @@ const FIRST_LOAD_RETRY_MS = 1_000;
  * The gateway's copy of metering's catalog (`GET {METERING_URL}/v1/models`), refreshed on a
  * timer. A failed refresh keeps the last good copy: a metering outage must not stop traffic, and
  * prices change rarely and are announced ahead (`nextPrice`, which the copy already carries).
- * Until a first copy has loaded, requests are answered 503 `catalog_unavailable`.
+ * Until a first copy has loaded, requests are answered 503 `catalog_unavailable`, and the gateway
+ * is not ready (`/health/ready`: `catalog: starting`), so no load balancer sends it a request it
+ * would refuse. Once loaded, a metering outage keeps the last copy and the gateway stays ready.
  */
-export class CatalogCache {
+export class CatalogCache implements ReadinessSource {
   private readonly logger = new Logger('CatalogCache');
   private catalog: Catalog | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -28,6 +31,10 @@ export class CatalogCache {
 
   current(): Catalog | undefined {
     return this.catalog;
+  }
+
+  readiness(): Record<string, CheckState> {
+    return { catalog: this.catalog === undefined ? 'starting' : 'up' };
   }
 
   /** Loads a first copy (or schedules retries) and starts the refresh timer. */

@@ -9,6 +9,7 @@ const KEY: CachedKey = {
   accountId: 'acct_1',
   status: 'enabled',
   expiresAtMs: null,
+  spendLimits: { dailyNanos: null, monthlyNanos: null },
 };
 
 function setup(options: { loaded?: boolean; answer?: () => Promise<CachedKey | undefined> } = {}) {

@@ -10,7 +10,12 @@ interface KeyRecord {
   lookup_hash: string;
   status: KeyRow['status'];
   expires_at: Date | null;
+  daily_spend_limit_nano_usd: string | null;
+  monthly_spend_limit_nano_usd: string | null;
 }
+
+const nanosOrNull = (value: string | null): bigint | null =>
+  value === null ? null : BigInt(value);
 
 const toRow = (r: KeyRecord): KeyRow => ({
   apiKeyId: r.api_key_id,
@@ -18,9 +23,14 @@ const toRow = (r: KeyRecord): KeyRow => ({
   lookupHash: r.lookup_hash,
   status: r.status,
   expiresAtMs: r.expires_at?.getTime() ?? null,
+  spendLimits: {
+    dailyNanos: nanosOrNull(r.daily_spend_limit_nano_usd),
+    monthlyNanos: nanosOrNull(r.monthly_spend_limit_nano_usd),
+  },
 });
 
-const COLUMNS = 'api_key_id, account_id, lookup_hash, status, expires_at';
+const COLUMNS = `api_key_id, account_id, lookup_hash, status, expires_at,
+  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd`;
 
 const RECONNECT_MS = { initial: 200, max: 5_000 };
 
@@ -120,16 +130,22 @@ export class KeyStore {
       return;
     }
     await client.query(
-      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at,
+         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (api_key_id) DO UPDATE
-         SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at, updated_at = now()`,
+         SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at,
+             daily_spend_limit_nano_usd = EXCLUDED.daily_spend_limit_nano_usd,
+             monthly_spend_limit_nano_usd = EXCLUDED.monthly_spend_limit_nano_usd,
+             updated_at = now()`,
       [
         next.apiKeyId,
         next.accountId,
         next.lookupHash,
         next.status,
         next.expiresAtMs === null ? null : new Date(next.expiresAtMs),
+        next.spendLimits.dailyNanos?.toString() ?? null,
+        next.spendLimits.monthlyNanos?.toString() ?? null,
       ],
     );
   }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { CachedKey } from '../domain/index.js';
+import { spendLimitsOfLookup, type CachedKey } from '../domain/index.js';
 import type { Agents } from './http-json.js';
 import { ServiceClient } from './service-client.js';
 
@@ -31,7 +31,10 @@ function isLookupBody(body: unknown): body is LookupBody {
 const isIsoTime = (value: unknown): value is string =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-type LookupBody = Omit<CachedKey, 'expiresAtMs'> & { readonly expiresAt?: string | null };
+type LookupBody = Omit<CachedKey, 'expiresAtMs' | 'spendLimits'> & {
+  readonly expiresAt?: string | null;
+  readonly spendLimits?: unknown;
+};
 
 /**
  * The keys service's authoritative lookup (issue #10, item 7):
@@ -59,13 +62,19 @@ export class KeysClient {
       throw new KeyLookupUnavailable(reason);
     }
     if (answer.status === 404) return undefined;
-    if (answer.status === 200 && isLookupBody(answer.body)) {
+    // Absent from a keys service older than spend limits: the key has none.
+    const spendLimits =
+      answer.status === 200 && isLookupBody(answer.body)
+        ? spendLimitsOfLookup(answer.body.spendLimits)
+        : undefined;
+    if (answer.status === 200 && isLookupBody(answer.body) && spendLimits !== undefined) {
       const { expiresAt } = answer.body;
       return {
         apiKeyId: answer.body.apiKeyId,
         accountId: answer.body.accountId,
         status: answer.body.status,
         expiresAtMs: expiresAt === undefined || expiresAt === null ? null : Date.parse(expiresAt),
+        spendLimits,
       };
     }
     // A 401/403 here means the gateway's SERVICE_TOKEN is not in the keys service's SERVICE_TOKENS.

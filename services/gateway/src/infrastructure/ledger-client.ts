@@ -1,11 +1,18 @@
 import { formatUsd, type NanoUsd } from '@billing/money';
 import { Logger } from '@nestjs/common';
+import { holdLimitFields, type Caller, type SpendPeriod } from '../domain/index.js';
 import type { Agents } from './http-json.js';
 import { ServiceClient } from './service-client.js';
 
 export type HoldOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'insufficient_funds'; readonly message: string }
+  | {
+      readonly ok: false;
+      readonly reason: 'key_spend_limit';
+      readonly period: SpendPeriod;
+      readonly message: string;
+    }
   | { readonly ok: false; readonly reason: 'unavailable'; readonly message: string };
 
 /**
@@ -20,14 +27,21 @@ export type ExtendOutcome =
   | { readonly ok: true; readonly expiresAtMs: number }
   | { readonly ok: false; readonly reason: 'closed' | 'unavailable'; readonly message: string };
 
+/** The ledger's refusals of a hold for the key's spend limits, and the period of each. */
+const KEY_LIMIT_CODES: Readonly<Record<string, SpendPeriod | undefined>> = {
+  'LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED': 'daily',
+  'LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED': 'monthly',
+};
+
 /** How long a hold call may take before the request is refused (the ledger answers in ms). */
 const LEDGER_TIMEOUT_MS = 10_000;
 
 /**
  * The ledger's holds API (CONTRACTS.md, "ledger"), called with the gateway's own service
  * credential (`SERVICE_TOKEN`), the only one the ledger accepts there:
- * `POST /v1/accounts/{id}/holds {holdId, amount, ttlSeconds}` → 201, or 402
- * `LEDGER.INSUFFICIENT_FUNDS`; `POST .../holds/{holdId}/extend {ttlSeconds}` → 200
+ * `POST /v1/accounts/{id}/holds {holdId, amount, ttlSeconds, apiKeyId, dailySpendLimit?,
+ * monthlySpendLimit?}` → 201, or 402 `LEDGER.INSUFFICIENT_FUNDS` or
+ * `LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED` / `LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED`; `POST .../holds/{holdId}/extend {ttlSeconds}` → 200
  * `{expiresAt}`; `DELETE /v1/accounts/{id}/holds/{holdId}` releases it.
  */
 export class LedgerClient {
@@ -44,22 +58,35 @@ export class LedgerClient {
   }
 
   /**
-   * Places the hold. Anything but a 201 or a 402 (the ledger unreachable, a 5xx, a timeout) is
-   * `unavailable`: the gateway then refuses the request rather than call an upstream unbudgeted.
+   * Places the hold for a request of `caller`'s key, which counts against the key's spend and is
+   * refused past its limits (decided by the ledger with the balance). Anything but a 201 or a 402
+   * (the ledger unreachable, a 5xx, a timeout) is `unavailable`: the gateway then refuses the
+   * request rather than call an upstream unbudgeted.
    */
   async placeHold(
-    accountId: string,
+    caller: Pick<Caller, 'accountId' | 'apiKeyId' | 'spendLimits'>,
     holdId: string,
     amountNanos: NanoUsd,
     ttlSeconds: number,
   ): Promise<HoldOutcome> {
     try {
-      const answer = await this.ledger.call('POST', this.holdsPath(accountId), {
+      const answer = await this.ledger.call('POST', this.holdsPath(caller.accountId), {
         holdId,
         amount: formatUsd(amountNanos),
         ttlSeconds,
+        apiKeyId: caller.apiKeyId,
+        ...holdLimitFields(caller.spendLimits),
       });
       if (answer.status === 201 || answer.status === 200) return { ok: true };
+      const period = KEY_LIMIT_CODES[errorCode(answer.body)];
+      if (answer.status === 402 && period !== undefined) {
+        return {
+          ok: false,
+          reason: 'key_spend_limit',
+          period,
+          message: errorMessage(answer.body) ?? `the key's ${period} spend limit`,
+        };
+      }
       if (answer.status === 402) {
         return {
           ok: false,

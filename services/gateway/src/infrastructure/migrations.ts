@@ -43,6 +43,15 @@ export const gatewayMigrations: readonly Migration[] = [
       ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
     `,
   },
+  {
+    id: '003_api_key_spend_limits',
+    sql: `
+      -- The key's spend limits in nano-USD (ApiKeySpendLimitChanged); NULL, no limit. Sent with
+      -- every hold: the ledger checks them in the same decision that admits the hold.
+      ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS daily_spend_limit_nano_usd int8;
+      ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS monthly_spend_limit_nano_usd int8;
+    `,
+  },
 ];
 
 export async function migrateGateway(pool: pg.Pool, schema: string): Promise<void> {

@@ -10,6 +10,8 @@ export interface StandInKey {
   status: 'enabled' | 'disabled';
   /** ISO-8601 UTC, null or absent: as the keys service answers (absent: one older than expiry). */
   expiresAt?: string | null;
+  /** Decimal USD or null each; absent: a keys service older than spend limits. */
+  spendLimits?: { daily: string | null; monthly: string | null };
 }
 
 const PATH = /^\/v1\/internal\/api-keys\/by-lookup-hash\/([^/?]+)$/;

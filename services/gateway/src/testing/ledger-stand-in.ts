@@ -14,6 +14,12 @@ export interface StandInHold {
   readonly holdId: string;
   readonly amountNanos: bigint;
   readonly ttlSeconds: number;
+  /** The key and its spend limits, as the hold request named them (the ledger enforces them). */
+  readonly key?: {
+    readonly apiKeyId?: string;
+    readonly dailySpendLimit?: string;
+    readonly monthlySpendLimit?: string;
+  };
   /** Epoch ms; moved by extensions. */
   expiresAtMs: number;
 }
@@ -29,6 +35,11 @@ export class LedgerStandIn {
   readonly extended: { holdId: string; expiresAtMs: number }[] = [];
   /** Holds released or expired: extending them answers 409 LEDGER.HOLD_CLOSED. */
   private readonly closed = new Set<string>();
+  /**
+   * Keys whose holds are refused as the ledger refuses a key past a spend limit (402
+   * LEDGER.KEY_<PERIOD>_SPEND_LIMIT_REACHED), by period: the gateway's side of that answer.
+   */
+  readonly keyLimitReached = new Map<string, 'daily' | 'monthly'>();
   /** Answer every call with 503 (the ledger down). */
   down = false;
   /** Place holds but answer 500, as when the answer is lost after the ledger committed. */
@@ -104,7 +115,14 @@ export class LedgerStandIn {
     if (!match?.[1]) return send(res, 404, { error: { code: 'NOT_FOUND', message: 'no route' } });
     const accountId = decodeURIComponent(match[1]);
     if (req.method === 'POST' && match[2] === undefined) {
-      let body: { holdId: string; amount: string; ttlSeconds: number };
+      let body: {
+        holdId: string;
+        amount: string;
+        ttlSeconds: number;
+        apiKeyId?: string;
+        dailySpendLimit?: string;
+        monthlySpendLimit?: string;
+      };
       let amountNanos: bigint;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
@@ -113,6 +131,16 @@ export class LedgerStandIn {
         return send(res, 400, { error: { code: 'VALIDATION_FAILED', message: 'bad hold body' } });
       }
       const existing = this.holds.get(body.holdId);
+      const reached =
+        body.apiKeyId === undefined ? undefined : this.keyLimitReached.get(body.apiKeyId);
+      if (existing === undefined && reached !== undefined) {
+        return send(res, 402, {
+          error: {
+            code: `LEDGER.KEY_${reached.toUpperCase()}_SPEND_LIMIT_REACHED`,
+            message: `key ${body.apiKeyId ?? ''} past its ${reached} spend limit`,
+          },
+        });
+      }
       if (existing === undefined) {
         const available = this.available(accountId);
         if (amountNanos > available) {
@@ -128,6 +156,13 @@ export class LedgerStandIn {
           holdId: body.holdId,
           amountNanos,
           ttlSeconds: body.ttlSeconds,
+          key: {
+            ...(body.apiKeyId !== undefined && { apiKeyId: body.apiKeyId }),
+            ...(body.dailySpendLimit !== undefined && { dailySpendLimit: body.dailySpendLimit }),
+            ...(body.monthlySpendLimit !== undefined && {
+              monthlySpendLimit: body.monthlySpendLimit,
+            }),
+          },
           expiresAtMs: Date.now() + body.ttlSeconds * 1000,
         };
         this.holds.set(body.holdId, hold);

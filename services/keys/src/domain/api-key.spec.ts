@@ -7,6 +7,7 @@ import {
   type ApiKeyCommand,
   type ApiKeyCreated,
   type ApiKeyEvent,
+  type ApiKeySpendLimitChanged,
   type ApiKeyState,
 } from './api-key.js';
 
@@ -76,6 +77,7 @@ describe('CreateApiKey', () => {
       lookupHash: 'a'.repeat(64),
       status: 'enabled',
       expiresAt: null,
+      spendLimits: { dailyNanos: null, monthlyNanos: null },
       createdAt: t0,
       updatedAt: t0,
     });
@@ -370,5 +372,72 @@ describe('key expiry', () => {
         given(created),
       ),
     ).toBe('KEYS.NOT_FOUND');
+  });
+});
+
+describe('spend limits', () => {
+  const update = (spendLimits: { daily?: string | null; monthly?: string | null }) =>
+    ({ ...on, type: 'UpdateApiKey', spendLimits }) as const;
+  const changed = (
+    dailyNanos: bigint | null,
+    monthlyNanos: bigint | null,
+  ): ApiKeySpendLimitChanged => ({
+    type: 'ApiKeySpendLimitChanged',
+    apiKeyId,
+    accountId,
+    occurredAt: t1,
+    spendLimits: { dailyNanos, monthlyNanos },
+  });
+
+  it('given a key without limits, when a daily limit of $0.01 is set, then ApiKeySpendLimitChanged states the whole new limits to the nano-dollar', () => {
+    const events = thenEvents(update({ daily: '0.01' }), given(created));
+    expect(events).toEqual([changed(10_000_000n, null)]);
+    expect(fold(events, given(created))?.spendLimits).toEqual({
+      dailyNanos: 10_000_000n,
+      monthlyNanos: null,
+    });
+  });
+
+  it('given both limits, when only the monthly one changes, then the daily one is kept; null removes one', () => {
+    const limited = fold([...[created], changed(10_000_000n, 5_000_000_000n)]);
+    expect(thenEvents(update({ monthly: '7.5' }), limited)).toEqual([
+      changed(10_000_000n, 7_500_000_000n),
+    ]);
+    expect(thenEvents(update({ daily: null }), limited)).toEqual([changed(null, 5_000_000_000n)]);
+  });
+
+  it('given the same limits again (another spelling), then nothing is published', () => {
+    const limited = fold([created, changed(10_000_000n, null)]);
+    expect(thenEvents(update({ daily: '0.010000000' }), limited)).toEqual([]);
+    expect(thenEvents(update({ monthly: null }), given(created))).toEqual([]);
+  });
+
+  it.each([
+    ['zero', '0'],
+    ['a negative amount', '-1'],
+    ['ten fraction digits', '0.0000000001'],
+    ['more than $1,000,000', '1000000.000000001'],
+    ['words', 'ten dollars'],
+  ])('refuses %s as a limit with KEYS.INVALID_SPEND_LIMIT, changing nothing else', (_what, bad) => {
+    expect(thenError({ ...update({ daily: bad }), name: 'renamed' }, given(created))).toBe(
+      'KEYS.INVALID_SPEND_LIMIT',
+    );
+  });
+
+  it('accepts exactly $1,000,000 and one nano-dollar', () => {
+    expect(
+      thenEvents(update({ daily: '0.000000001', monthly: '1000000' }), given(created)),
+    ).toEqual([changed(1n, 1_000_000_000_000_000n)]);
+  });
+
+  it("refuses another account's key before looking at the limits: KEYS.NOT_FOUND", () => {
+    expect(
+      thenError({ ...update({ daily: 'garbage' }), accountId: 'acct_other' }, given(created)),
+    ).toBe('KEYS.NOT_FOUND');
+  });
+
+  it('publishes the change on keys.v1, for the gateway', () => {
+    const [event] = thenEvents(update({ daily: '1' }), given(created));
+    expect(event !== undefined && isPublishedOnKeysTopic(event)).toBe(true);
   });
 });

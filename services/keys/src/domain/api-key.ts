@@ -13,6 +13,13 @@
 import { API_KEY_PREFIX, SHOWN_PREFIX_LENGTH } from '@billing/api-keys';
 import { validateApiKeyName } from './api-key-name.js';
 import { validateKeyExpiry } from './api-key-expiry.js';
+import {
+  applySpendLimitsChange,
+  NO_SPEND_LIMITS,
+  sameSpendLimits,
+  type KeySpendLimits,
+  type SpendLimitsChange,
+} from './api-key-spend-limits.js';
 import { fail, ok, type Result } from './errors.js';
 
 export type ApiKeyStatus = 'enabled' | 'disabled';
@@ -30,6 +37,8 @@ export interface ApiKeyState {
   readonly status: ApiKeyStatus | 'deleted';
   /** When the key stops working; null, never. */
   readonly expiresAt: Date | null;
+  /** The most it may spend a UTC day and a UTC month (issue #17); null, no limit. */
+  readonly spendLimits: KeySpendLimits;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -63,6 +72,8 @@ export interface UpdateApiKey extends KeyCommand {
   readonly name?: string;
   readonly status?: ApiKeyStatus;
   readonly expiresAt?: string | null;
+  /** Each period absent (unchanged), null (removed) or a decimal USD string. */
+  readonly spendLimits?: SpendLimitsChange;
 }
 
 export interface DeleteApiKey extends KeyCommand {
@@ -109,13 +120,24 @@ export interface ApiKeyExpiryChanged extends KeyEvent {
   readonly expiresAt: Date | null;
 }
 
+/** The whole new spend limits (`keys.v1` ApiKeySpendLimitChanged). */
+export interface ApiKeySpendLimitChanged extends KeyEvent {
+  readonly type: 'ApiKeySpendLimitChanged';
+  readonly spendLimits: KeySpendLimits;
+}
+
 /** An audit record of a reveal. Not published on `keys.v1`: the gateway has no use for it. */
 export interface ApiKeyRevealed extends KeyEvent {
   readonly type: 'ApiKeyRevealed';
 }
 
 export type ApiKeyEvent =
-  ApiKeyCreated | ApiKeyUpdated | ApiKeyDeleted | ApiKeyExpiryChanged | ApiKeyRevealed;
+  | ApiKeyCreated
+  | ApiKeyUpdated
+  | ApiKeyDeleted
+  | ApiKeyExpiryChanged
+  | ApiKeySpendLimitChanged
+  | ApiKeyRevealed;
 
 /** The events the gateway must see on `keys.v1` (through the outbox) to refuse a key in time. */
 export function isPublishedOnKeysTopic(
@@ -203,6 +225,13 @@ export function decide(
         });
       }
       if (expiry !== undefined) events.push(expiry);
+      if (command.spendLimits !== undefined) {
+        const limits = applySpendLimitsChange(state.spendLimits, command.spendLimits);
+        if (!limits.ok) return limits;
+        if (!sameSpendLimits(limits.value, state.spendLimits)) {
+          events.push({ ...base, type: 'ApiKeySpendLimitChanged', spendLimits: limits.value });
+        }
+      }
       return ok(events);
     }
     case 'DeleteApiKey':
@@ -230,6 +259,7 @@ export function evolve(state: ApiKeyState | undefined, event: ApiKeyEvent): ApiK
       lookupHash: event.lookupHash,
       status: event.status,
       expiresAt: event.expiresAt,
+      spendLimits: NO_SPEND_LIMITS,
       createdAt: event.occurredAt,
       updatedAt: event.occurredAt,
     };
@@ -252,6 +282,8 @@ export function evolve(state: ApiKeyState | undefined, event: ApiKeyEvent): ApiK
       return { ...state, status: 'deleted', updatedAt: event.occurredAt };
     case 'ApiKeyExpiryChanged':
       return { ...state, expiresAt: event.expiresAt, updatedAt: event.occurredAt };
+    case 'ApiKeySpendLimitChanged':
+      return { ...state, spendLimits: event.spendLimits, updatedAt: event.occurredAt };
     case 'ApiKeyRevealed':
       // An audit fact only: the key itself does not change.
       return state;

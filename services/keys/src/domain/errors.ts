@@ -14,6 +14,11 @@ export type KeysErrorCode =
    */
   | 'KEYS.INVALID_EXPIRY'
   /**
+   * A spend limit (`spendLimits.daily`, `spendLimits.monthly`) that is not a positive decimal USD
+   * string of at most 9 fraction digits and at most $1,000,000, nor null (HTTP 400).
+   */
+  | 'KEYS.INVALID_SPEND_LIMIT'
+  /**
    * The key does not exist, was deleted, or belongs to another account (HTTP 404). The three cases
    * share one code and one message on purpose: a caller must not learn that a key id exists in
    * another tenant.

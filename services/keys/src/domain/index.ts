@@ -4,6 +4,13 @@ export * from '@billing/api-keys';
 export { MAX_API_KEY_NAME_LENGTH, validateApiKeyName } from './api-key-name.js';
 export { validateKeyExpiry } from './api-key-expiry.js';
 export {
+  applySpendLimitsChange,
+  MAX_SPEND_LIMIT_NANOS,
+  NO_SPEND_LIMITS,
+  type KeySpendLimits,
+  type SpendLimitsChange,
+} from './api-key-spend-limits.js';
+export {
   decide,
   evolve,
   fold,
@@ -13,6 +20,7 @@ export {
   type ApiKeyDeleted,
   type ApiKeyEvent,
   type ApiKeyExpiryChanged,
+  type ApiKeySpendLimitChanged,
   type ApiKeyRevealed,
   type ApiKeyState,
   type ApiKeyStatus,

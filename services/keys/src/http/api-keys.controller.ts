@@ -1,4 +1,4 @@
-import { AccountRoutes, type Principal } from '@billing/service-kit';
+import { AccountRoutes, ApiError, type Principal } from '@billing/service-kit';
 import { Body, Delete, Get, Header, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Request } from 'express';
@@ -9,6 +9,7 @@ import {
 import { DeleteApiKeyCommand } from '../commands/delete-api-key/delete-api-key.command.js';
 import { RevealApiKeyCommand } from '../commands/reveal-api-key/reveal-api-key.command.js';
 import { UpdateApiKeyCommand } from '../commands/update-api-key/update-api-key.command.js';
+import type { SpendLimitsChange } from '../domain/index.js';
 import type { ApiKeyDetailsView, ApiKeyView } from '../queries/api-key-view.js';
 import { GetApiKeyQuery } from '../queries/get-api-key/get-api-key.query.js';
 import { type ApiKeyList, ListApiKeysQuery } from '../queries/list-api-keys/list-api-keys.query.js';
@@ -81,6 +82,7 @@ export class ApiKeysController {
         ...(body.status !== undefined && { status: body.status }),
         // null is a request (remove the expiry), not an absence.
         ...(body.expiresAt !== undefined && { expiresAt: body.expiresAt }),
+        ...(body.spendLimits !== undefined && { spendLimits: spendLimitsChange(body.spendLimits) }),
       }),
     );
     if (!result.ok) throw keysApiError(result.error);
@@ -106,4 +108,33 @@ function actorOf(principal: Principal | undefined): string {
     case 'account':
       return `account:${principal.accountId}`;
   }
+}
+
+/**
+ * The `spendLimits` of a PATCH as the domain reads it: `daily` and `monthly` only (anything else
+ * is refused, not ignored: a misspelt period must not leave a key unlimited), null kept as a
+ * request to remove. Their values are checked by the domain (KEYS.INVALID_SPEND_LIMIT).
+ */
+function spendLimitsChange(raw: Record<string, unknown>): SpendLimitsChange {
+  const unknown = Object.keys(raw).filter((k) => k !== 'daily' && k !== 'monthly');
+  if (unknown.length > 0) {
+    throw new ApiError(
+      400,
+      'KEYS.INVALID_SPEND_LIMIT',
+      `spendLimits takes daily and monthly only, not ${unknown.join(', ')}`,
+    );
+  }
+  const value = (period: string, v: unknown): string | null => {
+    if (v === null || typeof v === 'string') return v;
+    // A number would be read as a float somewhere: money is a decimal string (CONTRACTS.md).
+    throw new ApiError(
+      400,
+      'KEYS.INVALID_SPEND_LIMIT',
+      `spendLimits.${period} must be a decimal USD string or null`,
+    );
+  };
+  return {
+    ...(raw.daily !== undefined && { daily: value('daily', raw.daily) }),
+    ...(raw.monthly !== undefined && { monthly: value('monthly', raw.monthly) }),
+  };
 }

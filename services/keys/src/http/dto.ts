@@ -1,6 +1,6 @@
 import { AccountParams } from '@billing/service-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
 import { MAX_API_KEY_NAME_LENGTH, type ApiKeyStatus } from '../domain/index.js';
 
 // The account path parameter is shared by every service; re-exported for the controllers.
@@ -56,4 +56,16 @@ export class UpdateApiKeyBody {
   @IsOptional()
   @IsString({ message: EXPIRES_AT_TYPE })
   expiresAt?: string | null;
+
+  @ApiPropertyOptional({
+    example: { daily: '5', monthly: '100' },
+    description:
+      'Per-key spend limits (decimal USD; UTC calendar day and month): each of daily and ' +
+      'monthly a positive amount, null to remove it, or absent to leave it. A request that ' +
+      'could take the key past one is refused at the gateway with 402 key_spend_limit_reached.',
+  })
+  // The values are the domain's rules (KEYS.INVALID_SPEND_LIMIT).
+  @IsOptional()
+  @IsObject({ message: 'spendLimits must be an object {daily?, monthly?}' })
+  spendLimits?: Record<string, unknown>;
 }

@@ -2,6 +2,7 @@ import { ServiceAccess } from '@billing/service-kit';
 import { Controller, Get, Header, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyStore } from '../infrastructure/api-key-store.js';
+import { toSpendLimitsView, type SpendLimitsView } from '../queries/api-key-view.js';
 import { keyNotFound } from './keys-errors.js';
 
 /** What the gateway needs to admit a request with a key: who it belongs to, whether it works. */
@@ -14,6 +15,8 @@ export interface KeyLookupView {
    * clock on every request, so a key it remembers from this answer still stops at that instant.
    */
   readonly expiresAt: string | null;
+  /** Its spend limits (decimal USD; null, none), which the gateway sends with each hold. */
+  readonly spendLimits: SpendLimitsView;
 }
 
 const LOOKUP_HASH = /^[0-9a-f]{64}$/;
@@ -45,6 +48,7 @@ export class InternalKeysController {
       accountId: row.state.accountId,
       status: row.state.status,
       expiresAt: row.state.expiresAt?.toISOString() ?? null,
+      spendLimits: toSpendLimitsView(row.state.spendLimits),
     };
   }
 }

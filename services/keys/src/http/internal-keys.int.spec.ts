@@ -44,6 +44,7 @@ describe('the key lookup by lookup hash', () => {
       accountId,
       status: 'enabled',
       expiresAt: null,
+      spendLimits: { daily: null, monthly: null },
     });
   });
 

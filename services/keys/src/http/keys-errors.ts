@@ -6,6 +6,7 @@ export function keysApiError(error: KeysError): ApiError {
   switch (error.code) {
     case 'KEYS.INVALID_NAME':
     case 'KEYS.INVALID_EXPIRY':
+    case 'KEYS.INVALID_SPEND_LIMIT':
       return new ApiError(400, error.code, error.message);
     case 'KEYS.NOT_FOUND':
       return new ApiError(404, error.code, error.message);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, encodeEvent, messageKey, type KeysEvent } from '@billing/contracts';
 import { enqueue, type OutboxMessage } from '@billing/messaging';
+import { formatUsd } from '@billing/money';
 import { PG_POOL, withTransaction } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
@@ -30,6 +31,8 @@ interface DbRow {
   encrypted_key: string | null;
   status: ApiKeyState['status'];
   expires_at: Date | null;
+  daily_spend_limit_nano_usd: string | null;
+  monthly_spend_limit_nano_usd: string | null;
   created_at: Date;
   updated_at: Date;
   used_nano_usd: string;
@@ -37,7 +40,11 @@ interface DbRow {
 }
 
 const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, status, expires_at,
-  created_at, updated_at, used_nano_usd, last_used_at`;
+  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, created_at, updated_at, used_nano_usd,
+  last_used_at`;
+
+const nanosOrNull = (value: string | null): bigint | null =>
+  value === null ? null : BigInt(value);
 
 function toRow(r: DbRow): ApiKeyRow {
   return {
@@ -49,6 +56,10 @@ function toRow(r: DbRow): ApiKeyRow {
       lookupHash: r.lookup_hash,
       status: r.status,
       expiresAt: r.expires_at,
+      spendLimits: {
+        dailyNanos: nanosOrNull(r.daily_spend_limit_nano_usd),
+        monthlyNanos: nanosOrNull(r.monthly_spend_limit_nano_usd),
+      },
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     },
@@ -114,9 +125,18 @@ export class ApiKeyStore {
     await client.query(
       `UPDATE ${this.schema}.api_keys
           SET name = $2, status = $3, updated_at = $4, expires_at = $5,
+              daily_spend_limit_nano_usd = $6, monthly_spend_limit_nano_usd = $7,
               encrypted_key = CASE WHEN $3 = 'deleted' THEN NULL ELSE encrypted_key END
         WHERE id = $1`,
-      [state.apiKeyId, state.name, state.status, state.updatedAt, state.expiresAt],
+      [
+        state.apiKeyId,
+        state.name,
+        state.status,
+        state.updatedAt,
+        state.expiresAt,
+        state.spendLimits.dailyNanos?.toString() ?? null,
+        state.spendLimits.monthlyNanos?.toString() ?? null,
+      ],
     );
   }
 
@@ -243,5 +263,18 @@ function toContractEvent(event: Exclude<ApiKeyEvent, ApiKeyRevealed>): KeysEvent
           ...(event.expiresAt !== null && { expiresAt: event.expiresAt.toISOString() }),
         },
       });
+    case 'ApiKeySpendLimitChanged': {
+      // The whole new limits; a period left out has no limit.
+      const { dailyNanos, monthlyNanos } = event.spendLimits;
+      return createEvent({
+        ...envelope,
+        type: 'ApiKeySpendLimitChanged',
+        data: {
+          apiKeyId: event.apiKeyId,
+          ...(dailyNanos !== null && { daily: formatUsd(dailyNanos) }),
+          ...(monthlyNanos !== null && { monthly: formatUsd(monthlyNanos) }),
+        },
+      });
+    }
   }
 }

@@ -70,6 +70,17 @@ CREATE INDEX api_key_recent_usage_newest ON api_key_recent_usage (api_key_id, co
 ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
 `,
   },
+  {
+    id: 'keys_003_api_key_spend_limits',
+    sql: `
+-- The most a key may spend a UTC day and a UTC month (issue #17), in nano-USD; NULL, no limit.
+-- The ledger enforces them when it admits each request's hold; this is only the setting.
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS daily_spend_limit_nano_usd int8
+  CHECK (daily_spend_limit_nano_usd > 0);
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS monthly_spend_limit_nano_usd int8
+  CHECK (monthly_spend_limit_nano_usd > 0);
+`,
+  },
 ];
 
 /** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */

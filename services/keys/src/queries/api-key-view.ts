@@ -1,5 +1,5 @@
 import { formatUsd } from '@billing/money';
-import type { ApiKeyStatus } from '../domain/index.js';
+import type { ApiKeyStatus, KeySpendLimits } from '../domain/index.js';
 import type { ApiKeyRow } from '../infrastructure/api-key-store.js';
 
 /** A key as listings show it (CONTRACTS.md, keys): never more of the secret than the prefix. */
@@ -10,10 +10,24 @@ export interface ApiKeyView {
   readonly status: ApiKeyStatus;
   /** When the key stops working (ISO-8601 UTC); null, never. The status does not change then. */
   readonly expiresAt: string | null;
+  /** The most it may spend a UTC day and a UTC month (decimal USD); null, no limit. */
+  readonly spendLimits: SpendLimitsView;
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   /** Money consumed through the key, a decimal USD string. */
   readonly used: string;
+}
+
+export interface SpendLimitsView {
+  readonly daily: string | null;
+  readonly monthly: string | null;
+}
+
+export function toSpendLimitsView(limits: KeySpendLimits): SpendLimitsView {
+  return {
+    daily: limits.dailyNanos === null ? null : formatUsd(limits.dailyNanos),
+    monthly: limits.monthlyNanos === null ? null : formatUsd(limits.monthlyNanos),
+  };
 }
 
 /** One UsageRecorded of the key, as the details route shows it. */
@@ -45,6 +59,7 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     prefix: state.prefix,
     status: state.status,
     expiresAt: state.expiresAt?.toISOString() ?? null,
+    spendLimits: toSpendLimitsView(state.spendLimits),
     createdAt: state.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     used: formatUsd(row.usedNanoUsd),

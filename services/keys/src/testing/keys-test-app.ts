@@ -67,6 +67,8 @@ export interface KeysTestApp extends TestApp {
   tokenFor(accountId: string): Promise<string>;
   /** Publishes events to a topic, keyed by account, in order. */
   publish(topic: string, events: readonly ContractEvent[]): Promise<void>;
+  /** The `keys.v1` events of `accountId` in the outbox, in order: their type and data. */
+  outboxOf(accountId: string): Promise<{ type: string; data: unknown }[]>;
 }
 
 export async function createKeysTestApp(
@@ -115,6 +117,16 @@ export async function createKeysTestApp(
     logs,
     tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId),
     publish: (topic, events) => producer.sendEvents(topic, events),
+    async outboxOf(accountId) {
+      const { rows } = await testApp.db.query<{ value: string }>(
+        `SELECT value FROM ${schema}.outbox WHERE message_key = $1 ORDER BY id`,
+        [accountId],
+      );
+      return rows.map((r) => {
+        const event = JSON.parse(r.value) as { type: string; data: unknown };
+        return { type: event.type, data: event.data };
+      });
+    },
   };
 }
 

@@ -1,12 +1,13 @@
 import { CREDITS, isCreditEvent } from './credits.js';
 import type { LedgerEvent } from './events.js';
-import { isTopUpKind, type LotKind } from './lots.js';
+import { isTopUpKind, kindOfLotId, type LotKind } from './lots.js';
 import type { LedgerState } from './state.js';
 
 /**
  * The balance types shown to the customer (DESIGN.md "Credit lots"), in nano-dollars:
  * - total: every lot's remaining amount, debt included (as a negative top-up amount);
- * - topUp: the remaining of the top-up lots minus the debt (negative while the account owes);
+ * - topUp: the remaining of the top-up class (top-up and discount lots) minus the debt (negative
+ *   while the account owes);
  * - bonusAndCompensation: the remaining of every other lot (bonus, gift, referral, compensation,
  *   adjustment);
  * - held: the active holds; available: total − held.
@@ -61,14 +62,18 @@ export function balanceDeltaOf(event: LedgerEvent): BalanceDelta {
     case 'CreditsExpired':
       return debitDelta([event.data], 0n, 0n);
     case 'TopUpRefundApplied': {
+      // The refund leaves the top-up class; each linked credit taken back leaves its own class
+      // (a bonus: bonus and compensation; a discount: top-up).
       const { data } = event;
-      const bonusNanos = data.bonusTakebacks.reduce((sum, take) => sum + take.amountNanos, 0n);
-      return {
-        topUpNanos: -data.amountNanos,
-        bonusAndCompensationNanos: -bonusNanos,
-        heldNanos: 0n,
-      };
+      const taken = debitDelta(
+        data.bonusTakebacks.map((take) => ({ ...take, kind: kindOfLotId(take.lotId) })),
+        0n,
+        0n,
+      );
+      return { ...taken, topUpNanos: taken.topUpNanos - data.amountNanos };
     }
+    case 'ReferralRevoked':
+      return debitDelta([{ kind: 'referral', amountNanos: event.data.takenNanos }], 0n, 0n);
     case 'HoldPlaced':
       return { topUpNanos: 0n, bonusAndCompensationNanos: 0n, heldNanos: event.data.amountNanos };
     case 'HoldReleased':

@@ -1,6 +1,6 @@
 import { CREDITS, isCreditEvent } from './credits.js';
 import type { LedgerEvent } from './events.js';
-import type { LotKind } from './lots.js';
+import { kindOfLotId, type LotKind } from './lots.js';
 
 /**
  * The credits breakdown (CONTRACTS.md `credits-breakdown`), in nano-dollars. Every category is a
@@ -13,7 +13,9 @@ import type { LotKind } from './lots.js';
  *
  * Refunds are not a category of the contract, so they show where they belong: a refunded top-up
  * reduces `topUps` by the amount refunded (spent or not), and the bonus clawed back with it reduces
- * `bonuses`. Top-ups and bonuses are therefore net of refunds; the transaction history keeps the
+ * `bonuses` (its discount clawed back, `topUps`: a discount counts as part of its top-up); a
+ * revoked referral reward reduces `referrals` by what it took back. Top-ups, bonuses and referrals
+ * are therefore net of refunds and revocations; the transaction history keeps the
  * refund itself as its own `refund` rows. `adjustments` is signed (positive minus negative).
  * `expired` and `usage` are positive amounts that the total subtracts.
  */
@@ -46,6 +48,9 @@ type Category = Exclude<keyof CreditsBreakdown, 'totalBalanceNanos'>;
 /** The category the credits of each lot kind count in. */
 const CATEGORY_OF_KIND: Readonly<Record<LotKind, Category>> = {
   top_up: 'topUpsNanos',
+  // A discount is the part of a top-up the promotion paid: "Top-ups" shows the top-up the
+  // customer asked for (paid + discount), as the invoice's top-up line does.
+  discount: 'topUpsNanos',
   bonus: 'bonusesNanos',
   gift: 'giftsNanos',
   referral: 'referralsNanos',
@@ -65,17 +70,16 @@ export function addToBreakdown(breakdown: CreditsBreakdown, event: LedgerEvent):
       return add(breakdown, 'usageNanos', event.data.costNanos);
     case 'CreditsExpired':
       return add(breakdown, 'expiredNanos', event.data.amountNanos);
-    case 'TopUpRefundApplied': {
-      const clawedBackNanos = event.data.bonusTakebacks.reduce(
-        (sum, take) => sum + take.amountNanos,
-        0n,
-      );
-      return add(
+    case 'TopUpRefundApplied':
+      // Each linked credit taken back (a bonus, a discount) leaves the category it counted in.
+      return event.data.bonusTakebacks.reduce(
+        (sum, take) => add(sum, CATEGORY_OF_KIND[kindOfLotId(take.lotId)], -take.amountNanos),
         add(breakdown, 'topUpsNanos', -event.data.amountNanos),
-        'bonusesNanos',
-        -clawedBackNanos,
       );
-    }
+    case 'ReferralRevoked':
+      // A revoked reward is no longer a referral credit: the category is net of revocations, as
+      // top-ups and bonuses are net of refunds.
+      return add(breakdown, CATEGORY_OF_KIND.referral, -event.data.takenNanos);
     case 'HoldPlaced':
     case 'HoldReleased':
     case 'HoldExtended':

@@ -1,11 +1,13 @@
 import type {
   BonusCreditedData,
+  DiscountCreditedData,
   CompensationCreditedData,
   GiftCreditedData,
   ReferralCreditedData,
   TopUpCreditedData,
   UsageReport,
 } from './events.js';
+import type { KeySpendLimits } from './key-spend.js';
 
 /**
  * The ledger commands, imperative. An adapter builds them from the inputs (a `payments.v1` or
@@ -29,6 +31,8 @@ type CreditCommand<TType extends string, TEventData> = Command<
 
 /** From TopUpSettled. */
 export type CreditTopUp = CreditCommand<'CreditTopUp', TopUpCreditedData>;
+/** From DiscountApplied. */
+export type CreditDiscount = CreditCommand<'CreditDiscount', DiscountCreditedData>;
 /** From BonusGranted. */
 export type CreditBonus = CreditCommand<'CreditBonus', BonusCreditedData>;
 /** From CompensationIssued. */
@@ -50,13 +54,28 @@ export type ApplyTopUpRefund = Command<
   { readonly topUpId: string; readonly amountNanos: bigint; readonly refundReference: string }
 >;
 
+/** From ReferralRewardRevoked. */
+export type RevokeReferral = Command<
+  'RevokeReferral',
+  { readonly referralId: string; readonly amountNanos: bigint; readonly reason: string }
+>;
+
 /** From UsageRecorded. */
 export type ChargeUsage = Command<'ChargeUsage', UsageReport>;
 
-/** `POST /v1/accounts/{accountId}/holds`. */
+/**
+ * `POST /v1/accounts/{accountId}/holds`. With `apiKeyId`, the hold counts against that key's
+ * spend; with `keySpendLimits` too, it is admitted only within them (key-spend.ts).
+ */
 export type PlaceHold = Command<
   'PlaceHold',
-  { readonly holdId: string; readonly amountNanos: bigint; readonly ttlSeconds: number }
+  {
+    readonly holdId: string;
+    readonly amountNanos: bigint;
+    readonly ttlSeconds: number;
+    readonly apiKeyId?: string;
+    readonly keySpendLimits?: KeySpendLimits;
+  }
 >;
 
 /** `DELETE /v1/accounts/{accountId}/holds/{holdId}`. */
@@ -80,12 +99,14 @@ export type ExpireLots = Command<'ExpireLots', Record<never, never>>;
 
 export type LedgerCommand =
   | CreditTopUp
+  | CreditDiscount
   | CreditBonus
   | CreditCompensation
   | CreditGift
   | CreditReferral
   | PostAdjustment
   | ApplyTopUpRefund
+  | RevokeReferral
   | ChargeUsage
   | PlaceHold
   | ReleaseHold

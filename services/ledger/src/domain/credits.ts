@@ -22,6 +22,12 @@ interface CreditRule<E extends CreditEvent> {
  */
 export const CREDITS = {
   TopUpCredited: { command: 'CreditTopUp', kind: 'top_up', sourceId: 'topUpId', label: 'Top-up' },
+  DiscountCredited: {
+    command: 'CreditDiscount',
+    kind: 'discount',
+    sourceId: 'discountId',
+    label: 'Discount',
+  },
   BonusCredited: { command: 'CreditBonus', kind: 'bonus', sourceId: 'grantId', label: 'Bonus' },
   CompensationCredited: {
     command: 'CreditCompensation',

@@ -8,6 +8,7 @@ import type {
   PlaceHold,
   PostAdjustment,
   ReleaseHold,
+  RevokeReferral,
 } from './commands.js';
 import { creditLotIdOf, creditRuleOf, isCreditCommand, type CreditCommand } from './credits.js';
 import { accepted, alreadyApplied, refused, type Decision } from './decision.js';
@@ -20,6 +21,8 @@ import type {
   LedgerEvent,
   TopUpRefundApplied,
 } from './events.js';
+import { referralRevocationKeyOf } from './idempotency.js';
+import { keySpendLimitBreach } from './key-spend.js';
 import { lotIdOf, planDraws, type Draw } from './lots.js';
 import { recentGet, recentHas } from './recent-window.js';
 import { foldLedger, type LedgerState } from './state.js';
@@ -43,6 +46,8 @@ export function decide(command: LedgerCommand, state: LedgerState): Decision {
       return decideAdjustment(command, state);
     case 'ApplyTopUpRefund':
       return decideRefund(command, state);
+    case 'RevokeReferral':
+      return decideRevokeReferral(command, state);
     case 'ChargeUsage':
       return decideCharge(command, state);
     case 'PlaceHold':
@@ -181,6 +186,42 @@ function decideRefund(command: ApplyTopUpRefund, state: LedgerState): Decision {
   return accepted([...expiries, refund]);
 }
 
+/**
+ * Takes a referral reward back: what its lot still holds of it, after the lots due by now expired.
+ * The part already spent (or expired) stays with the referrer; the revocation never incurs debt.
+ * A revocation is applied once, even when it took nothing.
+ */
+function decideRevokeReferral(command: RevokeReferral, state: LedgerState): Decision {
+  const { referralId, amountNanos, reason, nowMs } = command.data;
+  requireId(referralId, 'referral id');
+  requirePositive(amountNanos, 'revoked referral amount');
+  if (state.appliedCredits.has(referralRevocationKeyOf(referralId))) return alreadyApplied;
+  const lotId = lotIdOf('referral', referralId);
+  if (!state.appliedCredits.has(lotId)) {
+    return refused(
+      'LEDGER.REFERRAL_NOT_FOUND',
+      `referral reward ${referralId} was never credited to this account`,
+    );
+  }
+  const expiries = dueLotExpiries(state, nowMs);
+  const settled = foldLedger(expiries, state);
+  const remainingNanos = settled.lots.find((lot) => lot.lotId === lotId)?.remainingNanos ?? 0n;
+  return accepted([
+    ...expiries,
+    {
+      type: 'ReferralRevoked',
+      data: {
+        referralId,
+        lotId,
+        amountNanos,
+        takenNanos: minUsd(amountNanos, remainingNanos),
+        reason,
+        recordedAtMs: nowMs,
+      },
+    },
+  ]);
+}
+
 function decideCharge(command: ChargeUsage, state: LedgerState): Decision {
   const { nowMs, ...usage } = command.data;
   requireId(usage.requestId, 'request id');
@@ -204,8 +245,13 @@ function decideCharge(command: ChargeUsage, state: LedgerState): Decision {
 }
 
 function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
-  const { holdId, amountNanos, ttlSeconds, nowMs } = command.data;
+  const { holdId, amountNanos, ttlSeconds, nowMs, apiKeyId, keySpendLimits } = command.data;
   requireId(holdId, 'hold id');
+  if (apiKeyId !== undefined) requireId(apiKeyId, 'API key id');
+  invariant(
+    keySpendLimits === undefined || apiKeyId !== undefined,
+    () => `hold ${holdId} carries spend limits without the key they limit`,
+  );
   requirePositive(amountNanos, 'hold amount');
   requireTtl(ttlSeconds);
 
@@ -230,6 +276,26 @@ function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
       `the account already has ${settled.holds.size} open holds, the most allowed is ${settled.maxActiveHolds}; release or capture some first`,
     );
   }
+  // The key's limit before the balance: when both refuse, a top-up would not help.
+  if (apiKeyId !== undefined && keySpendLimits !== undefined) {
+    const breach = keySpendLimitBreach(
+      settled.keySpend,
+      apiKeyId,
+      keySpendLimits,
+      amountNanos,
+      nowMs,
+    );
+    if (breach !== undefined) {
+      return refused(
+        breach.period === 'daily'
+          ? 'LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED'
+          : 'LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED',
+        `a hold of ${amountNanos} nano-USD would take key ${apiKeyId} past its ${breach.period} ` +
+          `spend limit of ${breach.limitNanos} (${breach.spentNanos} spent or held this period); ` +
+          `it resets at ${new Date(breach.resetsAtMs).toISOString()}`,
+      );
+    }
+  }
   const { availableNanos } = balanceOf(settled);
   if (availableNanos - amountNanos < 0n) {
     return refused(
@@ -246,6 +312,7 @@ function decidePlaceHold(command: PlaceHold, state: LedgerState): Decision {
         amountNanos,
         expiresAtMs: nowMs + ttlSeconds * MS_PER_SECOND,
         recordedAtMs: nowMs,
+        ...(apiKeyId !== undefined && { apiKeyId }),
       },
     },
   ]);

@@ -7,6 +7,13 @@ export const LEDGER_ERROR_CODES = [
   'LEDGER.INSUFFICIENT_FUNDS',
   /** The hold id is already used with another amount: HTTP 409. */
   'LEDGER.HOLD_CONFLICT',
+  /**
+   * The hold would take its API key past the key's daily spend limit (UTC day): settled charges
+   * of the key today + its open holds + this hold > the limit. HTTP 402.
+   */
+  'LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED',
+  /** The same for the key's monthly spend limit (UTC calendar month). HTTP 402. */
+  'LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED',
   /** The account already has the most open holds allowed (`maxActiveHolds`): HTTP 409. */
   'LEDGER.HOLD_LIMIT_REACHED',
   /** Release of a hold the account never had (or has long forgotten): HTTP 404. */
@@ -20,6 +27,8 @@ export const LEDGER_ERROR_CODES = [
   'LEDGER.TOP_UP_NOT_FOUND',
   /** The refunds of a top-up would add up to more than the top-up itself. */
   'LEDGER.REFUND_EXCEEDS_TOP_UP',
+  /** A revocation of a referral reward this account never received. */
+  'LEDGER.REFERRAL_NOT_FOUND',
 ] as const;
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];

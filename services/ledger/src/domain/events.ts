@@ -39,6 +39,18 @@ export interface TopUpCreditedData extends CreditFields {
   readonly invoiceId: string;
 }
 
+/**
+ * The part of a top-up's price a promotion code paid (DiscountApplied): the customer was charged
+ * the top-up's `TopUpCredited` amount and receives this on top, so the two add up to the top-up
+ * asked for. Its lot is of the top-up class (docs/adr/ on discounts); a refund of the top-up claws
+ * it back in proportion, like the top-up's bonus. It never expires.
+ */
+export interface DiscountCreditedData extends CreditFields {
+  readonly discountId: string;
+  readonly topUpId: string;
+  readonly promotionCode: string;
+}
+
 export interface BonusCreditedData extends ExpiringCreditFields {
   readonly grantId: string;
   /** The top-up that earned the bonus: a refund of it claws the bonus back in proportion. */
@@ -145,6 +157,10 @@ export interface CreditsExpiredData {
   readonly recordedAtMs: number;
 }
 
+/**
+ * A credit linked to the refunded top-up taken back with it: its bonus, or its discount (the lot
+ * id tells which, `kindOfLotId`). The name is older than discounts and is kept: it is stored.
+ */
 export interface BonusTakeback {
   readonly lotId: string;
   readonly amountNanos: bigint;
@@ -161,8 +177,29 @@ export interface TopUpRefundAppliedData {
   readonly topUpTakenNanos: bigint;
   /** The part already spent: the account owes it back. */
   readonly debtIncurredNanos: bigint;
-  /** The proportional part of the bonus the top-up earned, capped at what the bonus lot holds. */
+  /**
+   * The proportional part of each credit linked to the top-up (its bonus, its discount), capped
+   * at what that lot still holds.
+   */
   readonly bonusTakebacks: readonly BonusTakeback[];
+  readonly recordedAtMs: number;
+}
+
+/**
+ * A referral reward revoked (ReferralRewardRevoked: the referred top-up was refunded within the
+ * claw-back window). It takes what the referral lot still holds of the reward, never more: the part
+ * already spent or expired is not recovered, as with the bonus of a refunded top-up, so a
+ * revocation never puts the referrer in debt.
+ */
+export interface ReferralRevokedData {
+  readonly referralId: string;
+  /** The lot the reward opened, `referral:<referralId>`. */
+  readonly lotId: string;
+  /** The reward revoked, as asked. */
+  readonly amountNanos: bigint;
+  /** What the lot still held of it, taken out (0 when the lot is spent or expired). */
+  readonly takenNanos: bigint;
+  readonly reason: string;
   readonly recordedAtMs: number;
 }
 
@@ -171,6 +208,8 @@ export interface HoldPlacedData {
   readonly amountNanos: bigint;
   readonly expiresAtMs: number;
   readonly recordedAtMs: number;
+  /** The API key the hold admits a request of: its amount counts against that key's spend. */
+  readonly apiKeyId?: string;
 }
 
 export interface HoldReleasedData {
@@ -202,6 +241,7 @@ interface Event<TType extends string, TData> {
 }
 
 export type TopUpCredited = Event<'TopUpCredited', TopUpCreditedData>;
+export type DiscountCredited = Event<'DiscountCredited', DiscountCreditedData>;
 export type BonusCredited = Event<'BonusCredited', BonusCreditedData>;
 export type CompensationCredited = Event<'CompensationCredited', CompensationCreditedData>;
 export type GiftCredited = Event<'GiftCredited', GiftCreditedData>;
@@ -210,6 +250,7 @@ export type AdjustmentPosted = Event<'AdjustmentPosted', AdjustmentPostedData>;
 export type UsageCharged = Event<'UsageCharged', UsageChargedData>;
 export type CreditsExpired = Event<'CreditsExpired', CreditsExpiredData>;
 export type TopUpRefundApplied = Event<'TopUpRefundApplied', TopUpRefundAppliedData>;
+export type ReferralRevoked = Event<'ReferralRevoked', ReferralRevokedData>;
 export type HoldPlaced = Event<'HoldPlaced', HoldPlacedData>;
 export type HoldReleased = Event<'HoldReleased', HoldReleasedData>;
 export type HoldExtended = Event<'HoldExtended', HoldExtendedData>;
@@ -217,7 +258,12 @@ export type HoldExpired = Event<'HoldExpired', HoldExpiredData>;
 
 /** The credits that open a lot of a fixed kind (AdjustmentPosted opens one only when positive). */
 export type CreditEvent =
-  TopUpCredited | BonusCredited | CompensationCredited | GiftCredited | ReferralCredited;
+  | TopUpCredited
+  | DiscountCredited
+  | BonusCredited
+  | CompensationCredited
+  | GiftCredited
+  | ReferralCredited;
 
 export type LedgerEvent =
   | CreditEvent
@@ -225,6 +271,7 @@ export type LedgerEvent =
   | UsageCharged
   | CreditsExpired
   | TopUpRefundApplied
+  | ReferralRevoked
   | HoldPlaced
   | HoldReleased
   | HoldExtended
@@ -234,6 +281,7 @@ export type LedgerEventType = LedgerEvent['type'];
 
 export const LEDGER_EVENT_TYPES = [
   'TopUpCredited',
+  'DiscountCredited',
   'BonusCredited',
   'CompensationCredited',
   'GiftCredited',
@@ -242,6 +290,7 @@ export const LEDGER_EVENT_TYPES = [
   'UsageCharged',
   'CreditsExpired',
   'TopUpRefundApplied',
+  'ReferralRevoked',
   'HoldPlaced',
   'HoldReleased',
   'HoldExtended',

@@ -5,6 +5,8 @@ export interface ActiveHold {
   readonly holdId: string;
   readonly amountNanos: bigint;
   readonly expiresAtMs: number;
+  /** The API key whose request it admits: its amount counts against that key's spend. */
+  readonly apiKeyId?: string;
 }
 
 // sorted-btree is a CommonJS module whose class is its `default` export; under Node's ESM loader

@@ -24,6 +24,8 @@ export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
       return `adjustment:${command.data.adjustmentId}`;
     case 'ApplyTopUpRefund':
       return `refund:${command.data.refundReference}`;
+    case 'RevokeReferral':
+      return referralRevocationKeyOf(command.data.referralId);
     case 'ChargeUsage':
       return chargeKeyOf(command.data.requestId);
     case 'PlaceHold':
@@ -41,6 +43,13 @@ export function idempotencyKeyOf(command: LedgerCommand): string | undefined {
 
 /** The key of a request's charge: what "explain this charge" finds its UsageCharged by. */
 export const chargeKeyOf = (requestId: string): string => `usage:${requestId}`;
+
+/**
+ * The key of a referral reward's revocation; the state also remembers it among `appliedCredits`
+ * (a reward is revoked at most once, and never credited again).
+ */
+export const referralRevocationKeyOf = (referralId: string): string =>
+  `referral-revoked:${referralId}`;
 
 /** The key of a hold's placement. */
 export const holdKeyOf = (holdId: string): string => `hold:${holdId}`;

@@ -73,5 +73,17 @@ export {
   encodeBreakdown,
   encodeLedgerState,
   type CreditsBreakdownV1,
-  type LedgerStateV1,
+  type LedgerStateV2,
 } from './state-codec.js';
+export {
+  EMPTY_KEY_SPEND,
+  keySpendLimitBreach,
+  keySpentNanos,
+  periodResetsAtMs,
+  utcDayStartMs,
+  utcMonthStartMs,
+  type KeySpendBook,
+  type KeySpendLimitBreach,
+  type KeySpendLimits,
+  type SpendPeriod,
+} from './key-spend.js';

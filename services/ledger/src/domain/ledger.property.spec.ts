@@ -5,6 +5,7 @@ import { addToBreakdown, EMPTY_BREAKDOWN } from './breakdown.js';
 import { decodeLedgerEvent, encodeLedgerEvent } from './codec/index.js';
 import type { LedgerCommand } from './commands.js';
 import { decide } from './decide.js';
+import { keySpentNanos } from './key-spend.js';
 import type { LedgerEvent } from './events.js';
 import type { Draw, Lot } from './lots.js';
 import { foldLedger, initialLedgerState, type LedgerState } from './state.js';
@@ -153,16 +154,41 @@ const step: fc.Arbitrary<Step> = fc.record({
           };
         }),
     },
+    // A referral reward revoked (often one never credited: refused), partly spent or expired.
+    fc
+      .record({ id: pick('g', 8), amountNanos: amount })
+      .map(({ id, amountNanos }) => (nowMs: number): LedgerCommand => ({
+        type: 'RevokeReferral',
+        data: { referralId: id, amountNanos, reason: 'r', nowMs },
+      })),
     fc
       .record({
         id: pick('h', 6),
         amountNanos: amount,
         ttlSeconds: fc.integer({ min: 1, max: 86_400 }),
+        apiKeyId: fc.option(pick('k', 3), { nil: undefined }),
+        dailyNanos: fc.option(amount, { nil: undefined }),
+        monthlyNanos: fc.option(amount, { nil: undefined }),
       })
-      .map(({ id, amountNanos, ttlSeconds }) => (nowMs: number): LedgerCommand => ({
-        type: 'PlaceHold',
-        data: { holdId: id, amountNanos, ttlSeconds, nowMs },
-      })),
+      .map(
+        ({ id, amountNanos, ttlSeconds, apiKeyId, dailyNanos, monthlyNanos }) =>
+          (nowMs: number): LedgerCommand => ({
+            type: 'PlaceHold',
+            data: {
+              holdId: id,
+              amountNanos,
+              ttlSeconds,
+              nowMs,
+              ...(apiKeyId !== undefined && {
+                apiKeyId,
+                keySpendLimits: {
+                  ...(dailyNanos !== undefined && { dailyNanos }),
+                  ...(monthlyNanos !== undefined && { monthlyNanos }),
+                },
+              }),
+            },
+          }),
+      ),
     pick('h', 6).map((id) => (nowMs: number): LedgerCommand => ({
       type: 'ReleaseHold',
       data: { holdId: id, nowMs },
@@ -212,7 +238,30 @@ function run(steps: readonly Step[]): { events: LedgerEvent[]; state: LedgerStat
         balanceOf(state).availableNanos >= 0n,
         () => 'an admitted hold made Available negative',
       );
+      // An admitted hold of a key never takes the key's spend in a period past its limit.
+      const { apiKeyId, keySpendLimits } = command.data;
+      if (apiKeyId !== undefined && keySpendLimits !== undefined) {
+        for (const [period, limit] of [
+          ['daily', keySpendLimits.dailyNanos],
+          ['monthly', keySpendLimits.monthlyNanos],
+        ] as const) {
+          if (limit === undefined) continue;
+          const spent = keySpentNanos(state.keySpend, apiKeyId, period, nowMs);
+          check(spent <= limit, () => `key ${apiKeyId} spent ${spent} of a ${period} ${limit}`);
+        }
+      }
     }
+    // What each key holds is the sum of its open holds.
+    const heldByKey = new Map<string, bigint>();
+    for (const hold of state.holds.values()) {
+      if (hold.apiKeyId === undefined) continue;
+      heldByKey.set(hold.apiKeyId, (heldByKey.get(hold.apiKeyId) ?? 0n) + hold.amountNanos);
+    }
+    check(
+      JSON.stringify([...heldByKey].sort(), bigints) ===
+        JSON.stringify([...state.keySpend.held].sort(), bigints),
+      () => "the keys' held amounts are not the sums of their holds",
+    );
 
     checkState(state);
     const total = balanceOf(state).totalNanos;
@@ -266,6 +315,16 @@ function checkEvent(event: LedgerEvent, before: LedgerState): void {
           () => `bonus ${link.lotId} clawed back beyond its proportion`,
         );
       }
+      return;
+    }
+    case 'ReferralRevoked': {
+      // Exactly what the reward's lot still holds, up to the reward: never more, never debt.
+      const { data } = event;
+      const held = before.lots.find((lot) => lot.lotId === data.lotId)?.remainingNanos ?? 0n;
+      check(
+        data.takenNanos === (held < data.amountNanos ? held : data.amountNanos),
+        () => `revocation of ${data.referralId} took ${data.takenNanos}, the lot held ${held}`,
+      );
       return;
     }
     default:

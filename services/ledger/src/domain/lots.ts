@@ -6,6 +6,7 @@ import { invariant } from './errors.js';
  */
 export const LOT_KINDS = [
   'top_up',
+  'discount',
   'bonus',
   'gift',
   'referral',
@@ -14,14 +15,25 @@ export const LOT_KINDS = [
 ] as const;
 export type LotKind = (typeof LOT_KINDS)[number];
 
-/** The lots shown as "Top-Up Credits"; every other kind is "Bonus & Compensation Credits". */
-export const isTopUpKind = (kind: LotKind): boolean => kind === 'top_up';
+/**
+ * The lots shown as "Top-Up Credits"; every other kind is "Bonus & Compensation Credits". A
+ * discount is the part of a top-up a promotion code paid for: the customer bought top-up credits
+ * at a lower price, so they are top-up credits, spent last like the rest of the top-up.
+ */
+export const isTopUpKind = (kind: LotKind): boolean => kind === 'top_up' || kind === 'discount';
 
 /**
  * A lot id is derived from the credit that opened it ("bonus:grant_7"), never generated, so that
  * replaying the same inputs always yields the same ids and the id alone tells the kind.
  */
 export const lotIdOf = (kind: LotKind, sourceId: string): string => `${kind}:${sourceId}`;
+
+/** The kind a lot id names (`lotIdOf` puts it first). */
+export function kindOfLotId(lotId: string): LotKind {
+  const kind = LOT_KINDS.find((k) => lotId.startsWith(`${k}:`));
+  invariant(kind !== undefined, () => `lot id ${lotId} names no lot kind`);
+  return kind;
+}
 
 export interface Lot {
   readonly lotId: string;

@@ -21,15 +21,15 @@ describe('credits breakdown', () => {
     const { events } = everyEventStory();
 
     expect(asUsd(breakdownOf(events))).toEqual({
-      topUpsNanos: '50', // $100 topped up, $50 refunded
+      topUpsNanos: '60', // $100 topped up, $50 refunded; $10 topped up ($9 paid + $1 discount)
       bonusesNanos: '18', // $20 earned, $2 clawed back with the refund
       giftsNanos: '5',
-      referralsNanos: '3',
+      referralsNanos: '3', // $3 + $2 granted, the $2 revoked
       compensationsNanos: '2',
       adjustmentsNanos: '0.5', // +$1 and −$0.5
       expiredNanos: '4.5',
       usageNanos: '18',
-      totalBalanceNanos: '56',
+      totalBalanceNanos: '66',
     });
   });
 
@@ -56,9 +56,10 @@ describe('balance from events', () => {
     const { events } = everyEventStory();
     const asOfDay0 = balanceOfEvents(events.filter((event) => event.data.recordedAtMs < days(1)));
 
-    // Before any usage: 100 + 20 + 5 + 3 + 2 + 1 − 0.5, no hold left active.
-    expect(formatUsd(asOfDay0.totalNanos)).toBe('130.5');
-    expect(formatUsd(asOfDay0.topUpNanos)).toBe('100');
+    // Before any usage: 100 + 20 + 9 + 1 + 5 + 3 + 2 + 2 + 1 − 0.5, no hold left active; the
+    // discount is top-up credit.
+    expect(formatUsd(asOfDay0.totalNanos)).toBe('142.5');
+    expect(formatUsd(asOfDay0.topUpNanos)).toBe('110');
     expect(asOfDay0.heldNanos).toBe(0n);
   });
 
@@ -82,8 +83,11 @@ describe('transaction history', () => {
     expect(summary(rows)).toEqual([
       ['top_up:t1', 'top_up', '100', null],
       ['bonus:g1', 'bonus', '20', null],
+      ['top_up:t2', 'top_up', '9', null],
+      ['discount:disc_t2', 'discount', '1', null],
       ['gift:gf', 'gift', '5', null],
       ['referral:rf', 'referral', '3', null],
+      ['referral:rf2', 'referral', '2', null],
       ['compensation:cp', 'compensation', '2', null],
       ['adjustment:a1', 'adjustment', '1', null],
       ['adjustment:a2', 'adjustment', '-0.5', null],
@@ -93,6 +97,7 @@ describe('transaction history', () => {
       ['usage:2026-01-03:-', 'usage', '-1', 1],
       ['refund:re_1', 'refund', '-50', null],
       ['refund:re_1:bonus:g1', 'refund', '-2', null],
+      ['referral-revoked:rf2', 'referral', '-2', null],
     ]);
   });
 

@@ -2,6 +2,7 @@ import { formatUsd, parseUsd } from '@billing/money';
 import type { CreditsBreakdown } from './breakdown.js';
 import { LedgerInvariantError, invariant } from './errors.js';
 import { HoldBook, type ActiveHold } from './hold-book.js';
+import { changeKeyHeld, type KeyPeriodSpend, type KeySpendBook } from './key-spend.js';
 import { LOT_KINDS, type Lot, type LotKind } from './lots.js';
 import type { RecentWindow } from './recent-window.js';
 import {
@@ -13,7 +14,11 @@ import {
 } from './state.js';
 
 /**
- * The stored form of a `LedgerState` (a snapshot's `state`), version 1. Plain JSON that the event
+ * The stored form of a `LedgerState` (a snapshot's `state`), version 2: version 1 and, since
+ * per-key spend limits (issue #17), each hold's `apiKeyId` and the keys' spend of the current
+ * period (`keySpend`). A version 1 snapshot is refused, not read as "no key spent anything": its
+ * state was folded by code that did not count key spend, so the stream is folded instead (and
+ * migration `ledger_003_snapshots_v2` deletes them). Plain JSON that the event
  * store's canonical JSON can hash: money as decimal USD strings (`formatUsd`, exact to the
  * nano-dollar, never a float), times as epoch milliseconds, maps as `[key, value]` pairs in their
  * iteration order and the recent-id windows chunk by chunk, so that the decoded state decides
@@ -22,8 +27,8 @@ import {
  * `maxActiveHolds` is configuration, not history: it is not stored, and the loader applies the
  * running configuration.
  */
-export interface LedgerStateV1 {
-  readonly v: 1;
+export interface LedgerStateV2 {
+  readonly v: 2;
   readonly version: number;
   readonly lots: readonly {
     readonly lotId: string;
@@ -42,6 +47,7 @@ export interface LedgerStateV1 {
     readonly holdId: string;
     readonly amount: string;
     readonly expiresAtMs: number;
+    readonly apiKeyId?: string;
   }[];
   readonly held: string;
   readonly topUps: readonly (readonly [
@@ -59,6 +65,19 @@ export interface LedgerStateV1 {
     readonly maxChunks: number;
     readonly chunks: readonly (readonly [string, string])[][];
   };
+  /** The month of the latest key charge, and each key's charges of its latest day and month. */
+  readonly keySpend: {
+    readonly monthStartMs: number;
+    readonly settled: readonly (readonly [
+      string,
+      {
+        readonly dayStartMs: number;
+        readonly day: string;
+        readonly monthStartMs: number;
+        readonly month: string;
+      },
+    ])[];
+  };
 }
 
 /** The stored form of a credits breakdown (a snapshot's `breakdown`): decimal USD strings. */
@@ -66,9 +85,9 @@ export type CreditsBreakdownV1 = { readonly [K in keyof CreditsBreakdown]: strin
 
 const usd = formatUsd;
 
-export function encodeLedgerState(state: LedgerState): LedgerStateV1 {
+export function encodeLedgerState(state: LedgerState): LedgerStateV2 {
   return {
-    v: 1,
+    v: 2,
     version: state.version,
     lots: state.lots.map((lot) => ({
       lotId: lot.lotId,
@@ -86,6 +105,7 @@ export function encodeLedgerState(state: LedgerState): LedgerStateV1 {
       holdId: hold.holdId,
       amount: usd(hold.amountNanos),
       expiresAtMs: hold.expiresAtMs,
+      ...(hold.apiKeyId !== undefined && { apiKeyId: hold.apiKeyId }),
     })),
     held: usd(state.heldNanos),
     topUps: [...state.topUps].map(([id, t]) => [
@@ -112,6 +132,18 @@ export function encodeLedgerState(state: LedgerState): LedgerStateV1 {
         [...chunk].map(([id, amount]) => [id, usd(amount)] as const),
       ),
     },
+    keySpend: {
+      monthStartMs: state.keySpend.monthStartMs,
+      settled: [...state.keySpend.settled].map(([id, s]) => [
+        id,
+        {
+          dayStartMs: s.dayStartMs,
+          day: usd(s.dayNanos),
+          monthStartMs: s.monthStartMs,
+          month: usd(s.monthNanos),
+        },
+      ]),
+    },
   };
 }
 
@@ -124,10 +156,10 @@ export function decodeLedgerState(
   value: unknown,
   options: Pick<LedgerStateOptions, 'maxActiveHolds'> = {},
 ): LedgerState {
-  const s = value as LedgerStateV1;
+  const s = value as LedgerStateV2;
   invariant(
-    typeof value === 'object' && value !== null && s.v === 1,
-    () => 'stored state is not a version 1 state',
+    typeof value === 'object' && value !== null && s.v === 2,
+    () => 'stored state is not a version 2 state',
   );
   try {
     const lots: Lot[] = s.lots.map((l) => {
@@ -153,6 +185,7 @@ export function decodeLedgerState(
         holdId: text(h.holdId),
         amountNanos: parseUsd(h.amount),
         expiresAtMs: int(h.expiresAtMs),
+        ...(h.apiKeyId !== undefined && { apiKeyId: text(h.apiKeyId) }),
       })),
     );
     const heldNanos = parseUsd(s.held);
@@ -199,6 +232,7 @@ export function decodeLedgerState(
         text(e[0]),
         parseUsd(e[1]),
       ]),
+      keySpend: decodeKeySpend(s.keySpend, holds),
     };
   } catch (err) {
     if (err instanceof LedgerInvariantError) throw err;
@@ -242,6 +276,29 @@ export function decodeBreakdown(value: unknown): CreditsBreakdown {
       `stored breakdown is malformed: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+}
+
+/** The keys' spend; what each key holds is not stored but summed from the holds themselves. */
+function decodeKeySpend(stored: LedgerStateV2['keySpend'], holds: HoldBook): KeySpendBook {
+  let book: KeySpendBook = {
+    monthStartMs: int(stored.monthStartMs),
+    settled: new Map(
+      stored.settled.map(([id, e]): [string, KeyPeriodSpend] => [
+        text(id),
+        {
+          dayStartMs: int(e.dayStartMs),
+          dayNanos: parseUsd(e.day),
+          monthStartMs: int(e.monthStartMs),
+          monthNanos: parseUsd(e.month),
+        },
+      ]),
+    ),
+    held: new Map(),
+  };
+  for (const hold of holds.inPlacementOrder()) {
+    if (hold.apiKeyId !== undefined) book = changeKeyHeld(book, hold.apiKeyId, hold.amountNanos);
+  }
+  return book;
 }
 
 function window<E, V>(

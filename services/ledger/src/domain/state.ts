@@ -2,6 +2,8 @@ import { invariant } from './errors.js';
 import { CREDITS, isCreditEvent } from './credits.js';
 import type { CreditEvent, LedgerEvent, TopUpRefundAppliedData } from './events.js';
 import { HoldBook, type ActiveHold } from './hold-book.js';
+import { referralRevocationKeyOf } from './idempotency.js';
+import { changeKeyHeld, EMPTY_KEY_SPEND, recordKeyCharge, type KeySpendBook } from './key-spend.js';
 import { insertLot, lotIdOf, takeFromLots, type Lot, type LotKind } from './lots.js';
 import { emptyRecentWindow, recentAdd, type RecentWindow } from './recent-window.js';
 
@@ -61,6 +63,11 @@ export interface LedgerState {
   readonly recentRequests: RecentWindow<true>;
   /** The most recent holds closed (captured, released, expired), with their amounts. */
   readonly recentClosedHolds: RecentWindow<bigint>;
+  /**
+   * Each API key's charges in the current UTC day and month and its open holds: what a key's
+   * spend limits are checked against when a hold is placed (key-spend.ts).
+   */
+  readonly keySpend: KeySpendBook;
 }
 
 /** How many recent request ids and closed hold ids an account state remembers, at least. */
@@ -100,6 +107,7 @@ export function initialLedgerState(options: LedgerStateOptions = {}): LedgerStat
     appliedRefunds: new Set(),
     recentRequests: emptyRecentWindow(remembered),
     recentClosedHolds: emptyRecentWindow(remembered),
+    keySpend: EMPTY_KEY_SPEND,
   };
 }
 
@@ -154,6 +162,10 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
       const charged = {
         ...debit(state, data.draws, data.debtIncurredNanos),
         recentRequests: recentAdd(state.recentRequests, data.requestId, true as const),
+        keySpend:
+          data.apiKeyId === undefined
+            ? state.keySpend
+            : recordKeyCharge(state.keySpend, data.apiKeyId, data.costNanos, data.recordedAtMs),
       };
       if (data.capturedHoldNanos === undefined) return charged;
       invariant(data.holdId !== undefined, () => `request ${data.requestId} captured no hold id`);
@@ -170,6 +182,27 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
     }
     case 'TopUpRefundApplied':
       return applyRefund(state, event.data);
+    case 'ReferralRevoked': {
+      const { data } = event;
+      const key = referralRevocationKeyOf(data.referralId);
+      invariant(!state.appliedCredits.has(key), () => `referral ${data.referralId} revoked twice`);
+      invariant(
+        state.appliedCredits.has(data.lotId),
+        () => `referral ${data.referralId} revoked but never credited`,
+      );
+      invariant(
+        data.takenNanos >= 0n && data.takenNanos <= data.amountNanos,
+        () =>
+          `referral ${data.referralId} revocation took ${data.takenNanos} of ${data.amountNanos}`,
+      );
+      const takes =
+        data.takenNanos > 0n ? [{ lotId: data.lotId, amountNanos: data.takenNanos }] : [];
+      return {
+        ...state,
+        lots: takeFromLots(state.lots, takes),
+        appliedCredits: new Set(state.appliedCredits).add(key),
+      };
+    }
     case 'HoldPlaced': {
       const { data } = event;
       invariant(!state.holds.has(data.holdId), () => `hold ${data.holdId} placed twice`);
@@ -178,11 +211,16 @@ function apply(state: LedgerState, event: LedgerEvent): LedgerState {
         holdId: data.holdId,
         amountNanos: data.amountNanos,
         expiresAtMs: data.expiresAtMs,
+        ...(data.apiKeyId !== undefined && { apiKeyId: data.apiKeyId }),
       };
       return {
         ...state,
         holds: state.holds.with(hold),
         heldNanos: state.heldNanos + data.amountNanos,
+        keySpend:
+          data.apiKeyId === undefined
+            ? state.keySpend
+            : changeKeyHeld(state.keySpend, data.apiKeyId, data.amountNanos),
       };
     }
     case 'HoldReleased':
@@ -227,18 +265,30 @@ function applyCredit(state: LedgerState, event: CreditEvent): LedgerState {
     case 'BonusCredited': {
       const { data } = event;
       const opened = openLot(state, kind, data, data.expiresAtMs, data.topUpId);
-      if (data.topUpId === undefined) return opened;
-      const link: BonusLink = {
-        lotId: data.lotId,
-        amountNanos: data.amountNanos,
-        clawedBackNanos: 0n,
-      };
-      const links = [...(state.bonusLinks.get(data.topUpId) ?? []), link];
-      return { ...opened, bonusLinks: new Map(state.bonusLinks).set(data.topUpId, links) };
+      return data.topUpId === undefined ? opened : linkToTopUp(opened, data.topUpId, data);
+    }
+    case 'DiscountCredited': {
+      // Linked like a bonus: a refund of the top-up takes back the same share of its discount.
+      const { data } = event;
+      return linkToTopUp(openLot(state, kind, data, undefined, data.topUpId), data.topUpId, data);
     }
     default:
       return openLot(state, kind, event.data, event.data.expiresAtMs);
   }
+}
+
+function linkToTopUp(
+  state: LedgerState,
+  topUpId: string,
+  credit: { readonly lotId: string; readonly amountNanos: bigint },
+): LedgerState {
+  const link: BonusLink = {
+    lotId: credit.lotId,
+    amountNanos: credit.amountNanos,
+    clawedBackNanos: 0n,
+  };
+  const links = [...(state.bonusLinks.get(topUpId) ?? []), link];
+  return { ...state, bonusLinks: new Map(state.bonusLinks).set(topUpId, links) };
 }
 
 function openLot(
@@ -317,6 +367,10 @@ function closeHold(state: LedgerState, holdId: string, amountNanos: bigint): Led
     holds: state.holds.without(holdId),
     heldNanos: state.heldNanos - amountNanos,
     recentClosedHolds: recentAdd(state.recentClosedHolds, holdId, amountNanos),
+    keySpend:
+      hold.apiKeyId === undefined
+        ? state.keySpend
+        : changeKeyHeld(state.keySpend, hold.apiKeyId, -amountNanos),
   };
 }
 

@@ -1,6 +1,6 @@
 import { CREDITS, isCreditEvent } from './credits.js';
 import type { CreditEvent, LedgerEvent } from './events.js';
-import { LOT_KINDS } from './lots.js';
+import { kindOfLotId, LOT_KINDS } from './lots.js';
 
 /** The transaction types of CONTRACTS.md (`GET /v1/accounts/{accountId}/transactions`). */
 export const TRANSACTION_TYPES = [...LOT_KINDS, 'usage', 'expiry', 'refund'] as const;
@@ -87,8 +87,24 @@ export function transactionRowsOf(event: LedgerEvent): readonly TransactionRow[]
             'refund',
             data.recordedAtMs,
             -takeback.amountNanos,
-            `Bonus clawed back with the refund of top-up ${data.topUpId}`,
+            `${kindOfLotId(takeback.lotId) === 'discount' ? 'Discount' : 'Bonus'} clawed back with the refund of top-up ${data.topUpId}`,
           ),
+        ),
+      ];
+    }
+    case 'ReferralRevoked': {
+      // A `referral` row of its own, negative: the history shows the reward and its revocation
+      // under the guide's referral type. A revocation that found the lot spent takes nothing and
+      // adds no row.
+      const { data } = event;
+      if (data.takenNanos === 0n) return [];
+      return [
+        row(
+          `referral-revoked:${data.referralId}`,
+          'referral',
+          data.recordedAtMs,
+          -data.takenNanos,
+          `Referral reward revoked: ${data.reason}`,
         ),
       ];
     }
@@ -145,6 +161,8 @@ function creditRow(event: CreditEvent): TransactionRow {
         invoiceId: data.invoiceId,
       };
     }
+    case 'DiscountCredited':
+      return at(`${label} ${event.data.promotionCode} on top-up ${event.data.topUpId}`);
     case 'BonusCredited':
       if (event.data.topUpId !== undefined) return at(`Bonus for top-up ${event.data.topUpId}`);
       return at(`${label}: ${event.data.reason}`);

@@ -3,7 +3,7 @@ import { AccountRoutes, ApiError, ServiceAccess } from '@billing/service-kit';
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ExtendHoldCommand } from '../commands/extend-hold/extend-hold.command.js';
-import { PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
+import { type HoldKey, PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
 import { ReleaseHoldCommand } from '../commands/release-hold/release-hold.command.js';
 import { utcDay } from '../domain/index.js';
 import { formatUsd } from '@billing/money';
@@ -143,7 +143,15 @@ export class AccountsController {
     @Body() body: PlaceHoldBody,
   ): Promise<HoldView> {
     const result = await this.commandBus
-      .execute(new PlaceHoldCommand(accountId, body.holdId, parseUsd(body.amount), body.ttlSeconds))
+      .execute(
+        new PlaceHoldCommand(
+          accountId,
+          body.holdId,
+          parseUsd(body.amount),
+          body.ttlSeconds,
+          keyOfHold(body),
+        ),
+      )
       .catch(rethrowContended);
     if (!result.ok) throw ledgerApiError(result.error);
     return { holdId: result.holdId, available: formatUsd(result.availableNanos) };
@@ -188,4 +196,22 @@ function dayOf(iso: string, field: string): string {
   if (Number.isNaN(ms))
     throw new ApiError(400, 'VALIDATION_FAILED', `${field} must be an ISO-8601 date`);
   return utcDay(ms);
+}
+
+/** The key a hold is for and its spend limits, or undefined for a hold of no key. */
+function keyOfHold(body: PlaceHoldBody): HoldKey | undefined {
+  const { apiKeyId, dailySpendLimit, monthlySpendLimit } = body;
+  if (apiKeyId === undefined) {
+    if (dailySpendLimit !== undefined || monthlySpendLimit !== undefined) {
+      throw new ApiError(400, 'VALIDATION_FAILED', 'a spend limit needs the apiKeyId it limits');
+    }
+    return undefined;
+  }
+  return {
+    apiKeyId,
+    limits: {
+      ...(dailySpendLimit !== undefined && { dailyNanos: parseUsd(dailySpendLimit) }),
+      ...(monthlySpendLimit !== undefined && { monthlyNanos: parseUsd(monthlySpendLimit) }),
+    },
+  };
 }

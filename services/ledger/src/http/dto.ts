@@ -107,6 +107,38 @@ export class PlaceHoldBody {
   @Min(1)
   @Max(86_400)
   ttlSeconds!: number;
+
+  @ApiPropertyOptional({
+    example: 'key_01J9',
+    description:
+      "The API key whose request the hold admits: it counts against the key's spend (issue #17)",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_ID_LENGTH)
+  @Matches(ID, { message: 'apiKeyId must not contain whitespace' })
+  apiKeyId?: string;
+
+  @ApiPropertyOptional({
+    example: '5',
+    description:
+      "The key's daily spend limit (USD, UTC day): the hold is refused with 402 " +
+      "LEDGER.KEY_DAILY_SPEND_LIMIT_REACHED if the key's charges today + its open holds + this " +
+      'hold would exceed it. Needs apiKeyId.',
+  })
+  @IsOptional()
+  @IsPositiveUsd()
+  dailySpendLimit?: string;
+
+  @ApiPropertyOptional({
+    example: '100',
+    description:
+      "The key's monthly spend limit (USD, UTC calendar month), as dailySpendLimit " +
+      '(LEDGER.KEY_MONTHLY_SPEND_LIMIT_REACHED). Needs apiKeyId.',
+  })
+  @IsOptional()
+  @IsPositiveUsd()
+  monthlySpendLimit?: string;
 }
 
 export class ExtendHoldBody {

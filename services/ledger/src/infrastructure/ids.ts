@@ -1,15 +1,5 @@
-import { createHash } from 'node:crypto';
-
-/**
- * A UUID derived from a name (RFC 9562 version 8, "custom", over SHA-256), so that the same fact
- * always gets the same id: the BalanceChanged announcing version 7 of an account is one message,
- * however many times it is built (a retried transaction, a republished outbox row).
- */
-export function nameBasedUuid(name: string): string {
-  const hex = createHash('sha256').update(name).digest('hex');
-  const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+// The name-based message id lives in @billing/messaging, shared with payments (referral rewards).
+export { nameBasedUuid } from '@billing/messaging';
 
 /** The event-store stream of an account (DESIGN.md: one stream per account). */
 export const streamIdOf = (accountId: string): string => `account-${accountId}`;

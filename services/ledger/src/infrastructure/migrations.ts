@@ -113,6 +113,16 @@ CREATE TABLE snapshots (
 CREATE INDEX snapshots_as_of ON snapshots (account_id, last_recorded_at_ms);
 `,
   },
+  {
+    id: 'ledger_003_snapshots_v2',
+    // Per-key spend limits (issue #17) made the stored state version 2 (it counts each key's
+    // spend). A version 1 snapshot was folded without it, so it can no longer stand for its
+    // history: the loader refuses it and folds the stream. Snapshots are a cache of the event
+    // log, never the truth, so deleting them loses nothing; new ones are taken as events arrive.
+    sql: `
+DELETE FROM snapshots WHERE state->>'v' = '1';
+`,
+  },
 ];
 
 /** Everything in the ledger's schema: the event store, the inbox and outbox, the projections. */

@@ -16,6 +16,8 @@ import { PaymentsEvents } from '../messaging/payments-events.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { TopUpRow } from '../infrastructure/top-up-repository.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
+import { PromotionRedemptions } from './promotion-redemptions.js';
+import { ReferralProgram } from './referral-program.js';
 
 export interface OutcomeContext {
   /** The Stripe event (or other input) that caused this: the events' causationId. */
@@ -29,11 +31,16 @@ export interface OutcomeContext {
  * under the locks `PaymentsStore.lockTopUp` took. One place for every path (webhook, off-session
  * answer, simulated provider), so a payment is settled the same way whoever reports it first:
  *
- * - settle: the top-up row, a gap-free invoice number, the invoice, TopUpSettled and BonusGranted
- *   (amount x BONUS_RATE, exact; expiring BONUS_LIFETIME_DAYS after the settlement when that is
- *   set) in the outbox; for an auto top-up, the failure streak ends;
- * - fail: the top-up row; for an auto top-up, a counted failure with backoff (and maybe disabling);
- * - refund: the new refunded total and TopUpRefunded for the delta.
+ * - settle: the top-up row, a gap-free invoice number, the invoice, TopUpSettled, DiscountApplied
+ *   when a promotion code took part of the price (its redemption confirmed), and BonusGranted
+ *   (the top-up asked for, charge + discount, x BONUS_RATE, exact; expiring BONUS_LIFETIME_DAYS
+ *   after the settlement when that is set) in the outbox; for an auto top-up, the failure streak
+ *   ends;
+ * - fail: the top-up row, its promotion code redemption released; for an auto top-up, a counted
+ *   failure with backoff (and maybe disabling);
+ * - refund: the new refunded total and TopUpRefunded for the delta;
+ * - and for a referred account, the referral reward of its first settlement or its revocation
+ *   (ReferralProgram).
  */
 @Injectable()
 export class PaymentOutcomes {
@@ -42,7 +49,9 @@ export class PaymentOutcomes {
   constructor(
     private readonly store: PaymentsStore,
     private readonly events: PaymentsEvents,
+    private readonly promotions: PromotionRedemptions,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
+    private readonly referrals: ReferralProgram,
   ) {}
 
   async apply(
@@ -71,6 +80,7 @@ export class PaymentOutcomes {
           message: decision.message,
           atMs: nowMs,
         });
+        await this.promotions.release(client, topUp.topUpId);
         if (settings !== undefined) {
           const next = onChargeFailed(
             settings,
@@ -101,6 +111,8 @@ export class PaymentOutcomes {
             },
             { causationId: context.causationId, correlationId: topUp.topUpId },
           ),
+          // The referral reward this top-up earned, revoked when inside the claw-back window.
+          ...(await this.referrals.onTopUpRefunded(client, topUp, nowMs, context)),
         ]);
         break;
       }
@@ -123,7 +135,10 @@ export class PaymentOutcomes {
     nowMs: number,
     context: OutcomeContext,
   ): Promise<void> {
-    const bonusNanos = bonusFor(topUp.amountNanos, this.options.bonusRate);
+    // The top-up's amount is what was charged; a promotion code paid the rest of what was asked.
+    const redemption = await this.promotions.confirm(client, topUp.topUpId);
+    const discountNanos = redemption?.discountNanos ?? 0n;
+    const bonusNanos = bonusFor(topUp.amountNanos + discountNanos, this.options.bonusRate);
     const sequence = await this.store.invoices.allocateNumber(client);
     const invoiceId = `inv_${randomUUID().replaceAll('-', '')}`;
     await this.store.topUps.markSettled(client, topUp.topUpId, {
@@ -144,6 +159,8 @@ export class PaymentOutcomes {
       trigger: topUp.trigger,
       amountNanos: topUp.amountNanos,
       bonusNanos,
+      discountNanos,
+      promotionCode: redemption?.code ?? null,
       method: decision.method,
       paymentReference: decision.paymentReference,
     });
@@ -163,6 +180,22 @@ export class PaymentOutcomes {
         meta,
       ),
     ];
+    if (redemption !== undefined) {
+      messages.push(
+        this.events.message(
+          'DiscountApplied',
+          topUp.accountId,
+          {
+            // Derived from the top-up, like its bonus: one discount per top-up, whatever happens.
+            discountId: `disc_${topUp.topUpId}`,
+            topUpId: topUp.topUpId,
+            promotionCode: redemption.code,
+            amount: formatUsd(discountNanos),
+          },
+          meta,
+        ),
+      );
+    }
     if (bonusNanos > 0n) {
       // The policy's answer is written into the event, so the lot keeps the lifetime in force when
       // it was granted whatever the configuration says later (domain/credit-lifetimes.ts).
@@ -183,6 +216,8 @@ export class PaymentOutcomes {
         ),
       );
     }
+    // The referrer's reward when this is a referred account's first top-up (referral-program.ts).
+    messages.push(...(await this.referrals.onTopUpSettled(client, topUp, nowMs, context)));
     await this.events.enqueue(client, messages);
   }
 }

@@ -27,7 +27,23 @@ export type PaymentsErrorCode =
   /** A low-balance alert webhook URL that is not https:// (or has credentials, or is too long) (HTTP 400). */
   | 'PAYMENTS.INVALID_WEBHOOK_URL'
   /** An e-mail alert asked of a deployment with no SMTP server configured (HTTP 409). */
-  | 'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE';
+  | 'PAYMENTS.EMAIL_ALERTS_UNAVAILABLE'
+  /** A promotion code that does not exist, is disabled, or is outside its validity window (HTTP 400). */
+  | 'PAYMENTS.PROMOTION_CODE_INVALID'
+  /** A promotion code whose total or per-account redemption limit is reached (HTTP 409). */
+  | 'PAYMENTS.PROMOTION_CODE_EXHAUSTED'
+  /** A discount that would leave less than the minimum charge (HTTP 400). */
+  | 'PAYMENTS.DISCOUNT_EXCEEDS_AMOUNT'
+  /** A promotion code created twice (HTTP 409). */
+  | 'PAYMENTS.PROMOTION_CODE_EXISTS'
+  /** A referral code no account has (HTTP 404). */
+  | 'PAYMENTS.REFERRAL_CODE_UNKNOWN'
+  /** An account's own referral code (HTTP 400). */
+  | 'PAYMENTS.SELF_REFERRAL'
+  /** The account signed up with another referral code already (HTTP 409). */
+  | 'PAYMENTS.ALREADY_REFERRED'
+  /** A referral code used after the account's first top-up settled (HTTP 409). */
+  | 'PAYMENTS.REFERRAL_TOO_LATE';
 
 export type PaymentsError = Failure<PaymentsErrorCode>;
 export type Result<T> = ServiceResult<T, PaymentsErrorCode>;

@@ -6,4 +6,6 @@ export * from './auto-top-up.js';
 export * from './low-balance-alert.js';
 export * from './admin-credit.js';
 export * from './credit-lifetimes.js';
+export * from './promotion.js';
+export * from './referrals.js';
 export * from './payment-provider.js';

@@ -36,6 +36,7 @@ import {
   type PaymentMethodView,
 } from '../queries/list-payment-methods/list-payment-methods.query.js';
 import { ListTopUpsQuery, type TopUpView } from '../queries/list-top-ups/list-top-ups.query.js';
+import { QuoteTopUpQuery, type TopUpQuote } from '../queries/quote-top-up/quote-top-up.query.js';
 import {
   AccountParams,
   AutoTopUpBody,
@@ -43,6 +44,7 @@ import {
   InvoiceParams,
   ListQuery,
   PaymentMethodParams,
+  TopUpQuoteBody,
 } from './dto.js';
 import { unwrap } from './payments-errors.js';
 
@@ -63,7 +65,21 @@ export class AccountsController {
     @Body() body: CreateTopUpBody,
   ): Promise<CreatedTopUp> {
     return unwrap(
-      await this.commandBus.execute(new CreateTopUpCommand(accountId, body.amount, body.method)),
+      await this.commandBus.execute(
+        new CreateTopUpCommand(accountId, body.amount, body.method, body.promotionCode),
+      ),
+    );
+  }
+
+  /** What a top-up would charge and credit with a promotion code, before paying; nothing reserved. */
+  @Post('top-ups/quote')
+  @HttpCode(200)
+  async quoteTopUp(
+    @Param() { accountId }: AccountParams,
+    @Body() body: TopUpQuoteBody,
+  ): Promise<TopUpQuote> {
+    return unwrap(
+      await this.queryBus.execute(new QuoteTopUpQuery(accountId, body.amount, body.promotionCode)),
     );
   }
 

@@ -1,7 +1,18 @@
 import { AccountParams, PageQuery } from '@billing/service-kit';
 import { ACCOUNT_ID_PATTERN } from '@billing/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { ADMIN_CREDIT_TYPES, type AdminCreditType } from '../domain/index.js';
 
 /** Ids we accept from clients: bounded, no whitespace. */
@@ -20,7 +31,13 @@ export class InvoiceParams extends AccountParams {
 
 export class ListQuery extends PageQuery(200, 50) {}
 
-export class CreateTopUpBody {
+/** A promotion code as typed by a customer or an operator: matched case-insensitively. */
+const PROMOTION_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$/;
+const PROMOTION_CODE_MESSAGE =
+  'promotionCode must be 3 to 40 letters, digits, "-" or "_", starting with a letter or digit';
+
+/** `POST .../top-ups/quote`: what a top-up would charge and credit. */
+export class TopUpQuoteBody {
   @ApiProperty({
     example: '100',
     description: 'USD, a decimal string in whole cents, within the configured limits',
@@ -28,6 +45,16 @@ export class CreateTopUpBody {
   @IsString({ message: 'amount must be a decimal USD string, e.g. "100"' })
   amount!: string;
 
+  @ApiPropertyOptional({
+    example: 'SPRING10',
+    description: 'A promotion code: the checkout charges the amount less its discount',
+  })
+  @IsOptional()
+  @Matches(PROMOTION_CODE, { message: PROMOTION_CODE_MESSAGE })
+  promotionCode?: string;
+}
+
+export class CreateTopUpBody extends TopUpQuoteBody {
   @ApiPropertyOptional({
     enum: ['card', 'alipay'],
     description: 'Offer only this method; both when absent',
@@ -139,4 +166,61 @@ export class LowBalanceAlertBody {
   @IsString({ message: 'webhookUrl must be a string' })
   @MaxLength(2048, { message: 'webhookUrl must be at most 2048 characters' })
   webhookUrl?: string | null;
+}
+
+/** `POST /v1/admin/promotion-codes`: exactly one of percentOff and amountOff (checked by the domain). */
+export class PromotionCodeBody {
+  @ApiProperty({
+    example: 'SPRING10',
+    description: 'Stored upper case; matched case-insensitively',
+  })
+  @Matches(PROMOTION_CODE, { message: PROMOTION_CODE_MESSAGE.replace('promotionCode', 'code') })
+  code!: string;
+
+  @ApiPropertyOptional({ example: '10', description: 'Percent off, above 0 and below 100' })
+  @IsOptional()
+  @IsString({ message: 'percentOff must be a decimal string, e.g. "10"' })
+  @MaxLength(10, { message: 'percentOff must be a decimal string, e.g. "10"' })
+  percentOff?: string;
+
+  @ApiPropertyOptional({ example: '5', description: 'USD off, whole cents' })
+  @IsOptional()
+  @IsString({ message: 'amountOff must be a decimal USD string, e.g. "5"' })
+  @MaxLength(60, { message: 'amountOff must be a decimal USD string, e.g. "5"' })
+  amountOff?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'Inclusive' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'validFrom must be an ISO-8601 instant' })
+  validFrom?: string;
+
+  @ApiPropertyOptional({ example: '2027-01-01T00:00:00Z', description: 'Exclusive' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'validUntil must be an ISO-8601 instant' })
+  validUntil?: string;
+
+  @ApiPropertyOptional({ example: 1000, description: 'Redemptions across all accounts' })
+  @IsOptional()
+  @IsInt({ message: 'maxRedemptions must be a positive integer' })
+  @Min(1, { message: 'maxRedemptions must be a positive integer' })
+  maxRedemptions?: number;
+
+  @ApiPropertyOptional({ example: 1, description: 'Redemptions per account' })
+  @IsOptional()
+  @IsInt({ message: 'maxRedemptionsPerAccount must be a positive integer' })
+  @Min(1, { message: 'maxRedemptionsPerAccount must be a positive integer' })
+  maxRedemptionsPerAccount?: number;
+}
+
+export class PromotionCodeParams {
+  @ApiProperty({ example: 'SPRING10' })
+  @Matches(PROMOTION_CODE, { message: PROMOTION_CODE_MESSAGE.replace('promotionCode', 'code') })
+  code!: string;
+}
+
+export class JoinReferralBody {
+  @ApiProperty({ example: 'K7M2QX9P', description: "Another account's referral code" })
+  @IsString({ message: 'code must be a string' })
+  @MaxLength(64, { message: 'code is not a referral code' })
+  code!: string;
 }

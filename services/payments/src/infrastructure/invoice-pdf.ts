@@ -20,18 +20,22 @@ export interface InvoiceContent {
   readonly customerEmail: string | null;
   readonly topUpId: string;
   readonly trigger: 'manual' | 'auto';
+  /** What the payment provider charged. */
   readonly amountNanos: bigint;
   readonly bonusNanos: bigint;
+  /** What a promotion code took off the top-up (0 without one): credited, never charged. */
+  readonly discountNanos: bigint;
+  readonly promotionCode: string | null;
   readonly method: string;
   readonly paymentReference: string;
 }
 
 /**
- * Bumped whenever the layout changes. Stored next to each rendered PDF: an invoice once downloaded
+ * Bumped whenever the layout changes (2: the discount line of a promotion code). Stored next to each rendered PDF: an invoice once downloaded
  * is served from storage byte for byte, so a new layout (or a new pdfkit) never changes a document
  * a customer already holds.
  */
-export const INVOICE_LAYOUT_VERSION = 'invoice-layout-1';
+export const INVOICE_LAYOUT_VERSION = 'invoice-layout-2';
 
 /** "1,234.50" for whole cents; the exact amount ("6.666") when a bonus has a fraction of a cent. */
 export function displayUsd(nanos: bigint): string {
@@ -54,6 +58,48 @@ const METHOD_NAMES: Record<string, string> = {
 
 function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** One printed line of the invoice's table: a label and a USD amount as displayed. */
+export interface InvoiceLine {
+  readonly label: string;
+  readonly amount: string;
+}
+
+/**
+ * The lines of the invoice's table, in order: the top-up (the amount asked for), its discount when
+ * a promotion code applied, the total charged (top-up − discount), the bonus, and the credits
+ * added (top-up + bonus). Kept apart from the drawing so that what the invoice says is tested as
+ * text; a top-up without a discount prints exactly the lines it always did.
+ */
+export function invoiceLines(invoice: InvoiceContent): {
+  readonly items: readonly InvoiceLine[];
+  readonly charged: InvoiceLine;
+  readonly credited: InvoiceLine;
+} {
+  const topUpNanos = invoice.amountNanos + invoice.discountNanos;
+  const kind = invoice.trigger === 'auto' ? 'auto top-up' : 'manual top-up';
+  const items: InvoiceLine[] = [
+    { label: `Account top-up (${kind})`, amount: displayUsd(topUpNanos) },
+  ];
+  if (invoice.discountNanos > 0n) {
+    items.push({
+      label: `Discount (promotion code ${invoice.promotionCode ?? '-'})`,
+      amount: displayUsd(-invoice.discountNanos),
+    });
+  }
+  items.push({
+    label: 'Bonus credits received (no charge)',
+    amount: displayUsd(invoice.bonusNanos),
+  });
+  return {
+    items,
+    charged: { label: 'Total charged', amount: `USD ${displayUsd(invoice.amountNanos)}` },
+    credited: {
+      label: 'Credits added to the account',
+      amount: displayUsd(topUpNanos + invoice.bonusNanos),
+    },
+  };
 }
 
 /**
@@ -89,7 +135,7 @@ export function renderInvoicePdf(invoice: InvoiceContent): Promise<Buffer> {
 
   const left = 50;
   const right = 545;
-  const total = invoice.amountNanos + invoice.bonusNanos;
+  const lines = invoiceLines(invoice);
 
   doc.font('Helvetica-Bold').fontSize(22).text('INVOICE', left, 50);
   doc.font('Helvetica').fontSize(10);
@@ -127,14 +173,7 @@ export function renderInvoicePdf(invoice: InvoiceContent): Promise<Buffer> {
   doc.moveTo(left, y).lineTo(right, y).stroke();
   y += 8;
   doc.font('Helvetica');
-  const rows: [string, string][] = [
-    [
-      `Account top-up (${invoice.trigger === 'auto' ? 'auto top-up' : 'manual top-up'})`,
-      displayUsd(invoice.amountNanos),
-    ],
-    ['Bonus credits received (no charge)', displayUsd(invoice.bonusNanos)],
-  ];
-  for (const [label, amount] of rows) {
+  for (const { label, amount } of lines.items) {
     doc.text(label, left, y, { width: 330 });
     doc.text(amount, 400, y, { width: right - 400, align: 'right' });
     y += 18;
@@ -142,15 +181,12 @@ export function renderInvoicePdf(invoice: InvoiceContent): Promise<Buffer> {
   doc.moveTo(left, y).lineTo(right, y).stroke();
   y += 8;
   doc.font('Helvetica-Bold');
-  doc.text('Total charged', left, y);
-  doc.text(`USD ${displayUsd(invoice.amountNanos)}`, 400, y, {
-    width: right - 400,
-    align: 'right',
-  });
+  doc.text(lines.charged.label, left, y);
+  doc.text(lines.charged.amount, 400, y, { width: right - 400, align: 'right' });
   y += 18;
   doc.font('Helvetica');
-  doc.text('Credits added to the account', left, y);
-  doc.text(displayUsd(total), 400, y, { width: right - 400, align: 'right' });
+  doc.text(lines.credited.label, left, y);
+  doc.text(lines.credited.amount, 400, y, { width: right - 400, align: 'right' });
 
   y += 40;
   doc.font('Helvetica-Bold').text('Payment', left, y);

@@ -17,6 +17,8 @@ const rows = new RowCodec<StoredInvoice>({
   issuedAtMs: column.epochMs('issued_at'),
   amountNanos: column.bigint('amount_nanos', parseNanos),
   bonusNanos: column.bigint('bonus_nanos', parseNanos),
+  discountNanos: column.bigint('discount_nanos', parseNanos),
+  promotionCode: column.plain('promotion_code'),
   method: column.plain('method'),
   trigger: column.plain('trigger'),
   paymentReference: column.plain('payment_reference'),

@@ -1,6 +1,7 @@
 import { messagingMigrations } from '@billing/messaging';
 import { migrate, type Migration } from '@billing/service-kit';
 import type pg from 'pg';
+import { referralMigrations } from './referral-repository.js';
 
 /**
  * The payments schema. Money is int8 nano-dollars (`*_nanos`), times are timestamptz. Every
@@ -226,8 +227,53 @@ export const paymentsMigrations: readonly Migration[] = [
       CREATE INDEX alert_deliveries_account_idx ON alert_deliveries (account_id, created_at DESC);
     `,
   },
+  {
+    id: '004_promotion_codes',
+    sql: `
+      -- Promotion codes (domain/promotion.ts): a percentage (basis points) or a fixed amount off,
+      -- never both; a validity window [valid_from, valid_until); optional limits.
+      CREATE TABLE IF NOT EXISTS promotion_codes (
+        code                         text PRIMARY KEY,
+        percent_off_bps              integer CHECK (percent_off_bps > 0 AND percent_off_bps < 10000),
+        amount_off_nanos             bigint  CHECK (amount_off_nanos > 0),
+        valid_from                   timestamptz,
+        valid_until                  timestamptz,
+        max_redemptions              integer CHECK (max_redemptions > 0),
+        max_redemptions_per_account  integer CHECK (max_redemptions_per_account > 0),
+        disabled_at                  timestamptz,
+        created_at                   timestamptz NOT NULL,
+        CHECK ((percent_off_bps IS NULL) <> (amount_off_nanos IS NULL)),
+        CHECK (valid_from IS NULL OR valid_until IS NULL OR valid_until > valid_from)
+      );
+
+      -- One redemption per top-up, reserved at checkout under the code's row lock, then confirmed
+      -- at settlement or released when the top-up fails. The limits count what is not released.
+      CREATE TABLE IF NOT EXISTS promotion_redemptions (
+        top_up_id       text PRIMARY KEY REFERENCES top_ups (top_up_id),
+        code            text        NOT NULL REFERENCES promotion_codes (code),
+        account_id      text        NOT NULL,
+        amount_nanos    bigint      NOT NULL CHECK (amount_nanos > 0),
+        discount_nanos  bigint      NOT NULL CHECK (discount_nanos > 0 AND discount_nanos < amount_nanos),
+        status          text        NOT NULL CHECK (status IN ('reserved', 'confirmed', 'released')),
+        reserved_at     timestamptz NOT NULL,
+        confirmed_at    timestamptz,
+        released_at     timestamptz
+      );
+      CREATE INDEX IF NOT EXISTS promotion_redemptions_code_idx
+        ON promotion_redemptions (code, account_id) WHERE status <> 'released';
+
+      -- The invoice of a discounted top-up prints the discount; amount_nanos stays what was charged.
+      ALTER TABLE invoices ADD COLUMN IF NOT EXISTS discount_nanos bigint NOT NULL DEFAULT 0
+        CHECK (discount_nanos >= 0);
+      ALTER TABLE invoices ADD COLUMN IF NOT EXISTS promotion_code text;
+    `,
+  },
 ];
 
 export async function migratePayments(pool: pg.Pool, schema: string): Promise<void> {
-  await migrate(pool, schema, [...messagingMigrations, ...paymentsMigrations]);
+  await migrate(pool, schema, [
+    ...messagingMigrations,
+    ...paymentsMigrations,
+    ...referralMigrations,
+  ]);
 }

@@ -7,6 +7,7 @@ import { AutoTopUpRepository, type AutoTopUpSettings } from './auto-top-up-repos
 import { LowBalanceAlertRepository } from './alerts/low-balance-alert-repository.js';
 import { InvoiceRepository } from './invoice-repository.js';
 import { PaymentMethodRepository } from './payment-method-repository.js';
+import { PromotionRepository } from './promotion-repository.js';
 import { StripeEventRepository } from './stripe-event-repository.js';
 import { TopUpRepository, type TopUpRow } from './top-up-repository.js';
 
@@ -20,6 +21,7 @@ export class PaymentsStore {
   readonly adminCredits: AdminCreditRepository;
   readonly paymentMethods: PaymentMethodRepository;
   readonly lowBalanceAlerts: LowBalanceAlertRepository;
+  readonly promotions: PromotionRepository;
   readonly schema: string;
 
   constructor(
@@ -34,6 +36,7 @@ export class PaymentsStore {
     this.adminCredits = new AdminCreditRepository(options.schema);
     this.paymentMethods = new PaymentMethodRepository(options.schema);
     this.lowBalanceAlerts = new LowBalanceAlertRepository(options.schema);
+    this.promotions = new PromotionRepository(options.schema);
   }
 
   /**

@@ -19,6 +19,9 @@ export interface TopUpRow extends TopUpState {
   readonly customerId: string | null;
   readonly paymentMethodId: string | null;
   readonly invoiceId: string | null;
+  /** From the promotion code redemption joined in (a released one too): the discount and its code. */
+  readonly discountNanos: bigint | null;
+  readonly promotionCode: string | null;
 }
 
 const rows = new RowCodec<TopUpRow>({
@@ -44,6 +47,8 @@ const rows = new RowCodec<TopUpRow>({
   paymentMethodId: column.plain('payment_method_id'),
   // From the invoices joined in: a top-up row never stores it.
   invoiceId: column.plain('invoice_id'),
+  discountNanos: column.nullable(column.bigint('discount_nanos', parseNanos)),
+  promotionCode: column.plain('promotion_code'),
 });
 
 const NEW_TOP_UP = [
@@ -69,8 +74,10 @@ export class TopUpRepository {
   private readonly insertSql: string;
 
   constructor(private readonly schema: string) {
-    this.select = `SELECT t.*, i.invoice_id FROM ${schema}.top_ups t
-      LEFT JOIN ${schema}.invoices i ON i.top_up_id = t.top_up_id`;
+    this.select = `SELECT t.*, i.invoice_id, r.discount_nanos, r.code AS promotion_code
+      FROM ${schema}.top_ups t
+      LEFT JOIN ${schema}.invoices i ON i.top_up_id = t.top_up_id
+      LEFT JOIN ${schema}.promotion_redemptions r ON r.top_up_id = t.top_up_id`;
     this.insertSql = rows.insert(`${schema}.top_ups`, INSERTED);
   }
 

@@ -7,10 +7,12 @@ import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.opti
 
 type PaymentsEventType =
   | 'TopUpSettled'
+  | 'DiscountApplied'
   | 'BonusGranted'
   | 'TopUpRefunded'
   | 'GiftGranted'
   | 'ReferralRewarded'
+  | 'ReferralRewardRevoked'
   | 'CompensationIssued'
   | 'CreditsAdjusted';
 

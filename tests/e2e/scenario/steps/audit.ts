@@ -16,7 +16,7 @@ export function auditSteps(ctx: ScenarioContext, step: Step): void {
           total: plain(a.credited.minus(a.spent)),
         });
       }
-      expect(accounts()).toHaveLength(5);
+      expect(accounts()).toHaveLength(7);
     },
   );
 
@@ -24,7 +24,7 @@ export function auditSteps(ctx: ScenarioContext, step: Step): void {
     "verifies every account's hash chain (auditor's route, and audit:verify over the whole log)",
     async () => {
       const p = platform();
-      expect(accounts()).toHaveLength(5);
+      expect(accounts()).toHaveLength(7);
       for (const a of accounts()) {
         const verdict = await expectJson<{ ok: boolean; events: number; headHash: string }>(
           'GET',

@@ -148,9 +148,13 @@ function KeyRow({
   onChanged: () => Promise<void>;
   onCopy: (label: string, key: string) => Promise<void>;
 }) {
-  const [mode, setMode] = useState<'view' | 'rename' | 'delete'>('view');
+  const [mode, setMode] = useState<'view' | 'rename' | 'delete' | 'limits'>('view');
   const [newName, setNewName] = useState(apiKey.name);
+  const [daily, setDaily] = useState(apiKey.spendLimits.daily ?? '');
+  const [monthly, setMonthly] = useState(apiKey.spendLimits.monthly ?? '');
   const renameId = useId();
+  const dailyId = useId();
+  const monthlyId = useId();
   const path = accountPath(`/api-keys/${encodeURIComponent(apiKey.id)}`);
 
   const reveal = useMutation({
@@ -158,8 +162,12 @@ function KeyRow({
     onSuccess: ({ key }) => onCopy(apiKey.name, key),
   });
   const update = useMutation({
-    mutationFn: (patch: { name?: string; status?: 'enabled' | 'disabled' }) =>
-      call('PATCH', path, patch),
+    mutationFn: (patch: {
+      name?: string;
+      status?: 'enabled' | 'disabled';
+      // An empty field removes that limit (null); the keys service checks the amounts.
+      spendLimits?: { daily: string | null; monthly: string | null };
+    }) => call('PATCH', path, patch),
     onSuccess: async () => {
       setMode('view');
       await onChanged();
@@ -217,6 +225,16 @@ function KeyRow({
           <span className={`status ${apiKey.status}`}>
             {apiKey.status === 'enabled' ? 'Enabled' : 'Disabled'}
           </span>
+          {apiKey.spendLimits.daily !== null && (
+            <div className="muted" data-testid="daily-limit">
+              Limit <Money amount={apiKey.spendLimits.daily} /> a day
+            </div>
+          )}
+          {apiKey.spendLimits.monthly !== null && (
+            <div className="muted" data-testid="monthly-limit">
+              Limit <Money amount={apiKey.spendLimits.monthly} /> a month
+            </div>
+          )}
         </td>
         <td>{formatDay(apiKey.createdAt)}</td>
         <td>{formatTime(apiKey.lastUsedAt)}</td>
@@ -247,6 +265,18 @@ function KeyRow({
           </button>
           <button
             type="button"
+            className="small secondary"
+            onClick={() => {
+              setDaily(apiKey.spendLimits.daily ?? '');
+              setMonthly(apiKey.spendLimits.monthly ?? '');
+              setMode('limits');
+            }}
+            aria-label={`Spend limits of ${apiKey.name}`}
+          >
+            Limits
+          </button>
+          <button
+            type="button"
             className="small danger"
             onClick={() => setMode('delete')}
             aria-label={`Delete ${apiKey.name}`}
@@ -255,6 +285,52 @@ function KeyRow({
           </button>
         </td>
       </tr>
+      {mode === 'limits' && (
+        <tr className="confirm">
+          <td colSpan={7}>
+            <form
+              className="inline-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                update.mutate({
+                  spendLimits: {
+                    daily: daily.trim() === '' ? null : daily.trim(),
+                    monthly: monthly.trim() === '' ? null : monthly.trim(),
+                  },
+                });
+              }}
+            >
+              <label htmlFor={dailyId}>Daily limit of {apiKey.name} (USD, per UTC day)</label>
+              <input
+                id={dailyId}
+                value={daily}
+                onChange={(e) => setDaily(e.target.value)}
+                inputMode="decimal"
+                placeholder="none"
+              />
+              <label htmlFor={monthlyId}>
+                Monthly limit of {apiKey.name} (USD, per UTC calendar month)
+              </label>
+              <input
+                id={monthlyId}
+                value={monthly}
+                onChange={(e) => setMonthly(e.target.value)}
+                inputMode="decimal"
+                placeholder="none"
+              />
+              <button type="submit">Save limits</button>
+              <button type="button" className="secondary" onClick={() => setMode('view')}>
+                Cancel
+              </button>
+            </form>
+            <p className="muted">
+              A request that could take the key past a limit is refused (402
+              key_spend_limit_reached); what the key spent and has in flight counts. Empty: no
+              limit.
+            </p>
+          </td>
+        </tr>
+      )}
       {mode === 'delete' && (
         <tr className="confirm">
           <td colSpan={7}>

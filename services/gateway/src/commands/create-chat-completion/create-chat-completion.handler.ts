@@ -9,6 +9,7 @@ import {
   capUsageToHold,
   errorBody,
   failures,
+  keySpendLimitReached,
   parseChatRequest,
   priceInForce,
   promptTokenBound,
@@ -280,7 +281,7 @@ export class CreateChatCompletionHandler {
     });
     const requestId = `req_${this.newId()}`;
     const hold = await this.ledger.placeHold(
-      auth.value.accountId,
+      auth.value,
       requestId,
       worst.costNanos,
       this.options.holdTtlSeconds,
@@ -291,6 +292,11 @@ export class CreateChatCompletionHandler {
       // for the whole TTL; if that fails too, the TTL still frees it.
       if (hold.reason === 'unavailable')
         void this.ledger.releaseHold(auth.value.accountId, requestId);
+      if (hold.reason === 'key_spend_limit') {
+        const { dailyNanos, monthlyNanos } = auth.value.spendLimits;
+        const limitNanos = hold.period === 'daily' ? dailyNanos : monthlyNanos;
+        return failed(keySpendLimitReached(hold.period, limitNanos, this.options.nowMs()));
+      }
       return failed(
         hold.reason === 'insufficient_funds'
           ? failures.insufficientBalance(

@@ -18,6 +18,7 @@ export class UpdateApiKeyHandler
         ...(changes.name !== undefined && { name: changes.name }),
         ...(changes.status !== undefined && { status: changes.status }),
         ...(changes.expiresAt !== undefined && { expiresAt: changes.expiresAt }),
+        ...(changes.spendLimits !== undefined && { spendLimits: changes.spendLimits }),
       },
       async (client, row, events) => {
         if (events.length === 0) return { ok: true, value: toApiKeyView(row) } as const;

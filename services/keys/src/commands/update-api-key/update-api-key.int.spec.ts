@@ -15,17 +15,6 @@ afterAll(async () => {
   await t.close();
 }, 60_000);
 
-async function outboxOf(accountId: string): Promise<{ type: string; data: unknown }[]> {
-  const { rows } = await t.db.query<{ value: string }>(
-    `SELECT value FROM ${t.schema}.outbox WHERE message_key = $1 ORDER BY id`,
-    [accountId],
-  );
-  return rows.map((r) => {
-    const event = JSON.parse(r.value) as { type: string; data: unknown };
-    return { type: event.type, data: event.data };
-  });
-}
-
 describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
   it('renames and disables in one request, publishing one ApiKeyUpdated with both fields', async () => {
     const accountId = testAccount();
@@ -41,11 +30,12 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       prefix: created.body.prefix,
       status: 'disabled',
       expiresAt: null,
+      spendLimits: { daily: null, monthly: null },
       createdAt: created.body.createdAt,
       lastUsedAt: null,
       used: '0',
     });
-    expect((await outboxOf(accountId)).slice(1)).toEqual([
+    expect((await t.outboxOf(accountId)).slice(1)).toEqual([
       {
         type: 'ApiKeyUpdated',
         data: { apiKeyId: created.body.id, name: 'new', status: 'disabled' },
@@ -62,7 +52,7 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ name: 'same', status: 'enabled' });
     }
-    expect((await outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+    expect((await t.outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
   });
 
   it('refuses an unknown status, an invalid name and unknown fields with 400', async () => {
@@ -80,6 +70,6 @@ describe('PATCH /v1/accounts/{accountId}/api-keys/{apiKeyId}', () => {
       });
       expect([res.status, res.body.error.code]).toEqual([400, code]);
     }
-    expect((await outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+    expect((await t.outboxOf(accountId)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
   });
 });

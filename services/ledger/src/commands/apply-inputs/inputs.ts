@@ -44,6 +44,16 @@ const INPUTS: {
       nowMs,
     },
   }),
+  DiscountApplied: (d, nowMs) => ({
+    type: 'CreditDiscount',
+    data: {
+      discountId: d.discountId,
+      topUpId: d.topUpId,
+      promotionCode: d.promotionCode,
+      amountNanos: parseUsd(d.amount),
+      nowMs,
+    },
+  }),
   BonusGranted: expiringCredit('CreditBonus', 'grantId', 'topUpId'),
   CompensationIssued: expiringCredit('CreditCompensation', 'compensationId', 'claimId'),
   GiftGranted: expiringCredit('CreditGift', 'giftId'),
@@ -63,6 +73,15 @@ const INPUTS: {
       topUpId: d.topUpId,
       amountNanos: parseUsd(d.amount),
       refundReference: d.refundReference,
+      nowMs,
+    },
+  }),
+  ReferralRewardRevoked: (d, nowMs) => ({
+    type: 'RevokeReferral',
+    data: {
+      referralId: d.referralId,
+      amountNanos: parseUsd(d.amount),
+      reason: d.reason,
       nowMs,
     },
   }),

@@ -15,10 +15,20 @@ export class PlaceHoldHandler implements ICommandHandler<PlaceHoldCommand> {
     holdId,
     amountNanos,
     ttlSeconds,
+    key,
   }: PlaceHoldCommand): Promise<HoldResult> {
     const outcome = await this.queue.submit({
       accountId,
-      command: (nowMs) => ({ type: 'PlaceHold', data: { holdId, amountNanos, ttlSeconds, nowMs } }),
+      command: (nowMs) => ({
+        type: 'PlaceHold',
+        data: {
+          holdId,
+          amountNanos,
+          ttlSeconds,
+          nowMs,
+          ...(key !== undefined && { apiKeyId: key.apiKeyId, keySpendLimits: key.limits }),
+        },
+      }),
       cause: { type: 'PlaceHold', id: holdId },
     });
     if (outcome.kind === 'refused') {

@@ -4,6 +4,7 @@ import { adjustmentPosted } from './adjustment-posted.js';
 import { bonusCredited } from './bonus-credited.js';
 import { compensationCredited } from './compensation-credited.js';
 import { creditsExpired } from './credits-expired.js';
+import { discountCredited } from './discount-credited.js';
 import { Reader, type EventCodec } from './fields.js';
 import { giftCredited } from './gift-credited.js';
 import { holdExpired } from './hold-expired.js';
@@ -11,6 +12,7 @@ import { holdExtended } from './hold-extended.js';
 import { holdPlaced } from './hold-placed.js';
 import { holdReleased } from './hold-released.js';
 import { referralCredited } from './referral-credited.js';
+import { referralRevoked } from './referral-revoked.js';
 import { topUpCredited } from './top-up-credited.js';
 import { topUpRefundApplied } from './top-up-refund-applied.js';
 import { usageCharged } from './usage-charged.js';
@@ -31,6 +33,7 @@ import { usageCharged } from './usage-charged.js';
  */
 const CODECS = {
   TopUpCredited: topUpCredited,
+  DiscountCredited: discountCredited,
   BonusCredited: bonusCredited,
   CompensationCredited: compensationCredited,
   GiftCredited: giftCredited,
@@ -39,6 +42,7 @@ const CODECS = {
   UsageCharged: usageCharged,
   CreditsExpired: creditsExpired,
   TopUpRefundApplied: topUpRefundApplied,
+  ReferralRevoked: referralRevoked,
   HoldPlaced: holdPlaced,
   HoldReleased: holdReleased,
   HoldExtended: holdExtended,

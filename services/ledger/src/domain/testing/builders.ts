@@ -6,6 +6,7 @@ import type {
   ChargeUsage,
   CreditBonus,
   CreditCompensation,
+  CreditDiscount,
   CreditGift,
   CreditReferral,
   CreditTopUp,
@@ -15,18 +16,21 @@ import type {
   PostAdjustment,
   ReleaseHold,
   ExtendHold,
+  RevokeReferral,
 } from '../commands.js';
 import type {
   AdjustmentPosted,
   BonusCredited,
   CompensationCredited,
   CreditsExpired,
+  DiscountCredited,
   GiftCredited,
   HoldExpired,
   HoldPlaced,
   HoldReleased,
   HoldExtended,
   ReferralCredited,
+  ReferralRevoked,
   TopUpCredited,
   TopUpRefundApplied,
   UnitPrices,
@@ -73,6 +77,22 @@ export const bonus = (
     reason: o.reason ?? 'top_up_bonus',
     ...(o.topUpId !== undefined && { topUpId: o.topUpId }),
     ...(o.expiresAt !== undefined && { expiresAtMs: o.expiresAt }),
+    nowMs: o.at ?? T0,
+  },
+});
+
+/** The discount a promotion code gave on a top-up: its id derived from the top-up, like payments. */
+export const discount = (
+  topUpId: string,
+  amount: string,
+  o: { at?: number; code?: string } = {},
+): CreditDiscount => ({
+  type: 'CreditDiscount',
+  data: {
+    discountId: `disc_${topUpId}`,
+    topUpId,
+    promotionCode: o.code ?? 'SPRING10',
+    amountNanos: usd(amount),
     nowMs: o.at ?? T0,
   },
 });
@@ -141,6 +161,15 @@ export const refund = (
   data: { topUpId, amountNanos: usd(amount), refundReference, nowMs: o.at ?? T0 },
 });
 
+export const revokeReferral = (
+  referralId: string,
+  amount: string,
+  o: { at?: number } = {},
+): RevokeReferral => ({
+  type: 'RevokeReferral',
+  data: { referralId, amountNanos: usd(amount), reason: 'top-up refunded', nowMs: o.at ?? T0 },
+});
+
 export const charge = (
   requestId: string,
   cost: string,
@@ -164,10 +193,28 @@ export const charge = (
 export const placeHold = (
   holdId: string,
   amount: string,
-  o: { at?: number; ttlSeconds?: number } = {},
+  o: {
+    at?: number;
+    ttlSeconds?: number;
+    apiKeyId?: string;
+    daily?: string;
+    monthly?: string;
+  } = {},
 ): PlaceHold => ({
   type: 'PlaceHold',
-  data: { holdId, amountNanos: usd(amount), ttlSeconds: o.ttlSeconds ?? 60, nowMs: o.at ?? T0 },
+  data: {
+    holdId,
+    amountNanos: usd(amount),
+    ttlSeconds: o.ttlSeconds ?? 60,
+    nowMs: o.at ?? T0,
+    ...(o.apiKeyId !== undefined && { apiKeyId: o.apiKeyId }),
+    ...((o.daily !== undefined || o.monthly !== undefined) && {
+      keySpendLimits: {
+        ...(o.daily !== undefined && { dailyNanos: usd(o.daily) }),
+        ...(o.monthly !== undefined && { monthlyNanos: usd(o.monthly) }),
+      },
+    }),
+  },
 });
 
 export const releaseHold = (holdId: string, o: { at?: number } = {}): ReleaseHold => ({
@@ -211,6 +258,23 @@ export const topUpCredited = (
     paymentReference: `pi_${topUpId}`,
     invoiceId: `inv_${topUpId}`,
     lotId: `top_up:${topUpId}`,
+    debtRepaidNanos: usd(o.debtRepaid ?? '0'),
+    recordedAtMs: o.at ?? T0,
+  },
+});
+
+export const discountCredited = (
+  topUpId: string,
+  amount: string,
+  o: { at?: number; code?: string; debtRepaid?: string } = {},
+): DiscountCredited => ({
+  type: 'DiscountCredited',
+  data: {
+    discountId: `disc_${topUpId}`,
+    topUpId,
+    promotionCode: o.code ?? 'SPRING10',
+    amountNanos: usd(amount),
+    lotId: `discount:disc_${topUpId}`,
     debtRepaidNanos: usd(o.debtRepaid ?? '0'),
     recordedAtMs: o.at ?? T0,
   },
@@ -370,10 +434,26 @@ export const refundApplied = (
   },
 });
 
+export const referralRevoked = (
+  referralId: string,
+  amount: string,
+  o: { taken?: string; at?: number } = {},
+): ReferralRevoked => ({
+  type: 'ReferralRevoked',
+  data: {
+    referralId,
+    lotId: `referral:${referralId}`,
+    amountNanos: usd(amount),
+    takenNanos: usd(o.taken ?? amount),
+    reason: 'top-up refunded',
+    recordedAtMs: o.at ?? T0,
+  },
+});
+
 export const holdPlaced = (
   holdId: string,
   amount: string,
-  o: { at?: number; ttlSeconds?: number } = {},
+  o: { at?: number; ttlSeconds?: number; apiKeyId?: string } = {},
 ): HoldPlaced => ({
   type: 'HoldPlaced',
   data: {
@@ -381,6 +461,7 @@ export const holdPlaced = (
     amountNanos: usd(amount),
     expiresAtMs: (o.at ?? T0) + (o.ttlSeconds ?? 60) * 1000,
     recordedAtMs: o.at ?? T0,
+    ...(o.apiKeyId !== undefined && { apiKeyId: o.apiKeyId }),
   },
 });
 

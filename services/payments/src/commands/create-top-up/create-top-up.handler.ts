@@ -1,9 +1,18 @@
-import { withTransaction } from '@billing/service-kit';
+import { withTransaction, type Queryable } from '@billing/service-kit';
 import { randomUUID } from 'node:crypto';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentOutcomes } from '../payment-outcomes.js';
-import { centsOf, fail, ok, parseTopUpAmount, type Result } from '../../domain/index.js';
+import { formatUsd } from '@billing/money';
+import {
+  centsOf,
+  fail,
+  ok,
+  parseTopUpAmount,
+  type DiscountQuote,
+  type Result,
+} from '../../domain/index.js';
+import { PromotionRedemptions } from '../promotion-redemptions.js';
 import { PaymentsStore } from '../../infrastructure/payments-store.js';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
 import {
@@ -29,26 +38,55 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
   constructor(
     private readonly store: PaymentsStore,
     private readonly outcomes: PaymentOutcomes,
+    private readonly promotions: PromotionRedemptions,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     @Inject(PAYMENTS_OPTIONS) private readonly options: ResolvedPaymentsOptions,
   ) {}
 
-  async execute({ accountId, amount, method }: CreateTopUpCommand): Promise<Result<CreatedTopUp>> {
+  async execute({
+    accountId,
+    amount,
+    method,
+    promotionCode,
+  }: CreateTopUpCommand): Promise<Result<CreatedTopUp>> {
     const parsed = parseTopUpAmount(amount, this.options.topUpLimits);
     if (!parsed.ok) return parsed;
-    const amountNanos = parsed.value;
     const topUpId = `tu_${randomUUID().replaceAll('-', '')}`;
-    await this.store.topUps.insert(this.store.pool, {
-      topUpId,
-      accountId,
-      amountNanos,
-      trigger: 'manual',
-      requestedMethod: method ?? null,
-      createdAtMs: this.options.nowMs(),
-      chargeState: null,
-      customerId: null,
-      paymentMethodId: null,
-    });
+    const insert = (db: Queryable, amountNanos: bigint): Promise<void> =>
+      this.store.topUps.insert(db, {
+        topUpId,
+        accountId,
+        amountNanos,
+        trigger: 'manual',
+        requestedMethod: method ?? null,
+        createdAtMs: this.options.nowMs(),
+        chargeState: null,
+        customerId: null,
+        paymentMethodId: null,
+      });
+    let discount: DiscountQuote | null = null;
+    if (promotionCode === undefined) {
+      await insert(this.store.pool, parsed.value);
+    } else {
+      // The top-up and the code's reservation commit together, under the code's row lock.
+      const reserved = await withTransaction(this.store.pool, (client) =>
+        this.promotions.reserve(
+          client,
+          { accountId, topUpId, code: promotionCode },
+          parsed.value,
+          (charged) => insert(client, charged),
+        ),
+      );
+      if (!reserved.ok) return reserved;
+      discount = reserved.value;
+    }
+    // What the provider charges: the top-up's own amount from here on.
+    const amountNanos = discount?.chargedNanos ?? parsed.value;
+    const answer = {
+      charged: formatUsd(amountNanos),
+      discount: discount === null ? null : formatUsd(discount.discountNanos),
+      promotionCode: discount?.code ?? null,
+    };
 
     let checkout: CheckoutResult;
     try {
@@ -68,6 +106,7 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
         message: 'the payment provider could not open a checkout',
         atMs: this.options.nowMs(),
       });
+      await this.promotions.release(this.store.pool, topUpId);
       return fail(
         'PAYMENTS.PROVIDER_UNAVAILABLE',
         'the payment provider is not available right now; please try again',
@@ -81,7 +120,7 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
         checkout.sessionId,
         checkout.url,
       );
-      return ok({ topUpId, status: 'pending', checkoutUrl: checkout.url });
+      return ok({ topUpId, status: 'pending', checkoutUrl: checkout.url, ...answer });
     }
     // The simulated provider: paid at once, settled through the same path as a webhook.
     await withTransaction(this.store.pool, async (client) => {
@@ -97,6 +136,6 @@ export class CreateTopUpHandler implements ICommandHandler<CreateTopUpCommand> {
         method: checkout.method,
       });
     });
-    return ok({ topUpId, status: 'settled', checkoutUrl: checkout.url });
+    return ok({ topUpId, status: 'settled', checkoutUrl: checkout.url, ...answer });
   }
 }

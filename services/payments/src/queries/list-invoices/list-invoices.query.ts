@@ -9,6 +9,9 @@ export interface InvoiceView {
   readonly issuedAt: string;
   readonly amount: string;
   readonly bonus: string;
+  /** What a promotion code took off the top-up ("0" without one); `amount` is what was charged. */
+  readonly discount: string;
+  readonly promotionCode: string | null;
   readonly currency: 'USD';
   readonly method: string;
   readonly trigger: string;
@@ -25,6 +28,8 @@ export function invoiceView(i: InvoiceRow): InvoiceView {
     issuedAt: new Date(i.issuedAtMs).toISOString(),
     amount: formatUsd(i.amountNanos),
     bonus: formatUsd(i.bonusNanos),
+    discount: formatUsd(i.discountNanos),
+    promotionCode: i.promotionCode,
     currency: 'USD',
     method: i.method,
     trigger: i.trigger,

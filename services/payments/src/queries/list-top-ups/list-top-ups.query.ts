@@ -4,7 +4,11 @@ import type { TopUpRow } from '../../infrastructure/top-up-repository.js';
 
 export interface TopUpView {
   readonly topUpId: string;
+  /** What the payment provider charges (the top-up asked for, less any discount). */
   readonly amount: string;
+  /** The promotion code's discount, credited on top of `amount`; null without a code. */
+  readonly discount: string | null;
+  readonly promotionCode: string | null;
   readonly status: string;
   readonly trigger: string;
   /** The method used once settled; before, the one asked for (if any). */
@@ -24,6 +28,8 @@ export function topUpView(t: TopUpRow): TopUpView {
   return {
     topUpId: t.topUpId,
     amount: formatUsd(t.amountNanos),
+    discount: t.discountNanos === null ? null : formatUsd(t.discountNanos),
+    promotionCode: t.promotionCode,
     status: t.status,
     trigger: t.trigger,
     method: t.method ?? t.requestedMethod,
