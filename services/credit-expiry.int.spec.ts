@@ -1,5 +1,3 @@
-import { eventually } from '@billing/testing';
-import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
 import type { CreditsBreakdownView } from './ledger/src/queries/get-credits-breakdown/get-credits-breakdown.query.js';
 import {
   createLedgerTestApp,
@@ -40,13 +38,9 @@ afterAll(async () => {
   await ledger?.close();
 }, 60_000);
 
-const balance = (accountId: string) =>
-  ledger.http<BalanceView>('GET', `/v1/accounts/${accountId}/balance`).then((r) => r.body);
+const balance = (accountId: string) => ledger.balance(accountId);
 const atVersion = (accountId: string, version: number) =>
-  eventually(async () => {
-    const b = await balance(accountId);
-    return b.version >= version ? b : undefined;
-  }, 15_000);
+  ledger.balanceAtVersion(accountId, version);
 const breakdown = (accountId: string) =>
   ledger
     .http<CreditsBreakdownView>('GET', `/v1/accounts/${accountId}/credits-breakdown`)

@@ -193,7 +193,8 @@ export async function startDistributedPlatform(
     };
     const perService: Record<ServiceName, Record<string, string>> = {
       ledger: { PORT: String(ports.ledger), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
-      metering: { PORT: String(ports.metering) },
+      // The AI insurance evaluates every second, so the scenario sees its claim at once.
+      metering: { PORT: String(ports.metering), INSURANCE_EVALUATE_EVERY_SECONDS: '1' },
       keys: { PORT: String(ports.keys), SERVICE_TOKENS: `gateway=${gatewayServiceToken}` },
       payments: {
         PORT: String(ports.payments),

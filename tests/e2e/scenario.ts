@@ -4,6 +4,7 @@ import { createScenarioContext, type Step } from './scenario/context.js';
 import { auditSteps } from './scenario/steps/audit.js';
 import { billingSteps } from './scenario/steps/billing.js';
 import { chatSteps } from './scenario/steps/chat.js';
+import { insuranceSteps } from './scenario/steps/insurance.js';
 import { keysSteps } from './scenario/steps/keys.js';
 import { limitsSteps } from './scenario/steps/limits.js';
 import { onboardingSteps } from './scenario/steps/onboarding.js';
@@ -72,6 +73,7 @@ export function runBillingScenario(platform: () => Platform): ScenarioRun {
   keysSteps(ctx, step);
   limitsSteps(ctx, step);
   referralSteps(ctx, step);
+  insuranceSteps(ctx, step);
   auditSteps(ctx, step);
 
   return { failed: () => failures > 0 };

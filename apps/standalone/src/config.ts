@@ -35,6 +35,11 @@ export interface StandaloneConfig {
    * request's usage never reaches the ledger (the chaos suite shortens it, tests/chaos).
    */
   readonly holdTtlSeconds: number | undefined;
+  /**
+   * INSURANCE_EVALUATE_EVERY_SECONDS, as metering reads it (default 60): how often the AI
+   * insurance evaluates the request log (the end-to-end scenario shortens it).
+   */
+  readonly insuranceEvaluateEverySeconds: number | undefined;
 }
 
 export const PRODUCTION_REFUSAL =
@@ -78,6 +83,18 @@ export function loadStandaloneConfig(
       problems.push('HOLD_TTL_SECONDS must be an integer between 1 and 86400');
     }
   }
+  let insuranceEvaluateEverySeconds: number | undefined;
+  const every = env.INSURANCE_EVALUATE_EVERY_SECONDS;
+  if (every !== undefined && every !== '') {
+    insuranceEvaluateEverySeconds = Number(every);
+    if (
+      !Number.isInteger(insuranceEvaluateEverySeconds) ||
+      insuranceEvaluateEverySeconds < 1 ||
+      insuranceEvaluateEverySeconds > 86_400
+    ) {
+      problems.push('INSURANCE_EVALUATE_EVERY_SECONDS must be an integer between 1 and 86400');
+    }
+  }
   if (problems.length > 0) throw new StandaloneConfigError(problems);
   return {
     port,
@@ -93,5 +110,6 @@ export function loadStandaloneConfig(
     upstreamProviders: env.UPSTREAM_PROVIDERS === '' ? undefined : env.UPSTREAM_PROVIDERS,
     verbose: env.STANDALONE_VERBOSE === '1' || env.STANDALONE_VERBOSE === 'true',
     holdTtlSeconds,
+    insuranceEvaluateEverySeconds,
   };
 }

@@ -165,6 +165,7 @@ async function start(): Promise<void> {
     nodeEnv: config.nodeEnv,
     upstreams,
     holdTtlSeconds: config.holdTtlSeconds,
+    insuranceEvaluateEverySeconds: config.insuranceEvaluateEverySeconds,
     consoleUrl: baseUrl,
     logger,
     onReady: (service, handler) => front.serve(service, handler),

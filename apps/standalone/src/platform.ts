@@ -45,6 +45,8 @@ export interface PlatformOptions {
   readonly upstreams?: ReadonlyMap<string, UpstreamProvider>;
   /** The gateway's HOLD_TTL_SECONDS (its default when undefined). */
   readonly holdTtlSeconds?: number | undefined;
+  /** Metering's INSURANCE_EVALUATE_EVERY_SECONDS (its default when undefined). */
+  readonly insuranceEvaluateEverySeconds?: number | undefined;
   /** Where the console is (http://localhost:8080): a checkout returns to its top-up pages. */
   readonly consoleUrl?: string;
   readonly logger: LoggerService;
@@ -181,8 +183,13 @@ export class Platform {
   ): DynamicModule {
     const s = this.options.secrets;
     switch (service) {
-      case 'metering':
-        return MeteringModule.forRoot(common);
+      case 'metering': {
+        const every = this.options.insuranceEvaluateEverySeconds;
+        return MeteringModule.forRoot({
+          ...common,
+          ...(every === undefined ? {} : { insurance: { evaluateEveryMs: every * 1_000 } }),
+        });
+      }
       case 'ledger':
         return LedgerModule.forRoot({
           ...common,

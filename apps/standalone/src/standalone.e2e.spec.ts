@@ -274,7 +274,11 @@ describe('the billing scenario against the standalone mode', () => {
   let running: StandaloneProcess | undefined;
 
   beforeAll(async () => {
-    const started = await StandaloneProcess.start({ dataDir });
+    // The AI insurance evaluates every second, so the scenario sees its claim at once.
+    const started = await StandaloneProcess.start({
+      dataDir,
+      env: { INSURANCE_EVALUATE_EVERY_SECONDS: '1' },
+    });
     running = started.process;
     platform = new StandalonePlatform(started.process, started.banner);
   }, 180_000);

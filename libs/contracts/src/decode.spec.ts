@@ -250,6 +250,39 @@ describe('decodeEvent: WRONG_TOPIC', () => {
   });
 });
 
+describe('decodeEvent: CompensationIssued of the AI insurance', () => {
+  it('given an insurance claim on usage.recorded.v1 (metering), then it decodes unchanged', () => {
+    const event = expectOk(
+      decodeEvent(JSON.stringify(FULL.CompensationIssued), { topic: TOPICS.usageRecorded }),
+    );
+    expect(event).toEqual(FULL.CompensationIssued);
+  });
+
+  it('given a TopUpSettled on usage.recorded.v1, then WRONG_TOPIC: only claims join usage', () => {
+    expectFailure(
+      decodeEvent(JSON.stringify(FULL.TopUpSettled), { topic: TOPICS.usageRecorded }),
+      'WRONG_TOPIC',
+      'type: TopUpSettled is not allowed on usage.recorded.v1 (allowed: UsageRecorded, ' +
+        'CompensationIssued)',
+    );
+  });
+
+  it.each([
+    ['an empty list', []],
+    ['a repeated request id', ['req_1', 'req_1']],
+    ['an empty request id', ['']],
+    ['a list of numbers', [1]],
+    ['a string instead of a list', 'req_1'],
+  ])('given requestIds as %s, then INVALID_DATA', (_what, requestIds) => {
+    expectFailure(
+      decodeData('CompensationIssued', (d) => (d.requestIds = requestIds)),
+      'INVALID_DATA',
+      'data.requestIds: must be a non-empty array of at most 1000 distinct ids (each a ' +
+        'non-empty string of at most 200 characters)',
+    );
+  });
+});
+
 describe('decodeEvent: UNSUPPORTED_VERSION', () => {
   it('given a version newer than the code knows, then UNSUPPORTED_VERSION', () => {
     expectFailure(

@@ -25,6 +25,7 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/admin/models/openai/gpt-5', 'metering'],
     ['/v1/usage', 'metering'],
     ['/v1/accounts/acct_1/requests?apiKeyId=key_1&limit=10', 'metering'],
+    ['/v1/accounts/acct_1/claims?limit=10', 'metering'],
     // ledger
     ['/v1/accounts/acct_1/balance', 'ledger'],
     ['/v1/accounts/acct_1/balance?asOf=2026-01-01T00:00:00Z', 'ledger'],

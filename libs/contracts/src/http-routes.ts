@@ -43,6 +43,8 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     // One request explained ("explain this charge") is the ledger's; the request log is metering's.
     [`${ACCOUNT}/requests/${SEGMENT}/?`, 'ledger'],
     [under(`${ACCOUNT}/requests`), 'metering'],
+    // The AI insurance's claims are evaluated and kept by metering, beside the request log.
+    [under(`${ACCOUNT}/claims`), 'metering'],
     [under(`${ACCOUNT}/(?:balance|credits-breakdown|transactions|usage|holds)`), 'ledger'],
     [under('/v1/audit'), 'ledger'],
     [

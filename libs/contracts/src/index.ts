@@ -8,6 +8,7 @@ export {
   eventTypesOn,
   isTopic,
   topicOf,
+  topicsOf,
   type EventOnTopic,
   type KeysEvent,
   type LedgerEvent,

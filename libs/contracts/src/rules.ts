@@ -218,6 +218,22 @@ export function Id(): FieldDecorator {
   );
 }
 
+/** The most ids a list of ids (`IdList`) may hold. */
+export const MAX_ID_LIST_LENGTH = 1000;
+
+/** A non-empty JSON array of distinct ids, at most `max` of them (e.g. a claim's request ids). */
+export function IdList(max: number = MAX_ID_LIST_LENGTH): FieldDecorator {
+  return rule('idList', (value) =>
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.length <= max &&
+    value.every((id) => isBoundedString(id, MAX_ID_LENGTH)) &&
+    new Set(value).size === value.length
+      ? undefined
+      : `must be a non-empty array of at most ${max} distinct ids (each a non-empty string of at most ${MAX_ID_LENGTH} characters)`,
+  );
+}
+
 export function Text(max: number = MAX_TEXT_LENGTH): FieldDecorator {
   return rule('text', (value) =>
     isBoundedString(value, max)

@@ -7,6 +7,7 @@ import {
   isTopic,
   TOPIC_EVENT_TYPES,
   topicOf,
+  topicsOf,
   TOPICS,
   type PaymentsEvent,
   type Topic,
@@ -24,9 +25,13 @@ describe('topics', () => {
     expect(Object.keys(TOPIC_EVENT_TYPES).sort()).toEqual(Object.values(TOPICS).sort());
   });
 
-  it('given every event type, then it travels on exactly one topic', () => {
+  it('given every event type, then it travels on exactly one topic, CompensationIssued on two', () => {
     const all = (Object.keys(TOPIC_EVENT_TYPES) as Topic[]).flatMap((t) => TOPIC_EVENT_TYPES[t]);
-    expect([...all].sort()).toEqual([...EVENT_TYPES].sort());
+    expect([...new Set(all)].sort()).toEqual([...EVENT_TYPES].sort());
+    const shared = EVENT_TYPES.filter((type) => topicsOf(type).length > 1);
+    expect(shared).toEqual(['CompensationIssued']);
+    expect(topicsOf('CompensationIssued')).toEqual(['usage.recorded.v1', 'payments.v1']);
+    expect(topicOf('CompensationIssued')).toBe('payments.v1');
     expect(topicOf('UsageObserved')).toBe('usage.observed.v1');
     expect(topicOf('UsageRecorded')).toBe('usage.recorded.v1');
     expect(topicOf('CreditsAdjusted')).toBe('payments.v1');

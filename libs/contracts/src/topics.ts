@@ -14,7 +14,9 @@ export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 /** Which event types may travel on which topic (the table of CONTRACTS.md). */
 export const TOPIC_EVENT_TYPES = Object.freeze({
   'usage.observed.v1': ['UsageObserved'],
-  'usage.recorded.v1': ['UsageRecorded'],
+  // CompensationIssued also travels here: metering's AI-insurance claims follow the charge they
+  // compensate on the same account's partition, and metering writes no other topic (ADR 007).
+  'usage.recorded.v1': ['UsageRecorded', 'CompensationIssued'],
   'payments.v1': [
     'TopUpSettled',
     'DiscountApplied',
@@ -64,13 +66,31 @@ export function isTopic(value: unknown): value is Topic {
   return typeof value === 'string' && Object.hasOwn(TOPIC_EVENT_TYPES, value);
 }
 
+/**
+ * The event types published on more than one topic, and the topic `topicOf` names for each: the
+ * topic of its first producer. CompensationIssued is payments' (operator grants) and also
+ * metering's (AI-insurance claims, on `usage.recorded.v1`).
+ */
+const HOME_TOPIC: Partial<Readonly<Record<EventType, Topic>>> = Object.freeze({
+  CompensationIssued: 'payments.v1',
+});
+
 const TOPIC_OF_TYPE: ReadonlyMap<EventType, Topic> = new Map(
   (Object.keys(TOPIC_EVENT_TYPES) as Topic[]).flatMap((topic) =>
-    TOPIC_EVENT_TYPES[topic].map((type): [EventType, Topic] => [type, topic]),
+    TOPIC_EVENT_TYPES[topic]
+      .filter((type) => (HOME_TOPIC[type] ?? topic) === topic)
+      .map((type): [EventType, Topic] => [type, topic]),
   ),
 );
 
-/** The one topic an event type is published on. */
+/** Every topic an event type may travel on, in the order of the contract's table. */
+export function topicsOf(type: EventType): readonly Topic[] {
+  return (Object.keys(TOPIC_EVENT_TYPES) as Topic[]).filter((topic) =>
+    (TOPIC_EVENT_TYPES[topic] as readonly EventType[]).includes(type),
+  );
+}
+
+/** The topic an event type is published on (for a type on several, its first producer's). */
 export function topicOf(type: EventType): Topic {
   const topic = TOPIC_OF_TYPE.get(type);
   if (topic === undefined) throw new Error(`no topic for event type ${type}`);

@@ -1,5 +1,6 @@
 import { ServiceRuntime } from '@billing/service-kit';
 import { Injectable } from '@nestjs/common';
+import { InsuranceScheduler } from './commands/evaluate-insurance/insurance-scheduler.js';
 import { CatalogStore } from './infrastructure/catalog-store.js';
 import { migrateMetering } from './infrastructure/migrations.js';
 import type { ResolvedMeteringOptions } from './metering.options.js';
@@ -7,12 +8,15 @@ import type { ResolvedMeteringOptions } from './metering.options.js';
 /**
  * Metering's lifecycle (service-kit's ServiceRuntime): the migrations (the first start seeds the
  * default catalog) and the catalog cache before anything serves; the catalog refresh once the
- * application is up, stopped on shutdown. The UsageObserved consumer and the outbox relay of
+ * application is up, stopped on shutdown, and the AI insurance's scheduler with it. The UsageObserved consumer and the outbox relay of
  * UsageRecorded are MeteringMessaging's.
  */
 @Injectable()
 export class MeteringRuntime extends ServiceRuntime<ResolvedMeteringOptions> {
-  constructor(private readonly catalog: CatalogStore) {
+  constructor(
+    private readonly catalog: CatalogStore,
+    private readonly insurance: InsuranceScheduler,
+  ) {
     super('Metering', migrateMetering);
   }
 
@@ -25,11 +29,16 @@ export class MeteringRuntime extends ServiceRuntime<ResolvedMeteringOptions> {
 
   protected override start(): string {
     this.catalog.startRefreshing();
-    const { topics } = this.options;
-    return `metering ready (consumes ${topics.usageObserved}; publishes ${topics.usageRecorded})`;
+    this.insurance.start();
+    const { topics, insurance } = this.options;
+    const policy = insurance.enabled
+      ? `insurance policy ${insurance.policy.version}`
+      : 'insurance off';
+    return `metering ready (consumes ${topics.usageObserved}; publishes ${topics.usageRecorded}; ${policy})`;
   }
 
-  protected override stop(): Promise<void> {
-    return this.catalog.stopRefreshing();
+  protected override async stop(): Promise<void> {
+    await this.insurance.stop();
+    await this.catalog.stopRefreshing();
   }
 }

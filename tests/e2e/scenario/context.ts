@@ -42,6 +42,8 @@ export function createScenarioContext(platform: () => Platform) {
     referred?: Account;
     /** The account with a Builder subscription, a builder key and a pay-as-you-go key. */
     builder?: Account;
+    /** The account whose broken request the AI insurance refunded (steps/insurance.ts). */
+    insured?: Account;
   } = {};
   const accounts = (): Account[] =>
     [
@@ -52,6 +54,7 @@ export function createScenarioContext(platform: () => Platform) {
       state.referrer,
       state.referred,
       state.builder,
+      state.insured,
     ].filter((a): a is Account => a !== undefined);
 
   /**

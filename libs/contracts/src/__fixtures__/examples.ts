@@ -74,6 +74,9 @@ export const FULL: Examples = {
     reason: 'outage on 2026-11-20',
     claimId: 'claim_1',
     expiresAt: '2027-01-01T00:00:00.000Z',
+    rule: 'failed_charged',
+    policyVersion: '2026-12-01',
+    requestIds: ['req_1', 'req_2'],
   }),
   GiftGranted: event('GiftGranted', {
     giftId: 'gift_1',

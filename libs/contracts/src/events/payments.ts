@@ -4,6 +4,7 @@ import type { IsoTimestampString, UsdString } from '../envelope.js';
 import {
   AccountId,
   Id,
+  IdList,
   IsoTimestamp,
   MAX_METHOD_LENGTH,
   Money,
@@ -35,12 +36,24 @@ export interface BonusGrantedV1Data {
   readonly expiresAt?: IsoTimestampString;
 }
 
+/**
+ * A compensation: an operator's grant (payments, on `payments.v1`) or an AI-insurance claim
+ * (metering, on `usage.recorded.v1`, after the charge it compensates). `rule`, `policyVersion`
+ * and `requestIds` are additions to version 1, set by the insurance policy: which rule of which
+ * policy version paid, for which requests. Consumers that do not know them drop them.
+ */
 export interface CompensationIssuedV1Data {
   readonly compensationId: string;
   readonly amount: UsdString;
   readonly reason: string;
   readonly claimId?: string;
   readonly expiresAt?: IsoTimestampString;
+  /** The insurance rule that paid, e.g. "failed_charged" or "slow_first_token". */
+  readonly rule?: string;
+  /** The insurance policy version the rule belongs to, e.g. "2026-12-01". */
+  readonly policyVersion?: string;
+  /** The requests the claim compensates (request ids of `usage.recorded.v1`). */
+  readonly requestIds?: readonly string[];
 }
 
 export interface GiftGrantedV1Data {
@@ -139,6 +152,9 @@ export class CompensationIssuedV1Dto implements CompensationIssuedV1Data {
   @Text() reason!: string;
   @Optional() @Id() claimId?: string;
   @Optional() @IsoTimestamp() expiresAt?: string;
+  @Optional() @Id() rule?: string;
+  @Optional() @Id() policyVersion?: string;
+  @Optional() @IdList() requestIds?: string[];
 }
 
 export class GiftGrantedV1Dto implements GiftGrantedV1Data {

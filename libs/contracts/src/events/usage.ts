@@ -41,6 +41,12 @@ export interface UsageObservedV1Data {
    * show it. Added to version 1 (optional: a consumer that does not know it drops it).
    */
   readonly plan?: ApiKeyPlan;
+  /**
+   * When the first token of a streamed answer was sent to the client (not before `startedAt`);
+   * absent for an answer that was not streamed or sent no token. The AI insurance measures time
+   * to first token from it. An addition to version 1: absent from earlier events.
+   */
+  readonly firstTokenAt?: IsoTimestampString;
 }
 
 /**
@@ -91,6 +97,7 @@ export class UsageObservedV1Dto implements UsageObservedV1Data {
   @IsoTimestamp() startedAt!: string;
   @IsoTimestamp() @NotBefore('startedAt') completedAt!: string;
   @Optional() @OneOf(API_KEY_PLANS) plan?: ApiKeyPlan;
+  @Optional() @IsoTimestamp() @NotBefore('startedAt') firstTokenAt?: string;
 }
 
 // Declared before UsageRecordedV1Dto: decorator metadata refers to it when that class is defined.

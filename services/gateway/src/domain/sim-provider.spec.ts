@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { countPromptTokens, countTextTokens } from './prompt-tokens.js';
 import {
+  SIM_BREAK_AFTER_CHUNKS,
+  SIM_BREAK_STREAM_MARKER,
+  SimulatedUpstreamBreak,
+  simBreaksStream,
+  simBrokenStream,
   simResponseBody,
   simReplyText,
   simStreamEvents,
@@ -88,5 +93,32 @@ describe('the simulated provider', () => {
     expect(simReplyText({ messages: [{ role: 'system', content: 'x' }] })).toBe(
       'Echo: (no user message)',
     );
+  });
+});
+
+describe('the simulated mid-stream failure (AI insurance demonstrations)', () => {
+  it('given the marker in the last user message, then the stream breaks after the role chunk and two content chunks', () => {
+    const r = request(`Tell me a long story ${SIM_BREAK_STREAM_MARKER} please, with many words`);
+    expect(simBreaksStream(r)).toBe(true);
+    const events = simStreamEvents(simulateCompletion(r, 16_384), envelope);
+    const broken = simBrokenStream(events);
+    const sent: string[] = [];
+    expect(() => {
+      for (const e of broken) sent.push(e);
+    }).toThrow(SimulatedUpstreamBreak);
+    expect(sent).toEqual(events.slice(0, 1 + SIM_BREAK_AFTER_CHUNKS));
+    expect(sent).not.toContain('[DONE]');
+  });
+
+  it('given the marker only in an earlier message, or none, then the stream does not break', () => {
+    expect(simBreaksStream(request('an ordinary question'))).toBe(false);
+    expect(
+      simBreaksStream({
+        messages: [
+          { role: 'user', content: SIM_BREAK_STREAM_MARKER },
+          { role: 'user', content: 'and now something else' },
+        ],
+      }),
+    ).toBe(false);
   });
 });

@@ -146,3 +146,36 @@ export function simStreamEvents(completion: SimCompletion, e: SimEnvelope): stri
   events.push('[DONE]');
   return events;
 }
+
+/**
+ * A simulation of an upstream that fails mid-stream: a streamed request to a `sim/` model whose
+ * last user message contains this marker gets the role chunk and the first two content chunks,
+ * then the stream breaks (the gateway records the request as failed and charges what was sent).
+ * For tests and demonstrations of the AI insurance; a real upstream fails on its own.
+ */
+export const SIM_BREAK_STREAM_MARKER = '[simulate:upstream-break]';
+
+/** The content chunks a broken simulated stream sends before it breaks. */
+export const SIM_BREAK_AFTER_CHUNKS = 2;
+
+export function simBreaksStream(request: Pick<ChatRequest, 'messages'>): boolean {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const message = request.messages[i];
+    if (message?.role === 'user') return textOf(message.content).includes(SIM_BREAK_STREAM_MARKER);
+  }
+  return false;
+}
+
+/** Thrown by a broken simulated stream where a real one's connection would drop. */
+export class SimulatedUpstreamBreak extends Error {
+  constructor() {
+    super('simulated upstream failure: the stream broke off (sim break marker)');
+    this.name = 'SimulatedUpstreamBreak';
+  }
+}
+
+/** The events of `events` up to the break: the role chunk and SIM_BREAK_AFTER_CHUNKS more. */
+export function* simBrokenStream(events: readonly string[]): Generator<string> {
+  yield* events.slice(0, 1 + SIM_BREAK_AFTER_CHUNKS);
+  throw new SimulatedUpstreamBreak();
+}

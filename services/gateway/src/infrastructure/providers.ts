@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import {
   simResponseBody,
+  simBreaksStream,
+  simBrokenStream,
   simStreamEvents,
   simulateCompletion,
   SseDecoder,
@@ -44,7 +46,11 @@ export class SimProvider implements ChatProvider {
   }
 
   stream(call: ProviderCall): Promise<ProviderStream> {
-    return Promise.resolve({ ok: true, events: simStreamEvents(simulate(call), envelope(call)) });
+    const events = simStreamEvents(simulate(call), envelope(call));
+    // The AI insurance's demonstration: a stream that fails after its first chunks, on request.
+    if (simBreaksStream(call.request))
+      return Promise.resolve({ ok: true, events: simBrokenStream(events) });
+    return Promise.resolve({ ok: true, events });
   }
 }
 

@@ -8,7 +8,8 @@ import { KEYS_OPTIONS, type ResolvedKeysOptions } from '../keys.options.js';
 
 /**
  * The keys service on the bus (service-kit's ServiceMessaging): the outbox relay that publishes
- * `keys.v1`, and the consumer of `usage.recorded.v1` → RecordKeyUsageCommand, applied in the
+ * `keys.v1`, and the consumer of `usage.recorded.v1` → RecordKeyUsageCommand (its UsageRecorded;
+ * CompensationIssued is skipped), applied in the
  * consumer's transaction next to its inbox row. The physical topic is configurable (tests use
  * topics of their own, decoded with the contract rules of `usage.recorded.v1`).
  */
@@ -24,6 +25,9 @@ export class KeysMessaging extends ServiceMessaging {
       topic: TOPICS.usageRecorded,
       topics: [o.topics.usageRecorded],
       handler: async (event, client) => {
+        // The topic also carries metering's AI-insurance CompensationIssued: a credit to the
+        // account, not usage of a key, so nothing of a key changes (the inbox still records it).
+        if (event.type !== 'UsageRecorded') return;
         await commandBus.execute(new RecordKeyUsageCommand(event, client));
       },
     };

@@ -10,6 +10,7 @@ import { type KafkaClient } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
 import {
   consoleToken,
+  eventually,
   FAST_CONSUMER_TUNING,
   startTestApp,
   testDatabaseUrl,
@@ -24,6 +25,7 @@ import { AccountStateCache } from '../infrastructure/account-state-cache.js';
 import type { LedgerModuleOptions, LedgerTopics } from '../ledger.options.js';
 import { LedgerModule } from '../ledger.module.js';
 import { LedgerMessaging } from '../messaging/ledger-messaging.js';
+import type { BalanceView } from '../queries/get-balance/get-balance.query.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The read-only operator's token: reads what the admin token reads, changes nothing. */
@@ -52,6 +54,10 @@ export interface LedgerTestApp extends TestApp {
   publish(topic: string, events: readonly ContractEvent[]): Promise<void>;
   /** Publishes raw bytes (poison messages). */
   publishRaw(topic: string, key: string, value: string): Promise<void>;
+  /** `GET /v1/accounts/{accountId}/balance` with the admin token. */
+  balance(accountId: string): Promise<BalanceView>;
+  /** The balance once the account's stream has reached `version` (events arrive by Kafka). */
+  balanceAtVersion(accountId: string, version: number, timeoutMs?: number): Promise<BalanceView>;
 }
 
 export async function createLedgerTestApp(
@@ -102,6 +108,8 @@ export async function createLedgerTestApp(
   );
   const { app, producer } = testApp;
   await app.get(LedgerMessaging).ready;
+  const balance = (accountId: string): Promise<BalanceView> =>
+    testApp.http<BalanceView>('GET', `/v1/accounts/${accountId}/balance`).then((r) => r.body);
   return {
     ...testApp,
     topics,
@@ -113,6 +121,12 @@ export async function createLedgerTestApp(
       testApp.http(method, path, { ...init, token: GATEWAY_SERVICE_TOKEN }),
     publish: (topic, events) => producer.sendEvents(topic, events),
     publishRaw: (topic, key, value) => producer.send(topic, [{ key, value }]),
+    balance,
+    balanceAtVersion: (accountId, version, timeoutMs = 15_000) =>
+      eventually(async () => {
+        const b = await balance(accountId);
+        return b.version >= version ? b : undefined;
+      }, timeoutMs),
   };
 }
 

@@ -43,3 +43,17 @@ export {
   type PricingResult,
   type UnpriceableCode,
 } from './price-observation.js';
+export {
+  INSURANCE_RULES,
+  claimIdOf,
+  compensationIdOf,
+  evaluateRequest,
+  formatBasisPoints,
+  lowestTtftThresholdMs,
+  parsePercentBasisPoints,
+  ttftThresholdMs,
+  type InsuranceClaim,
+  type InsurancePolicy,
+  type InsuranceRule,
+  type InsuredRequest,
+} from './insurance-policy.js';

@@ -31,6 +31,8 @@ export interface PricedObservation {
   readonly completedAt: Date;
   /** completedAt − startedAt, in whole milliseconds (rounded down). */
   readonly latencyMs: number;
+  /** firstTokenAt − startedAt, in whole milliseconds (rounded down); null without a first token. */
+  readonly ttftMs: number | null;
 }
 
 export type PricingResult =
@@ -88,6 +90,12 @@ export function priceObservation(catalog: PriceCatalog, observed: UsageObserved)
       startedAt: started.date,
       completedAt: completed.date,
       latencyMs: Number((completed.nanos - started.nanos) / NANOS_PER_MS),
+      ttftMs:
+        data.firstTokenAt === undefined
+          ? null
+          : Number(
+              (instant(data.firstTokenAt, 'firstTokenAt').nanos - started.nanos) / NANOS_PER_MS,
+            ),
     },
   };
 }

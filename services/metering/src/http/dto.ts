@@ -108,3 +108,11 @@ export class RequestsQuery extends PageQuery(200, 50) {
   @Matches(/^[A-Za-z0-9_-]{1,600}$/, { message: 'cursor is not valid' })
   cursor?: string;
 }
+
+export class ClaimsQuery extends PageQuery(200, 50) {
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,600}$/, { message: 'cursor is not valid' })
+  cursor?: string;
+}

@@ -11,6 +11,8 @@ export class MeteringMetrics {
   readonly duplicates: Counter<'usage'>;
   /** Observations refused before pricing, by reason (dead-lettered, or answered 400). */
   readonly refused: Counter<'reason'>;
+  /** AI-insurance claims made (each a CompensationIssued), by rule. */
+  readonly claims: Counter<'rule'>;
 
   constructor(@Inject(METRICS) registry: Registry) {
     this.recorded = new Counter({
@@ -28,6 +30,12 @@ export class MeteringMetrics {
       name: 'metering_usage_refused_total',
       help: 'UsageObserved that could not be priced, by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.claims = new Counter({
+      name: 'metering_insurance_claims_total',
+      help: 'AI-insurance claims made, each with one CompensationIssued (rule: failed_charged | slow_first_token)',
+      labelNames: ['rule'],
       registers: [registry],
     });
   }

@@ -125,6 +125,44 @@ CREATE INDEX request_log_by_account ON request_log (account_id, started_at DESC,
 CREATE INDEX request_log_by_key ON request_log (account_id, api_key_id, started_at DESC, request_id DESC);
 `,
   },
+  {
+    id: 'metering_004_insurance',
+    sql: `
+-- Time to first token of a streamed request (UsageObserved.firstTokenAt − startedAt), null for
+-- rows recorded before it was observed and for answers that were not streamed.
+ALTER TABLE request_log ADD COLUMN IF NOT EXISTS ttft_ms int8;
+-- The evaluator reads only recent rows that might earn a claim, oldest first.
+CREATE INDEX IF NOT EXISTS request_log_by_recorded_at ON request_log (recorded_at, request_id);
+
+-- One row per AI-insurance claim. claim_id and compensation_id are derived from the request id,
+-- so the same request can never be claimed twice, whatever the policy version.
+CREATE TABLE IF NOT EXISTS insurance_claims (
+  claim_id         text        PRIMARY KEY,
+  compensation_id  text        NOT NULL UNIQUE,
+  account_id       text        NOT NULL,
+  rule             text        NOT NULL,
+  policy_version   text        NOT NULL,
+  amount_nano_usd  int8        NOT NULL CHECK (amount_nano_usd > 0),
+  reason           text        NOT NULL,
+  request_ids      text[]      NOT NULL CHECK (cardinality(request_ids) > 0),
+  -- The CompensationIssued written to the outbox with this row.
+  event_id         uuid        NOT NULL,
+  issued_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS insurance_claims_by_account
+  ON insurance_claims (account_id, issued_at DESC, claim_id DESC);
+
+-- Every request the policy has looked at, claimed or not: exactly once per request. A replay of
+-- the evaluation skips these rows; its primary key settles two evaluators racing on one request.
+CREATE TABLE IF NOT EXISTS insurance_evaluations (
+  request_id     text        PRIMARY KEY,
+  policy_version text        NOT NULL,
+  -- The claim it earned (insurance_claims, written after this row), null: none.
+  claim_id       text,
+  evaluated_at   timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */

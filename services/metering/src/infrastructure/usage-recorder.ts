@@ -52,6 +52,7 @@ const COLUMNS = [
   ['observed_event_id', 'text'],
   ['recorded_event_id', 'uuid'],
   ['fingerprint', 'text'],
+  ['ttft_ms', 'int8'],
 ] as const;
 
 /**
@@ -107,7 +108,7 @@ export class UsageRecorder {
       candidates.map((i) => [i, this.usageRecorded(batch[i] as PricedObservation)]),
     );
     const rows = candidates.map((i) => {
-      const { observed, version, costNanoUsd, latencyMs } = batch[i] as PricedObservation;
+      const { observed, version, costNanoUsd, latencyMs, ttftMs } = batch[i] as PricedObservation;
       const d = observed.data;
       return [
         d.requestId,
@@ -130,6 +131,7 @@ export class UsageRecorder {
         observed.id,
         events.get(i)?.id,
         fingerprints[i],
+        ttftMs,
       ];
     });
     const { rows: result } = await client.query<{ revision: string; inserted: string[] }>({

@@ -71,6 +71,8 @@ export async function createMeteringTestApp(
       usageConsumerName: `metering-usage-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
       catalogRefreshMs: 200,
+      // The AI insurance runs when a test asks (InsuranceScheduler.runOnce), not on a timer.
+      insurance: { evaluateEveryMs: 0 },
       ...overrides,
       topics,
     }),

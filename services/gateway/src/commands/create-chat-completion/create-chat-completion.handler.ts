@@ -100,6 +100,11 @@ interface Finished {
   readonly deliver?: () => void;
   /** When the upstream answered: seconds until its answer, and spent waiting on it in all. */
   readonly upstream?: { readonly latencySeconds: number; readonly busySeconds: number };
+  /**
+   * When a stream's first generated text was sent to the client (the service clock); absent for
+   * an answer not streamed or without text. The AI insurance measures time to first token by it.
+   */
+  readonly firstTokenAtMs?: number;
 }
 
 const secondsSince = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e9;
@@ -422,6 +427,7 @@ export class CreateChatCompletionHandler {
     this.metrics.request(a.request.model, 200);
     sink.startStream({ 'x-request-id': a.requestId });
     let status: UsageStatus = 'succeeded';
+    let firstTokenAtMs: number | undefined;
     // The upstream's `[DONE]`, sent once the usage is in the outbox (see `deliver`).
     let done: string | undefined;
     try {
@@ -431,10 +437,13 @@ export class CreateChatCompletionHandler {
         // request past the keeper: each wait is cut short when it ends the request.
         const next = await unlessAborted(events.next(), keeper.signal);
         if (next === undefined || next.done === true) break;
+        const hadText = !relay.output.isEmpty;
         const out = relay.handle(next.value);
         if (out === DONE) {
           done = out;
         } else if (out !== undefined) {
+          // The first chunk that carries generated text: the time to first token ends as it goes.
+          if (!hadText && !relay.output.isEmpty) firstTokenAtMs ??= this.options.nowMs();
           const sent = await unlessAborted(sink.send(sseEvent(out)), keeper.signal);
           if (sent === false) {
             status = 'cancelled';
@@ -481,6 +490,7 @@ export class CreateChatCompletionHandler {
       status,
       reported,
       countedOutputTokens: reported === undefined ? relay.output.countTokens() : 0,
+      ...(firstTokenAtMs !== undefined && { firstTokenAtMs }),
       deliver: () => {
         if (done !== undefined) void sink.send(sseEvent(done));
         sink.end();
@@ -588,6 +598,12 @@ export class CreateChatCompletionHandler {
       ...(a.holdNanos === undefined ? { plan: a.caller.plan } : { holdId: a.requestId }),
       startedAt: new Date(a.startedAtMs).toISOString(),
       completedAt: new Date(completedAtMs).toISOString(),
+      ...(finished.firstTokenAtMs !== undefined && {
+        // Within [startedAt, completedAt] whatever the clock did, as the contract requires.
+        firstTokenAt: new Date(
+          Math.min(Math.max(finished.firstTokenAtMs, a.startedAtMs), completedAtMs),
+        ).toISOString(),
+      }),
     };
     this.metrics.usage(settled.status, settled.estimated);
     const nothingCharged = settled.usage.inputTokens === 0 && settled.usage.outputTokens === 0;

@@ -10,7 +10,12 @@ import {
   type GatewayTestApp,
   type TestKey,
 } from '../../testing/gateway-test-app.js';
-import { countPromptTokens, simReplyText, countTextTokens } from '../../domain/index.js';
+import {
+  countPromptTokens,
+  simReplyText,
+  countTextTokens,
+  SIM_BREAK_STREAM_MARKER,
+} from '../../domain/index.js';
 
 let t: GatewayTestApp;
 let key: TestKey;
@@ -128,6 +133,33 @@ describe('streaming', () => {
       holdId: requestId,
     });
     expect(event.data.estimated).toBeUndefined();
+    // The time to first token of the AI insurance: when the first text went out, within the request.
+    const { startedAt, firstTokenAt, completedAt } = event.data;
+    expect(firstTokenAt).toBeDefined();
+    expect(Date.parse(firstTokenAt ?? '')).toBeGreaterThanOrEqual(Date.parse(startedAt));
+    expect(Date.parse(firstTokenAt ?? '')).toBeLessThanOrEqual(Date.parse(completedAt));
+  });
+
+  it('records no first token for an answer that was not streamed', async () => {
+    const { response } = await client.chat.completions
+      .create({ model: 'sim/echo-1', messages })
+      .withResponse();
+    const event = await t.usageOf(response.headers.get('x-request-id') ?? '');
+    expect(event.data.firstTokenAt).toBeUndefined();
+  });
+
+  it('breaks a sim stream on its simulation marker: the request is failed and charged for what was sent', async () => {
+    const { status, requestId, events } = await rawStream({
+      model: 'sim/echo-1',
+      messages: [{ role: 'user', content: `a long story ${SIM_BREAK_STREAM_MARKER} to tell` }],
+    });
+    expect(status).toBe(200);
+    expect(events.some((e) => e.includes('"upstream_error"'))).toBe(true);
+    expect(events).not.toContain('[DONE]');
+    const usage = await t.usageOf(requestId);
+    expect(usage.data).toMatchObject({ status: 'failed', estimated: true });
+    expect(usage.data.outputTokens).toBeGreaterThan(0);
+    expect(usage.data.firstTokenAt).toBeDefined();
   });
 
   it('strips the usage chunk (and every usage field) when the client did not ask for it, and still bills exactly', async () => {

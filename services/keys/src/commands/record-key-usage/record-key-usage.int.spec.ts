@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createEvent } from '@billing/contracts';
 import { eventually } from '@billing/testing';
 import type { ApiKeyDetailsView } from '../../queries/api-key-view.js';
 import {
@@ -123,5 +124,42 @@ describe('usage.recorded.v1 → used and lastUsedAt', () => {
       return rows[0]?.used_nano_usd === '300000000' ? rows[0].used_nano_usd : undefined;
     });
     expect(used).toBe('300000000');
+  }, 30_000);
+
+  it("skips an AI-insurance CompensationIssued on the topic (a credit, not a key's usage), without dead-lettering it", async () => {
+    const accountId = testAccount();
+    const key = await newKey(accountId);
+    const claim = createEvent({
+      type: 'CompensationIssued',
+      id: randomUUID(),
+      accountId,
+      source: 'metering',
+      occurredAt: new Date(),
+      data: {
+        compensationId: 'ins_0123456789abcdef0123456789abcdef',
+        amount: '0.3',
+        reason: 'AI insurance: a failed request refunded',
+        claimId: 'clm_0123456789abcdef0123456789abcdef',
+        rule: 'failed_charged',
+        policyVersion: '2026-12-01',
+        requestIds: ['req_failed'],
+      },
+    });
+    const marker = usageRecorded(accountId, {
+      apiKeyId: key.id,
+      cost: '0.01',
+      requestId: 'req_after',
+    });
+    await t.publish(t.topics.usageRecorded, [claim, marker]);
+    const view = await eventually(async () => {
+      const res = await details(accountId, key.id);
+      return res.body.recentUsage.length === 1 ? res.body : undefined;
+    });
+    expect(view.used).toBe('0.01');
+    // Consumed (the inbox has it, so a redelivery is skipped too), not parked as undecodable.
+    const inbox = await t.db.query(`SELECT 1 FROM ${t.schema}.inbox WHERE message_id = $1`, [
+      claim.id,
+    ]);
+    expect(inbox.rowCount).toBe(1);
   }, 30_000);
 });

@@ -64,6 +64,7 @@ describe('GET /v1/models', () => {
       'metering_001_catalog',
       'metering_002_default_catalog',
       'metering_003_request_log',
+      'metering_004_insurance',
     ]);
     await expect(
       t.db.query(`UPDATE ${t.schema}.price_versions SET input_nano_usd = 0`),

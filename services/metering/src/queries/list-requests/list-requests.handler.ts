@@ -30,17 +30,30 @@ interface Position {
 
 const MICROS_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-export function encodeCursor(position: Position): string {
-  return encodeKeysetCursor(position.startedAt, position.requestId);
-}
-
-export function decodeCursor(cursor: string): Position {
+/**
+ * A keyset position of metering's pages: a time with the microseconds Postgres keeps and an id.
+ * The request log pages by (started_at, request_id), the claims by (issued_at, claim_id).
+ */
+export function decodeMicrosCursor(cursor: string): { at: string; id: string } {
   const pair = decodeKeysetCursor(cursor, {
     at: (at) => MICROS_ISO.test(at),
     id: (id) => id.length > 0,
   });
   if (pair === undefined) throw new InvalidCursorError();
-  return { startedAt: pair.at, requestId: pair.id };
+  return pair;
+}
+
+/** SQL for a timestamptz column as the cursor's microsecond UTC string. */
+export const microsIso = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export function encodeCursor(position: Position): string {
+  return encodeKeysetCursor(position.startedAt, position.requestId);
+}
+
+export function decodeCursor(cursor: string): Position {
+  const { at, id } = decodeMicrosCursor(cursor);
+  return { startedAt: at, requestId: id };
 }
 
 interface Row {
@@ -96,7 +109,7 @@ export class ListRequestsHandler implements IQueryHandler<ListRequestsQuery> {
       `SELECT request_id, api_key_id, model, status, input_tokens, output_tokens,
               cached_input_tokens, cache_write_tokens, reasoning_tokens, estimated, cost_nano_usd,
               price_version, started_at, completed_at, latency_ms, recorded_at,
-              to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_micros
+              ${microsIso('started_at')} AS started_at_micros
          FROM ${this.options.schema}.request_log
         WHERE ${where.join(' AND ')}
         ORDER BY started_at DESC, request_id DESC
