@@ -172,7 +172,7 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
   const down = async (): Promise<void> => {
     await must(['down', '-v', '--remove-orphans'], 180_000);
   };
-  const startTimeoutMs = options.startTimeoutMs ?? 240_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 360_000;
 
   try {
     // Health-gated start order is the file's own (depends_on conditions).

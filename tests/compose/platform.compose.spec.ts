@@ -24,7 +24,7 @@ describe('the platform in containers (docker-compose.yml)', () => {
     // Payments on the Stripe stand-in (the scenario pays its checkouts with signed webhooks); no
     // `demo`, whose top-up would wait for a checkout nobody pays.
     platform = await startComposePlatform({ paymentProvider: 'stripe', demo: false });
-  }, 300_000);
+  }, 420_000);
 
   afterAll(async () => {
     process.stdout.write(`\n${trialTable()}\n`);

@@ -23,7 +23,7 @@ describe("the README's walkthrough against docker-compose.yml, unchanged", () =>
 
   beforeAll(async () => {
     platform = await startComposePlatform({ project: 'llm-billing-walkthrough' });
-  }, 300_000);
+  }, 420_000);
 
   afterAll(async () => {
     if (process.env.COMPOSE_KEEP !== '1') await platform?.down();
