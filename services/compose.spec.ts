@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import {
   CONSOLE_SERVER_VARIABLES,
@@ -33,6 +33,21 @@ const rootPackage = JSON.parse(
 };
 const dockerfile = readFileSync(new URL('../deploy/images/Dockerfile', import.meta.url), 'utf8');
 const INFRASTRUCTURE = ['postgres', 'kafka', 'kafka-init', 'stripe-stand-in'];
+/** The one-shots and the front door, besides the five services. */
+const APPS = ['console', 'demo'];
+/** Each service's default host port: its own, but the gateway's 8080 is the front door's. */
+const PUBLISHED: Record<string, string> = { gateway: '8085' };
+
+/** A value as docker compose passes it when the shell sets no variable: `${NAME:-x}` is x. */
+function interpolated(value: string | number): string {
+  return String(value).replace(/\$\{\w+:-([^}]*)\}/g, (_, fallback: string) => fallback);
+}
+/** A service's environment as its process sees it (defaults of `${NAME:-default}` taken). */
+function environmentOf(service: ComposeService | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(service?.environment ?? {}).map(([k, v]) => [k, interpolated(v)]),
+  );
+}
 
 /** The exec-form CMD of one target (`FROM runtime AS <target>` up to the next FROM). */
 function targetCommand(target: string): string[] | undefined {
@@ -45,7 +60,7 @@ function targetCommand(target: string): string[] | undefined {
 describe('docker-compose.yml', () => {
   it('runs each of the five services, and only those, besides the infrastructure and the console', () => {
     const names = Object.keys(compose.services).filter(
-      (n) => !INFRASTRUCTURE.includes(n) && n !== 'console',
+      (n) => !INFRASTRUCTURE.includes(n) && !APPS.includes(n),
     );
     expect(names.sort()).toEqual(Object.keys(services).sort());
   });
@@ -70,7 +85,7 @@ describe('docker-compose.yml', () => {
     it('publishes its port on the configurable bind address (127.0.0.1) only', () => {
       const port = String(service?.environment?.PORT);
       expect(service?.ports).toEqual([
-        `\${BIND_ADDRESS:-127.0.0.1}:\${${name.toUpperCase()}_PORT:-${port}}:${port}`,
+        `\${BIND_ADDRESS:-127.0.0.1}:\${${name.toUpperCase()}_PORT:-${PUBLISHED[name] ?? port}}:${port}`,
       ]);
     });
 
@@ -81,18 +96,13 @@ describe('docker-compose.yml', () => {
     });
 
     it('sets every variable the configuration requires, with acceptable values', () => {
-      const env = Object.fromEntries(
-        Object.entries(service?.environment ?? {}).map(([k, v]) => [k, String(v)]),
-      );
-      expect(() => load(env)).not.toThrow();
+      expect(() => load(environmentOf(service))).not.toThrow();
     });
   });
 
   describe('console (apps/console-server)', () => {
     const consoleService = compose.services.console;
-    const env = Object.fromEntries(
-      Object.entries(consoleService?.environment ?? {}).map(([k, v]) => [k, String(v)]),
-    );
+    const env = environmentOf(consoleService);
 
     it('runs its image target, whose command is the start:prod:console script', () => {
       expect(consoleService?.build?.target).toBe('console');
@@ -108,10 +118,14 @@ describe('docker-compose.yml', () => {
       );
     });
 
-    it('publishes its port on the configurable bind address only', () => {
+    it("is the front door: published on the README's http://localhost:8080, on the configurable bind address only", () => {
       expect(consoleService?.ports).toEqual([
-        `\${BIND_ADDRESS:-127.0.0.1}:\${CONSOLE_PORT:-${env.CONSOLE_PORT}}:${env.CONSOLE_PORT}`,
+        `\${BIND_ADDRESS:-127.0.0.1}:\${CONSOLE_PORT:-8080}:${env.CONSOLE_PORT}`,
       ]);
+      const published = Object.values(compose.services).flatMap((s) =>
+        (s.ports ?? []).map((p) => interpolated(p).split(':')[1]),
+      );
+      expect(published.filter((p) => p === '8080')).toHaveLength(1);
     });
 
     it("points at each service's own port, sets only variables it reads, and loads", () => {
@@ -126,6 +140,38 @@ describe('docker-compose.yml', () => {
     it('shows the bonus rate payments credits', () => {
       expect(env.BONUS_RATE).toBe(String(compose.services.payments?.environment?.BONUS_RATE));
     });
+  });
+
+  describe('demo (apps/standalone/src/demo.main.ts)', () => {
+    const demo = compose.services.demo;
+    const env = environmentOf(demo);
+    const ledger = environmentOf(compose.services.ledger);
+
+    it("runs the demo entry point, built into the console's image, once the front door is ready", () => {
+      expect(demo?.image).toBe(compose.services.console?.image);
+      expect(demo?.build?.target).toBe('console');
+      expect(demo?.command).toEqual(['node', 'apps/standalone/dist/demo.main.js']);
+      expect(existsSync(new URL('../apps/standalone/src/demo.main.ts', import.meta.url))).toBe(
+        true,
+      );
+      expect(demo?.depends_on).toEqual({ console: { condition: 'service_healthy' } });
+    });
+
+    it("seeds through the console server with the services' admin token and signs with their JWT secret", () => {
+      const consolePort = environmentOf(compose.services.console).CONSOLE_PORT;
+      expect(env.PLATFORM_URL).toBe(`http://console:${consolePort}`);
+      expect(env.ADMIN_TOKEN).toBe(ledger.ADMIN_TOKEN);
+      expect(env.CONSOLE_JWT_SECRET).toBe(ledger.CONSOLE_JWT_SECRET);
+      expect(env.DEMO_PUBLIC_URL).toBe('http://localhost:8080');
+      expect(demo?.ports).toBeUndefined();
+    });
+  });
+
+  it('settles top-ups with the simulated provider unless PAYMENT_PROVIDER says stripe', () => {
+    expect(compose.services.payments?.environment?.PAYMENT_PROVIDER).toBe(
+      '${PAYMENT_PROVIDER:-simulated}',
+    );
+    expect(environmentOf(compose.services.payments).NODE_ENV).not.toBe('production');
   });
 
   it('publishes no PostgreSQL or Kafka port (the host may run its own on 5432 and 9092)', () => {

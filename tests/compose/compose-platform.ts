@@ -14,6 +14,7 @@ import {
 /**
  * docker-compose.yml brought up for real (npm run test:compose), seen as the end-to-end
  * scenario's `Platform`: the services' ports are published on 127.0.0.1 (free ports picked here),
+ * payments on the provider asked for (the file's default, simulated, or the Stripe stand-in),
  * the secrets are the file's development placeholders, the ops CLI runs inside the ledger's
  * container, and a service is killed with `docker kill` (SIGKILL: a crash) and started again with
  * `docker compose start`. The images must exist (deploy/images/build.sh); nothing is built here.
@@ -28,8 +29,15 @@ export type ComposeServiceName = (typeof COMPOSE_SERVICES)[number];
 export interface ComposePlatform extends Platform {
   /** The compose project, e.g. for `docker compose -p <project> logs`. */
   readonly project: string;
-  /** The console server (apps/console-server), published on a free port. */
+  /** The console server (apps/console-server), the front door, published on a free port. */
   readonly consoleUrl: string;
+  /**
+   * What the one-shot `demo` service printed (`export KEY=...`, `export ACCOUNT=...`), read
+   * from `logs demo` once it has; fails if it exits without them. Not with `demo: false`.
+   */
+  demoExports(): Promise<DemoExports>;
+  /** `run --rm demo`: the demo service once more, as a reader gets a new account token. */
+  rerunDemo(): Promise<DemoExports>;
   /** `docker kill` of the service's container (SIGKILL by default); resolves once it is dead. */
   killService(name: ComposeServiceName, signal?: string): Promise<void>;
   /** Starts the killed container again; resolves once its /health answers. */
@@ -38,11 +46,28 @@ export interface ComposePlatform extends Platform {
   down(): Promise<void>;
 }
 
+/** The two lines the `demo` service prints for the README's walkthrough. */
+export interface DemoExports {
+  readonly KEY: string;
+  readonly ACCOUNT: string;
+}
+
+/** `export KEY=...` and `export ACCOUNT=...` in the demo's output (compose's log prefix or not). */
+function exportsIn(output: string): DemoExports | undefined {
+  const key = /^(?:.*\| )?export KEY=(\S+)\s*$/m.exec(output)?.[1];
+  const account = /^(?:.*\| )?export ACCOUNT=(\S+)\s*$/m.exec(output)?.[1];
+  return key === undefined || account === undefined ? undefined : { KEY: key, ACCOUNT: account };
+}
+
 export interface ComposeOptions {
   /** Compose project name (default llm-billing-test): its own containers, network, volumes. */
   readonly project?: string;
   /** How long to wait for every service's /health after `up -d`. */
   readonly startTimeoutMs?: number;
+  /** PAYMENT_PROVIDER for payments; unset: the file's default (simulated). */
+  readonly paymentProvider?: 'simulated' | 'stripe';
+  /** Whether the one-shot `demo` runs (default true; on the stand-in its top-up is never paid). */
+  readonly demo?: boolean;
 }
 
 /** `docker compose` where the plugin is there, else Debian's `docker-compose` (1.29); or $COMPOSE. */
@@ -88,7 +113,10 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
     PAYMENTS_PORT: String(ports.payments),
     STRIPE_STAND_IN_PORT: String(ports.stripe),
     CONSOLE_PORT: String(ports.console),
+    ...(options.paymentProvider === undefined ? {} : { PAYMENT_PROVIDER: options.paymentProvider }),
   };
+  const services =
+    options.demo === false ? Object.keys(file.services).filter((name) => name !== 'demo') : [];
   const [bin = 'docker-compose', ...pre] = composeCommand();
   const compose = async (args: string[], timeoutMs = 300_000): Promise<CommandResult> => {
     try {
@@ -144,11 +172,11 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
   const down = async (): Promise<void> => {
     await must(['down', '-v', '--remove-orphans'], 180_000);
   };
-  const startTimeoutMs = options.startTimeoutMs ?? 240_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 360_000;
 
   try {
     // Health-gated start order is the file's own (depends_on conditions).
-    await must(['up', '-d', '--no-build'], startTimeoutMs);
+    await must(['up', '-d', '--no-build', ...services], startTimeoutMs);
     await Promise.all([
       waitUntil(
         `${url(ports.stripe)}/v1/checkout/sessions/cs_test_probe`,
@@ -187,10 +215,32 @@ export async function startComposePlatform(options: ComposeOptions = {}): Promis
   const ops = (args: string[]): Promise<CommandResult> =>
     compose(['exec', '-T', 'ledger', 'node', 'tools/ops/dist/main.js', ...args], 120_000);
 
+  const demoExports = async (): Promise<DemoExports> => {
+    const deadline = Date.now() + startTimeoutMs;
+    for (;;) {
+      const logs = await must(['logs', '--no-color', 'demo']);
+      const printed = exportsIn(logs);
+      if (printed !== undefined) return printed;
+      const state = (await must(['ps', '-a', 'demo'])).toLowerCase();
+      if (/exit(ed)? ?\(?[1-9]/.test(state) || Date.now() > deadline) {
+        throw new Error(`the demo service printed no KEY and ACCOUNT:\n${logs}\n${state}`);
+      }
+      await sleep(1_000);
+    }
+  };
+
   return {
     mode: 'distributed',
     project,
     consoleUrl: url(ports.console),
+    demoExports,
+    rerunDemo: async () => {
+      const output = await must(['run', '--rm', '-T', 'demo'], 120_000);
+      const printed = exportsIn(output);
+      if (printed === undefined)
+        throw new Error(`run --rm demo printed no KEY and ACCOUNT:\n${output}`);
+      return printed;
+    },
     urls,
     adminToken: secrets.admin,
     accountToken: (accountId, ttlSeconds) =>

@@ -4,7 +4,8 @@ import { runBillingScenario } from '../e2e/scenario.js';
 import { startComposePlatform, type ComposePlatform } from './compose-platform.js';
 
 // docker-compose.yml for real (issue 15): the images of deploy/images (built by
-// tests/compose/test-compose.sh, `npm run test:compose`), brought up with `docker compose up -d`,
+// tests/compose/test-compose.sh, `npm run test:compose`), brought up with `docker compose up -d`
+// and PAYMENT_PROVIDER=stripe (the Stripe stand-in; walkthrough.compose.spec.ts runs the defaults),
 // the end-to-end scenario against it, then the ledger's container `docker kill`ed under load and
 // started again, and the books compared exactly (tests/chaos): every request the gateway answered
 // is charged once, nothing is charged twice. `docker compose down -v` at the end, unless
@@ -20,8 +21,10 @@ describe('the platform in containers (docker-compose.yml)', () => {
   };
 
   beforeAll(async () => {
-    platform = await startComposePlatform();
-  }, 300_000);
+    // Payments on the Stripe stand-in (the scenario pays its checkouts with signed webhooks); no
+    // `demo`, whose top-up would wait for a checkout nobody pays.
+    platform = await startComposePlatform({ paymentProvider: 'stripe', demo: false });
+  }, 420_000);
 
   afterAll(async () => {
     process.stdout.write(`\n${trialTable()}\n`);

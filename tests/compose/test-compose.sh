@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # npm run test:compose: builds every image (deploy/images/build.sh: offline where no registry
-# answers), brings docker-compose.yml up under its own project name, runs the end-to-end scenario
-# and the ledger `docker kill` trial against it (platform.compose.spec.ts), and takes it all down
-# again (`down -v`); then an integration suite and the end-to-end scenario with their PostgreSQL
+# answers), brings docker-compose.yml up under its own project name as a reader does and runs the
+# README's walkthrough against it with the `demo` service's KEY and ACCOUNT
+# (walkthrough.compose.spec.ts), then again on the Stripe stand-in for the end-to-end scenario and
+# the ledger `docker kill` trial (platform.compose.spec.ts), each taken down again (`down -v`); then an integration suite and the end-to-end scenario with their PostgreSQL
 # and Kafka in containers (TEST_INFRA=containers). Needs a Docker engine and docker compose or
 # docker-compose.
 set -euo pipefail

@@ -72,25 +72,33 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
+/** Where the demo's key id is kept between starts: the standalone app's data folder. */
+export type DemoMemory = Pick<DataDir, 'demoFile' | 'readJson' | 'writeJson'>;
+
 /**
  * The demo account, created on the first start through the public APIs, as a user would: a $10
  * top-up through the simulated payment provider (so the +20% bonus shows in the breakdown) and an
  * API key. Each step looks first, so a start interrupted half-way completes it next time without
  * a second top-up. Later starts reveal the same key (the reveal is an audit event in keys).
  *
+ * `baseUrl` is one origin for the five services: the standalone app itself, or in
+ * docker-compose.yml the console server (demo.main.ts). Without `memory` the key is found again
+ * by its name alone.
+ *
  * Resolves once the gateway accepts the key: the banner's commands work when they are printed.
  */
 export async function ensureDemo(
   baseUrl: string,
-  secrets: Secrets,
-  dir: DataDir,
+  secrets: Pick<Secrets, 'ADMIN_TOKEN' | 'CONSOLE_JWT_SECRET'>,
+  memory?: DemoMemory,
 ): Promise<DemoAccess> {
   const api = new Api(baseUrl, secrets.ADMIN_TOKEN);
   const account = `/v1/accounts/${DEMO_ACCOUNT}`;
-  const known = dir.readJson<DemoFile>(dir.demoFile);
+  const known = memory?.readJson<DemoFile>(memory.demoFile);
 
   const topUps = await api.ok<{ data: unknown[] }>('GET', `${account}/top-ups`);
-  if (topUps.data.length === 0) {
+  const toppedUpNow = topUps.data.length === 0;
+  if (toppedUpNow) {
     await api.ok('POST', `${account}/top-ups`, { amount: DEMO_TOP_UP_USD });
   }
 
@@ -122,8 +130,8 @@ export async function ensureDemo(
     apiKeyId = created.id;
     apiKey = created.key;
   }
-  if (known?.apiKeyId !== apiKeyId) {
-    dir.writeJson(dir.demoFile, {
+  if (memory !== undefined && known?.apiKeyId !== apiKeyId) {
+    memory.writeJson(memory.demoFile, {
       accountId: DEMO_ACCOUNT,
       apiKeyId,
       createdAt: new Date().toISOString(),
@@ -158,7 +166,7 @@ export async function ensureDemo(
     apiKeyId,
     apiKey,
     accountToken,
-    firstRun: known === undefined,
+    firstRun: memory === undefined ? toppedUpNow : known === undefined,
     balance,
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatUsd, parseUsd } from '@billing/money';
 import OpenAI from 'openai';
+import { expectWalkthrough } from '../../../tests/e2e/readme-walkthrough.js';
 import { runBillingScenario } from '../../../tests/e2e/scenario.js';
 import { StandalonePlatform } from './testing/standalone-platform.js';
 import { StandaloneProcess, type Banner } from './testing/standalone-process.js';
@@ -218,6 +219,23 @@ describe('npm start (the standalone mode)', () => {
       ]),
     );
   });
+
+  it("runs the README's walkthrough as printed, with the banner's key and account token", async () => {
+    // The same check as tests/compose/walkthrough.compose.spec.ts, on the one port of npm start.
+    const scratch = mkdtempSync(join(tmpdir(), 'standalone-walkthrough-'));
+    try {
+      const answers = await expectWalkthrough({
+        baseUrl: banner.baseUrl,
+        key: banner.apiKey,
+        account: banner.accountToken,
+        cwd: scratch,
+      });
+      const completion = answers.find((a) => a.command.includes('/api/v1/chat/completions'));
+      spent += await costOf(completion?.requestId ?? '');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('refuses a second process on the same data folder', async () => {
     const second = StandaloneProcess.spawn({ dataDir });
