@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import {
   CONSOLE_SERVER_VARIABLES,
   loadConsoleServerEnv,
   SERVICE_URL_VARIABLES,
 } from '../apps/console-server/src/config.js';
+import { compose, environmentOf, interpolated } from './compose-file.js';
 import { loadLedgerEnv } from './ledger/src/config.js';
 import { knownVariables, SERVICE_CONFIGS as services } from './service-configs.js';
 
@@ -14,18 +14,6 @@ import { knownVariables, SERVICE_CONFIGS as services } from './service-configs.j
 // service's `start:prod:<name>` script, and nothing clashes with the host's own PostgreSQL and
 // Kafka. A renamed variable or a new required one fails here, not on someone's laptop.
 
-interface ComposeService {
-  image?: string;
-  build?: { context?: string; dockerfile?: string; target?: string };
-  command?: string[];
-  environment?: Record<string, string | number>;
-  ports?: string[];
-  depends_on?: Record<string, { condition: string }>;
-  volumes?: string[];
-}
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), {
-  merge: true,
-}) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 const rootPackage = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ) as {
@@ -37,17 +25,6 @@ const INFRASTRUCTURE = ['postgres', 'kafka', 'kafka-init', 'stripe-stand-in'];
 const APPS = ['console', 'demo'];
 /** Each service's default host port: its own, but the gateway's 8080 is the front door's. */
 const PUBLISHED: Record<string, string> = { gateway: '8085' };
-
-/** A value as docker compose passes it when the shell sets no variable: `${NAME:-x}` is x. */
-function interpolated(value: string | number): string {
-  return String(value).replace(/\$\{\w+:-([^}]*)\}/g, (_, fallback: string) => fallback);
-}
-/** A service's environment as its process sees it (defaults of `${NAME:-default}` taken). */
-function environmentOf(service: ComposeService | undefined): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(service?.environment ?? {}).map(([k, v]) => [k, interpolated(v)]),
-  );
-}
 
 /** The exec-form CMD of one target (`FROM runtime AS <target>` up to the next FROM). */
 function targetCommand(target: string): string[] | undefined {

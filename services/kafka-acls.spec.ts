@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { compose, environmentOf } from './compose-file.js';
 import { loadGatewayEnv } from './gateway/src/config.js';
 import { gatewayOptionsFromEnv, resolveGatewayOptions } from './gateway/src/gateway.options.js';
 import { loadKeysEnv } from './keys/src/config.js';
@@ -28,13 +28,7 @@ const lines = (text: string): string[][] =>
 const acls = lines(file('../deploy/local/kafka/acls.txt'));
 const principals = new Set(lines(file('../deploy/local/kafka/principals.txt')).map(([n]) => n));
 const topics = new Set(lines(file('../deploy/local/topics.txt')).map(([t]) => t));
-const compose = parse(file('../docker-compose.yml'), { merge: true }) as {
-  services: Record<string, { environment: Record<string, string | number> }>;
-};
-const envOf = (service: string): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(compose.services[service]?.environment ?? {}).map(([k, v]) => [k, String(v)]),
-  );
+const envOf = (service: string): Record<string, string> => environmentOf(compose.services[service]);
 
 interface Needs {
   readonly writes: string[];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import { decode, encode } from 'gpt-tokenizer';
 import {
@@ -159,6 +159,19 @@ describe('promptTokenBound: linear, never below the tokenizer, equal on ordinary
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('bounds a text by its UTF-8 bytes when the split regex exhausts the stack', () => {
+    // What V8's native regexp code does on a huge unbroken piece in a long-running process.
+    const split = jest.spyOn(String.prototype, 'matchAll').mockImplementationOnce(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      expect(textTokenBound('héllo wörld')).toBe(13);
+      expect(textTokenBound('héllo wörld')).toBe(countTextTokens('héllo wörld'));
+    } finally {
+      split.mockRestore();
+    }
   });
 
   it('counts a 4 MiB single word as its bytes, without the quadratic merge (the stall of issue #10)', () => {
