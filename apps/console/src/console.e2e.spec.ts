@@ -391,10 +391,10 @@ describe('the console in Chromium, against npm start', () => {
     await page.goto(`${banner.baseUrl}/transactions`);
     const rows = page.locator('tbody tr');
     await rows.first().waitFor();
-    const types = async (): Promise<string[]> =>
-      (await rows.evaluateAll((trs) =>
+    const types = (): Promise<string[]> =>
+      rows.evaluateAll((trs) =>
         trs.map((tr) => (tr as unknown as { dataset: { type: string } }).dataset.type),
-      )) as string[];
+      );
     const amounts = (): Promise<string[]> => rows.locator('td.num').allTextContents();
     /** Waits until the table shows exactly these [type, amount] rows. */
     const showsRows = async (expected: [string, string][]): Promise<void> => {
