@@ -15,8 +15,6 @@ import {
 } from './list-transactions.query.js';
 import { decodeTransactionCursor, encodeTransactionCursor } from './transaction-cursor.js';
 
-const DAY_MS = 86_400_000;
-
 /** Thrown for a cursor this service did not hand out; the controller answers 400. */
 export class InvalidCursorError extends Error {
   constructor() {
@@ -53,13 +51,14 @@ export class ListTransactionsHandler implements IQueryHandler<ListTransactionsQu
       );
     }
     if (filter.types !== undefined) where.push(`type = ANY(${param(filter.types)}::text[])`);
+    // UTC midnights, computed by PostgreSQL's date arithmetic: the day after 9999-12-31 is a
+    // date there, where a JavaScript ISO string of it would not parse as one.
     if (filter.fromDay !== undefined) {
-      where.push(`occurred_at >= ${param(`${filter.fromDay}T00:00:00.000Z`)}::timestamptz`);
+      where.push(`occurred_at >= ${param(filter.fromDay)}::date::timestamp AT TIME ZONE 'UTC'`);
     }
     if (filter.toDay !== undefined) {
-      // The last day is included: everything before the next day's midnight, UTC.
-      const end = new Date(Date.parse(`${filter.toDay}T00:00:00.000Z`) + DAY_MS).toISOString();
-      where.push(`occurred_at < ${param(end)}::timestamptz`);
+      // The last day is included: everything before the next day's midnight.
+      where.push(`occurred_at < (${param(filter.toDay)}::date + 1)::timestamp AT TIME ZONE 'UTC'`);
     }
     const res = await this.pool.query<TransactionTableRow>(
       `SELECT ${TRANSACTION_TABLE_COLUMNS}
