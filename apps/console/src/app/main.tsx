@@ -29,6 +29,18 @@ const queries = new QueryClient({
 // The operator's desk is a chunk of its own, loaded only by an operator's session: a customer's
 // first load does not carry it.
 const OperatorDesk = lazy(() => import('./operator/desk.js'));
+// A key's details page too: it is opened from the keys table, not on a first load.
+const KeyDetails = lazy(() => import('./pages/key-details.js'));
+
+/** The key id of a `/keys/{id}` path, or undefined for any other path (or a malformed escape). */
+function keyIdOf(path: string): string | undefined {
+  const id = /^\/keys\/([^/]+)$/.exec(path)?.[1];
+  try {
+    return id === undefined ? undefined : decodeURIComponent(id);
+  } catch {
+    return undefined;
+  }
+}
 
 const PAGES = [
   { path: '/', title: 'Billing overview', element: <Overview /> },
@@ -45,10 +57,21 @@ function App() {
   const session = useSyncExternalStore(onSessionChange, currentSession);
   const main = useRef<HTMLElement>(null);
   const path = location.pathname.replace(/\/+$/, '') || '/';
+  const keyId = keyIdOf(path);
   const page =
     path === '/top-up/return'
       ? { path, title: 'Top-up', element: <TopUpReturn /> }
-      : PAGES.find((p) => p.path === path);
+      : keyId !== undefined
+        ? {
+            path,
+            title: 'API key',
+            element: (
+              <Suspense fallback={<Loading what="the key" />}>
+                <KeyDetails key={keyId} apiKeyId={keyId} />
+              </Suspense>
+            ),
+          }
+        : PAGES.find((p) => p.path === path);
 
   const operator = isOperator(session);
   useEffect(() => {
