@@ -112,7 +112,7 @@ export interface TopUp {
   readonly failureCode: string | null;
   readonly createdAt: string;
   /** The part a promotion code paid ("0" without one); `amount` is what was charged. */
-  readonly discount?: string;
+  readonly discount?: string | null;
   readonly promotionCode?: string | null;
 }
 

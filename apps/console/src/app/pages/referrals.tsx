@@ -79,7 +79,7 @@ export function Referrals() {
       ) : (
         <>
           <section aria-labelledby="share">
-            <h2 id="share">Your referral code</h2>
+            <h2 id="share">Share your code</h2>
             <p>
               Share your code or its sign-up link. You earn a reward when an account that signs up
               with it pays its first top-up.
