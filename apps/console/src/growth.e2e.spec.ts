@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatUsd, parseUsd } from '@billing/money';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { mintAccountToken } from '../../standalone/src/console/account-token.js';
+import { StandalonePlatform } from '../../standalone/src/testing/standalone-platform.js';
 import { StandaloneProcess, type Banner } from '../../standalone/src/testing/standalone-process.js';
 import {
   accessibilityProblems,
@@ -87,9 +87,7 @@ describe('promotion codes, referrals and claims in the console, in Chromium, aga
         INSURANCE_EVALUATE_EVERY_SECONDS: '1',
       },
     }));
-    friendToken = (
-      await mintAccountToken(running.secrets().CONSOLE_JWT_SECRET, 'acct_friend', 3_600)
-    ).token;
+    friendToken = await new StandalonePlatform(running, banner).accountToken('acct_friend', 3_600);
     browser = await launchChromium();
     context = await browser.newContext();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
@@ -144,6 +142,9 @@ describe('promotion codes, referrals and claims in the console, in Chromium, aga
     await page.getByLabel('Referral code', { exact: true }).fill('NOT-A-CODE');
     await page.getByRole('button', { name: 'Use this code' }).click();
     await page.getByText('A referral code is 8 letters and digits, like K7M2QX9P.').waitFor();
+    // None of it signed the account up.
+    expect(await page.getByTestId('joined').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Use this code' }).isEnabled()).toBe(true);
   });
 
   it('carries the code of a sign-up link through signing in, and signs the new account up with it', async () => {

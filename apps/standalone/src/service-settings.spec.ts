@@ -109,8 +109,8 @@ describe('the standalone mode’s settings of the embedded services', () => {
   it('does not ask for the variables of the services that the standalone mode provides itself', () => {
     // No DATABASE_URL, STRIPE_SECRET_KEY, ADMIN_TOKEN...: the process makes its own.
     expect(() => loadServiceSettings({ REFERRAL_CLAWBACK_DAYS: '0' })).not.toThrow();
-    expect(loadServiceSettings({ REFERRAL_CLAWBACK_DAYS: '0' }).payments.referrals.clawbackDays).toBe(
-      0,
-    );
+    expect(
+      loadServiceSettings({ REFERRAL_CLAWBACK_DAYS: '0' }).payments.referrals.clawbackDays,
+    ).toBe(0);
   });
 });

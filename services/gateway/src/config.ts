@@ -1,4 +1,9 @@
-import { loadConfig, loadConfigVariables, CoreServiceEnv, IsIntegerEnv } from '@billing/service-kit';
+import {
+  loadConfig,
+  loadConfigVariables,
+  CoreServiceEnv,
+  IsIntegerEnv,
+} from '@billing/service-kit';
 import {
   IsOptional,
   IsString,

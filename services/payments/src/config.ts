@@ -205,4 +205,5 @@ export type PaymentsPolicyEnv = Pick<PaymentsEnv, (typeof PAYMENTS_POLICY_VARIAB
 
 export const loadPaymentsPolicyEnv = (
   env: Record<string, string | undefined> = process.env,
-): PaymentsPolicyEnv => loadConfigVariables('payments', PaymentsEnv, PAYMENTS_POLICY_VARIABLES, env);
+): PaymentsPolicyEnv =>
+  loadConfigVariables('payments', PaymentsEnv, PAYMENTS_POLICY_VARIABLES, env);
