@@ -154,6 +154,9 @@ export interface TopUp {
   readonly invoiceId: string | null;
   readonly failureCode: string | null;
   readonly createdAt: string;
+  /** The part a promotion code paid ("0" without one); `amount` is what was charged. */
+  readonly discount?: string | null;
+  readonly promotionCode?: string | null;
 }
 
 export interface Page<T> {
@@ -182,4 +185,41 @@ export interface AutoTopUp {
   readonly lastFailureAt: string | null;
   readonly lastFailureCode: string | null;
   readonly nextAttemptAt: string | null;
+}
+
+/** `GET /v1/accounts/{id}/referrals` (payments). */
+export interface Referrals {
+  readonly accountId: string;
+  readonly code: string;
+  readonly totalRewarded: string;
+  readonly data: readonly {
+    readonly referredAccountId: string;
+    readonly status: string;
+    readonly referralId: string;
+    readonly reward: string | null;
+    readonly createdAt: string;
+    readonly rewardedAt: string | null;
+    readonly revokedAt: string | null;
+  }[];
+}
+
+/** One claim of `GET /v1/accounts/{id}/claims` (metering's AI insurance). */
+export interface Claim {
+  readonly claimId: string;
+  readonly compensationId: string;
+  readonly rule: string;
+  readonly policyVersion: string;
+  readonly amount: string;
+  readonly reason: string;
+  readonly requestIds: readonly string[];
+  readonly requests: readonly {
+    readonly requestId: string;
+    readonly model: string;
+    readonly status: string;
+    readonly cost: string;
+    readonly ttftMs: number | null;
+    readonly startedAt: string;
+    readonly completedAt: string;
+  }[];
+  readonly issuedAt: string;
 }

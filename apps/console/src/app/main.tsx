@@ -3,9 +3,11 @@ import { lazy, StrictMode, Suspense, useEffect, useRef, useSyncExternalStore } f
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api.js';
 import { AutoTopUpPage } from './pages/auto-top-up.js';
+import { Claims } from './pages/claims.js';
 import { Credits } from './pages/credits.js';
 import { Keys } from './pages/keys.js';
 import { Overview } from './pages/overview.js';
+import { Referrals } from './pages/referrals.js';
 import { SignIn } from './pages/sign-in.js';
 import { TopUpPage } from './pages/top-up.js';
 import { TopUpReturn } from './pages/top-up-return.js';
@@ -50,6 +52,8 @@ const PAGES = [
   { path: '/credits', title: 'Credits breakdown', element: <Credits /> },
   { path: '/transactions', title: 'Transaction history', element: <Transactions /> },
   { path: '/usage', title: 'Usage', element: <Usage /> },
+  { path: '/referrals', title: 'Referrals', element: <Referrals /> },
+  { path: '/claims', title: 'Claims', element: <Claims /> },
 ] as const;
 
 function App() {
