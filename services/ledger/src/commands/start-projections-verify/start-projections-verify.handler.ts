@@ -6,9 +6,7 @@ import {
 import { VerifyRunner } from './verify-runner.js';
 
 @CommandHandler(StartProjectionsVerifyCommand)
-export class StartProjectionsVerifyHandler
-  implements ICommandHandler<StartProjectionsVerifyCommand>
-{
+export class StartProjectionsVerifyHandler implements ICommandHandler<StartProjectionsVerifyCommand> {
   constructor(private readonly runner: VerifyRunner) {}
 
   execute(): Promise<StartVerifyResult> {
