@@ -1,6 +1,7 @@
 import { call } from '../api.js';
 
-// The operator's routes of docs/CONTRACTS.md (payments' admin credits, the ledger's audit log).
+// The operator's routes of docs/CONTRACTS.md (payments' admin credits, the ledger's audit log
+// and its projections' runs).
 
 export const CREDIT_TYPES = ['gift', 'compensation', 'referral', 'adjustment'] as const;
 export type CreditType = (typeof CREDIT_TYPES)[number];
@@ -63,6 +64,65 @@ export interface ChainVerification {
   readonly headHash: string;
   readonly firstBreak?: { readonly version: number; readonly reason: string };
 }
+
+/** The ledger's projections (`GET /v1/admin/projections`). */
+export type RunStatus = 'running' | 'ok' | 'failed' | 'abandoned';
+
+export type RunSummary =
+  | {
+      readonly kind: 'verify';
+      readonly accounts: number;
+      readonly events: number;
+      readonly differences: number;
+      readonly accountsThatDiffer: readonly {
+        readonly accountId: string;
+        readonly problems: readonly string[];
+        readonly moreProblems: number;
+      }[];
+    }
+  | {
+      readonly kind: 'rebuild';
+      readonly accounts: number;
+      readonly events: number;
+      readonly caughtUp: number;
+      readonly seconds: number;
+    }
+  | { readonly kind: 'error'; readonly error: string };
+
+export interface ProjectionRun {
+  readonly runId: string;
+  readonly kind: 'rebuild' | 'verify';
+  readonly projections: readonly string[];
+  readonly startedBy: 'cli' | 'admin';
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly progress: {
+    readonly phase: string;
+    readonly eventsDone: number;
+    readonly eventsTotal: number | null;
+    readonly accounts: number | null;
+  };
+  readonly summary: RunSummary | null;
+}
+
+export interface ProjectionsStatus {
+  readonly projections: readonly {
+    readonly name: string;
+    readonly lastRebuild: ProjectionRun | null;
+    readonly lastVerify: ProjectionRun | null;
+  }[];
+  readonly running: readonly ProjectionRun[];
+}
+
+export const projectionsStatus = (): Promise<ProjectionsStatus> =>
+  call('GET', '/v1/admin/projections');
+
+export const startProjectionsVerify = (): Promise<{ runId: string }> =>
+  call('POST', '/v1/admin/projections/verify');
+
+export const projectionRun = (runId: string): Promise<ProjectionRun> =>
+  call('GET', `/v1/admin/projections/runs/${encodeURIComponent(runId)}`);
 
 const account = (accountId: string): string => encodeURIComponent(accountId);
 
