@@ -41,17 +41,30 @@ const finished = (runId: string): Promise<ProjectionRunView> =>
     return body.status === 'running' ? undefined : body;
   }, 30_000);
 
-/** `npm run ops -- ...` on the test's schema, in its own process group (so it can be killed). */
+/**
+ * `npm run ops -- ...` on the test's schema, as the script runs it (node itself, without npm in
+ * between, so that a signal sent to the child reaches the command).
+ */
 function ops(args: string[]): {
   child: ChildProcess;
   result: Promise<{ code: number | null; out: string }>;
 } {
-  const child = spawn('npm', ['run', '--silent', 'ops', '--', ...args, '--schema', t.schema], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: testDatabaseUrl() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      '@swc-node/register/esm-register',
+      'tools/ops/src/main.ts',
+      ...args,
+      '--schema',
+      t.schema,
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: testDatabaseUrl() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -63,10 +76,10 @@ function ops(args: string[]): {
  * Holds the balances table locked until released: a verify that starts meanwhile waits in its
  * first read, so it is certainly still running while the test looks at it.
  */
-async function lockBalances(): Promise<() => Promise<void>> {
+async function lockBalances(schema = t.schema): Promise<() => Promise<void>> {
   const client = await db.connect();
   await client.query('BEGIN');
-  await client.query(`LOCK TABLE "${t.schema}".balances IN ACCESS EXCLUSIVE MODE`);
+  await client.query(`LOCK TABLE "${schema}".balances IN ACCESS EXCLUSIVE MODE`);
   return async () => {
     await client.query('ROLLBACK');
     client.release();
@@ -274,8 +287,8 @@ describe('runs of the operations CLI', () => {
         const running = (await projections()).body.running;
         return running.find((r) => r.startedBy === 'cli');
       }, 30_000);
-      // The whole process group: npm and the node process under it, without a chance to clean up.
-      process.kill(-(child.pid ?? 0), 'SIGKILL');
+      // Without a chance to clean up.
+      child.kill('SIGKILL');
       await result;
       // Dead, but only 30 seconds without a heartbeat make it stale: the verify still counts as
       // running, so a new one is refused.
@@ -311,6 +324,32 @@ describe('runs of the operations CLI', () => {
     expect(stored.rows[0]?.status).toBe('abandoned');
     expect((await projections()).body.projections[0]?.lastVerify?.runId).toBe(next.body.runId);
   }, 90_000);
+
+  it('records a CLI run interrupted with Ctrl-C as abandoned at once', async () => {
+    const release = await lockBalances();
+    try {
+      const { child, result } = ops(['projections:verify']);
+      const running = await eventually(async () => {
+        const list = (await projections()).body.running;
+        return list.find((r) => r.startedBy === 'cli');
+      }, 30_000);
+      child.kill('SIGINT');
+      const { code, out } = await result;
+      expect(code).toBe(130);
+      expect(out).toContain(`SIGINT: recording verify ${running.runId} as abandoned`);
+      expect((await run(running.runId)).body).toMatchObject({
+        status: 'abandoned',
+        summary: { kind: 'error', error: 'the CLI was interrupted (SIGINT)' },
+      });
+      // Nothing is in the way of the next verify, without waiting for a stale heartbeat.
+      expect((await projections()).body.running).toEqual([]);
+    } finally {
+      await release();
+    }
+    const next = await startVerify();
+    expect(next.status).toBe(202);
+    expect((await finished(next.body.runId)).status).toBe('ok');
+  }, 60_000);
 });
 
 describe('a verify that finds a difference', () => {
@@ -335,4 +374,34 @@ describe('a verify that finds a difference', () => {
       ],
     });
   });
+});
+
+describe('a ledger that shuts down with a verify in flight', () => {
+  it('records the verify as abandoned before it lets go of the database', async () => {
+    const other = await createLedgerTestApp({ schedulerIntervalMs: 0 });
+    const release = await lockBalances(other.schema);
+    let closing: Promise<void> | undefined;
+    try {
+      const started = await other.http<{ runId: string }>('POST', '/v1/admin/projections/verify');
+      expect(started.status).toBe(202);
+      // The verify waits for the table; the ledger stops meanwhile (its pool closes once the
+      // verify's connection is given back, after the lock).
+      closing = other.close();
+      const stored = await eventually(async () => {
+        const res = await db.query<{ status: string; summary: unknown }>(
+          `SELECT status, summary FROM "${other.schema}".projection_runs WHERE run_id = $1`,
+          [started.body.runId],
+        );
+        const row = res.rows[0];
+        return row?.status === 'running' ? undefined : row;
+      }, 30_000);
+      expect(stored).toEqual({
+        status: 'abandoned',
+        summary: { kind: 'error', error: 'the ledger stopped before the verify finished' },
+      });
+    } finally {
+      await release();
+      await (closing ?? other.close());
+    }
+  }, 90_000);
 });

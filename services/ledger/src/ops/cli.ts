@@ -75,24 +75,50 @@ async function guarded(run: () => Promise<number>): Promise<number> {
 /** Exit code 3: another run of the same kind is running, so this one did not start. */
 const BUSY = 3;
 
+/** The run a command records: where, and its id. */
+interface Recorded {
+  readonly runs: ProjectionRunStore;
+  readonly runId: string;
+}
+
 /**
- * Records the run in `projection_runs` (started by `cli`), so the operator's desk shows it, or
- * says which run of the same kind is running and answers undefined.
+ * Records the run in `projection_runs` (started by `cli`), so the operator's desk shows it, and
+ * does `work`; or says which run of the same kind is running and answers undefined. Interrupted
+ * (Ctrl-C, SIGTERM), the command records its run as abandoned before it exits, so the next run
+ * need not wait for the missing heartbeat to show.
  */
-async function beginRun(
+async function recording<T>(
   context: OpsContext,
   kind: RunKind,
   projections: readonly ProjectionName[],
-): Promise<{ runs: ProjectionRunStore; runId: string } | undefined> {
+  work: (run: Recorded) => Promise<T>,
+): Promise<T | undefined> {
   const runs = new ProjectionRunStore(context.pool, context.schema);
   const begun = await runs.begin(kind, projections, 'cli');
-  if (begun.ok) return { runs, runId: begun.runId };
-  const other = begun.running;
-  console.error(
-    `a ${kind} is already running (run ${other.runId}, started by ${other.startedBy} at ` +
-      `${other.startedAt}, ${other.progress.phase}); try again once it has finished`,
-  );
-  return undefined;
+  if (!begun.ok) {
+    const other = begun.running;
+    console.error(
+      `a ${kind} is already running (run ${other.runId}, started by ${other.startedBy} at ` +
+        `${other.startedAt}, ${other.progress.phase}); try again once it has finished`,
+    );
+    return undefined;
+  }
+  const { runId } = begun;
+  const interrupted = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: recording ${kind} ${runId} as abandoned`);
+    void runs
+      .abandon(runId, `the CLI was interrupted (${signal})`)
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    return await work({ runs, runId });
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+  }
 }
 
 const rebuild: OpsCommand = {
@@ -108,14 +134,14 @@ const rebuild: OpsCommand = {
         );
       }
       const projections = wanted.length > 0 ? [...new Set(wanted as ProjectionName[])] : undefined;
-      const report = await withPool(flags, async (context) => {
-        const run = await beginRun(context, 'rebuild', projections ?? ALL_PROJECTIONS);
-        if (run === undefined) return undefined;
-        return recordedRebuild(
-          { ...context, ...run, ...(projections !== undefined && { projections }) },
-          { alsoTo: context.progress },
-        );
-      });
+      const report = await withPool(flags, (context) =>
+        recording(context, 'rebuild', projections ?? ALL_PROJECTIONS, (run) =>
+          recordedRebuild(
+            { ...context, ...run, ...(projections !== undefined && { projections }) },
+            { alsoTo: context.progress },
+          ),
+        ),
+      );
       if (report === undefined) return BUSY;
       console.log(
         `rebuilt ${report.projections.join(', ')} from ${report.events.toLocaleString('en-US')} ` +
@@ -132,11 +158,11 @@ const verify: OpsCommand = {
   run: (args) =>
     guarded(async () => {
       const flags = parseFlags(args, ['schema']);
-      const report = await withPool(flags, async (context) => {
-        const run = await beginRun(context, 'verify', ALL_PROJECTIONS);
-        if (run === undefined) return undefined;
-        return recordedVerify({ ...context, ...run }, { alsoTo: context.progress });
-      });
+      const report = await withPool(flags, (context) =>
+        recording(context, 'verify', ALL_PROJECTIONS, (run) =>
+          recordedVerify({ ...context, ...run }, { alsoTo: context.progress }),
+        ),
+      );
       if (report === undefined) return BUSY;
       if (report.ok) {
         console.log(

@@ -73,6 +73,8 @@ export function Projections({ canVerify }: { readonly canVerify: boolean }) {
   const start = useMutation({
     mutationFn: startProjectionsVerify,
     onSuccess: ({ runId: started }) => setFollowed(started),
+    // A 409: a verify runs already (the CLI's, another operator's); the table then shows it.
+    onError: () => queryClient.invalidateQueries({ queryKey: ['operator', 'projections'] }),
   });
   const run = useQuery({
     queryKey: ['operator', 'projections', 'run', runId],
