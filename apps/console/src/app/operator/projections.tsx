@@ -135,7 +135,7 @@ export function Projections({ canVerify }: { readonly canVerify: boolean }) {
         </div>
       )}
       {canVerify ? (
-        <div className="actions">
+        <div className="run-controls">
           <button type="button" disabled={busy} onClick={() => start.mutate()}>
             Verify projections
           </button>
@@ -168,7 +168,7 @@ function VerifyResult({ run }: { readonly run: ProjectionRun }) {
   const s = run.summary;
   return (
     <div role="status" data-testid="verify-result">
-      <p className={run.status === 'ok' ? 'credited' : 'problem'}>
+      <p className={run.status === 'ok' ? 'verified' : 'problem'}>
         {run.status === 'ok' && s?.kind === 'verify'
           ? `Verified: the projections match the event log (${count(s.events, 'event')}, ${count(s.accounts, 'account')}).`
           : `Verify ${run.status}: ${outcome(run)}.`}
