@@ -90,7 +90,8 @@ export async function runRecorded<T>(
   return result;
 }
 
-export interface RecordedVerify {
+/** Where a recorded run works, and which run it is. */
+export interface RecordedRunTarget {
   readonly pool: pg.Pool;
   readonly schema: string;
   readonly runs: ProjectionRunStore;
@@ -104,7 +105,7 @@ export interface RecordedVerify {
  * `failed`, with the accounts that differ in its summary.
  */
 export function recordedVerify(
-  { runs, runId, ...verify }: RecordedVerify,
+  { runs, runId, ...verify }: RecordedRunTarget,
   options: RunOptions = {},
 ): Promise<VerifyReport> {
   return runRecorded(
@@ -116,7 +117,7 @@ export function recordedVerify(
   );
 }
 
-export interface RecordedRebuild extends RecordedVerify {
+export interface RecordedRebuild extends RecordedRunTarget {
   readonly projections?: readonly ProjectionName[];
 }
 
