@@ -8,48 +8,12 @@ import {
   startProjectionsVerify,
   type ProjectionRun,
 } from './api.js';
+import { BY, count, outcome, progressText, when } from './run-text.js';
 
 /** How often a running verify is asked how far it is. */
 const PROGRESS_MS = 500;
 /** How often the table is read again while a run (perhaps the CLI's) is in flight. */
 const RUNNING_MS = 2_000;
-
-const BY: Record<ProjectionRun['startedBy'], string> = { cli: 'CLI', admin: 'desk' };
-
-const count = (n: number, one: string, many = `${one}s`): string =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-
-/** A finished run in a few words: what it found, or why it did not finish. */
-function outcome(run: ProjectionRun): string {
-  const s = run.summary;
-  const status = run.status === 'ok' ? 'OK' : run.status === 'failed' ? 'Failed' : 'Abandoned';
-  if (run.status === 'running') return 'Running';
-  if (s === null) return status;
-  switch (s.kind) {
-    case 'verify':
-      return s.differences === 0
-        ? `${status}: ${count(s.events, 'event')}, ${count(s.accounts, 'account')}`
-        : `${status}: ${count(s.differences, 'account')} of ${s.accounts.toLocaleString('en-US')} ${s.differences === 1 ? 'differs' : 'differ'}`;
-    case 'rebuild':
-      return `${status}: ${count(s.events, 'event')}, ${count(s.accounts, 'account')}`;
-    case 'error':
-      return `${status}: ${s.error}`;
-  }
-}
-
-/** When a run ended (or started, while it runs), and who started it. */
-function when(run: ProjectionRun | null): string {
-  if (run === null) return 'Never';
-  return `${formatTime(run.finishedAt ?? run.startedAt)} (${BY[run.startedBy]})`;
-}
-
-/** How far a run is, in words: `folding the event log: 1,200 of 4,000 events (12 accounts)`. */
-function progressText(run: ProjectionRun): string {
-  const p = run.progress;
-  const of = p.eventsTotal === null ? '' : ` of ${p.eventsTotal.toLocaleString('en-US')}`;
-  const accounts = p.accounts === null ? '' : ` (${count(p.accounts, 'account')})`;
-  return `${p.phase}: ${p.eventsDone.toLocaleString('en-US')}${of} events${accounts}`;
-}
 
 /**
  * The ledger's projections: when each was last rebuilt and verified (from the desk or the CLI),
