@@ -1,4 +1,7 @@
 import { call } from '../api.js';
+import type { ProjectionRun, ProjectionsStatus } from '../../lib/projection-runs.js';
+
+export type { ProjectionRun, ProjectionsStatus } from '../../lib/projection-runs.js';
 
 // The operator's routes of docs/CONTRACTS.md (payments' admin credits, the ledger's audit log
 // and its projections' runs).
@@ -63,56 +66,6 @@ export interface ChainVerification {
   readonly events: number;
   readonly headHash: string;
   readonly firstBreak?: { readonly version: number; readonly reason: string };
-}
-
-/** The ledger's projections (`GET /v1/admin/projections`). */
-export type RunStatus = 'running' | 'ok' | 'failed' | 'abandoned';
-
-export type RunSummary =
-  | {
-      readonly kind: 'verify';
-      readonly accounts: number;
-      readonly events: number;
-      readonly differences: number;
-      readonly accountsThatDiffer: readonly {
-        readonly accountId: string;
-        readonly problems: readonly string[];
-        readonly moreProblems: number;
-      }[];
-    }
-  | {
-      readonly kind: 'rebuild';
-      readonly accounts: number;
-      readonly events: number;
-      readonly caughtUp: number;
-      readonly seconds: number;
-    }
-  | { readonly kind: 'error'; readonly error: string };
-
-export interface ProjectionRun {
-  readonly runId: string;
-  readonly kind: 'rebuild' | 'verify';
-  readonly projections: readonly string[];
-  readonly startedBy: 'cli' | 'admin';
-  readonly status: RunStatus;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly progress: {
-    readonly phase: string;
-    readonly eventsDone: number;
-    readonly eventsTotal: number | null;
-    readonly accounts: number | null;
-  };
-  readonly summary: RunSummary | null;
-}
-
-export interface ProjectionsStatus {
-  readonly projections: readonly {
-    readonly name: string;
-    readonly lastRebuild: ProjectionRun | null;
-    readonly lastVerify: ProjectionRun | null;
-  }[];
-  readonly running: readonly ProjectionRun[];
 }
 
 export const projectionsStatus = (): Promise<ProjectionsStatus> =>

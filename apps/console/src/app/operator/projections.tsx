@@ -8,12 +8,18 @@ import {
   startProjectionsVerify,
   type ProjectionRun,
 } from './api.js';
-import { BY, count, outcome, progressText, when } from './run-text.js';
+import { BY, count, outcome, progressText } from '../../lib/projection-runs.js';
 
 /** How often a running verify is asked how far it is. */
 const PROGRESS_MS = 500;
 /** How often the table is read again while a run (perhaps the CLI's) is in flight. */
 const RUNNING_MS = 2_000;
+
+/** When a run ended (or started, while it runs), and who started it. */
+export function when(run: ProjectionRun | null): string {
+  if (run === null) return 'Never';
+  return `${formatTime(run.finishedAt ?? run.startedAt)} (${BY[run.startedBy]})`;
+}
 
 /**
  * The ledger's projections: when each was last rebuilt and verified (from the desk or the CLI),

@@ -1,5 +1,4 @@
-import type { ProjectionRun } from './api.js';
-import { outcome, progressText, when } from './run-text.js';
+import { outcome, progressText, type ProjectionRun } from './projection-runs.js';
 
 // What the operations page says of a projections run.
 
@@ -49,14 +48,6 @@ describe('outcome', () => {
       ),
     ).toBe('Abandoned: the CLI was interrupted (SIGINT)');
     expect(outcome(run({ status: 'running', summary: null }))).toBe('Running');
-  });
-});
-
-describe('when', () => {
-  it('says when a run ended and who started it, or that there was none', () => {
-    expect(when(run())).toBe('2026-12-07 10:02 UTC (desk)');
-    expect(when(run({ startedBy: 'cli', finishedAt: null }))).toBe('2026-12-07 10:00 UTC (CLI)');
-    expect(when(null)).toBe('Never');
   });
 });
 
