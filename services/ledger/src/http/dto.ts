@@ -212,3 +212,10 @@ export class LogQuery extends PageQuery(1000, 100) {
   @Matches(/^\d{1,20}\.\d{1,20}$/, { message: 'after must be a cursor returned by this route' })
   after?: string;
 }
+
+export class ProjectionRunParams {
+  @ApiProperty({ example: '0b9f1f3e-2c1e-4c55-9a52-0c3c9b0d6a71', description: 'The run id' })
+  @Length(1, 64)
+  @Matches(ID, { message: 'runId must not contain whitespace' })
+  runId!: string;
+}

@@ -15,7 +15,10 @@ const NAV = [
 ] as const;
 
 /** Which page a path is: `/operator/accounts/{id}` and `/operator/accounts/{id}/events` name one. */
-function pageOf(path: string): { title: string; element: ReactNode } | undefined {
+function pageOf(
+  path: string,
+  session: OperatorSession,
+): { title: string; element: ReactNode } | undefined {
   const account = /^\/operator\/accounts\/([^/]+)(\/events)?$/.exec(path);
   if (account?.[1] !== undefined) {
     const accountId = decodeURIComponent(account[1]);
@@ -29,7 +32,10 @@ function pageOf(path: string): { title: string; element: ReactNode } | undefined
     case '/operator/log':
       return { title: 'Global log', element: <GlobalLog /> };
     case '/operator/operations':
-      return { title: 'Projections & dead letters', element: <Operations /> };
+      return {
+        title: 'Projections & dead letters',
+        element: <Operations canVerify={session.role === 'admin'} />,
+      };
     default:
       return undefined;
   }
@@ -48,7 +54,7 @@ export default function OperatorDesk({
   readonly path: string;
 }) {
   const main = useRef<HTMLElement>(null);
-  const page = pageOf(path);
+  const page = pageOf(path, session);
   const title = page?.title ?? 'Not found';
 
   useEffect(() => {
