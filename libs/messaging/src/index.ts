@@ -7,6 +7,7 @@ export {
   libraryTracer,
   startConsumerSpans,
   TRACEPARENT_HEADER,
+  spanTraceHeaders,
   traceHeaders,
   withTraceContext,
   type ConsumerSpans,

@@ -2,7 +2,8 @@
 // message, and how a consumer continues it: one span a chunk, and each input's trace carried on
 // by its own answers even when a chunk handler writes the answers to many messages at once.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -13,7 +14,9 @@ import {
 import {
   inMessageContext,
   libraryTracer,
+  spanTraceHeaders,
   startConsumerSpans,
+  traceHeaders,
   withTraceContext,
 } from './tracing.js';
 
@@ -57,6 +60,32 @@ describe('messaging with an SDK', () => {
   const tp = (c: string, flags = '01'): string => `00-${c.repeat(32)}-${c.repeat(16)}-${flags}`;
   const spansOf = (traceId: string) =>
     exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+
+  it("writes a span's headers as the W3C propagator does: sampled or not, with or without tracestate", () => {
+    const tracer = provider.getTracer('test');
+    const parents = [
+      { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true },
+      { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: 0, isRemote: true },
+      {
+        traceId: 'e'.repeat(32),
+        spanId: 'f'.repeat(16),
+        traceFlags: 1,
+        isRemote: true,
+        traceState: new TraceState('vendor=v1,other=o2'),
+      },
+    ];
+    for (const parent of parents) {
+      const span = tracer.startSpan('s', {}, trace.setSpanContext(ROOT_CONTEXT, parent));
+      const expected = traceHeaders(trace.setSpan(ROOT_CONTEXT, span));
+      expect(spanTraceHeaders(span)).toEqual(expected);
+      expect(expected.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      span.end();
+    }
+    expect(
+      spanTraceHeaders(tracer.startSpan('s', {}, trace.setSpanContext(ROOT_CONTEXT, parents[2]!)))
+        .tracestate,
+    ).toBe('vendor=v1,other=o2');
+  });
 
   it('gives a chunk one consumer span: the first sampled input its parent, the others links', async () => {
     exporter.reset();

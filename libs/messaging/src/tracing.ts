@@ -104,6 +104,20 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
 }
 
 /**
+ * The W3C headers of a span the SDK just started (so its ids are valid): what
+ * `traceHeaders(trace.setSpan(ctx, span))` writes, without a context made and validated for
+ * nothing on every outgoing call and message of a traced request.
+ */
+export function spanTraceHeaders(span: Span): Record<string, string> {
+  const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+  const flags = (traceFlags & 0xff).toString(16).padStart(2, '0');
+  const headers: Record<string, string> = { traceparent: `00-${traceId}-${spanId}-${flags}` };
+  const state = traceState?.serialize();
+  if (state) headers.tracestate = state;
+  return headers;
+}
+
+/**
  * The message with a PRODUCER span's `traceparent` in its headers, when a trace is active for it:
  * its input's consumer span inside a chunk (by `causationId`), else the active span; or with its
  * input's own trace headers, when the chunk's span continues another input's trace. Unchanged
@@ -126,10 +140,7 @@ export function withTraceContext(
   if (active === undefined || (active.traceFlags & TraceFlags.SAMPLED) === 0) return message;
   const span = startProducerSpan(message.topic, message.id, from);
   span.end();
-  return {
-    ...message,
-    headers: { ...message.headers, ...traceHeaders(trace.setSpan(from, span)) },
-  };
+  return { ...message, headers: { ...message.headers, ...spanTraceHeaders(span) } };
 }
 
 /** The trace headers a message written in a chunk forwards rather than start a span under. */

@@ -23,7 +23,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import { libraryTracer } from '@billing/messaging';
+import { libraryTracer, spanTraceHeaders } from '@billing/messaging';
 import { setTraceIdSource } from './logging/context.js';
 
 /**
@@ -252,10 +252,8 @@ export function startClientSpan(
     },
     parent,
   );
-  const headers: Record<string, string> = {};
-  propagation.inject(trace.setSpan(parent, span), headers);
   return {
-    headers,
+    headers: spanTraceHeaders(span),
     end: (outcome) => {
       if ('status' in outcome) {
         span.setAttribute('http.response.status_code', outcome.status);
