@@ -3,6 +3,7 @@ import { Link, navigate } from '../router.js';
 import type { OperatorSession } from '../session.js';
 import { TopBar } from '../ui.js';
 import { AccountPage } from './account.js';
+import { DeadLetters } from './dead-letters.js';
 import { FindAccount } from './find-account.js';
 import { GlobalLog } from './log.js';
 import { Operations } from './operations.js';
@@ -12,10 +13,14 @@ const NAV = [
   { path: '/operator', title: 'Find an account' },
   { path: '/operator/log', title: 'Global log' },
   { path: '/operator/operations', title: 'Projections & DLQ' },
+  { path: '/operator/dead-letters', title: 'Dead letters' },
 ] as const;
 
 /** Which page a path is: `/operator/accounts/{id}` and `/operator/accounts/{id}/events` name one. */
-function pageOf(path: string): { title: string; element: ReactNode } | undefined {
+function pageOf(
+  path: string,
+  role: OperatorSession['role'],
+): { title: string; element: ReactNode } | undefined {
   const account = /^\/operator\/accounts\/([^/]+)(\/events)?$/.exec(path);
   if (account?.[1] !== undefined) {
     const accountId = decodeURIComponent(account[1]);
@@ -30,6 +35,8 @@ function pageOf(path: string): { title: string; element: ReactNode } | undefined
       return { title: 'Global log', element: <GlobalLog /> };
     case '/operator/operations':
       return { title: 'Projections & dead letters', element: <Operations /> };
+    case '/operator/dead-letters':
+      return { title: 'Dead letters', element: <DeadLetters role={role} /> };
     default:
       return undefined;
   }
@@ -48,7 +55,7 @@ export default function OperatorDesk({
   readonly path: string;
 }) {
   const main = useRef<HTMLElement>(null);
-  const page = pageOf(path);
+  const page = pageOf(path, session.role);
   const title = page?.title ?? 'Not found';
 
   useEffect(() => {

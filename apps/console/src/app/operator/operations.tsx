@@ -1,3 +1,5 @@
+import { Link } from '../router.js';
+
 /**
  * Projections and dead-letter queues: what the platform offers today, said plainly. Neither has
  * an HTTP API yet (docs/CONTRACTS.md, "Operations CLI"): the desk shows the commands an operator
@@ -34,10 +36,9 @@ export function Operations() {
       </dl>
       <h2>Dead-letter queues</h2>
       <p>
-        A message a consumer could not decode or validate goes to <code>&lt;topic&gt;.dlq</code>{' '}
-        with the reason in its headers (docs/CONTRACTS.md, &quot;Kafka&quot;). Listing and replaying
-        them from this desk needs an admin API that the services do not have yet; until then, read
-        them with a Kafka client.
+        A message a consumer could not decode, validate or apply is listed with its reason, and
+        replayed once its cause is fixed, on the{' '}
+        <Link href="/operator/dead-letters">Dead letters</Link> page.
       </p>
     </>
   );
