@@ -154,8 +154,7 @@ describe.each([kafkaVariant, inProcessVariant])('replaying a dead letter on $nam
       },
     };
     const common = { relay: false, subscribeBackoff: { initialMs: 20, maxMs: 200 } } as const;
-    const via =
-      bus.transport === undefined ? { kafka: bus.kafka } : { transport: bus.transport };
+    const via = bus.transport === undefined ? { kafka: bus.kafka } : { transport: bus.transport };
     grants = new ServiceMessaging({
       service: 'grants',
       ...common,

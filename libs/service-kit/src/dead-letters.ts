@@ -225,7 +225,11 @@ export class DeadLettersController {
         .find((instance): instance is ServiceMessaging => instance instanceof ServiceMessaging) ??
       null;
     if (this.found === null) {
-      throw new ApiError(404, 'DEAD_LETTERS.NO_CONSUMERS', `the ${service} service consumes nothing`);
+      throw new ApiError(
+        404,
+        'DEAD_LETTERS.NO_CONSUMERS',
+        `the ${service} service consumes nothing`,
+      );
     }
     return this.found;
   }

@@ -422,7 +422,8 @@ export class ServiceMessaging
       case 'duplicate':
       case 'conflict': {
         const recorded = await findDeadLetter(pool, schema, id);
-        if (recorded?.replayedAt == null) throw new Error(`dead letter ${id} replayed but not recorded`);
+        if (recorded?.replayedAt == null)
+          throw new Error(`dead letter ${id} replayed but not recorded`);
         if (result.outcome !== 'conflict') {
           this.logger.log(
             `replayed dead letter ${id} of ${letter.consumerName} (${letter.topic}): ${result.outcome}`,

@@ -43,7 +43,11 @@ describe('the dead-letter desk of metering (Kafka)', () => {
   it('lists unpriceable usage with its reason, refuses to replay it until the model is priced, then applies it exactly once', async () => {
     const accountId = testAccount();
     const modelId = newModelId();
-    const usage = usageObserved(accountId, { model: modelId, inputTokens: 1000, outputTokens: 500 });
+    const usage = usageObserved(accountId, {
+      model: modelId,
+      inputTokens: 1000,
+      outputTokens: 500,
+    });
     const dlqFrom = await topicEnd(t.kafka, `${t.topics.usageObserved}.dlq`);
     await t.observe([usage]);
 
@@ -122,7 +126,9 @@ describe('the dead-letter desk of metering (Kafka)', () => {
     });
     expect(priced.status).toBe(201);
     const catalog = t.app.get(CatalogStore);
-    await eventually(() => (priceObservation(catalog.current.catalog, usage).ok ? true : undefined));
+    await eventually(() =>
+      priceObservation(catalog.current.catalog, usage).ok ? true : undefined,
+    );
 
     const observedEnd = await topicEnd(t.kafka, t.topics.usageObserved);
     const replayed = await t.http<DeadLetterReplayView>('POST', `${desk}/${id}/replay`);
