@@ -41,8 +41,9 @@ export interface ServiceKitOptions {
 }
 
 /**
- * What every service has: its name, a pg pool on its database, `/health` and `/metrics`, and the
- * operator's dead-letter routes of its consumers (`/v1/admin/dead-letters/<service>`).
+ * What every service has: its name, a pg pool on its database, `/health` and `/metrics`, and, when
+ * it takes the admin token, the operator's dead-letter routes of its consumers
+ * (`/v1/admin/dead-letters/<service>`).
  * Global so feature modules can inject `PG_POOL` without re-importing.
  */
 @Module({})
@@ -60,7 +61,12 @@ export class ServiceKitModule implements OnApplicationShutdown {
       module: ServiceKitModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: [HealthController, DeadLettersController],
+      // The dead-letter desk is an admin route: a service that takes no admin token (the
+      // gateway) does not serve it.
+      controllers: [
+        HealthController,
+        ...(options.auth.adminToken === undefined ? [] : [DeadLettersController]),
+      ],
       providers: [
         { provide: SERVICE_NAME, useValue: options.service },
         {
