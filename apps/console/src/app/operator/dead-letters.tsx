@@ -18,6 +18,9 @@ import {
   type DeadLetterState,
 } from './api.js';
 
+/** The desk watches for new dead letters while it is open. */
+const REFRESH_MS = 5_000;
+
 const STATES: Record<DeadLetterState, string> = {
   pending: 'Waiting for a replay',
   replayed: 'Replayed',
@@ -26,7 +29,8 @@ const STATES: Record<DeadLetterState, string> = {
 
 /**
  * The dead-letter queues of the four services that have an admin API (docs/adr/015): counts per
- * topic and consumer group, the dead letters of one service with their reasons, newest first, and
+ * topic and consumer group, the dead letters of one service with their reasons, newest first
+ * (both refreshed every 5 s), and
  * for the admin a Replay with a confirmation step. The auditor sees no button; the server refuses
  * it a replay anyway.
  */
@@ -43,6 +47,7 @@ export function DeadLetters({ role }: { readonly role: OperatorRole }) {
     queries: DEAD_LETTER_SERVICES.map((s) => ({
       queryKey: ['operator', 'dead-letters', s, 'summary'],
       queryFn: () => deadLetters(s, { state: 'pending', limit: 1 }),
+      refetchInterval: REFRESH_MS,
     })),
   });
   const list = useQuery({
@@ -54,6 +59,7 @@ export function DeadLetters({ role }: { readonly role: OperatorRole }) {
         ...(cursor === undefined ? {} : { cursor }),
       }),
     placeholderData: keepPreviousData,
+    refetchInterval: REFRESH_MS,
   });
   const topics = [...new Set((list.data?.counts ?? []).map((c) => c.topic))];
   const restart = (): void => setTrail([undefined]);
