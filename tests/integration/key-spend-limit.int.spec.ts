@@ -209,6 +209,18 @@ async function chargedByKey(): Promise<Map<string, bigint>> {
   return new Map(res.body.data.map((r) => [r.apiKeyId ?? '-', parseUsd(r.cost)]));
 }
 
+/** The account's holds and charges, one line each, from the audit log (a failure's evidence). */
+async function holdsAndCharges(): Promise<string> {
+  const res = await ledger.http<{ data: { position: string; type: string; data: unknown }[] }>(
+    'GET',
+    `/v1/audit/accounts/${accountId}/events?limit=1000`,
+  );
+  return res.body.data
+    .filter((e) => e.type.startsWith('Hold') || e.type === 'UsageCharged')
+    .map((e) => `${e.position} ${e.type} ${JSON.stringify(e.data)}`)
+    .join('\n');
+}
+
 /** Waits until no hold is open and the ledger has charged `requests` requests in all. */
 async function settled(requests: number): Promise<void> {
   await eventually(
@@ -305,7 +317,10 @@ describe('a key with a $0.01 daily spend limit, through keys, gateway, ledger an
     // Charged to the key: never more than $0.01, and less than one more request short of it.
     const charged = (await chargedByKey()).get(limited.id) ?? 0n;
     const LIMIT = parseUsd('0.01');
-    expect(charged).toBeLessThanOrEqual(LIMIT);
+    if (charged > LIMIT) {
+      // Say how: every hold and charge of the account as the audit log has them.
+      throw new Error(`the key was charged ${formatUsd(charged)}:\n${await holdsAndCharges()}`);
+    }
     expect((await complete(otherKey, MAX_TOKENS)).status).toBe(200);
     requests += 1;
     await settled(requests);

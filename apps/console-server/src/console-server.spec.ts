@@ -102,6 +102,8 @@ describe('the console server (distributed mode) in front of five stand-in servic
       ['/v1/accounts/acct_1/credits-breakdown?asOf=2026-01-01T00:00:00Z', 'ledger'],
       ['/v1/accounts/acct_1/transactions?cursor=abc', 'ledger'],
       ['/v1/audit/accounts/acct_1/verify', 'ledger'],
+      ['/v1/admin/projections', 'ledger'],
+      ['/v1/admin/projections/runs/run_1', 'ledger'],
       ['/v1/accounts/acct_1/top-ups', 'payments'],
       ['/v1/accounts/acct_1/invoices', 'payments'],
       ['/v1/admin/accounts/acct_1/credits', 'payments'],

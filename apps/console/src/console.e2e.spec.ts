@@ -240,6 +240,83 @@ describe('the console in Chromium, against npm start', () => {
     expect(await clipboard()).toBe(key);
   });
 
+  it('opens the key’s details from the table: its fields, the request it made at its exact cost, and the charge explained down to the lot it drew from', async () => {
+    await page.goto(`${banner.baseUrl}/keys`);
+    await page.getByRole('link', { name: /^Details of browser-test/ }).click();
+    await page.getByRole('heading', { name: 'API key browser-test' }).waitFor();
+    const keyPath = new URL(page.url()).pathname;
+    expect(keyPath).toMatch(/^\/keys\/[^/]+$/);
+    expect(await text('key-used')).toBe(usd(cost));
+    expect(await text('key-expires')).toBe('Never');
+    expect(await text('key-daily-limit')).toBe('No limit');
+    expect(await text('key-monthly-limit')).toBe('No limit');
+
+    // The one request made with the key, from metering's log, at what it was charged.
+    const requests = page.locator('tr[data-request-id]');
+    await requests.first().waitFor();
+    expect(await requests.count()).toBe(1);
+    const requestId = (await requests.getAttribute('data-request-id')) ?? '';
+    expect(await requests.getByTestId('request-cost').textContent()).toBe(usd(cost));
+    expect(await requests.textContent()).toContain('sim/echo-1');
+    expect(await requests.textContent()).toContain('Succeeded');
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+
+    // "Explain this charge": tokens by kind at the catalog's prices ($1 and $2 per million for
+    // sim/echo-1) add up to the cost, which was drawn from the bonus (spent before top-ups).
+    const explain = page.getByRole('button', {
+      name: `Explain the charge of request ${requestId}`,
+    });
+    expect(await explain.getAttribute('aria-expanded')).toBe('false');
+    await explain.click();
+    const explanation = page.getByTestId('explanation');
+    await explanation.waitFor();
+    expect(await explain.getAttribute('aria-expanded')).toBe('true');
+    expect(await explanation.textContent()).toContain(requestId);
+    expect(await text('explained-cost')).toBe(usd(cost));
+    const line = async (kind: string): Promise<{ tokens: bigint; price: string }> => {
+      const cells = explanation
+        .locator('tr', { has: page.getByRole('rowheader', { name: kind, exact: true }) })
+        .locator('td');
+      return {
+        tokens: BigInt(((await cells.nth(0).textContent()) ?? '').replaceAll(',', '')),
+        price: (await cells.nth(1).textContent()) ?? '',
+      };
+    };
+    const input = await line('Input');
+    const output = await line('Output');
+    expect([input.price, output.price]).toEqual(['$1.00', '$2.00']);
+    expect(input.tokens * 1_000n + output.tokens * 2_000n).toBe(cost);
+    const draws = explanation.getByTestId('draw');
+    expect(await draws.count()).toBe(1);
+    expect(await draws.locator('td').allTextContents()).toEqual(['Bonus', usd(cost)]);
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // At a phone's width, with the charge open, nothing scrolls sideways.
+    await page.setViewportSize({ width: 375, height: 740 });
+    try {
+      const overflow = await page.evaluate(() => {
+        const { documentElement } = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document;
+        return documentElement.scrollWidth - documentElement.clientWidth;
+      });
+      expect(overflow).toBe(0);
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 720 });
+    }
+    expect(await atPhoneWidth(context, banner.baseUrl, [keyPath])).toEqual([
+      { path: keyPath, overflow: 0, accessibility: [] },
+    ]);
+
+    // A key that is not the account's (or no key at all) is a refusal on the page, not a crash.
+    await page.goto(`${banner.baseUrl}/keys/key_not_mine`);
+    await page.getByRole('alert').waitFor();
+    expect(await page.locator('tr[data-request-id]').count()).toBe(0);
+  });
+
   it('shows that the bonus was spent first: top-up credits untouched, bonus credits less the cost', async () => {
     await shows('/', 'total', usd(parseUsd('132') - cost));
     expect(await text('top-up')).toBe('$110.00');
@@ -308,6 +385,75 @@ describe('the console in Chromium, against npm start', () => {
     expect(lines.filter((l) => /,top_up,card,100,/.test(l))).toHaveLength(1);
     // What is on screen, no more: one line per row.
     expect(lines).toHaveLength(1 + (await page.locator('tbody tr').count()));
+  });
+
+  it('filters the history on the server: to one type, to a range of UTC days, and exports what the filter shows', async () => {
+    await page.goto(`${banner.baseUrl}/transactions`);
+    const rows = page.locator('tbody tr');
+    await rows.first().waitFor();
+    const types = (): Promise<string[]> =>
+      rows.evaluateAll((trs) =>
+        trs.map((tr) => (tr as unknown as { dataset: { type: string } }).dataset.type),
+      );
+    const amounts = (): Promise<string[]> => rows.locator('td.num').allTextContents();
+    /** Waits until the table shows exactly these [type, amount] rows. */
+    const showsRows = async (expected: [string, string][]): Promise<void> => {
+      await eventually(
+        `the rows ${JSON.stringify(expected)}`,
+        async () => {
+          const [t, a] = [await types(), await amounts()];
+          return JSON.stringify(t.map((type, i) => [type, a[i]])) === JSON.stringify(expected)
+            ? true
+            : undefined;
+        },
+        10_000,
+      );
+    };
+
+    // One type: the rows of the bonus type, as the ledger lists them with that filter.
+    const bonuses = await api<{ data: { amount: string }[] }>(
+      'GET',
+      '/v1/accounts/acct_demo/transactions?type=bonus&limit=20',
+    );
+    expect(bonuses.body.data.map((r) => r.amount)).toContain('20');
+    await page.getByLabel('Type').selectOption('bonus');
+    await showsRows(bonuses.body.data.map((r) => ['bonus', usd(parseUsd(r.amount))]));
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // Usage, today (UTC): the one charge, exactly.
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Type').selectOption('usage');
+    await page.getByLabel('From (UTC day)').fill(today);
+    await page.getByLabel('To (UTC day, included)').fill(today);
+    await showsRows([['usage', usd(-cost)]]);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV (this page)' }).click(),
+    ]);
+    const csvFile = join(downloads, 'usage.csv');
+    await csv.saveAs(csvFile);
+    const lines = readFileSync(csvFile, 'utf8').trimEnd().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`,usage,,${formatUsd(-cost)},`);
+
+    // Nothing happened tomorrow; a range that ends before it starts is refused on the page.
+    await page.getByLabel('From (UTC day)').fill(tomorrow);
+    await page.getByLabel('To (UTC day, included)').fill('');
+    await page.getByText('No transactions match these filters.').waitFor();
+    await page.getByLabel('To (UTC day, included)').fill(yesterday);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'The first day must not be after the last day.' })
+      .waitFor();
+    expect(await rows.count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await eventually('every type again', async () =>
+      (await types()).includes('top_up') && (await types()).includes('usage') ? true : undefined,
+    );
+    expect(await page.getByRole('button', { name: 'Clear filters' }).isDisabled()).toBe(true);
   });
 
   it('shows the call in the usage chart and its table, by day, by model and by key, to the nano-dollar', async () => {

@@ -15,8 +15,10 @@ import {
 // The operator's desk in a real browser (Debian's Chromium) against `npm start`'s process on a
 // fresh data folder: the admin signs in from the banner's "Operator desk" link, grants the demo
 // account a compensation with a claim reference and sees it in the balances, then reads the
-// account's hash chain and has the ledger verify it; the auditor signs in from its own link and
-// is refused the same grant, by the server (403 AUTH.READ_ONLY) and visibly on the page.
+// account's hash chain and has the ledger verify it, then verifies the projections from the page
+// and follows the run to its end; the auditor signs in from its own link, sees the same figures
+// without the verify button, and is refused the same grant, by the server (403 AUTH.READ_ONLY)
+// and visibly on the page.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -169,6 +171,64 @@ describe("the operator's desk in Chromium, against npm start", () => {
   it('says what exists for projections and dead letters, accessibly', async () => {
     await page.getByRole('link', { name: 'Projections & DLQ' }).click();
     await page.getByRole('heading', { name: 'Projections & dead letters' }).waitFor();
+    const rows = page.getByTestId('projection-row');
+    await rows.first().waitFor();
+    // A fresh data folder: no projection was ever rebuilt or verified.
+    expect(await rows.count()).toBe(6);
+    expect(await rows.first().locator('td').allTextContents()).toEqual([
+      'Never',
+      '—',
+      'Never',
+      '—',
+    ]);
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('starts a verify of the projections from the page and shows it to its end, with the ledger’s figures', async () => {
+    const started = page.waitForResponse(
+      (r) => r.url().endsWith('/v1/admin/projections/verify') && r.request().method() === 'POST',
+    );
+    // By keyboard, as an operator without a mouse would.
+    await page.getByRole('button', { name: 'Verify projections' }).focus();
+    await page.keyboard.press('Enter');
+    const response = await started;
+    expect(response.status()).toBe(202);
+    const { runId } = (await response.json()) as { runId: string };
+    await page.getByTestId('verify-result').waitFor({ timeout: 60_000 });
+
+    // The page says what the ledger recorded for that run, to the event.
+    const run = await api<{
+      status: string;
+      startedBy: string;
+      summary: { kind: string; events: number; accounts: number; differences: number };
+    }>(banner.adminToken, 'GET', `/v1/admin/projections/runs/${runId}`);
+    expect(run.body).toMatchObject({
+      status: 'ok',
+      startedBy: 'admin',
+      summary: { kind: 'verify', differences: 0 },
+    });
+    const { events, accounts } = run.body.summary;
+    expect(events).toBeGreaterThanOrEqual(3);
+    expect(accounts).toBeGreaterThanOrEqual(1);
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    expect(await text(page, 'verify-result')).toBe(
+      `Verified: the projections match the event log (${plural(events, 'event')}, ${plural(accounts, 'account')}).`,
+    );
+    // Every projection now shows it as its last verify, started from the desk.
+    await eventually('the table to show the verify', async () => {
+      const cells = await page
+        .getByTestId('projection-row')
+        .locator('td:nth-child(5)')
+        .allTextContents();
+      return cells.length === 6 &&
+        cells.every((c) => c === `OK: ${plural(events, 'event')}, ${plural(accounts, 'account')}`)
+        ? true
+        : undefined;
+    });
+    expect(
+      await page.getByTestId('projection-row').first().locator('td:nth-child(4)').textContent(),
+    ).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(desk\)$/);
+    expect(await page.getByRole('button', { name: 'Verify projections' }).isEnabled()).toBe(true);
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
@@ -231,6 +291,24 @@ describe("the operator's desk in Chromium, against npm start", () => {
     await auditor.getByRole('link', { name: 'Event history' }).click();
     await auditor.getByRole('button', { name: 'Verify chain' }).click();
     await auditor.getByText(/^Chain verified: \d+ events/).waitFor();
+
+    // The projections' figures too, but no button to start a verify; the ledger refuses it anyway.
+    await auditor.getByRole('link', { name: 'Projections & DLQ' }).click();
+    await auditor.getByTestId('projection-row').first().waitFor();
+    expect(
+      await auditor.getByTestId('projection-row').first().locator('td:nth-child(5)').textContent(),
+    ).toMatch(/^OK: \d+ events, \d+ accounts?$/);
+    expect(await auditor.getByRole('button', { name: 'Verify projections' }).count()).toBe(0);
+    await auditor
+      .getByText('Signed in read-only: starting a verify needs the admin token.')
+      .waitFor();
+    expect(await accessibilityProblems(auditor)).toEqual([]);
+    const verify = await api<{ error: { code: string } }>(
+      banner.auditorToken,
+      'POST',
+      '/v1/admin/projections/verify',
+    );
+    expect([verify.status, verify.body.error.code]).toEqual([403, 'AUTH.READ_ONLY']);
     await auditor.context().close();
   });
 

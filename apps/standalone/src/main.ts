@@ -19,6 +19,7 @@ import { ensureDemo } from './demo.js';
 import { EmbeddedPostgres } from './embedded-postgres/embedded-postgres.js';
 import { FrontServer } from './front-server.js';
 import { MAX_CONNECTIONS, Platform } from './platform.js';
+import { loadServiceSettings, type ServiceSettings } from './service-settings.js';
 
 /**
  * `npm start`: the whole platform in one process. See README.md beside this folder.
@@ -38,8 +39,10 @@ function fail(message: string): never {
 }
 
 let config: StandaloneConfig;
+let settings: ServiceSettings;
 try {
   config = loadStandaloneConfig(process.env, process.stdout.isTTY === true);
+  settings = loadServiceSettings(process.env);
 } catch (err) {
   if (err instanceof StandaloneConfigError) fail(err.message);
   throw err;
@@ -166,6 +169,7 @@ async function start(): Promise<void> {
     upstreams,
     holdTtlSeconds: config.holdTtlSeconds,
     insuranceEvaluateEverySeconds: config.insuranceEvaluateEverySeconds,
+    settings,
     consoleUrl: baseUrl,
     logger,
     onReady: (service, handler) => front.serve(service, handler),

@@ -31,6 +31,7 @@ import type { Secrets } from './data-dir.js';
 import { transactionAwarePool } from './embedded-postgres/transaction-aware-pool.js';
 import { GatedTransport } from './gated-transport.js';
 import { mergeMetrics, mergeOpenApi, type OpenApiDocument } from './merge.js';
+import type { ServiceSettings } from './service-settings.js';
 import { SERVICES, type ServiceName } from '@billing/contracts/http-routes';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -47,6 +48,11 @@ export interface PlatformOptions {
   readonly holdTtlSeconds?: number | undefined;
   /** Metering's INSURANCE_EVALUATE_EVERY_SECONDS (its default when undefined). */
   readonly insuranceEvaluateEverySeconds?: number | undefined;
+  /**
+   * Payments' credit lifetimes and referral reward, the gateway's Builder plan limits, from the
+   * environment by the services' own rules (loadServiceSettings); their defaults when undefined.
+   */
+  readonly settings?: ServiceSettings | undefined;
   /** Where the console is (http://localhost:8080): a checkout returns to its top-up pages. */
   readonly consoleUrl?: string;
   readonly logger: LoggerService;
@@ -152,6 +158,7 @@ export class Platform {
           meteringUrl: o.selfUrl,
           keysUrl: o.selfUrl,
           upstreams: o.upstreams ?? new Map(),
+          ...(o.settings === undefined ? {} : { builderPlan: o.settings.builderPlan }),
           ...(o.holdTtlSeconds === undefined ? {} : { holdTtlSeconds: o.holdTtlSeconds }),
         },
         ['log', 'warn', 'error'],
@@ -208,6 +215,7 @@ export class Platform {
           nodeEnv: this.options.nodeEnv,
           // Top-ups settle at once through the simulated provider; it refuses production.
           paymentProvider: 'simulated',
+          ...this.options.settings?.payments,
           ...(this.options.consoleUrl === undefined
             ? {}
             : {

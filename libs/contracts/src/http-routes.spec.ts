@@ -38,6 +38,9 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/audit/events?after=0', 'ledger'],
     ['/v1/audit/accounts/acct_1/events', 'ledger'],
     ['/v1/audit/accounts/acct_1/verify', 'ledger'],
+    ['/v1/admin/projections', 'ledger'],
+    ['/v1/admin/projections/verify', 'ledger'],
+    ['/v1/admin/projections/runs/0b9f1f3e-2c1e-4c55-9a52-0c3c9b0d6a71', 'ledger'],
     // payments
     ['/v1/accounts/acct_1/top-ups', 'payments'],
     ['/v1/accounts/acct_1/auto-top-up', 'payments'],

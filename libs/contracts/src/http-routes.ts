@@ -47,6 +47,8 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     [under(`${ACCOUNT}/claims`), 'metering'],
     [under(`${ACCOUNT}/(?:balance|credits-breakdown|transactions|usage|holds)`), 'ledger'],
     [under('/v1/audit'), 'ledger'],
+    // The projections' rebuilds and verifies (the operator's desk): kept by the ledger.
+    [under('/v1/admin/projections'), 'ledger'],
     [
       under(`${ACCOUNT}/(?:top-ups|auto-top-up|low-balance-alert|payment-methods|invoices)`),
       'payments',

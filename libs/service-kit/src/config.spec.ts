@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from './config.js';
-import { loadConfig } from './config.js';
+import { loadConfig, loadConfigVariables } from './config.js';
 import {
   AccountFacingEnv,
   accountTokensFromEnv,
   BaseServiceEnv,
+  IsIntegerEnv,
   IsServiceTokens,
   kafkaSecurity,
   serviceTokensFromEnv,
@@ -241,5 +242,27 @@ describe('account tokens and service tokens in the environment', () => {
     expect(message).toContain('entry 1');
     expect(message).not.toContain('short-s3cret');
     expect(problemsOf({ ...accountValid, SERVICE_TOKENS: undefined })).toContain('SERVICE_TOKENS');
+  });
+});
+
+describe('loadConfigVariables', () => {
+  class PartEnv extends TestEnv {
+    @IsIntegerEnv({ min: 1, max: 10 }, { message: 'LIMIT must be an integer from 1 to 10' })
+    LIMIT = 3;
+  }
+
+  it('validates the variables named, with the class’s rules and defaults, without the others', () => {
+    // No DATABASE_URL, KAFKA_BROKERS or ADMIN_TOKEN: not asked for.
+    expect(loadConfigVariables('test', PartEnv, ['LIMIT'], {})).toEqual({ LIMIT: 3 });
+    expect(loadConfigVariables('test', PartEnv, ['LIMIT'], { LIMIT: '7' })).toEqual({ LIMIT: 7 });
+  });
+
+  it('refuses a malformed variable named with the class’s message, and ignores one not named', () => {
+    expect(() =>
+      loadConfigVariables('test', PartEnv, ['LIMIT'], { LIMIT: '11', DATABASE_URL: 'nope' }),
+    ).toThrow(/LIMIT must not be greater than 10/);
+    expect(() =>
+      loadConfigVariables('test', PartEnv, ['LIMIT'], { LIMIT: '11', DATABASE_URL: 'nope' }),
+    ).not.toThrow(/DATABASE_URL/);
   });
 });

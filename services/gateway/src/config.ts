@@ -1,4 +1,9 @@
-import { loadConfig, CoreServiceEnv, IsIntegerEnv } from '@billing/service-kit';
+import {
+  loadConfig,
+  loadConfigVariables,
+  CoreServiceEnv,
+  IsIntegerEnv,
+} from '@billing/service-kit';
 import {
   IsOptional,
   IsString,
@@ -122,6 +127,20 @@ export class GatewayEnv extends CoreServiceEnv {
   })
   BUILDER_MODELS = '*';
 }
+
+/** The Builder plan's limits: what a host embedding the gateway (the standalone mode) passes on. */
+export const BUILDER_PLAN_VARIABLES = [
+  'BUILDER_RPM',
+  'BUILDER_WEEKLY_REQUESTS',
+  'BUILDER_MODELS',
+] as const;
+
+export type BuilderPlanEnv = Pick<GatewayEnv, (typeof BUILDER_PLAN_VARIABLES)[number]>;
+
+/** BUILDER_* validated by GatewayEnv's own rules, without the gateway's other variables. */
+export const loadBuilderPlanEnv = (
+  env: Record<string, string | undefined> = process.env,
+): BuilderPlanEnv => loadConfigVariables('gateway', GatewayEnv, BUILDER_PLAN_VARIABLES, env);
 
 export const loadGatewayEnv = (env: Record<string, string | undefined> = process.env): GatewayEnv =>
   loadConfig('gateway', GatewayEnv, env);

@@ -6,7 +6,7 @@ import {
   resolveTopics,
   type Transport,
 } from '@billing/service-kit';
-import type { GatewayEnv } from './config.js';
+import type { BuilderPlanEnv, GatewayEnv } from './config.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_WORKER_FROM_BYTES,
@@ -228,10 +228,20 @@ export function gatewayOptionsFromEnv(
     upstreams: parsed.providers,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
     requestDeadlineSeconds: env.REQUEST_DEADLINE_SECONDS,
-    builderPlan: {
-      requestsPerMinute: env.BUILDER_RPM,
-      weeklyRequests: env.BUILDER_WEEKLY_REQUESTS,
-      models: env.BUILDER_MODELS,
-    },
+    builderPlan: builderPlanFromEnv(env),
+  };
+}
+
+/**
+ * The Builder plan's limits from BUILDER_*: one mapping for the gateway process (above) and for a
+ * host that embeds the gateway (the standalone mode, which loads them with loadBuilderPlanEnv).
+ */
+export function builderPlanFromEnv(
+  env: BuilderPlanEnv,
+): NonNullable<GatewayModuleOptions['builderPlan']> {
+  return {
+    requestsPerMinute: env.BUILDER_RPM,
+    weeklyRequests: env.BUILDER_WEEKLY_REQUESTS,
+    models: env.BUILDER_MODELS,
   };
 }

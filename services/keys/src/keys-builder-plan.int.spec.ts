@@ -91,6 +91,7 @@ describe('Builder plan keys on the keys routes', () => {
       expiresAt: null,
       spendLimits: { daily: null, monthly: null },
       plan: 'builder',
+      version: 1,
     });
     expect(await t.outboxOf(accountId)).toEqual([
       {

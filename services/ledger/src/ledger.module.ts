@@ -8,8 +8,11 @@ import { ExpireDueHandler } from './commands/expire-due/expire-due.handler.js';
 import { ExpiryScheduler } from './commands/expire-due/expiry-scheduler.js';
 import { PlaceHoldHandler } from './commands/place-hold/place-hold.handler.js';
 import { ReleaseHoldHandler } from './commands/release-hold/release-hold.handler.js';
+import { StartProjectionsVerifyHandler } from './commands/start-projections-verify/start-projections-verify.handler.js';
+import { VerifyRunner } from './commands/start-projections-verify/verify-runner.js';
 import { AccountsController } from './http/accounts.controller.js';
 import { AuditController } from './http/audit.controller.js';
+import { ProjectionsController } from './http/projections.controller.js';
 import { AccountLoader } from './infrastructure/account-loader.js';
 import { AccountStateCache } from './infrastructure/account-state-cache.js';
 import { AccountWriteQueue } from './infrastructure/account-write-queue.js';
@@ -25,8 +28,11 @@ import {
 } from './ledger.options.js';
 import { LedgerRuntime } from './ledger.runtime.js';
 import { LedgerMessaging } from './messaging/ledger-messaging.js';
+import { ProjectionRunStore } from './ops/projection-run-store.js';
 import { ExplainRequestHandler } from './queries/explain-request/explain-request.handler.js';
 import { GetBalanceHandler } from './queries/get-balance/get-balance.handler.js';
+import { GetProjectionRunHandler } from './queries/get-projection-run/get-projection-run.handler.js';
+import { GetProjectionsHandler } from './queries/get-projections/get-projections.handler.js';
 import { GetCreditsBreakdownHandler } from './queries/get-credits-breakdown/get-credits-breakdown.handler.js';
 import { GetUsageHandler } from './queries/get-usage/get-usage.handler.js';
 import { ListAccountEventsHandler } from './queries/list-account-events/list-account-events.handler.js';
@@ -41,6 +47,7 @@ const commandHandlers = [
   ReleaseHoldHandler,
   ExtendHoldHandler,
   ExpireDueHandler,
+  StartProjectionsVerifyHandler,
 ];
 
 const queryHandlers = [
@@ -53,19 +60,21 @@ const queryHandlers = [
   ExplainRequestHandler,
   ListLogEventsHandler,
   VerifyAccountChainHandler,
+  GetProjectionsHandler,
+  GetProjectionRunHandler,
 ];
 
 /**
  * The ledger service: the event store and projections in its schema, the consumers of
  * `payments.v1` and `usage.recorded.v1`, BalanceChanged on `ledger.v1` through the outbox, the
- * holds API, the queries and the audit routes. See README.md.
+ * holds API, the queries, the audit routes and the projections' runs. See README.md.
  */
 export class LedgerModule extends ServiceModule({
   service: 'ledger',
   options: { token: LEDGER_OPTIONS, resolve: resolveLedgerOptions },
   parts: (options) => ({
     imports: [CqrsModule.forRoot()],
-    controllers: [AccountsController, AuditController],
+    controllers: [AccountsController, AuditController, ProjectionsController],
     providers: [
       LedgerMetrics,
       {
@@ -132,6 +141,12 @@ export class LedgerModule extends ServiceModule({
         inject: [PG_POOL, LedgerWriter],
         useFactory: (pool: pg.Pool, writer: LedgerWriter) => new AccountWriteQueue(pool, writer),
       },
+      {
+        provide: ProjectionRunStore,
+        inject: [PG_POOL],
+        useFactory: (pool: pg.Pool) => new ProjectionRunStore(pool, options.schema),
+      },
+      VerifyRunner,
       LedgerMessaging,
       ExpiryScheduler,
       LedgerRuntime,

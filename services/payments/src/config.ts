@@ -1,4 +1,9 @@
-import { AccountFacingEnv, IsIntegerEnv, loadConfig } from '@billing/service-kit';
+import {
+  AccountFacingEnv,
+  IsIntegerEnv,
+  loadConfig,
+  loadConfigVariables,
+} from '@billing/service-kit';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { MAX_CREDIT_LIFETIME_DAYS } from './domain/credit-lifetimes.js';
 import { MAX_CLAWBACK_DAYS } from './domain/referrals.js';
@@ -180,3 +185,25 @@ export class PaymentsEnv extends AccountFacingEnv {
 export const loadPaymentsEnv = (
   env: Record<string, string | undefined> = process.env,
 ): PaymentsEnv => loadConfig('payments', PaymentsEnv, env);
+
+/**
+ * The credit expiry and referral reward policies: the variables a host embedding this module (the
+ * standalone mode) passes through, validated by PaymentsEnv's own rules (paymentsPolicyFromEnv).
+ */
+export const PAYMENTS_POLICY_VARIABLES = [
+  'BONUS_LIFETIME_DAYS',
+  'GIFT_LIFETIME_DAYS',
+  'REFERRAL_LIFETIME_DAYS',
+  'COMPENSATION_LIFETIME_DAYS',
+  'REFERRAL_REWARD_PERCENT',
+  'REFERRAL_REWARD_FIXED_USD',
+  'REFERRAL_REWARD_CAP_USD',
+  'REFERRAL_CLAWBACK_DAYS',
+] as const;
+
+export type PaymentsPolicyEnv = Pick<PaymentsEnv, (typeof PAYMENTS_POLICY_VARIABLES)[number]>;
+
+export const loadPaymentsPolicyEnv = (
+  env: Record<string, string | undefined> = process.env,
+): PaymentsPolicyEnv =>
+  loadConfigVariables('payments', PaymentsEnv, PAYMENTS_POLICY_VARIABLES, env);

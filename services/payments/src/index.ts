@@ -4,13 +4,20 @@ export { PaymentsModule } from './payments.module.js';
 export {
   PAYMENTS_OPTIONS,
   paymentsOptionsFromEnv,
+  paymentsPolicyFromEnv,
   resolvePaymentsOptions,
   type PaymentsModuleOptions,
   type PaymentsTopics,
   type ResolvedPaymentsOptions,
   type StripeSettings,
 } from './payments.options.js';
-export { loadPaymentsEnv, PaymentsEnv } from './config.js';
+export {
+  loadPaymentsEnv,
+  loadPaymentsPolicyEnv,
+  PAYMENTS_POLICY_VARIABLES,
+  PaymentsEnv,
+  type PaymentsPolicyEnv,
+} from './config.js';
 export {
   PAYMENT_PROVIDER,
   ProviderUnavailableError,

@@ -5,7 +5,7 @@ import type {
   AccountFacingModuleOptions,
   ResolvedAccountFacingOptions,
 } from '@billing/service-kit';
-import type { PaymentsEnv } from './config.js';
+import type { PaymentsEnv, PaymentsPolicyEnv } from './config.js';
 import {
   MAX_CLAWBACK_DAYS,
   MAX_CREDIT_LIFETIME_DAYS,
@@ -258,12 +258,7 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
     },
     paymentProvider: env.PAYMENT_PROVIDER,
     bonusRate: env.BONUS_RATE,
-    creditLifetimes: {
-      bonusDays: env.BONUS_LIFETIME_DAYS ?? null,
-      giftDays: env.GIFT_LIFETIME_DAYS ?? null,
-      referralDays: env.REFERRAL_LIFETIME_DAYS ?? null,
-      compensationDays: env.COMPENSATION_LIFETIME_DAYS ?? null,
-    },
+    ...paymentsPolicyFromEnv(env),
     topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
     checkout: { successUrl: env.CHECKOUT_SUCCESS_URL, cancelUrl: env.CHECKOUT_CANCEL_URL },
     autoTopUp: {
@@ -279,12 +274,6 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
       email: env.INVOICE_ISSUER_EMAIL,
       taxId: env.INVOICE_ISSUER_TAX_ID ?? null,
     },
-    referrals: {
-      rewardPercent: env.REFERRAL_REWARD_PERCENT,
-      rewardFixedUsd: env.REFERRAL_REWARD_FIXED_USD,
-      rewardCapUsd: env.REFERRAL_REWARD_CAP_USD,
-      clawbackDays: env.REFERRAL_CLAWBACK_DAYS,
-    },
     lowBalanceAlerts: {
       smtpUrl: env.SMTP_URL ?? null,
       emailFrom: env.ALERT_EMAIL_FROM,
@@ -292,6 +281,30 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
       maxAttempts: env.ALERT_MAX_ATTEMPTS,
       backoffBaseMs: env.ALERT_BACKOFF_BASE_SECONDS * 1000,
       backoffMaxMs: env.ALERT_BACKOFF_MAX_SECONDS * 1000,
+    },
+  };
+}
+
+/**
+ * The credit expiry and referral reward policies from their variables: one mapping for the
+ * payments process (above) and for a host that embeds the module (the standalone mode, which
+ * loads them with loadPaymentsPolicyEnv).
+ */
+export function paymentsPolicyFromEnv(
+  env: PaymentsPolicyEnv,
+): Required<Pick<PaymentsModuleOptions, 'creditLifetimes' | 'referrals'>> {
+  return {
+    creditLifetimes: {
+      bonusDays: env.BONUS_LIFETIME_DAYS ?? null,
+      giftDays: env.GIFT_LIFETIME_DAYS ?? null,
+      referralDays: env.REFERRAL_LIFETIME_DAYS ?? null,
+      compensationDays: env.COMPENSATION_LIFETIME_DAYS ?? null,
+    },
+    referrals: {
+      rewardPercent: env.REFERRAL_REWARD_PERCENT,
+      rewardFixedUsd: env.REFERRAL_REWARD_FIXED_USD,
+      rewardCapUsd: env.REFERRAL_REWARD_CAP_USD,
+      clawbackDays: env.REFERRAL_CLAWBACK_DAYS,
     },
   };
 }

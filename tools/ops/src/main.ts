@@ -21,6 +21,8 @@ function usage(): string {
     '',
     'options: --schema NAME (default: ledger), --projection NAME (rebuild), --account ID (audit)',
     'environment: DATABASE_URL',
+    'exit: 0 done, 1 a difference or a break found, 2 a wrong command line,',
+    '      3 another projections run of the same kind is running (nothing started)',
   ].join('\n');
 }
 

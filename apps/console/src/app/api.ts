@@ -1,3 +1,4 @@
+import type { ChargeTokens, UnitPrices } from '../lib/history.js';
 import { currentSession, isOperator, signOut } from './session.js';
 
 /** A refusal of the API, in the house error shape `{"error": {"code", "message"}}`. */
@@ -101,6 +102,48 @@ export interface ApiKey {
   readonly used: string;
   /** The most the key may spend a UTC day and a UTC month (decimal USD); null, no limit. */
   readonly spendLimits: { readonly daily: string | null; readonly monthly: string | null };
+  /** When the key stops working (ISO-8601 UTC); null, never. */
+  readonly expiresAt?: string | null;
+  /** `payg` or `builder`. */
+  readonly plan?: string;
+}
+
+/** One request of metering's request log (`GET .../requests`). */
+export interface RequestLogEntry {
+  readonly requestId: string;
+  readonly apiKeyId: string | null;
+  readonly model: string;
+  readonly status: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number | null;
+  readonly cacheWriteTokens: number | null;
+  readonly reasoningTokens: number | null;
+  readonly estimated: boolean;
+  readonly cost: string;
+  readonly priceVersion: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly latencyMs: number;
+}
+
+/** The ledger's "explain this charge" (`GET .../requests/{requestId}`), the parts shown. */
+export interface RequestExplanation {
+  readonly requestId: string;
+  readonly model: string;
+  readonly completedAt: string;
+  readonly chargedAt: string;
+  readonly tokens: ChargeTokens;
+  readonly price: { readonly version: string; readonly perMillionTokens: UnitPrices | null };
+  readonly cost: string;
+  readonly draws: readonly {
+    readonly lotId: string;
+    readonly kind: string;
+    readonly amount: string;
+  }[];
+  readonly debtIncurred: string;
+  readonly hold: { readonly holdId: string; readonly captured: string | null } | null;
+  readonly chargedBy: { readonly eventId: string; readonly position: string };
 }
 
 export interface TopUp {
@@ -111,6 +154,9 @@ export interface TopUp {
   readonly invoiceId: string | null;
   readonly failureCode: string | null;
   readonly createdAt: string;
+  /** The part a promotion code paid ("0" without one); `amount` is what was charged. */
+  readonly discount?: string | null;
+  readonly promotionCode?: string | null;
 }
 
 export interface Page<T> {
@@ -139,4 +185,41 @@ export interface AutoTopUp {
   readonly lastFailureAt: string | null;
   readonly lastFailureCode: string | null;
   readonly nextAttemptAt: string | null;
+}
+
+/** `GET /v1/accounts/{id}/referrals` (payments). */
+export interface Referrals {
+  readonly accountId: string;
+  readonly code: string;
+  readonly totalRewarded: string;
+  readonly data: readonly {
+    readonly referredAccountId: string;
+    readonly status: string;
+    readonly referralId: string;
+    readonly reward: string | null;
+    readonly createdAt: string;
+    readonly rewardedAt: string | null;
+    readonly revokedAt: string | null;
+  }[];
+}
+
+/** One claim of `GET /v1/accounts/{id}/claims` (metering's AI insurance). */
+export interface Claim {
+  readonly claimId: string;
+  readonly compensationId: string;
+  readonly rule: string;
+  readonly policyVersion: string;
+  readonly amount: string;
+  readonly reason: string;
+  readonly requestIds: readonly string[];
+  readonly requests: readonly {
+    readonly requestId: string;
+    readonly model: string;
+    readonly status: string;
+    readonly cost: string;
+    readonly ttftMs: number | null;
+    readonly startedAt: string;
+    readonly completedAt: string;
+  }[];
+  readonly issuedAt: string;
 }

@@ -3,9 +3,11 @@ import { lazy, StrictMode, Suspense, useEffect, useRef, useSyncExternalStore } f
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api.js';
 import { AutoTopUpPage } from './pages/auto-top-up.js';
+import { Claims } from './pages/claims.js';
 import { Credits } from './pages/credits.js';
 import { Keys } from './pages/keys.js';
 import { Overview } from './pages/overview.js';
+import { Referrals } from './pages/referrals.js';
 import { SignIn } from './pages/sign-in.js';
 import { TopUpPage } from './pages/top-up.js';
 import { TopUpReturn } from './pages/top-up-return.js';
@@ -29,6 +31,18 @@ const queries = new QueryClient({
 // The operator's desk is a chunk of its own, loaded only by an operator's session: a customer's
 // first load does not carry it.
 const OperatorDesk = lazy(() => import('./operator/desk.js'));
+// A key's details page too: it is opened from the keys table, not on a first load.
+const KeyDetails = lazy(() => import('./pages/key-details.js'));
+
+/** The key id of a `/keys/{id}` path, or undefined for any other path (or a malformed escape). */
+function keyIdOf(path: string): string | undefined {
+  const id = /^\/keys\/([^/]+)$/.exec(path)?.[1];
+  try {
+    return id === undefined ? undefined : decodeURIComponent(id);
+  } catch {
+    return undefined;
+  }
+}
 
 const PAGES = [
   { path: '/', title: 'Billing overview', element: <Overview /> },
@@ -38,6 +52,8 @@ const PAGES = [
   { path: '/credits', title: 'Credits breakdown', element: <Credits /> },
   { path: '/transactions', title: 'Transaction history', element: <Transactions /> },
   { path: '/usage', title: 'Usage', element: <Usage /> },
+  { path: '/referrals', title: 'Referrals', element: <Referrals /> },
+  { path: '/claims', title: 'Claims', element: <Claims /> },
 ] as const;
 
 function App() {
@@ -45,10 +61,21 @@ function App() {
   const session = useSyncExternalStore(onSessionChange, currentSession);
   const main = useRef<HTMLElement>(null);
   const path = location.pathname.replace(/\/+$/, '') || '/';
+  const keyId = keyIdOf(path);
   const page =
     path === '/top-up/return'
       ? { path, title: 'Top-up', element: <TopUpReturn /> }
-      : PAGES.find((p) => p.path === path);
+      : keyId !== undefined
+        ? {
+            path,
+            title: 'API key',
+            element: (
+              <Suspense fallback={<Loading what="the key" />}>
+                <KeyDetails key={keyId} apiKeyId={keyId} />
+              </Suspense>
+            ),
+          }
+        : PAGES.find((p) => p.path === path);
 
   const operator = isOperator(session);
   useEffect(() => {

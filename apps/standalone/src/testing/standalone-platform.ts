@@ -14,7 +14,7 @@ import { StandaloneProcess, type Banner } from './standalone-process.js';
  */
 export class StandalonePlatform implements Platform {
   readonly mode = 'standalone' as const;
-  /** The standalone app configures no referral reward: referrals are recorded, nothing is paid. */
+  /** Started without REFERRAL_REWARD_*: referrals are recorded, nothing is paid. */
   readonly referralReward = null;
   readonly urls: Platform['urls'];
   readonly adminToken: string;

@@ -33,6 +33,7 @@ const row: KeyRow = {
   expiresAtMs: null,
   spendLimits: { dailyNanos: null, monthlyNanos: null },
   plan: 'payg',
+  version: 1,
 };
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -45,26 +46,28 @@ describe('evolveKey', () => {
     expect(evolveKey({ ...row, status: 'disabled' }, created())).toBeUndefined();
   });
 
-  it('given a key, when it is disabled, enabled, renamed', () => {
+  it('given a key, when it is disabled, enabled, renamed, then each event counts in its version', () => {
     const disabled = evolveKey(
       row,
       event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'disabled' }),
     );
-    expect(disabled?.status).toBe('disabled');
+    expect(disabled).toEqual({ ...row, status: 'disabled', version: 2 });
     expect(
-      evolveKey(disabled, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'enabled' }))?.status,
-    ).toBe('enabled');
-    expect(
-      evolveKey(row, event('ApiKeyUpdated', { apiKeyId: 'key_1', name: 'renamed' })),
-    ).toBeUndefined();
+      evolveKey(disabled, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'enabled' })),
+    ).toEqual({ ...row, status: 'enabled', version: 3 });
+    // A rename changes nothing the gateway keeps, but the keys service counted its event.
+    expect(evolveKey(row, event('ApiKeyUpdated', { apiKeyId: 'key_1', name: 'renamed' }))).toEqual({
+      ...row,
+      version: 2,
+    });
   });
 
   it('given a deleted key, then no update and no replayed creation brings it back', () => {
     const deleted = evolveKey(row, event('ApiKeyDeleted', { apiKeyId: 'key_1' }));
-    expect(deleted?.status).toBe('deleted');
+    expect(deleted).toEqual({ ...row, status: 'deleted', version: 2 });
     expect(
       evolveKey(deleted, event('ApiKeyUpdated', { apiKeyId: 'key_1', status: 'enabled' })),
-    ).toBeUndefined();
+    ).toEqual({ ...row, status: 'deleted', version: 3 });
     expect(evolveKey(deleted, created())).toBeUndefined();
   });
 
@@ -84,13 +87,13 @@ describe('evolveKey', () => {
       row,
       event('ApiKeyExpiryChanged', { apiKeyId: 'key_1', expiresAt: '2026-03-01T12:00:00Z' }),
     );
-    expect(set).toEqual({ ...row, expiresAtMs: Date.parse('2026-03-01T12:00:00Z') });
+    expect(set).toEqual({ ...row, expiresAtMs: Date.parse('2026-03-01T12:00:00Z'), version: 2 });
     expect(
       evolveKey(
         set,
         event('ApiKeyExpiryChanged', { apiKeyId: 'key_1', expiresAt: '2026-03-01T12:00:00.000Z' }),
       ),
-    ).toBeUndefined();
+    ).toEqual({ ...set, version: 3 });
     const moved = evolveKey(
       set,
       event('ApiKeyExpiryChanged', { apiKeyId: 'key_1', expiresAt: '2026-04-01T00:00:00Z' }),
@@ -102,9 +105,9 @@ describe('evolveKey', () => {
   });
 
   it('given a deleted or unknown key, then an expiry change brings nothing back', () => {
-    const deleted = { ...row, status: 'deleted' as const };
+    const deleted = { ...row, status: 'deleted' as const, expiresAtMs: 1 };
     const change = event('ApiKeyExpiryChanged', { apiKeyId: 'key_1' });
-    expect(evolveKey(deleted, change)).toBeUndefined();
+    expect(evolveKey(deleted, change)).toEqual({ ...deleted, version: 2 });
     expect(evolveKey(undefined, change)).toBeUndefined();
   });
 
@@ -150,8 +153,10 @@ describe('KeyIndex', () => {
       expiresAtMs: null,
       spendLimits: { dailyNanos: null, monthlyNanos: null },
       plan: 'payg',
+      version: 1,
     });
-    index.apply({ ...row, status: 'disabled' });
+    index.apply({ ...row, status: 'disabled', version: 2 });
+    expect(index.lookup('h1')?.version).toBe(2);
     expect(index.lookup('h1')?.status).toBe('disabled');
     index.apply({ ...row, status: 'deleted' });
     expect(index.lookup('h1')).toBeUndefined();
@@ -266,7 +271,7 @@ describe('spend limits in the key cache', () => {
   it('given a key, when its limits are set, changed and removed, then the row follows to the nano-dollar; the same limits again change nothing', () => {
     const set = evolveKey(row, limits('0.01', '5'));
     expect(set?.spendLimits).toEqual({ dailyNanos: 10_000_000n, monthlyNanos: 5_000_000_000n });
-    expect(evolveKey(set, limits('0.010', '5.0'))).toBeUndefined();
+    expect(evolveKey(set, limits('0.010', '5.0'))).toEqual({ ...set, version: 3 });
     const dailyOnly = evolveKey(set, limits('0.000000001', undefined));
     expect(dailyOnly?.spendLimits).toEqual({ dailyNanos: 1n, monthlyNanos: null });
     expect(evolveKey(dailyOnly, limits(undefined, undefined))?.spendLimits).toEqual({
@@ -276,7 +281,11 @@ describe('spend limits in the key cache', () => {
   });
 
   it('given a deleted or unknown key, then a limit change brings nothing back', () => {
-    expect(evolveKey({ ...row, status: 'deleted' }, limits('1', undefined))).toBeUndefined();
+    expect(evolveKey({ ...row, status: 'deleted' }, limits('1', undefined))).toEqual({
+      ...row,
+      status: 'deleted',
+      version: 2,
+    });
     expect(evolveKey(undefined, limits('1', undefined))).toBeUndefined();
   });
 

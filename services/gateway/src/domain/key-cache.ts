@@ -24,41 +24,58 @@ export interface KeyRow {
   readonly spendLimits: KeySpendLimits;
   /** Set at creation, never changed: `builder` keys are limited (builder-plan.ts). */
   readonly plan: ApiKeyPlan;
+  /**
+   * How many keys.v1 events were applied to the key (its ApiKeyCreated is 1), which the keys
+   * service counts the same way: the newer of two copies of a key is the one with the higher.
+   */
+  readonly version: number;
 }
 
 /**
- * The row after `event`, or undefined when the event changes nothing: a creation of a key that is
- * already known (a replay: its later updates must not be undone), an update or deletion of a key
- * never seen, or anything that would touch a deleted key.
+ * The row after `event`, counted in its version, or undefined for an event that cannot apply: a
+ * creation of a key already known (a replay: its later updates must not be undone), or anything
+ * about a key never seen. An event that changes nothing else (a rename, anything after a deletion)
+ * still counts, as the keys service counted it when it published it.
  */
 export function evolveKey(row: KeyRow | undefined, event: KeysEvent): KeyRow | undefined {
+  if (event.type === 'ApiKeyCreated') return row === undefined ? created(event) : undefined;
+  if (row === undefined) return undefined;
+  return { ...(changedKey(row, event) ?? row), version: row.version + 1 };
+}
+
+function created(event: Extract<KeysEvent, { type: 'ApiKeyCreated' }>): KeyRow {
+  return {
+    apiKeyId: event.data.apiKeyId,
+    accountId: event.accountId,
+    lookupHash: event.data.lookupHash,
+    status: event.data.status,
+    expiresAtMs: msOf(event.data.expiresAt),
+    spendLimits: NO_SPEND_LIMITS,
+    plan: event.data.plan,
+    version: 1,
+  };
+}
+
+/** The key's row after an event of a key already known, or undefined when nothing changes. */
+function changedKey(row: KeyRow, event: KeysEvent): KeyRow | undefined {
   switch (event.type) {
     case 'ApiKeyCreated':
-      if (row !== undefined) return undefined;
-      return {
-        apiKeyId: event.data.apiKeyId,
-        accountId: event.accountId,
-        lookupHash: event.data.lookupHash,
-        status: event.data.status,
-        expiresAtMs: msOf(event.data.expiresAt),
-        spendLimits: NO_SPEND_LIMITS,
-        plan: event.data.plan,
-      };
+      return undefined;
     case 'ApiKeyUpdated':
-      if (row === undefined || row.status === 'deleted') return undefined;
+      if (row.status === 'deleted') return undefined;
       if (event.data.status === undefined || event.data.status === row.status) return undefined;
       return { ...row, status: event.data.status };
     case 'ApiKeyDeleted':
-      if (row === undefined || row.status === 'deleted') return undefined;
+      if (row.status === 'deleted') return undefined;
       return { ...row, status: 'deleted' };
     case 'ApiKeyExpiryChanged': {
-      if (row === undefined || row.status === 'deleted') return undefined;
+      if (row.status === 'deleted') return undefined;
       const expiresAtMs = msOf(event.data.expiresAt);
       if (expiresAtMs === row.expiresAtMs) return undefined;
       return { ...row, expiresAtMs };
     }
     case 'ApiKeySpendLimitChanged': {
-      if (row === undefined || row.status === 'deleted') return undefined;
+      if (row.status === 'deleted') return undefined;
       const spendLimits = spendLimitsOfEvent(event.data);
       if (sameSpendLimits(spendLimits, row.spendLimits)) return undefined;
       return { ...row, spendLimits };
@@ -79,6 +96,8 @@ export interface CachedKey {
   readonly expiresAtMs: number | null;
   readonly spendLimits: KeySpendLimits;
   readonly plan: ApiKeyPlan;
+  /** The keys.v1 events this copy reflects (KeyRow.version; 0 from a keys service without it). */
+  readonly version: number;
 }
 
 /** The in-memory index by lookup hash: what every request reads, with no I/O. */
@@ -109,6 +128,7 @@ export class KeyIndex {
       expiresAtMs: row.expiresAtMs,
       spendLimits: row.spendLimits,
       plan: row.plan,
+      version: row.version,
     });
     this.hashById.set(row.apiKeyId, row.lookupHash);
   }

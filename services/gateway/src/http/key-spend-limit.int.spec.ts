@@ -114,6 +114,61 @@ describe('per-key spend limits at the gateway', () => {
     expect(holdOf(answer.requestId)?.key).toEqual({ apiKeyId, monthlySpendLimit: '100' });
   });
 
+  it('given a key it learnt from a lookup newer than its cache, when the stale ApiKeyCreated reaches the cache, then the limit the lookup answered is still sent, until the cache has caught up', async () => {
+    // The keys service has the key at version 2: created (1), a $0.01 daily limit set (2). The
+    // gateway hears of it by a lookup, then its consumer applies only the creation (version 1,
+    // no limit): the hold must still carry the limit (the copy with fewer events is older).
+    const account = testAccount();
+    t.ledger.setBalance(account, '1');
+    const { key, prefix } = generateApiKey();
+    const apiKeyId = `key_${randomUUID().slice(0, 8)}`;
+    const hash = lookupHash(key, PEPPER);
+    t.keysLookup.keys.set(hash, {
+      apiKeyId,
+      accountId: account,
+      status: 'enabled',
+      expiresAt: null,
+      spendLimits: { daily: '0.01', monthly: null },
+      version: 2,
+    });
+    const limit = { apiKeyId, dailySpendLimit: '0.01' };
+    const first = await call(key);
+    expect(holdOf(first.requestId)?.key).toEqual(limit);
+
+    await t.publishKeyEvent(
+      createEvent({
+        type: 'ApiKeyCreated',
+        id: randomUUID(),
+        accountId: account,
+        source: 'keys',
+        occurredAt: new Date(),
+        data: {
+          apiKeyId,
+          name: 'raced',
+          plan: 'payg',
+          status: 'enabled',
+          lookupHash: hash,
+          prefix,
+        },
+      }),
+    );
+    await eventually(() => t.keys.lookup(hash), 15_000, 20);
+    expect(t.keys.lookup(hash)?.version).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      const answer = await call(key);
+      expect(answer.status).toBe(200);
+      expect(holdOf(answer.requestId)?.key).toEqual(limit);
+    }
+
+    // The cache catches up with the limit's event: its copy (version 2) is used, unasked.
+    await limitsChanged(account, { apiKeyId, daily: '0.01' });
+    await eventually(() => (t.keys.lookup(hash)?.version === 2 ? true : undefined), 15_000, 20);
+    const asked = t.keysLookup.asked.length;
+    const caughtUp = await call(key);
+    expect(holdOf(caughtUp.requestId)?.key).toEqual(limit);
+    expect(t.keysLookup.asked.length).toBe(asked);
+  });
+
   it("answers the ledger's refusal for a limit with 402 key_spend_limit_reached, naming the limit and the next 00:00 UTC, and runs nothing; another key of the account still works", async () => {
     const account = testAccount();
     t.ledger.setBalance(account, '1');

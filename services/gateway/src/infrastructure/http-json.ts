@@ -38,6 +38,11 @@ export interface HttpCall {
   /** Gives up when the connection is idle this long (no bytes either way). */
   readonly idleTimeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * The client span's name and extra attributes, when the call is a step of its own worth naming
+   * (the upstream call); default `<METHOD> <host>` and the HTTP attributes only.
+   */
+  readonly span?: { readonly name: string; readonly attributes: Readonly<Record<string, string>> };
 }
 
 /**
@@ -49,7 +54,12 @@ export function httpRequest(agents: Agents, call: HttpCall): Promise<http.Incomi
   return new Promise((resolve, reject) => {
     const url = new URL(call.url);
     const isHttps = url.protocol === 'https:';
-    const span = startClientSpan(`${call.method} ${url.host}`, call.method, url);
+    const span = startClientSpan(
+      call.span?.name ?? `${call.method} ${url.host}`,
+      call.method,
+      url,
+      call.span?.attributes,
+    );
     const headers: Record<string, string> = { ...call.headers, ...span?.headers };
     if (call.body !== undefined) {
       headers['content-type'] ??= 'application/json';

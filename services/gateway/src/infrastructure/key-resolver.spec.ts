@@ -11,6 +11,7 @@ const KEY: CachedKey = {
   expiresAtMs: null,
   spendLimits: { dailyNanos: null, monthlyNanos: null },
   plan: 'payg',
+  version: 1,
 };
 
 function setup(options: { loaded?: boolean; answer?: () => Promise<CachedKey | undefined> } = {}) {
@@ -103,6 +104,66 @@ describe('KeyResolver', () => {
     expect(s.calls).toHaveLength(2);
     releases[1]?.(undefined);
     expect(await again).toBeUndefined();
+  });
+
+  it('given a lookup newer than the cache, when a stale ApiKeyCreated reaches the cache, then the limit and the disable the lookup answered still hold', async () => {
+    // The keys service: created (1), spend limit set (2), disabled (3).
+    const newest: CachedKey = {
+      ...KEY,
+      status: 'disabled',
+      spendLimits: { dailyNanos: 10_000_000n, monthlyNanos: null },
+      version: 3,
+    };
+    const s = setup({ answer: () => Promise.resolve(newest) });
+    expect(await s.resolver.resolve(HASH)).toEqual(newest);
+    // The cache hears the key's creation only: enabled, no limit, version 1.
+    s.index.set(HASH, KEY);
+    s.changed(HASH);
+    expect(await s.resolver.resolve(HASH)).toEqual(newest); // asked again, not the older copy
+    expect(await s.resolver.resolve(HASH)).toEqual(newest); // remembered
+    expect(s.calls).toHaveLength(2);
+    // Still behind once the remembered answer expired: asked again.
+    s.advance(60_001);
+    expect(await s.resolver.resolve(HASH)).toEqual(newest);
+    expect(s.calls).toHaveLength(3);
+    // The cache catches up: at version 2 it is still behind (asked again), at 3 its copy is used.
+    s.index.set(HASH, { ...newest, status: 'enabled', version: 2 });
+    s.changed(HASH);
+    expect(await s.resolver.resolve(HASH)).toEqual(newest);
+    expect(s.calls).toHaveLength(4);
+    s.index.set(HASH, newest);
+    s.changed(HASH);
+    expect(await s.resolver.resolve(HASH)).toEqual(newest);
+    expect(s.calls).toHaveLength(4);
+  });
+
+  it('given a cache behind a lookup it remembered no longer, when the keys service is down, then 503 rather than the older copy', async () => {
+    let up = true;
+    const newest: CachedKey = { ...KEY, status: 'disabled', version: 2 };
+    const s = setup({
+      answer: () =>
+        up ? Promise.resolve(newest) : Promise.reject(new KeyLookupUnavailable('down')),
+    });
+    expect(await s.resolver.resolve(HASH)).toEqual(newest);
+    s.index.set(HASH, KEY);
+    s.changed(HASH);
+    up = false;
+    await expect(s.resolver.resolve(HASH)).rejects.toBeInstanceOf(KeyLookupUnavailable);
+  });
+
+  it('prefers a cache copy newer than the lookup that ran meanwhile, and does not remember the lookup', async () => {
+    const releases: (() => void)[] = [];
+    const s = setup({
+      answer: () => new Promise((r) => releases.push(() => r(KEY))),
+    });
+    const pending = s.resolver.resolve(HASH);
+    const newer: CachedKey = { ...KEY, status: 'disabled', version: 2 };
+    s.index.set(HASH, newer);
+    s.changed(HASH);
+    releases[0]?.();
+    expect(await pending).toEqual(newer);
+    expect(await s.resolver.resolve(HASH)).toEqual(newer);
+    expect(s.calls).toHaveLength(1);
   });
 
   it('never says "no such key" from a cache not loaded yet when there is no keys service', async () => {

@@ -62,13 +62,22 @@ const NOT_FOUND = Symbol('not found');
  * - A "no such key" answer is remembered for a short while, so unknown keys (a leaked list, a
  *   brute force with valid checksums) cost the keys service at most one call per key and TTL;
  *   concurrent misses of one hash share one call; at most `maxInFlight` calls run at once.
- * - A found key is used for up to `positiveTtlMs`, unless the key cache hears of that key first:
- *   every change the cache applies (a disable, a delete) drops the entry, and a lookup that was
- *   running while any key changed is not remembered at all, so it cannot outlive a change.
+ * - A found key carries its version (how many keys.v1 events the keys service published for it;
+ *   the cache counts the ones it applied the same way). The cache's copy is used only once it is
+ *   at least that version: a cache that heard the key's ApiKeyCreated but not yet the disable or
+ *   the spend limit the lookup already answered must not lift them. Until then the lookup's
+ *   answer is used for up to `positiveTtlMs`, and the keys service asked again after that (or
+ *   when it cannot answer, 503: never the older copy).
+ * - Every change the cache applies to a key forgets both answers about it (a deletion leaves the
+ *   cache without the key, so only forgetting keeps a deleted key from working), and a lookup
+ *   that ran while the cache changed is not remembered; what a lookup taught of the key's version
+ *   is kept, so an older copy is still not preferred.
  */
 export class KeyResolver {
   private readonly negative: ExpiringMap<typeof NOT_FOUND>;
   private readonly positive: ExpiringMap<CachedKey>;
+  /** The highest version the keys service answered for a hash the cache has not caught up with. */
+  private readonly floor: ExpiringMap<number>;
   private readonly inFlight = new Map<string, Promise<CachedKey | undefined>>();
   private readonly negativeTtlMs: number;
   private readonly positiveTtlMs: number;
@@ -87,6 +96,7 @@ export class KeyResolver {
     const maxEntries = options.maxEntries ?? 10_000;
     this.negative = new ExpiringMap(maxEntries, clock);
     this.positive = new ExpiringMap(maxEntries, clock);
+    this.floor = new ExpiringMap(maxEntries, clock);
     this.negativeTtlMs = options.negativeTtlMs ?? 2_000;
     this.positiveTtlMs = options.positiveTtlMs ?? 60_000;
     this.maxInFlight = options.maxInFlight ?? 64;
@@ -104,19 +114,29 @@ export class KeyResolver {
 
   /**
    * The key of `hash`, or undefined when there is none.
-   * @throws KeyLookupUnavailable when the cache misses and the keys service cannot answer.
+   * @throws KeyLookupUnavailable when the cache misses (or is behind) and the keys service cannot
+   * answer.
    */
   async resolve(hash: string): Promise<CachedKey | undefined> {
     const cached = this.store.lookup(hash);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      const floor = this.floor.get(hash);
+      if (floor === undefined) return cached;
+      if (cached.version >= floor) {
+        this.floor.delete(hash);
+        this.positive.delete(hash);
+        return cached;
+      }
+    }
     if (this.client === undefined) {
+      if (cached !== undefined) return cached;
       // Never decide "no such key" on a cache that has not been read yet.
       if (!this.store.isLoaded) throw new KeyLookupUnavailable('the key cache is not loaded yet');
       return undefined;
     }
-    if (this.negative.get(hash) !== undefined) return undefined;
     const found = this.positive.get(hash);
     if (found !== undefined) return found;
+    if (cached === undefined && this.negative.get(hash) !== undefined) return undefined;
     const running = this.inFlight.get(hash);
     if (running !== undefined) return running;
     if (this.inFlight.size >= this.maxInFlight) {
@@ -134,13 +154,18 @@ export class KeyResolver {
     const changesBefore = this.changes;
     this.lookups += 1;
     const found = await client.byLookupHash(hash);
-    // The cache may have heard of the key meanwhile: it is the fresher source.
     const now = this.store.lookup(hash);
-    if (now !== undefined) return now;
-    if (this.changes === changesBefore) {
-      if (found === undefined) this.negative.set(hash, NOT_FOUND, this.negativeTtlMs);
-      else this.positive.set(hash, found, this.positiveTtlMs);
+    if (found === undefined) {
+      // The cache may have heard of the key meanwhile (created after the lookup read).
+      if (now !== undefined) return now;
+      if (this.changes === changesBefore) this.negative.set(hash, NOT_FOUND, this.negativeTtlMs);
+      return undefined;
     }
+    // Whichever copy has seen more of the key's events is the newer one.
+    if (now !== undefined && now.version >= found.version) return now;
+    this.floor.set(hash, Math.max(found.version, this.floor.get(hash) ?? 0), Infinity);
+    // Not remembered when the cache changed meanwhile (a deletion it applied may be newer).
+    if (this.changes === changesBefore) this.positive.set(hash, found, this.positiveTtlMs);
     return found;
   }
 }

@@ -13,6 +13,7 @@ interface KeyRecord {
   daily_spend_limit_nano_usd: string | null;
   monthly_spend_limit_nano_usd: string | null;
   plan: KeyRow['plan'];
+  version: number;
 }
 
 const nanosOrNull = (value: string | null): bigint | null =>
@@ -29,10 +30,11 @@ const toRow = (r: KeyRecord): KeyRow => ({
     monthlyNanos: nanosOrNull(r.monthly_spend_limit_nano_usd),
   },
   plan: r.plan,
+  version: r.version,
 });
 
 const COLUMNS = `api_key_id, account_id, lookup_hash, status, expires_at,
-  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan`;
+  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, version`;
 
 const RECONNECT_MS = { initial: 200, max: 5_000 };
 
@@ -133,13 +135,13 @@ export class KeyStore {
     }
     await client.query(
       `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at,
-         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (api_key_id) DO UPDATE
          SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at,
              daily_spend_limit_nano_usd = EXCLUDED.daily_spend_limit_nano_usd,
              monthly_spend_limit_nano_usd = EXCLUDED.monthly_spend_limit_nano_usd,
-             updated_at = now()`,
+             version = EXCLUDED.version, updated_at = now()`,
       [
         next.apiKeyId,
         next.accountId,
@@ -149,6 +151,7 @@ export class KeyStore {
         next.spendLimits.dailyNanos?.toString() ?? null,
         next.spendLimits.monthlyNanos?.toString() ?? null,
         next.plan,
+        next.version,
       ],
     );
   }

@@ -26,23 +26,27 @@ function isLookupBody(body: unknown): body is LookupBody {
     // Absent from a keys service older than key expiry: the key never expires.
     (b.expiresAt === undefined || b.expiresAt === null || isIsoTime(b.expiresAt)) &&
     // Absent from a keys service older than the Builder plan: every key was pay-as-you-go.
-    (b.plan === undefined || b.plan === 'payg' || b.plan === 'builder')
+    (b.plan === undefined || b.plan === 'payg' || b.plan === 'builder') &&
+    // Absent from a keys service older than key versions: 0, which never beats the key cache.
+    (b.version === undefined || (Number.isSafeInteger(b.version) && (b.version as number) >= 0))
   );
 }
 
 const isIsoTime = (value: unknown): value is string =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-type LookupBody = Omit<CachedKey, 'expiresAtMs' | 'spendLimits' | 'plan'> & {
+type LookupBody = Omit<CachedKey, 'expiresAtMs' | 'spendLimits' | 'plan' | 'version'> & {
   readonly expiresAt?: string | null;
   readonly spendLimits?: unknown;
   readonly plan?: CachedKey['plan'];
+  readonly version?: number;
 };
 
 /**
  * The keys service's authoritative lookup (issue #10, item 7):
  * `GET /v1/internal/api-keys/by-lookup-hash/{lookupHash}` with the gateway's service credential
- * → 200 `{apiKeyId, accountId, status, expiresAt, plan}`, or 404 when no live key has that hash.
+ * → 200 `{apiKeyId, accountId, status, expiresAt, spendLimits, plan, version}`, or 404 when no
+ * live key has that hash.
  */
 export class KeysClient {
   private readonly logger = new Logger('KeysClient');
@@ -79,6 +83,7 @@ export class KeysClient {
         expiresAtMs: expiresAt === undefined || expiresAt === null ? null : Date.parse(expiresAt),
         spendLimits,
         plan: answer.body.plan ?? 'payg',
+        version: answer.body.version ?? 0,
       };
     }
     // A 401/403 here means the gateway's SERVICE_TOKEN is not in the keys service's SERVICE_TOKENS.

@@ -80,6 +80,15 @@ export const gatewayMigrations: readonly Migration[] = [
         ON plan_request_counts (window_start);
     `,
   },
+  {
+    id: '006_api_key_version',
+    sql: `
+      -- How many keys.v1 events this gateway applied for the key, as the keys service counts the
+      -- ones it published (its lookup answers that count as version): a lookup answered with a
+      -- higher version is newer than this copy and wins over it (key-resolver.ts).
+      ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS version int4 NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export async function migrateGateway(pool: pg.Pool, schema: string): Promise<void> {

@@ -12,6 +12,9 @@ import {
 } from '../domain/index.js';
 import { httpRequest, readBody, type Agents } from './http-json.js';
 
+/** The span of a request's upstream step, whichever provider answers it (traces, ADR 010). */
+export const UPSTREAM_SPAN = 'upstream chat completion';
+
 export interface ProviderCall {
   readonly route: Route;
   readonly request: ChatRequest;
@@ -115,6 +118,8 @@ export class HttpProvider implements ChatProvider {
       body: JSON.stringify(body),
       idleTimeoutMs: this.idleTimeoutMs,
       signal: call.signal,
+      // The upstream step of the request's trace: this call's own span, not one around it.
+      span: { name: UPSTREAM_SPAN, attributes: { 'gateway.upstream': provider.prefix } },
     });
   }
 }

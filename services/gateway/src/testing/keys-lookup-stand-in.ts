@@ -12,6 +12,8 @@ export interface StandInKey {
   expiresAt?: string | null;
   /** Decimal USD or null each; absent: a keys service older than spend limits. */
   spendLimits?: { daily: string | null; monthly: string | null };
+  /** The keys.v1 events published for the key; absent: a keys service older than versions. */
+  version?: number;
 }
 
 const PATH = /^\/v1\/internal\/api-keys\/by-lookup-hash\/([^/?]+)$/;

@@ -19,6 +19,11 @@ export interface KeyLookupView {
   readonly spendLimits: SpendLimitsView;
   /** `builder` keys are limited at the gateway and place no hold on the balance. */
   readonly plan: 'payg' | 'builder';
+  /**
+   * How many keys.v1 events were published for the key: the gateway prefers this answer to its
+   * own copy of the key while that copy has applied fewer (it is behind the keys service).
+   */
+  readonly version: number;
 }
 
 const LOOKUP_HASH = /^[0-9a-f]{64}$/;
@@ -52,6 +57,7 @@ export class InternalKeysController {
       expiresAt: row.state.expiresAt?.toISOString() ?? null,
       spendLimits: toSpendLimitsView(row.state.spendLimits),
       plan: row.state.plan,
+      version: row.version,
     };
   }
 }

@@ -46,7 +46,39 @@ describe('the key lookup by lookup hash', () => {
       expiresAt: null,
       spendLimits: { daily: null, monthly: null },
       plan: 'payg',
+      version: 1,
     });
+  });
+
+  it('answers as version the number of keys.v1 events published for the key, one a change', async () => {
+    const key = await t.http<CreatedApiKey>('POST', `/v1/accounts/${accountId}/api-keys`, {
+      token: ADMIN_TOKEN,
+      body: { name: 'versioned' },
+    });
+    const keyHash = lookupHash(key.body.key, API_KEY_PEPPER);
+    const patch = (body: Record<string, unknown>) =>
+      t.http('PATCH', `/v1/accounts/${accountId}/api-keys/${key.body.id}`, {
+        token: ADMIN_TOKEN,
+        body,
+      });
+    expect((await patch({ name: 'renamed', spendLimits: { daily: '0.01' } })).status).toBe(200);
+    // A reveal is audited, not published: it does not count.
+    const reveal = `/v1/accounts/${accountId}/api-keys/${key.body.id}/reveal`;
+    expect((await t.http('POST', reveal, { token: ADMIN_TOKEN })).status).toBe(200);
+    expect((await patch({ status: 'disabled' })).status).toBe(200);
+    const published = (await t.outboxOf(accountId)).filter(
+      (e) => (e.data as { apiKeyId?: string }).apiKeyId === key.body.id,
+    );
+    expect(published.map((e) => e.type)).toEqual([
+      'ApiKeyCreated',
+      'ApiKeyUpdated',
+      'ApiKeySpendLimitChanged',
+      'ApiKeyUpdated',
+    ]);
+    const res = await t.http<{ version: number; status: string }>('GET', path(keyHash), {
+      token: GATEWAY_SERVICE_TOKEN,
+    });
+    expect(res.body).toMatchObject({ status: 'disabled', version: published.length });
   });
 
   it('follows a disable and a delete: disabled, then 404', async () => {

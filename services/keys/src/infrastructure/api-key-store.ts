@@ -28,6 +28,8 @@ export interface ApiKeyRow {
   readonly lastUsedAt: Date | null;
   /** The AES-256-GCM blob; null once the key is deleted. Never leaves the service. */
   readonly encryptedKey: string | null;
+  /** How many keys.v1 events were published for the key (the gateway's lookup compares it). */
+  readonly version: number;
 }
 
 interface DbRow {
@@ -46,11 +48,12 @@ interface DbRow {
   updated_at: Date;
   used_nano_usd: string;
   last_used_at: Date | null;
+  version: number;
 }
 
 const COLUMNS = `id, account_id, name, prefix, lookup_hash, encrypted_key, status, expires_at,
   daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, created_at, updated_at,
-  used_nano_usd, last_used_at`;
+  used_nano_usd, last_used_at, version`;
 
 const nanosOrNull = (value: string | null): bigint | null =>
   value === null ? null : BigInt(value);
@@ -76,6 +79,7 @@ function toRow(r: DbRow): ApiKeyRow {
     usedNanoUsd: BigInt(r.used_nano_usd),
     lastUsedAt: r.last_used_at,
     encryptedKey: r.encrypted_key,
+    version: r.version,
   };
 }
 
@@ -203,6 +207,17 @@ export class ApiKeyStore {
       };
     });
     await enqueue(client, messages, this.schema);
+    // Each key's version counts its published events, in the transaction that publishes them.
+    const published = new Map<string, number>();
+    for (const event of events.filter(isPublishedOnKeysTopic)) {
+      published.set(event.apiKeyId, (published.get(event.apiKeyId) ?? 0) + 1);
+    }
+    for (const [apiKeyId, count] of published) {
+      await client.query(
+        `UPDATE ${this.schema}.api_keys SET version = version + $2 WHERE id = $1`,
+        [apiKeyId, count],
+      );
+    }
   }
 
   /** The audit row of one reveal. */

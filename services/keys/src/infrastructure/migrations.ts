@@ -101,6 +101,16 @@ CREATE TABLE IF NOT EXISTS builder_subscriptions (
 );
 `,
   },
+  {
+    id: 'keys_005_key_version',
+    sql: `
+-- How many keys.v1 events were published for the key (ApiKeyCreated is 1), answered by the
+-- gateway's lookup: a gateway that counts fewer applied events for the key has an older copy than
+-- the lookup, and must not prefer it (a stale ApiKeyCreated must not lift a newer disable or
+-- spend limit). Keys created before this column count from 0: their copies compare as before.
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS version int4 NOT NULL DEFAULT 0 CHECK (version >= 0);
+`,
+  },
 ];
 
 /** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */

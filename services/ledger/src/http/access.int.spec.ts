@@ -43,6 +43,7 @@ const auditRoutes: [string, string][] = [
   ['GET', '/v1/audit/accounts/acct_owner/events'],
   ['GET', '/v1/audit/events'],
   ['GET', '/v1/audit/accounts/acct_owner/verify'],
+  ['GET', '/v1/admin/projections'],
 ];
 
 describe('access to the ledger routes', () => {

@@ -21,6 +21,7 @@ import { type HoldListView, ListHoldsQuery } from '../queries/list-holds/list-ho
 import { InvalidCursorError } from '../queries/list-transactions/list-transactions.handler.js';
 import {
   ListTransactionsQuery,
+  type TransactionFilter,
   type TransactionPage,
 } from '../queries/list-transactions/list-transactions.query.js';
 import {
@@ -28,6 +29,7 @@ import {
   AsOfQuery,
   ExtendHoldBody,
   HoldParams,
+  parseTransactionTypes,
   PlaceHoldBody,
   RequestParams,
   TransactionsQuery,
@@ -85,10 +87,22 @@ export class AccountsController {
   @Get('transactions')
   async transactions(
     @Param() { accountId }: AccountParams,
-    @Query() { limit, cursor }: TransactionsQuery,
+    @Query() { limit, cursor, type, from, to }: TransactionsQuery,
   ): Promise<TransactionPage> {
+    const fromDay = from === undefined ? undefined : dayOf(from, 'from');
+    const toDay = to === undefined ? undefined : dayOf(to, 'to');
+    if (fromDay !== undefined && toDay !== undefined && fromDay > toDay) {
+      throw new ApiError(400, 'VALIDATION_FAILED', 'from must not be after to');
+    }
+    const filter: TransactionFilter = {
+      ...(type !== undefined && { types: parseTransactionTypes(type) }),
+      ...(fromDay !== undefined && { fromDay }),
+      ...(toDay !== undefined && { toDay }),
+    };
     try {
-      return await this.queryBus.execute(new ListTransactionsQuery(accountId, limit ?? 50, cursor));
+      return await this.queryBus.execute(
+        new ListTransactionsQuery(accountId, limit ?? 50, cursor, filter),
+      );
     } catch (err) {
       if (err instanceof InvalidCursorError)
         throw new ApiError(400, 'VALIDATION_FAILED', err.message);

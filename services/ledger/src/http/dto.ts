@@ -16,6 +16,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { TRANSACTION_TYPES, type TransactionType } from '../domain/index.js';
 import { USAGE_GROUPINGS, type UsageGrouping } from '../queries/get-usage/get-usage.query.js';
 
 /** A positive decimal USD string with at most 9 fraction digits ("0.05"), as CONTRACTS.md says. */
@@ -63,12 +64,54 @@ export class AsOfQuery {
   asOf?: string;
 }
 
+/**
+ * The `type` filter of the transaction history: one or more transaction types, comma-separated
+ * (`gift` or `top_up,bonus`), without repeats; undefined when the text is anything else.
+ */
+export function parseTransactionTypes(text: unknown): TransactionType[] | undefined {
+  if (typeof text !== 'string') return undefined;
+  const parts = text.split(',');
+  const known = new Set<string>(TRANSACTION_TYPES);
+  if (!parts.every((p) => known.has(p)) || new Set(parts).size !== parts.length) return undefined;
+  return parts as TransactionType[];
+}
+
 export class TransactionsQuery extends PageQuery(200, 50) {
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'cursor is not valid' })
   cursor?: string;
+
+  @ApiPropertyOptional({
+    description: `Only rows of these types, comma-separated: ${TRANSACTION_TYPES.join(', ')}`,
+    example: 'top_up,bonus',
+  })
+  @IsOptional()
+  @ValidateBy({
+    name: 'isTransactionTypeList',
+    validator: {
+      validate: (value: unknown) => parseTransactionTypes(value) !== undefined,
+      defaultMessage: () =>
+        `type must be one or more of ${TRANSACTION_TYPES.join(', ')}, comma-separated, each once`,
+    },
+  })
+  type?: string;
+
+  @ApiPropertyOptional({
+    description: 'Only rows from this UTC day on (YYYY-MM-DD, or an ISO instant: its UTC day)',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'from must be an ISO-8601 date' })
+  from?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Only rows up to this UTC day, included (YYYY-MM-DD, or an ISO instant: its UTC day)',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'to must be an ISO-8601 date' })
+  to?: string;
 }
 
 export class UsageQuery {
@@ -168,4 +211,11 @@ export class LogQuery extends PageQuery(1000, 100) {
   @IsOptional()
   @Matches(/^\d{1,20}\.\d{1,20}$/, { message: 'after must be a cursor returned by this route' })
   after?: string;
+}
+
+export class ProjectionRunParams {
+  @ApiProperty({ example: '0b9f1f3e-2c1e-4c55-9a52-0c3c9b0d6a71', description: 'The run id' })
+  @Length(1, 64)
+  @Matches(ID, { message: 'runId must not contain whitespace' })
+  runId!: string;
 }

@@ -23,6 +23,12 @@ export function ledgerApiError(failure: LedgerFailure): ApiError {
 /** `GET .../requests/{requestId}`: the account has no charge for that request id (yet). */
 export const REQUEST_NOT_FOUND = 'LEDGER.REQUEST_NOT_FOUND';
 
+/** `GET /v1/admin/projections/runs/{runId}`: no rebuild or verify has that run id. */
+export const PROJECTION_RUN_NOT_FOUND = 'LEDGER.PROJECTION_RUN_NOT_FOUND';
+
+/** `POST /v1/admin/projections/verify` while a verify runs (from the API or the CLI): HTTP 409. */
+export const VERIFY_ALREADY_RUNNING = 'LEDGER.VERIFY_ALREADY_RUNNING';
+
 /** A write that kept colliding with other writers of the same account: nothing was written. */
 export const WRITE_CONTENDED = 'LEDGER.WRITE_CONTENDED';
 

@@ -123,6 +123,34 @@ CREATE INDEX snapshots_as_of ON snapshots (account_id, last_recorded_at_ms);
 DELETE FROM snapshots WHERE state->>'v' = '1';
 `,
   },
+  {
+    id: 'ledger_004_projection_runs',
+    // Every projections:rebuild and projections:verify, from the operations CLI or the admin API
+    // (issue #16): what the operator's desk shows as "last rebuilt" and "last verified", and the
+    // progress of the run in flight. Not a projection (rebuild leaves it alone). A run's process
+    // writes heartbeat_at every second while it works; a row still 'running' whose heartbeat is
+    // older than a few seconds' worth belongs to a process that died, and is read as abandoned
+    // (ops/projection-runs.ts). At most one run of each kind is 'running' at a time.
+    sql: `
+CREATE TABLE projection_runs (
+  run_id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('rebuild', 'verify')),
+  projections text[] NOT NULL,
+  started_by text NOT NULL CHECK (started_by IN ('cli', 'admin')),
+  status text NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'abandoned')),
+  started_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  phase text NOT NULL DEFAULT 'starting',
+  events_done int8 NOT NULL DEFAULT 0,
+  events_total int8,
+  accounts_total int8,
+  summary jsonb
+);
+CREATE UNIQUE INDEX projection_runs_one_running ON projection_runs (kind) WHERE status = 'running';
+CREATE INDEX projection_runs_latest ON projection_runs (kind, started_at DESC);
+`,
+  },
 ];
 
 /** Everything in the ledger's schema: the event store, the inbox and outbox, the projections. */

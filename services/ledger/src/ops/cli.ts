@@ -6,9 +6,10 @@ import {
   type ProjectionName,
 } from '../infrastructure/projection-tables.js';
 import { verifyAuditChains } from './audit.js';
+import { ProjectionRunStore } from './projection-run-store.js';
+import type { RunKind } from './projection-runs.js';
 import { streamProgress } from './progress.js';
-import { rebuildProjections } from './rebuild.js';
-import { verifyProjections } from './verify.js';
+import { ALL_PROJECTIONS, recordedRebuild, recordedVerify } from './recorded-run.js';
 
 /** A command of `npm run ops -- <name>`: answers its exit code. */
 export interface OpsCommand {
@@ -38,8 +39,7 @@ function parseFlags(args: readonly string[], known: readonly string[]): Flags {
   return { values };
 }
 
-/** The database and schema every command works on: DATABASE_URL, and --schema (default `ledger`). */
-/** What every operations command runs with: a pool, the schema, progress on stderr. */
+/** What every operations command runs with (DATABASE_URL, --schema): a pool, the schema, progress on stderr. */
 interface OpsContext {
   readonly pool: pg.Pool;
   readonly schema: string;
@@ -72,6 +72,55 @@ async function guarded(run: () => Promise<number>): Promise<number> {
   }
 }
 
+/** Exit code 3: another run of the same kind is running, so this one did not start. */
+const BUSY = 3;
+
+/** The run a command records: where, and its id. */
+interface Recorded {
+  readonly runs: ProjectionRunStore;
+  readonly runId: string;
+}
+
+/**
+ * Records the run in `projection_runs` (started by `cli`), so the operator's desk shows it, and
+ * does `work`; or says which run of the same kind is running and answers undefined. Interrupted
+ * (Ctrl-C, SIGTERM), the command records its run as abandoned before it exits, so the next run
+ * need not wait for the missing heartbeat to show.
+ */
+async function recording<T>(
+  context: OpsContext,
+  kind: RunKind,
+  projections: readonly ProjectionName[],
+  work: (run: Recorded) => Promise<T>,
+): Promise<T | undefined> {
+  const runs = new ProjectionRunStore(context.pool, context.schema);
+  const begun = await runs.begin(kind, projections, 'cli');
+  if (!begun.ok) {
+    const other = begun.running;
+    console.error(
+      `a ${kind} is already running (run ${other.runId}, started by ${other.startedBy} at ` +
+        `${other.startedAt}, ${other.progress.phase}); try again once it has finished`,
+    );
+    return undefined;
+  }
+  const { runId } = begun;
+  const interrupted = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: recording ${kind} ${runId} as abandoned`);
+    void runs
+      .abandon(runId, `the CLI was interrupted (${signal})`)
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    return await work({ runs, runId });
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+  }
+}
+
 const rebuild: OpsCommand = {
   summary: 'replay the event log into fresh projection tables and swap them in',
   run: (args) =>
@@ -84,10 +133,16 @@ const rebuild: OpsCommand = {
           `unknown projection ${unknown.join(', ')}; known: ${PROJECTION_NAMES.join(', ')}`,
         );
       }
-      const projections = wanted.length > 0 ? (wanted as ProjectionName[]) : undefined;
+      const projections = wanted.length > 0 ? [...new Set(wanted as ProjectionName[])] : undefined;
       const report = await withPool(flags, (context) =>
-        rebuildProjections({ ...context, ...(projections !== undefined && { projections }) }),
+        recording(context, 'rebuild', projections ?? ALL_PROJECTIONS, (run) =>
+          recordedRebuild(
+            { ...context, ...run, ...(projections !== undefined && { projections }) },
+            { alsoTo: context.progress },
+          ),
+        ),
       );
+      if (report === undefined) return BUSY;
       console.log(
         `rebuilt ${report.projections.join(', ')} from ${report.events.toLocaleString('en-US')} ` +
           `events of ${report.accounts.toLocaleString('en-US')} accounts in ${report.seconds.toFixed(1)} s ` +
@@ -103,7 +158,12 @@ const verify: OpsCommand = {
   run: (args) =>
     guarded(async () => {
       const flags = parseFlags(args, ['schema']);
-      const report = await withPool(flags, verifyProjections);
+      const report = await withPool(flags, (context) =>
+        recording(context, 'verify', ALL_PROJECTIONS, (run) =>
+          recordedVerify({ ...context, ...run }, { alsoTo: context.progress }),
+        ),
+      );
+      if (report === undefined) return BUSY;
       if (report.ok) {
         console.log(
           `projections match the event log: ${report.accounts} accounts, ${report.events} events`,

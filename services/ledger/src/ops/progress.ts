@@ -1,6 +1,13 @@
+/** What a long operation will have done once finished, when it knows beforehand. */
+export interface ProgressTotal {
+  /** Account events to fold: the sum of the account streams' versions. */
+  readonly events: number;
+  readonly accounts: number;
+}
+
 /** Where long operations report how far they are. */
 export interface Progress {
-  start(label: string): void;
+  start(label: string, total?: ProgressTotal): void;
   update(done: number): void;
   done(done: number): void;
 }
@@ -20,17 +27,19 @@ export function streamProgress(
   now: () => number = () => performance.now(),
 ): Progress {
   let label = '';
+  let of = '';
   let startedAt = 0;
   let lastDraw = 0;
   const interval = out.isTTY ? 200 : 1_000;
   const line = (done: number): string => {
     const seconds = Math.max((now() - startedAt) / 1000, 1e-9);
     const rate = Math.round(done / seconds).toLocaleString('en-US');
-    return `${label}: ${done.toLocaleString('en-US')} events, ${seconds.toFixed(1)} s, ${rate} events/s`;
+    return `${label}: ${done.toLocaleString('en-US')}${of} events, ${seconds.toFixed(1)} s, ${rate} events/s`;
   };
   return {
-    start(l) {
+    start(l, total) {
       label = l;
+      of = total === undefined ? '' : ` of ${total.events.toLocaleString('en-US')}`;
       startedAt = now();
       lastDraw = startedAt;
     },

@@ -11,7 +11,7 @@ import {
   type ProjectionName,
 } from '../infrastructure/projection-tables.js';
 import { LogFolder } from './log-folder.js';
-import { silentProgress, type Progress } from './progress.js';
+import { silentProgress, type Progress, type ProgressTotal } from './progress.js';
 import { forEachLogPage } from './read-log.js';
 
 export interface RebuildOptions {
@@ -66,7 +66,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   await createFreshTables(options.pool, schema, names);
   const folder = new LogFolder({ withState: only.has('expiry_schedule') });
 
-  progress.start('replaying the event log');
+  progress.start('replaying the event log', await accountStreams(options.pool, schema));
   await forEachLogPage(store, options.pageSize ?? 10_000, (events) => {
     for (const event of events) folder.add(event);
     progress.update(folder.folded);
@@ -100,6 +100,15 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     seconds,
     eventsPerSecond: seconds > 0 ? folder.folded / seconds : 0,
   };
+}
+
+/** How many account events and accounts the log holds now (each stream's version is its length). */
+async function accountStreams(pool: pg.Pool, schema: string): Promise<ProgressTotal> {
+  const res = await pool.query<{ accounts: string; events: string }>(
+    `SELECT count(*)::text AS accounts, coalesce(sum(version), 0)::text AS events
+     FROM "${schema}".streams WHERE stream_id LIKE 'account-%'`,
+  );
+  return { accounts: Number(res.rows[0]?.accounts ?? 0), events: Number(res.rows[0]?.events ?? 0) };
 }
 
 async function createFreshTables(

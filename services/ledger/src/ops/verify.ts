@@ -23,7 +23,7 @@ import {
   type TransactionTableRow,
 } from '../infrastructure/projection-tables.js';
 import { LogFolder } from './log-folder.js';
-import { silentProgress, type Progress } from './progress.js';
+import { silentProgress, type Progress, type ProgressTotal } from './progress.js';
 import { forEachLogPage } from './read-log.js';
 
 export interface VerifyOptions {
@@ -51,6 +51,8 @@ interface LiveRows {
   readonly versions: Map<string, number>;
   /** `table \0 account \0 row key` → the row's values as text. */
   readonly rows: Map<string, string>;
+  /** The account streams in the same snapshot: what the fold will go through. */
+  readonly total: ProgressTotal;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function verifyProjections(options: VerifyOptions): Promise<VerifyR
     // An account the snapshot does not know is folded entirely: it must not exist at all.
     upTo: (accountId) => live.versions.get(accountId),
   });
-  progress.start('folding the event log');
+  progress.start('folding the event log', live.total);
   await forEachLogPage(store, options.pageSize ?? 10_000, (events) => {
     for (const event of events) folder.add(event);
     progress.update(folder.folded);
@@ -92,6 +94,7 @@ export async function verifyProjections(options: VerifyOptions): Promise<VerifyR
     for (const event of events) folder.add(event);
   }
   progress.done(folder.folded);
+  progress.start('comparing with the projections and the snapshots');
 
   const expected = expectedRows(folder);
   const problems = new Map<string, string[]>();
@@ -315,7 +318,16 @@ async function readLive(pool: pg.Pool, schema: string): Promise<LiveRows> {
         'expiry_schedule',
         `SELECT account_id, '' AS k, ${isoColumn('due_at')} AS v FROM ${s}.expiry_schedule`,
       );
-      return { versions, rows };
+      // Each stream's version is its number of events; an account's stream is `account-<id>`.
+      const streams = await client.query<{ accounts: string; events: string }>(
+        `SELECT count(*)::text AS accounts, coalesce(sum(version), 0)::text AS events
+         FROM ${s}.streams WHERE stream_id LIKE 'account-%'`,
+      );
+      const total = {
+        accounts: Number(streams.rows[0]?.accounts ?? 0),
+        events: Number(streams.rows[0]?.events ?? 0),
+      };
+      return { versions, rows, total };
     },
     { begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' },
   );

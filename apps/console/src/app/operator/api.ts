@@ -1,6 +1,10 @@
 import { call } from '../api.js';
+import type { ProjectionRun, ProjectionsStatus } from '../../lib/projection-runs.js';
 
-// The operator's routes of docs/CONTRACTS.md (payments' admin credits, the ledger's audit log).
+export type { ProjectionRun, ProjectionsStatus } from '../../lib/projection-runs.js';
+
+// The operator's routes of docs/CONTRACTS.md (payments' admin credits, the ledger's audit log
+// and its projections' runs).
 
 export const CREDIT_TYPES = ['gift', 'compensation', 'referral', 'adjustment'] as const;
 export type CreditType = (typeof CREDIT_TYPES)[number];
@@ -63,6 +67,15 @@ export interface ChainVerification {
   readonly headHash: string;
   readonly firstBreak?: { readonly version: number; readonly reason: string };
 }
+
+export const projectionsStatus = (): Promise<ProjectionsStatus> =>
+  call('GET', '/v1/admin/projections');
+
+export const startProjectionsVerify = (): Promise<{ runId: string }> =>
+  call('POST', '/v1/admin/projections/verify');
+
+export const projectionRun = (runId: string): Promise<ProjectionRun> =>
+  call('GET', `/v1/admin/projections/runs/${encodeURIComponent(runId)}`);
 
 const account = (accountId: string): string => encodeURIComponent(accountId);
 

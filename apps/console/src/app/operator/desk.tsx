@@ -19,7 +19,7 @@ const NAV = [
 /** Which page a path is: `/operator/accounts/{id}` and `/operator/accounts/{id}/events` name one. */
 function pageOf(
   path: string,
-  role: OperatorSession['role'],
+  session: OperatorSession,
 ): { title: string; element: ReactNode } | undefined {
   const account = /^\/operator\/accounts\/([^/]+)(\/events)?$/.exec(path);
   if (account?.[1] !== undefined) {
@@ -34,9 +34,12 @@ function pageOf(
     case '/operator/log':
       return { title: 'Global log', element: <GlobalLog /> };
     case '/operator/operations':
-      return { title: 'Projections & dead letters', element: <Operations /> };
+      return {
+        title: 'Projections & dead letters',
+        element: <Operations canVerify={session.role === 'admin'} />,
+      };
     case '/operator/dead-letters':
-      return { title: 'Dead letters', element: <DeadLetters role={role} /> };
+      return { title: 'Dead letters', element: <DeadLetters role={session.role} /> };
     default:
       return undefined;
   }
@@ -55,7 +58,7 @@ export default function OperatorDesk({
   readonly path: string;
 }) {
   const main = useRef<HTMLElement>(null);
-  const page = pageOf(path, session.role);
+  const page = pageOf(path, session);
   const title = page?.title ?? 'Not found';
 
   useEffect(() => {

@@ -1,32 +1,29 @@
 import { Link } from '../router.js';
+import { Projections } from './projections.js';
 
 /**
- * Projections and dead-letter queues: what the platform offers today, said plainly. Neither has
- * an HTTP API yet (docs/CONTRACTS.md, "Operations CLI"): the desk shows the commands an operator
- * runs instead of pretending to a button that does nothing.
+ * Projections and dead-letter queues. The projections' last rebuild and verify come from the
+ * ledger (`GET /v1/admin/projections`), and the admin starts a verify here; a rebuild and the
+ * hash-chain audit stay with the operations CLI (docs/CONTRACTS.md, "Operations CLI"), whose
+ * commands the page names instead of pretending to a button that does nothing. Dead letters have
+ * a page of their own (dead-letters.tsx), which this one links to.
  */
-export function Operations() {
+export function Operations({ canVerify }: { readonly canVerify: boolean }) {
   return (
     <>
       <h1>Projections &amp; dead letters</h1>
-      <h2>Projections</h2>
-      <p>
-        The ledger&apos;s projections (balances, the credits breakdown, transactions, usage) are
-        folded from the event log. They are rebuilt and verified by the operations CLI, against the
-        ledger&apos;s database; no HTTP route starts either yet, so this page cannot show when they
-        last ran.
-      </p>
+      <Projections canVerify={canVerify} />
+      <h3>From the operations CLI</h3>
       <dl className="facts">
         <dt>Verify</dt>
         <dd>
-          <code>npm run ops -- projections:verify</code>: folds every account&apos;s events and
-          compares them with the projections and the stored snapshots; exit 1 and the accounts that
-          differ.
+          <code>npm run ops -- projections:verify</code>: the same verify, recorded here too; exit 1
+          and the accounts that differ.
         </dd>
         <dt>Rebuild</dt>
         <dd>
           <code>npm run ops -- projections:rebuild [--projection NAME]</code>: replays the log into
-          fresh tables, with progress, then swaps them in.
+          fresh tables, with progress, then swaps them in; shown above as the last rebuild.
         </dd>
         <dt>Hash chains</dt>
         <dd>

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { accountPath, call, type ApiKey, type Page } from '../api.js';
 import { formatDay, formatTime } from '../format.js';
+import { Link } from '../router.js';
 import { Loading, Money, Problem } from '../ui.js';
 
 /** Copies to the clipboard; where the browser refuses, the caller shows the text to copy by hand. */
@@ -17,7 +18,8 @@ async function copy(text: string): Promise<boolean> {
 /**
  * The guide's API key table: name, prefix, status, created, last used, used; create (the full key
  * shown once, with a copy button), copy the full key later (a reveal, audited by the keys
- * service), rename, disable or enable, delete after a confirmation.
+ * service), rename, disable or enable, delete after a confirmation. A key's name opens its
+ * details (`/keys/{id}`): its requests and what each was charged.
  */
 export function Keys() {
   const client = useQueryClient();
@@ -207,7 +209,12 @@ function KeyRow({
               </button>
             </form>
           ) : (
-            apiKey.name
+            <Link
+              href={`/keys/${encodeURIComponent(apiKey.id)}`}
+              aria-label={`Details of ${apiKey.name}: its requests and their charges`}
+            >
+              {apiKey.name}
+            </Link>
           )}
         </td>
         <td>

@@ -1,8 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { referralCodeOf } from '../../lib/growth.js';
 import { ApiError } from '../api.js';
 import { navigate, useLocation } from '../router.js';
 import { sessionFromToken, signIn, type AccountSession, type OperatorSession } from '../session.js';
 import { Problem } from '../ui.js';
+import { pendingReferralCode, rememberReferralCode } from './referrals.js';
+
+/** Where an account lands once signed in: its Referrals page when it came by a referral link. */
+const landing = (): string => (pendingReferralCode() === undefined ? '/' : '/referrals');
 
 /**
  * Signing in: the banner's link (`/sign-in?code=...`) is exchanged for an account token at once;
@@ -12,6 +17,12 @@ import { Problem } from '../ui.js';
 export function SignIn() {
   const location = useLocation();
   const code = location.searchParams.get('code');
+  // A referral link (`?ref=`) is remembered for the tab before anything can drop it from the URL.
+  const [referral] = useState(() => {
+    const ref = referralCodeOf(location.searchParams);
+    if (ref !== undefined) rememberReferralCode(ref);
+    return ref ?? pendingReferralCode();
+  });
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(code !== null);
   const exchanged = useRef(false);
@@ -41,7 +52,7 @@ export function SignIn() {
           navigate('/operator', { replace: true });
         } else {
           signIn({ accountId: body.accountId ?? '', token, expiresAt });
-          navigate('/', { replace: true });
+          navigate(landing(), { replace: true });
         }
       } catch (err) {
         setError(err);
@@ -59,7 +70,7 @@ export function SignIn() {
       return;
     }
     signIn(session);
-    navigate('/', { replace: true });
+    navigate(landing(), { replace: true });
   };
 
   return (
@@ -70,6 +81,12 @@ export function SignIn() {
       ) : (
         <>
           <Problem error={error} />
+          {referral !== undefined && (
+            <p role="status">
+              You were invited with the referral code <code>{referral}</code>: once you are signed
+              in, the Referrals page offers to sign your account up with it.
+            </p>
+          )}
           <p>
             Open the sign-in link that <code>npm start</code> prints in its banner, or paste an
             account token.

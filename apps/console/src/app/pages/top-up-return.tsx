@@ -28,8 +28,10 @@ export function TopUpReturn() {
       q.state.data?.status === 'pending' || q.state.data === null ? 1000 : false,
   });
   const invoiceId = topUp.data?.invoiceId ?? null;
+  // A promotion code's discount is its own credit row (type `discount`), after the top-up's.
+  const discounted = topUp.data != null && (topUp.data.discount ?? '0') !== '0';
   const credited = useQuery({
-    queryKey: ['top-up-credited', topUpId, invoiceId],
+    queryKey: ['top-up-credited', topUpId, invoiceId, discounted],
     enabled: invoiceId !== null,
     queryFn: async () => {
       const page = await call<Page<TransactionRow>>('GET', accountPath('/transactions?limit=50'));
@@ -37,7 +39,12 @@ export function TopUpReturn() {
       const bonus = page.data.find(
         (r) => r.type === 'bonus' && r.description === `Bonus for top-up ${topUpId}`,
       );
-      return credit === undefined || bonus === undefined ? null : { credit, bonus };
+      const discount = page.data.find(
+        (r) => r.type === 'discount' && r.description.endsWith(` on top-up ${topUpId}`),
+      );
+      if (credit === undefined || bonus === undefined) return null;
+      if (discounted && discount === undefined) return null;
+      return { credit, bonus, discount };
     },
     refetchInterval: (q) => (q.state.data === null ? 500 : false),
   });
@@ -74,9 +81,17 @@ export function TopUpReturn() {
             <p className="credited" data-testid="credited">
               Credited{' '}
               {formatNanos(
-                parseUsd(credited.data.credit.amount) + parseUsd(credited.data.bonus.amount),
+                parseUsd(credited.data.credit.amount) +
+                  parseUsd(credited.data.discount?.amount ?? '0') +
+                  parseUsd(credited.data.bonus.amount),
               )}
               : <Money amount={credited.data.credit.amount} /> top-up +{' '}
+              {credited.data.discount !== undefined && (
+                <>
+                  <Money amount={credited.data.discount.amount} /> discount
+                  {topUp.data?.promotionCode == null ? '' : ` (${topUp.data.promotionCode})`} +{' '}
+                </>
+              )}
               <Money amount={credited.data.bonus.amount} /> bonus.
             </p>
             {balance.data !== undefined && (

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { checkPromotionCode, promotionCodeProblem } from '../../lib/growth.js';
 import { formatMoney, formatRate, previewTopUp, type TopUpSettings } from '../../lib/money.js';
-import { accountPath, call } from '../api.js';
+import { accountPath, ApiError, call } from '../api.js';
 import { navigate, useLocation } from '../router.js';
 import { Loading, Problem } from '../ui.js';
 
@@ -14,6 +15,25 @@ const METHODS = [
 /** Where the return page finds the top-up it waits for (the checkout's return URL has no id). */
 export const PENDING_TOP_UP = 'billing-console.pending-top-up';
 
+/** `POST .../top-ups/quote`: what a top-up with a promotion code charges and credits. */
+interface Quote {
+  readonly requested: string;
+  readonly discount: string;
+  readonly charged: string;
+  readonly bonus: string;
+  readonly credited: string;
+  readonly promotionCode: string | null;
+}
+
+/** A refusal of a promotion code in words; any other failure as the API said it. */
+function codeProblem(error: unknown, code: string): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  return error.code.startsWith('PAYMENTS.PROMOTION_CODE') ||
+    error.code === 'PAYMENTS.DISCOUNT_EXCEEDS_AMOUNT'
+    ? promotionCodeProblem(error, code)
+    : undefined;
+}
+
 interface Created {
   readonly topUpId: string;
   readonly status: 'pending' | 'settled';
@@ -22,7 +42,9 @@ interface Created {
 
 /**
  * Top up: a preset or a custom amount, the bonus it earns shown before paying (computed exactly
- * from the configured rate), Card or Alipay. With Stripe the browser goes to its Checkout page
+ * from the configured rate), Card or Alipay. A promotion code is checked by payments' quote (the
+ * same rules as the checkout's), which then gives every figure shown: the discount, what is paid
+ * and what is credited (the full amount and its bonus). With Stripe the browser goes to its Checkout page
  * and comes back to /top-up/return; the simulated provider of the standalone mode pays at once.
  */
 export function TopUpPage() {
@@ -35,14 +57,66 @@ export function TopUpPage() {
   const [choice, setChoice] = useState<string>('100');
   const [custom, setCustom] = useState('');
   const [method, setMethod] = useState<string>('card');
-  const ids = { custom: useId(), preview: useId(), problem: useId() };
+  const [promoInput, setPromoInput] = useState('');
+  const [promoCode, setPromoCode] = useState<string | undefined>();
+  const [promoInputProblem, setPromoInputProblem] = useState<string | undefined>();
+  const ids = {
+    custom: useId(),
+    preview: useId(),
+    problem: useId(),
+    promo: useId(),
+    promoProblem: useId(),
+  };
   const amountText = choice === 'custom' ? custom : choice;
   const preview = settings.data === undefined ? undefined : previewTopUp(amountText, settings.data);
+  const amount = preview?.ok === true ? preview.amount : undefined;
+  const quote = useQuery({
+    queryKey: ['top-up-quote', amount, promoCode],
+    enabled: amount !== undefined && promoCode !== undefined,
+    queryFn: () =>
+      call<Quote>('POST', accountPath('/top-ups/quote'), { amount, promotionCode: promoCode }),
+    staleTime: 30_000,
+  });
+  const quoted = promoCode === undefined ? undefined : quote.data;
+  const quoteProblem =
+    promoCode === undefined || quote.error === null
+      ? undefined
+      : (codeProblem(quote.error, promoCode) ?? quote.error.message);
+  // With a code, nothing is paid before payments has quoted it: the figures are its own.
+  const payable = preview?.ok === true && (promoCode === undefined || quoted !== undefined);
+  const toPay = quoted?.charged ?? amount;
+
+  const applyCode = (): void => {
+    const checked = checkPromotionCode(promoInput);
+    if (!checked.ok) {
+      setPromoInputProblem(checked.problem);
+      setPromoCode(undefined);
+      return;
+    }
+    setPromoInputProblem(undefined);
+    setPromoInput(checked.code);
+    setPromoCode(checked.code);
+  };
+  const removeCode = (): void => {
+    setPromoCode(undefined);
+    setPromoInput('');
+    setPromoInputProblem(undefined);
+  };
+  // Enter in the code's field applies the code; it must not submit the form (that pays).
+  const onPromoKey = (event: KeyboardEvent<HTMLInputElement>): void => {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    applyCode();
+  };
 
   const client = useQueryClient();
   const pay = useMutation({
-    mutationFn: (amount: string) =>
-      call<Created>('POST', accountPath('/top-ups'), { amount, method }),
+    mutationFn: (topUp: { amount: string; promotionCode: string | undefined }) =>
+      call<Created>('POST', accountPath('/top-ups'), {
+        amount: topUp.amount,
+        method,
+        ...(topUp.promotionCode === undefined ? {} : { promotionCode: topUp.promotionCode }),
+      }),
     onSuccess: (created) => {
       sessionStorage.setItem(PENDING_TOP_UP, created.topUpId);
       void client.invalidateQueries();
@@ -56,7 +130,7 @@ export function TopUpPage() {
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    if (preview?.ok === true) pay.mutate(preview.amount);
+    if (payable && amount !== undefined) pay.mutate({ amount, promotionCode: promoCode });
   };
 
   if (settings.data === undefined) {
@@ -136,8 +210,73 @@ export function TopUpPage() {
             ))}
           </div>
         </fieldset>
+        <fieldset>
+          <legend>Promotion code</legend>
+          <div className="inline-form">
+            <label htmlFor={ids.promo} className="visually-hidden">
+              Promotion code
+            </label>
+            <input
+              id={ids.promo}
+              value={promoInput}
+              onChange={(e) => {
+                setPromoInput(e.target.value);
+                setPromoInputProblem(undefined);
+              }}
+              onKeyDown={onPromoKey}
+              placeholder="Optional, e.g. SPRING10"
+              autoComplete="off"
+              autoCapitalize="characters"
+              spellCheck={false}
+              aria-describedby={ids.promoProblem}
+              aria-invalid={promoInputProblem !== undefined || quoteProblem !== undefined}
+            />
+            {promoCode === undefined ? (
+              <button type="button" className="secondary" onClick={applyCode}>
+                Apply code
+              </button>
+            ) : (
+              <button type="button" className="secondary" onClick={removeCode}>
+                Remove code
+              </button>
+            )}
+          </div>
+          <div id={ids.promoProblem} aria-live="polite">
+            {(promoInputProblem ?? quoteProblem) !== undefined && (
+              <p className="problem" data-testid="promo-problem">
+                {promoInputProblem ?? quoteProblem}
+              </p>
+            )}
+            {promoCode !== undefined && quote.isFetching && quoted === undefined && (
+              <p className="muted">Checking {promoCode}…</p>
+            )}
+          </div>
+        </fieldset>
         <div id={ids.preview} aria-live="polite">
-          {preview?.ok === true ? (
+          {preview?.ok === true && quoted !== undefined ? (
+            <dl className="summary" data-testid="preview">
+              <div>
+                <dt>Top-up</dt>
+                <dd>{formatMoney(quoted.requested)}</dd>
+              </div>
+              <div>
+                <dt>Discount ({quoted.promotionCode ?? promoCode})</dt>
+                <dd>-{formatMoney(quoted.discount)}</dd>
+              </div>
+              <div>
+                <dt>You pay</dt>
+                <dd>{formatMoney(quoted.charged)}</dd>
+              </div>
+              <div>
+                <dt>Bonus ({rate})</dt>
+                <dd>+{formatMoney(quoted.bonus)}</dd>
+              </div>
+              <div>
+                <dt>Credited</dt>
+                <dd>{formatMoney(quoted.credited)}</dd>
+              </div>
+            </dl>
+          ) : preview?.ok === true && promoCode !== undefined ? null : preview?.ok === true ? (
             <dl className="summary" data-testid="preview">
               <div>
                 <dt>You pay</dt>
@@ -157,13 +296,19 @@ export function TopUpPage() {
             (choice !== 'custom' || custom !== '') && <p className="problem">{preview.problem}</p>
           )}
         </div>
-        <Problem error={pay.error} />
+        {pay.error !== null && promoCode !== undefined && codeProblem(pay.error, promoCode) ? (
+          <p className="problem" role="alert">
+            {codeProblem(pay.error, promoCode)}
+          </p>
+        ) : (
+          <Problem error={pay.error} />
+        )}
         <div>
-          <button type="submit" disabled={preview?.ok !== true || pay.isPending}>
+          <button type="submit" disabled={!payable || pay.isPending}>
             {pay.isPending
               ? 'Paying…'
-              : preview?.ok === true
-                ? `Pay ${formatMoney(preview.amount)}`
+              : payable && toPay !== undefined
+                ? `Pay ${formatMoney(toPay)}`
                 : 'Pay'}
           </button>
         </div>

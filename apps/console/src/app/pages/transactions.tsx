@@ -1,6 +1,12 @@
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useId, useState } from 'react';
 import { transactionsCsv, type TransactionRow } from '../../lib/csv.js';
+import {
+  filterProblem,
+  NO_FILTER,
+  transactionsQuery,
+  type TransactionFilter,
+} from '../../lib/history.js';
 import { accountPath, call, download, request, type Page } from '../api.js';
 import { formatTime, METHODS, TRANSACTION_TYPES } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
@@ -10,21 +16,32 @@ const PAGE_SIZE = 20;
 /**
  * The guide's transaction history: date, amount, type and method, description or invoice. Pages
  * follow the ledger's cursor (the cursors already seen make "Newer"); the CSV holds the rows on
- * screen, as the API sent them.
+ * screen, as the API sent them. The type and day filters are the ledger's (`type`, `from`, `to`):
+ * the rows are narrowed before they are paged, so each page is a full page of what matches.
  */
 export function Transactions() {
+  const [filter, setFilter] = useState<TransactionFilter>(NO_FILTER);
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
+  const ids = { type: useId(), from: useId(), to: useId() };
   const cursor = cursors[cursors.length - 1];
+  const problem = filterProblem(filter);
+  const filtered = filter.type !== '' || filter.from !== '' || filter.to !== '';
+  /** A new filter starts again from its first page: an old cursor belongs to the old rows. */
+  const change = (patch: Partial<TransactionFilter>): void => {
+    setFilter((f) => ({ ...f, ...patch }));
+    setCursors([undefined]);
+  };
   const page = useQuery({
-    queryKey: ['transactions', cursor],
+    queryKey: ['transactions', filter, cursor],
     queryFn: () =>
       call<Page<TransactionRow>>(
         'GET',
-        accountPath(
-          `/transactions?limit=${PAGE_SIZE}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
-        ),
+        accountPath(`/transactions${transactionsQuery(filter, PAGE_SIZE, cursor)}`),
       ),
-    placeholderData: keepPreviousData,
+    // While the next page loads the last one stays; rows of another filter never stand in.
+    placeholderData: (previous, previousQuery) =>
+      JSON.stringify(previousQuery?.queryKey[1]) === JSON.stringify(filter) ? previous : undefined,
+    enabled: problem === undefined,
   });
   const invoice = useMutation({
     mutationFn: async (invoiceId: string) => {
@@ -35,8 +52,9 @@ export function Transactions() {
       download(`${invoiceId}.pdf`, await res.blob());
     },
   });
-  const rows = page.data?.data ?? [];
-  const next = page.data?.nextCursor ?? undefined;
+  const data = problem === undefined ? page.data : undefined;
+  const rows = data?.data ?? [];
+  const next = data?.nextCursor ?? undefined;
 
   return (
     <>
@@ -56,15 +74,65 @@ export function Transactions() {
           Export CSV (this page)
         </button>
       </div>
+      <form
+        className="inline-form filters"
+        aria-label="Filter the transactions"
+        onSubmit={(e) => e.preventDefault()}
+      >
+        <label htmlFor={ids.type}>Type</label>
+        <select
+          id={ids.type}
+          value={filter.type}
+          onChange={(e) => change({ type: e.target.value })}
+        >
+          <option value="">All types</option>
+          {Object.entries(TRANSACTION_TYPES).map(([type, label]) => (
+            <option key={type} value={type}>
+              {label}
+            </option>
+          ))}
+        </select>
+        <label htmlFor={ids.from}>From (UTC day)</label>
+        <input
+          id={ids.from}
+          type="date"
+          value={filter.from}
+          max={filter.to === '' ? undefined : filter.to}
+          onChange={(e) => change({ from: e.target.value })}
+        />
+        <label htmlFor={ids.to}>To (UTC day, included)</label>
+        <input
+          id={ids.to}
+          type="date"
+          value={filter.to}
+          min={filter.from === '' ? undefined : filter.from}
+          onChange={(e) => change({ to: e.target.value })}
+        />
+        <button
+          type="button"
+          className="secondary"
+          disabled={!filtered}
+          onClick={() => change(NO_FILTER)}
+        >
+          Clear filters
+        </button>
+      </form>
+      {problem !== undefined && (
+        <p className="problem" role="alert">
+          {problem}
+        </p>
+      )}
       <Problem error={page.error ?? invoice.error} />
-      {page.data === undefined ? (
-        page.isPending && <Loading what="the transactions" />
+      {data === undefined ? (
+        page.isPending && problem === undefined && <Loading what="the transactions" />
       ) : rows.length === 0 ? (
-        <p>No transactions yet.</p>
+        <p>{filtered ? 'No transactions match these filters.' : 'No transactions yet.'}</p>
       ) : (
         <div className="table-wrap">
           <table>
-            <caption className="visually-hidden">Transactions, newest first</caption>
+            <caption className="visually-hidden">
+              {filtered ? 'Transactions matching the filters' : 'Transactions'}, newest first
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Date</th>

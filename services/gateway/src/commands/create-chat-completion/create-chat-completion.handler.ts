@@ -33,7 +33,11 @@ import type { ParsedBody } from '../../infrastructure/body-parser.js';
 import type { CatalogCache } from '../../infrastructure/catalog-cache.js';
 import type { KeyAuthenticator } from '../../infrastructure/key-authenticator.js';
 import type { LedgerClient } from '../../infrastructure/ledger-client.js';
-import type { ChatProvider, ProviderCall } from '../../infrastructure/providers.js';
+import {
+  UPSTREAM_SPAN,
+  type ChatProvider,
+  type ProviderCall,
+} from '../../infrastructure/providers.js';
 import type { UsageOutbox } from '../../messaging/usage-outbox.js';
 import type { ResolvedGatewayOptions } from '../../gateway.options.js';
 import type { CompletionSink } from './completion-sink.js';
@@ -221,12 +225,14 @@ export class CreateChatCompletionHandler {
     let finished: Finished;
     try {
       const attempt: UpstreamAttempt = { provider, call, a, sink: command.sink, keeper };
-      // A span of its own when tracing is on: the upstream's share of the request's time.
-      finished = await inSpan(
-        'upstream chat completion',
-        { 'gateway.upstream': a.route.kind === 'sim' ? 'sim' : a.route.provider.prefix },
-        () => (a.request.stream ? this.streamed(attempt) : this.whole(attempt)),
-      );
+      // The upstream's share of the request's time is a span of its own when tracing is on: an
+      // HTTP upstream's client span (named so by the provider), or one around the simulated
+      // provider, which makes no call. One span either way, not one around the other.
+      const run = () => (a.request.stream ? this.streamed(attempt) : this.whole(attempt));
+      finished =
+        a.route.kind === 'sim'
+          ? await inSpan(UPSTREAM_SPAN, { 'gateway.upstream': 'sim' }, run)
+          : await run();
     } finally {
       keeper.stop();
     }

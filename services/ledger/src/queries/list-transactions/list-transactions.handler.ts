@@ -30,18 +30,43 @@ export class ListTransactionsHandler implements IQueryHandler<ListTransactionsQu
     @Inject(LEDGER_OPTIONS) private readonly options: ResolvedLedgerOptions,
   ) {}
 
-  async execute({ accountId, limit, cursor }: ListTransactionsQuery): Promise<TransactionPage> {
+  async execute({
+    accountId,
+    limit,
+    cursor,
+    filter,
+  }: ListTransactionsQuery): Promise<TransactionPage> {
     const after = cursor === undefined ? undefined : decodeTransactionCursor(cursor);
     if (cursor !== undefined && after === undefined) throw new InvalidCursorError();
     // One row more than asked tells whether there is a next page.
+    const params: unknown[] = [accountId, limit + 1];
+    const where = ['account_id = $1'];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (after !== undefined) {
+      where.push(
+        `(occurred_at, id) < (${param(after.occurredAt)}::timestamptz, ${param(after.id)}::text)`,
+      );
+    }
+    if (filter.types !== undefined) where.push(`type = ANY(${param(filter.types)}::text[])`);
+    // UTC midnights, computed by PostgreSQL's date arithmetic: the day after 9999-12-31 is a
+    // date there, where a JavaScript ISO string of it would not parse as one.
+    if (filter.fromDay !== undefined) {
+      where.push(`occurred_at >= ${param(filter.fromDay)}::date::timestamp AT TIME ZONE 'UTC'`);
+    }
+    if (filter.toDay !== undefined) {
+      // The last day is included: everything before the next day's midnight.
+      where.push(`occurred_at < (${param(filter.toDay)}::date + 1)::timestamp AT TIME ZONE 'UTC'`);
+    }
     const res = await this.pool.query<TransactionTableRow>(
       `SELECT ${TRANSACTION_TABLE_COLUMNS}
        FROM "${this.options.schema}".transactions
-       WHERE account_id = $1
-         AND ($2::timestamptz IS NULL OR (occurred_at, id) < ($2::timestamptz, $3::text))
+       WHERE ${where.join(' AND ')}
        ORDER BY occurred_at DESC, id DESC
-       LIMIT $4`,
-      [accountId, after?.occurredAt ?? null, after?.id ?? null, limit + 1],
+       LIMIT $2`,
+      params,
     );
     const rows = res.rows.slice(0, limit);
     const last = rows.at(-1);

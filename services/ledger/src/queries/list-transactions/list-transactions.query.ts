@@ -1,4 +1,5 @@
 import { Query } from '@nestjs/cqrs';
+import type { TransactionType } from '../../domain/index.js';
 
 /** One row of `GET /v1/accounts/{accountId}/transactions` (CONTRACTS.md). */
 export interface TransactionView {
@@ -21,12 +22,28 @@ export interface TransactionPage {
   readonly nextCursor: string | null;
 }
 
-/** The history, newest first, one page at a time (keyset pagination on (occurredAt, id)). */
+/**
+ * What the history is narrowed to: rows of these types only, and rows whose time falls on a UTC
+ * day from `fromDay` to `toDay` (both included, `YYYY-MM-DD`). Absent: no narrowing. A usage row's
+ * time is its last charge of its day, so a usage row always falls on the day it adds up.
+ */
+export interface TransactionFilter {
+  readonly types?: readonly TransactionType[];
+  readonly fromDay?: string;
+  readonly toDay?: string;
+}
+
+/**
+ * The history, newest first, one page at a time (keyset pagination on (occurredAt, id)). The
+ * filter narrows the rows before they are paged, so a page is always full unless it is the last
+ * one, and a cursor carries on after its row whatever the filter.
+ */
 export class ListTransactionsQuery extends Query<TransactionPage> {
   constructor(
     readonly accountId: string,
     readonly limit: number,
     readonly cursor?: string,
+    readonly filter: TransactionFilter = {},
   ) {
     super();
   }
