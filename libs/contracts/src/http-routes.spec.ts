@@ -57,6 +57,11 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/admin/accounts/acct_1/credits', 'payments'],
     ['/v1/admin/accounts/acct_1/builder-subscription', 'keys'],
     ['/webhooks/stripe', 'payments'],
+    // the dead-letter desk: each service its own consumers' dead letters
+    ['/v1/admin/dead-letters/metering?topic=usage.observed.v1&limit=20', 'metering'],
+    ['/v1/admin/dead-letters/ledger', 'ledger'],
+    ['/v1/admin/dead-letters/keys/7/replay', 'keys'],
+    ['/v1/admin/dead-letters/payments?cursor=abc', 'payments'],
   ])('%s → %s', (url, expected) => {
     expect(route(url)).toEqual(service(expected, url));
   });
@@ -80,6 +85,12 @@ describe('route: which service answers a URL on the one port', () => {
     expect(route('/v1/accounts/a/requests/req_1/')).toMatchObject(service('ledger'));
     expect(route('/v1/accounts/a/requests/req_1?x=1')).toMatchObject(service('ledger'));
     expect(route('/v1/accounts/a/requests/req_1/more')).toMatchObject(service('metering'));
+  });
+
+  it('routes no dead-letter desk to the gateway (it takes no admin token) nor to an unknown service', () => {
+    expect(route('/v1/admin/dead-letters/gateway')).toEqual({ kind: 'not-found' });
+    expect(route('/v1/admin/dead-letters')).toEqual({ kind: 'not-found' });
+    expect(route('/v1/admin/dead-letters/meteringx/1/replay')).toEqual({ kind: 'not-found' });
   });
 
   it('does not take a longer word for a route prefix', () => {

@@ -60,6 +60,12 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     // An operator's switch of an account's Builder subscription: only keys checks it.
     [under(`/v1/admin/accounts/${SEGMENT}/builder-subscription`), 'keys'],
     [under('/webhooks/stripe'), 'payments'],
+    // The dead-letter desk (docs/adr/015): each service serves the dead letters of the consumers
+    // it runs, under its own name. Not the gateway's: it takes no admin token.
+    [under('/v1/admin/dead-letters/metering'), 'metering'],
+    [under('/v1/admin/dead-letters/ledger'), 'ledger'],
+    [under('/v1/admin/dead-letters/keys'), 'keys'],
+    [under('/v1/admin/dead-letters/payments'), 'payments'],
   ] as const
 ).map(([pattern, service]) => [new RegExp(`^${pattern}$`, 'i'), service] as const);
 

@@ -1,4 +1,5 @@
 import { withTransaction } from '@billing/postgres';
+import type pg from 'pg';
 import { inMessageContext, startConsumerSpans, type ConsumerSpans } from './tracing.js';
 import {
   AbortedError,
@@ -96,6 +97,25 @@ export class HandlerError extends Error {
   constructor(cause: unknown) {
     super(`handler failed: ${errorMessage(cause)}`, { cause });
     this.name = 'HandlerError';
+  }
+}
+
+/**
+ * What replaying one dead letter came to (`InboxProcessor.replay`): `applied` or `duplicate` (the
+ * inbox had its id already) committed together with the replay's record; `refused` when the
+ * record is still refused (by the decoder, or the handler threw), nothing committed; `conflict`
+ * when the replay's record said another replay came first, nothing committed.
+ */
+export type ReplayResult =
+  | { readonly outcome: 'applied' | 'duplicate' }
+  | { readonly outcome: 'refused'; readonly reason: string; readonly error?: string }
+  | { readonly outcome: 'conflict' };
+
+/** Thrown inside a replay's transaction to roll it back when its record says it was replayed. */
+class ReplayConflict extends Error {
+  constructor() {
+    super('the dead letter was replayed by someone else first');
+    this.name = 'ReplayConflict';
   }
 }
 
@@ -206,6 +226,53 @@ export class InboxProcessor<T> {
     for (const item of good) await this.applyOne(item, control);
   }
 
+  /**
+   * Applies one dead-lettered record again, as the consumer would have (decoder, inbox, handler),
+   * once: no retries, no dead-lettering. `recordReplay` runs last in the same transaction, told
+   * whether the handler ran (`applied`) or the inbox already had the id (`duplicate`), and answers
+   * false when the replay was recorded before: the transaction then rolls back. So a replay and
+   * its effect commit together, and a second replay of the same dead letter applies nothing even
+   * when both run at once (the second waits on the first's inbox row, then finds it recorded).
+   * Database failures are thrown, nothing committed.
+   */
+  async replay(
+    record: InboxRecord,
+    recordReplay: (client: pg.PoolClient, outcome: 'applied' | 'duplicate') => Promise<boolean>,
+  ): Promise<ReplayResult> {
+    const { good, poison } = classifyRecords(
+      [record],
+      this.consumerName,
+      this.options.decode,
+      this.options.messageId,
+    );
+    const refused = poison[0];
+    if (refused !== undefined) {
+      return {
+        outcome: 'refused',
+        reason: refused.reason,
+        ...(refused.error === undefined ? {} : { error: refused.error }),
+      };
+    }
+    let outcome: 'applied' | 'duplicate' = 'duplicate';
+    try {
+      await this.applyInTransaction(good, async (client, applied) => {
+        outcome = applied > 0 ? 'applied' : 'duplicate';
+        if (!(await recordReplay(client, outcome))) throw new ReplayConflict();
+      });
+    } catch (err) {
+      if (err instanceof ReplayConflict) return { outcome: 'conflict' };
+      if (err instanceof HandlerError && !isTransientDatabaseError(err.cause)) {
+        return {
+          outcome: 'refused',
+          reason: DEAD_LETTER_REASONS.handlerFailed,
+          error: errorMessage(err.cause),
+        };
+      }
+      throw err;
+    }
+    return { outcome };
+  }
+
   /** One message per transaction, with the handler-failure budget, then the DLQ. */
   private async applyOne(item: DecodedRecord<T>, control: ProcessControl): Promise<void> {
     let attempts = 0;
@@ -289,7 +356,11 @@ export class InboxProcessor<T> {
     }
   }
 
-  private async applyInTransaction(items: readonly DecodedRecord<T>[]): Promise<void> {
+  /** `last`, if given, runs in the transaction after the handler, told how many messages were new. */
+  private async applyInTransaction(
+    items: readonly DecodedRecord<T>[],
+    last?: (client: pg.PoolClient, applied: number) => Promise<void>,
+  ): Promise<void> {
     const ended = { commit: [] as (() => void)[], rollback: [] as (() => void)[] };
     let spans: ConsumerSpans | undefined;
     const transaction: ChunkTransaction = {
@@ -325,6 +396,7 @@ export class InboxProcessor<T> {
               throw new HandlerError(err);
             }
           }
+          await last?.(client, messages.length);
         },
         // A connection that saw a transient database error is not trusted with the next chunk.
         { destroyAfter: isTransientDatabaseError },

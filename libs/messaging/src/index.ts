@@ -40,6 +40,7 @@ export {
   DEFAULT_RETRY_BACKOFF,
   type InboxProcessorOptions,
   type ProcessControl,
+  type ReplayResult,
 } from './inbox-processor.js';
 export { DLQ_HEADERS, deadLetterHeaders, defaultDlqTopic } from './internal/dead-letter-headers.js';
 export {
@@ -83,7 +84,19 @@ export {
   InProcessTransport,
   NoSubscriberError,
   SubscriptionStoppedError,
-  readDeadLetters,
   type InProcessTransportOptions,
-  type StoredDeadLetter,
 } from './in-process/in-process-transport.js';
+export {
+  claimReplay,
+  countDeadLetters,
+  findDeadLetter,
+  listDeadLetters,
+  originalRecordOf,
+  readDeadLetters,
+  storeDeadLetters,
+  type DeadLetterCount,
+  type DeadLetterPageQuery,
+  type DeadLetterState,
+  type ReplayOutcome,
+  type StoredDeadLetter,
+} from './dead-letter-store.js';

@@ -85,4 +85,20 @@ export const messagingMigrations: readonly MessagingMigration[] = [
       );
     `,
   },
+  {
+    id: 'messaging_003_dead_letter_desk',
+    sql: `
+      -- The operator's dead-letter desk (docs/adr/015): every dead letter of the service's
+      -- consumers is indexed here, on Kafka too (the record still goes to <topic>.dlq as well),
+      -- so that listing is a keyset query and a replay can be recorded in the same transaction
+      -- as its effect. A Kafka dead letter is keyed by its coordinates, so a DLQ write that is
+      -- retried does not index it twice; in process the lanes' offsets restart with the process,
+      -- so those rows have no key.
+      ALTER TABLE dead_letters
+        ADD COLUMN dedupe_key     text UNIQUE,
+        ADD COLUMN replayed_at    timestamptz,
+        ADD COLUMN replay_outcome text;
+      CREATE INDEX dead_letters_topic_idx ON dead_letters (topic, id);
+    `,
+  },
 ];

@@ -14,6 +14,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type pg from 'pg';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from './auth.js';
 import { ConfigError } from './config.js';
+import { DeadLettersController } from './dead-letters.js';
 import { createPool } from './database.js';
 import type { CoreServiceEnv } from './env.js';
 import { ApiErrorFilter } from './errors.js';
@@ -40,7 +41,9 @@ export interface ServiceKitOptions {
 }
 
 /**
- * What every service has: its name, a pg pool on its database, `/health` and `/metrics`.
+ * What every service has: its name, a pg pool on its database, `/health` and `/metrics`, and, when
+ * it takes the admin token, the operator's dead-letter routes of its consumers
+ * (`/v1/admin/dead-letters/<service>`).
  * Global so feature modules can inject `PG_POOL` without re-importing.
  */
 @Module({})
@@ -58,7 +61,12 @@ export class ServiceKitModule implements OnApplicationShutdown {
       module: ServiceKitModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: [HealthController],
+      // The dead-letter desk is an admin route: a service that takes no admin token (the
+      // gateway) does not serve it.
+      controllers: [
+        HealthController,
+        ...(options.auth.adminToken === undefined ? [] : [DeadLettersController]),
+      ],
       providers: [
         { provide: SERVICE_NAME, useValue: options.service },
         {

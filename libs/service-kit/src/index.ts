@@ -7,6 +7,7 @@ export * from './health.js';
 export * from './auth.js';
 export * from './account-routes.js';
 export * from './messaging.js';
+export * from './dead-letters.js';
 export * from './service-bus.js';
 export * from './dto.js';
 export * from './cursor.js';

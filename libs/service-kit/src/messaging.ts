@@ -6,14 +6,23 @@ import {
 import { decodeEvent, type EventOnTopic, type Topic } from '@billing/contracts';
 import {
   backoffMs,
+  claimReplay,
+  countDeadLetters,
   createKafkaClient,
+  findDeadLetter,
+  InboxProcessor,
   InboxPruner,
+  listDeadLetters,
+  originalRecordOf,
   KafkaTransport,
   OutboxRelay,
   OUTBOX_BACKLOG_COUNT_CAP,
   outboxBacklog,
   sleep,
   type ConsumerMetrics,
+  type DeadLetterCount,
+  type DeadLetterPageQuery,
+  type StoredDeadLetter,
   type ChunkMessage,
   type ChunkTransaction,
   type DecodeResult,
@@ -198,6 +207,16 @@ export interface ServiceMessagingOptions {
   inboxPruning?: false | InboxPruningSettings;
 }
 
+/**
+ * What replaying a dead letter came to (`ServiceMessaging.replayDeadLetter`): `replayed` with the
+ * letter as recorded (`first`: by this call; otherwise an earlier replay's result), `refused` when
+ * its consumer still refuses it (nothing applied, the letter stays pending), or `not-found`.
+ */
+export type DeadLetterReplay =
+  | { readonly kind: 'replayed'; readonly first: boolean; readonly letter: StoredDeadLetter }
+  | { readonly kind: 'refused'; readonly reason: string; readonly error?: string }
+  | { readonly kind: 'not-found' };
+
 /** What a service may tune on its inbox pruner. */
 export type InboxPruningSettings = Pick<
   InboxPrunerOptions,
@@ -351,6 +370,68 @@ export class ServiceMessaging
     const consumer = this.options.consumers.find((c) => c.consumerName === consumerName);
     if (consumer === undefined) throw new RangeError(`no consumer named ${consumerName}`);
     return consumer;
+  }
+
+  /** A page of the service's dead letters, newest first (docs/adr/015-dead-letter-desk.md). */
+  listDeadLetters(
+    query: DeadLetterPageQuery,
+  ): Promise<{ letters: StoredDeadLetter[]; more: boolean }> {
+    return listDeadLetters(this.options.pool, this.options.schema, query);
+  }
+
+  /** The service's dead letters per source topic and consumer, pending and replayed. */
+  countDeadLetters(): Promise<DeadLetterCount[]> {
+    return countDeadLetters(this.options.pool, this.options.schema);
+  }
+
+  /**
+   * Applies a dead letter through the consumer that dead-lettered it, once its cause is fixed:
+   * the same decoder, inbox and handler, in one transaction with the record of the replay
+   * (docs/adr/015). Nothing is published: the other consumer groups of the topic never see it
+   * again. A second replay, even a concurrent one, answers the first one's result.
+   */
+  async replayDeadLetter(id: string): Promise<DeadLetterReplay> {
+    const { pool, schema } = this.options;
+    const letter = await findDeadLetter(pool, schema, id);
+    if (letter === undefined) return { kind: 'not-found' };
+    if (letter.replayedAt !== null) return { kind: 'replayed', first: false, letter };
+    const consumer = this.options.consumers.find((c) => c.consumerName === letter.consumerName);
+    if (consumer === undefined) {
+      return {
+        kind: 'refused',
+        reason: 'unknown_consumer',
+        error: `this service has no consumer named ${letter.consumerName} any more`,
+      };
+    }
+    const processor = new InboxProcessor({
+      ...subscriptionOf(consumer, pool, schema),
+      deadLetter: () => Promise.reject(new Error('a replay never dead-letters')),
+    });
+    const result = await processor.replay(originalRecordOf(letter), (client, outcome) =>
+      claimReplay(client, schema, id, outcome),
+    );
+    switch (result.outcome) {
+      case 'refused':
+        this.logger.warn(
+          `replaying dead letter ${id} of ${letter.consumerName} was refused again: ${result.reason}`,
+        );
+        return result.error === undefined
+          ? { kind: 'refused', reason: result.reason }
+          : { kind: 'refused', reason: result.reason, error: result.error };
+      case 'applied':
+      case 'duplicate':
+      case 'conflict': {
+        const recorded = await findDeadLetter(pool, schema, id);
+        if (recorded?.replayedAt == null)
+          throw new Error(`dead letter ${id} replayed but not recorded`);
+        if (result.outcome !== 'conflict') {
+          this.logger.log(
+            `replayed dead letter ${id} of ${letter.consumerName} (${letter.topic}): ${result.outcome}`,
+          );
+        }
+        return { kind: 'replayed', first: result.outcome !== 'conflict', letter: recorded };
+      }
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { eventually } from '@billing/testing';
 import { describeTransportContract } from '../testing/transport-contract.js';
-import { InProcessTransport, readDeadLetters } from './in-process-transport.js';
+import { readDeadLetters } from '../dead-letter-store.js';
+import { InProcessTransport } from './in-process-transport.js';
 
 // The same behavioural cases as Kafka, with the outbox feeding an in-memory transport and dead
 // letters going to <schema>.dead_letters.

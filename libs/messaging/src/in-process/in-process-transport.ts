@@ -1,6 +1,5 @@
-import type pg from 'pg';
 import { InboxProcessor } from '../inbox-processor.js';
-import { deadLetterHeaders } from '../internal/dead-letter-headers.js';
+import { storeDeadLetters } from '../dead-letter-store.js';
 import {
   AbortedError,
   assertSchemaName,
@@ -9,7 +8,6 @@ import {
   hashKey,
 } from '../internal/util.js';
 import type {
-  DeadLetter,
   InboxRecord,
   MessageTransport,
   MessagingLogger,
@@ -190,7 +188,8 @@ export class InProcessTransport implements MessageTransport {
     const processor = new InboxProcessor<T>({
       ...options,
       logger,
-      deadLetter: (letters) => insertDeadLetters(options.pool, schema, letters),
+      deadLetter: (letters) =>
+        storeDeadLetters(options.pool, schema, letters, { now: new Date(), keyed: false }),
     });
     const group = new Group(
       options as SubscriptionOptions<unknown>,
@@ -224,85 +223,4 @@ export class InProcessTransport implements MessageTransport {
     this.groups.clear();
     this.byTopic.clear();
   }
-}
-
-async function insertDeadLetters(
-  pool: pg.Pool,
-  schema: string,
-  letters: readonly DeadLetter[],
-): Promise<void> {
-  const now = new Date();
-  await pool.query(
-    `INSERT INTO ${schema}.dead_letters
-       (consumer_name, topic, partition, "offset", message_key, message_id, value, headers, reason, error)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[],
-                          $7::bytea[], $8::jsonb[], $9::text[], $10::text[])`,
-    [
-      letters.map((l) => l.consumerName),
-      letters.map((l) => l.record.topic),
-      letters.map((l) => l.record.partition),
-      letters.map((l) => l.record.offset),
-      letters.map((l) => l.record.key),
-      letters.map((l) => l.messageId ?? null),
-      letters.map((l) => l.record.value),
-      letters.map((l) => JSON.stringify(deadLetterHeaders(l, now))),
-      letters.map((l) => l.reason),
-      letters.map((l) => l.error ?? null),
-    ],
-  );
-}
-
-export interface StoredDeadLetter {
-  id: string;
-  consumerName: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  messageId: string | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-  reason: string;
-  error: string | null;
-  createdAt: Date;
-}
-
-/** Reads `<schema>.dead_letters` (the in-process DLQ), oldest first. */
-export async function readDeadLetters(
-  pool: pg.Pool,
-  schema: string,
-  consumerName?: string,
-): Promise<StoredDeadLetter[]> {
-  assertSchemaName(schema);
-  const { rows } = await pool.query<{
-    id: string;
-    consumer_name: string;
-    topic: string;
-    partition: number;
-    offset: string;
-    message_key: string | null;
-    message_id: string | null;
-    value: Buffer | null;
-    headers: Record<string, string>;
-    reason: string;
-    error: string | null;
-    created_at: Date;
-  }>(
-    `SELECT * FROM ${schema}.dead_letters WHERE $1::text IS NULL OR consumer_name = $1 ORDER BY id`,
-    [consumerName ?? null],
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    consumerName: r.consumer_name,
-    topic: r.topic,
-    partition: r.partition,
-    offset: r.offset,
-    key: r.message_key,
-    messageId: r.message_id,
-    value: r.value,
-    headers: r.headers,
-    reason: r.reason,
-    error: r.error,
-    createdAt: r.created_at,
-  }));
 }

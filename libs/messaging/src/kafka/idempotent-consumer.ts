@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { storeDeadLetters } from '../dead-letter-store.js';
 import { InboxProcessor } from '../inbox-processor.js';
 import { defaultDlqTopic, deadLetterHeaders } from '../internal/dead-letter-headers.js';
 import {
@@ -285,8 +286,14 @@ export class IdempotentConsumer<T> implements Subscription {
     }
   }
 
+  /**
+   * Indexes the letters in `<schema>.dead_letters` for the operator's desk (docs/adr/015), then
+   * writes them to `<topic>.dlq`. Both are retried until they succeed, the index keyed by the
+   * record's coordinates, so a retry stores each once; only then are the offsets committed.
+   */
   private async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     const now = new Date();
+    await storeDeadLetters(this.options.pool, this.options.schema, letters, { now, keyed: true });
     const byTopic = new Map<
       string,
       { key: string | null; value: Buffer | null; headers: Record<string, string> }[]

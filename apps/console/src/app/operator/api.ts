@@ -100,3 +100,70 @@ export const globalLog = (after: string | undefined): Promise<LogPage> =>
 /** The account page's path, for links. */
 export const accountHref = (accountId: string, rest = ''): string =>
   `/operator/accounts/${account(accountId)}${rest}`;
+
+// The dead-letter desk (docs/CONTRACTS.md, "Dead letters"): each service serves its own
+// consumers' dead letters; the gateway serves none.
+
+export const DEAD_LETTER_SERVICES = ['metering', 'ledger', 'keys', 'payments'] as const;
+export type DeadLetterService = (typeof DEAD_LETTER_SERVICES)[number];
+export type DeadLetterState = 'pending' | 'replayed' | 'all';
+
+export interface DeadLetter {
+  readonly id: string;
+  readonly service: DeadLetterService;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly eventId: string | null;
+  readonly eventType: string | null;
+  readonly reason: string;
+  readonly error: string | null;
+  readonly deadLetteredAt: string;
+  readonly consumerGroup: string;
+  readonly replayedAt: string | null;
+  readonly replayOutcome: 'applied' | 'duplicate' | null;
+  readonly payload: string | null;
+  readonly payloadTruncated: boolean;
+}
+
+export interface DeadLetterCount {
+  readonly topic: string;
+  readonly consumerGroup: string;
+  readonly pending: number;
+  readonly replayed: number;
+}
+
+export interface DeadLetterPage {
+  readonly service: DeadLetterService;
+  readonly data: DeadLetter[];
+  readonly nextCursor: string | null;
+  readonly counts: DeadLetterCount[];
+}
+
+export interface DeadLetterReplay {
+  readonly id: string;
+  readonly outcome: 'applied' | 'duplicate';
+  readonly replayedAt: string;
+}
+
+export const deadLetters = (
+  service: DeadLetterService,
+  query: {
+    readonly state: DeadLetterState;
+    readonly topic?: string;
+    readonly limit?: number;
+    readonly cursor?: string;
+  },
+): Promise<DeadLetterPage> => {
+  const params = new URLSearchParams({ state: query.state, limit: String(query.limit ?? 50) });
+  if (query.topic !== undefined) params.set('topic', query.topic);
+  if (query.cursor !== undefined) params.set('cursor', query.cursor);
+  return call('GET', `/v1/admin/dead-letters/${service}?${params.toString()}`);
+};
+
+export const replayDeadLetter = (
+  service: DeadLetterService,
+  id: string,
+): Promise<DeadLetterReplay> =>
+  call('POST', `/v1/admin/dead-letters/${service}/${encodeURIComponent(id)}/replay`);

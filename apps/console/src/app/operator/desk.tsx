@@ -3,6 +3,7 @@ import { Link, navigate } from '../router.js';
 import type { OperatorSession } from '../session.js';
 import { TopBar } from '../ui.js';
 import { AccountPage } from './account.js';
+import { DeadLetters } from './dead-letters.js';
 import { FindAccount } from './find-account.js';
 import { GlobalLog } from './log.js';
 import { Operations } from './operations.js';
@@ -12,6 +13,7 @@ const NAV = [
   { path: '/operator', title: 'Find an account' },
   { path: '/operator/log', title: 'Global log' },
   { path: '/operator/operations', title: 'Projections & DLQ' },
+  { path: '/operator/dead-letters', title: 'Dead letters' },
 ] as const;
 
 /** Which page a path is: `/operator/accounts/{id}` and `/operator/accounts/{id}/events` name one. */
@@ -36,6 +38,8 @@ function pageOf(
         title: 'Projections & dead letters',
         element: <Operations canVerify={session.role === 'admin'} />,
       };
+    case '/operator/dead-letters':
+      return { title: 'Dead letters', element: <DeadLetters role={session.role} /> };
     default:
       return undefined;
   }

@@ -1,10 +1,12 @@
+import { Link } from '../router.js';
 import { Projections } from './projections.js';
 
 /**
  * Projections and dead-letter queues. The projections' last rebuild and verify come from the
  * ledger (`GET /v1/admin/projections`), and the admin starts a verify here; a rebuild and the
  * hash-chain audit stay with the operations CLI (docs/CONTRACTS.md, "Operations CLI"), whose
- * commands the page names instead of pretending to a button that does nothing.
+ * commands the page names instead of pretending to a button that does nothing. Dead letters have
+ * a page of their own (dead-letters.tsx), which this one links to.
  */
 export function Operations({ canVerify }: { readonly canVerify: boolean }) {
   return (
@@ -31,10 +33,9 @@ export function Operations({ canVerify }: { readonly canVerify: boolean }) {
       </dl>
       <h2>Dead-letter queues</h2>
       <p>
-        A message a consumer could not decode or validate goes to <code>&lt;topic&gt;.dlq</code>{' '}
-        with the reason in its headers (docs/CONTRACTS.md, &quot;Kafka&quot;). Listing and replaying
-        them from this desk needs an admin API that the services do not have yet; until then, read
-        them with a Kafka client.
+        A message a consumer could not decode, validate or apply is listed with its reason, and
+        replayed once its cause is fixed, on the{' '}
+        <Link href="/operator/dead-letters">Dead letters</Link> page.
       </p>
     </>
   );

@@ -6,6 +6,7 @@ import {
   usageRecorded,
   type LedgerTestApp,
 } from '../../testing/ledger-test-app.js';
+import type { DeadLetterPage } from '@billing/service-kit';
 import type { BalanceView } from '../../queries/get-balance/get-balance.query.js';
 import type { CreditsBreakdownView } from '../../queries/get-credits-breakdown/get-credits-breakdown.query.js';
 
@@ -133,4 +134,45 @@ describe('referral rewards on the ledger', () => {
     expect(mine).toHaveLength(1);
     expect(JSON.stringify(mine[0]?.headers)).toContain('LEDGER.REFERRAL_NOT_FOUND');
   }, 40_000);
+
+  it('replays the revocation from the dead-letter desk once the reward has arrived: revoked exactly once', async () => {
+    const referrer = account();
+    const friend = `acct_late_${n}`;
+    const revocation = revoked(referrer, friend, '5');
+    await t.publish(t.topics.payments, [revocation, marker(referrer, 'm4')]);
+    expect(await balanceAtVersion(referrer, 1)).toMatchObject({ total: '1' });
+    const desk = '/v1/admin/dead-letters/ledger';
+    const letter = await eventually(async () => {
+      const page = await t.http<DeadLetterPage>('GET', `${desk}?topic=${t.topics.payments}`);
+      return page.body.data.find((l) => l.eventId === revocation.id);
+    });
+    expect(letter).toMatchObject({
+      key: referrer,
+      eventType: 'ReferralRewardRevoked',
+      reason: 'handler_failed',
+      error: expect.stringContaining('LEDGER.REFERRAL_NOT_FOUND') as string,
+    });
+    const early = await t.http<{ error: { code: string } }>('POST', `${desk}/${letter.id}/replay`);
+    expect(early.status).toBe(422);
+    expect((await get<BalanceView>(`/v1/accounts/${referrer}/balance`)).version).toBe(1);
+
+    // The cause: the reward had not arrived. It does now ($5 more), then the revocation is replayed.
+    await t.publish(t.topics.payments, [rewarded(referrer, friend, '5')]);
+    expect(await balanceAtVersion(referrer, 2)).toMatchObject({ total: '6', version: 2 });
+    const replayed = await t.http<{ outcome: string }>('POST', `${desk}/${letter.id}/replay`);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.outcome).toBe('applied');
+    expect(await get<BalanceView>(`/v1/accounts/${referrer}/balance`)).toMatchObject({
+      total: '1',
+      version: 3,
+    });
+    const again = await t.http<{ error: { code: string } }>('POST', `${desk}/${letter.id}/replay`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('DEAD_LETTERS.ALREADY_REPLAYED');
+    // Nothing appended by the second replay: the account's stream is still at version 3.
+    expect(await get<BalanceView>(`/v1/accounts/${referrer}/balance`)).toMatchObject({
+      total: '1',
+      version: 3,
+    });
+  }, 60_000);
 });
