@@ -180,6 +180,35 @@ describe('Builder plan keys over two gateway instances sharing PostgreSQL', () =
     expect(rows).toHaveLength(0);
   });
 
+  it("lists only the plan's models to a builder key, and every callable model to a pay-as-you-go key", async () => {
+    const account = testAccount();
+    const builder = await createKey(account, 'builder');
+    const payg = await createKey(account, 'payg');
+    const list = async (apiKey: string, path = '/models') => {
+      const res = await fetch(`${b.apiBase}${path}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { data?: { id: string }[]; id?: string },
+      };
+    };
+    const all = (await list(payg.key)).body.data?.map((m) => m.id) ?? [];
+    expect(all).toContain('up/echo');
+    expect(all.filter((id) => id.startsWith('sim/')).length).toBeGreaterThan(0);
+    const planned = (await list(builder.key)).body.data?.map((m) => m.id);
+    expect(planned).toEqual(all.filter((id) => id.startsWith('sim/')));
+    expect(await list(builder.key, '/models/sim/echo-mini')).toMatchObject({
+      status: 200,
+      body: { id: 'sim/echo-mini' },
+    });
+    expect(await list(builder.key, '/models/up/echo')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'model_not_in_plan', param: 'model' } },
+    });
+    expect((await list(payg.key, '/models/up/echo')).status).toBe(200);
+  });
+
   it('never throttles a pay-as-you-go key under the same load: 40 of 40 admitted, each with its hold', async () => {
     const account = testAccount();
     a.ledger.setBalance(account, '100');

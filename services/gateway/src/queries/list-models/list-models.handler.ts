@@ -1,7 +1,9 @@
 import { formatUsd } from '@billing/money';
 import {
   bearerToken,
+  builderModelAllowed,
   failures,
+  modelNotInPlanFailure,
   priceInForce,
   routeModel,
   type Catalog,
@@ -69,7 +71,11 @@ export type ModelsAnswer =
   | { readonly ok: true; readonly body: ModelListObject | ModelObject }
   | { readonly ok: false; readonly failure: GatewayFailure };
 
-/** `GET /api/v1/models[/{model}]`, behind the same API key check as completions. */
+/**
+ * `GET /api/v1/models[/{model}]`, behind the same API key check as completions: a Builder key
+ * lists only the models its plan allows (`BUILDER_MODELS`), and asking for another one answers
+ * the 403 `model_not_in_plan` a completion with it would.
+ */
 export class ListModelsHandler {
   constructor(
     private readonly options: ResolvedGatewayOptions,
@@ -85,11 +91,16 @@ export class ListModelsHandler {
     if (!auth.ok) return auth;
     const catalog = this.catalog.current();
     if (catalog === undefined) return { ok: false, failure: failures.catalogUnavailable() };
-    const models = callableModels(catalog, this.options.upstreams, this.options.nowMs());
-    if (modelId === undefined) return { ok: true, body: { object: 'list', data: models } };
-    const model = models.find((m) => m.id === modelId);
-    return model === undefined
-      ? { ok: false, failure: failures.modelNotFound(modelId) }
-      : { ok: true, body: model };
+    const callable = callableModels(catalog, this.options.upstreams, this.options.nowMs());
+    const inPlan = (id: string): boolean =>
+      auth.value.plan !== 'builder' || builderModelAllowed(this.options.builderPlan.models, id);
+    if (modelId === undefined) {
+      return { ok: true, body: { object: 'list', data: callable.filter((m) => inPlan(m.id)) } };
+    }
+    const model = callable.find((m) => m.id === modelId);
+    if (model === undefined) return { ok: false, failure: failures.modelNotFound(modelId) };
+    return inPlan(model.id)
+      ? { ok: true, body: model }
+      : { ok: false, failure: modelNotInPlanFailure(model.id) };
   }
 }
