@@ -175,7 +175,7 @@ export interface Responses extends Record<EndpointName, unknown> {
   globalLog: LogPage;
   requests: Page<RequestLogEntry>;
   claims: Page<Claim>;
-  apiKeys: Page<ApiKey>;
+  apiKeys: { readonly data: readonly ApiKey[] };
   createApiKey: { readonly id: string; readonly name: string; readonly key: string };
   apiKey: ApiKey;
   updateApiKey: void;
