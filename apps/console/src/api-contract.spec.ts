@@ -34,7 +34,7 @@ let responses: Map<string, Shape>;
 let bodies: Map<string, Shape>;
 
 beforeAll(async () => {
-  documents = (await serviceOpenApiDocuments()) as ReadonlyMap<ServiceName, OpenApiDocument>;
+  documents = await serviceOpenApiDocuments();
   responses = interfaceShapes(ENDPOINTS_FILE, 'Responses', TSCONFIG);
   bodies = interfaceShapes(ENDPOINTS_FILE, 'Bodies', TSCONFIG);
 }, 60_000);

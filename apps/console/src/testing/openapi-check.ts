@@ -8,7 +8,7 @@ import ts from 'typescript';
 
 /** The part of an OpenAPI 3 document the check reads. */
 export interface OpenApiDocument {
-  readonly paths?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly paths?: Readonly<Record<string, object>>;
   readonly components?: { readonly schemas?: Readonly<Record<string, unknown>> };
 }
 
@@ -183,7 +183,7 @@ export function checkEndpoints(input: CheckInput): CheckReport {
       if (expected.join(',') !== paramNames(endpoint.path).join(',')) {
         errors.push(`${where} names its path parameters ${key}`);
       }
-      const item = paths[key] ?? {};
+      const item = (paths[key] ?? {}) as Readonly<Record<string, unknown>>;
       const operation = item[endpoint.method.toLowerCase()] as Operation | undefined;
       if (operation === undefined) {
         const methods = Object.keys(item).map((m) => m.toUpperCase());
