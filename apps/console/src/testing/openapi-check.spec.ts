@@ -61,7 +61,11 @@ const payments: OpenApiDocument = {
         requestBody: {
           content: {
             'application/json': {
-              schema: { type: 'object', properties: { amount: {}, method: {} } },
+              schema: {
+                type: 'object',
+                properties: { amount: {}, method: {} },
+                required: ['amount'],
+              },
             },
           },
         },
@@ -165,6 +169,10 @@ describe('checkEndpoints', () => {
     expect(check(endpoint, undefined, object({ amount: value, methd: value })).errors).toEqual([
       "call: POST /v1/accounts/{accountId}/top-ups: payments's OpenAPI document: the body has " +
         'no field methd',
+    ]);
+    expect(check(endpoint, undefined, object({ method: value })).errors).toEqual([
+      "call: POST /v1/accounts/{accountId}/top-ups: payments's OpenAPI document: the body lacks " +
+        'the required amount',
     ]);
   });
 

@@ -65,6 +65,7 @@ interface Schema {
   readonly $ref?: string;
   readonly type?: string | readonly string[];
   readonly properties?: Readonly<Record<string, Schema>>;
+  readonly required?: readonly string[];
   readonly items?: Schema;
   readonly allOf?: readonly Schema[];
   readonly oneOf?: readonly Schema[];
@@ -207,6 +208,10 @@ export function checkEndpoints(input: CheckInput): CheckReport {
         } else {
           for (const field of missingFields(body, schema, document, '', [])) {
             errors.push(`${where}: the body has no field ${field}`);
+          }
+          const sent = body.kind === 'object' ? body.fields : new Map<string, Shape>();
+          for (const field of resolve(schema, document)?.required ?? []) {
+            if (!sent.has(field)) errors.push(`${where}: the body lacks the required ${field}`);
           }
         }
       }
