@@ -145,6 +145,12 @@ const RULES: Record<SecretName, SecretRule> = {
   },
 };
 
+/** A fresh set of secrets, each generated as a first start generates it. */
+export function generateSecrets(): Secrets {
+  const entries = Object.entries(RULES).map(([name, rule]) => [name, rule.generate()] as const);
+  return Object.fromEntries(entries) as unknown as Secrets;
+}
+
 export interface LoadedSecrets {
   readonly secrets: Secrets;
   /** Names generated now (first start, or a name missing from the file). */

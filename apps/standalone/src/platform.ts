@@ -13,6 +13,7 @@ import {
   configureApp,
   METRICS,
   nestMessagingLogger,
+  openApiDocument,
   PG_POOL,
   ReadinessProbe,
   ServiceKitModule,
@@ -24,6 +25,7 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { ConsoleSettings } from './console/console-front.js';
@@ -126,6 +128,25 @@ export class Platform {
       await this.stop().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The five services' OpenAPI documents, each from its application created exactly as `start()`
+   * creates it (the same modules, controllers and DTO classes) but never started: no migration,
+   * consumer or relay runs and no pool connects, so no database is needed. The same document as
+   * the one the service serves at `/services/<name>/docs/openapi.json`.
+   */
+  async describe(): Promise<ReadonlyMap<ServiceName, OpenAPIObject>> {
+    const documents = new Map<ServiceName, OpenAPIObject>();
+    for (const service of SERVICES) {
+      const app = await this.create(service);
+      try {
+        documents.set(service, openApiDocument(app, service));
+      } finally {
+        await app.close();
+      }
+    }
+    return documents;
   }
 
   private async create(service: ServiceName): Promise<INestApplication> {

@@ -10,7 +10,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule, NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type pg from 'pg';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from './auth.js';
 import { ConfigError } from './config.js';
@@ -219,11 +219,21 @@ export function configureApp(
       stopAtFirstError: false,
     }),
   );
-  const document = SwaggerModule.createDocument(
+  SwaggerModule.setup('docs', app, openApiDocument(app, service), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
+}
+
+/**
+ * The service's OpenAPI document, as it serves it at `/docs/openapi.json`: built from the
+ * application's controllers and DTO classes, which needs the application created, not started
+ * (no database connection, no consumer).
+ */
+export function openApiDocument(app: INestApplication, service: string): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(`${service} API`).setVersion('1').addBearerAuth().build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
 
 /** A service's module as a configured Nest application, not yet listening. */

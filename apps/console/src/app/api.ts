@@ -1,5 +1,20 @@
 import type { ChargeTokens, UnitPrices } from '../lib/history.js';
-import { currentSession, isOperator, signOut } from './session.js';
+import {
+  ENDPOINTS,
+  type BodyOf,
+  type Endpoint,
+  type EndpointName,
+  type PathParams,
+  type QueryParams,
+  type Responses,
+} from './endpoints.js';
+import {
+  currentSession,
+  isOperator,
+  signOut,
+  type AccountSession,
+  type OperatorSession,
+} from './session.js';
 
 /** A refusal of the API, in the house error shape `{"error": {"code", "message"}}`. */
 export class ApiError extends Error {
@@ -27,7 +42,7 @@ async function errorOf(res: Response): Promise<ApiError> {
 }
 
 /** A call to this origin's API as the signed-in account; a 401 ends the session. */
-export async function request(method: string, path: string, body?: unknown): Promise<Response> {
+async function request(method: string, path: string, body?: unknown): Promise<Response> {
   const session = currentSession();
   const res = await fetch(path, {
     method,
@@ -42,18 +57,63 @@ export async function request(method: string, path: string, body?: unknown): Pro
   return res;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await request(method, path, body);
-  return (res.status === 204 ? undefined : await res.json()) as T;
+/**
+ * The URL of one of the console's endpoints (endpoints.ts): its path template with each
+ * parameter encoded, and the query parameters that are defined.
+ */
+export function endpointUrl<N extends EndpointName>(
+  name: N,
+  params: PathParams<N>,
+  query?: QueryParams<N>,
+): string {
+  const endpoint: Endpoint = ENDPOINTS[name];
+  const values = params as Readonly<Record<string, string | undefined>>;
+  const path = endpoint.path.replace(/\{([^}]+)\}/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`${name}: no value for {${key}}`);
+    return encodeURIComponent(value);
+  });
+  const search = new URLSearchParams();
+  const given: Readonly<Record<string, string | number | undefined>> = query ?? {};
+  const entries = Object.entries(given);
+  for (const [key, value] of entries) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === '' ? path : `${path}?${text}`;
 }
 
-/** The account's own routes: `/v1/accounts/{accountId}` + `rest`. */
-export function accountPath(rest: string): string {
+export interface CallOptions<N extends EndpointName> {
+  readonly query?: QueryParams<N>;
+  readonly body?: BodyOf<N>;
+}
+
+/** The raw answer of one of the console's endpoints (a file to download). */
+export function apiRequest<N extends EndpointName>(
+  name: N,
+  params: PathParams<N>,
+  options: CallOptions<N> = {},
+): Promise<Response> {
+  return request(ENDPOINTS[name].method, endpointUrl(name, params, options.query), options.body);
+}
+
+/** Calls one of the console's endpoints (endpoints.ts) and reads its JSON answer. */
+export async function api<N extends EndpointName>(
+  name: N,
+  params: PathParams<N>,
+  options: CallOptions<N> = {},
+): Promise<Responses[N]> {
+  const res = await apiRequest(name, params, options);
+  return (res.status === 204 ? undefined : await res.json()) as Responses[N];
+}
+
+/** The signed-in account's id, the `{accountId}` of its own routes. */
+export function own(): { readonly accountId: string } {
   const session = currentSession();
   if (session === undefined || isOperator(session)) {
     throw new ApiError(401, 'SIGNED_OUT', 'Sign in to an account first.');
   }
-  return `/v1/accounts/${encodeURIComponent(session.accountId)}${rest}`;
+  return { accountId: session.accountId };
 }
 
 /** Saves a response or a string as a file the browser downloads. */
@@ -222,4 +282,53 @@ export interface Claim {
     readonly completedAt: string;
   }[];
   readonly issuedAt: string;
+}
+
+/** `POST /v1/console/sessions` (the console front's sign-in): a session, or the house error. */
+export type SignedIn = Partial<AccountSession & OperatorSession> & {
+  readonly error?: { readonly code: string; readonly message: string };
+};
+
+/** `POST .../top-ups/quote` (payments): every figure of a top-up with a promotion code. */
+export interface TopUpQuote {
+  readonly requested: string;
+  readonly discount: string;
+  readonly charged: string;
+  readonly bonus: string;
+  readonly credited: string;
+  readonly promotionCode: string | null;
+}
+
+/** `POST .../top-ups` (payments). */
+export interface CreatedTopUp {
+  readonly topUpId: string;
+  readonly status: 'pending' | 'settled';
+  readonly checkoutUrl: string;
+}
+
+/** `POST .../referral` (payments): this account signed up with another's code. */
+export interface JoinedReferral {
+  readonly referrerAccountId: string;
+  readonly status: string;
+}
+
+export type UsageGrouping = 'day' | 'model' | 'apiKey';
+
+export interface UsageRow {
+  readonly day?: string;
+  readonly model?: string;
+  readonly apiKeyId?: string | null;
+  readonly cost: string;
+  readonly requests: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/** `GET .../usage` (ledger). */
+export interface UsageReport {
+  readonly from: string;
+  readonly to: string;
+  readonly groupBy: UsageGrouping;
+  readonly data: UsageRow[];
+  readonly total: { readonly cost: string; readonly requests: number };
 }

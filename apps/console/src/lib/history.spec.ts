@@ -7,23 +7,31 @@ import {
   requestsQuery,
   transactionsQuery,
 } from './history.js';
+import { endpointUrl } from '../app/api.js';
 
 describe('transactionsQuery', () => {
+  // The query as api.ts's endpointUrl sends it.
+  const url = (query: ReturnType<typeof transactionsQuery>): string =>
+    endpointUrl('transactions', { accountId: 'acct_1' }, query).replace(
+      '/v1/accounts/acct_1/transactions',
+      '',
+    );
+
   it('asks for one page of everything when nothing is filtered', () => {
-    expect(transactionsQuery(NO_FILTER, 20, undefined)).toBe('?limit=20');
+    expect(url(transactionsQuery(NO_FILTER, 20, undefined))).toBe('?limit=20');
   });
 
   it('sends the type and the days to the server, with the cursor of the filtered history', () => {
     expect(
-      transactionsQuery({ type: 'gift', from: '2026-11-01', to: '2026-11-30' }, 20, 'abc_-1'),
+      url(transactionsQuery({ type: 'gift', from: '2026-11-01', to: '2026-11-30' }, 20, 'abc_-1')),
     ).toBe('?limit=20&type=gift&from=2026-11-01&to=2026-11-30&cursor=abc_-1');
-    expect(transactionsQuery({ type: '', from: '', to: '2026-11-30' }, 5, undefined)).toBe(
+    expect(url(transactionsQuery({ type: '', from: '', to: '2026-11-30' }, 5, undefined))).toBe(
       '?limit=5&to=2026-11-30',
     );
   });
 
   it('encodes what it sends', () => {
-    expect(transactionsQuery({ ...NO_FILTER, type: 'a&b=c' }, 1, 'x/y')).toBe(
+    expect(url(transactionsQuery({ ...NO_FILTER, type: 'a&b=c' }, 1, 'x/y'))).toBe(
       '?limit=1&type=a%26b%3Dc&cursor=x%2Fy',
     );
   });
@@ -42,8 +50,14 @@ describe('filterProblem', () => {
 
 describe('requestsQuery', () => {
   it('asks for one key’s requests, encoded, with the cursor when there is one', () => {
-    expect(requestsQuery('key_1', 20, undefined)).toBe('?apiKeyId=key_1&limit=20');
-    expect(requestsQuery('k y', 20, 'c1')).toBe('?apiKeyId=k+y&limit=20&cursor=c1');
+    const url = (query: ReturnType<typeof requestsQuery>): string =>
+      endpointUrl('requests', { accountId: 'acct_1' }, query);
+    expect(url(requestsQuery('key_1', 20, undefined))).toBe(
+      '/v1/accounts/acct_1/requests?apiKeyId=key_1&limit=20',
+    );
+    expect(url(requestsQuery('k y', 20, 'c1'))).toBe(
+      '/v1/accounts/acct_1/requests?apiKeyId=k+y&limit=20&cursor=c1',
+    );
   });
 });
 

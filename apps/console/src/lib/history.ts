@@ -31,20 +31,32 @@ export function transactionsQuery(
   filter: TransactionFilter,
   limit: number,
   cursor: string | undefined,
-): string {
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (filter.type !== '') params.set('type', filter.type);
-  if (filter.from !== '') params.set('from', filter.from);
-  if (filter.to !== '') params.set('to', filter.to);
-  if (cursor !== undefined) params.set('cursor', cursor);
-  return `?${params.toString()}`;
+): TransactionsQuery {
+  return {
+    limit,
+    type: filter.type === '' ? undefined : filter.type,
+    from: filter.from === '' ? undefined : filter.from,
+    to: filter.to === '' ? undefined : filter.to,
+    cursor,
+  };
+}
+
+/** Query parameters; an undefined one is not sent. */
+export interface TransactionsQuery {
+  readonly limit: number;
+  readonly type: string | undefined;
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+  readonly cursor: string | undefined;
 }
 
 /** Metering's `/requests` query of one page of a key's request log. */
-export function requestsQuery(apiKeyId: string, limit: number, cursor: string | undefined): string {
-  const params = new URLSearchParams({ apiKeyId, limit: String(limit) });
-  if (cursor !== undefined) params.set('cursor', cursor);
-  return `?${params.toString()}`;
+export function requestsQuery(
+  apiKeyId: string,
+  limit: number,
+  cursor: string | undefined,
+): { readonly apiKeyId: string; readonly limit: number; readonly cursor: string | undefined } {
+  return { apiKeyId, limit, cursor };
 }
 
 /** The token counts of "explain this charge" (CONTRACTS.md, ledger). */

@@ -1,13 +1,19 @@
 // `npm run console:screenshots`: the console's main pages as PNG files in docs/console/, taken in
 // Debian's Chromium (playwright-core, CHROMIUM_PATH) from `npm start`'s process on a fresh data
-// folder, after a $100 top-up, a second key and two calls; then the operator's desk as the admin
-// (a compensation granted) and as the auditor (refused). Run it again after changing a page.
+// folder, after a $100 top-up, a second key, two calls and a stream the upstream broke (an AI
+// insurance claim); then the operator's desk as the admin (a compensation granted, the projections
+// verified, a refund dead-lettered by the ledger) and as the auditor (refused). Run it again after
+// changing a page.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import {
+  publishAsService,
+  serviceEvent,
+} from '../../../standalone/src/testing/standalone-outbox.js';
 import { StandaloneProcess } from '../../../standalone/src/testing/standalone-process.js';
 import { launchChromium } from './browser.js';
 
@@ -20,7 +26,11 @@ execFileSync(process.execPath, ['tools/build/console.js', '--if-stale'], {
   stdio: 'inherit',
 });
 const dataDir = mkdtempSync(join(tmpdir(), 'console-screenshots-'));
-const { process: running, banner } = await StandaloneProcess.start({ dataDir });
+const { process: running, banner } = await StandaloneProcess.start({
+  dataDir,
+  // The AI insurance evaluates every second, so the broken stream's claim shows at once.
+  env: { INSURANCE_EVALUATE_EVERY_SECONDS: '1' },
+});
 const browser = await launchChromium();
 try {
   mkdirSync(OUT, { recursive: true });
@@ -64,6 +74,18 @@ try {
       body: JSON.stringify({ model: 'sim/echo-1', messages: [{ role: 'user', content }] }),
     });
   }
+  // A stream the simulated upstream breaks after it was charged: the AI insurance's claim.
+  const broken = await fetch(`${banner.baseUrl}/api/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${banner.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'sim/echo-1',
+      stream: true,
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Tell me a long story [simulate:upstream-break].' }],
+    }),
+  });
+  await broken.text().catch(() => '');
   // The charges reach the ledger and the keys over the in-process bus.
   for (let i = 0; i < 50; i++) {
     const b = (await (await fetch(`${account}/balance`, { headers: auth })).json()) as {
@@ -82,11 +104,31 @@ try {
     ['/credits', 'credits-breakdown'],
     ['/transactions', 'transactions'],
     ['/usage', 'usage'],
+    ['/referrals', 'referrals'],
   ] as const) {
     await page.goto(`${banner.baseUrl}${path}`);
     await page.locator('h1').waitFor();
     await shot(name);
   }
+
+  // The details of the key that made the calls, one request's charge explained.
+  const keys = (await (await fetch(`${account}/api-keys`, { headers: auth })).json()) as {
+    data: { id: string; used: string }[];
+  };
+  const used = keys.data.find((k) => k.used !== '0');
+  if (used === undefined) throw new Error('no key has been used');
+  await page.goto(`${banner.baseUrl}/keys/${encodeURIComponent(used.id)}`);
+  await page.locator('tr[data-request-id]').first().waitFor();
+  await page
+    .getByRole('button', { name: /^Explain the charge of request/ })
+    .first()
+    .click();
+  await page.getByTestId('explanation').waitFor();
+  await shot('key-details');
+
+  await page.goto(`${banner.baseUrl}/claims`);
+  await page.getByTestId('claim').first().waitFor({ timeout: 30_000 });
+  await shot('claims');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${banner.baseUrl}/`);
   await page.getByTestId('total').waitFor();
@@ -114,6 +156,26 @@ try {
   await desk.getByRole('link', { name: 'Global log' }).click();
   await desk.getByTestId('log-row').first().waitFor();
   await shot('operator-log', desk);
+
+  // The projections verified from the desk.
+  await desk.goto(`${banner.baseUrl}/operator/operations`);
+  await desk.getByRole('button', { name: 'Verify projections' }).click();
+  await desk.getByTestId('verify-result').waitFor({ timeout: 60_000 });
+  await shot('operator-projections', desk);
+
+  // A refund of a top-up the ledger never saw (written to payments' outbox: no HTTP route makes
+  // one), dead-lettered by the ledger's consumer.
+  await publishAsService(dataDir, 'payments', 'payments.v1', [
+    serviceEvent('payments', 'TopUpRefunded', 'acct_demo', {
+      topUpId: 'tu_unknown',
+      amount: '4',
+      refundReference: 're_unknown',
+    }),
+  ]);
+  await desk.goto(`${banner.baseUrl}/operator/dead-letters`);
+  await desk.getByLabel('Service').selectOption('ledger');
+  await desk.getByTestId('dead-letter').first().waitFor({ timeout: 30_000 });
+  await shot('operator-dead-letters', desk);
 
   // The auditor, refused a grant by the server.
   const auditor = await browser.newPage({ viewport: { width: 1200, height: 760 } });

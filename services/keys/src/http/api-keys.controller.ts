@@ -1,6 +1,7 @@
 import { AccountRoutes, ApiError, type Principal } from '@billing/service-kit';
 import { Body, Delete, Get, Header, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import {
   CreateApiKeyCommand,
@@ -15,6 +16,13 @@ import { GetApiKeyQuery } from '../queries/get-api-key/get-api-key.query.js';
 import { type ApiKeyList, ListApiKeysQuery } from '../queries/list-api-keys/list-api-keys.query.js';
 import { AccountParams, ApiKeyParams, CreateApiKeyBody, UpdateApiKeyBody } from './dto.js';
 import { keyNotFound, keysApiError } from './keys-errors.js';
+import {
+  ApiKeyDetailsResponse,
+  ApiKeyListResponse,
+  ApiKeyResponse,
+  CreatedApiKeyResponse,
+  RevealedApiKeyResponse,
+} from './responses.js';
 
 /**
  * `/v1/accounts/{accountId}/api-keys`: the admin token, or the account's own console token (any
@@ -33,6 +41,7 @@ export class ApiKeysController {
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse })
   @Header('Cache-Control', 'no-store')
   async create(
     @Param() { accountId }: AccountParams,
@@ -46,11 +55,13 @@ export class ApiKeysController {
   }
 
   @Get()
+  @ApiOkResponse({ type: ApiKeyListResponse })
   list(@Param() { accountId }: AccountParams): Promise<ApiKeyList> {
     return this.queryBus.execute(new ListApiKeysQuery(accountId));
   }
 
   @Get(':apiKeyId')
+  @ApiOkResponse({ type: ApiKeyDetailsResponse })
   async details(@Param() { accountId, apiKeyId }: ApiKeyParams): Promise<ApiKeyDetailsView> {
     const view = await this.queryBus.execute(new GetApiKeyQuery(accountId, apiKeyId));
     if (view === undefined) throw keyNotFound();
@@ -59,6 +70,7 @@ export class ApiKeysController {
 
   @Post(':apiKeyId/reveal')
   @HttpCode(200)
+  @ApiOkResponse({ type: RevealedApiKeyResponse })
   @Header('Cache-Control', 'no-store')
   async reveal(
     @Param() { accountId, apiKeyId }: ApiKeyParams,
@@ -72,6 +84,7 @@ export class ApiKeysController {
   }
 
   @Patch(':apiKeyId')
+  @ApiOkResponse({ type: ApiKeyResponse })
   async update(
     @Param() { accountId, apiKeyId }: ApiKeyParams,
     @Body() body: UpdateApiKeyBody,

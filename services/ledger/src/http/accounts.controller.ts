@@ -2,6 +2,7 @@ import { parseUsd } from '@billing/money';
 import { AccountRoutes, ApiError, ServiceAccess } from '@billing/service-kit';
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { ExtendHoldCommand } from '../commands/extend-hold/extend-hold.command.js';
 import { type HoldKey, PlaceHoldCommand } from '../commands/place-hold/place-hold.command.js';
 import { ReleaseHoldCommand } from '../commands/release-hold/release-hold.command.js';
@@ -36,6 +37,7 @@ import {
   UsageQuery,
 } from './dto.js';
 import { REQUEST_NOT_FOUND, ledgerApiError, rethrowContended } from './ledger-errors.js';
+import { BalanceResponse, CreditsBreakdownResponse, TransactionPageResponse } from './responses.js';
 
 export interface HoldView {
   readonly holdId: string;
@@ -69,6 +71,7 @@ export class AccountsController {
   ) {}
 
   @Get('balance')
+  @ApiOkResponse({ type: BalanceResponse })
   balance(
     @Param() { accountId }: AccountParams,
     @Query() { asOf }: AsOfQuery,
@@ -77,6 +80,7 @@ export class AccountsController {
   }
 
   @Get('credits-breakdown')
+  @ApiOkResponse({ type: CreditsBreakdownResponse })
   creditsBreakdown(
     @Param() { accountId }: AccountParams,
     @Query() { asOf }: AsOfQuery,
@@ -85,6 +89,7 @@ export class AccountsController {
   }
 
   @Get('transactions')
+  @ApiOkResponse({ type: TransactionPageResponse })
   async transactions(
     @Param() { accountId }: AccountParams,
     @Query() { limit, cursor, type, from, to }: TransactionsQuery,

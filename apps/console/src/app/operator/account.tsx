@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
-import { call, type Balance, type CreditsBreakdown } from '../api.js';
+import { api } from '../api.js';
 import { formatTime } from '../format.js';
 import { BreakdownTable } from '../pages/credits.js';
 import { BalanceCards } from '../pages/overview.js';
@@ -26,15 +26,14 @@ const REFRESH_MS = 2_000;
 
 /** One account as the operator sees it: balances, the credits breakdown, and the grant form. */
 export function AccountPage({ accountId }: { readonly accountId: string }) {
-  const path = `/v1/accounts/${encodeURIComponent(accountId)}`;
   const balance = useQuery({
     queryKey: ['operator', accountId, 'balance'],
-    queryFn: () => call<Balance>('GET', `${path}/balance`),
+    queryFn: () => api('balance', { accountId }),
     refetchInterval: REFRESH_MS,
   });
   const breakdown = useQuery({
     queryKey: ['operator', accountId, 'breakdown'],
-    queryFn: () => call<CreditsBreakdown>('GET', `${path}/credits-breakdown`),
+    queryFn: () => api('creditsBreakdown', { accountId }),
     refetchInterval: REFRESH_MS,
   });
   return (

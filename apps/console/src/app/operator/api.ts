@@ -1,4 +1,5 @@
-import { call } from '../api.js';
+import { api } from '../api.js';
+import { DEAD_LETTER_SERVICES } from '../endpoints.js';
 import type { ProjectionRun, ProjectionsStatus } from '../../lib/projection-runs.js';
 
 export type { ProjectionRun, ProjectionsStatus } from '../../lib/projection-runs.js';
@@ -68,34 +69,27 @@ export interface ChainVerification {
   readonly firstBreak?: { readonly version: number; readonly reason: string };
 }
 
-export const projectionsStatus = (): Promise<ProjectionsStatus> =>
-  call('GET', '/v1/admin/projections');
+export const projectionsStatus = (): Promise<ProjectionsStatus> => api('projectionsStatus', {});
 
-export const startProjectionsVerify = (): Promise<{ runId: string }> =>
-  call('POST', '/v1/admin/projections/verify');
+export const startProjectionsVerify = (): Promise<{ readonly runId: string }> =>
+  api('startProjectionsVerify', {});
 
 export const projectionRun = (runId: string): Promise<ProjectionRun> =>
-  call('GET', `/v1/admin/projections/runs/${encodeURIComponent(runId)}`);
+  api('projectionRun', { runId });
 
 const account = (accountId: string): string => encodeURIComponent(accountId);
 
 export const grantCredit = (accountId: string, body: GrantRequest): Promise<GrantedCredit> =>
-  call('POST', `/v1/admin/accounts/${account(accountId)}/credits`, body);
+  api('grantCredit', { accountId }, { body });
 
 export const accountEvents = (accountId: string, fromVersion: number): Promise<AccountEventsPage> =>
-  call(
-    'GET',
-    `/v1/audit/accounts/${account(accountId)}/events?fromVersion=${fromVersion}&limit=50`,
-  );
+  api('accountEvents', { accountId }, { query: { fromVersion, limit: 50 } });
 
 export const verifyChain = (accountId: string): Promise<ChainVerification> =>
-  call('GET', `/v1/audit/accounts/${account(accountId)}/verify`);
+  api('verifyChain', { accountId });
 
 export const globalLog = (after: string | undefined): Promise<LogPage> =>
-  call(
-    'GET',
-    `/v1/audit/events?limit=50${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`,
-  );
+  api('globalLog', {}, { query: { limit: 50, after } });
 
 /** The account page's path, for links. */
 export const accountHref = (accountId: string, rest = ''): string =>
@@ -104,7 +98,7 @@ export const accountHref = (accountId: string, rest = ''): string =>
 // The dead-letter desk (docs/CONTRACTS.md, "Dead letters"): each service serves its own
 // consumers' dead letters; the gateway serves none.
 
-export const DEAD_LETTER_SERVICES = ['metering', 'ledger', 'keys', 'payments'] as const;
+export { DEAD_LETTER_SERVICES };
 export type DeadLetterService = (typeof DEAD_LETTER_SERVICES)[number];
 export type DeadLetterState = 'pending' | 'replayed' | 'all';
 
@@ -155,15 +149,21 @@ export const deadLetters = (
     readonly limit?: number;
     readonly cursor?: string;
   },
-): Promise<DeadLetterPage> => {
-  const params = new URLSearchParams({ state: query.state, limit: String(query.limit ?? 50) });
-  if (query.topic !== undefined) params.set('topic', query.topic);
-  if (query.cursor !== undefined) params.set('cursor', query.cursor);
-  return call('GET', `/v1/admin/dead-letters/${service}?${params.toString()}`);
-};
+): Promise<DeadLetterPage> =>
+  api(
+    'deadLetters',
+    { service },
+    {
+      query: {
+        state: query.state,
+        limit: query.limit ?? 50,
+        topic: query.topic,
+        cursor: query.cursor,
+      },
+    },
+  );
 
 export const replayDeadLetter = (
   service: DeadLetterService,
   id: string,
-): Promise<DeadLetterReplay> =>
-  call('POST', `/v1/admin/dead-letters/${service}/${encodeURIComponent(id)}/replay`);
+): Promise<DeadLetterReplay> => api('replayDeadLetter', { service, id });

@@ -1,15 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { tryParseUsd } from '@billing/money';
-import { formatMoney, previewTopUp, type TopUpSettings } from '../../lib/money.js';
-import {
-  accountPath,
-  ApiError,
-  call,
-  type AutoTopUp,
-  type Page,
-  type PaymentMethod,
-} from '../api.js';
+import { formatMoney, previewTopUp } from '../../lib/money.js';
+import { api, ApiError, own, type PaymentMethod } from '../api.js';
 import { formatTime } from '../format.js';
 import { useLocation } from '../router.js';
 import { Loading, Problem } from '../ui.js';
@@ -31,18 +24,18 @@ export function AutoTopUpPage() {
   const returned = useLocation().searchParams.get('card');
   const settings = useQuery({
     queryKey: ['console-settings'],
-    queryFn: () => call<TopUpSettings>('GET', '/v1/console/settings'),
+    queryFn: () => api('consoleSettings', {}),
     staleTime: Infinity,
   });
   const cards = useQuery({
     queryKey: ['payment-methods'],
-    queryFn: () => call<Page<PaymentMethod>>('GET', accountPath('/payment-methods')),
+    queryFn: () => api('paymentMethods', own()),
   });
   const config = useQuery({
     queryKey: ['auto-top-up'],
     queryFn: async () => {
       try {
-        return await call<AutoTopUp>('GET', accountPath('/auto-top-up'));
+        return await api('autoTopUp', own());
       } catch (err) {
         // Never configured: the form starts empty.
         if (err instanceof ApiError && err.status === 404) return null;
@@ -56,11 +49,7 @@ export function AutoTopUpPage() {
   };
 
   const link = useMutation({
-    mutationFn: () =>
-      call<{ status: 'pending' | 'saved'; setupUrl: string }>(
-        'POST',
-        accountPath('/payment-methods/setup'),
-      ),
+    mutationFn: () => api('setUpPaymentMethod', own()),
     onSuccess: async (setup) => {
       if (setup.status === 'pending') window.location.assign(setup.setupUrl);
       else await refresh();
@@ -68,8 +57,7 @@ export function AutoTopUpPage() {
   });
   const [removing, setRemoving] = useState<string | undefined>();
   const remove = useMutation({
-    mutationFn: (id: string) =>
-      call('DELETE', accountPath(`/payment-methods/${encodeURIComponent(id)}`)),
+    mutationFn: (id: string) => api('deletePaymentMethod', { ...own(), paymentMethodId: id }),
     onSuccess: async () => {
       setRemoving(undefined);
       await refresh();
@@ -99,7 +87,7 @@ export function AutoTopUpPage() {
       threshold: string;
       amount: string;
       paymentMethodId: string;
-    }) => call<AutoTopUp>('PUT', accountPath('/auto-top-up'), body),
+    }) => api('setAutoTopUp', own(), { body }),
     onSuccess: async (answer) => {
       setSaved(
         answer.enabled

@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { CLAIM_RULES, formatTtft } from '../../lib/growth.js';
-import { accountPath, call, type Claim, type Page } from '../api.js';
+import { api, own } from '../api.js';
 import { formatTime } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
 
@@ -17,13 +17,7 @@ export function Claims() {
   const cursor = cursors[cursors.length - 1];
   const page = useQuery({
     queryKey: ['claims', cursor],
-    queryFn: () =>
-      call<Page<Claim>>(
-        'GET',
-        accountPath(
-          `/claims?limit=${PAGE_SIZE}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
-        ),
-      ),
+    queryFn: () => api('claims', own(), { query: { limit: PAGE_SIZE, cursor } }),
     placeholderData: keepPreviousData,
   });
   const rows = page.data?.data ?? [];

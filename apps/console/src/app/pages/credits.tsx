@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { accountPath, call, type CreditsBreakdown } from '../api.js';
+import { api, own, type CreditsBreakdown } from '../api.js';
 import { formatTime } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
 
@@ -22,13 +22,7 @@ export function Credits() {
   const asOf = day === '' ? undefined : `${day}T23:59:59.999Z`;
   const breakdown = useQuery({
     queryKey: ['credits-breakdown', asOf],
-    queryFn: () =>
-      call<CreditsBreakdown>(
-        'GET',
-        accountPath(
-          `/credits-breakdown${asOf === undefined ? '' : `?asOf=${encodeURIComponent(asOf)}`}`,
-        ),
-      ),
+    queryFn: () => api('creditsBreakdown', own(), { query: { asOf } }),
     placeholderData: keepPreviousData,
   });
   return (

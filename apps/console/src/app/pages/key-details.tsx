@@ -2,15 +2,7 @@ import { parseUsd } from '@billing/money';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { chargeLines, count, formatLatency, requestsQuery } from '../../lib/history.js';
-import {
-  accountPath,
-  ApiError,
-  call,
-  type ApiKey,
-  type Page,
-  type RequestExplanation,
-  type RequestLogEntry,
-} from '../api.js';
+import { api, ApiError, own, type ApiKey, type RequestLogEntry } from '../api.js';
 import { formatTime, TRANSACTION_TYPES } from '../format.js';
 import { Link } from '../router.js';
 import { Loading, Money, Problem } from '../ui.js';
@@ -32,7 +24,7 @@ const STATUSES: Record<string, string> = {
 export default function KeyDetails({ apiKeyId }: { readonly apiKeyId: string }) {
   const key = useQuery({
     queryKey: ['api-key', apiKeyId],
-    queryFn: () => call<ApiKey>('GET', accountPath(`/api-keys/${encodeURIComponent(apiKeyId)}`)),
+    queryFn: () => api('apiKey', { ...own(), apiKeyId }),
     refetchInterval: 5_000,
   });
   const name = key.data?.name;
@@ -134,11 +126,7 @@ function RequestLog({
   const cursor = cursors[cursors.length - 1];
   const page = useQuery({
     queryKey: ['key-requests', apiKeyId, cursor],
-    queryFn: () =>
-      call<Page<RequestLogEntry>>(
-        'GET',
-        accountPath(`/requests${requestsQuery(apiKeyId, PAGE_SIZE, cursor)}`),
-      ),
+    queryFn: () => api('requests', own(), { query: requestsQuery(apiKeyId, PAGE_SIZE, cursor) }),
     placeholderData: keepPreviousData,
     // The first page follows new requests; an older page stays as it was read.
     refetchInterval: cursors.length === 1 ? 5_000 : false,
@@ -267,8 +255,7 @@ function RequestRow({
 function Explanation({ requestId }: { readonly requestId: string }) {
   const explanation = useQuery({
     queryKey: ['request-explanation', requestId],
-    queryFn: () =>
-      call<RequestExplanation>('GET', accountPath(`/requests/${encodeURIComponent(requestId)}`)),
+    queryFn: () => api('requestExplanation', { ...own(), requestId }),
   });
   const e = explanation.data;
   if (explanation.error instanceof ApiError && explanation.error.status === 404) {

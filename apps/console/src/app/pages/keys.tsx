@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
-import { accountPath, call, type ApiKey, type Page } from '../api.js';
+import { api, own, type ApiKey } from '../api.js';
+import type { Bodies } from '../endpoints.js';
 import { formatDay, formatTime } from '../format.js';
 import { Link } from '../router.js';
 import { Loading, Money, Problem } from '../ui.js';
@@ -25,7 +26,7 @@ export function Keys() {
   const client = useQueryClient();
   const keys = useQuery({
     queryKey: ['api-keys'],
-    queryFn: () => call<Page<ApiKey>>('GET', accountPath('/api-keys')),
+    queryFn: () => api('apiKeys', own()),
     refetchInterval: 5_000,
   });
   const refresh = () => client.invalidateQueries({ queryKey: ['api-keys'] });
@@ -36,10 +37,7 @@ export function Keys() {
   const nameId = useId();
 
   const create = useMutation({
-    mutationFn: (keyName: string) =>
-      call<{ id: string; name: string; key: string }>('POST', accountPath('/api-keys'), {
-        name: keyName,
-      }),
+    mutationFn: (keyName: string) => api('createApiKey', own(), { body: { name: keyName } }),
     onSuccess: (key) => {
       setCreated({ name: key.name, key: key.key });
       setName('');
@@ -157,26 +155,21 @@ function KeyRow({
   const renameId = useId();
   const dailyId = useId();
   const monthlyId = useId();
-  const path = accountPath(`/api-keys/${encodeURIComponent(apiKey.id)}`);
+  const key = { ...own(), apiKeyId: apiKey.id };
 
   const reveal = useMutation({
-    mutationFn: () => call<{ key: string }>('POST', `${path}/reveal`),
+    mutationFn: () => api('revealApiKey', key),
     onSuccess: ({ key }) => onCopy(apiKey.name, key),
   });
   const update = useMutation({
-    mutationFn: (patch: {
-      name?: string;
-      status?: 'enabled' | 'disabled';
-      // An empty field removes that limit (null); the keys service checks the amounts.
-      spendLimits?: { daily: string | null; monthly: string | null };
-    }) => call('PATCH', path, patch),
+    mutationFn: (patch: Bodies['updateApiKey']) => api('updateApiKey', key, { body: patch }),
     onSuccess: async () => {
       setMode('view');
       await onChanged();
     },
   });
   const remove = useMutation({
-    mutationFn: () => call('DELETE', path),
+    mutationFn: () => api('deleteApiKey', key),
     onSuccess: onChanged,
   });
   const error = reveal.error ?? update.error ?? remove.error;

@@ -1,12 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { accountPath, call, type Balance } from '../api.js';
+import { api, own, type Balance } from '../api.js';
 import { formatTime } from '../format.js';
 import { Link } from '../router.js';
 import { Loading, Money, Problem } from '../ui.js';
 
 export const balanceQuery = () => ({
   queryKey: ['balance'],
-  queryFn: () => call<Balance>('GET', accountPath('/balance')),
+  queryFn: () => api('balance', own()),
 });
 
 /** The balances of the guide's "Check your balance", with what is held by requests in flight. */

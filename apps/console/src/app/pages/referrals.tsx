@@ -6,7 +6,7 @@ import {
   referralLink,
   referralProblem,
 } from '../../lib/growth.js';
-import { accountPath, ApiError, call, type Referrals as ReferralsView } from '../api.js';
+import { api, ApiError, own } from '../api.js';
 import { formatTime } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
 
@@ -39,11 +39,6 @@ async function copy(text: string): Promise<boolean> {
   }
 }
 
-interface Joined {
-  readonly referrerAccountId: string;
-  readonly status: string;
-}
-
 /**
  * Referrals (docs/CONTRACTS.md "Referrals"): the account's code and a sign-up link to share, the
  * accounts that signed up with it and the rewards they earned (granted when a referred account's
@@ -52,7 +47,7 @@ interface Joined {
 export function Referrals() {
   const referrals = useQuery({
     queryKey: ['referrals'],
-    queryFn: () => call<ReferralsView>('GET', accountPath('/referrals?limit=100')),
+    queryFn: () => api('referrals', own(), { query: { limit: 100 } }),
   });
   const ids = { link: useId(), code: useId(), codeProblem: useId() };
   const [notice, setNotice] = useState('');
@@ -170,7 +165,7 @@ function JoinReferral({ ownCode }: { readonly ownCode: string | undefined }) {
   const ids = { code: useId(), problem: useId() };
   const client = useQueryClient();
   const join = useMutation({
-    mutationFn: (code: string) => call<Joined>('POST', accountPath('/referral'), { code }),
+    mutationFn: (code: string) => api('joinReferral', own(), { body: { code } }),
     onSuccess: () => {
       forgetReferralCode();
       void client.invalidateQueries({ queryKey: ['referrals'] });

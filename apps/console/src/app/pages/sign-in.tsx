@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { referralCodeOf } from '../../lib/growth.js';
-import { ApiError } from '../api.js';
+import { ApiError, endpointUrl, type SignedIn } from '../api.js';
 import { navigate, useLocation } from '../router.js';
-import { sessionFromToken, signIn, type AccountSession, type OperatorSession } from '../session.js';
+import { sessionFromToken, signIn, type OperatorSession } from '../session.js';
 import { Problem } from '../ui.js';
 import { pendingReferralCode, rememberReferralCode } from './referrals.js';
 
@@ -34,14 +34,12 @@ export function SignIn() {
     window.history.replaceState(null, '', '/sign-in');
     void (async () => {
       try {
-        const res = await fetch('/v1/console/sessions', {
+        const res = await fetch(endpointUrl('signIn', {}), {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ code }),
         });
-        const body = (await res.json()) as Partial<AccountSession & OperatorSession> & {
-          error?: { code: string; message: string };
-        };
+        const body = (await res.json()) as SignedIn;
         if (!res.ok || body.error !== undefined || body.token === undefined) {
           throw new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? '');
         }

@@ -2,8 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { formatNanos } from '../../lib/money.js';
 import { parseUsd } from '@billing/money';
-import { accountPath, call, type Page, type TopUp } from '../api.js';
-import type { TransactionRow } from '../../lib/csv.js';
+import { api, own } from '../api.js';
 import { Link, useLocation } from '../router.js';
 import { Money, Problem } from '../ui.js';
 import { PENDING_TOP_UP } from './top-up.js';
@@ -21,7 +20,7 @@ export function TopUpReturn() {
     queryKey: ['top-up', topUpId],
     enabled: topUpId !== null,
     queryFn: async () => {
-      const list = await call<Page<TopUp>>('GET', accountPath('/top-ups'));
+      const list = await api('topUps', own());
       return list.data.find((t) => t.topUpId === topUpId) ?? null;
     },
     refetchInterval: (q) =>
@@ -34,7 +33,7 @@ export function TopUpReturn() {
     queryKey: ['top-up-credited', topUpId, invoiceId, discounted],
     enabled: invoiceId !== null,
     queryFn: async () => {
-      const page = await call<Page<TransactionRow>>('GET', accountPath('/transactions?limit=50'));
+      const page = await api('transactions', own(), { query: { limit: 50 } });
       const credit = page.data.find((r) => r.type === 'top_up' && r.invoiceId === invoiceId);
       const bonus = page.data.find(
         (r) => r.type === 'bonus' && r.description === `Bonus for top-up ${topUpId}`,

@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { checkPromotionCode, promotionCodeProblem } from '../../lib/growth.js';
-import { formatMoney, formatRate, previewTopUp, type TopUpSettings } from '../../lib/money.js';
-import { accountPath, ApiError, call } from '../api.js';
+import { formatMoney, formatRate, previewTopUp } from '../../lib/money.js';
+import { api, ApiError, own } from '../api.js';
 import { navigate, useLocation } from '../router.js';
 import { Loading, Problem } from '../ui.js';
 
@@ -16,15 +16,6 @@ const METHODS = [
 export const PENDING_TOP_UP = 'billing-console.pending-top-up';
 
 /** `POST .../top-ups/quote`: what a top-up with a promotion code charges and credits. */
-interface Quote {
-  readonly requested: string;
-  readonly discount: string;
-  readonly charged: string;
-  readonly bonus: string;
-  readonly credited: string;
-  readonly promotionCode: string | null;
-}
-
 /** A refusal of a promotion code in words; any other failure as the API said it. */
 function codeProblem(error: unknown, code: string): string | undefined {
   if (!(error instanceof ApiError)) return undefined;
@@ -32,12 +23,6 @@ function codeProblem(error: unknown, code: string): string | undefined {
     error.code === 'PAYMENTS.DISCOUNT_EXCEEDS_AMOUNT'
     ? promotionCodeProblem(error, code)
     : undefined;
-}
-
-interface Created {
-  readonly topUpId: string;
-  readonly status: 'pending' | 'settled';
-  readonly checkoutUrl: string;
 }
 
 /**
@@ -50,7 +35,7 @@ interface Created {
 export function TopUpPage() {
   const settings = useQuery({
     queryKey: ['console-settings'],
-    queryFn: () => call<TopUpSettings>('GET', '/v1/console/settings'),
+    queryFn: () => api('consoleSettings', {}),
     staleTime: Infinity,
   });
   const cancelled = useLocation().searchParams.has('cancelled');
@@ -73,8 +58,7 @@ export function TopUpPage() {
   const quote = useQuery({
     queryKey: ['top-up-quote', amount, promoCode],
     enabled: amount !== undefined && promoCode !== undefined,
-    queryFn: () =>
-      call<Quote>('POST', accountPath('/top-ups/quote'), { amount, promotionCode: promoCode }),
+    queryFn: () => api('quoteTopUp', own(), { body: { amount, promotionCode: promoCode } }),
     staleTime: 30_000,
   });
   const quoted = promoCode === undefined ? undefined : quote.data;
@@ -112,10 +96,12 @@ export function TopUpPage() {
   const client = useQueryClient();
   const pay = useMutation({
     mutationFn: (topUp: { amount: string; promotionCode: string | undefined }) =>
-      call<Created>('POST', accountPath('/top-ups'), {
-        amount: topUp.amount,
-        method,
-        ...(topUp.promotionCode === undefined ? {} : { promotionCode: topUp.promotionCode }),
+      api('createTopUp', own(), {
+        body: {
+          amount: topUp.amount,
+          method,
+          ...(topUp.promotionCode === undefined ? {} : { promotionCode: topUp.promotionCode }),
+        },
       }),
     onSuccess: (created) => {
       sessionStorage.setItem(PENDING_TOP_UP, created.topUpId);

@@ -1,13 +1,13 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { transactionsCsv, type TransactionRow } from '../../lib/csv.js';
+import { transactionsCsv } from '../../lib/csv.js';
 import {
   filterProblem,
   NO_FILTER,
   transactionsQuery,
   type TransactionFilter,
 } from '../../lib/history.js';
-import { accountPath, call, download, request, type Page } from '../api.js';
+import { api, apiRequest, download, own } from '../api.js';
 import { formatTime, METHODS, TRANSACTION_TYPES } from '../format.js';
 import { Loading, Money, Problem } from '../ui.js';
 
@@ -34,10 +34,7 @@ export function Transactions() {
   const page = useQuery({
     queryKey: ['transactions', filter, cursor],
     queryFn: () =>
-      call<Page<TransactionRow>>(
-        'GET',
-        accountPath(`/transactions${transactionsQuery(filter, PAGE_SIZE, cursor)}`),
-      ),
+      api('transactions', own(), { query: transactionsQuery(filter, PAGE_SIZE, cursor) }),
     // While the next page loads the last one stays; rows of another filter never stand in.
     placeholderData: (previous, previousQuery) =>
       JSON.stringify(previousQuery?.queryKey[1]) === JSON.stringify(filter) ? previous : undefined,
@@ -45,10 +42,7 @@ export function Transactions() {
   });
   const invoice = useMutation({
     mutationFn: async (invoiceId: string) => {
-      const res = await request(
-        'GET',
-        accountPath(`/invoices/${encodeURIComponent(invoiceId)}/pdf`),
-      );
+      const res = await apiRequest('invoicePdf', { ...own(), invoiceId });
       download(`${invoiceId}.pdf`, await res.blob());
     },
   });

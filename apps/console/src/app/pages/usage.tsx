@@ -2,28 +2,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { barShares, fillDays } from '../../lib/chart.js';
 import { formatMoney } from '../../lib/money.js';
-import { accountPath, call, type ApiKey, type Page } from '../api.js';
+import { api, own, type UsageGrouping as Grouping } from '../api.js';
 import { Loading, Money, Problem } from '../ui.js';
-
-type Grouping = 'day' | 'model' | 'apiKey';
-
-interface UsageRow {
-  readonly day?: string;
-  readonly model?: string;
-  readonly apiKeyId?: string | null;
-  readonly cost: string;
-  readonly requests: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-}
-
-interface UsageReport {
-  readonly from: string;
-  readonly to: string;
-  readonly groupBy: Grouping;
-  readonly data: UsageRow[];
-  readonly total: { readonly cost: string; readonly requests: number };
-}
 
 const GROUPINGS: Record<Grouping, string> = { day: 'Day', model: 'Model', apiKey: 'API key' };
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
@@ -40,14 +20,13 @@ export function Usage() {
   const ids = { from: useId(), to: useId(), group: useId(), chart: useId() };
   const report = useQuery({
     queryKey: ['usage', from, to, groupBy],
-    queryFn: () =>
-      call<UsageReport>('GET', accountPath(`/usage?from=${from}&to=${to}&groupBy=${groupBy}`)),
+    queryFn: () => api('usage', own(), { query: { from, to, groupBy } }),
     placeholderData: keepPreviousData,
     enabled: from !== '' && to !== '' && from <= to,
   });
   const keys = useQuery({
     queryKey: ['api-keys'],
-    queryFn: () => call<Page<ApiKey>>('GET', accountPath('/api-keys')),
+    queryFn: () => api('apiKeys', own()),
     enabled: groupBy === 'apiKey',
   });
   const keyName = (id: string | null | undefined): string =>
