@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { formatMoney } from '../lib/money.js';
 import { ApiError } from './api.js';
 import { Link, navigate } from './router.js';
@@ -85,5 +85,51 @@ export function TopBar({
         </span>
       </header>
     </>
+  );
+}
+
+/**
+ * A list paged by the API's `nextCursor`, newest first: the cursor of the page on screen, its
+ * number, and the cursors already seen (they make "Newer").
+ */
+export function useCursorPages() {
+  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
+  return {
+    cursor: cursors[cursors.length - 1],
+    page: cursors.length,
+    newer: () => setCursors((c) => c.slice(0, -1)),
+    older: (next: string) => setCursors((c) => [...c, next]),
+    /** Back to the first page (a new filter: an old cursor belongs to the old rows). */
+    restart: () => setCursors([undefined]),
+  };
+}
+
+export type CursorPages = ReturnType<typeof useCursorPages>;
+
+/** "Newer", the page number and "Older" under a list of {@link useCursorPages}. */
+export function Pager({
+  pages,
+  next,
+  label = 'Pages',
+}: {
+  pages: CursorPages;
+  next: string | undefined;
+  label?: string;
+}) {
+  return (
+    <nav className="pager" aria-label={label}>
+      <button type="button" className="secondary" disabled={pages.page === 1} onClick={pages.newer}>
+        Newer
+      </button>
+      <span>Page {pages.page}</span>
+      <button
+        type="button"
+        className="secondary"
+        disabled={next === undefined}
+        onClick={() => next !== undefined && pages.older(next)}
+      >
+        Older
+      </button>
+    </nav>
   );
 }

@@ -1,9 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import { CLAIM_RULES, formatTtft } from '../../lib/growth.js';
 import { api, own } from '../api.js';
 import { formatTime } from '../format.js';
-import { Loading, Money, Problem } from '../ui.js';
+import { Loading, Money, Pager, Problem, useCursorPages } from '../ui.js';
 
 const PAGE_SIZE = 20;
 
@@ -13,8 +12,8 @@ const PAGE_SIZE = 20;
  * cursor. A compensation an operator granted by hand is in the transaction history, not here.
  */
 export function Claims() {
-  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const page = useQuery({
     queryKey: ['claims', cursor],
     queryFn: () => api('claims', own(), { query: { limit: PAGE_SIZE, cursor } }),
@@ -78,25 +77,7 @@ export function Claims() {
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Pages">
-        <button
-          type="button"
-          className="secondary"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          className="secondary"
-          disabled={next === undefined}
-          onClick={() => setCursors((c) => [...c, next])}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager pages={pages} next={next} />
     </>
   );
 }

@@ -5,7 +5,7 @@ import { chargeLines, count, formatLatency, requestsQuery } from '../../lib/hist
 import { api, ApiError, own, type ApiKey, type RequestLogEntry } from '../api.js';
 import { formatTime, TRANSACTION_TYPES } from '../format.js';
 import { Link } from '../router.js';
-import { Loading, Money, Problem } from '../ui.js';
+import { Loading, Money, Pager, Problem, useCursorPages } from '../ui.js';
 
 const PAGE_SIZE = 20;
 
@@ -120,16 +120,16 @@ function RequestLog({
   readonly apiKeyId: string;
   readonly keyName: string;
 }) {
-  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
+  const pages = useCursorPages();
   const [open, setOpen] = useState<string | undefined>();
   const headingId = useId();
-  const cursor = cursors[cursors.length - 1];
+  const { cursor } = pages;
   const page = useQuery({
     queryKey: ['key-requests', apiKeyId, cursor],
     queryFn: () => api('requests', own(), { query: requestsQuery(apiKeyId, PAGE_SIZE, cursor) }),
     placeholderData: keepPreviousData,
     // The first page follows new requests; an older page stays as it was read.
-    refetchInterval: cursors.length === 1 ? 5_000 : false,
+    refetchInterval: pages.page === 1 ? 5_000 : false,
   });
   const rows = page.data?.data ?? [];
   const next = page.data?.nextCursor ?? undefined;
@@ -178,25 +178,7 @@ function RequestLog({
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Pages of requests">
-        <button
-          type="button"
-          className="secondary"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          className="secondary"
-          disabled={next === undefined}
-          onClick={() => setCursors((c) => [...c, next])}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager pages={pages} next={next} label="Pages of requests" />
     </section>
   );
 }

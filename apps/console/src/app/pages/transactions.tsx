@@ -9,7 +9,7 @@ import {
 } from '../../lib/history.js';
 import { api, apiRequest, download, own } from '../api.js';
 import { formatTime, METHODS, TRANSACTION_TYPES } from '../format.js';
-import { Loading, Money, Problem } from '../ui.js';
+import { Loading, Money, Pager, Problem, useCursorPages } from '../ui.js';
 
 const PAGE_SIZE = 20;
 
@@ -21,15 +21,15 @@ const PAGE_SIZE = 20;
  */
 export function Transactions() {
   const [filter, setFilter] = useState<TransactionFilter>(NO_FILTER);
-  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
+  const pages = useCursorPages();
   const ids = { type: useId(), from: useId(), to: useId() };
-  const cursor = cursors[cursors.length - 1];
+  const { cursor } = pages;
   const problem = filterProblem(filter);
   const filtered = filter.type !== '' || filter.from !== '' || filter.to !== '';
   /** A new filter starts again from its first page: an old cursor belongs to the old rows. */
   const change = (patch: Partial<TransactionFilter>): void => {
     setFilter((f) => ({ ...f, ...patch }));
-    setCursors([undefined]);
+    pages.restart();
   };
   const page = useQuery({
     queryKey: ['transactions', filter, cursor],
@@ -60,7 +60,7 @@ export function Transactions() {
           disabled={rows.length === 0}
           onClick={() =>
             download(
-              `transactions-${cursors.length}.csv`,
+              `transactions-${pages.page}.csv`,
               new Blob([transactionsCsv(rows)], { type: 'text/csv' }),
             )
           }
@@ -173,25 +173,7 @@ export function Transactions() {
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Pages">
-        <button
-          type="button"
-          className="secondary"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          className="secondary"
-          disabled={next === undefined}
-          onClick={() => setCursors((c) => [...c, next])}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager pages={pages} next={next} />
     </>
   );
 }
