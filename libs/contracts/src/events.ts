@@ -14,6 +14,7 @@ import {
 import { BalanceChangedV1Dto, type BalanceChangedData } from './events/ledger.js';
 import {
   BonusGrantedV1Dto,
+  BuilderSubscriptionChangedV1Dto,
   CompensationIssuedV1Dto,
   CreditsAdjustedV1Dto,
   DiscountAppliedV1Dto,
@@ -23,6 +24,7 @@ import {
   TopUpRefundedV1Dto,
   TopUpSettledV1Dto,
   type BonusGrantedData,
+  type BuilderSubscriptionChangedData,
   type CompensationIssuedData,
   type CreditsAdjustedData,
   type DiscountAppliedData,
@@ -53,6 +55,10 @@ export type ReferralRewarded = Envelope<'ReferralRewarded', ReferralRewardedData
 export type ReferralRewardRevoked = Envelope<'ReferralRewardRevoked', ReferralRewardRevokedData>;
 export type CreditsAdjusted = Envelope<'CreditsAdjusted', CreditsAdjustedData>;
 export type TopUpRefunded = Envelope<'TopUpRefunded', TopUpRefundedData>;
+export type BuilderSubscriptionChanged = Envelope<
+  'BuilderSubscriptionChanged',
+  BuilderSubscriptionChangedData
+>;
 export type BalanceChanged = Envelope<'BalanceChanged', BalanceChangedData>;
 export type ApiKeyCreated = Envelope<'ApiKeyCreated', ApiKeyCreatedData>;
 export type ApiKeyUpdated = Envelope<'ApiKeyUpdated', ApiKeyUpdatedData>;
@@ -76,6 +82,7 @@ export type ContractEvent =
   | ReferralRewardRevoked
   | CreditsAdjusted
   | TopUpRefunded
+  | BuilderSubscriptionChanged
   | BalanceChanged
   | ApiKeyCreated
   | ApiKeyUpdated
@@ -109,6 +116,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   ReferralRewardRevoked: { version: 1, dataClass: ReferralRewardRevokedV1Dto },
   CreditsAdjusted: { version: 1, dataClass: CreditsAdjustedV1Dto },
   TopUpRefunded: { version: 1, dataClass: TopUpRefundedV1Dto },
+  BuilderSubscriptionChanged: { version: 1, dataClass: BuilderSubscriptionChangedV1Dto },
   BalanceChanged: { version: 1, dataClass: BalanceChangedV1Dto },
   ApiKeyCreated: { version: 1, dataClass: ApiKeyCreatedV1Dto },
   ApiKeyUpdated: { version: 1, dataClass: ApiKeyUpdatedV1Dto },

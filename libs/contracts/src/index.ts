@@ -30,6 +30,7 @@ export {
   type ApiKeyUpdated,
   type BalanceChanged,
   type BonusGranted,
+  type BuilderSubscriptionChanged,
   type CompensationIssued,
   type ContractEvent,
   type CreditsAdjusted,

@@ -27,6 +27,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'ReferralRewardRevoked',
     'CreditsAdjusted',
     'TopUpRefunded',
+    'BuilderSubscriptionChanged',
   ],
   'ledger.v1': ['BalanceChanged'],
   'keys.v1': [
