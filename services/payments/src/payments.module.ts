@@ -1,6 +1,7 @@
 import { ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
+import { BuilderSubscriptions } from './commands/builder-subscriptions.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
 import { PromotionRedemptions } from './commands/promotion-redemptions.js';
 import { CreatePromotionCodeHandler } from './commands/create-promotion-code/create-promotion-code.handler.js';
@@ -105,6 +106,7 @@ export class PaymentsModule extends ServiceModule({
       ListPromotionCodesHandler,
       QuoteTopUpHandler,
       PaymentMethods,
+      BuilderSubscriptions,
       PaymentsMessaging,
       AutoTopUpScheduler,
       PaymentsRuntime,

@@ -118,7 +118,12 @@ export interface DiscountAppliedV1Data {
  * `canceled` (the subscription was deleted), `unpaid` (Stripe gave up collecting), `expired` (its
  * first payment never completed).
  */
-export const BUILDER_SUBSCRIPTION_REASONS = ['invoice_paid', 'canceled', 'unpaid', 'expired'] as const;
+export const BUILDER_SUBSCRIPTION_REASONS = [
+  'invoice_paid',
+  'canceled',
+  'unpaid',
+  'expired',
+] as const;
 export type BuilderSubscriptionReason = (typeof BUILDER_SUBSCRIPTION_REASONS)[number];
 
 /**

@@ -144,6 +144,38 @@ export class ApiKeyStore {
     return rows[0]?.active === true;
   }
 
+  /**
+   * Stores the account's Builder subscription as payments reported it (BuilderSubscriptionChanged),
+   * in the consumer's transaction; it replaces whatever was stored, an operator's switch included.
+   */
+  async applyBuilderSubscriptionChange(
+    client: pg.ClientBase,
+    change: {
+      readonly accountId: string;
+      readonly active: boolean;
+      readonly subscriptionId: string;
+      readonly currentPeriodEnd: Date | null;
+      readonly at: Date;
+    },
+  ): Promise<void> {
+    await client.query(
+      `INSERT INTO ${this.schema}.builder_subscriptions
+         (account_id, active, reference, updated_at, source, current_period_end)
+       VALUES ($1, $2, $3, $4, 'payments', $5)
+       ON CONFLICT (account_id) DO UPDATE
+         SET active = EXCLUDED.active, reference = EXCLUDED.reference,
+             updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+             current_period_end = EXCLUDED.current_period_end`,
+      [
+        change.accountId,
+        change.active,
+        `subscription:${change.subscriptionId}`,
+        change.at,
+        change.currentPeriodEnd,
+      ],
+    );
+  }
+
   /** Sets whether `accountId` holds a Builder subscription; answers the stored row. */
   async setBuilderSubscription(
     accountId: string,
@@ -157,11 +189,13 @@ export class ApiKeyStore {
       reference: string;
       updated_at: Date;
     }>(
-      `INSERT INTO ${this.schema}.builder_subscriptions (account_id, active, reference, updated_at)
-       VALUES ($1, $2, $3, $4)
+      `INSERT INTO ${this.schema}.builder_subscriptions
+         (account_id, active, reference, updated_at, source, current_period_end)
+       VALUES ($1, $2, $3, $4, 'operator', NULL)
        ON CONFLICT (account_id) DO UPDATE
          SET active = EXCLUDED.active, reference = EXCLUDED.reference,
-             updated_at = EXCLUDED.updated_at
+             updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+             current_period_end = EXCLUDED.current_period_end
        RETURNING account_id, active, reference, updated_at`,
       [accountId, active, reference, at],
     );

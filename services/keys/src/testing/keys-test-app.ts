@@ -81,8 +81,15 @@ export async function createKeysTestApp(
   const topics: KeysTopics = {
     keys: 'keys.v1',
     usageRecorded: `usage.recorded.v1.${suffix}`,
+    payments: `payments.v1.${suffix}`,
+    ...overrides.topics,
   };
-  const ownTopics = [topics.usageRecorded, `${topics.usageRecorded}.dlq`];
+  const ownTopics = [
+    topics.usageRecorded,
+    `${topics.usageRecorded}.dlq`,
+    topics.payments,
+    `${topics.payments}.dlq`,
+  ];
   const kafka = testKafka();
   const logs = new CapturingLogger();
   const testApp = await startTestApp(
@@ -95,12 +102,13 @@ export async function createKeysTestApp(
       apiKeyEncryptionKey: API_KEY_ENCRYPTION_KEY,
       serviceTokens: [{ service: 'gateway', token: GATEWAY_SERVICE_TOKEN }],
       schema,
-      topics,
       kafkaBrokers: testKafkaBrokers(),
       kafkaSecurity: testKafkaSecurity(),
       usageConsumerName: `keys-usage-${suffix}`,
+      paymentsConsumerName: `keys-payments-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
       ...overrides,
+      topics,
     }),
     {
       configure: (app) => configureApp(app, 'keys'),

@@ -104,7 +104,12 @@ describe('Builder subscription state rules', () => {
     expect(
       decideBuilderSubscription(
         endedState,
-        paid({ subscriptionId: 'sub_2', providerInvoiceId: 'in_9', periodStartMs: FEB, periodEndMs: MAR }),
+        paid({
+          subscriptionId: 'sub_2',
+          providerInvoiceId: 'in_9',
+          periodStartMs: FEB,
+          periodEndMs: MAR,
+        }),
         NOW,
       ),
     ).toMatchObject({

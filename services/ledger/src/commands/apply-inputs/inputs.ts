@@ -19,8 +19,7 @@ import {
  * that carry no money for the balance (`SKIPPED_INPUTS`).
  */
 export type LedgerInput =
-  | Exclude<PaymentsEvent, { readonly type: SkippedInputType }>
-  | UsageRecordedTopicEvent;
+  Exclude<PaymentsEvent, { readonly type: SkippedInputType }> | UsageRecordedTopicEvent;
 
 /**
  * Events on the ledger's topics that move no money on the balance: a Builder subscription's fee is
