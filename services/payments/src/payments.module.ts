@@ -28,9 +28,11 @@ import { GetLowBalanceAlertHandler } from './queries/get-low-balance-alert/get-l
 import { ListAlertDeliveriesHandler } from './queries/list-alert-deliveries/list-alert-deliveries.handler.js';
 import { LowBalanceAlertsController } from './http/low-balance-alerts.controller.js';
 import { AccountsController } from './http/accounts.controller.js';
+import { BuilderSubscriptionController } from './http/builder-subscription.controller.js';
 import { ReferralsController } from './http/referrals.controller.js';
 import { ReferralProgram } from './commands/referral-program.js';
 import { JoinReferralHandler } from './commands/join-referral/join-referral.handler.js';
+import { GetBuilderSubscriptionHandler } from './queries/get-builder-subscription/get-builder-subscription.handler.js';
 import { ListReferralsHandler } from './queries/list-referrals/list-referrals.handler.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
@@ -82,6 +84,7 @@ export class PaymentsModule extends ServiceModule({
       AccountsController,
       LowBalanceAlertsController,
       ReferralsController,
+      BuilderSubscriptionController,
       AdminCreditsController,
       PromotionCodesController,
       StripeWebhookController,
@@ -134,6 +137,7 @@ export class PaymentsModule extends ServiceModule({
       ReferralProgram,
       JoinReferralHandler,
       ListReferralsHandler,
+      GetBuilderSubscriptionHandler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

@@ -74,15 +74,18 @@ export interface KeysTestApp extends TestApp {
 }
 
 export async function createKeysTestApp(
-  overrides: Partial<KeysModuleOptions> = {},
+  overrides: Partial<Omit<KeysModuleOptions, 'topics'>> & {
+    /** The payments topic to consume (another test app's), instead of one of this file's own. */
+    readonly paymentsTopic?: string;
+  } = {},
 ): Promise<KeysTestApp> {
+  const { paymentsTopic, ...moduleOverrides } = overrides;
   const schema = uniqueName('keys').toLowerCase();
   const suffix = schema.slice('keys_'.length);
   const topics: KeysTopics = {
     keys: 'keys.v1',
     usageRecorded: `usage.recorded.v1.${suffix}`,
-    payments: `payments.v1.${suffix}`,
-    ...overrides.topics,
+    payments: paymentsTopic ?? `payments.v1.${suffix}`,
   };
   const ownTopics = [
     topics.usageRecorded,
@@ -107,7 +110,7 @@ export async function createKeysTestApp(
       usageConsumerName: `keys-usage-${suffix}`,
       paymentsConsumerName: `keys-payments-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
-      ...overrides,
+      ...moduleOverrides,
       topics,
     }),
     {

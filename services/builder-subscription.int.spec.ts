@@ -1,0 +1,256 @@
+import { eventually } from '@billing/testing';
+import { createKeysTestApp, type KeysTestApp } from './keys/src/testing/keys-test-app.js';
+import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
+import { createLedgerTestApp, type LedgerTestApp } from './ledger/src/testing/ledger-test-app.js';
+import {
+  createPaymentsTestApp,
+  STRIPE_WEBHOOK_SECRET,
+  type PaymentsTestApp,
+} from './payments/src/testing/payments-test-app.js';
+import { deliverWebhook } from './payments/src/testing/stripe-webhooks.js';
+
+// The Builder subscription billed by the payment provider (issue #17; docs/CONTRACTS.md, "Builder
+// plan"), across the three services it touches, through the real broker and the real database:
+// payments reads Stripe's signed subscription webhooks (signed with the real `stripe` library, as
+// Stripe signs them) and publishes BuilderSubscriptionChanged on a payments topic that both the
+// ledger (which must skip it: the fee never touches the balance) and keys (which stores it and
+// lets the account create builder keys, or no longer) consume.
+
+let ledger: LedgerTestApp;
+let payments: PaymentsTestApp;
+let keys: KeysTestApp;
+
+beforeAll(async () => {
+  ledger = await createLedgerTestApp();
+  payments = await createPaymentsTestApp({
+    topics: { payments: ledger.topics.payments, ledger: ledger.topics.ledger },
+  });
+  keys = await createKeysTestApp({ paymentsTopic: ledger.topics.payments });
+}, 120_000);
+
+afterAll(async () => {
+  await keys?.close();
+  await payments?.close();
+  await ledger?.close();
+}, 60_000);
+
+const PERIOD_START = 1_798_761_600; // 2027-01-01T00:00:00Z, Stripe's seconds
+const PERIOD_END = 1_801_440_000; // 2027-02-01T00:00:00Z
+let eventSeq = 0;
+const eventId = (label: string): string =>
+  `evt_${label}_${Date.now().toString(36)}_${(eventSeq += 1)}`;
+
+/** `invoice.paid` of a Builder subscription as Stripe sends it (API 2026-10-28). */
+function invoicePaid(accountId: string, subscriptionId: string, invoiceId: string, cents: number) {
+  return {
+    id: eventId('inv'),
+    object: 'event',
+    type: 'invoice.paid',
+    data: {
+      object: {
+        id: invoiceId,
+        object: 'invoice',
+        amount_paid: cents,
+        currency: 'usd',
+        customer: 'cus_builder',
+        parent: {
+          type: 'subscription_details',
+          subscription_details: {
+            subscription: subscriptionId,
+            metadata: { accountId, plan: 'builder' },
+          },
+        },
+        lines: { data: [{ period: { start: PERIOD_START, end: PERIOD_END } }] },
+      },
+    },
+  };
+}
+
+function subscriptionEvent(
+  type: 'customer.subscription.deleted' | 'customer.subscription.updated',
+  accountId: string,
+  subscriptionId: string,
+  status: string,
+) {
+  return {
+    id: eventId('sub'),
+    object: 'event',
+    type,
+    data: {
+      object: {
+        id: subscriptionId,
+        object: 'subscription',
+        status,
+        metadata: { accountId, plan: 'builder' },
+      },
+    },
+  };
+}
+
+const webhook = (event: unknown, secret = STRIPE_WEBHOOK_SECRET) =>
+  deliverWebhook(`${payments.baseUrl}/webhooks/stripe`, event, secret);
+
+async function createBuilderKey(accountId: string): Promise<{ status: number; code?: string }> {
+  const res = await keys.http<{ error?: { code: string } }>(
+    'POST',
+    `/v1/accounts/${accountId}/api-keys`,
+    { token: await keys.tokenFor(accountId), body: { name: 'hobby', plan: 'builder' } },
+  );
+  return { status: res.status, ...(res.body.error && { code: res.body.error.code }) };
+}
+
+const balanceOf = (accountId: string, atLeastVersion: number) =>
+  eventually(async () => {
+    const b = await ledger.http<BalanceView>('GET', `/v1/accounts/${accountId}/balance`);
+    return b.status === 200 && b.body.version >= atLeastVersion ? b.body : undefined;
+  }, 20_000);
+
+async function gift(accountId: string, amount: string, reference: string): Promise<void> {
+  const res = await payments.http('POST', `/v1/admin/accounts/${accountId}/credits`, {
+    body: { type: 'gift', amount, reason: 'test credit', reference },
+  });
+  expect(res.status).toBe(201);
+}
+
+const builderEvents = async (accountId: string) =>
+  (
+    await payments.db.query<{ value: string }>(
+      `SELECT value FROM ${payments.schema}.outbox WHERE message_key = $1 ORDER BY id`,
+      [accountId],
+    )
+  ).rows
+    .map((r) => JSON.parse(r.value) as { type: string; data: Record<string, unknown> })
+    .filter((e) => e.type === 'BuilderSubscriptionChanged');
+
+describe('a Builder subscription paid through Stripe', () => {
+  it('activates once on a paid invoice (the same webhook twice changes nothing), invoices the exact fee, leaves the balance untouched, and ends on cancellation', async () => {
+    const accountId = `acct_builder_${Date.now().toString(36)}`;
+    const subscriptionId = `sub_${Date.now().toString(36)}`;
+    expect(await createBuilderKey(accountId)).toEqual({
+      status: 403,
+      code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    });
+
+    // A prepaid balance of exactly $5, which the subscription must never move.
+    await gift(accountId, '5', `gift-a-${accountId}`);
+    const before = await balanceOf(accountId, 1);
+    expect(before.total).toBe('5');
+
+    const paid = invoicePaid(accountId, subscriptionId, `in_${Date.now().toString(36)}`, 2000);
+    expect((await webhook(paid)).status).toBe(200);
+    expect((await webhook(paid)).status).toBe(200); // Stripe's redelivery: a duplicate
+
+    // keys hears it: builder keys can now be created.
+    await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+
+    // One invoice, the fee to the nano-dollar; one event, active until the period's end.
+    const invoices = await payments.db.query<{ amount_nanos: string; currency: string }>(
+      `SELECT amount_nanos, currency FROM ${payments.schema}.builder_invoices WHERE account_id = $1`,
+      [accountId],
+    );
+    expect(invoices.rows).toEqual([{ amount_nanos: '20000000000', currency: 'usd' }]);
+    const published = await builderEvents(accountId);
+    expect(published.map((e) => e.data)).toEqual([
+      {
+        subscriptionId,
+        active: true,
+        currentPeriodEnd: '2027-02-01T00:00:00.000Z',
+        reason: 'invoice_paid',
+        invoiceId: expect.stringMatching(/^inv_[0-9a-f]{32}$/) as unknown,
+      },
+    ]);
+    const view = await payments.http<Record<string, unknown>>(
+      'GET',
+      `/v1/accounts/${accountId}/builder-subscription`,
+      { token: await payments.tokenFor(accountId) },
+    );
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      accountId,
+      subscriptionId,
+      active: true,
+      currentPeriodEnd: '2027-02-01T00:00:00.000Z',
+      invoices: [
+        {
+          amount: '20',
+          currency: 'usd',
+          periodStart: '2027-01-01T00:00:00.000Z',
+          periodEnd: '2027-02-01T00:00:00.000Z',
+        },
+      ],
+    });
+
+    // The ledger consumed past it without moving the balance: a later $1 gift lands on exactly $5.
+    await gift(accountId, '1', `gift-b-${accountId}`);
+    const after = await balanceOf(accountId, before.version + 1);
+    expect(after).toMatchObject({ total: '6', version: before.version + 1 });
+
+    // Canceled at Stripe: keys refuses new builder keys again.
+    const deleted = subscriptionEvent(
+      'customer.subscription.deleted',
+      accountId,
+      subscriptionId,
+      'canceled',
+    );
+    expect((await webhook(deleted)).status).toBe(200);
+    await eventually(async () => {
+      const refused = await createBuilderKey(accountId);
+      return refused.status === 403 ? refused : undefined;
+    }, 20_000);
+    expect(await createBuilderKey(accountId)).toEqual({
+      status: 403,
+      code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    });
+    expect((await builderEvents(accountId)).map((e) => e.data)).toEqual([
+      expect.objectContaining({ active: true }),
+      { subscriptionId, active: false, reason: 'canceled' },
+    ]);
+    expect(await payments.count('builder_invoices', 'account_id = $1', [accountId])).toBe(1);
+  }, 90_000);
+
+  it('ends when Stripe marks the subscription unpaid; an end of another subscription changes nothing', async () => {
+    const accountId = `acct_builder_unpaid_${Date.now().toString(36)}`;
+    const subscriptionId = `sub_unpaid_${Date.now().toString(36)}`;
+    const paid = invoicePaid(accountId, subscriptionId, `in_u_${Date.now().toString(36)}`, 1999);
+    expect((await webhook(paid)).status).toBe(200);
+    await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+
+    const other = subscriptionEvent(
+      'customer.subscription.deleted',
+      accountId,
+      'sub_old',
+      'canceled',
+    );
+    expect((await webhook(other)).status).toBe(200);
+    const unpaid = subscriptionEvent(
+      'customer.subscription.updated',
+      accountId,
+      subscriptionId,
+      'unpaid',
+    );
+    expect((await webhook(unpaid)).status).toBe(200);
+    await eventually(async () => {
+      const refused = await createBuilderKey(accountId);
+      return refused.code === 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED' ? refused : undefined;
+    }, 20_000);
+    expect((await builderEvents(accountId)).map((e) => [e.data.active, e.data.reason])).toEqual([
+      [true, 'invoice_paid'],
+      [false, 'unpaid'],
+    ]);
+  }, 90_000);
+
+  it('refuses a webhook with a bad signature, and records nothing', async () => {
+    const accountId = `acct_builder_forged_${Date.now().toString(36)}`;
+    const forged = invoicePaid(accountId, 'sub_forged', 'in_forged', 2000);
+    expect((await webhook(forged, 'whsec_not_the_endpoint_secret_0000')).status).toBe(400);
+    expect(await payments.count('builder_invoices', 'account_id = $1', [accountId])).toBe(0);
+    expect(await payments.count('builder_subscriptions', 'account_id = $1', [accountId])).toBe(0);
+    expect(await builderEvents(accountId)).toEqual([]);
+  });
+});
