@@ -1,3 +1,4 @@
+import { parseUsd } from '@billing/money';
 import { eventually } from '@billing/testing';
 import { createKeysTestApp, type KeysTestApp } from './keys/src/testing/keys-test-app.js';
 import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
@@ -18,18 +19,30 @@ import { deliverWebhook } from './payments/src/testing/stripe-webhooks.js';
 
 let ledger: LedgerTestApp;
 let payments: PaymentsTestApp;
+let simulated: PaymentsTestApp;
 let keys: KeysTestApp;
+
+const PRICE_ID = 'price_builder_monthly';
 
 beforeAll(async () => {
   ledger = await createLedgerTestApp();
+  const topics = { payments: ledger.topics.payments, ledger: ledger.topics.ledger };
   payments = await createPaymentsTestApp({
-    topics: { payments: ledger.topics.payments, ledger: ledger.topics.ledger },
+    topics,
+    builderPlan: { priceId: PRICE_ID, monthlyPriceNanos: null },
+  });
+  // The standalone mode's provider: subscribed and paid at once, no network.
+  simulated = await createPaymentsTestApp({
+    topics,
+    paymentProvider: 'simulated',
+    builderPlan: { priceId: null, monthlyPriceNanos: parseUsd('19.99') },
   });
   keys = await createKeysTestApp({ paymentsTopic: ledger.topics.payments });
 }, 120_000);
 
 afterAll(async () => {
   await keys?.close();
+  await simulated?.close();
   await payments?.close();
   await ledger?.close();
 }, 60_000);
@@ -41,7 +54,13 @@ const eventId = (label: string): string =>
   `evt_${label}_${Date.now().toString(36)}_${(eventSeq += 1)}`;
 
 /** `invoice.paid` of a Builder subscription as Stripe sends it (API 2026-10-28). */
-function invoicePaid(accountId: string, subscriptionId: string, invoiceId: string, cents: number) {
+function invoicePaid(
+  accountId: string,
+  subscriptionId: string,
+  invoiceId: string,
+  cents: number,
+  metadata: Record<string, string> = { accountId, plan: 'builder' },
+) {
   return {
     id: eventId('inv'),
     object: 'event',
@@ -57,7 +76,7 @@ function invoicePaid(accountId: string, subscriptionId: string, invoiceId: strin
           type: 'subscription_details',
           subscription_details: {
             subscription: subscriptionId,
-            metadata: { accountId, plan: 'builder' },
+            metadata,
           },
         },
         lines: { data: [{ period: { start: PERIOD_START, end: PERIOD_END } }] },
@@ -136,7 +155,39 @@ describe('a Builder subscription paid through Stripe', () => {
     const before = await balanceOf(accountId, 1);
     expect(before.total).toBe('5');
 
-    const paid = invoicePaid(accountId, subscriptionId, `in_${Date.now().toString(36)}`, 2000);
+    // The customer starts it: a Stripe Checkout in subscription mode for the configured Price,
+    // on the account's own customer, whose subscription will carry the account in its metadata.
+    const token = await payments.tokenFor(accountId);
+    const started = await payments.http<{ status: string; checkoutUrl: string; sessionId: string }>(
+      'POST',
+      `/v1/accounts/${accountId}/builder-subscription`,
+      { token },
+    );
+    expect(started.status).toBe(201);
+    expect(started.body.status).toBe('pending');
+    const session = payments.stripe.session(started.body.sessionId);
+    expect(session).toMatchObject({
+      mode: 'subscription',
+      line_items: [{ price: PRICE_ID, quantity: 1 }],
+      url: started.body.checkoutUrl,
+    });
+    const customers = await payments.db.query<{ customer_id: string }>(
+      `SELECT customer_id FROM ${payments.schema}.stripe_customers WHERE account_id = $1`,
+      [accountId],
+    );
+    expect(session.customer).toBe(customers.rows[0]?.customer_id);
+    const { metadata } = payments.stripe.subscriptionDataOf(started.body.sessionId);
+    expect(metadata).toEqual({ accountId, plan: 'builder' });
+    // Not active until Stripe says the first invoice is paid.
+    expect(await createBuilderKey(accountId)).toMatchObject({ status: 403 });
+
+    const paid = invoicePaid(
+      accountId,
+      subscriptionId,
+      `in_${Date.now().toString(36)}`,
+      2000,
+      metadata,
+    );
     expect((await webhook(paid)).status).toBe(200);
     expect((await webhook(paid)).status).toBe(200); // Stripe's redelivery: a duplicate
 
@@ -183,10 +234,30 @@ describe('a Builder subscription paid through Stripe', () => {
       ],
     });
 
+    // A second subscription while this one is active is refused.
+    const again = await payments.http<{ error: { code: string } }>(
+      'POST',
+      `/v1/accounts/${accountId}/builder-subscription`,
+      { token },
+    );
+    expect([again.status, again.body.error.code]).toEqual([
+      409,
+      'PAYMENTS.BUILDER_SUBSCRIPTION_ACTIVE',
+    ]);
+
     // The ledger consumed past it without moving the balance: a later $1 gift lands on exactly $5.
     await gift(accountId, '1', `gift-b-${accountId}`);
     const after = await balanceOf(accountId, before.version + 1);
     expect(after).toMatchObject({ total: '6', version: before.version + 1 });
+    // Skipped by the ledger, not dead-lettered.
+    const letters = await ledger.http<{ data: { eventType: string | null }[] }>(
+      'GET',
+      '/v1/admin/dead-letters/ledger?state=all&limit=100',
+    );
+    expect(letters.status).toBe(200);
+    expect(letters.body.data.filter((l) => l.eventType === 'BuilderSubscriptionChanged')).toEqual(
+      [],
+    );
 
     // Canceled at Stripe: keys refuses new builder keys again.
     const deleted = subscriptionEvent(
@@ -244,6 +315,25 @@ describe('a Builder subscription paid through Stripe', () => {
       [false, 'unpaid'],
     ]);
   }, 90_000);
+
+  it('with the simulated provider (standalone), is active at once, its first month invoiced at the configured fee', async () => {
+    const accountId = `acct_builder_sim_${Date.now().toString(36)}`;
+    const token = await simulated.tokenFor(accountId);
+    const path = `/v1/accounts/${accountId}/builder-subscription`;
+    const started = await simulated.http<{ status: string }>('POST', path, { token });
+    expect([started.status, started.body.status]).toEqual([201, 'active']);
+    await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+    const view = await simulated.http<{ active: boolean; invoices: { amount: string }[] }>(
+      'GET',
+      path,
+      { token },
+    );
+    expect(view.body).toMatchObject({ active: true, invoices: [{ amount: '19.99' }] });
+    expect((await simulated.http('POST', path, { token })).status).toBe(409);
+  }, 60_000);
 
   it('refuses a webhook with a bad signature, and records nothing', async () => {
     const accountId = `acct_builder_forged_${Date.now().toString(36)}`;

@@ -2,6 +2,7 @@ import { ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
 import { BuilderSubscriptions } from './commands/builder-subscriptions.js';
+import { StartBuilderSubscriptionHandler } from './commands/start-builder-subscription/start-builder-subscription.handler.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
 import { PromotionRedemptions } from './commands/promotion-redemptions.js';
 import { CreatePromotionCodeHandler } from './commands/create-promotion-code/create-promotion-code.handler.js';
@@ -138,6 +139,7 @@ export class PaymentsModule extends ServiceModule({
       JoinReferralHandler,
       ListReferralsHandler,
       GetBuilderSubscriptionHandler,
+      StartBuilderSubscriptionHandler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

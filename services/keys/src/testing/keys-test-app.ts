@@ -87,11 +87,11 @@ export async function createKeysTestApp(
     usageRecorded: `usage.recorded.v1.${suffix}`,
     payments: paymentsTopic ?? `payments.v1.${suffix}`,
   };
+  // A payments topic given by the caller belongs to another test app, which deletes it.
   const ownTopics = [
     topics.usageRecorded,
     `${topics.usageRecorded}.dlq`,
-    topics.payments,
-    `${topics.payments}.dlq`,
+    ...(paymentsTopic === undefined ? [topics.payments, `${topics.payments}.dlq`] : []),
   ];
   const kafka = testKafka();
   const logs = new CapturingLogger();
