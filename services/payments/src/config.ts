@@ -207,7 +207,8 @@ export const loadPaymentsEnv = (
 ): PaymentsEnv => loadConfig('payments', PaymentsEnv, env);
 
 /**
- * The credit expiry and referral reward policies: the variables a host embedding this module (the
+ * The credit expiry and referral reward policies, and the simulated provider's Builder fee: the
+ * variables a host embedding this module (the
  * standalone mode) passes through, validated by PaymentsEnv's own rules (paymentsPolicyFromEnv).
  */
 export const PAYMENTS_POLICY_VARIABLES = [
@@ -219,6 +220,7 @@ export const PAYMENTS_POLICY_VARIABLES = [
   'REFERRAL_REWARD_FIXED_USD',
   'REFERRAL_REWARD_CAP_USD',
   'REFERRAL_CLAWBACK_DAYS',
+  'BUILDER_MONTHLY_PRICE_USD',
 ] as const;
 
 export type PaymentsPolicyEnv = Pick<PaymentsEnv, (typeof PAYMENTS_POLICY_VARIABLES)[number]>;

@@ -263,6 +263,7 @@ function resolveCreditLifetimes(given: Partial<CreditLifetimes>): CreditLifetime
 
 /** The options of a production process, from its validated environment. */
 export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions {
+  const policy = paymentsPolicyFromEnv(env);
   return {
     ...accountFacingOptionsFromEnv(env),
     nodeEnv: env.NODE_ENV,
@@ -274,7 +275,7 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
     },
     paymentProvider: env.PAYMENT_PROVIDER,
     bonusRate: env.BONUS_RATE,
-    ...paymentsPolicyFromEnv(env),
+    ...policy,
     topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
     checkout: { successUrl: env.CHECKOUT_SUCCESS_URL, cancelUrl: env.CHECKOUT_CANCEL_URL },
     builderPlan: {
@@ -313,10 +314,18 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
  * payments process (above) and for a host that embeds the module (the standalone mode, which
  * loads them with loadPaymentsPolicyEnv).
  */
-export function paymentsPolicyFromEnv(
-  env: PaymentsPolicyEnv,
-): Required<Pick<PaymentsModuleOptions, 'creditLifetimes' | 'referrals'>> {
+export function paymentsPolicyFromEnv(env: PaymentsPolicyEnv): Required<
+  Pick<PaymentsModuleOptions, 'creditLifetimes' | 'referrals'>
+> & {
+  readonly builderPlan: Pick<BuilderPlanSettings, 'monthlyPriceNanos'>;
+} {
   return {
+    builderPlan: {
+      monthlyPriceNanos:
+        env.BUILDER_MONTHLY_PRICE_USD === undefined
+          ? null
+          : parseUsd(env.BUILDER_MONTHLY_PRICE_USD),
+    },
     creditLifetimes: {
       bonusDays: env.BONUS_LIFETIME_DAYS ?? null,
       giftDays: env.GIFT_LIFETIME_DAYS ?? null,
