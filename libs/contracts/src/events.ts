@@ -4,11 +4,13 @@ import {
   ApiKeyDeletedV1Dto,
   ApiKeyExpiryChangedV1Dto,
   ApiKeySpendLimitChangedV1Dto,
+  ApiKeySubscriptionChangedV1Dto,
   ApiKeyUpdatedV1Dto,
   type ApiKeyCreatedData,
   type ApiKeyDeletedData,
   type ApiKeyExpiryChangedData,
   type ApiKeySpendLimitChangedData,
+  type ApiKeySubscriptionChangedData,
   type ApiKeyUpdatedData,
 } from './events/keys.js';
 import { BalanceChangedV1Dto, type BalanceChangedData } from './events/ledger.js';
@@ -68,6 +70,10 @@ export type ApiKeySpendLimitChanged = Envelope<
   'ApiKeySpendLimitChanged',
   ApiKeySpendLimitChangedData
 >;
+export type ApiKeySubscriptionChanged = Envelope<
+  'ApiKeySubscriptionChanged',
+  ApiKeySubscriptionChangedData
+>;
 
 /** Every event of the wire contract, discriminated by the persisted `type` string. */
 export type ContractEvent =
@@ -88,7 +94,8 @@ export type ContractEvent =
   | ApiKeyUpdated
   | ApiKeyDeleted
   | ApiKeyExpiryChanged
-  | ApiKeySpendLimitChanged;
+  | ApiKeySpendLimitChanged
+  | ApiKeySubscriptionChanged;
 
 export type EventType = ContractEvent['type'];
 export type EventOf<T extends EventType> = Extract<ContractEvent, { readonly type: T }>;
@@ -123,6 +130,7 @@ export const EVENT_SCHEMAS = Object.freeze({
   ApiKeyDeleted: { version: 1, dataClass: ApiKeyDeletedV1Dto },
   ApiKeyExpiryChanged: { version: 1, dataClass: ApiKeyExpiryChangedV1Dto },
   ApiKeySpendLimitChanged: { version: 1, dataClass: ApiKeySpendLimitChangedV1Dto },
+  ApiKeySubscriptionChanged: { version: 1, dataClass: ApiKeySubscriptionChangedV1Dto },
 } satisfies { readonly [T in EventType]: EventSchema<DataOf<T>> });
 
 export const EVENT_TYPES: readonly EventType[] = Object.freeze(

@@ -29,6 +29,7 @@ export {
   type ApiKeySpendLimitChanged,
   type ApiKeyUpdated,
   type BalanceChanged,
+  type ApiKeySubscriptionChanged,
   type BonusGranted,
   type BuilderSubscriptionChanged,
   type CompensationIssued,

@@ -36,6 +36,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'ApiKeyDeleted',
     'ApiKeyExpiryChanged',
     'ApiKeySpendLimitChanged',
+    'ApiKeySubscriptionChanged',
   ],
 } as const satisfies { readonly [T in Topic]: readonly EventType[] });
 

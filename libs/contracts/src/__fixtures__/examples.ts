@@ -143,6 +143,10 @@ export const FULL: Examples = {
     daily: '5',
     monthly: '100.5',
   }),
+  ApiKeySubscriptionChanged: event('ApiKeySubscriptionChanged', {
+    apiKeyId: 'key_1',
+    active: false,
+  }),
 };
 
 const minimalUsage = {
