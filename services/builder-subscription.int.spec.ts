@@ -1,6 +1,12 @@
 import { parseUsd } from '@billing/money';
 import { eventually } from '@billing/testing';
-import { createKeysTestApp, type KeysTestApp } from './keys/src/testing/keys-test-app.js';
+import { lookupHash } from '@billing/api-keys';
+import {
+  API_KEY_PEPPER,
+  createKeysTestApp,
+  GATEWAY_SERVICE_TOKEN,
+  type KeysTestApp,
+} from './keys/src/testing/keys-test-app.js';
 import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
 import { createLedgerTestApp, type LedgerTestApp } from './ledger/src/testing/ledger-test-app.js';
 import {
@@ -109,14 +115,30 @@ function subscriptionEvent(
 const webhook = (event: unknown, secret = STRIPE_WEBHOOK_SECRET) =>
   deliverWebhook(`${payments.baseUrl}/webhooks/stripe`, event, secret);
 
-async function createBuilderKey(accountId: string): Promise<{ status: number; code?: string }> {
-  const res = await keys.http<{ error?: { code: string } }>(
+async function createBuilderKey(
+  accountId: string,
+): Promise<{ status: number; code?: string; key?: string }> {
+  const res = await keys.http<{ error?: { code: string }; key?: string }>(
     'POST',
     `/v1/accounts/${accountId}/api-keys`,
     { token: await keys.tokenFor(accountId), body: { name: 'hobby', plan: 'builder' } },
   );
-  return { status: res.status, ...(res.body.error && { code: res.body.error.code }) };
+  return {
+    status: res.status,
+    ...(res.body.error && { code: res.body.error.code }),
+    ...(res.body.key !== undefined && { key: res.body.key }),
+  };
 }
+
+/** What the gateway's authoritative lookup answers for a key. */
+const lookupOf = async (key: string) =>
+  (
+    await keys.http<{ plan: string; subscriptionActive: boolean }>(
+      'GET',
+      `/v1/internal/api-keys/by-lookup-hash/${lookupHash(key, API_KEY_PEPPER)}`,
+      { token: GATEWAY_SERVICE_TOKEN },
+    )
+  ).body;
 
 const balanceOf = (accountId: string, atLeastVersion: number) =>
   eventually(async () => {
@@ -192,10 +214,14 @@ describe('a Builder subscription paid through Stripe', () => {
     expect((await webhook(paid)).status).toBe(200); // Stripe's redelivery: a duplicate
 
     // keys hears it: builder keys can now be created.
-    await eventually(async () => {
+    const issued = await eventually(async () => {
       const created = await createBuilderKey(accountId);
       return created.status === 201 ? created : undefined;
     }, 20_000);
+    expect(await lookupOf(issued.key ?? '')).toMatchObject({
+      plan: 'builder',
+      subscriptionActive: true,
+    });
 
     // One invoice, the fee to the nano-dollar; one event, active until the period's end.
     const invoices = await payments.db.query<{ amount_nanos: string; currency: string }>(
@@ -275,6 +301,14 @@ describe('a Builder subscription paid through Stripe', () => {
       status: 403,
       code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
     });
+    // The key already issued: the gateway is told (keys.v1) and its lookup says so.
+    expect(await lookupOf(issued.key ?? '')).toMatchObject({ subscriptionActive: false });
+    const keyEvents = (await keys.outboxOf(accountId)).filter(
+      (e) => e.type === 'ApiKeySubscriptionChanged',
+    );
+    expect(keyEvents.map((e) => e.data)).toEqual([
+      { apiKeyId: expect.any(String) as unknown, active: false },
+    ]);
     expect((await builderEvents(accountId)).map((e) => e.data)).toEqual([
       expect.objectContaining({ active: true }),
       { subscriptionId, active: false, reason: 'canceled' },
