@@ -51,9 +51,9 @@ function needs(service: string): Needs {
     case 'keys': {
       const o = resolveKeysOptions(keysOptionsFromEnv(loadKeysEnv(env)));
       return {
-        writes: [o.topics.keys, dlq(o.topics.usageRecorded)],
-        reads: [o.topics.usageRecorded],
-        groups: [o.usageConsumerName],
+        writes: [o.topics.keys, dlq(o.topics.usageRecorded), dlq(o.topics.payments)],
+        reads: [o.topics.usageRecorded, o.topics.payments],
+        groups: [o.usageConsumerName, o.paymentsConsumerName],
       };
     }
     case 'metering': {

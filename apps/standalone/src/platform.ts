@@ -85,7 +85,7 @@ const CONSUMERS_PER_TOPIC: Record<string, number> = {
   [TOPICS.keys]: 1, // gateway (key cache)
   [TOPICS.usageObserved]: 1, // metering
   [TOPICS.usageRecorded]: 2, // ledger (charge), keys (used, last used)
-  [TOPICS.payments]: 1, // ledger
+  [TOPICS.payments]: 2, // ledger (credits), keys (Builder subscription)
   [TOPICS.ledger]: 1, // payments (auto top-up)
 };
 

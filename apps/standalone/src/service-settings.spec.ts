@@ -19,7 +19,11 @@ function paymentsProcess(env: Record<string, string>) {
       ...env,
     }),
   );
-  return { creditLifetimes: options.creditLifetimes, referrals: options.referrals };
+  return {
+    creditLifetimes: options.creditLifetimes,
+    referrals: options.referrals,
+    builderPlan: { monthlyPriceNanos: options.builderPlan?.monthlyPriceNanos ?? null },
+  };
 }
 
 const problemsOf = (env: Record<string, string>): readonly string[] => {
@@ -42,6 +46,7 @@ describe('the standalone mode’s settings of the embedded services', () => {
     REFERRAL_REWARD_FIXED_USD: '2.50',
     REFERRAL_REWARD_CAP_USD: '40',
     REFERRAL_CLAWBACK_DAYS: '14',
+    BUILDER_MONTHLY_PRICE_USD: '19.99',
   };
 
   it('passes the credit lifetimes and the referral reward to payments as its own process reads them', () => {
@@ -54,6 +59,7 @@ describe('the standalone mode’s settings of the embedded services', () => {
         rewardCapUsd: '40',
         clawbackDays: 14,
       },
+      builderPlan: { monthlyPriceNanos: 19_990_000_000n },
     });
     expect(settings.payments).toEqual(paymentsProcess(policy));
   });

@@ -92,7 +92,10 @@ describe('npm start (the standalone mode)', () => {
     });
 
   beforeAll(async () => {
-    ({ process: running, banner } = await StandaloneProcess.start({ dataDir }));
+    ({ process: running, banner } = await StandaloneProcess.start({
+      dataDir,
+      env: { BUILDER_MONTHLY_PRICE_USD: '19.99' },
+    }));
   }, 180_000);
 
   afterAll(async () => {
@@ -178,6 +181,31 @@ describe('npm start (the standalone mode)', () => {
         expect.objectContaining({ type: 'usage' }),
       ]),
     );
+  });
+
+  it('starts a Builder subscription through the simulated provider at once: invoiced $19.99, the balance untouched, builder keys allowed', async () => {
+    const before = await balance();
+    const started = await call<{ status: string }>(
+      'POST',
+      '/v1/accounts/acct_demo/builder-subscription',
+      banner.accountToken,
+    );
+    expect([started.status, started.body.status]).toEqual([201, 'active']);
+    const view = await get<{ active: boolean; invoices: { amount: string }[] }>(
+      '/v1/accounts/acct_demo/builder-subscription',
+    );
+    expect(view).toMatchObject({ active: true, invoices: [{ amount: '19.99' }] });
+    const key = await eventually('a builder key', async () => {
+      const created = await call<{ plan: string }>(
+        'POST',
+        '/v1/accounts/acct_demo/api-keys',
+        banner.accountToken,
+        { name: 'builder', plan: 'builder' },
+      );
+      return created.status === 201 ? created.body : undefined;
+    });
+    expect(key.plan).toBe('builder');
+    expect((await balance()).total).toBe(before.total);
   });
 
   it('shows in the key list what the key has used and when it was last used', async () => {

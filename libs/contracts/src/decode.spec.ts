@@ -231,7 +231,7 @@ describe('decodeEvent: WRONG_TOPIC', () => {
       'WRONG_TOPIC',
       'type: UsageRecorded is not allowed on payments.v1 (allowed: TopUpSettled, DiscountApplied, ' +
         'BonusGranted, CompensationIssued, GiftGranted, ReferralRewarded, ReferralRewardRevoked, ' +
-        'CreditsAdjusted, TopUpRefunded)',
+        'CreditsAdjusted, TopUpRefunded, BuilderSubscriptionChanged)',
     );
   });
 

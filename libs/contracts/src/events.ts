@@ -4,16 +4,19 @@ import {
   ApiKeyDeletedV1Dto,
   ApiKeyExpiryChangedV1Dto,
   ApiKeySpendLimitChangedV1Dto,
+  ApiKeySubscriptionChangedV1Dto,
   ApiKeyUpdatedV1Dto,
   type ApiKeyCreatedData,
   type ApiKeyDeletedData,
   type ApiKeyExpiryChangedData,
   type ApiKeySpendLimitChangedData,
+  type ApiKeySubscriptionChangedData,
   type ApiKeyUpdatedData,
 } from './events/keys.js';
 import { BalanceChangedV1Dto, type BalanceChangedData } from './events/ledger.js';
 import {
   BonusGrantedV1Dto,
+  BuilderSubscriptionChangedV1Dto,
   CompensationIssuedV1Dto,
   CreditsAdjustedV1Dto,
   DiscountAppliedV1Dto,
@@ -23,6 +26,7 @@ import {
   TopUpRefundedV1Dto,
   TopUpSettledV1Dto,
   type BonusGrantedData,
+  type BuilderSubscriptionChangedData,
   type CompensationIssuedData,
   type CreditsAdjustedData,
   type DiscountAppliedData,
@@ -53,6 +57,10 @@ export type ReferralRewarded = Envelope<'ReferralRewarded', ReferralRewardedData
 export type ReferralRewardRevoked = Envelope<'ReferralRewardRevoked', ReferralRewardRevokedData>;
 export type CreditsAdjusted = Envelope<'CreditsAdjusted', CreditsAdjustedData>;
 export type TopUpRefunded = Envelope<'TopUpRefunded', TopUpRefundedData>;
+export type BuilderSubscriptionChanged = Envelope<
+  'BuilderSubscriptionChanged',
+  BuilderSubscriptionChangedData
+>;
 export type BalanceChanged = Envelope<'BalanceChanged', BalanceChangedData>;
 export type ApiKeyCreated = Envelope<'ApiKeyCreated', ApiKeyCreatedData>;
 export type ApiKeyUpdated = Envelope<'ApiKeyUpdated', ApiKeyUpdatedData>;
@@ -61,6 +69,10 @@ export type ApiKeyExpiryChanged = Envelope<'ApiKeyExpiryChanged', ApiKeyExpiryCh
 export type ApiKeySpendLimitChanged = Envelope<
   'ApiKeySpendLimitChanged',
   ApiKeySpendLimitChangedData
+>;
+export type ApiKeySubscriptionChanged = Envelope<
+  'ApiKeySubscriptionChanged',
+  ApiKeySubscriptionChangedData
 >;
 
 /** Every event of the wire contract, discriminated by the persisted `type` string. */
@@ -76,12 +88,14 @@ export type ContractEvent =
   | ReferralRewardRevoked
   | CreditsAdjusted
   | TopUpRefunded
+  | BuilderSubscriptionChanged
   | BalanceChanged
   | ApiKeyCreated
   | ApiKeyUpdated
   | ApiKeyDeleted
   | ApiKeyExpiryChanged
-  | ApiKeySpendLimitChanged;
+  | ApiKeySpendLimitChanged
+  | ApiKeySubscriptionChanged;
 
 export type EventType = ContractEvent['type'];
 export type EventOf<T extends EventType> = Extract<ContractEvent, { readonly type: T }>;
@@ -109,12 +123,14 @@ export const EVENT_SCHEMAS = Object.freeze({
   ReferralRewardRevoked: { version: 1, dataClass: ReferralRewardRevokedV1Dto },
   CreditsAdjusted: { version: 1, dataClass: CreditsAdjustedV1Dto },
   TopUpRefunded: { version: 1, dataClass: TopUpRefundedV1Dto },
+  BuilderSubscriptionChanged: { version: 1, dataClass: BuilderSubscriptionChangedV1Dto },
   BalanceChanged: { version: 1, dataClass: BalanceChangedV1Dto },
   ApiKeyCreated: { version: 1, dataClass: ApiKeyCreatedV1Dto },
   ApiKeyUpdated: { version: 1, dataClass: ApiKeyUpdatedV1Dto },
   ApiKeyDeleted: { version: 1, dataClass: ApiKeyDeletedV1Dto },
   ApiKeyExpiryChanged: { version: 1, dataClass: ApiKeyExpiryChangedV1Dto },
   ApiKeySpendLimitChanged: { version: 1, dataClass: ApiKeySpendLimitChangedV1Dto },
+  ApiKeySubscriptionChanged: { version: 1, dataClass: ApiKeySubscriptionChangedV1Dto },
 } satisfies { readonly [T in EventType]: EventSchema<DataOf<T>> });
 
 export const EVENT_TYPES: readonly EventType[] = Object.freeze(

@@ -46,6 +46,8 @@ describe('route: which service answers a URL on the one port', () => {
     ['/v1/accounts/acct_1/auto-top-up', 'payments'],
     ['/v1/accounts/acct_1/referral', 'payments'],
     ['/v1/accounts/acct_1/referrals', 'payments'],
+    ['/v1/accounts/acct_1/builder-subscription', 'payments'],
+    ['/v1/admin/accounts/acct_1/builder-subscription', 'keys'],
     ['/v1/accounts/acct_1/low-balance-alert', 'payments'],
     ['/v1/accounts/acct_1/low-balance-alert/deliveries?limit=5', 'payments'],
     ['/v1/accounts/acct_1/low-balance-alert/webhook-secret', 'payments'],

@@ -55,6 +55,8 @@ const TABLE: readonly (readonly [RegExp, ServiceName])[] = (
     ],
     // Referrals (issue #17): the account's code and rewards, and signing up with a code.
     [under(`${ACCOUNT}/(?:referral|referrals)`), 'payments'],
+    // The Builder subscription the customer pays through the payment provider (issue #17).
+    [under(`${ACCOUNT}/builder-subscription`), 'payments'],
     [under(`/v1/admin/accounts/${SEGMENT}/credits`), 'payments'],
     [under('/v1/admin/promotion-codes'), 'payments'],
     // An operator's switch of an account's Builder subscription: only keys checks it.

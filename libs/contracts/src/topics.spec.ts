@@ -68,6 +68,8 @@ describe('topics', () => {
           return `-${event.data.amount}`;
         case 'CreditsAdjusted':
           return `adjust ${event.data.amount}`;
+        case 'BuilderSubscriptionChanged':
+          return event.data.active ? 'builder on' : 'builder off';
         default: {
           const unreachable: never = event;
           return unreachable;

@@ -27,6 +27,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'ReferralRewardRevoked',
     'CreditsAdjusted',
     'TopUpRefunded',
+    'BuilderSubscriptionChanged',
   ],
   'ledger.v1': ['BalanceChanged'],
   'keys.v1': [
@@ -35,6 +36,7 @@ export const TOPIC_EVENT_TYPES = Object.freeze({
     'ApiKeyDeleted',
     'ApiKeyExpiryChanged',
     'ApiKeySpendLimitChanged',
+    'ApiKeySubscriptionChanged',
   ],
 } as const satisfies { readonly [T in Topic]: readonly EventType[] });
 

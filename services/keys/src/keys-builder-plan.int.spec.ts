@@ -91,6 +91,7 @@ describe('Builder plan keys on the keys routes', () => {
       expiresAt: null,
       spendLimits: { daily: null, monthly: null },
       plan: 'builder',
+      subscriptionActive: true,
       version: 1,
     });
     expect(await t.outboxOf(accountId)).toEqual([
@@ -114,6 +115,51 @@ describe('Builder plan keys on the keys routes', () => {
       return v.body.lastUsedAt === null ? undefined : v.body;
     }, 20_000);
     expect(view).toMatchObject({ used: '0', lastUsedAt: completedAt, plan: 'builder' });
+  });
+
+  it('given issued builder keys, when the operator ends the subscription, then each builder key (not the pay-as-you-go one, not a deleted one) gets ApiKeySubscriptionChanged counted in its version, and the lookup says so; switching it on again does the same, once', async () => {
+    const accountId = testAccount();
+    const base = `/v1/accounts/${accountId}/api-keys`;
+    expect((await subscribe(accountId, true)).status).toBe(200);
+    const builder = await t.http<CreatedApiKey>('POST', base, {
+      body: { name: 'hobby', plan: 'builder' },
+    });
+    const gone = await t.http<CreatedApiKey>('POST', base, {
+      body: { name: 'old', plan: 'builder' },
+    });
+    expect((await t.http('DELETE', `${base}/${gone.body.id}`)).status).toBe(204);
+    const payg = await t.http<CreatedApiKey>('POST', base, { body: { name: 'prod' } });
+    const lookupOf = async (key: string) =>
+      (
+        await t.http<KeyLookupView>(
+          'GET',
+          `/v1/internal/api-keys/by-lookup-hash/${lookupHash(key, API_KEY_PEPPER)}`,
+          { token: GATEWAY_SERVICE_TOKEN },
+        )
+      ).body;
+
+    expect((await subscribe(accountId, false)).status).toBe(200);
+    expect((await subscribe(accountId, false)).status).toBe(200); // no change: nothing published
+    const changes = async () =>
+      (await t.outboxOf(accountId)).filter((e) => e.type === 'ApiKeySubscriptionChanged');
+    expect(await changes()).toEqual([
+      { type: 'ApiKeySubscriptionChanged', data: { apiKeyId: builder.body.id, active: false } },
+    ]);
+    expect(await lookupOf(builder.body.key)).toMatchObject({
+      subscriptionActive: false,
+      version: 2,
+    });
+    expect(await lookupOf(payg.body.key)).toMatchObject({ subscriptionActive: true, version: 1 });
+
+    expect((await subscribe(accountId, true)).status).toBe(200);
+    expect((await changes()).map((e) => e.data)).toEqual([
+      { apiKeyId: builder.body.id, active: false },
+      { apiKeyId: builder.body.id, active: true },
+    ]);
+    expect(await lookupOf(builder.body.key)).toMatchObject({
+      subscriptionActive: true,
+      version: 3,
+    });
   });
 
   it('refuses an unknown plan with 400, and the subscription route to an account token with 403', async () => {

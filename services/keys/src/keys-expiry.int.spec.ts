@@ -58,6 +58,7 @@ describe('API key expiry on the keys routes', () => {
       expiresAt,
       spendLimits: { daily: null, monthly: null },
       plan: 'payg',
+      subscriptionActive: true,
       version: 1,
     });
     expect(await t.outboxOf(accountId)).toEqual([

@@ -2,6 +2,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ServiceModule } from '@billing/service-kit';
 import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler.js';
 import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler.js';
+import { ApplyBuilderSubscriptionChangeHandler } from './commands/apply-builder-subscription-change/apply-builder-subscription-change.handler.js';
 import { RecordKeyUsageHandler } from './commands/record-key-usage/record-key-usage.handler.js';
 import { RevealApiKeyHandler } from './commands/reveal-api-key/reveal-api-key.handler.js';
 import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler.js';
@@ -32,6 +33,7 @@ export class KeysModule extends ServiceModule({
       DeleteApiKeyHandler,
       RevealApiKeyHandler,
       RecordKeyUsageHandler,
+      ApplyBuilderSubscriptionChangeHandler,
       SetBuilderSubscriptionHandler,
       ListApiKeysHandler,
       GetApiKeyHandler,

@@ -17,6 +17,8 @@ export interface KeysTopics {
   readonly keys: string;
   /** Where UsageRecorded comes from (used and last used per key). */
   readonly usageRecorded: string;
+  /** Where BuilderSubscriptionChanged comes from (payments.v1: which accounts hold a Builder plan). */
+  readonly payments: string;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface KeysModuleOptions extends AccountFacingModuleOptions<KeysTopics
   readonly apiKeyEncryptionKey: string;
   /** The consumer group (and inbox) name of the UsageRecorded consumer. */
   readonly usageConsumerName?: string;
+  /** The consumer group (and inbox) name of the payments.v1 consumer. */
+  readonly paymentsConsumerName?: string;
   /** How many UsageRecorded per key the details route shows (the table keeps as many). */
   readonly recentUsageLimit?: number;
 }
@@ -39,6 +43,7 @@ export interface ResolvedKeysOptions extends ResolvedAccountFacingOptions<KeysTo
   readonly apiKeyPepper: string;
   readonly encryptionKey: Buffer;
   readonly usageConsumerName: string;
+  readonly paymentsConsumerName: string;
   readonly recentUsageLimit: number;
 }
 
@@ -53,7 +58,7 @@ export const DEFAULT_KEYS_SCHEMA = 'keys';
 export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOptions {
   const common = resolveAccountFacingOptions(options, {
     schema: DEFAULT_KEYS_SCHEMA,
-    topics: { keys: TOPICS.keys, usageRecorded: TOPICS.usageRecorded },
+    topics: { keys: TOPICS.keys, usageRecorded: TOPICS.usageRecorded, payments: TOPICS.payments },
   });
   if (options.apiKeyPepper.length === 0) throw new RangeError('the API key pepper is empty');
   const recentUsageLimit = options.recentUsageLimit ?? 20;
@@ -65,6 +70,7 @@ export function resolveKeysOptions(options: KeysModuleOptions): ResolvedKeysOpti
     apiKeyPepper: options.apiKeyPepper,
     encryptionKey: parseEncryptionKey(options.apiKeyEncryptionKey),
     usageConsumerName: options.usageConsumerName ?? 'keys.usage-recorded',
+    paymentsConsumerName: options.paymentsConsumerName ?? 'keys.payments',
     recentUsageLimit,
   };
 }

@@ -113,6 +113,26 @@ export class PaymentsEnv extends AccountFacingEnv {
   @Matches(WHOLE_CENTS_USD, { message: 'TOP_UP_MAX_USD must be a USD amount in whole cents' })
   TOP_UP_MAX_USD = '10000';
 
+  /**
+   * The Builder subscription's Stripe Price (recurring, monthly): what its Checkout sells. Unset,
+   * customers cannot start a Builder subscription through Stripe (409).
+   */
+  @IsOptional()
+  @Matches(/^price_\w{1,200}$/, {
+    message: 'BUILDER_PRICE_ID must be a Stripe price id (price_...)',
+  })
+  BUILDER_PRICE_ID?: string;
+
+  /**
+   * The Builder subscription's monthly fee in USD, whole cents: what the simulated provider
+   * charges (the standalone mode). With Stripe, the Price is the authority on the fee.
+   */
+  @IsOptional()
+  @Matches(WHOLE_CENTS_USD, {
+    message: 'BUILDER_MONTHLY_PRICE_USD must be a USD amount in whole cents',
+  })
+  BUILDER_MONTHLY_PRICE_USD?: string;
+
   /** Where Checkout sends the customer back (the console). */
   @Matches(/^https?:\/\/\S+$/, { message: 'CHECKOUT_SUCCESS_URL must be an http(s) URL' })
   CHECKOUT_SUCCESS_URL = 'http://localhost:3000/billing/top-ups/success';
@@ -187,7 +207,8 @@ export const loadPaymentsEnv = (
 ): PaymentsEnv => loadConfig('payments', PaymentsEnv, env);
 
 /**
- * The credit expiry and referral reward policies: the variables a host embedding this module (the
+ * The credit expiry and referral reward policies, and the simulated provider's Builder fee: the
+ * variables a host embedding this module (the
  * standalone mode) passes through, validated by PaymentsEnv's own rules (paymentsPolicyFromEnv).
  */
 export const PAYMENTS_POLICY_VARIABLES = [
@@ -199,6 +220,7 @@ export const PAYMENTS_POLICY_VARIABLES = [
   'REFERRAL_REWARD_FIXED_USD',
   'REFERRAL_REWARD_CAP_USD',
   'REFERRAL_CLAWBACK_DAYS',
+  'BUILDER_MONTHLY_PRICE_USD',
 ] as const;
 
 export type PaymentsPolicyEnv = Pick<PaymentsEnv, (typeof PAYMENTS_POLICY_VARIABLES)[number]>;

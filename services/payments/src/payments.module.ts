@@ -1,6 +1,8 @@
 import { ServiceModule } from '@billing/service-kit';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
+import { BuilderSubscriptions } from './commands/builder-subscriptions.js';
+import { StartBuilderSubscriptionHandler } from './commands/start-builder-subscription/start-builder-subscription.handler.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
 import { PromotionRedemptions } from './commands/promotion-redemptions.js';
 import { CreatePromotionCodeHandler } from './commands/create-promotion-code/create-promotion-code.handler.js';
@@ -27,9 +29,11 @@ import { GetLowBalanceAlertHandler } from './queries/get-low-balance-alert/get-l
 import { ListAlertDeliveriesHandler } from './queries/list-alert-deliveries/list-alert-deliveries.handler.js';
 import { LowBalanceAlertsController } from './http/low-balance-alerts.controller.js';
 import { AccountsController } from './http/accounts.controller.js';
+import { BuilderSubscriptionController } from './http/builder-subscription.controller.js';
 import { ReferralsController } from './http/referrals.controller.js';
 import { ReferralProgram } from './commands/referral-program.js';
 import { JoinReferralHandler } from './commands/join-referral/join-referral.handler.js';
+import { GetBuilderSubscriptionHandler } from './queries/get-builder-subscription/get-builder-subscription.handler.js';
 import { ListReferralsHandler } from './queries/list-referrals/list-referrals.handler.js';
 import { AdminCreditsController } from './http/admin-credits.controller.js';
 import {
@@ -81,6 +85,7 @@ export class PaymentsModule extends ServiceModule({
       AccountsController,
       LowBalanceAlertsController,
       ReferralsController,
+      BuilderSubscriptionController,
       AdminCreditsController,
       PromotionCodesController,
       StripeWebhookController,
@@ -105,6 +110,7 @@ export class PaymentsModule extends ServiceModule({
       ListPromotionCodesHandler,
       QuoteTopUpHandler,
       PaymentMethods,
+      BuilderSubscriptions,
       PaymentsMessaging,
       AutoTopUpScheduler,
       PaymentsRuntime,
@@ -132,6 +138,8 @@ export class PaymentsModule extends ServiceModule({
       ReferralProgram,
       JoinReferralHandler,
       ListReferralsHandler,
+      GetBuilderSubscriptionHandler,
+      StartBuilderSubscriptionHandler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

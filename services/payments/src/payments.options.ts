@@ -67,6 +67,8 @@ export interface PaymentsModuleOptions extends AccountFacingModuleOptions<Paymen
   };
   readonly invoiceIssuer?: InvoiceIssuer;
   readonly lowBalanceAlerts?: Partial<LowBalanceAlertOptions>;
+  /** The Builder subscription on sale (issue #17); by default none. */
+  readonly builderPlan?: Partial<BuilderPlanSettings>;
   /** The referral reward policy; by default no reward (domain/referrals.ts). */
   readonly referrals?: ReferralSettings;
 }
@@ -116,6 +118,16 @@ export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<Pa
   readonly invoiceIssuer: InvoiceIssuer;
   readonly lowBalanceAlerts: LowBalanceAlertOptions;
   readonly referrals: ReferralPolicy;
+  readonly builderPlan: BuilderPlanSettings;
+}
+
+/**
+ * The Builder subscription on sale: the Stripe Price its Checkout sells (`BUILDER_PRICE_ID`), and
+ * the monthly fee the simulated provider charges (`BUILDER_MONTHLY_PRICE_USD`). Null: not sold.
+ */
+export interface BuilderPlanSettings {
+  readonly priceId: string | null;
+  readonly monthlyPriceNanos: bigint | null;
 }
 
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
@@ -172,6 +184,10 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
     lowBalanceAlerts: resolveLowBalanceAlerts(options.nodeEnv, options.lowBalanceAlerts ?? {}),
     referrals: resolveReferrals(options.referrals ?? {}),
+    builderPlan: {
+      priceId: options.builderPlan?.priceId ?? null,
+      monthlyPriceNanos: options.builderPlan?.monthlyPriceNanos ?? null,
+    },
   };
 }
 
@@ -247,6 +263,7 @@ function resolveCreditLifetimes(given: Partial<CreditLifetimes>): CreditLifetime
 
 /** The options of a production process, from its validated environment. */
 export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions {
+  const policy = paymentsPolicyFromEnv(env);
   return {
     ...accountFacingOptionsFromEnv(env),
     nodeEnv: env.NODE_ENV,
@@ -258,9 +275,16 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
     },
     paymentProvider: env.PAYMENT_PROVIDER,
     bonusRate: env.BONUS_RATE,
-    ...paymentsPolicyFromEnv(env),
+    ...policy,
     topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
     checkout: { successUrl: env.CHECKOUT_SUCCESS_URL, cancelUrl: env.CHECKOUT_CANCEL_URL },
+    builderPlan: {
+      priceId: env.BUILDER_PRICE_ID ?? null,
+      monthlyPriceNanos:
+        env.BUILDER_MONTHLY_PRICE_USD === undefined
+          ? null
+          : parseUsd(env.BUILDER_MONTHLY_PRICE_USD),
+    },
     autoTopUp: {
       maxConsecutiveFailures: env.AUTO_TOP_UP_MAX_FAILURES,
       backoffBaseMs: env.AUTO_TOP_UP_BACKOFF_BASE_SECONDS * 1000,
@@ -290,10 +314,18 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
  * payments process (above) and for a host that embeds the module (the standalone mode, which
  * loads them with loadPaymentsPolicyEnv).
  */
-export function paymentsPolicyFromEnv(
-  env: PaymentsPolicyEnv,
-): Required<Pick<PaymentsModuleOptions, 'creditLifetimes' | 'referrals'>> {
+export function paymentsPolicyFromEnv(env: PaymentsPolicyEnv): Required<
+  Pick<PaymentsModuleOptions, 'creditLifetimes' | 'referrals'>
+> & {
+  readonly builderPlan: Pick<BuilderPlanSettings, 'monthlyPriceNanos'>;
+} {
   return {
+    builderPlan: {
+      monthlyPriceNanos:
+        env.BUILDER_MONTHLY_PRICE_USD === undefined
+          ? null
+          : parseUsd(env.BUILDER_MONTHLY_PRICE_USD),
+    },
     creditLifetimes: {
       bonusDays: env.BONUS_LIFETIME_DAYS ?? null,
       giftDays: env.GIFT_LIFETIME_DAYS ?? null,

@@ -107,6 +107,13 @@ export const FULL: Examples = {
     amount: '120',
     refundReference: 're_1',
   }),
+  BuilderSubscriptionChanged: event('BuilderSubscriptionChanged', {
+    subscriptionId: 'sub_1',
+    active: true,
+    currentPeriodEnd: '2027-01-07T00:00:00Z',
+    reason: 'invoice_paid',
+    invoiceId: 'inv_1',
+  }),
   BalanceChanged: event('BalanceChanged', {
     total: '143.999847',
     topUp: '120',
@@ -136,6 +143,10 @@ export const FULL: Examples = {
     daily: '5',
     monthly: '100.5',
   }),
+  ApiKeySubscriptionChanged: event('ApiKeySubscriptionChanged', {
+    apiKeyId: 'key_1',
+    active: false,
+  }),
 };
 
 const minimalUsage = {
@@ -164,6 +175,11 @@ export const MINIMAL: Examples = {
     referralId: 'ref_2',
     amount: '1',
     reason: 'r',
+  }),
+  BuilderSubscriptionChanged: event('BuilderSubscriptionChanged', {
+    subscriptionId: 'sub_1',
+    active: false,
+    reason: 'canceled',
   }),
   ApiKeyCreated: event('ApiKeyCreated', {
     apiKeyId: 'key_1',

@@ -1,7 +1,7 @@
 // `keys.v1`: the API key lifecycle, consumed by the gateway's key cache. The key secret itself is
 // never on the wire; `lookupHash` is what the gateway matches a presented key against.
 import type { UsdString } from '../envelope.js';
-import { Id, IsoTimestamp, MAX_ID_LENGTH, Money, OneOf, Optional, Text } from '../rules.js';
+import { Bool, Id, IsoTimestamp, MAX_ID_LENGTH, Money, OneOf, Optional, Text } from '../rules.js';
 
 export const API_KEY_STATUSES = ['enabled', 'disabled'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
@@ -62,7 +62,19 @@ export interface ApiKeySpendLimitChangedV1Data {
   readonly monthly?: UsdString;
 }
 
+/**
+ * Whether the Builder subscription that pays for this builder key is active (issue #17): the whole
+ * new state, published for each builder key of the account when its subscription starts or ends.
+ * The gateway refuses a builder key whose subscription is not active (403
+ * `builder_subscription_inactive`). Never published for a pay-as-you-go key.
+ */
+export interface ApiKeySubscriptionChangedV1Data {
+  readonly apiKeyId: string;
+  readonly active: boolean;
+}
+
 export type ApiKeyCreatedData = ApiKeyCreatedV1Data;
+export type ApiKeySubscriptionChangedData = ApiKeySubscriptionChangedV1Data;
 export type ApiKeyUpdatedData = ApiKeyUpdatedV1Data;
 export type ApiKeyDeletedData = ApiKeyDeletedV1Data;
 export type ApiKeyExpiryChangedData = ApiKeyExpiryChangedV1Data;
@@ -97,4 +109,9 @@ export class ApiKeySpendLimitChangedV1Dto implements ApiKeySpendLimitChangedV1Da
   @Id() apiKeyId!: string;
   @Optional() @Money('positive') daily?: string;
   @Optional() @Money('positive') monthly?: string;
+}
+
+export class ApiKeySubscriptionChangedV1Dto implements ApiKeySubscriptionChangedV1Data {
+  @Id() apiKeyId!: string;
+  @Bool() active!: boolean;
 }

@@ -9,6 +9,7 @@ import {
   MAX_METHOD_LENGTH,
   Money,
   OneOf,
+  Bool,
   Optional,
   Text,
 } from '../rules.js';
@@ -112,7 +113,39 @@ export interface DiscountAppliedV1Data {
   readonly amount: UsdString;
 }
 
+/**
+ * What ends or renews a Builder subscription (issue #17): `invoice_paid` (a period was paid),
+ * `canceled` (the subscription was deleted), `unpaid` (Stripe gave up collecting), `expired` (its
+ * first payment never completed).
+ */
+export const BUILDER_SUBSCRIPTION_REASONS = [
+  'invoice_paid',
+  'canceled',
+  'unpaid',
+  'expired',
+] as const;
+export type BuilderSubscriptionReason = (typeof BUILDER_SUBSCRIPTION_REASONS)[number];
+
+/**
+ * The account's Builder subscription (its fixed monthly fee, billed by the payment provider, never
+ * by the balance) became active until `currentPeriodEnd`, or ended. The whole new state, not a
+ * difference: the keys service stores it as it comes (the account's partition keeps the order).
+ * Carries no money for the ledger: the fee is on the subscription's invoice (`invoiceId`), and
+ * the ledger skips this event.
+ */
+export interface BuilderSubscriptionChangedV1Data {
+  /** The provider's subscription id (Stripe `sub_...`). */
+  readonly subscriptionId: string;
+  readonly active: boolean;
+  /** Until when the paid period runs (absent once ended). */
+  readonly currentPeriodEnd?: IsoTimestampString;
+  readonly reason: BuilderSubscriptionReason;
+  /** The invoice of the paid period (`reason: "invoice_paid"`). */
+  readonly invoiceId?: string;
+}
+
 export type TopUpSettledData = TopUpSettledV1Data;
+export type BuilderSubscriptionChangedData = BuilderSubscriptionChangedV1Data;
 export type DiscountAppliedData = DiscountAppliedV1Data;
 export type BonusGrantedData = BonusGrantedV1Data;
 export type CompensationIssuedData = CompensationIssuedV1Data;
@@ -189,4 +222,12 @@ export class TopUpRefundedV1Dto implements TopUpRefundedV1Data {
   @Id() topUpId!: string;
   @Money('positive') amount!: string;
   @Id() refundReference!: string;
+}
+
+export class BuilderSubscriptionChangedV1Dto implements BuilderSubscriptionChangedV1Data {
+  @Id() subscriptionId!: string;
+  @Bool() active!: boolean;
+  @Optional() @IsoTimestamp() currentPeriodEnd?: string;
+  @OneOf(BUILDER_SUBSCRIPTION_REASONS) reason!: BuilderSubscriptionReason;
+  @Optional() @Id() invoiceId?: string;
 }

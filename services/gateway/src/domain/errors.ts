@@ -22,6 +22,7 @@ export type GatewayErrorCode =
   | 'rate_limit_exceeded'
   | 'weekly_limit_exceeded'
   | 'model_not_in_plan'
+  | 'builder_subscription_inactive'
   | 'not_found'
   | 'server_error';
 
@@ -72,6 +73,19 @@ export const failures = {
     code: 'key_expired',
     param: null,
     message: `This API key expired at ${new Date(expiresAtMs).toISOString()}; create a new key or extend its expiry.`,
+  }),
+  /**
+   * A Builder plan key whose account's subscription ended (canceled, unpaid): 403, not 401 (the key
+   * is genuine and is the account's; its plan is not paid for), which OpenAI's clients raise as
+   * PermissionDeniedError.
+   */
+  builderSubscriptionInactive: (): GatewayFailure => ({
+    status: 403,
+    type: 'invalid_request_error',
+    code: 'builder_subscription_inactive',
+    param: null,
+    message:
+      "This Builder plan API key's subscription is not active: renew the account's Builder subscription, or use a pay-as-you-go key.",
   }),
   /** The key is in no cache and the keys service could not be asked whether it exists. */
   keyLookupUnavailable: (): GatewayFailure => ({

@@ -33,6 +33,7 @@ const row: KeyRow = {
   expiresAtMs: null,
   spendLimits: { dailyNanos: null, monthlyNanos: null },
   plan: 'payg',
+  subscriptionActive: true,
   version: 1,
 };
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
@@ -142,6 +143,51 @@ describe('the plan of a key', () => {
   });
 });
 
+describe("a builder key's subscription (ApiKeySubscriptionChanged)", () => {
+  const pepper = 'a-pepper-of-at-least-32-characters!!';
+  const builder: KeyRow = { ...row, plan: 'builder' };
+  const subscription = (active: boolean): KeysEvent =>
+    event('ApiKeySubscriptionChanged', { apiKeyId: 'key_1', active });
+  const callerWith = (r: KeyRow) => {
+    const { key } = generateApiKey();
+    const index = new KeyIndex();
+    index.apply({ ...r, lookupHash: lookupHash(key, pepper) });
+    return { key, result: authenticateKey(key, pepper, index, NOW) };
+  };
+
+  it('given an admitted builder key, when its subscription ends, then it is refused with 403 builder_subscription_inactive in the OpenAI shape, never echoing the key', () => {
+    const ended = evolveKey(builder, subscription(false));
+    expect(ended).toEqual({ ...builder, subscriptionActive: false, version: 2 });
+    const { key, result } = callerWith(ended as KeyRow);
+    expect(result.ok ? undefined : result.failure).toEqual({
+      status: 403,
+      type: 'invalid_request_error',
+      code: 'builder_subscription_inactive',
+      param: null,
+      message:
+        "This Builder plan API key's subscription is not active: renew the account's Builder subscription, or use a pay-as-you-go key.",
+    });
+    expect(JSON.stringify(result)).not.toContain(key);
+  });
+
+  it('given an ended subscription, when it is active again, then the key is admitted again', () => {
+    const ended = evolveKey(builder, subscription(false)) as KeyRow;
+    const renewed = evolveKey(ended, subscription(true));
+    expect(renewed).toEqual({ ...builder, version: 3 });
+    expect(callerWith(renewed as KeyRow).result.ok).toBe(true);
+  });
+
+  it('given a pay-as-you-go key, a replay, or a deleted key, then nothing changes but the version', () => {
+    expect(evolveKey(row, subscription(false))).toEqual({ ...row, version: 2 });
+    expect(evolveKey(builder, subscription(true))).toEqual({ ...builder, version: 2 });
+    const deleted = { ...builder, status: 'deleted' as const };
+    expect(evolveKey(deleted, subscription(false))).toEqual({ ...deleted, version: 2 });
+    expect(evolveKey(undefined, subscription(false))).toBeUndefined();
+    // A pay-as-you-go key never depends on a subscription, even if a copy says otherwise.
+    expect(callerWith({ ...row, subscriptionActive: false }).result.ok).toBe(true);
+  });
+});
+
 describe('KeyIndex', () => {
   it('follows a key through its states and forgets it when deleted', () => {
     const index = new KeyIndex();
@@ -153,6 +199,7 @@ describe('KeyIndex', () => {
       expiresAtMs: null,
       spendLimits: { dailyNanos: null, monthlyNanos: null },
       plan: 'payg',
+      subscriptionActive: true,
       version: 1,
     });
     index.apply({ ...row, status: 'disabled', version: 2 });

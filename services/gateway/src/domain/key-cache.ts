@@ -25,6 +25,11 @@ export interface KeyRow {
   /** Set at creation, never changed: `builder` keys are limited (builder-plan.ts). */
   readonly plan: ApiKeyPlan;
   /**
+   * Whether the Builder subscription paying for a builder key is active (ApiKeySubscriptionChanged;
+   * true from creation, which needs one). Always true for a pay-as-you-go key.
+   */
+  readonly subscriptionActive: boolean;
+  /**
    * How many keys.v1 events were applied to the key (its ApiKeyCreated is 1), which the keys
    * service counts the same way: the newer of two copies of a key is the one with the higher.
    */
@@ -52,6 +57,7 @@ function created(event: Extract<KeysEvent, { type: 'ApiKeyCreated' }>): KeyRow {
     expiresAtMs: msOf(event.data.expiresAt),
     spendLimits: NO_SPEND_LIMITS,
     plan: event.data.plan,
+    subscriptionActive: true,
     version: 1,
   };
 }
@@ -80,6 +86,10 @@ function changedKey(row: KeyRow, event: KeysEvent): KeyRow | undefined {
       if (sameSpendLimits(spendLimits, row.spendLimits)) return undefined;
       return { ...row, spendLimits };
     }
+    case 'ApiKeySubscriptionChanged':
+      if (row.status === 'deleted' || row.plan !== 'builder') return undefined;
+      if (event.data.active === row.subscriptionActive) return undefined;
+      return { ...row, subscriptionActive: event.data.active };
   }
 }
 
@@ -96,6 +106,8 @@ export interface CachedKey {
   readonly expiresAtMs: number | null;
   readonly spendLimits: KeySpendLimits;
   readonly plan: ApiKeyPlan;
+  /** Whether a builder key's subscription is active (KeyRow.subscriptionActive). */
+  readonly subscriptionActive: boolean;
   /** The keys.v1 events this copy reflects (KeyRow.version; 0 from a keys service without it). */
   readonly version: number;
 }
@@ -128,6 +140,7 @@ export class KeyIndex {
       expiresAtMs: row.expiresAtMs,
       spendLimits: row.spendLimits,
       plan: row.plan,
+      subscriptionActive: row.subscriptionActive,
       version: row.version,
     });
     this.hashById.set(row.apiKeyId, row.lookupHash);
@@ -185,6 +198,11 @@ export function callerOf(found: CachedKey | undefined, nowMs: number): Result<Ca
   }
   if (found.expiresAtMs !== null && nowMs >= found.expiresAtMs) {
     return fail(failures.keyExpired(found.expiresAtMs));
+  }
+  // A builder key is paid for by its account's Builder subscription, never by the balance: once
+  // that subscription ended, the key is refused (403), whatever else it may do.
+  if (found.plan === 'builder' && !found.subscriptionActive) {
+    return fail(failures.builderSubscriptionInactive());
   }
   return ok({
     apiKeyId: found.apiKeyId,

@@ -4,7 +4,9 @@
 // real one moved to 5 s into a fresh minute of a fixed week before each burst (it runs on from
 // there), so that a burst never straddles two minutes and the week's end is known.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { lookupHash } from '@billing/api-keys';
+import { createEvent } from '@billing/contracts';
 import { eventually } from '@billing/testing';
 import { planWindows, type PlanWindows } from '../domain/index.js';
 import { PlanRequestCounts } from '../infrastructure/plan-request-counts.js';
@@ -207,6 +209,55 @@ describe('Builder plan keys over two gateway instances sharing PostgreSQL', () =
       body: { error: { code: 'model_not_in_plan', param: 'model' } },
     });
     expect((await list(payg.key, '/models/up/echo')).status).toBe(200);
+  });
+
+  it('refuses an issued builder key with 403 builder_subscription_inactive on both instances once its subscription ended (ApiKeySubscriptionChanged), and admits it again when renewed', async () => {
+    const key = await createKey(testAccount(), 'builder');
+    const subscription = (active: boolean) =>
+      a.publishKeyEvent(
+        createEvent({
+          type: 'ApiKeySubscriptionChanged',
+          id: randomUUID(),
+          accountId: key.accountId,
+          source: 'keys',
+          occurredAt: new Date(),
+          data: { apiKeyId: key.apiKeyId, active },
+        }),
+      );
+    const hash = lookupHash(key.key, PEPPER);
+    await subscription(false);
+    await eventually(
+      () =>
+        (a.keys.lookup(hash)?.subscriptionActive === false &&
+          b.keys.lookup(hash)?.subscriptionActive === false) ||
+        undefined,
+      15_000,
+      20,
+    );
+    startOfAFreshMinute();
+    for (const app of [a, b]) {
+      const answer = await call(app, key.key);
+      expect(answer.status).toBe(403);
+      expect(answer.body).toEqual({
+        error: {
+          message:
+            "This Builder plan API key's subscription is not active: renew the account's Builder subscription, or use a pay-as-you-go key.",
+          type: 'invalid_request_error',
+          param: null,
+          code: 'builder_subscription_inactive',
+        },
+      });
+    }
+    // Refused before admission: nothing counted against the plan's limits.
+    const { rows } = await a.db.query(
+      `SELECT 1 FROM ${a.schema}.plan_request_counts WHERE api_key_id = $1`,
+      [key.apiKeyId],
+    );
+    expect(rows).toHaveLength(0);
+
+    await subscription(true);
+    await eventually(() => b.keys.lookup(hash)?.subscriptionActive || undefined, 15_000, 20);
+    expect((await call(b, key.key)).status).toBe(200);
   });
 
   it('never throttles a pay-as-you-go key under the same load: 40 of 40 admitted, each with its hold', async () => {

@@ -11,6 +11,7 @@ const KEY: CachedKey = {
   expiresAtMs: null,
   spendLimits: { dailyNanos: null, monthlyNanos: null },
   plan: 'payg',
+  subscriptionActive: true,
   version: 1,
 };
 

@@ -13,6 +13,7 @@ interface KeyRecord {
   daily_spend_limit_nano_usd: string | null;
   monthly_spend_limit_nano_usd: string | null;
   plan: KeyRow['plan'];
+  subscription_active: boolean;
   version: number;
 }
 
@@ -30,11 +31,12 @@ const toRow = (r: KeyRecord): KeyRow => ({
     monthlyNanos: nanosOrNull(r.monthly_spend_limit_nano_usd),
   },
   plan: r.plan,
+  subscriptionActive: r.subscription_active,
   version: r.version,
 });
 
 const COLUMNS = `api_key_id, account_id, lookup_hash, status, expires_at,
-  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, version`;
+  daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, subscription_active, version`;
 
 const RECONNECT_MS = { initial: 200, max: 5_000 };
 
@@ -135,10 +137,12 @@ export class KeyStore {
     }
     await client.query(
       `INSERT INTO ${this.table} (api_key_id, account_id, lookup_hash, status, expires_at,
-         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         daily_spend_limit_nano_usd, monthly_spend_limit_nano_usd, plan, version,
+         subscription_active)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (api_key_id) DO UPDATE
          SET status = EXCLUDED.status, expires_at = EXCLUDED.expires_at,
+             subscription_active = EXCLUDED.subscription_active,
              daily_spend_limit_nano_usd = EXCLUDED.daily_spend_limit_nano_usd,
              monthly_spend_limit_nano_usd = EXCLUDED.monthly_spend_limit_nano_usd,
              version = EXCLUDED.version, updated_at = now()`,
@@ -152,6 +156,7 @@ export class KeyStore {
         next.spendLimits.monthlyNanos?.toString() ?? null,
         next.plan,
         next.version,
+        next.subscriptionActive,
       ],
     );
   }

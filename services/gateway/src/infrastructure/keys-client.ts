@@ -28,18 +28,24 @@ function isLookupBody(body: unknown): body is LookupBody {
     // Absent from a keys service older than the Builder plan: every key was pay-as-you-go.
     (b.plan === undefined || b.plan === 'payg' || b.plan === 'builder') &&
     // Absent from a keys service older than key versions: 0, which never beats the key cache.
-    (b.version === undefined || (Number.isSafeInteger(b.version) && (b.version as number) >= 0))
+    (b.version === undefined || (Number.isSafeInteger(b.version) && (b.version as number) >= 0)) &&
+    // Absent from a keys service older than billed Builder subscriptions: active.
+    (b.subscriptionActive === undefined || typeof b.subscriptionActive === 'boolean')
   );
 }
 
 const isIsoTime = (value: unknown): value is string =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-type LookupBody = Omit<CachedKey, 'expiresAtMs' | 'spendLimits' | 'plan' | 'version'> & {
+type LookupBody = Omit<
+  CachedKey,
+  'expiresAtMs' | 'spendLimits' | 'plan' | 'version' | 'subscriptionActive'
+> & {
   readonly expiresAt?: string | null;
   readonly spendLimits?: unknown;
   readonly plan?: CachedKey['plan'];
   readonly version?: number;
+  readonly subscriptionActive?: boolean;
 };
 
 /**
@@ -83,6 +89,7 @@ export class KeysClient {
         expiresAtMs: expiresAt === undefined || expiresAt === null ? null : Date.parse(expiresAt),
         spendLimits,
         plan: answer.body.plan ?? 'payg',
+        subscriptionActive: answer.body.subscriptionActive ?? true,
         version: answer.body.version ?? 0,
       };
     }

@@ -89,6 +89,15 @@ export const gatewayMigrations: readonly Migration[] = [
       ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS version int4 NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: '007_api_key_subscription_active',
+    sql: `
+      -- Whether the Builder subscription paying for a builder key is active
+      -- (ApiKeySubscriptionChanged, issue #17). Every key cached before it existed was created
+      -- with an active subscription (or is pay-as-you-go).
+      ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS subscription_active boolean NOT NULL DEFAULT true;
+    `,
+  },
 ];
 
 export async function migrateGateway(pool: pg.Pool, schema: string): Promise<void> {

@@ -20,6 +20,11 @@ export interface KeyLookupView {
   /** `builder` keys are limited at the gateway and place no hold on the balance. */
   readonly plan: 'payg' | 'builder';
   /**
+   * For a builder key, whether its account's Builder subscription is active (the gateway refuses
+   * it otherwise); always true for a pay-as-you-go key.
+   */
+  readonly subscriptionActive: boolean;
+  /**
    * How many keys.v1 events were published for the key: the gateway prefers this answer to its
    * own copy of the key while that copy has applied fewer (it is behind the keys service).
    */
@@ -48,8 +53,10 @@ export class InternalKeysController {
   @ApiOperation({ summary: 'A live key by its lookup hash (the gateway service credential only)' })
   async byLookupHash(@Param('lookupHash') lookupHash: string): Promise<KeyLookupView> {
     if (!LOOKUP_HASH.test(lookupHash)) throw keyNotFound();
-    const row = await this.store.findByLookupHash(lookupHash);
-    if (row === undefined || row.state.status === 'deleted') throw keyNotFound();
+    const found = await this.store.findForLookup(lookupHash);
+    if (found === undefined) throw keyNotFound();
+    const { row, subscriptionActive } = found;
+    if (row.state.status === 'deleted') throw keyNotFound();
     return {
       apiKeyId: row.state.apiKeyId,
       accountId: row.state.accountId,
@@ -57,6 +64,7 @@ export class InternalKeysController {
       expiresAt: row.state.expiresAt?.toISOString() ?? null,
       spendLimits: toSpendLimitsView(row.state.spendLimits),
       plan: row.state.plan,
+      subscriptionActive,
       version: row.version,
     };
   }

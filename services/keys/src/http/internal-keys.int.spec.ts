@@ -46,6 +46,7 @@ describe('the key lookup by lookup hash', () => {
       expiresAt: null,
       spendLimits: { daily: null, monthly: null },
       plan: 'payg',
+      subscriptionActive: true,
       version: 1,
     });
   });

@@ -144,6 +144,118 @@ export class ApiKeyStore {
     return rows[0]?.active === true;
   }
 
+  /**
+   * Stores the account's Builder subscription as payments reported it (BuilderSubscriptionChanged),
+   * in the consumer's transaction; it replaces whatever was stored, an operator's switch included.
+   */
+  async applyBuilderSubscriptionChange(
+    client: pg.PoolClient,
+    change: {
+      readonly accountId: string;
+      readonly active: boolean;
+      readonly subscriptionId: string;
+      readonly currentPeriodEnd: Date | null;
+      readonly at: Date;
+    },
+  ): Promise<void> {
+    const wasActive = await this.lockBuilderSubscription(client, change.accountId);
+    await client.query(
+      `INSERT INTO ${this.schema}.builder_subscriptions
+         (account_id, active, reference, updated_at, source, current_period_end)
+       VALUES ($1, $2, $3, $4, 'payments', $5)
+       ON CONFLICT (account_id) DO UPDATE
+         SET active = EXCLUDED.active, reference = EXCLUDED.reference,
+             updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+             current_period_end = EXCLUDED.current_period_end`,
+      [
+        change.accountId,
+        change.active,
+        `subscription:${change.subscriptionId}`,
+        change.at,
+        change.currentPeriodEnd,
+      ],
+    );
+    if (wasActive !== change.active) {
+      await this.publishSubscriptionOfKeys(client, change.accountId, change.active, change.at);
+    }
+  }
+
+  /** Locks the account's subscription row (when it has one); answers whether it is active. */
+  private async lockBuilderSubscription(
+    client: pg.ClientBase,
+    accountId: string,
+  ): Promise<boolean> {
+    const { rows } = await client.query<{ active: boolean }>(
+      `SELECT active FROM ${this.schema}.builder_subscriptions WHERE account_id = $1 FOR UPDATE`,
+      [accountId],
+    );
+    return rows[0]?.active === true;
+  }
+
+  /**
+   * The account's subscription started or ended: each of its builder keys (not deleted) gets an
+   * ApiKeySubscriptionChanged on `keys.v1`, counted in its version, in the caller's transaction,
+   * so that the gateway refuses (or admits again) the keys already issued.
+   */
+  private async publishSubscriptionOfKeys(
+    client: pg.PoolClient,
+    accountId: string,
+    active: boolean,
+    at: Date,
+  ): Promise<void> {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM ${this.schema}.api_keys
+        WHERE account_id = $1 AND plan = 'builder' AND status <> 'deleted'
+        ORDER BY id FOR UPDATE`,
+      [accountId],
+    );
+    if (rows.length === 0) return;
+    const messages: OutboxMessage[] = rows.map(({ id }) => {
+      const event = createEvent({
+        type: 'ApiKeySubscriptionChanged',
+        id: randomUUID(),
+        accountId,
+        source: 'keys',
+        occurredAt: at.toISOString(),
+        data: { apiKeyId: id, active },
+      });
+      return {
+        topic: this.options.topics.keys,
+        key: messageKey(event),
+        id: event.id,
+        value: encodeEvent(event),
+      };
+    });
+    await enqueue(client, messages, this.schema);
+    await client.query(
+      `UPDATE ${this.schema}.api_keys SET version = version + 1 WHERE id = ANY($1::text[])`,
+      [rows.map((r) => r.id)],
+    );
+  }
+
+  /**
+   * The live key with this lookup hash and, for a builder key, whether its account's subscription
+   * is active, read in one statement (so the answer's version matches the subscription it saw).
+   */
+  async findForLookup(
+    lookupHash: string,
+  ): Promise<{ row: ApiKeyRow; subscriptionActive: boolean } | undefined> {
+    const { rows } = await this.pool.query<DbRow & { subscription_active: boolean | null }>(
+      `SELECT k.*, (SELECT b.active FROM ${this.schema}.builder_subscriptions b
+                     WHERE b.account_id = k.account_id) AS subscription_active
+         FROM (SELECT ${COLUMNS} FROM ${this.schema}.api_keys
+                WHERE lookup_hash = $1 AND status <> 'deleted') k`,
+      [lookupHash],
+    );
+    const found = rows[0];
+    if (found === undefined) return undefined;
+    const row = toRow(found);
+    return {
+      row,
+      subscriptionActive: row.state.plan !== 'builder' || found.subscription_active === true,
+    };
+  }
+
   /** Sets whether `accountId` holds a Builder subscription; answers the stored row. */
   async setBuilderSubscription(
     accountId: string,
@@ -151,28 +263,34 @@ export class ApiKeyStore {
     reference: string,
     at: Date,
   ): Promise<BuilderSubscription> {
-    const { rows } = await this.pool.query<{
-      account_id: string;
-      active: boolean;
-      reference: string;
-      updated_at: Date;
-    }>(
-      `INSERT INTO ${this.schema}.builder_subscriptions (account_id, active, reference, updated_at)
-       VALUES ($1, $2, $3, $4)
+    return this.transaction(async (client) => {
+      const wasActive = await this.lockBuilderSubscription(client, accountId);
+      const { rows } = await client.query<{
+        account_id: string;
+        active: boolean;
+        reference: string;
+        updated_at: Date;
+      }>(
+        `INSERT INTO ${this.schema}.builder_subscriptions
+         (account_id, active, reference, updated_at, source, current_period_end)
+       VALUES ($1, $2, $3, $4, 'operator', NULL)
        ON CONFLICT (account_id) DO UPDATE
          SET active = EXCLUDED.active, reference = EXCLUDED.reference,
-             updated_at = EXCLUDED.updated_at
+             updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+             current_period_end = EXCLUDED.current_period_end
        RETURNING account_id, active, reference, updated_at`,
-      [accountId, active, reference, at],
-    );
-    const row = rows[0];
-    if (row === undefined) throw new Error('the builder subscription upsert returned no row');
-    return {
-      accountId: row.account_id,
-      active: row.active,
-      reference: row.reference,
-      updatedAt: row.updated_at.toISOString(),
-    };
+        [accountId, active, reference, at],
+      );
+      const row = rows[0];
+      if (row === undefined) throw new Error('the builder subscription upsert returned no row');
+      if (wasActive !== active) await this.publishSubscriptionOfKeys(client, accountId, active, at);
+      return {
+        accountId: row.account_id,
+        active: row.active,
+        reference: row.reference,
+        updatedAt: row.updated_at.toISOString(),
+      };
+    });
   }
 
   /** Stores the state after an update or a delete; a deleted key loses its encrypted copy. */
@@ -249,19 +367,6 @@ export class ApiKeyStore {
     return withTransaction(this.pool, read, {
       begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     });
-  }
-
-  /**
-   * The live (not deleted) key with this lookup hash, whatever its account: the gateway's
-   * authoritative lookup. The hash is unique (a unique index), and reading it is a point query.
-   */
-  async findByLookupHash(lookupHash: string): Promise<ApiKeyRow | undefined> {
-    const { rows } = await this.pool.query<DbRow>(
-      `SELECT ${COLUMNS} FROM ${this.schema}.api_keys
-        WHERE lookup_hash = $1 AND status <> 'deleted'`,
-      [lookupHash],
-    );
-    return rows[0] && toRow(rows[0]);
   }
 
   /** One key of the account, unless it is deleted or belongs to another account. */

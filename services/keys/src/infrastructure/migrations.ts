@@ -111,6 +111,20 @@ CREATE TABLE IF NOT EXISTS builder_subscriptions (
 ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS version int4 NOT NULL DEFAULT 0 CHECK (version >= 0);
 `,
   },
+  {
+    id: 'keys_006_builder_subscription_source',
+    sql: `
+-- Who wrote the account's Builder subscription last (issue #17): 'payments' (a
+-- BuilderSubscriptionChanged: the subscription the customer pays through the payment provider) or
+-- 'operator' (the admin switch, kept as a manual override). The last write wins either way; rows
+-- written before payments billed the subscription were the operator's. current_period_end is the
+-- paid period's end the event named (informational: the provider's end of the subscription is
+-- what ends it).
+ALTER TABLE builder_subscriptions ADD COLUMN IF NOT EXISTS source text NOT NULL DEFAULT 'operator'
+  CHECK (source IN ('operator', 'payments'));
+ALTER TABLE builder_subscriptions ADD COLUMN IF NOT EXISTS current_period_end timestamptz;
+`,
+  },
 ];
 
 /** The messaging tables (outbox, inbox) and the service's own, in the service's schema. */

@@ -74,15 +74,25 @@ export interface KeysTestApp extends TestApp {
 }
 
 export async function createKeysTestApp(
-  overrides: Partial<KeysModuleOptions> = {},
+  overrides: Partial<Omit<KeysModuleOptions, 'topics'>> & {
+    /** The payments topic to consume (another test app's), instead of one of this file's own. */
+    readonly paymentsTopic?: string;
+  } = {},
 ): Promise<KeysTestApp> {
+  const { paymentsTopic, ...moduleOverrides } = overrides;
   const schema = uniqueName('keys').toLowerCase();
   const suffix = schema.slice('keys_'.length);
   const topics: KeysTopics = {
     keys: 'keys.v1',
     usageRecorded: `usage.recorded.v1.${suffix}`,
+    payments: paymentsTopic ?? `payments.v1.${suffix}`,
   };
-  const ownTopics = [topics.usageRecorded, `${topics.usageRecorded}.dlq`];
+  // A payments topic given by the caller belongs to another test app, which deletes it.
+  const ownTopics = [
+    topics.usageRecorded,
+    `${topics.usageRecorded}.dlq`,
+    ...(paymentsTopic === undefined ? [topics.payments, `${topics.payments}.dlq`] : []),
+  ];
   const kafka = testKafka();
   const logs = new CapturingLogger();
   const testApp = await startTestApp(
@@ -95,12 +105,13 @@ export async function createKeysTestApp(
       apiKeyEncryptionKey: API_KEY_ENCRYPTION_KEY,
       serviceTokens: [{ service: 'gateway', token: GATEWAY_SERVICE_TOKEN }],
       schema,
-      topics,
       kafkaBrokers: testKafkaBrokers(),
       kafkaSecurity: testKafkaSecurity(),
       usageConsumerName: `keys-usage-${suffix}`,
+      paymentsConsumerName: `keys-payments-${suffix}`,
       kafkaTuning: FAST_CONSUMER_TUNING,
-      ...overrides,
+      ...moduleOverrides,
+      topics,
     }),
     {
       configure: (app) => configureApp(app, 'keys'),

@@ -14,6 +14,7 @@ import { ProjectionWriter } from '../infrastructure/projection-tables.js';
 import { contractEvent, topUpSettled } from '../testing/ledger-test-app.js';
 import { ApplyInputsCommand } from '../commands/apply-inputs/apply-inputs.command.js';
 import { ApplyInputsHandler } from '../commands/apply-inputs/apply-inputs.handler.js';
+import { isLedgerInput } from '../commands/apply-inputs/inputs.js';
 import { applyInChunks } from './chunk-handler.js';
 import { AccountLoader } from '../infrastructure/account-loader.js';
 import { DEFAULT_SNAPSHOT_EVERY, SnapshotStore } from '../infrastructure/snapshots.js';
@@ -76,7 +77,9 @@ beforeAll(async () => {
     messageId: (event) => event.id,
     handleChunk: applyInChunks<PaymentsEvent>(writer, async (events, tx) => {
       applied.push(events.length);
-      await new ApplyInputsHandler(writer).execute(new ApplyInputsCommand(events, tx));
+      await new ApplyInputsHandler(writer).execute(
+        new ApplyInputsCommand(events.filter(isLedgerInput), tx),
+      );
     }),
     maxHandlerAttempts: 2,
     retryBackoff: { initialMs: 1, maxMs: 5 },

@@ -4,7 +4,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type pg from 'pg';
 import { ApplyInputsCommand } from '../commands/apply-inputs/apply-inputs.command.js';
-import type { LedgerInput } from '../commands/apply-inputs/inputs.js';
+import {
+  isLedgerInput,
+  type ConsumedEvent,
+  type LedgerInput,
+} from '../commands/apply-inputs/inputs.js';
 import { LedgerWriter } from '../infrastructure/ledger-writer.js';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../ledger.options.js';
 import { applyInChunks } from './chunk-handler.js';
@@ -42,8 +46,11 @@ export class LedgerMessaging extends ServiceMessaging {
       // A refused input (a refund of an unknown top-up) fails the same way every time; retry it
       // a few times quickly in case it raced with something, then dead-letter it.
       retryBackoff: { initialMs: 50, maxMs: 1_000 },
-      handleChunk: applyInChunks<LedgerInput>(writer, async (inputs, tx) => {
-        await commandBus.execute(new ApplyInputsCommand(inputs, tx));
+      handleChunk: applyInChunks(writer, async (events, tx) => {
+        // A chunk of events that move no money (a Builder subscription's change) applies nothing.
+        // The consumer's events are the topic's (generic here): each is a ConsumedEvent.
+        const inputs: LedgerInput[] = (events as readonly ConsumedEvent[]).filter(isLedgerInput);
+        if (inputs.length > 0) await commandBus.execute(new ApplyInputsCommand(inputs, tx));
       }),
     });
     super({

@@ -43,7 +43,11 @@ export type PaymentsErrorCode =
   /** The account signed up with another referral code already (HTTP 409). */
   | 'PAYMENTS.ALREADY_REFERRED'
   /** A referral code used after the account's first top-up settled (HTTP 409). */
-  | 'PAYMENTS.REFERRAL_TOO_LATE';
+  | 'PAYMENTS.REFERRAL_TOO_LATE'
+  /** The deployment sells no Builder subscription (no BUILDER_PRICE_ID / price) (HTTP 409). */
+  | 'PAYMENTS.BUILDER_PLAN_UNAVAILABLE'
+  /** A Builder subscription asked for while the account holds an active one (HTTP 409). */
+  | 'PAYMENTS.BUILDER_SUBSCRIPTION_ACTIVE';
 
 export type PaymentsError = Failure<PaymentsErrorCode>;
 export type Result<T> = ServiceResult<T, PaymentsErrorCode>;

@@ -9,3 +9,4 @@ export * from './credit-lifetimes.js';
 export * from './promotion.js';
 export * from './referrals.js';
 export * from './payment-provider.js';
+export * from './builder-subscription.js';

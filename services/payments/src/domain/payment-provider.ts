@@ -110,6 +110,37 @@ export type PaymentMethodSetupResult = HostedPageResult<
   { readonly paymentMethod: SavedPaymentMethod }
 >;
 
+/**
+ * A Builder subscription's hosted Checkout (mode `subscription`) on the account's customer, for
+ * the configured recurring price. The subscription carries `metadata {accountId, plan: "builder"}`,
+ * which its webhooks (`invoice.paid`, `customer.subscription.*`) are read by.
+ */
+export interface BuilderSubscriptionCheckoutRequest extends ReturnUrls {
+  readonly accountId: string;
+  readonly customerId: string;
+  /** The Stripe Price (null with the simulated provider, which charges `monthlyPriceCents`). */
+  readonly priceId: string | null;
+  readonly monthlyPriceCents: number | null;
+  readonly idempotencyKey: string;
+  /** When it was asked for: the simulated provider's first period starts then. */
+  readonly atMs: number;
+}
+
+/**
+ * `redirect`: the customer subscribes there, webhooks tell the rest. `subscribed` (the simulated
+ * provider): the first period is paid already, as its `invoice.paid` would say.
+ */
+export type BuilderSubscriptionCheckoutResult = HostedPageResult<
+  'subscribed',
+  {
+    readonly subscriptionId: string;
+    readonly providerInvoiceId: string;
+    readonly amountCents: number;
+    readonly periodStartMs: number;
+    readonly periodEndMs: number;
+  }
+>;
+
 export interface PaymentProvider {
   readonly name: string;
   createCheckout(request: CheckoutRequest): Promise<CheckoutResult>;
@@ -126,4 +157,8 @@ export interface PaymentProvider {
   paymentMethodOfSetup(setupIntentId: string): Promise<string | undefined>;
   /** Detaches it from its customer: it can never be charged again. */
   detachPaymentMethod(paymentMethodId: string, idempotencyKey: string): Promise<void>;
+  /** Opens the Checkout of a Builder subscription (a fixed monthly fee, billed by the provider). */
+  createBuilderSubscriptionCheckout(
+    request: BuilderSubscriptionCheckoutRequest,
+  ): Promise<BuilderSubscriptionCheckoutResult>;
 }

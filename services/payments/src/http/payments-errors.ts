@@ -20,6 +20,8 @@ const STATUS: Record<PaymentsErrorCode, number> = {
   'PAYMENTS.SELF_REFERRAL': 400,
   'PAYMENTS.ALREADY_REFERRED': 409,
   'PAYMENTS.REFERRAL_TOO_LATE': 409,
+  'PAYMENTS.BUILDER_PLAN_UNAVAILABLE': 409,
+  'PAYMENTS.BUILDER_SUBSCRIPTION_ACTIVE': 409,
 };
 
 export function apiError(error: PaymentsError): ApiError {

@@ -268,6 +268,42 @@ export const paymentsMigrations: readonly Migration[] = [
       ALTER TABLE invoices ADD COLUMN IF NOT EXISTS promotion_code text;
     `,
   },
+  {
+    id: '005_builder_subscriptions',
+    sql: `
+      -- The account's Builder subscription as the payment provider reported it
+      -- (domain/builder-subscription.ts): the current subscription, until when it is paid, and
+      -- whether it ended. Written under this row's lock (or, for the first, the account's
+      -- advisory lock) in the transaction that records the Stripe event.
+      CREATE TABLE IF NOT EXISTS builder_subscriptions (
+        account_id          text PRIMARY KEY,
+        subscription_id     text        NOT NULL,
+        active              boolean     NOT NULL,
+        current_period_end  timestamptz,
+        ended_at            timestamptz,
+        updated_at          timestamptz NOT NULL,
+        CHECK (NOT (active AND ended_at IS NOT NULL))
+      );
+
+      -- One invoice per paid period of a Builder subscription: its fixed monthly fee, paid to the
+      -- provider, never drawn from the balance. Numbered from the same gap-free counter as the
+      -- top-up invoices; one row per provider invoice (a replayed invoice.paid records nothing).
+      CREATE TABLE IF NOT EXISTS builder_invoices (
+        invoice_id           text PRIMARY KEY,
+        number               bigint      NOT NULL UNIQUE,
+        account_id           text        NOT NULL,
+        subscription_id      text        NOT NULL,
+        provider_invoice_id  text        NOT NULL UNIQUE,
+        amount_nanos         bigint      NOT NULL CHECK (amount_nanos > 0),
+        currency             text        NOT NULL,
+        period_start         timestamptz NOT NULL,
+        period_end           timestamptz NOT NULL CHECK (period_end > period_start),
+        issued_at            timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS builder_invoices_account_idx
+        ON builder_invoices (account_id, number DESC);
+    `,
+  },
 ];
 
 export async function migratePayments(pool: pg.Pool, schema: string): Promise<void> {

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../payments.options.js';
 import { AdminCreditRepository } from './admin-credit-repository.js';
+import { BuilderSubscriptionRepository } from './builder-subscription-repository.js';
 import { AutoTopUpRepository, type AutoTopUpSettings } from './auto-top-up-repository.js';
 import { LowBalanceAlertRepository } from './alerts/low-balance-alert-repository.js';
 import { InvoiceRepository } from './invoice-repository.js';
@@ -22,6 +23,7 @@ export class PaymentsStore {
   readonly paymentMethods: PaymentMethodRepository;
   readonly lowBalanceAlerts: LowBalanceAlertRepository;
   readonly promotions: PromotionRepository;
+  readonly builderSubscriptions: BuilderSubscriptionRepository;
   readonly schema: string;
 
   constructor(
@@ -37,6 +39,7 @@ export class PaymentsStore {
     this.paymentMethods = new PaymentMethodRepository(options.schema);
     this.lowBalanceAlerts = new LowBalanceAlertRepository(options.schema);
     this.promotions = new PromotionRepository(options.schema);
+    this.builderSubscriptions = new BuilderSubscriptionRepository(options.schema);
   }
 
   /**

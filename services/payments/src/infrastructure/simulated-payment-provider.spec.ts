@@ -1,4 +1,4 @@
-import { SimulatedPaymentProvider } from './simulated-payment-provider.js';
+import { addOneMonth, SimulatedPaymentProvider } from './simulated-payment-provider.js';
 
 describe('SimulatedPaymentProvider', () => {
   it('refuses to exist in production', () => {
@@ -68,5 +68,16 @@ describe('SimulatedPaymentProvider', () => {
     expect((await provider.retrievePaymentMethod(pm))?.customerId).toBeNull();
     await expect(charge(customerId)).resolves.toMatchObject({ kind: 'declined' });
     expect(await provider.retrievePaymentMethod('pm_card_visa')).toBeUndefined();
+  });
+});
+
+describe('addOneMonth (the simulated Builder period)', () => {
+  it.each([
+    ['2027-01-15T10:20:30.400Z', '2027-02-15T10:20:30.400Z'],
+    ['2027-01-31T00:00:00.000Z', '2027-02-28T00:00:00.000Z'],
+    ['2028-01-31T12:00:00.000Z', '2028-02-29T12:00:00.000Z'],
+    ['2027-12-31T23:59:59.999Z', '2028-01-31T23:59:59.999Z'],
+  ])('from %s ends at %s (the last day of a shorter month)', (from, to) => {
+    expect(new Date(addOneMonth(Date.parse(from))).toISOString()).toBe(to);
   });
 });

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type {
+  BuilderSubscriptionCheckoutRequest,
+  BuilderSubscriptionCheckoutResult,
   ChargeResult,
   CheckoutRequest,
   CheckoutResult,
@@ -37,6 +39,34 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         'the simulated payment provider credits top-ups without payment and is refused when NODE_ENV=production',
       );
     }
+  }
+
+  /**
+   * Subscribed and the first month paid at once: the period runs from now to the same instant of
+   * the next UTC calendar month (clamped to its last day). Ids derive from the account and the
+   * request's idempotency key, so a retry names the same subscription and invoice.
+   */
+  createBuilderSubscriptionCheckout(
+    request: BuilderSubscriptionCheckoutRequest,
+  ): Promise<BuilderSubscriptionCheckoutResult> {
+    if (request.monthlyPriceCents === null) {
+      throw new Error('the simulated Builder subscription needs BUILDER_MONTHLY_PRICE_USD');
+    }
+    const id = createHash('sha256')
+      .update(`${request.accountId}\n${request.idempotencyKey}`)
+      .digest('hex')
+      .slice(0, 24);
+    const startMs = request.atMs;
+    return Promise.resolve({
+      kind: 'subscribed',
+      sessionId: `sim_cs_sub_${id}`,
+      url: request.successUrl,
+      subscriptionId: `sub_sim_${id}`,
+      providerInvoiceId: `in_sim_${id}`,
+      amountCents: request.monthlyPriceCents,
+      periodStartMs: startMs,
+      periodEndMs: addOneMonth(startMs),
+    });
   }
 
   createCheckout(request: CheckoutRequest): Promise<CheckoutResult> {
@@ -119,4 +149,21 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
 function digest(accountId: string): string {
   return createHash('sha256').update(accountId).digest('hex').slice(0, 24);
+}
+
+/** The same instant one UTC calendar month later, on the month's last day when it has fewer days. */
+export function addOneMonth(ms: number): number {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + 1;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return Date.UTC(
+    year,
+    month,
+    Math.min(d.getUTCDate(), lastDay),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+    d.getUTCMilliseconds(),
+  );
 }

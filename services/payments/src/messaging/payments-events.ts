@@ -14,7 +14,8 @@ type PaymentsEventType =
   | 'ReferralRewarded'
   | 'ReferralRewardRevoked'
   | 'CompensationIssued'
-  | 'CreditsAdjusted';
+  | 'CreditsAdjusted'
+  | 'BuilderSubscriptionChanged';
 
 export interface EventContext {
   readonly causationId?: string | undefined;

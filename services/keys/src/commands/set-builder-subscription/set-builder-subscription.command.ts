@@ -4,8 +4,10 @@ import type { BuilderSubscription } from '../../infrastructure/api-key-store.js'
 /**
  * `PUT /v1/admin/accounts/{accountId}/builder-subscription {active, reference}` (the admin token):
  * an operator marks an account as holding a Builder subscription, or no longer. Only such an
- * account may create `builder` keys. Subscriptions are not billed yet (docs/CONTRACTS.md, "Builder
- * plan"): this switch stands in for the subscription's payment.
+ * account may create `builder` keys, and its issued builder keys work. The subscription is billed
+ * through payments (BuilderSubscriptionChanged); this switch is the operator's manual override of
+ * the same row, standing until the account's next BuilderSubscriptionChanged (docs/CONTRACTS.md,
+ * "Builder plan").
  */
 export class SetBuilderSubscriptionCommand extends Command<BuilderSubscription> {
   constructor(

@@ -5,9 +5,9 @@ import { KEYS_OPTIONS, type ResolvedKeysOptions } from '../../keys.options.js';
 import { SetBuilderSubscriptionCommand } from './set-builder-subscription.command.js';
 
 /**
- * Stores the account's Builder subscription flag. Ending a subscription stops the creation of new
- * builder keys; the builder keys already issued keep working until they are disabled or deleted
- * (a known gap, docs/CONTRACTS.md).
+ * Stores the account's Builder subscription flag. When it flips, each builder key of the account
+ * gets ApiKeySubscriptionChanged on `keys.v1` in the same transaction (the gateway then refuses or
+ * admits again the keys already issued); ending it also stops the creation of new builder keys.
  */
 @CommandHandler(SetBuilderSubscriptionCommand)
 export class SetBuilderSubscriptionHandler implements ICommandHandler<SetBuilderSubscriptionCommand> {

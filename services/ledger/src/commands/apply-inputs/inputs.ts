@@ -14,8 +14,27 @@ import {
   type LedgerCommand,
 } from '../../domain/index.js';
 
-/** The contract events the ledger consumes (`payments.v1` and `usage.recorded.v1`). */
-export type LedgerInput = PaymentsEvent | UsageRecordedTopicEvent;
+/**
+ * The contract events the ledger consumes (`payments.v1` and `usage.recorded.v1`), except those
+ * that carry no money for the balance (`SKIPPED_INPUTS`).
+ */
+export type LedgerInput =
+  Exclude<PaymentsEvent, { readonly type: SkippedInputType }> | UsageRecordedTopicEvent;
+
+/**
+ * Events on the ledger's topics that move no money on the balance: a Builder subscription's fee is
+ * billed by the payment provider on its own invoice, never drawn from the prepaid balance
+ * (docs/CONTRACTS.md, "Builder plan"). The consumer records them in its inbox and applies nothing.
+ */
+export const SKIPPED_INPUTS = ['BuilderSubscriptionChanged'] as const;
+type SkippedInputType = (typeof SKIPPED_INPUTS)[number];
+
+export type ConsumedEvent = PaymentsEvent | UsageRecordedTopicEvent;
+
+/** Whether a consumed event is one the ledger applies (not one of `SKIPPED_INPUTS`). */
+export function isLedgerInput<E extends ConsumedEvent>(event: E): event is Extract<E, LedgerInput> {
+  return !(SKIPPED_INPUTS as readonly string[]).includes(event.type);
+}
 
 type InputType = LedgerInput['type'];
 

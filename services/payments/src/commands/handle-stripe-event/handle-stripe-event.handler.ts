@@ -1,6 +1,7 @@
 import { withTransaction } from '@billing/service-kit';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { BuilderSubscriptions } from '../builder-subscriptions.js';
 import { PaymentMethods } from '../payment-methods.js';
 import { PaymentOutcomes } from '../payment-outcomes.js';
 import { nanosOfCents, type PaymentSignal } from '../../domain/index.js';
@@ -35,6 +36,7 @@ export class HandleStripeEventHandler implements ICommandHandler<HandleStripeEve
     private readonly store: PaymentsStore,
     private readonly outcomes: PaymentOutcomes,
     private readonly paymentMethods: PaymentMethods,
+    private readonly builderSubscriptions: BuilderSubscriptions,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
   ) {}
 
@@ -44,6 +46,20 @@ export class HandleStripeEventHandler implements ICommandHandler<HandleStripeEve
     if (reading.kind === 'ignored') return { kind: 'ignored', reason: reading.reason };
     if (reading.kind === 'payment_method') {
       return this.paymentMethods.handleEvent(reading.eventId, reading.type, reading.change);
+    }
+    if (reading.kind === 'builder_subscription') {
+      try {
+        return await this.builderSubscriptions.handleEvent(
+          reading.eventId,
+          reading.type,
+          reading.accountId,
+          reading.observation,
+        );
+      } catch (err) {
+        // Two deliveries of one event racing: the second's insert of the event id conflicts.
+        if (isUniqueViolation(err)) return { kind: 'duplicate' };
+        throw err;
+      }
     }
     const { eventId, type, locator, observation } = reading;
 

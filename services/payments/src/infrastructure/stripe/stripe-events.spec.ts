@@ -200,3 +200,84 @@ describe('readStripeEvent', () => {
     ).toMatchObject({ kind: 'malformed' });
   });
 });
+
+describe('readStripeEvent: Builder subscriptions', () => {
+  const builder = { accountId: 'acct_1', plan: 'builder' };
+  const invoice = (over: Record<string, unknown> = {}) => ({
+    object: 'invoice',
+    id: 'in_1',
+    amount_paid: 2000,
+    currency: 'usd',
+    parent: { subscription_details: { subscription: 'sub_1', metadata: builder } },
+    lines: { data: [{ period: { start: 1_798_761_600, end: 1_801_440_000 } }] },
+    ...over,
+  });
+  const subscription = (over: Record<string, unknown> = {}) => ({
+    object: 'subscription',
+    id: 'sub_1',
+    status: 'active',
+    metadata: builder,
+    ...over,
+  });
+
+  it('reads a paid invoice of a Builder subscription as its paid period, the fee in nano-dollars', () => {
+    expect(readStripeEvent(event('invoice.paid', invoice()))).toEqual({
+      kind: 'builder_subscription',
+      eventId: 'evt_1',
+      type: 'invoice.paid',
+      accountId: 'acct_1',
+      observation: {
+        kind: 'invoice_paid',
+        subscriptionId: 'sub_1',
+        providerInvoiceId: 'in_1',
+        amountNanos: 20_000_000_000n,
+        currency: 'usd',
+        periodStartMs: 1_798_761_600_000,
+        periodEndMs: 1_801_440_000_000,
+      },
+    });
+  });
+
+  it("ignores an invoice that is not a Builder subscription's, and refuses one without a period", () => {
+    const other = invoice({ parent: { subscription_details: { subscription: 'sub_1' } } });
+    expect(readStripeEvent(event('invoice.paid', other))).toMatchObject({ kind: 'ignored' });
+    expect(readStripeEvent(event('invoice.paid', invoice({ lines: { data: [] } })))).toMatchObject({
+      kind: 'malformed',
+    });
+    const forged = invoice({
+      parent: {
+        subscription_details: {
+          subscription: 'sub_1',
+          metadata: { plan: 'builder', accountId: 'a b' },
+        },
+      },
+    });
+    expect(readStripeEvent(event('invoice.paid', forged))).toMatchObject({ kind: 'ignored' });
+  });
+
+  it.each([
+    ['customer.subscription.deleted', 'canceled', 'canceled'],
+    ['customer.subscription.updated', 'unpaid', 'unpaid'],
+    ['customer.subscription.updated', 'incomplete_expired', 'expired'],
+  ] as const)(
+    'reads %s (status %s) as the end of the subscription (%s)',
+    (type, status, reason) => {
+      expect(readStripeEvent(event(type, subscription({ status })))).toEqual({
+        kind: 'builder_subscription',
+        eventId: 'evt_1',
+        type,
+        accountId: 'acct_1',
+        observation: { kind: 'ended', subscriptionId: 'sub_1', reason },
+      });
+    },
+  );
+
+  it('ignores an update that does not end it (past_due retries), and subscriptions not ours', () => {
+    expect(
+      readStripeEvent(event('customer.subscription.updated', subscription({ status: 'past_due' }))),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(
+      readStripeEvent(event('customer.subscription.deleted', subscription({ metadata: {} }))),
+    ).toMatchObject({ kind: 'ignored' });
+  });
+});

@@ -1,3 +1,6 @@
+import type { BuilderSubscriptionSignal } from '../../domain/builder-subscription.js';
+import { nanosOfCents } from '../../domain/amounts.js';
+
 /**
  * Reads a verified Stripe event into what it means for a top-up (CONTRACTS.md, "payments"):
  *
@@ -13,6 +16,9 @@
  * | `checkout.session.completed`, mode `setup` | a card was saved to `customer` (through `setup_intent`) |
  * | `setup_intent.succeeded` | a card (`payment_method`) was saved to `customer` |
  * | `payment_method.detached` | the card can no longer be charged |
+ * | `invoice.paid` of a Builder subscription | a period of the subscription was paid (its fee) |
+ * | `customer.subscription.deleted` of a Builder subscription | the subscription ended (canceled) |
+ * | `customer.subscription.updated`, status `unpaid` / `incomplete_expired` / `canceled` | it ended |
  * | anything else | not ours: acknowledged and ignored |
  *
  * Each reading names the top-up by `metadata.topUpId` (set on the session, its PaymentIntent and
@@ -66,6 +72,19 @@ export type PaymentMethodChange =
 
 type SavedCard = Extract<PaymentMethodChange, { kind: 'saved' }>;
 
+/**
+ * What a Builder subscription's event says (domain/builder-subscription.ts), before the handler
+ * knows whether the invoice was recorded already. A subscription is ours when its metadata (set
+ * by our Checkout Session's `subscription_data.metadata`) says `plan: "builder"` and names the
+ * account.
+ */
+export type BuilderSubscriptionObservation =
+  | Omit<Extract<BuilderSubscriptionSignal, { kind: 'invoice_paid' }>, 'alreadyInvoiced'>
+  | Extract<BuilderSubscriptionSignal, { kind: 'ended' }>;
+
+/** The metadata our Builder subscriptions carry. */
+export const BUILDER_PLAN_METADATA = 'builder';
+
 export type StripeEventReading =
   | { readonly kind: 'malformed'; readonly reason: string }
   | {
@@ -86,6 +105,13 @@ export type StripeEventReading =
       readonly eventId: string;
       readonly type: string;
       readonly change: PaymentMethodChange;
+    }
+  | {
+      readonly kind: 'builder_subscription';
+      readonly eventId: string;
+      readonly type: string;
+      readonly accountId: string;
+      readonly observation: BuilderSubscriptionObservation;
     };
 
 type Json = Record<string, unknown>;
@@ -276,7 +302,87 @@ export function readStripeEvent(event: unknown): StripeEventReading {
       if (paymentMethodId === null) return malformed('a payment_method needs an id');
       return cardEvent({ kind: 'detached', paymentMethodId });
     }
+    case 'invoice.paid': {
+      if (o.object !== 'invoice') return malformed('data.object is not an invoice');
+      const parent = isObject(o.parent) ? o.parent : {};
+      const details = isObject(parent.subscription_details) ? parent.subscription_details : {};
+      const account = builderAccountOf(details.metadata);
+      if (account === null) return ignored('not a Builder subscription invoice: not ours');
+      const invoiceId = stripeId(o.id);
+      const subscriptionId = expandableId(details.subscription);
+      const amountCents = cents(o.amount_paid);
+      const currency = text(o.currency, 3);
+      const period = firstLinePeriod(o.lines);
+      if (
+        invoiceId === null ||
+        subscriptionId === null ||
+        amountCents === null ||
+        currency === null ||
+        period === null
+      ) {
+        return malformed(
+          'a Builder invoice needs id, its subscription, amount_paid, currency and a line period',
+        );
+      }
+      return {
+        kind: 'builder_subscription',
+        ...about,
+        accountId: account,
+        observation: {
+          kind: 'invoice_paid',
+          subscriptionId,
+          providerInvoiceId: invoiceId,
+          amountNanos: nanosOfCents(amountCents),
+          currency,
+          periodStartMs: period.startMs,
+          periodEndMs: period.endMs,
+        },
+      };
+    }
+    case 'customer.subscription.deleted':
+    case 'customer.subscription.updated': {
+      if (o.object !== 'subscription') return malformed('data.object is not a subscription');
+      const account = builderAccountOf(o.metadata);
+      if (account === null) return ignored('not a Builder subscription: not ours');
+      const subscriptionId = stripeId(o.id);
+      if (subscriptionId === null) return malformed('a subscription needs an id');
+      const reason =
+        type === 'customer.subscription.deleted' ? 'canceled' : ENDING_STATUSES[String(o.status)];
+      if (reason === undefined)
+        return ignored(`subscription status ${String(o.status)}: not an end`);
+      return {
+        kind: 'builder_subscription',
+        ...about,
+        accountId: account,
+        observation: { kind: 'ended', subscriptionId, reason },
+      };
+    }
     default:
       return ignored('an event type the payments service does not use');
   }
+}
+
+/** The subscription statuses that end a Builder subscription, and the reason they give. */
+const ENDING_STATUSES: Readonly<Record<string, 'canceled' | 'unpaid' | 'expired' | undefined>> = {
+  canceled: 'canceled',
+  unpaid: 'unpaid',
+  incomplete_expired: 'expired',
+};
+
+/** The account of a Builder subscription's metadata, or null when it is not one of ours. */
+function builderAccountOf(metadata: unknown): string | null {
+  if (!isObject(metadata) || metadata.plan !== BUILDER_PLAN_METADATA) return null;
+  const accountId = text(metadata.accountId, 64);
+  return accountId !== null && /^[A-Za-z0-9_-]{1,64}$/.test(accountId) ? accountId : null;
+}
+
+/** The service period of an invoice's first line (Stripe's seconds), as epoch milliseconds. */
+function firstLinePeriod(lines: unknown): { startMs: number; endMs: number } | null {
+  if (!isObject(lines) || !Array.isArray(lines.data)) return null;
+  const line: unknown = lines.data[0];
+  if (!isObject(line) || !isObject(line.period)) return null;
+  const start = cents(line.period.start);
+  const end = cents(line.period.end);
+  if (start === null || end === null) return null;
+  return { startMs: start * 1000, endMs: end * 1000 };
 }

@@ -1,6 +1,8 @@
 import Stripe from 'stripe';
 import {
   ProviderUnavailableError,
+  type BuilderSubscriptionCheckoutRequest,
+  type BuilderSubscriptionCheckoutResult,
   type ChargeResult,
   type CheckoutRequest,
   type CheckoutResult,
@@ -13,6 +15,7 @@ import {
   type ReturnUrls,
   type SavedPaymentMethod,
 } from '../../domain/payment-provider.js';
+import { BUILDER_PLAN_METADATA } from './stripe-events.js';
 
 /**
  * The payment provider port on Stripe:
@@ -171,6 +174,25 @@ export class StripePaymentProvider implements PaymentProvider {
       },
       { types: ['card'], returnTo: request, idempotencyKey: request.idempotencyKey },
       'creating a setup session',
+    );
+  }
+
+  async createBuilderSubscriptionCheckout(
+    request: BuilderSubscriptionCheckoutRequest,
+  ): Promise<BuilderSubscriptionCheckoutResult> {
+    if (request.priceId === null) throw new Error('a Builder subscription needs BUILDER_PRICE_ID');
+    const metadata = { accountId: request.accountId, plan: BUILDER_PLAN_METADATA };
+    return this.openCheckoutSession(
+      {
+        mode: 'subscription',
+        customer: request.customerId,
+        line_items: [{ price: request.priceId, quantity: 1 }],
+        client_reference_id: request.accountId,
+        metadata,
+        subscription_data: { metadata, description: `Builder plan of ${request.accountId}` },
+      },
+      { types: ['card'], returnTo: request, idempotencyKey: request.idempotencyKey },
+      'creating a subscription checkout session',
     );
   }
 

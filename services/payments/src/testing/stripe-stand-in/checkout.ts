@@ -15,6 +15,7 @@ import {
   requiredStr,
   SETUP_INTENT_DATA_PARAMS,
   str,
+  SUBSCRIPTION_DATA_PARAMS,
   url,
 } from './params.js';
 import type { StoredSession, StripeStore } from './store.js';
@@ -47,12 +48,14 @@ export function createCheckoutSession(
     );
   }
   if (mode === 'setup') return createSetupSession(store, baseUrl, params);
-  if (mode !== 'payment')
+  if (mode === 'subscription') return createSubscriptionSession(store, baseUrl, params);
+  if (params.subscription_data !== undefined) {
     throw invalid(
-      'The Stripe stand-in implements modes payment and setup only.',
+      'You can only pass in `subscription_data` in `subscription` mode.',
       undefined,
-      'mode',
+      'subscription_data',
     );
+  }
   if (params.setup_intent_data !== undefined) {
     throw invalid(
       'You can only pass in `setup_intent_data` in `setup` mode.',
@@ -164,6 +167,83 @@ export function createCheckoutSession(
     livemode: false,
   };
   store.sessions.set(id, { session, paymentIntentData });
+  return clone(session);
+}
+
+/**
+ * Checkout in subscription mode sells a recurring Price (by id: the stand-in knows any `price_...`
+ * as a monthly USD price) to an existing `customer`; `subscription_data.metadata` is what the
+ * subscription, and so its invoices' `parent.subscription_details.metadata`, will carry (kept on
+ * the stored session for the test to read). Completing it and the subscription's lifecycle are
+ * driven by the test with signed events, as Stripe would send them.
+ */
+export function createSubscriptionSession(
+  store: StripeStore,
+  baseUrl: string,
+  params: FormObject,
+): StripeObject {
+  if (params.payment_intent_data !== undefined) {
+    throw invalid(
+      'You can only pass in `payment_intent_data` in `payment` mode.',
+      undefined,
+      'payment_intent_data',
+    );
+  }
+  const lineItems = array(params, 'line_items');
+  if (!lineItems || lineItems.length !== 1) throw missing('line_items');
+  const item = lineItems[0];
+  if (!isObject(item)) throw invalid('Invalid hash: line_items[0]', 'parameter_invalid_hash');
+  onlyKnown(item, new Set(['price', 'quantity']), 'line_items[0]');
+  const price = requiredStr(item, 'price', 'line_items[0][price]');
+  if (!/^price_\w+$/.test(price)) throw notFound('price', price, 'line_items[0][price]');
+  if (int(item, 'quantity', 'line_items[0][quantity]') !== 1) {
+    throw invalid('The stand-in sells one unit of a subscription.', undefined, 'line_items[0]');
+  }
+  const customer = requiredStr(params, 'customer');
+  if (!store.customers.has(customer)) throw notFound('customer', customer, 'customer');
+  const sd = params.subscription_data;
+  let subscriptionData: StoredSession['paymentIntentData'] = { metadata: {}, description: null };
+  if (sd !== undefined) {
+    if (!isObject(sd))
+      throw invalid(
+        'Invalid hash: subscription_data',
+        'parameter_invalid_hash',
+        'subscription_data',
+      );
+    onlyKnown(sd, SUBSCRIPTION_DATA_PARAMS, 'subscription_data');
+    subscriptionData = {
+      metadata: metadata(sd.metadata, 'subscription_data[metadata]'),
+      description: str(sd, 'description', 'subscription_data[description]') ?? null,
+    };
+  }
+  const id = randomId('cs_test_');
+  const created = nowSeconds();
+  const session: StripeObject = {
+    id,
+    object: 'checkout.session',
+    mode: 'subscription',
+    status: 'open',
+    payment_status: 'unpaid',
+    amount_subtotal: null,
+    amount_total: null,
+    currency: 'usd',
+    url: `${baseUrl}/c/pay/${id}`,
+    success_url: url(params, 'success_url', true),
+    cancel_url: url(params, 'cancel_url', false),
+    client_reference_id: str(params, 'client_reference_id') ?? null,
+    customer,
+    customer_email: null,
+    customer_details: null,
+    metadata: metadata(params.metadata, 'metadata'),
+    allowed_payment_method_types: paymentMethodTypes(params, 'allowed_payment_method_types'),
+    line_items: [{ price, quantity: 1 }],
+    payment_intent: null,
+    subscription: null,
+    created,
+    expires_at: int(params, 'expires_at') ?? created + 24 * 3600,
+    livemode: false,
+  };
+  store.sessions.set(id, { session, paymentIntentData: subscriptionData });
   return clone(session);
 }
 

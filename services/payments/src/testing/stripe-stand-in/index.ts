@@ -301,6 +301,18 @@ export class StripeStandIn {
     return this.store.session(id);
   }
 
+  /** What a subscription-mode session's subscription will carry (`subscription_data`). */
+  subscriptionDataOf(sessionId: string): {
+    metadata: Record<string, string>;
+    description: string | null;
+  } {
+    const stored = this.store.sessions.get(sessionId);
+    if (stored?.session.mode !== 'subscription') {
+      throw new Error(`session ${sessionId} is not in subscription mode`);
+    }
+    return structuredClone(stored.paymentIntentData);
+  }
+
   paymentIntent(id: string): StripeObject {
     return this.store.paymentIntent(id);
   }

@@ -25,12 +25,14 @@ export const CHECKOUT_PARAMS = new Set([
   'customer',
   'customer_email',
   'expires_at',
+  'subscription_data',
   'expand',
   'locale',
   'submit_type',
   'currency',
   'setup_intent_data',
 ]);
+export const SUBSCRIPTION_DATA_PARAMS = new Set(['metadata', 'description']);
 export const SETUP_INTENT_DATA_PARAMS = new Set(['metadata', 'description', 'on_behalf_of']);
 export const CUSTOMER_PARAMS = new Set([
   'metadata',

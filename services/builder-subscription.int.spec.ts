@@ -1,0 +1,380 @@
+import { parseUsd } from '@billing/money';
+import { eventually } from '@billing/testing';
+import { lookupHash } from '@billing/api-keys';
+import {
+  API_KEY_PEPPER,
+  createKeysTestApp,
+  GATEWAY_SERVICE_TOKEN,
+  type KeysTestApp,
+} from './keys/src/testing/keys-test-app.js';
+import type { BalanceView } from './ledger/src/queries/get-balance/get-balance.query.js';
+import { createLedgerTestApp, type LedgerTestApp } from './ledger/src/testing/ledger-test-app.js';
+import {
+  createPaymentsTestApp,
+  STRIPE_WEBHOOK_SECRET,
+  type PaymentsTestApp,
+} from './payments/src/testing/payments-test-app.js';
+import { deliverWebhook } from './payments/src/testing/stripe-webhooks.js';
+
+// The Builder subscription billed by the payment provider (issue #17; docs/CONTRACTS.md, "Builder
+// plan"), across the three services it touches, through the real broker and the real database:
+// payments reads Stripe's signed subscription webhooks (signed with the real `stripe` library, as
+// Stripe signs them) and publishes BuilderSubscriptionChanged on a payments topic that both the
+// ledger (which must skip it: the fee never touches the balance) and keys (which stores it and
+// lets the account create builder keys, or no longer) consume.
+
+let ledger: LedgerTestApp;
+let payments: PaymentsTestApp;
+let simulated: PaymentsTestApp;
+let keys: KeysTestApp;
+
+const PRICE_ID = 'price_builder_monthly';
+
+beforeAll(async () => {
+  ledger = await createLedgerTestApp();
+  const topics = { payments: ledger.topics.payments, ledger: ledger.topics.ledger };
+  payments = await createPaymentsTestApp({
+    topics,
+    builderPlan: { priceId: PRICE_ID, monthlyPriceNanos: null },
+  });
+  // The standalone mode's provider: subscribed and paid at once, no network.
+  simulated = await createPaymentsTestApp({
+    topics,
+    paymentProvider: 'simulated',
+    builderPlan: { priceId: null, monthlyPriceNanos: parseUsd('19.99') },
+  });
+  keys = await createKeysTestApp({ paymentsTopic: ledger.topics.payments });
+}, 120_000);
+
+afterAll(async () => {
+  await keys?.close();
+  await simulated?.close();
+  await payments?.close();
+  await ledger?.close();
+}, 60_000);
+
+const PERIOD_START = 1_798_761_600; // 2027-01-01T00:00:00Z, Stripe's seconds
+const PERIOD_END = 1_801_440_000; // 2027-02-01T00:00:00Z
+let eventSeq = 0;
+const eventId = (label: string): string =>
+  `evt_${label}_${Date.now().toString(36)}_${(eventSeq += 1)}`;
+
+/** `invoice.paid` of a Builder subscription as Stripe sends it (API 2026-10-28). */
+function invoicePaid(
+  accountId: string,
+  subscriptionId: string,
+  invoiceId: string,
+  cents: number,
+  metadata: Record<string, string> = { accountId, plan: 'builder' },
+) {
+  return {
+    id: eventId('inv'),
+    object: 'event',
+    type: 'invoice.paid',
+    data: {
+      object: {
+        id: invoiceId,
+        object: 'invoice',
+        amount_paid: cents,
+        currency: 'usd',
+        customer: 'cus_builder',
+        parent: {
+          type: 'subscription_details',
+          subscription_details: {
+            subscription: subscriptionId,
+            metadata,
+          },
+        },
+        lines: { data: [{ period: { start: PERIOD_START, end: PERIOD_END } }] },
+      },
+    },
+  };
+}
+
+function subscriptionEvent(
+  type: 'customer.subscription.deleted' | 'customer.subscription.updated',
+  accountId: string,
+  subscriptionId: string,
+  status: string,
+) {
+  return {
+    id: eventId('sub'),
+    object: 'event',
+    type,
+    data: {
+      object: {
+        id: subscriptionId,
+        object: 'subscription',
+        status,
+        metadata: { accountId, plan: 'builder' },
+      },
+    },
+  };
+}
+
+const webhook = (event: unknown, secret = STRIPE_WEBHOOK_SECRET) =>
+  deliverWebhook(`${payments.baseUrl}/webhooks/stripe`, event, secret);
+
+async function createBuilderKey(
+  accountId: string,
+): Promise<{ status: number; code?: string; key?: string }> {
+  const res = await keys.http<{ error?: { code: string }; key?: string }>(
+    'POST',
+    `/v1/accounts/${accountId}/api-keys`,
+    { token: await keys.tokenFor(accountId), body: { name: 'hobby', plan: 'builder' } },
+  );
+  return {
+    status: res.status,
+    ...(res.body.error && { code: res.body.error.code }),
+    ...(res.body.key !== undefined && { key: res.body.key }),
+  };
+}
+
+/** What the gateway's authoritative lookup answers for a key. */
+const lookupOf = async (key: string) =>
+  (
+    await keys.http<{ plan: string; subscriptionActive: boolean }>(
+      'GET',
+      `/v1/internal/api-keys/by-lookup-hash/${lookupHash(key, API_KEY_PEPPER)}`,
+      { token: GATEWAY_SERVICE_TOKEN },
+    )
+  ).body;
+
+const balanceOf = (accountId: string, atLeastVersion: number) =>
+  eventually(async () => {
+    const b = await ledger.http<BalanceView>('GET', `/v1/accounts/${accountId}/balance`);
+    return b.status === 200 && b.body.version >= atLeastVersion ? b.body : undefined;
+  }, 20_000);
+
+async function gift(accountId: string, amount: string, reference: string): Promise<void> {
+  const res = await payments.http('POST', `/v1/admin/accounts/${accountId}/credits`, {
+    body: { type: 'gift', amount, reason: 'test credit', reference },
+  });
+  expect(res.status).toBe(201);
+}
+
+const builderEvents = async (accountId: string) =>
+  (
+    await payments.db.query<{ value: string }>(
+      `SELECT value FROM ${payments.schema}.outbox WHERE message_key = $1 ORDER BY id`,
+      [accountId],
+    )
+  ).rows
+    .map((r) => JSON.parse(r.value) as { type: string; data: Record<string, unknown> })
+    .filter((e) => e.type === 'BuilderSubscriptionChanged');
+
+describe('a Builder subscription paid through Stripe', () => {
+  it('activates once on a paid invoice (the same webhook twice changes nothing), invoices the exact fee, leaves the balance untouched, and ends on cancellation', async () => {
+    const accountId = `acct_builder_${Date.now().toString(36)}`;
+    const subscriptionId = `sub_${Date.now().toString(36)}`;
+    expect(await createBuilderKey(accountId)).toEqual({
+      status: 403,
+      code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    });
+
+    // A prepaid balance of exactly $5, which the subscription must never move.
+    await gift(accountId, '5', `gift-a-${accountId}`);
+    const before = await balanceOf(accountId, 1);
+    expect(before.total).toBe('5');
+
+    // The customer starts it: a Stripe Checkout in subscription mode for the configured Price,
+    // on the account's own customer, whose subscription will carry the account in its metadata.
+    const token = await payments.tokenFor(accountId);
+    const started = await payments.http<{ status: string; checkoutUrl: string; sessionId: string }>(
+      'POST',
+      `/v1/accounts/${accountId}/builder-subscription`,
+      { token },
+    );
+    expect(started.status).toBe(201);
+    expect(started.body.status).toBe('pending');
+    const session = payments.stripe.session(started.body.sessionId);
+    expect(session).toMatchObject({
+      mode: 'subscription',
+      line_items: [{ price: PRICE_ID, quantity: 1 }],
+      url: started.body.checkoutUrl,
+    });
+    const customers = await payments.db.query<{ customer_id: string }>(
+      `SELECT customer_id FROM ${payments.schema}.stripe_customers WHERE account_id = $1`,
+      [accountId],
+    );
+    expect(session.customer).toBe(customers.rows[0]?.customer_id);
+    const { metadata } = payments.stripe.subscriptionDataOf(started.body.sessionId);
+    expect(metadata).toEqual({ accountId, plan: 'builder' });
+    // Not active until Stripe says the first invoice is paid.
+    expect(await createBuilderKey(accountId)).toMatchObject({ status: 403 });
+
+    const paid = invoicePaid(
+      accountId,
+      subscriptionId,
+      `in_${Date.now().toString(36)}`,
+      2000,
+      metadata,
+    );
+    expect((await webhook(paid)).status).toBe(200);
+    expect((await webhook(paid)).status).toBe(200); // Stripe's redelivery: a duplicate
+
+    // keys hears it: builder keys can now be created.
+    const issued = await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+    expect(await lookupOf(issued.key ?? '')).toMatchObject({
+      plan: 'builder',
+      subscriptionActive: true,
+    });
+
+    // One invoice, the fee to the nano-dollar; one event, active until the period's end.
+    const invoices = await payments.db.query<{ amount_nanos: string; currency: string }>(
+      `SELECT amount_nanos, currency FROM ${payments.schema}.builder_invoices WHERE account_id = $1`,
+      [accountId],
+    );
+    expect(invoices.rows).toEqual([{ amount_nanos: '20000000000', currency: 'usd' }]);
+    const published = await builderEvents(accountId);
+    expect(published.map((e) => e.data)).toEqual([
+      {
+        subscriptionId,
+        active: true,
+        currentPeriodEnd: '2027-02-01T00:00:00.000Z',
+        reason: 'invoice_paid',
+        invoiceId: expect.stringMatching(/^inv_[0-9a-f]{32}$/) as unknown,
+      },
+    ]);
+    const view = await payments.http<Record<string, unknown>>(
+      'GET',
+      `/v1/accounts/${accountId}/builder-subscription`,
+      { token: await payments.tokenFor(accountId) },
+    );
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      accountId,
+      subscriptionId,
+      active: true,
+      currentPeriodEnd: '2027-02-01T00:00:00.000Z',
+      invoices: [
+        {
+          amount: '20',
+          currency: 'usd',
+          periodStart: '2027-01-01T00:00:00.000Z',
+          periodEnd: '2027-02-01T00:00:00.000Z',
+        },
+      ],
+    });
+
+    // A second subscription while this one is active is refused.
+    const again = await payments.http<{ error: { code: string } }>(
+      'POST',
+      `/v1/accounts/${accountId}/builder-subscription`,
+      { token },
+    );
+    expect([again.status, again.body.error.code]).toEqual([
+      409,
+      'PAYMENTS.BUILDER_SUBSCRIPTION_ACTIVE',
+    ]);
+
+    // The ledger consumed past it without moving the balance: a later $1 gift lands on exactly $5.
+    await gift(accountId, '1', `gift-b-${accountId}`);
+    const after = await balanceOf(accountId, before.version + 1);
+    expect(after).toMatchObject({ total: '6', version: before.version + 1 });
+    // Skipped by the ledger, not dead-lettered.
+    const letters = await ledger.http<{ data: { eventType: string | null }[] }>(
+      'GET',
+      '/v1/admin/dead-letters/ledger?state=all&limit=100',
+    );
+    expect(letters.status).toBe(200);
+    expect(letters.body.data.filter((l) => l.eventType === 'BuilderSubscriptionChanged')).toEqual(
+      [],
+    );
+
+    // Canceled at Stripe: keys refuses new builder keys again.
+    const deleted = subscriptionEvent(
+      'customer.subscription.deleted',
+      accountId,
+      subscriptionId,
+      'canceled',
+    );
+    expect((await webhook(deleted)).status).toBe(200);
+    await eventually(async () => {
+      const refused = await createBuilderKey(accountId);
+      return refused.status === 403 ? refused : undefined;
+    }, 20_000);
+    expect(await createBuilderKey(accountId)).toEqual({
+      status: 403,
+      code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    });
+    // The key already issued: the gateway is told (keys.v1) and its lookup says so.
+    expect(await lookupOf(issued.key ?? '')).toMatchObject({ subscriptionActive: false });
+    const keyEvents = (await keys.outboxOf(accountId)).filter(
+      (e) => e.type === 'ApiKeySubscriptionChanged',
+    );
+    expect(keyEvents.map((e) => e.data)).toEqual([
+      { apiKeyId: expect.any(String) as unknown, active: false },
+    ]);
+    expect((await builderEvents(accountId)).map((e) => e.data)).toEqual([
+      expect.objectContaining({ active: true }),
+      { subscriptionId, active: false, reason: 'canceled' },
+    ]);
+    expect(await payments.count('builder_invoices', 'account_id = $1', [accountId])).toBe(1);
+  }, 90_000);
+
+  it('ends when Stripe marks the subscription unpaid; an end of another subscription changes nothing', async () => {
+    const accountId = `acct_builder_unpaid_${Date.now().toString(36)}`;
+    const subscriptionId = `sub_unpaid_${Date.now().toString(36)}`;
+    const paid = invoicePaid(accountId, subscriptionId, `in_u_${Date.now().toString(36)}`, 1999);
+    expect((await webhook(paid)).status).toBe(200);
+    await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+
+    const other = subscriptionEvent(
+      'customer.subscription.deleted',
+      accountId,
+      'sub_old',
+      'canceled',
+    );
+    expect((await webhook(other)).status).toBe(200);
+    const unpaid = subscriptionEvent(
+      'customer.subscription.updated',
+      accountId,
+      subscriptionId,
+      'unpaid',
+    );
+    expect((await webhook(unpaid)).status).toBe(200);
+    await eventually(async () => {
+      const refused = await createBuilderKey(accountId);
+      return refused.code === 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED' ? refused : undefined;
+    }, 20_000);
+    expect((await builderEvents(accountId)).map((e) => [e.data.active, e.data.reason])).toEqual([
+      [true, 'invoice_paid'],
+      [false, 'unpaid'],
+    ]);
+  }, 90_000);
+
+  it('with the simulated provider (standalone), is active at once, its first month invoiced at the configured fee', async () => {
+    const accountId = `acct_builder_sim_${Date.now().toString(36)}`;
+    const token = await simulated.tokenFor(accountId);
+    const path = `/v1/accounts/${accountId}/builder-subscription`;
+    const started = await simulated.http<{ status: string }>('POST', path, { token });
+    expect([started.status, started.body.status]).toEqual([201, 'active']);
+    await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+    const view = await simulated.http<{ active: boolean; invoices: { amount: string }[] }>(
+      'GET',
+      path,
+      { token },
+    );
+    expect(view.body).toMatchObject({ active: true, invoices: [{ amount: '19.99' }] });
+    expect((await simulated.http('POST', path, { token })).status).toBe(409);
+  }, 60_000);
+
+  it('refuses a webhook with a bad signature, and records nothing', async () => {
+    const accountId = `acct_builder_forged_${Date.now().toString(36)}`;
+    const forged = invoicePaid(accountId, 'sub_forged', 'in_forged', 2000);
+    expect((await webhook(forged, 'whsec_not_the_endpoint_secret_0000')).status).toBe(400);
+    expect(await payments.count('builder_invoices', 'account_id = $1', [accountId])).toBe(0);
+    expect(await payments.count('builder_subscriptions', 'account_id = $1', [accountId])).toBe(0);
+    expect(await builderEvents(accountId)).toEqual([]);
+  });
+});
