@@ -9,6 +9,8 @@ declare module 'autocannon' {
     body?: string;
     pipelining?: number;
     timeout?: number;
+    /** Requests a second across all connections (a fixed offered load); unset: as fast as answered. */
+    overallRate?: number;
   }
   interface Histogram {
     average: number;

@@ -23,7 +23,7 @@ import {
   MeteringCatalogStandIn,
   SimulatedUpstreamServer,
 } from '@billing/gateway';
-import { createKeyedProducer } from '@billing/messaging';
+import { createKeyedProducer, outboxBacklog } from '@billing/messaging';
 import { uniqueName } from '@billing/testing';
 import { benchInfraOptions, benchPool, createBenchTopics } from './support.js';
 
@@ -148,7 +148,16 @@ if (role === 'upstream') {
   // call (max and p99, ms) and starts a new window. What the admission bench compares with idle.
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  const probe = http.createServer((_req, res) => {
+  // `GET /outbox` answers how many usage events its relay has not published yet (the bench waits
+  // for none before reading this process's CPU time).
+  const probe = http.createServer((req, res) => {
+    if (req.url === '/outbox') {
+      outboxBacklog(db, schema).then(
+        (b) => res.end(JSON.stringify({ pending: b.messages })),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
     const body = JSON.stringify({ max: delay.max / 1e6, p99: delay.percentile(99) / 1e6 });
     delay.reset();
     res.end(body);
@@ -158,10 +167,8 @@ if (role === 'upstream') {
   const delayUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/`;
   ready({ url, key, poorKey, delayUrl });
   onStop(async () => {
-    const pending = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.outbox`);
-    process.stderr.write(
-      `gateway bench: ${pending.rows[0]?.n ?? '?'} usage events in the outbox\n`,
-    );
+    const backlog = await outboxBacklog(db, schema);
+    process.stderr.write(`gateway bench: ${backlog.messages} usage events not yet published\n`);
     await app.close();
     await metering.stop();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

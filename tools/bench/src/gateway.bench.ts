@@ -24,8 +24,8 @@ import { tracingCpuPerRequest } from './tracing-cost.js';
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');
 const CONNECTIONS = [1, 64, 256];
-/** Rounds of the traced pair (off, on, on, off) a row; GATEWAY_BENCH_TRACED_ROUNDS (3). */
-const TRACED_ROUNDS = Number(process.env.GATEWAY_BENCH_TRACED_ROUNDS ?? '3');
+/** Side-by-side runs of the traced pair a row; GATEWAY_BENCH_TRACED_ROUNDS (5). */
+const TRACED_ROUNDS = Number(process.env.GATEWAY_BENCH_TRACED_ROUNDS ?? '5');
 const PROMPT =
   'Summarise the following in one sentence: the quick brown fox jumps over the lazy dog while ' +
   'the five boxing wizards jump quickly and a wizard’s job is to vex chumps quickly in fog. ' +
@@ -81,11 +81,13 @@ async function load(
   stream: boolean,
   connections: number,
   seconds: number,
+  rate?: number,
 ): Promise<Measure> {
   const result = await autocannon({
     url: target.url,
     method: 'POST',
     connections,
+    ...(rate !== undefined && { overallRate: rate }),
     duration: seconds,
     pipelining: 1,
     timeout: 30,
@@ -121,33 +123,37 @@ function cpuSeconds(child: ChildProcess): number {
 /** USER_HZ: the unit of /proc/PID/stat's times, 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-/** A load on one server, with the CPU seconds that server spent during it. */
+/** Resolves once the gateway's outbox relay has published every usage event of the load. */
+async function outboxDrained(server: Server): Promise<void> {
+  const url = `${server.info.delayUrl ?? ''}outbox`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const { pending } = (await (await fetch(url)).json()) as { pending: number };
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`the gateway's outbox still holds ${pending} events`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A load on one gateway, with the CPU seconds that process spent on it: during the load and
+ * until its outbox relay has published the load's last usage event. Each request's whole price
+ * (the relay's share included) is paid inside its own run, so a run never pays for the backlog
+ * of the one before, which under load ran to tens of thousands of events and blurred the pairs.
+ */
 async function loadWithCpu(
   server: Server,
   target: Target,
   stream: boolean,
   connections: number,
   seconds: number,
+  rate: number,
 ): Promise<Measure & { readonly cpuSeconds: number }> {
+  await outboxDrained(server);
   const before = cpuSeconds(server.child);
-  const m = await load(target, stream, connections, seconds);
+  const m = await load(target, stream, connections, seconds, rate);
+  await outboxDrained(server);
   return { ...m, cpuSeconds: cpuSeconds(server.child) - before };
-}
-
-/** CPU µs a request over two runs of the same server. */
-function cpuMicrosPerRequest(a: { cpuSeconds: number; requests: number }, b: typeof a): number {
-  return ((a.cpuSeconds + b.cpuSeconds) / (a.requests + b.requests)) * 1e6;
-}
-
-/** The mean of two measures of the same target (p50 and p99 too: an approximation). */
-function mean(a: Measure, b: Measure): Measure {
-  return {
-    rps: (a.rps + b.rps) / 2,
-    p50: (a.p50 + b.p50) / 2,
-    p99: (a.p99 + b.p99) / 2,
-    failures: a.failures + b.failures,
-    requests: a.requests + b.requests,
-  };
 }
 
 /** `value` against `baseline` as a signed percentage. */
@@ -161,7 +167,10 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
   const upstream = await startServer('upstream');
   const ledger = await startServer('ledger');
   const gateway = await startServer('gateway', ledger.info.url ?? '');
-  const traced = await startServer('gateway', ledger.info.url ?? '', 'traced');
+  // GATEWAY_BENCH_A_A=1: the "traced" gateway runs untraced too, an A/A run that shows how far
+  // two identical gateways side by side differ on this machine (the noise under the pairs).
+  const aa = process.env.GATEWAY_BENCH_A_A === '1';
+  const traced = await startServer('gateway', ledger.info.url ?? '', aa ? 'untraced' : 'traced');
   const direct: Target = {
     url: `${upstream.info.baseUrl}/chat/completions`,
     headers: {},
@@ -178,6 +187,8 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
     headers: { authorization: `Bearer ${traced.info.key}` },
   };
   const rows: BenchRow[] = [];
+  let cheapestUntracedUs = Number.POSITIVE_INFINITY;
+  const tracedRatios: number[] = [];
   try {
     // Warm both paths (JIT, connection pools, the tokenizer's caches).
     for (const stream of [false, true]) {
@@ -189,22 +200,28 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
       for (const connections of CONNECTIONS) {
         const base = await load(direct, stream, connections, SECONDS);
         const gw = await load(through, stream, connections, SECONDS);
-        // Off, on, on, off (half the duration each), TRACED_ROUNDS times: each side runs right
-        // after the other, whose outbox relay is still draining, so neither pays for that alone,
-        // and each figure is the median of the rounds, as adjacent runs drift by more than 5 %.
-        const half = Math.max(1, Math.round(SECONDS / 2));
+        // Tracing's price: the untraced and the traced gateway under the same fixed offered load
+        // at the same time (one autocannon each), TRACED_ROUNDS times, each run's CPU read once
+        // its outbox relay has published the run's last usage event (loadWithCpu). Run side by
+        // side, both meet the same machine: the other processes, the CPU's frequency, a busy
+        // sibling hyperthread. Run one after the other, the CPU a request of one gateway moved by
+        // 20 to 30 % between adjacent runs of a few seconds on this 2-core machine, more than
+        // tracing costs. A fixed rate, 40 % of what the untraced gateway answered flat out (so
+        // the two together stay below saturation), makes both answer the same requests: a
+        // saturated pair would batch their outbox writes and Kafka sends differently.
+        const rate = Math.max(1, Math.floor(gw.rps * 0.4));
         const rounds: { off: Measure; on: Measure; cpuOffUs: number; cpuOnUs: number }[] = [];
         for (let round = 0; round < TRACED_ROUNDS; round++) {
-          const off1 = await loadWithCpu(gateway, through, stream, connections, half);
-          const on1 = await loadWithCpu(traced, throughTraced, stream, connections, half);
-          const on2 = await loadWithCpu(traced, throughTraced, stream, connections, half);
-          const off2 = await loadWithCpu(gateway, through, stream, connections, half);
-          rounds.push({
-            off: mean(off1, off2),
-            on: mean(on1, on2),
-            cpuOffUs: cpuMicrosPerRequest(off1, off2),
-            cpuOnUs: cpuMicrosPerRequest(on1, on2),
-          });
+          const [off, on] = await Promise.all([
+            loadWithCpu(gateway, through, stream, connections, SECONDS, rate),
+            loadWithCpu(traced, throughTraced, stream, connections, SECONDS, rate),
+          ]);
+          // A run in which either side answered nothing (every request timed out) prices nothing.
+          if (off.requests === 0 || on.requests === 0) continue;
+          const cpuOffUs = (off.cpuSeconds / off.requests) * 1e6;
+          const cpuOnUs = (on.cpuSeconds / on.requests) * 1e6;
+          tracedRatios.push(cpuOnUs / cpuOffUs);
+          rounds.push({ off, on, cpuOffUs, cpuOnUs });
         }
         const of = (pick: (r: (typeof rounds)[number]) => number): number =>
           median(rounds.map(pick));
@@ -212,6 +229,7 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
         const gwTraced = { rps: of((r) => r.on.rps), p50: of((r) => r.on.p50) };
         const tracedFailures = rounds.reduce((n, r) => n + r.on.failures + r.off.failures, 0);
         const cpuOffUs = of((r) => r.cpuOffUs);
+        cheapestUntracedUs = Math.min(cheapestUntracedUs, cpuOffUs);
         const cpuOnUs = of((r) => r.cpuOnUs);
         const cpuRounds = rounds
           .map((r) => `${Math.round(r.cpuOnUs)}/${Math.round(r.cpuOffUs)}`)
@@ -244,39 +262,56 @@ export async function runGatewayBench(): Promise<BenchRow[]> {
           // The pair that prices tracing: the same gateway with spans on (in-memory exporter)
           // against it with tracing off, whose row is the baseline.
           {
-            name: `gateway traced req/s (${label})`,
-            value: gwTraced.rps,
-            unit: 'req/s',
-            baseline: gwOff.rps,
-            note: `median of ${TRACED_ROUNDS} rounds of off-on-on-off, ${half} s each; ${pct(gwTraced.rps, gwOff.rps)}${tracedFailures > 0 ? `, ${tracedFailures} failed` : ''}`,
-          },
-          {
-            name: `gateway traced p50 (${label})`,
+            name: `gateway traced p50 (${label}, ${rate} req/s offered)`,
             value: gwTraced.p50,
             unit: 'ms',
             baseline: gwOff.p50,
-            note: `baseline: tracing off; ${pct(gwTraced.p50, gwOff.p50)}`,
+            note: `baseline: tracing off; ${pct(gwTraced.p50, gwOff.p50)}; median of ${rounds.length} side-by-side runs of ${SECONDS} s, ${Math.round(gwTraced.rps)}/${Math.round(gwOff.rps)} req/s answered${tracedFailures > 0 ? `, ${tracedFailures} failed` : ''}`,
           },
           // What tracing costs the server, whatever its throughput did in those seconds: the CPU
           // the gateway process used (/proc) divided by the requests it answered.
           {
-            name: `gateway traced CPU a request (${label})`,
+            name: `gateway traced CPU a request (${label}, ${rate} req/s offered)`,
             value: cpuOnUs,
             unit: 'µs',
             baseline: cpuOffUs,
-            note: `baseline: tracing off; ${pct(cpuOnUs, cpuOffUs)}; the gateway process's user + system time (/proc) over the requests answered, median of ${TRACED_ROUNDS} rounds (on/off: ${cpuRounds})`,
+            note: `baseline: tracing off; ${pct(cpuOnUs, cpuOffUs)}; the gateway process's user + system time (/proc) over the requests answered, until its relay published them, medians of ${rounds.length} side-by-side runs (on/off: ${cpuRounds})`,
           },
         );
       }
     }
-    const cpu = await tracingCpuPerRequest();
+    // Every side-by-side run of the six rows at once: the geometric mean of their on/off ratios
+    // and the spread of those ratios, the figure the 5 % aim is read against.
+    const logs = tracedRatios.map(Math.log);
+    const meanLog = logs.reduce((a, b) => a + b, 0) / logs.length;
+    const sdLog = Math.sqrt(logs.reduce((a, b) => a + (b - meanLog) ** 2, 0) / (logs.length - 1));
+    const interval = (1.96 * sdLog) / Math.sqrt(logs.length);
     rows.push({
-      name: 'tracing CPU a gateway request (in process)',
-      value: cpu.on,
-      unit: 'µs',
-      baseline: cpu.off,
-      note: `server, hold client, upstream and UsageObserved spans, in-memory export; +${(cpu.on - cpu.off).toFixed(1)} µs`,
+      name: 'gateway traced CPU a request (every run above)',
+      value: Math.exp(meanLog),
+      unit: 'x',
+      baseline: 1,
+      note: `${aa ? 'A/A, both untraced: ' : ''}geometric mean of ${logs.length} on/off ratios, ${pct(Math.exp(meanLog), 1)}; 95 % interval ${pct(Math.exp(meanLog - interval), 1)} to ${pct(Math.exp(meanLog + interval), 1)}; runs spread ${pct(Math.min(...tracedRatios), 1)} to ${pct(Math.max(...tracedRatios), 1)}`,
     });
+    const cpu = await tracingCpuPerRequest();
+    const added = cpu.on - cpu.off;
+    rows.push(
+      {
+        name: 'tracing CPU a gateway request (in process)',
+        value: cpu.on,
+        unit: 'µs',
+        baseline: cpu.off,
+        note: `server, hold client, upstream and UsageObserved spans, in-memory export; +${added.toFixed(1)} µs`,
+      },
+      // That price against the cheapest untraced request of this run: the largest share tracing
+      // can take of a request's CPU, and a figure the machine's load does not scatter.
+      {
+        name: 'tracing share of a gateway request (in process)',
+        value: (added / cheapestUntracedUs) * 100,
+        unit: '%',
+        note: `+${added.toFixed(1)} µs against ${Math.round(cheapestUntracedUs)} µs, the least CPU an untraced request took above`,
+      },
+    );
   } finally {
     await Promise.all([stopServer(gateway), stopServer(traced)]);
     await Promise.all([stopServer(ledger), stopServer(upstream)]);
