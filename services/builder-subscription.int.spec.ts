@@ -421,10 +421,17 @@ describe('a paid period that ends with no renewal webhook (lost, or Stripe unrea
         )
       ).body;
 
-    const first = invoicePaid(accountId, subscriptionId, `in_lapse_1_${accountId}`, 2000, undefined, {
-      start: (periodEndMs - 30 * DAY_MS) / 1000,
-      end: periodEndMs / 1000,
-    });
+    const first = invoicePaid(
+      accountId,
+      subscriptionId,
+      `in_lapse_1_${accountId}`,
+      2000,
+      undefined,
+      {
+        start: (periodEndMs - 30 * DAY_MS) / 1000,
+        end: periodEndMs / 1000,
+      },
+    );
     expect((await lapseWebhook(first)).status).toBe(200);
     const issued = await eventually(async () => {
       const created = await createBuilderKey(accountId);
@@ -477,10 +484,17 @@ describe('a paid period that ends with no renewal webhook (lost, or Stripe unrea
     // The renewal Stripe paid arrives late: the same subscription, paid, is active again to the
     // new period's end, and the same key works again.
     clock = lapseAtMs + DAY_MS + HOUR_MS;
-    const renewal = invoicePaid(accountId, subscriptionId, `in_lapse_2_${accountId}`, 2000, undefined, {
-      start: periodEndMs / 1000,
-      end: (periodEndMs + 30 * DAY_MS) / 1000,
-    });
+    const renewal = invoicePaid(
+      accountId,
+      subscriptionId,
+      `in_lapse_2_${accountId}`,
+      2000,
+      undefined,
+      {
+        start: periodEndMs / 1000,
+        end: (periodEndMs + 30 * DAY_MS) / 1000,
+      },
+    );
     expect((await lapseWebhook(renewal)).status).toBe(200);
     expect(await view()).toMatchObject({
       active: true,
@@ -491,7 +505,9 @@ describe('a paid period that ends with no renewal webhook (lost, or Stripe unrea
       const found = await lookupOf(key);
       return found.subscriptionActive ? found : undefined;
     }, 20_000);
-    expect((await builderEvents(accountId, lapsing)).map((e) => [e.data.active, e.data.reason])).toEqual([
+    expect(
+      (await builderEvents(accountId, lapsing)).map((e) => [e.data.active, e.data.reason]),
+    ).toEqual([
       [true, 'invoice_paid'],
       [false, 'period_lapsed'],
       [true, 'invoice_paid'],

@@ -362,7 +362,11 @@ describe('decodeEvent: INVALID_DATA, money', () => {
         delete d.invoiceId;
       }),
     );
-    expect(lapsed.data).toEqual({ subscriptionId: 'sub_1', active: false, reason: 'period_lapsed' });
+    expect(lapsed.data).toEqual({
+      subscriptionId: 'sub_1',
+      active: false,
+      reason: 'period_lapsed',
+    });
     const reason = expectFailure(
       decodeData('BuilderSubscriptionChanged', (d) => (d.reason = 'lapsed')),
       'INVALID_DATA',

@@ -136,7 +136,6 @@ export interface BuilderPlanSettings {
   readonly lapseSweepIntervalMs: number;
 }
 
-
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
 export const DEFAULT_PAYMENTS_SCHEMA = 'payments';
 

@@ -93,7 +93,10 @@ export class BuilderSubscriptions {
         accountId,
         current,
         { kind: 'lapse_due', subscriptionId },
-        { causationId: `lapse:${subscriptionId}:${lapsedPeriodEnd}`, messageId: nameBasedUuid(name) },
+        {
+          causationId: `lapse:${subscriptionId}:${lapsedPeriodEnd}`,
+          messageId: nameBasedUuid(name),
+        },
       );
       return outcome.kind === 'applied';
     });

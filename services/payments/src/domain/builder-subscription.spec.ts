@@ -209,7 +209,11 @@ describe('Builder subscription state rules', () => {
 
     it('given a lapsed subscription, when an invoice of the lapsed period itself arrives, then it is invoiced and stays inactive', () => {
       expect(
-        decideBuilderSubscription(lapsed, paid({ providerInvoiceId: 'in_0' }), at(FEB_LAPSE + HOUR)),
+        decideBuilderSubscription(
+          lapsed,
+          paid({ providerInvoiceId: 'in_0' }),
+          at(FEB_LAPSE + HOUR),
+        ),
       ).toEqual({ kind: 'change', state: lapsed, invoice: true, publish: null });
     });
 

@@ -138,9 +138,9 @@ describe('a Builder subscription invoice', () => {
       'Builder plan, period 2027-01-01 to 2027-02-01',
     );
     // The last instant of a UTC day is still that day.
-    expect(builderInvoiceDescription(Date.UTC(2027, 0, 15, 23, 59), Date.UTC(2027, 1, 15, 0, 0))).toBe(
-      'Builder plan, period 2027-01-15 to 2027-02-15',
-    );
+    expect(
+      builderInvoiceDescription(Date.UTC(2027, 0, 15, 23, 59), Date.UTC(2027, 1, 15, 0, 0)),
+    ).toBe('Builder plan, period 2027-01-15 to 2027-02-15');
   });
 
   it('prints the fee for its period and the total charged: no bonus line, no credits added', () => {
@@ -188,6 +188,8 @@ describe('a Builder subscription invoice', () => {
         'Top-up: tu_1',
       ]),
     );
-    expect((await renderInvoicePdf(invoice)).toString('latin1')).toContain('payments \\(invoice-layout-2');
+    expect((await renderInvoicePdf(invoice)).toString('latin1')).toContain(
+      'payments \\(invoice-layout-2',
+    );
   });
 });

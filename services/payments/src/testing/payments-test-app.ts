@@ -164,8 +164,7 @@ export async function createPaymentsTestApp(
     charger: app.get(AutoTopUpScheduler),
     alertWorker: app.get(AlertDeliveryScheduler),
     lapses: app.get(BuilderLapseScheduler),
-    sweepLapsesAsReplica: () =>
-      app.get(CommandBus).execute(new LapseBuilderSubscriptionsCommand()),
+    sweepLapsesAsReplica: () => app.get(CommandBus).execute(new LapseBuilderSubscriptionsCommand()),
     store: app.get(PaymentsStore),
     tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId, '10m'),
     async publishBalances(accountId, reports) {

@@ -52,11 +52,9 @@ export class BuilderLapseScheduler {
 
   /** One sweep, awaited; a call during a sweep answers that sweep (tests and ops). */
   runOnce(): Promise<LapseBuilderSubscriptionsResult> {
-    this.sweep ??= this.commandBus
-      .execute(new LapseBuilderSubscriptionsCommand())
-      .finally(() => {
-        this.sweep = undefined;
-      });
+    this.sweep ??= this.commandBus.execute(new LapseBuilderSubscriptionsCommand()).finally(() => {
+      this.sweep = undefined;
+    });
     return this.sweep;
   }
 }

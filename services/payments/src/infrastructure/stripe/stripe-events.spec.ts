@@ -239,7 +239,7 @@ describe('readStripeEvent: Builder subscriptions', () => {
     });
   });
 
-  it("reads the payer the invoice names (printed on our invoice), and ignores a name that is not text", () => {
+  it('reads the payer the invoice names (printed on our invoice), and ignores a name that is not text', () => {
     const named = invoice({ customer_name: 'Ada Lovelace', customer_email: 'ada@example.com' });
     expect(readStripeEvent(event('invoice.paid', named))).toMatchObject({
       observation: { customer: { name: 'Ada Lovelace', email: 'ada@example.com' } },

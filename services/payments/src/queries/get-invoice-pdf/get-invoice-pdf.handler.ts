@@ -59,7 +59,12 @@ export class GetInvoicePdfHandler implements IQueryHandler<GetInvoicePdfQuery> {
       periodStartMs: fee.periodStartMs,
       periodEndMs: fee.periodEndMs,
     });
-    const pdf = await builder.storeDocument(db, invoiceId, BUILDER_INVOICE_LAYOUT_VERSION, rendered);
+    const pdf = await builder.storeDocument(
+      db,
+      invoiceId,
+      BUILDER_INVOICE_LAYOUT_VERSION,
+      rendered,
+    );
     return { number: fee.number, pdf };
   }
 }

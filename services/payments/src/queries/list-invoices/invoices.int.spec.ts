@@ -224,16 +224,14 @@ describe('GET /v1/accounts/{accountId}/invoices with a Builder subscription', ()
 
     // Another account's token, on its own path, finds no such invoice.
     const other = `${accountId}_x`;
-    const foreign = await t.http(
-      'GET',
-      `/v1/accounts/${other}/invoices/${invoice.invoiceId}/pdf`,
-      { token: await t.tokenFor(other) },
-    );
+    const foreign = await t.http('GET', `/v1/accounts/${other}/invoices/${invoice.invoiceId}/pdf`, {
+      token: await t.tokenFor(other),
+    });
     expect(foreign.status).toBe(404);
     expect((await t.http('GET', path, { token: await t.tokenFor(other) })).status).toBe(403);
-    expect(
-      (await t.http('GET', `/v1/accounts/${accountId}/invoices/inv_unknown/pdf`)).status,
-    ).toBe(404);
+    expect((await t.http('GET', `/v1/accounts/${accountId}/invoices/inv_unknown/pdf`)).status).toBe(
+      404,
+    );
   });
 
   it('keeps the counter gap-free across both kinds when top-ups and Builder invoices are issued at once', async () => {
