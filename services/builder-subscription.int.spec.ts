@@ -26,9 +26,18 @@ import { deliverWebhook } from './payments/src/testing/stripe-webhooks.js';
 let ledger: LedgerTestApp;
 let payments: PaymentsTestApp;
 let simulated: PaymentsTestApp;
+/** A payments app on a clock the test moves, its lapse sweep driven by hand. */
+let lapsing: PaymentsTestApp;
 let keys: KeysTestApp;
 
 const PRICE_ID = 'price_builder_monthly';
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const GRACE_MS = 72 * HOUR_MS;
+// The moved clock starts at the real time of the run (so that the signed webhooks' timestamps and
+// the tokens stay valid), in the middle of a paid period: whole seconds, as Stripe's periods are.
+const RUN_START_MS = Math.floor(Date.now() / 1000) * 1000;
+let clock = RUN_START_MS;
 
 beforeAll(async () => {
   ledger = await createLedgerTestApp();
@@ -43,11 +52,22 @@ beforeAll(async () => {
     paymentProvider: 'simulated',
     builderPlan: { priceId: null, monthlyPriceNanos: parseUsd('19.99') },
   });
+  lapsing = await createPaymentsTestApp({
+    topics,
+    nowMs: () => clock,
+    builderPlan: {
+      priceId: PRICE_ID,
+      monthlyPriceNanos: null,
+      graceMs: GRACE_MS,
+      lapseSweepIntervalMs: 0,
+    },
+  });
   keys = await createKeysTestApp({ paymentsTopic: ledger.topics.payments });
 }, 120_000);
 
 afterAll(async () => {
   await keys?.close();
+  await lapsing?.close();
   await simulated?.close();
   await payments?.close();
   await ledger?.close();
@@ -66,6 +86,10 @@ function invoicePaid(
   invoiceId: string,
   cents: number,
   metadata: Record<string, string> = { accountId, plan: 'builder' },
+  period: { readonly start: number; readonly end: number } = {
+    start: PERIOD_START,
+    end: PERIOD_END,
+  },
 ) {
   return {
     id: eventId('inv'),
@@ -85,7 +109,7 @@ function invoicePaid(
             metadata,
           },
         },
-        lines: { data: [{ period: { start: PERIOD_START, end: PERIOD_END } }] },
+        lines: { data: [{ period }] },
       },
     },
   };
@@ -153,10 +177,10 @@ async function gift(accountId: string, amount: string, reference: string): Promi
   expect(res.status).toBe(201);
 }
 
-const builderEvents = async (accountId: string) =>
+const builderEvents = async (accountId: string, app: PaymentsTestApp = payments) =>
   (
-    await payments.db.query<{ value: string }>(
-      `SELECT value FROM ${payments.schema}.outbox WHERE message_key = $1 ORDER BY id`,
+    await app.db.query<{ value: string }>(
+      `SELECT value FROM ${app.schema}.outbox WHERE message_key = $1 ORDER BY id`,
       [accountId],
     )
   ).rows
@@ -377,4 +401,126 @@ describe('a Builder subscription paid through Stripe', () => {
     expect(await payments.count('builder_subscriptions', 'account_id = $1', [accountId])).toBe(0);
     expect(await builderEvents(accountId)).toEqual([]);
   });
+});
+
+describe('a paid period that ends with no renewal webhook (lost, or Stripe unreachable)', () => {
+  it('lapses exactly at currentPeriodEnd + grace, told once however often the sweep runs, switches the issued builder key off, and a late renewal of the same subscription switches it on again', async () => {
+    clock = RUN_START_MS;
+    const accountId = `acct_builder_lapse_${Date.now().toString(36)}`;
+    const subscriptionId = `sub_lapse_${Date.now().toString(36)}`;
+    const periodEndMs = RUN_START_MS + 10 * DAY_MS;
+    const lapseAtMs = periodEndMs + GRACE_MS;
+    const lapseWebhook = (event: unknown) =>
+      deliverWebhook(`${lapsing.baseUrl}/webhooks/stripe`, event, STRIPE_WEBHOOK_SECRET);
+    const sweep = () => lapsing.lapses.runOnce();
+    const view = async () =>
+      (
+        await lapsing.http<{ active: boolean; currentPeriodEnd: string; endedAt: string | null }>(
+          'GET',
+          `/v1/accounts/${accountId}/builder-subscription`,
+        )
+      ).body;
+
+    const first = invoicePaid(
+      accountId,
+      subscriptionId,
+      `in_lapse_1_${accountId}`,
+      2000,
+      undefined,
+      {
+        start: (periodEndMs - 30 * DAY_MS) / 1000,
+        end: periodEndMs / 1000,
+      },
+    );
+    expect((await lapseWebhook(first)).status).toBe(200);
+    const issued = await eventually(async () => {
+      const created = await createBuilderKey(accountId);
+      return created.status === 201 ? created : undefined;
+    }, 20_000);
+    const key = issued.key ?? '';
+    expect(await lookupOf(key)).toMatchObject({ subscriptionActive: true });
+
+    // Past the period's end, within the grace, and 1 ms before the lapse: still active.
+    for (const at of [periodEndMs, periodEndMs + 1, lapseAtMs - 1]) {
+      clock = at;
+      expect(await sweep()).toEqual({ due: 0, lapsed: 0 });
+    }
+    expect(await view()).toMatchObject({ active: true, endedAt: null });
+
+    // At the lapse: inactive, not ended, one period_lapsed, however many sweeps run at once (two
+    // replicas and this process's scheduler); a later sweep finds nothing to do.
+    clock = lapseAtMs;
+    const racing = await Promise.all([
+      lapsing.sweepLapsesAsReplica(),
+      lapsing.sweepLapsesAsReplica(),
+      sweep(),
+    ]);
+    expect(racing.reduce((sum, r) => sum + r.lapsed, 0)).toBe(1);
+    expect(await sweep()).toEqual({ due: 0, lapsed: 0 });
+    clock = lapseAtMs + DAY_MS;
+    expect(await sweep()).toEqual({ due: 0, lapsed: 0 });
+    expect(await view()).toMatchObject({
+      active: false,
+      endedAt: null,
+      currentPeriodEnd: new Date(periodEndMs).toISOString(),
+    });
+    const afterLapse = await builderEvents(accountId, lapsing);
+    expect(afterLapse.map((e) => e.data)).toEqual([
+      expect.objectContaining({ active: true, reason: 'invoice_paid' }),
+      { subscriptionId, active: false, reason: 'period_lapsed' },
+    ]);
+
+    // keys hears it: the issued key is switched off (the gateway's 403 builder_subscription_inactive)
+    // and no new builder key can be created.
+    await eventually(async () => {
+      const found = await lookupOf(key);
+      return found.subscriptionActive ? undefined : found;
+    }, 20_000);
+    expect(await createBuilderKey(accountId)).toEqual({
+      status: 403,
+      code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    });
+
+    // The renewal Stripe paid arrives late: the same subscription, paid, is active again to the
+    // new period's end, and the same key works again.
+    clock = lapseAtMs + DAY_MS + HOUR_MS;
+    const renewal = invoicePaid(
+      accountId,
+      subscriptionId,
+      `in_lapse_2_${accountId}`,
+      2000,
+      undefined,
+      {
+        start: periodEndMs / 1000,
+        end: (periodEndMs + 30 * DAY_MS) / 1000,
+      },
+    );
+    expect((await lapseWebhook(renewal)).status).toBe(200);
+    expect(await view()).toMatchObject({
+      active: true,
+      endedAt: null,
+      currentPeriodEnd: new Date(periodEndMs + 30 * DAY_MS).toISOString(),
+    });
+    await eventually(async () => {
+      const found = await lookupOf(key);
+      return found.subscriptionActive ? found : undefined;
+    }, 20_000);
+    expect(
+      (await builderEvents(accountId, lapsing)).map((e) => [e.data.active, e.data.reason]),
+    ).toEqual([
+      [true, 'invoice_paid'],
+      [false, 'period_lapsed'],
+      [true, 'invoice_paid'],
+    ]);
+    const keyEvents = (await keys.outboxOf(accountId)).filter(
+      (e) => e.type === 'ApiKeySubscriptionChanged',
+    );
+    expect(keyEvents.map((e) => e.data)).toEqual([
+      { apiKeyId: expect.any(String) as unknown, active: false },
+      { apiKeyId: expect.any(String) as unknown, active: true },
+    ]);
+    // The renewed period is not lapsed by a sweep now; both periods are invoiced.
+    expect(await sweep()).toEqual({ due: 0, lapsed: 0 });
+    expect(await lapsing.count('builder_invoices', 'account_id = $1', [accountId])).toBe(2);
+  }, 120_000);
 });

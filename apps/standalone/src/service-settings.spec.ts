@@ -20,9 +20,14 @@ function paymentsProcess(env: Record<string, string>) {
     }),
   );
   return {
+    bonusRate: options.bonusRate,
+    topUpLimits: options.topUpLimits,
     creditLifetimes: options.creditLifetimes,
     referrals: options.referrals,
-    builderPlan: { monthlyPriceNanos: options.builderPlan?.monthlyPriceNanos ?? null },
+    builderPlan: {
+      monthlyPriceNanos: options.builderPlan?.monthlyPriceNanos ?? null,
+      graceMs: options.builderPlan?.graceMs,
+    },
   };
 }
 
@@ -47,11 +52,17 @@ describe('the standalone mode’s settings of the embedded services', () => {
     REFERRAL_REWARD_CAP_USD: '40',
     REFERRAL_CLAWBACK_DAYS: '14',
     BUILDER_MONTHLY_PRICE_USD: '19.99',
+    BUILDER_GRACE_HOURS: '24',
+    BONUS_RATE: '0.125',
+    TOP_UP_MIN_USD: '10.50',
+    TOP_UP_MAX_USD: '2500',
   };
 
-  it('passes the credit lifetimes and the referral reward to payments as its own process reads them', () => {
+  it('passes the bonus, the top-up limits, the credit lifetimes, the referral reward and the Builder fee and grace to payments as its own process reads them', () => {
     const settings = loadServiceSettings({ ...policy, UNRELATED: 'x' });
     expect(settings.payments).toEqual({
+      bonusRate: '0.125',
+      topUpLimits: { minNanos: 10_500_000_000n, maxNanos: 2_500_000_000_000n },
       creditLifetimes: { bonusDays: 30, giftDays: 60, referralDays: 90, compensationDays: 365 },
       referrals: {
         rewardPercent: '12.5',
@@ -59,7 +70,7 @@ describe('the standalone mode’s settings of the embedded services', () => {
         rewardCapUsd: '40',
         clawbackDays: 14,
       },
-      builderPlan: { monthlyPriceNanos: 19_990_000_000n },
+      builderPlan: { monthlyPriceNanos: 19_990_000_000n, graceMs: 24 * 3_600_000 },
     });
     expect(settings.payments).toEqual(paymentsProcess(policy));
   });
@@ -74,9 +85,14 @@ describe('the standalone mode’s settings of the embedded services', () => {
     ).toEqual({ requestsPerMinute: 3, weeklyRequests: 100, models: 'sim/*' });
   });
 
-  it('leaves the services’ defaults when nothing is set: no expiry, no reward, 15/min, 2000/week, every model', () => {
+  it('leaves the services’ defaults when nothing is set: a 20% bonus, $5 to $10,000, no expiry, no reward, a 72 h grace, 15/min, 2000/week, every model', () => {
     const settings = loadServiceSettings({});
     expect(settings.payments).toEqual(paymentsProcess({}));
+    expect(settings.payments).toMatchObject({
+      bonusRate: '0.20',
+      topUpLimits: { minNanos: 5_000_000_000n, maxNanos: 10_000_000_000_000n },
+      builderPlan: { monthlyPriceNanos: null, graceMs: 72 * 3_600_000 },
+    });
     expect(settings.payments.creditLifetimes).toEqual({
       bonusDays: null,
       giftDays: null,
@@ -98,13 +114,19 @@ describe('the standalone mode’s settings of the embedded services', () => {
 
   it('refuses malformed values with the services’ own messages, every one at once, naming no value', () => {
     const problems = problemsOf({
+      BONUS_RATE: '1.5',
+      TOP_UP_MIN_USD: '5.001',
       REFERRAL_LIFETIME_DAYS: '0',
       REFERRAL_REWARD_FIXED_USD: '-5',
+      BUILDER_GRACE_HOURS: '0',
       BUILDER_RPM: 'lots-s3cr3t',
     });
     expect(problems).toEqual([
+      'BONUS_RATE must be a decimal between 0 and 1, e.g. 0.20',
       'REFERRAL_LIFETIME_DAYS must not be less than 1',
       'REFERRAL_REWARD_FIXED_USD must be a USD amount, e.g. 5 or 2.50',
+      'TOP_UP_MIN_USD must be a USD amount in whole cents',
+      'BUILDER_GRACE_HOURS must not be less than 1',
       'BUILDER_RPM must not be greater than 1000000',
       'BUILDER_RPM must not be less than 1',
       'BUILDER_RPM must be an integer',

@@ -353,6 +353,27 @@ describe('decodeEvent: INVALID_DATA, money', () => {
     );
   });
 
+  it('given a BuilderSubscriptionChanged that lapsed (period_lapsed), then it decodes; an unknown reason does not', () => {
+    const lapsed = expectOk(
+      decodeData('BuilderSubscriptionChanged', (d) => {
+        d.active = false;
+        d.reason = 'period_lapsed';
+        delete d.currentPeriodEnd;
+        delete d.invoiceId;
+      }),
+    );
+    expect(lapsed.data).toEqual({
+      subscriptionId: 'sub_1',
+      active: false,
+      reason: 'period_lapsed',
+    });
+    const reason = expectFailure(
+      decodeData('BuilderSubscriptionChanged', (d) => (d.reason = 'lapsed')),
+      'INVALID_DATA',
+    );
+    expect(reason).toMatch(/^data\.reason: /);
+  });
+
   it('given a positive CreditsAdjusted, then it decodes', () => {
     expectOk(decodeData('CreditsAdjusted', (d) => (d.amount = '7.25')));
   });

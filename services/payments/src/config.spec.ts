@@ -138,6 +138,40 @@ describe('payments configuration', () => {
     expect(() => loadPaymentsEnv({ ...minimal, [name]: value })).toThrow(name);
   });
 
+  it('Builder subscriptions: not sold by default, a paid period lapses 72 h after its end, swept every minute', () => {
+    const options = resolvePaymentsOptions(paymentsOptionsFromEnv(loadPaymentsEnv(minimal)));
+    expect(options.builderPlan).toEqual({
+      priceId: null,
+      monthlyPriceNanos: null,
+      graceMs: 72 * 3_600_000,
+      lapseSweepIntervalMs: 60_000,
+    });
+    const env = loadPaymentsEnv({
+      ...minimal,
+      BUILDER_PRICE_ID: 'price_123',
+      BUILDER_MONTHLY_PRICE_USD: '19.99',
+      BUILDER_GRACE_HOURS: '1',
+    });
+    expect(resolvePaymentsOptions(paymentsOptionsFromEnv(env)).builderPlan).toEqual({
+      priceId: 'price_123',
+      monthlyPriceNanos: 19_990_000_000n,
+      graceMs: 3_600_000,
+      lapseSweepIntervalMs: 60_000,
+    });
+  });
+
+  it.each(['0', '-1', '1.5', '72h', '8761'])(
+    'refuses BUILDER_GRACE_HOURS=%s at start, naming it',
+    (value) => {
+      expect(() => loadPaymentsEnv({ ...minimal, BUILDER_GRACE_HOURS: value })).toThrow(
+        ConfigError,
+      );
+      expect(() => loadPaymentsEnv({ ...minimal, BUILDER_GRACE_HOURS: value })).toThrow(
+        'BUILDER_GRACE_HOURS',
+      );
+    },
+  );
+
   it('low-balance alerts: webhook-only by default, 8 attempts from 60 s doubling to 6 h', () => {
     const options = resolvePaymentsOptions(paymentsOptionsFromEnv(loadPaymentsEnv(minimal)));
     expect(options.lowBalanceAlerts).toMatchObject({

@@ -5,6 +5,11 @@ import {
   loadConfigVariables,
 } from '@billing/service-kit';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  DEFAULT_BUILDER_GRACE_HOURS,
+  MAX_BUILDER_GRACE_HOURS,
+  MIN_BUILDER_GRACE_HOURS,
+} from './domain/builder-subscription.js';
 import { MAX_CREDIT_LIFETIME_DAYS } from './domain/credit-lifetimes.js';
 import { MAX_CLAWBACK_DAYS } from './domain/referrals.js';
 
@@ -133,6 +138,14 @@ export class PaymentsEnv extends AccountFacingEnv {
   })
   BUILDER_MONTHLY_PRICE_USD?: string;
 
+  /**
+   * How long a Builder subscription stays active after the end of its paid period when no renewal
+   * was paid (the webhook late or lost, Stripe still retrying the card): then it lapses
+   * (BuilderSubscriptionChanged `period_lapsed`), until a paid renewal makes it active again.
+   */
+  @IsIntegerEnv({ min: MIN_BUILDER_GRACE_HOURS, max: MAX_BUILDER_GRACE_HOURS })
+  BUILDER_GRACE_HOURS = DEFAULT_BUILDER_GRACE_HOURS;
+
   /** Where Checkout sends the customer back (the console). */
   @Matches(/^https?:\/\/\S+$/, { message: 'CHECKOUT_SUCCESS_URL must be an http(s) URL' })
   CHECKOUT_SUCCESS_URL = 'http://localhost:3000/billing/top-ups/success';
@@ -207,11 +220,14 @@ export const loadPaymentsEnv = (
 ): PaymentsEnv => loadConfig('payments', PaymentsEnv, env);
 
 /**
- * The credit expiry and referral reward policies, and the simulated provider's Builder fee: the
- * variables a host embedding this module (the
+ * The top-up bonus and limits, the credit expiry and referral reward policies, the simulated
+ * provider's Builder fee and the Builder grace: the variables a host embedding this module (the
  * standalone mode) passes through, validated by PaymentsEnv's own rules (paymentsPolicyFromEnv).
  */
 export const PAYMENTS_POLICY_VARIABLES = [
+  'BONUS_RATE',
+  'TOP_UP_MIN_USD',
+  'TOP_UP_MAX_USD',
   'BONUS_LIFETIME_DAYS',
   'GIFT_LIFETIME_DAYS',
   'REFERRAL_LIFETIME_DAYS',
@@ -221,6 +237,7 @@ export const PAYMENTS_POLICY_VARIABLES = [
   'REFERRAL_REWARD_CAP_USD',
   'REFERRAL_CLAWBACK_DAYS',
   'BUILDER_MONTHLY_PRICE_USD',
+  'BUILDER_GRACE_HOURS',
 ] as const;
 
 export type PaymentsPolicyEnv = Pick<PaymentsEnv, (typeof PAYMENTS_POLICY_VARIABLES)[number]>;

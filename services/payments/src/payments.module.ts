@@ -3,6 +3,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentMethods } from './commands/payment-methods.js';
 import { BuilderSubscriptions } from './commands/builder-subscriptions.js';
 import { StartBuilderSubscriptionHandler } from './commands/start-builder-subscription/start-builder-subscription.handler.js';
+import { BuilderLapseScheduler } from './commands/lapse-builder-subscriptions/builder-lapse-scheduler.js';
+import { LapseBuilderSubscriptionsHandler } from './commands/lapse-builder-subscriptions/lapse-builder-subscriptions.handler.js';
 import { PaymentOutcomes } from './commands/payment-outcomes.js';
 import { PromotionRedemptions } from './commands/promotion-redemptions.js';
 import { CreatePromotionCodeHandler } from './commands/create-promotion-code/create-promotion-code.handler.js';
@@ -140,6 +142,8 @@ export class PaymentsModule extends ServiceModule({
       ListReferralsHandler,
       GetBuilderSubscriptionHandler,
       StartBuilderSubscriptionHandler,
+      LapseBuilderSubscriptionsHandler,
+      BuilderLapseScheduler,
     ],
     exports: [PaymentsMessaging, AutoTopUpScheduler, AlertDeliveryScheduler, PaymentsStore],
   }),

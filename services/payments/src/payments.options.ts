@@ -7,6 +7,7 @@ import type {
 } from '@billing/service-kit';
 import type { PaymentsEnv, PaymentsPolicyEnv } from './config.js';
 import {
+  DEFAULT_BUILDER_GRACE_HOURS,
   MAX_CLAWBACK_DAYS,
   MAX_CREDIT_LIFETIME_DAYS,
   NO_CREDIT_LIFETIMES,
@@ -124,10 +125,15 @@ export interface ResolvedPaymentsOptions extends ResolvedAccountFacingOptions<Pa
 /**
  * The Builder subscription on sale: the Stripe Price its Checkout sells (`BUILDER_PRICE_ID`), and
  * the monthly fee the simulated provider charges (`BUILDER_MONTHLY_PRICE_USD`). Null: not sold.
+ * A paid period lapses `graceMs` after its end when no renewal was paid (`BUILDER_GRACE_HOURS`,
+ * default 72 h); a sweep looks for lapsed periods every `lapseSweepIntervalMs` (0: never, tests
+ * drive it).
  */
 export interface BuilderPlanSettings {
   readonly priceId: string | null;
   readonly monthlyPriceNanos: bigint | null;
+  readonly graceMs: number;
+  readonly lapseSweepIntervalMs: number;
 }
 
 export const PAYMENTS_OPTIONS = Symbol('PAYMENTS_OPTIONS');
@@ -184,10 +190,24 @@ export function resolvePaymentsOptions(options: PaymentsModuleOptions): Resolved
     invoiceIssuer: options.invoiceIssuer ?? DEFAULT_INVOICE_ISSUER,
     lowBalanceAlerts: resolveLowBalanceAlerts(options.nodeEnv, options.lowBalanceAlerts ?? {}),
     referrals: resolveReferrals(options.referrals ?? {}),
-    builderPlan: {
-      priceId: options.builderPlan?.priceId ?? null,
-      monthlyPriceNanos: options.builderPlan?.monthlyPriceNanos ?? null,
-    },
+    builderPlan: resolveBuilderPlan(options.builderPlan ?? {}),
+  };
+}
+
+function resolveBuilderPlan(given: Partial<BuilderPlanSettings>): BuilderPlanSettings {
+  const graceMs = given.graceMs ?? DEFAULT_BUILDER_GRACE_HOURS * 3_600_000;
+  const lapseSweepIntervalMs = given.lapseSweepIntervalMs ?? 60_000;
+  if (!(Number.isSafeInteger(graceMs) && graceMs >= 0)) {
+    throw new Error('builderPlan.graceMs must be a whole number of milliseconds, 0 or more');
+  }
+  if (!(Number.isSafeInteger(lapseSweepIntervalMs) && lapseSweepIntervalMs >= 0)) {
+    throw new Error('builderPlan.lapseSweepIntervalMs must be 0 (off) or more');
+  }
+  return {
+    priceId: given.priceId ?? null,
+    monthlyPriceNanos: given.monthlyPriceNanos ?? null,
+    graceMs,
+    lapseSweepIntervalMs,
   };
 }
 
@@ -274,17 +294,9 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
       webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
     },
     paymentProvider: env.PAYMENT_PROVIDER,
-    bonusRate: env.BONUS_RATE,
     ...policy,
-    topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
     checkout: { successUrl: env.CHECKOUT_SUCCESS_URL, cancelUrl: env.CHECKOUT_CANCEL_URL },
-    builderPlan: {
-      priceId: env.BUILDER_PRICE_ID ?? null,
-      monthlyPriceNanos:
-        env.BUILDER_MONTHLY_PRICE_USD === undefined
-          ? null
-          : parseUsd(env.BUILDER_MONTHLY_PRICE_USD),
-    },
+    builderPlan: { ...policy.builderPlan, priceId: env.BUILDER_PRICE_ID ?? null },
     autoTopUp: {
       maxConsecutiveFailures: env.AUTO_TOP_UP_MAX_FAILURES,
       backoffBaseMs: env.AUTO_TOP_UP_BACKOFF_BASE_SECONDS * 1000,
@@ -310,21 +322,24 @@ export function paymentsOptionsFromEnv(env: PaymentsEnv): PaymentsModuleOptions 
 }
 
 /**
- * The credit expiry and referral reward policies from their variables: one mapping for the
- * payments process (above) and for a host that embeds the module (the standalone mode, which
- * loads them with loadPaymentsPolicyEnv).
+ * The top-up bonus and limits, the credit expiry and referral reward policies, and the Builder
+ * fee and grace from their variables: one mapping for the payments process (above) and for a host
+ * that embeds the module (the standalone mode, which loads them with loadPaymentsPolicyEnv).
  */
 export function paymentsPolicyFromEnv(env: PaymentsPolicyEnv): Required<
-  Pick<PaymentsModuleOptions, 'creditLifetimes' | 'referrals'>
+  Pick<PaymentsModuleOptions, 'bonusRate' | 'topUpLimits' | 'creditLifetimes' | 'referrals'>
 > & {
-  readonly builderPlan: Pick<BuilderPlanSettings, 'monthlyPriceNanos'>;
+  readonly builderPlan: Pick<BuilderPlanSettings, 'monthlyPriceNanos' | 'graceMs'>;
 } {
   return {
+    bonusRate: env.BONUS_RATE,
+    topUpLimits: { minNanos: parseUsd(env.TOP_UP_MIN_USD), maxNanos: parseUsd(env.TOP_UP_MAX_USD) },
     builderPlan: {
       monthlyPriceNanos:
         env.BUILDER_MONTHLY_PRICE_USD === undefined
           ? null
           : parseUsd(env.BUILDER_MONTHLY_PRICE_USD),
+      graceMs: env.BUILDER_GRACE_HOURS * 3_600_000,
     },
     creditLifetimes: {
       bonusDays: env.BONUS_LIFETIME_DAYS ?? null,

@@ -116,13 +116,15 @@ export interface DiscountAppliedV1Data {
 /**
  * What ends or renews a Builder subscription (issue #17): `invoice_paid` (a period was paid),
  * `canceled` (the subscription was deleted), `unpaid` (Stripe gave up collecting), `expired` (its
- * first payment never completed).
+ * first payment never completed), `period_lapsed` (its paid period and the grace after it passed
+ * with no newer paid invoice: inactive, not ended, so a late renewal makes it active again).
  */
 export const BUILDER_SUBSCRIPTION_REASONS = [
   'invoice_paid',
   'canceled',
   'unpaid',
   'expired',
+  'period_lapsed',
 ] as const;
 export type BuilderSubscriptionReason = (typeof BUILDER_SUBSCRIPTION_REASONS)[number];
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { nameBasedUuid } from '@billing/messaging';
 import { withTransaction } from '@billing/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
@@ -6,6 +7,7 @@ import {
   decideBuilderSubscription,
   type BuilderSubscriptionSignal,
 } from '../domain/builder-subscription.js';
+import type { BuilderSubscriptionRow } from '../infrastructure/builder-subscription-repository.js';
 import type { BuilderSubscriptionObservation } from '../infrastructure/stripe/stripe-events.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import { PaymentsEvents } from '../messaging/payments-events.js';
@@ -19,7 +21,14 @@ import type { StripeEventOutcome } from './handle-stripe-event/handle-stripe-eve
  * period's invoice (the fixed fee as the provider charged it) and BuilderSubscriptionChanged (to
  * the outbox, keyed by the account) are written together. Nothing here touches the balance: the
  * fee is paid to the provider, and the ledger skips BuilderSubscriptionChanged.
+ *
+ * The lapse of a paid period that no renewal followed (`lapse`) is decided the same way, under the
+ * same lock, by the sweep of `commands/lapse-builder-subscriptions/`: the state and its event
+ * commit together, and a second sweep finds the subscription inactive already.
  */
+/** Who paid, as the provider's invoice names them (printed on our invoice); null when unknown. */
+type InvoiceCustomer = { readonly name: string | null; readonly email: string | null } | null;
+
 @Injectable()
 export class BuilderSubscriptions {
   constructor(
@@ -45,17 +54,20 @@ export class BuilderSubscriptions {
         outcome: 'applying',
       });
       if (!fresh) return rollback({ kind: 'duplicate' });
-      const signal: BuilderSubscriptionSignal =
-        observation.kind === 'invoice_paid'
-          ? {
-              ...observation,
-              alreadyInvoiced: await subscriptions.hasInvoice(
-                client,
-                observation.providerInvoiceId,
-              ),
-            }
-          : observation;
-      const outcome = await this.apply(client, accountId, current, signal, eventId);
+      let signal: BuilderSubscriptionSignal;
+      let customer: InvoiceCustomer = null;
+      if (observation.kind === 'invoice_paid') {
+        const { customer: payer, ...paid } = observation;
+        customer = payer;
+        const alreadyInvoiced = await subscriptions.hasInvoice(client, paid.providerInvoiceId);
+        signal = { ...paid, alreadyInvoiced };
+      } else {
+        signal = observation;
+      }
+      const outcome = await this.apply(client, accountId, current, signal, {
+        causationId: eventId,
+        customer,
+      });
       await this.store.stripeEvents.setOutcome(
         client,
         eventId,
@@ -65,15 +77,48 @@ export class BuilderSubscriptions {
     });
   }
 
+  /**
+   * Lapses the account's subscription if its paid period and grace are over at this instant and
+   * it is still `subscriptionId` and active (read again under the lock: the sweep's list may be
+   * stale). Answers whether it lapsed. The event's id is derived from the subscription and the
+   * period that lapsed, so even a republished outbox row is one message.
+   */
+  async lapse(accountId: string, subscriptionId: string): Promise<boolean> {
+    return withTransaction(this.store.pool, async (client) => {
+      const current = await this.store.builderSubscriptions.lock(client, accountId);
+      const lapsedPeriodEnd = current?.currentPeriodEndMs ?? null;
+      const name = `payments.v1/BuilderSubscriptionChanged/period_lapsed/${subscriptionId}/${lapsedPeriodEnd}`;
+      const outcome = await this.apply(
+        client,
+        accountId,
+        current,
+        { kind: 'lapse_due', subscriptionId },
+        {
+          causationId: `lapse:${subscriptionId}:${lapsedPeriodEnd}`,
+          messageId: nameBasedUuid(name),
+        },
+      );
+      return outcome.kind === 'applied';
+    });
+  }
+
   private async apply(
     client: pg.PoolClient,
     accountId: string,
-    current: Awaited<ReturnType<PaymentsStore['builderSubscriptions']['lock']>>,
+    current: BuilderSubscriptionRow | undefined,
     signal: BuilderSubscriptionSignal,
-    causationId: string,
+    context: {
+      readonly causationId: string;
+      readonly messageId?: string;
+      readonly customer?: InvoiceCustomer;
+    },
   ): Promise<Extract<StripeEventOutcome, { kind: 'applied' | 'no_effect' }>> {
+    const { causationId } = context;
     const nowMs = this.options.nowMs();
-    const decision = decideBuilderSubscription(current, signal, nowMs);
+    const decision = decideBuilderSubscription(current, signal, {
+      nowMs,
+      graceMs: this.options.builderPlan.graceMs,
+    });
     if (decision.kind === 'noop') {
       return {
         kind: 'no_effect',
@@ -98,6 +143,10 @@ export class BuilderSubscriptions {
         periodStartMs: signal.periodStartMs,
         periodEndMs: signal.periodEndMs,
         issuedAtMs: nowMs,
+        // Frozen at issue, as a top-up invoice's: a later change of address rewrites nothing.
+        issuer: this.options.invoiceIssuer,
+        customerName: context.customer?.name ?? null,
+        customerEmail: context.customer?.email ?? null,
       });
     }
     if (decision.publish !== null) {
@@ -115,7 +164,11 @@ export class BuilderSubscriptions {
             reason: decision.publish,
             ...(invoiceId !== undefined && { invoiceId }),
           },
-          { causationId, correlationId: state.subscriptionId },
+          {
+            causationId,
+            correlationId: state.subscriptionId,
+            ...(context.messageId !== undefined && { id: context.messageId }),
+          },
         ),
       ]);
     }

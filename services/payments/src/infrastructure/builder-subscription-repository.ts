@@ -1,7 +1,8 @@
 import { parseNanos } from '@billing/money';
-import { column, RowCodec, type Queryable } from '@billing/service-kit';
+import { column, insertOrKeep, RowCodec, valueByKey, type Queryable } from '@billing/service-kit';
 import type pg from 'pg';
 import { formatInvoiceNumber, type BuilderSubscriptionState } from '../domain/index.js';
+import type { InvoiceIssuer } from './invoice-pdf.js';
 
 export interface BuilderSubscriptionRow extends BuilderSubscriptionState {
   readonly accountId: string;
@@ -19,7 +20,14 @@ export interface BuilderInvoiceRow {
   readonly periodStartMs: number;
   readonly periodEndMs: number;
   readonly issuedAtMs: number;
+  /** Frozen at issue; null on invoices issued before migration 006 (rendered with today's). */
+  readonly issuer: InvoiceIssuer | null;
+  readonly customerName: string | null;
+  readonly customerEmail: string | null;
 }
+
+/** A Builder invoice with its displayed number (`INV-000042`), derived from the sequence. */
+export type NumberedBuilderInvoice = BuilderInvoiceRow & { readonly number: string };
 
 const subscriptions = new RowCodec<BuilderSubscriptionRow>({
   accountId: column.plain('account_id'),
@@ -41,18 +49,28 @@ const invoices = new RowCodec<BuilderInvoiceRow>({
   periodStartMs: column.epochMs('period_start'),
   periodEndMs: column.epochMs('period_end'),
   issuedAtMs: column.epochMs('issued_at'),
+  issuer: column.nullable(column.json<InvoiceIssuer>('issuer')),
+  customerName: column.plain('customer_name'),
+  customerEmail: column.plain('customer_email'),
 });
 
-/** `builder_subscriptions` and `builder_invoices` (migration 005). */
+const numbered = (i: BuilderInvoiceRow): NumberedBuilderInvoice => ({
+  ...i,
+  number: formatInvoiceNumber(i.sequence),
+});
+
+/** `builder_subscriptions`, `builder_invoices` (migration 005) and their documents (006). */
 export class BuilderSubscriptionRepository {
   private readonly table: string;
   private readonly invoiceTable: string;
+  private readonly documents: string;
   private readonly upsertSql: string;
   private readonly insertInvoiceSql: string;
 
   constructor(private readonly schema: string) {
     this.table = `${schema}.builder_subscriptions`;
     this.invoiceTable = `${schema}.builder_invoices`;
+    this.documents = `${schema}.builder_invoice_documents`;
     this.upsertSql = subscriptions.upsert(this.table, ['accountId']);
     this.insertInvoiceSql = invoices.insert(this.invoiceTable);
   }
@@ -101,11 +119,59 @@ export class BuilderSubscriptionRepository {
     db: Queryable,
     accountId: string,
     limit: number,
-  ): Promise<(BuilderInvoiceRow & { readonly number: string })[]> {
+  ): Promise<NumberedBuilderInvoice[]> {
     const res = await db.query(
       `SELECT * FROM ${this.invoiceTable} WHERE account_id = $1 ORDER BY number DESC LIMIT $2`,
       [accountId, limit],
     );
-    return invoices.all(res).map((i) => ({ ...i, number: formatInvoiceNumber(i.sequence) }));
+    return invoices.all(res).map(numbered);
+  }
+
+  /** One invoice of the account; undefined for another account's or an unknown one. */
+  async getInvoice(
+    db: Queryable,
+    accountId: string,
+    invoiceId: string,
+  ): Promise<NumberedBuilderInvoice | undefined> {
+    const invoice = invoices.first(
+      await db.query(
+        `SELECT * FROM ${this.invoiceTable} WHERE invoice_id = $1 AND account_id = $2`,
+        [invoiceId, accountId],
+      ),
+    );
+    return invoice && numbered(invoice);
+  }
+
+  async document(db: Queryable, invoiceId: string): Promise<Buffer | undefined> {
+    return valueByKey(db, this.documents, { select: 'pdf', where: 'invoice_id' }, invoiceId);
+  }
+
+  /** Keeps the first rendering if two downloads raced; answers the stored bytes. */
+  async storeDocument(
+    db: Queryable,
+    invoiceId: string,
+    layoutVersion: string,
+    pdf: Buffer,
+  ): Promise<Buffer> {
+    const row = { invoice_id: invoiceId, layout_version: layoutVersion, pdf };
+    return insertOrKeep(db, this.documents, row, { key: 'invoice_id', answer: 'pdf' });
+  }
+
+  /**
+   * The active subscriptions whose paid period ended at or before `periodEndedBy` (now − grace),
+   * oldest first: the lapse sweep's candidates, each decided again under its lock.
+   */
+  async dueToLapse(
+    db: Queryable,
+    periodEndedBy: Date,
+    limit: number,
+  ): Promise<{ readonly accountId: string; readonly subscriptionId: string }[]> {
+    const res = await db.query<{ account_id: string; subscription_id: string }>(
+      `SELECT account_id, subscription_id FROM ${this.table}
+       WHERE active AND current_period_end <= $1
+       ORDER BY current_period_end LIMIT $2`,
+      [periodEndedBy, limit],
+    );
+    return res.rows.map((r) => ({ accountId: r.account_id, subscriptionId: r.subscription_id }));
   }
 }

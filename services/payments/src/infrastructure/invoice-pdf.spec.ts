@@ -1,6 +1,14 @@
 import { parseUsd } from '@billing/money';
 import { pdfTextLines } from '../testing/pdf-text.js';
-import { displayUsd, invoiceLines, renderInvoicePdf, type InvoiceContent } from './invoice-pdf.js';
+import {
+  builderInvoiceDescription,
+  builderInvoiceLines,
+  displayUsd,
+  invoiceLines,
+  renderInvoicePdf,
+  type BuilderInvoiceContent,
+  type InvoiceContent,
+} from './invoice-pdf.js';
 
 const invoice: InvoiceContent = {
   invoiceId: 'inv_1',
@@ -104,5 +112,84 @@ describe('invoiceLines', () => {
     );
     // Without a code there is no discount line.
     expect(pdfTextLines(await renderInvoicePdf(invoice)).join('\n')).not.toContain('Discount');
+  });
+});
+
+describe('a Builder subscription invoice', () => {
+  const fee: BuilderInvoiceContent = {
+    kind: 'builder_subscription',
+    invoiceId: 'inv_b1',
+    number: 'INV-000043',
+    issuedAtMs: Date.UTC(2027, 0, 1, 1, 2, 3),
+    issuer: invoice.issuer,
+    accountId: 'acct_1',
+    customerName: 'Ada Lovelace',
+    customerEmail: null,
+    subscriptionId: 'sub_1',
+    providerInvoiceId: 'in_1',
+    amountNanos: parseUsd('19.99'),
+    currency: 'usd',
+    periodStartMs: Date.UTC(2027, 0, 1),
+    periodEndMs: Date.UTC(2027, 1, 1),
+  };
+
+  it('says what it is for by its period, in UTC dates', () => {
+    expect(builderInvoiceDescription(fee.periodStartMs, fee.periodEndMs)).toBe(
+      'Builder plan, period 2027-01-01 to 2027-02-01',
+    );
+    // The last instant of a UTC day is still that day.
+    expect(
+      builderInvoiceDescription(Date.UTC(2027, 0, 15, 23, 59), Date.UTC(2027, 1, 15, 0, 0)),
+    ).toBe('Builder plan, period 2027-01-15 to 2027-02-15');
+  });
+
+  it('prints the fee for its period and the total charged: no bonus line, no credits added', () => {
+    expect(builderInvoiceLines(fee)).toEqual({
+      items: [{ label: 'Builder plan, period 2027-01-01 to 2027-02-01', amount: '19.99' }],
+      charged: { label: 'Total charged', amount: 'USD 19.99' },
+    });
+  });
+
+  it('renders it with the shared renderer, the same bytes every time, and the payment lines of a subscription', async () => {
+    const pdf = await renderInvoicePdf(fee);
+    expect((await renderInvoicePdf(fee)).equals(pdf)).toBe(true);
+    expect(pdf.subarray(0, 8).toString('latin1')).toBe('%PDF-1.7');
+    expect(pdf.toString('latin1')).toContain('(D:20270101010203Z)');
+    expect(pdf.toString('latin1')).toContain('builder-invoice-layout-1');
+    const text = pdfTextLines(pdf);
+    expect(text).toEqual(
+      expect.arrayContaining([
+        'Invoice number: INV-000043',
+        'Ada Lovelace',
+        'Account: acct_1',
+        'Builder plan, period 2027-01-01 to 2027-02-01',
+        '19.99',
+        'Total charged',
+        'USD 19.99',
+        'Subscription: sub_1',
+        'Service period: 2027-01-01 00:00 UTC to 2027-02-01 00:00 UTC',
+        'Payment reference: in_1',
+        'Invoice ID: inv_b1',
+      ]),
+    );
+    const all = text.join('\n');
+    expect(all).not.toMatch(/bonus/i);
+    expect(all).not.toContain('Credits added');
+    expect(all).not.toContain('Method:');
+  });
+
+  it('leaves a top-up invoice as it was: its bonus, its credits line, its layout version', async () => {
+    const text = pdfTextLines(await renderInvoicePdf(invoice));
+    expect(text).toEqual(
+      expect.arrayContaining([
+        'Bonus credits received (no charge)',
+        'Credits added to the account',
+        'Method: Card',
+        'Top-up: tu_1',
+      ]),
+    );
+    expect((await renderInvoicePdf(invoice)).toString('latin1')).toContain(
+      'payments \\(invoice-layout-2',
+    );
   });
 });

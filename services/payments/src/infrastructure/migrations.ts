@@ -304,6 +304,31 @@ export const paymentsMigrations: readonly Migration[] = [
         ON builder_invoices (account_id, number DESC);
     `,
   },
+  {
+    id: '006_builder_invoice_documents',
+    sql: `
+      -- A Builder invoice is printed like a top-up's (GET .../invoices/{id}/pdf): the issuer frozen
+      -- when it was issued, and the payer the provider's invoice names. Rows issued before this
+      -- migration have no issuer: their first rendering uses the issuer configured then, and that
+      -- document is kept.
+      ALTER TABLE builder_invoices ADD COLUMN IF NOT EXISTS issuer jsonb;
+      ALTER TABLE builder_invoices ADD COLUMN IF NOT EXISTS customer_name text;
+      ALTER TABLE builder_invoices ADD COLUMN IF NOT EXISTS customer_email text;
+
+      -- The PDF as first rendered, served byte for byte ever after (as invoice_documents, whose
+      -- foreign key names the top-up invoices).
+      CREATE TABLE IF NOT EXISTS builder_invoice_documents (
+        invoice_id      text PRIMARY KEY REFERENCES builder_invoices (invoice_id),
+        layout_version  text        NOT NULL,
+        pdf             bytea       NOT NULL,
+        rendered_at     timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- The lapse sweep's question: which active subscriptions have a paid period that ended.
+      CREATE INDEX IF NOT EXISTS builder_subscriptions_active_period_idx
+        ON builder_subscriptions (current_period_end) WHERE active;
+    `,
+  },
 ];
 
 export async function migratePayments(pool: pg.Pool, schema: string): Promise<void> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createEvent, decodeEvent, TOPICS, type ContractEvent } from '@billing/contracts';
 import { type KafkaClient, type KafkaConsumer } from '@billing/messaging';
 import { configureApp } from '@billing/service-kit';
+import { CommandBus } from '@nestjs/cqrs';
 import {
   consoleToken,
   eventually,
@@ -16,6 +17,11 @@ import {
 } from '@billing/testing';
 import { AlertDeliveryScheduler } from '../commands/deliver-low-balance-alerts/alert-delivery-scheduler.js';
 import { AutoTopUpScheduler } from '../commands/charge-auto-top-ups/auto-top-up-scheduler.js';
+import { BuilderLapseScheduler } from '../commands/lapse-builder-subscriptions/builder-lapse-scheduler.js';
+import {
+  LapseBuilderSubscriptionsCommand,
+  type LapseBuilderSubscriptionsResult,
+} from '../commands/lapse-builder-subscriptions/lapse-builder-subscriptions.command.js';
 import { PaymentsMessaging } from '../messaging/payments-messaging.js';
 import { PaymentsStore } from '../infrastructure/payments-store.js';
 import type { PaymentsModuleOptions, PaymentsTopics } from '../payments.options.js';
@@ -41,6 +47,13 @@ export interface PaymentsTestApp extends TestApp {
   readonly stripe: StripeStandIn;
   readonly charger: AutoTopUpScheduler;
   readonly alertWorker: AlertDeliveryScheduler;
+  /** The Builder lapse sweep (`runOnce()`; its timer follows `builderPlan.lapseSweepIntervalMs`). */
+  readonly lapses: BuilderLapseScheduler;
+  /**
+   * One lapse sweep sent straight to the command bus, as another replica's scheduler would: two
+   * calls at once are two sweeps (the scheduler's `runOnce` would share one).
+   */
+  sweepLapsesAsReplica(): Promise<LapseBuilderSubscriptionsResult>;
   readonly store: PaymentsStore;
   tokenFor(accountId: string): Promise<string>;
   /** BalanceChanged events on this file's ledger topic, keyed by account, in order. */
@@ -150,6 +163,8 @@ export async function createPaymentsTestApp(
     stripe,
     charger: app.get(AutoTopUpScheduler),
     alertWorker: app.get(AlertDeliveryScheduler),
+    lapses: app.get(BuilderLapseScheduler),
+    sweepLapsesAsReplica: () => app.get(CommandBus).execute(new LapseBuilderSubscriptionsCommand()),
     store: app.get(PaymentsStore),
     tokenFor: (accountId) => consoleToken(CONSOLE_JWT_SECRET, accountId, '10m'),
     async publishBalances(accountId, reports) {

@@ -83,6 +83,7 @@ export class StartBuilderSubscriptionHandler implements ICommandHandler<StartBui
         currency: 'usd',
         periodStartMs: page.periodStartMs,
         periodEndMs: page.periodEndMs,
+        customer: null,
       },
     );
     return ok({ status: 'active', checkoutUrl: page.url, sessionId: page.sessionId });

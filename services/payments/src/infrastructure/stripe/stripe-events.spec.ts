@@ -234,7 +234,19 @@ describe('readStripeEvent: Builder subscriptions', () => {
         currency: 'usd',
         periodStartMs: 1_798_761_600_000,
         periodEndMs: 1_801_440_000_000,
+        customer: null,
       },
+    });
+  });
+
+  it('reads the payer the invoice names (printed on our invoice), and ignores a name that is not text', () => {
+    const named = invoice({ customer_name: 'Ada Lovelace', customer_email: 'ada@example.com' });
+    expect(readStripeEvent(event('invoice.paid', named))).toMatchObject({
+      observation: { customer: { name: 'Ada Lovelace', email: 'ada@example.com' } },
+    });
+    const odd = invoice({ customer_name: { first: 'Ada' }, customer_email: 'ada@example.com' });
+    expect(readStripeEvent(event('invoice.paid', odd))).toMatchObject({
+      observation: { customer: { name: null, email: 'ada@example.com' } },
     });
   });
 

@@ -79,7 +79,10 @@ type SavedCard = Extract<PaymentMethodChange, { kind: 'saved' }>;
  * account.
  */
 export type BuilderSubscriptionObservation =
-  | Omit<Extract<BuilderSubscriptionSignal, { kind: 'invoice_paid' }>, 'alreadyInvoiced'>
+  | (Omit<Extract<BuilderSubscriptionSignal, { kind: 'invoice_paid' }>, 'alreadyInvoiced'> & {
+      /** The invoice's `customer_name` and `customer_email`, printed on ours; null: none given. */
+      readonly customer: { readonly name: string | null; readonly email: string | null } | null;
+    })
   | Extract<BuilderSubscriptionSignal, { kind: 'ended' }>;
 
 /** The metadata our Builder subscriptions carry. */
@@ -336,6 +339,7 @@ export function readStripeEvent(event: unknown): StripeEventReading {
           currency,
           periodStartMs: period.startMs,
           periodEndMs: period.endMs,
+          customer: customerOfInvoice(o),
         },
       };
     }
@@ -360,6 +364,13 @@ export function readStripeEvent(event: unknown): StripeEventReading {
     default:
       return ignored('an event type the payments service does not use');
   }
+}
+
+/** The payer an invoice names (`customer_name`, `customer_email`), or null when it names none. */
+function customerOfInvoice(invoice: Json): { name: string | null; email: string | null } | null {
+  const name = text(invoice.customer_name, 200);
+  const email = text(invoice.customer_email, 254);
+  return name === null && email === null ? null : { name, email };
 }
 
 /** The subscription statuses that end a Builder subscription, and the reason they give. */
