@@ -130,7 +130,8 @@ async function outboxDrained(server: Server): Promise<void> {
   for (;;) {
     const { pending } = (await (await fetch(url)).json()) as { pending: number };
     if (pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`the gateway's outbox still holds ${pending} events`);
+    if (Date.now() > deadline)
+      throw new Error(`the gateway's outbox still holds ${pending} events`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
