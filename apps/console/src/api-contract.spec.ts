@@ -101,7 +101,10 @@ describe("the console's API calls against the services' OpenAPI documents", () =
       // Through an array inside an array (metering).
       ['claims', withField(responses.get('claims'), ['data', 'requests'], 'ttfMs')],
       // Through a nullable object (the ledger).
-      ['requestExplanation', withField(responses.get('requestExplanation'), ['hold'], 'capturedAt')],
+      [
+        'requestExplanation',
+        withField(responses.get('requestExplanation'), ['hold'], 'capturedAt'),
+      ],
       // Service-kit's route, declared by each of the four services that mount it.
       ['deadLetters', withField(responses.get('deadLetters'), ['counts'], 'failed')],
     ]);

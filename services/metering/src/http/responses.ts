@@ -47,7 +47,10 @@ export class RequestLogResponse implements RequestLogView {
   readonly cacheWriteTokens!: number | null;
   @ApiProperty(nullableCount('null when not reported'))
   readonly reasoningTokens!: number | null;
-  @ApiProperty({ example: false, description: "The token counts are an estimate, not the upstream's" })
+  @ApiProperty({
+    example: false,
+    description: "The token counts are an estimate, not the upstream's",
+  })
   readonly estimated!: boolean;
   @ApiProperty(usd('0.000153', 'What the request was charged (USD, a decimal string)'))
   readonly cost!: string;
@@ -93,7 +96,10 @@ export class ClaimRequestResponse implements ClaimRequestView {
 export class ClaimResponse implements ClaimView {
   @ApiProperty({ example: 'clm_01J9' })
   readonly claimId!: string;
-  @ApiProperty({ example: 'cmp_01J9', description: "The compensation credited (the history's row)" })
+  @ApiProperty({
+    example: 'cmp_01J9',
+    description: "The compensation credited (the history's row)",
+  })
   readonly compensationId!: string;
   @ApiProperty({ example: 'failed_charged', description: 'failed_charged or slow_first_token' })
   readonly rule!: string;

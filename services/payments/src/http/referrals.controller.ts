@@ -39,7 +39,10 @@ export class ReferralsController {
   /** Signs the account up with a referral code: 201 when recorded, 200 for the same code again. */
   @Post('referral')
   @ApiCreatedResponse({ type: JoinedReferralResponse, description: 'Recorded' })
-  @ApiOkResponse({ type: JoinedReferralResponse, description: 'The same code again: the same referral' })
+  @ApiOkResponse({
+    type: JoinedReferralResponse,
+    description: 'The same code again: the same referral',
+  })
   async join(
     @Param() { accountId }: AccountParams,
     @Body() body: JoinReferralBody,

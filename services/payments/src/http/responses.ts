@@ -6,7 +6,10 @@ import type { PaymentMethodSetup } from '../commands/link-payment-method/link-pa
 import { ADMIN_CREDIT_TYPES, type ReferralStatus } from '../domain/index.js';
 import type { AutoTopUpView } from '../queries/get-auto-top-up/get-auto-top-up.query.js';
 import type { PaymentMethodView } from '../queries/list-payment-methods/list-payment-methods.query.js';
-import type { ReferralsView, ReferralView } from '../queries/list-referrals/list-referrals.query.js';
+import type {
+  ReferralsView,
+  ReferralView,
+} from '../queries/list-referrals/list-referrals.query.js';
 import type { TopUpView } from '../queries/list-top-ups/list-top-ups.query.js';
 import type { TopUpQuote } from '../queries/quote-top-up/quote-top-up.query.js';
 
@@ -47,7 +50,9 @@ export class TopUpResponse implements TopUpView {
   readonly topUpId!: string;
   @ApiProperty(usd('42.5', 'What the payment provider charges: asked for, less any discount'))
   readonly amount!: string;
-  @ApiProperty(nullableUsd('7.5', "The promotion code's discount, credited on top; null without one"))
+  @ApiProperty(
+    nullableUsd('7.5', "The promotion code's discount, credited on top; null without one"),
+  )
   readonly discount!: string | null;
   @ApiProperty(nullableString('WELCOME15'))
   readonly promotionCode!: string | null;
