@@ -1,6 +1,12 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { DeadLetterState, StoredDeadLetter } from '@billing/messaging';
 import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
 import { AdminOnly, OperatorRead } from './auth.js';
@@ -86,6 +92,94 @@ export interface DeadLetterReplayView {
   readonly replayedAt: string;
 }
 
+// The answers' schemas in every service's OpenAPI document (`/docs`), for clients to read and for
+// the console's check (apps/console/src/api-contract.spec.ts). Each class implements the view the
+// controller returns, so a field the view gains must be declared here too.
+
+const instant = { example: '2026-11-30T12:00:00.000Z' };
+const nullableString = (example?: string) => ({ type: String, nullable: true, example });
+const OUTCOMES = ['applied', 'duplicate'];
+
+/** One dead letter: where it came from, why it was set aside, and its payload. */
+export class DeadLetterResponse implements DeadLetterView {
+  @ApiProperty({ example: '42' })
+  readonly id!: string;
+  @ApiProperty({ example: 'ledger', description: 'The service whose consumer set it aside' })
+  readonly service!: string;
+  @ApiProperty({ example: 'payments.v1', description: 'The source topic' })
+  readonly topic!: string;
+  @ApiProperty({ example: 0 })
+  readonly partition!: number;
+  @ApiProperty({ example: '1042', description: 'The record offset (an int8, as a string)' })
+  readonly offset!: string;
+  @ApiProperty(nullableString('acct_42'))
+  readonly key!: string | null;
+  @ApiProperty(nullableString('evt_01J9'))
+  readonly eventId!: string | null;
+  @ApiProperty(nullableString('RefundIssued'))
+  readonly eventType!: string | null;
+  @ApiProperty({ example: 'handler_failed', description: 'Why it was set aside' })
+  readonly reason!: string;
+  @ApiProperty({ ...nullableString(), description: 'The error, when one was thrown' })
+  readonly error!: string | null;
+  @ApiProperty(instant)
+  readonly deadLetteredAt!: string;
+  @ApiProperty({ example: 'ledger-payments' })
+  readonly consumerGroup!: string;
+  @ApiProperty({ type: String, nullable: true, ...instant })
+  readonly replayedAt!: string | null;
+  @ApiProperty({ enum: OUTCOMES, nullable: true, description: 'null until replayed' })
+  readonly replayOutcome!: 'applied' | 'duplicate' | null;
+  @ApiProperty({
+    ...nullableString(),
+    description: `The record's value as text, cut at ${DEAD_LETTER_PAYLOAD_MAX_CHARS} characters; null without one`,
+  })
+  readonly payload!: string | null;
+  @ApiProperty({ description: 'Whether payload was cut' })
+  readonly payloadTruncated!: boolean;
+}
+
+/** How many dead letters a topic and consumer group hold, pending and replayed. */
+export class DeadLetterCountResponse implements DeadLetterCountView {
+  @ApiProperty({ example: 'payments.v1' })
+  readonly topic!: string;
+  @ApiProperty({ example: 'ledger-payments' })
+  readonly consumerGroup!: string;
+  @ApiProperty({ example: 1 })
+  readonly pending!: number;
+  @ApiProperty({ example: 0 })
+  readonly replayed!: number;
+}
+
+/** `GET /v1/admin/dead-letters/{service}`: one page, newest first, and the counts. */
+export class DeadLetterPageResponse implements DeadLetterPage {
+  @ApiProperty({ example: 'ledger' })
+  readonly service!: string;
+  @ApiProperty({ type: [DeadLetterResponse] })
+  readonly data!: DeadLetterResponse[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next (older) page; null on the last page',
+  })
+  readonly nextCursor!: string | null;
+  @ApiProperty({ type: [DeadLetterCountResponse], description: 'Of every topic and group' })
+  readonly counts!: DeadLetterCountResponse[];
+}
+
+/** `POST /v1/admin/dead-letters/{service}/{id}/replay`: the dead letter applied once more. */
+export class DeadLetterReplayResponse implements DeadLetterReplayView {
+  @ApiProperty({ example: '42' })
+  readonly id!: string;
+  @ApiProperty({
+    enum: OUTCOMES,
+    description: 'duplicate: the consumer had already applied the event',
+  })
+  readonly outcome!: 'applied' | 'duplicate';
+  @ApiProperty(instant)
+  readonly replayedAt!: string;
+}
+
 /** The envelope's `id` and `type`, when the payload is a JSON object that has them. */
 function envelopeOf(value: Buffer | null): { id?: string; type?: string } {
   if (value === null) return {};
@@ -148,6 +242,7 @@ export class DeadLettersController {
 
   @Get()
   @OperatorRead()
+  @ApiOkResponse({ type: DeadLetterPageResponse })
   async list(
     @Param() { service }: DeadLetterParams,
     @Query() { topic, state, limit, cursor }: DeadLetterListQuery,
@@ -187,6 +282,7 @@ export class DeadLettersController {
   @Post(':id/replay')
   @AdminOnly()
   @HttpCode(200)
+  @ApiOkResponse({ type: DeadLetterReplayResponse })
   async replay(@Param() { service, id }: DeadLetterIdParams): Promise<DeadLetterReplayView> {
     const result = await this.messagingOf(service).replayDeadLetter(id);
     switch (result.kind) {

@@ -214,14 +214,21 @@ export interface TopUp {
   readonly invoiceId: string | null;
   readonly failureCode: string | null;
   readonly createdAt: string;
-  /** The part a promotion code paid ("0" without one); `amount` is what was charged. */
-  readonly discount?: string | null;
-  readonly promotionCode?: string | null;
+  /** The part a promotion code paid (null without one); `amount` is what was charged. */
+  readonly discount: string | null;
+  readonly promotionCode: string | null;
 }
 
+/** A page of a list the API pages by cursor, newest first. */
 export interface Page<T> {
   readonly data: T[];
-  readonly nextCursor?: string | null;
+  /** The cursor of the next (older) page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** A list the API answers whole (payments' top-ups and saved cards): no cursor. */
+export interface List<T> {
+  readonly data: T[];
 }
 
 export interface PaymentMethod {

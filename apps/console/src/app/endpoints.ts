@@ -6,6 +6,7 @@ import type {
   CreatedTopUp,
   CreditsBreakdown,
   JoinedReferral,
+  List,
   Page,
   PaymentMethod,
   Referrals,
@@ -156,8 +157,8 @@ export type QueryParams<N extends EndpointName> = (typeof ENDPOINTS)[N] extends 
 
 /**
  * What each endpoint answers, as the console reads it (`void`: nothing read, or a 204). The
- * fields of these types are checked against the response schemas of the OpenAPI documents where
- * the services declare one.
+ * fields of these types are checked against the response schemas the services' OpenAPI documents
+ * declare (every service route here has one).
  */
 export interface Responses extends Record<EndpointName, unknown> {
   consoleSettings: TopUpSettings;
@@ -181,12 +182,12 @@ export interface Responses extends Record<EndpointName, unknown> {
   updateApiKey: void;
   deleteApiKey: void;
   revealApiKey: { readonly key: string };
-  topUps: Page<TopUp>;
+  topUps: List<TopUp>;
   createTopUp: CreatedTopUp;
   quoteTopUp: TopUpQuote;
   autoTopUp: AutoTopUp;
   setAutoTopUp: AutoTopUp;
-  paymentMethods: Page<PaymentMethod>;
+  paymentMethods: List<PaymentMethod>;
   setUpPaymentMethod: { readonly status: 'pending' | 'saved'; readonly setupUrl: string };
   deletePaymentMethod: void;
   /** A PDF file, read as a Blob (`request()`), not JSON. */

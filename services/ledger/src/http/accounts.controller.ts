@@ -37,7 +37,13 @@ import {
   UsageQuery,
 } from './dto.js';
 import { REQUEST_NOT_FOUND, ledgerApiError, rethrowContended } from './ledger-errors.js';
-import { BalanceResponse, CreditsBreakdownResponse, TransactionPageResponse } from './responses.js';
+import {
+  BalanceResponse,
+  CreditsBreakdownResponse,
+  RequestExplanationResponse,
+  TransactionPageResponse,
+  UsageResponse,
+} from './responses.js';
 
 export interface HoldView {
   readonly holdId: string;
@@ -116,6 +122,7 @@ export class AccountsController {
   }
 
   @Get('usage')
+  @ApiOkResponse({ type: UsageResponse })
   usage(
     @Param() { accountId }: AccountParams,
     @Query() { from, to, groupBy }: UsageQuery,
@@ -135,6 +142,7 @@ export class AccountsController {
    * one (the charge is looked up under this account only).
    */
   @Get('requests/:requestId')
+  @ApiOkResponse({ type: RequestExplanationResponse })
   async explainRequest(
     @Param() { accountId, requestId }: RequestParams,
   ): Promise<RequestExplanationView> {

@@ -1,7 +1,7 @@
 import { OperatorRead } from '@billing/service-kit';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   ListAccountEventsQuery,
   type AccountEventsPage,
@@ -15,6 +15,11 @@ import {
   type ChainVerificationView,
 } from '../queries/verify-account-chain/verify-account-chain.query.js';
 import { AccountEventsQuery, AccountParams, LogQuery } from './dto.js';
+import {
+  AccountEventsPageResponse,
+  ChainVerificationResponse,
+  LogPageResponse,
+} from './responses.js';
 
 /** The audit view of the event store: operators only (the admin token, or the read-only auditor token). */
 @ApiTags('audit')
@@ -25,6 +30,7 @@ export class AuditController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get('accounts/:accountId/events')
+  @ApiOkResponse({ type: AccountEventsPageResponse })
   accountEvents(
     @Param() { accountId }: AccountParams,
     @Query() { fromVersion, limit }: AccountEventsQuery,
@@ -35,11 +41,13 @@ export class AuditController {
   }
 
   @Get('events')
+  @ApiOkResponse({ type: LogPageResponse })
   log(@Query() { after, limit }: LogQuery): Promise<LogPage> {
     return this.queryBus.execute(new ListLogEventsQuery(after, limit ?? 100));
   }
 
   @Get('accounts/:accountId/verify')
+  @ApiOkResponse({ type: ChainVerificationResponse })
   verify(@Param() { accountId }: AccountParams): Promise<ChainVerificationView> {
     return this.queryBus.execute(new VerifyAccountChainQuery(accountId));
   }

@@ -1,13 +1,25 @@
 import { AdminOnly, ApiError, OperatorRead } from '@billing/service-kit';
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { StartProjectionsVerifyCommand } from '../commands/start-projections-verify/start-projections-verify.command.js';
 import type { ProjectionRunView, ProjectionsView } from '../ops/projection-runs.js';
 import { GetProjectionRunQuery } from '../queries/get-projection-run/get-projection-run.query.js';
 import { GetProjectionsQuery } from '../queries/get-projections/get-projections.query.js';
 import { ProjectionRunParams } from './dto.js';
 import { PROJECTION_RUN_NOT_FOUND, VERIFY_ALREADY_RUNNING } from './ledger-errors.js';
+import {
+  ProjectionRunResponse,
+  ProjectionsResponse,
+  RUN_SUMMARY_MODELS,
+  StartedVerifyResponse,
+} from './responses.js';
 
 /**
  * The projections on the operator's desk (issue #16): when each was last rebuilt and verified,
@@ -17,6 +29,7 @@ import { PROJECTION_RUN_NOT_FOUND, VERIFY_ALREADY_RUNNING } from './ledger-error
  */
 @ApiTags('projections')
 @ApiBearerAuth()
+@ApiExtraModels(...RUN_SUMMARY_MODELS)
 @Controller('v1/admin/projections')
 export class ProjectionsController {
   constructor(
@@ -26,6 +39,7 @@ export class ProjectionsController {
 
   @Get()
   @OperatorRead()
+  @ApiOkResponse({ type: ProjectionsResponse })
   projections(): Promise<ProjectionsView> {
     return this.queryBus.execute(new GetProjectionsQuery());
   }
@@ -33,6 +47,7 @@ export class ProjectionsController {
   @Post('verify')
   @AdminOnly()
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: StartedVerifyResponse })
   async verify(): Promise<{ runId: string }> {
     const result = await this.commandBus.execute(new StartProjectionsVerifyCommand());
     if (!result.ok) {
@@ -48,6 +63,7 @@ export class ProjectionsController {
 
   @Get('runs/:runId')
   @OperatorRead()
+  @ApiOkResponse({ type: ProjectionRunResponse })
   async run(@Param() { runId }: ProjectionRunParams): Promise<ProjectionRunView> {
     const run = await this.queryBus.execute(new GetProjectionRunQuery(runId));
     if (run === undefined) {

@@ -1,12 +1,14 @@
 import { AccountRoutes, ApiError } from '@billing/service-kit';
 import { Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { InvalidCursorError } from '../queries/list-requests/list-requests.handler.js';
 import {
   ListRequestsQuery,
   type RequestLogPage,
 } from '../queries/list-requests/list-requests.query.js';
 import { AccountParams, RequestsQuery } from './dto.js';
+import { RequestLogPageResponse } from './responses.js';
 
 /** The account's request log: the admin token, or the account's own console token. */
 @AccountRoutes('requests', 'requests')
@@ -14,6 +16,7 @@ export class RequestsController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiOkResponse({ type: RequestLogPageResponse })
   async list(
     @Param() { accountId }: AccountParams,
     @Query() { limit, apiKeyId, cursor }: RequestsQuery,

@@ -11,7 +11,7 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiProduces } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProduces } from '@nestjs/swagger';
 import { ConfigureAutoTopUpCommand } from '../commands/configure-auto-top-up/configure-auto-top-up.command.js';
 import {
   LinkPaymentMethodCommand,
@@ -47,6 +47,14 @@ import {
   TopUpQuoteBody,
 } from './dto.js';
 import { unwrap } from './payments-errors.js';
+import {
+  AutoTopUpResponse,
+  CreatedTopUpResponse,
+  PaymentMethodListResponse,
+  PaymentMethodSetupResponse,
+  TopUpListResponse,
+  TopUpQuoteResponse,
+} from './responses.js';
 
 /**
  * The account's own routes: the admin token, or the account's console token (another account's
@@ -60,6 +68,7 @@ export class AccountsController {
   ) {}
 
   @Post('top-ups')
+  @ApiCreatedResponse({ type: CreatedTopUpResponse })
   async createTopUp(
     @Param() { accountId }: AccountParams,
     @Body() body: CreateTopUpBody,
@@ -74,6 +83,7 @@ export class AccountsController {
   /** What a top-up would charge and credit with a promotion code, before paying; nothing reserved. */
   @Post('top-ups/quote')
   @HttpCode(200)
+  @ApiOkResponse({ type: TopUpQuoteResponse })
   async quoteTopUp(
     @Param() { accountId }: AccountParams,
     @Body() body: TopUpQuoteBody,
@@ -84,6 +94,7 @@ export class AccountsController {
   }
 
   @Get('top-ups')
+  @ApiOkResponse({ type: TopUpListResponse })
   topUps(
     @Param() { accountId }: AccountParams,
     @Query() { limit }: ListQuery,
@@ -92,6 +103,7 @@ export class AccountsController {
   }
 
   @Get('auto-top-up')
+  @ApiOkResponse({ type: AutoTopUpResponse })
   async autoTopUp(@Param() { accountId }: AccountParams): Promise<AutoTopUpView> {
     const view = await this.queryBus.execute(new GetAutoTopUpQuery(accountId));
     if (view === undefined) {
@@ -105,6 +117,7 @@ export class AccountsController {
   }
 
   @Put('auto-top-up')
+  @ApiOkResponse({ type: AutoTopUpResponse })
   async configureAutoTopUp(
     @Param() { accountId }: AccountParams,
     @Body() body: AutoTopUpBody,
@@ -123,11 +136,13 @@ export class AccountsController {
   }
 
   @Post('payment-methods/setup')
+  @ApiCreatedResponse({ type: PaymentMethodSetupResponse })
   async linkPaymentMethod(@Param() { accountId }: AccountParams): Promise<PaymentMethodSetup> {
     return unwrap(await this.commandBus.execute(new LinkPaymentMethodCommand(accountId)));
   }
 
   @Get('payment-methods')
+  @ApiOkResponse({ type: PaymentMethodListResponse })
   paymentMethods(@Param() { accountId }: AccountParams): Promise<{ data: PaymentMethodView[] }> {
     return this.queryBus.execute(new ListPaymentMethodsQuery(accountId));
   }

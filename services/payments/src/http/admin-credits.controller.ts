@@ -1,7 +1,7 @@
 import { AdminOnly } from '@billing/service-kit';
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import {
   GrantAdminCreditCommand,
@@ -9,6 +9,7 @@ import {
 } from '../commands/grant-admin-credit/grant-admin-credit.command.js';
 import { AccountParams, AdminCreditBody } from './dto.js';
 import { unwrap } from './payments-errors.js';
+import { AdminCreditResponse } from './responses.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -19,6 +20,11 @@ export class AdminCreditsController {
 
   /** 201 the first time; 200 with the same answer when the same reference and body come again. */
   @Post('credits')
+  @ApiCreatedResponse({ type: AdminCreditResponse, description: 'Granted' })
+  @ApiOkResponse({
+    type: AdminCreditResponse,
+    description: 'The same reference and body again: the first answer',
+  })
   async grant(
     @Param() { accountId }: AccountParams,
     @Body() body: AdminCreditBody,

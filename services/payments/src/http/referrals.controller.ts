@@ -1,6 +1,7 @@
 import { AccountRoutes } from '@billing/service-kit';
 import { Body, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import {
   JoinReferralCommand,
@@ -12,6 +13,7 @@ import {
 } from '../queries/list-referrals/list-referrals.query.js';
 import { AccountParams, JoinReferralBody, ListQuery } from './dto.js';
 import { unwrap } from './payments-errors.js';
+import { JoinedReferralResponse, ReferralsResponse } from './responses.js';
 
 /**
  * Referrals (issue #17): the account's own routes (the admin token or the account's console
@@ -26,6 +28,7 @@ export class ReferralsController {
 
   /** The account's referral code and the referrals it made, with their rewards. */
   @Get('referrals')
+  @ApiOkResponse({ type: ReferralsResponse })
   list(
     @Param() { accountId }: AccountParams,
     @Query() { limit }: ListQuery,
@@ -35,6 +38,11 @@ export class ReferralsController {
 
   /** Signs the account up with a referral code: 201 when recorded, 200 for the same code again. */
   @Post('referral')
+  @ApiCreatedResponse({ type: JoinedReferralResponse, description: 'Recorded' })
+  @ApiOkResponse({
+    type: JoinedReferralResponse,
+    description: 'The same code again: the same referral',
+  })
   async join(
     @Param() { accountId }: AccountParams,
     @Body() body: JoinReferralBody,
