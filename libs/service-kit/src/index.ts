@@ -14,6 +14,7 @@ export * from './cursor.js';
 export * from './result.js';
 export * from './runtime.js';
 export * from './failure-backoff.js';
+export * from './periodic-task.js';
 export * from './options.js';
 export * from './shutdown.js';
 export * from './logging/index.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { FailureBackoff, PG_POOL } from '@billing/service-kit';
+import { PeriodicTask, PG_POOL } from '@billing/service-kit';
 import type pg from 'pg';
 import { LEDGER_OPTIONS, type ResolvedLedgerOptions } from '../../ledger.options.js';
 import { ExpireDueCommand, type ExpireDueResult } from './expire-due.command.js';
@@ -18,11 +18,15 @@ const ACCOUNTS_PER_ROUND = 500;
 @Injectable()
 export class ExpiryScheduler {
   private readonly logger = new Logger('ExpiryScheduler');
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<ExpireDueResult> | undefined;
-  // Nothing is lost by a late round (charges settle what is due themselves), so a database
-  // outage costs one log line per backoff step, not one per interval.
-  private readonly backoff = new FailureBackoff(this.logger, 'expiry round');
+  // Nothing is lost by a late round (charges settle what is due themselves).
+  private readonly task = new PeriodicTask(
+    this.logger,
+    'expiry round',
+    () => this.expireDue(),
+    (_result, failed) => {
+      if (failed > 0) this.logger.log(`expiry rounds resume after ${failed} failed`);
+    },
+  );
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -31,33 +35,16 @@ export class ExpiryScheduler {
   ) {}
 
   start(): void {
-    const every = this.options.schedulerIntervalMs;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.round !== undefined || this.backoff.waiting) return;
-      this.runOnce().then(
-        () => {
-          const failed = this.backoff.succeeded();
-          if (failed > 0) this.logger.log(`expiry rounds resume after ${failed} failed`);
-        },
-        (err: unknown) => this.backoff.failed(err),
-      );
-    }, every);
-    this.timer.unref();
+    this.task.start(this.options.schedulerIntervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.round?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One round: every account due now (up to a limit), expired. Exposed for tests and ops. */
   runOnce(): Promise<ExpireDueResult> {
-    this.round ??= this.expireDue().finally(() => {
-      this.round = undefined;
-    });
-    return this.round;
+    return this.task.runOnce();
   }
 
   private async expireDue(): Promise<ExpireDueResult> {

@@ -1,4 +1,4 @@
-import { FailureBackoff } from '@billing/service-kit';
+import { PeriodicTask } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { METERING_OPTIONS, type ResolvedMeteringOptions } from '../../metering.options.js';
@@ -14,15 +14,19 @@ const MAX_ROUNDS_PER_TICK = 20;
  * Drives the AI insurance: every `evaluateEveryMs` an EvaluateInsuranceCommand, again at once
  * while rounds come back full. The work is in the request log and the evaluations table, not in
  * this object, so a late, missed or doubled round (several replicas) loses and repeats nothing.
- * The same shape as the ledger's ExpiryScheduler.
  */
 @Injectable()
 export class InsuranceScheduler {
-  private readonly logger = new Logger('InsuranceScheduler');
-  private timer: NodeJS.Timeout | undefined;
-  private tick: Promise<void> | undefined;
-  // A database outage costs one log line per backoff step, not one per interval.
-  private readonly backoff = new FailureBackoff(this.logger, 'insurance evaluation');
+  // Rounds back to back while they come back full, at most MAX_ROUNDS_PER_TICK a tick.
+  private readonly task = new PeriodicTask(
+    new Logger('InsuranceScheduler'),
+    'insurance evaluation',
+    async () => {
+      for (let i = 0; i < MAX_ROUNDS_PER_TICK; i++) {
+        if ((await this.runOnce()).more === false) return;
+      }
+    },
+  );
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -31,33 +35,15 @@ export class InsuranceScheduler {
 
   start(): void {
     const { enabled, evaluateEveryMs } = this.options.insurance;
-    if (!enabled || evaluateEveryMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.tick !== undefined || this.backoff.waiting) return;
-      this.tick = this.rounds()
-        .then(
-          () => void this.backoff.succeeded(),
-          (err: unknown) => this.backoff.failed(err),
-        )
-        .finally(() => (this.tick = undefined));
-    }, evaluateEveryMs);
-    this.timer.unref();
+    if (enabled) this.task.start(evaluateEveryMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.tick;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One round, awaited (tests and ops may drive it directly). */
   runOnce(): Promise<EvaluateInsuranceResult> {
     return this.commandBus.execute(new EvaluateInsuranceCommand());
-  }
-
-  private async rounds(): Promise<void> {
-    for (let i = 0; i < MAX_ROUNDS_PER_TICK; i++) {
-      if ((await this.runOnce()).more === false) return;
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { FailureBackoff } from '@billing/service-kit';
+import { PeriodicTask } from '@billing/service-kit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { PAYMENTS_OPTIONS, type ResolvedPaymentsOptions } from '../../payments.options.js';
@@ -16,10 +16,16 @@ import {
 @Injectable()
 export class BuilderLapseScheduler {
   private readonly logger = new Logger('BuilderLapseScheduler');
-  private timer: NodeJS.Timeout | undefined;
-  private sweep: Promise<LapseBuilderSubscriptionsResult> | undefined;
-  // A database outage costs one log line per backoff step, not one per interval.
-  private readonly backoff = new FailureBackoff(this.logger, 'Builder lapse sweep');
+  private readonly task = new PeriodicTask(
+    this.logger,
+    'Builder lapse sweep',
+    () => this.commandBus.execute(new LapseBuilderSubscriptionsCommand()),
+    (result: LapseBuilderSubscriptionsResult) => {
+      if (result.lapsed > 0) {
+        this.logger.log(`${result.lapsed} Builder subscription(s) lapsed with no renewal`);
+      }
+    },
+  );
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -27,34 +33,15 @@ export class BuilderLapseScheduler {
   ) {}
 
   start(): void {
-    const every = this.options.builderPlan.lapseSweepIntervalMs;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.sweep !== undefined || this.backoff.waiting) return;
-      this.runOnce().then(
-        (result) => {
-          this.backoff.succeeded();
-          if (result.lapsed > 0) {
-            this.logger.log(`${result.lapsed} Builder subscription(s) lapsed with no renewal`);
-          }
-        },
-        (err: unknown) => this.backoff.failed(err),
-      );
-    }, every);
-    this.timer.unref();
+    this.task.start(this.options.builderPlan.lapseSweepIntervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.sweep?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One sweep, awaited; a call during a sweep answers that sweep (tests and ops). */
   runOnce(): Promise<LapseBuilderSubscriptionsResult> {
-    this.sweep ??= this.commandBus.execute(new LapseBuilderSubscriptionsCommand()).finally(() => {
-      this.sweep = undefined;
-    });
-    return this.sweep;
+    return this.task.runOnce();
   }
 }
