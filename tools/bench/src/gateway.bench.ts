@@ -24,8 +24,8 @@ import { tracingCpuPerRequest } from './tracing-cost.js';
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');
 const CONNECTIONS = [1, 64, 256];
-/** Side-by-side runs of the traced pair a row; GATEWAY_BENCH_TRACED_ROUNDS (5). */
-const TRACED_ROUNDS = Number(process.env.GATEWAY_BENCH_TRACED_ROUNDS ?? '5');
+/** Side-by-side runs of the traced pair a row; GATEWAY_BENCH_TRACED_ROUNDS (10: five left a 95 % interval of ±12 %). */
+const TRACED_ROUNDS = Number(process.env.GATEWAY_BENCH_TRACED_ROUNDS ?? '10');
 const PROMPT =
   'Summarise the following in one sentence: the quick brown fox jumps over the lazy dog while ' +
   'the five boxing wizards jump quickly and a wizard’s job is to vex chumps quickly in fog. ' +
