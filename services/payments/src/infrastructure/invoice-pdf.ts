@@ -9,8 +9,8 @@ export interface InvoiceIssuer {
   readonly taxId: string | null;
 }
 
-/** Everything printed on an invoice, frozen when the invoice was issued. */
-export interface InvoiceContent {
+/** What heads every invoice, whatever it bills: its number, date, issuer and payer. */
+export interface InvoiceHeader {
   readonly invoiceId: string;
   readonly number: string;
   readonly issuedAtMs: number;
@@ -18,6 +18,10 @@ export interface InvoiceContent {
   readonly accountId: string;
   readonly customerName: string | null;
   readonly customerEmail: string | null;
+}
+
+/** Everything printed on a top-up's invoice, frozen when the invoice was issued. */
+export interface InvoiceContent extends InvoiceHeader {
   readonly topUpId: string;
   readonly trigger: 'manual' | 'auto';
   /** What the payment provider charged. */
@@ -34,15 +38,8 @@ export interface InvoiceContent {
  * A Builder subscription's invoice (issue #17): one paid period of the plan's fixed fee, paid to
  * the provider. No bonus and no credits: the fee never reaches the prepaid balance.
  */
-export interface BuilderInvoiceContent {
+export interface BuilderInvoiceContent extends InvoiceHeader {
   readonly kind: 'builder_subscription';
-  readonly invoiceId: string;
-  readonly number: string;
-  readonly issuedAtMs: number;
-  readonly issuer: InvoiceIssuer;
-  readonly accountId: string;
-  readonly customerName: string | null;
-  readonly customerEmail: string | null;
   readonly subscriptionId: string;
   /** The provider's invoice (`in_...`): the payment's reference. */
   readonly providerInvoiceId: string;
