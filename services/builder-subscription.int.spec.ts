@@ -317,16 +317,17 @@ describe('a Builder subscription paid through Stripe', () => {
       'canceled',
     );
     expect((await webhook(deleted)).status).toBe(200);
+    // Waited for through the key already issued, which keys switches off in the same transaction
+    // that ends the subscription: polling by creating keys would issue a second builder key
+    // whenever a poll beats the cancellation to keys. The gateway is told (keys.v1).
     await eventually(async () => {
-      const refused = await createBuilderKey(accountId);
-      return refused.status === 403 ? refused : undefined;
+      const found = await lookupOf(issued.key ?? '');
+      return found.subscriptionActive ? undefined : found;
     }, 20_000);
     expect(await createBuilderKey(accountId)).toEqual({
       status: 403,
       code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
     });
-    // The key already issued: the gateway is told (keys.v1) and its lookup says so.
-    expect(await lookupOf(issued.key ?? '')).toMatchObject({ subscriptionActive: false });
     const keyEvents = (await keys.outboxOf(accountId)).filter(
       (e) => e.type === 'ApiKeySubscriptionChanged',
     );
@@ -345,7 +346,7 @@ describe('a Builder subscription paid through Stripe', () => {
     const subscriptionId = `sub_unpaid_${Date.now().toString(36)}`;
     const paid = invoicePaid(accountId, subscriptionId, `in_u_${Date.now().toString(36)}`, 1999);
     expect((await webhook(paid)).status).toBe(200);
-    await eventually(async () => {
+    const issued = await eventually(async () => {
       const created = await createBuilderKey(accountId);
       return created.status === 201 ? created : undefined;
     }, 20_000);
@@ -365,9 +366,12 @@ describe('a Builder subscription paid through Stripe', () => {
     );
     expect((await webhook(unpaid)).status).toBe(200);
     await eventually(async () => {
-      const refused = await createBuilderKey(accountId);
-      return refused.code === 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED' ? refused : undefined;
+      const found = await lookupOf(issued.key ?? '');
+      return found.subscriptionActive ? undefined : found;
     }, 20_000);
+    expect(await createBuilderKey(accountId)).toMatchObject({
+      code: 'KEYS.BUILDER_SUBSCRIPTION_REQUIRED',
+    });
     expect((await builderEvents(accountId)).map((e) => [e.data.active, e.data.reason])).toEqual([
       [true, 'invoice_paid'],
       [false, 'unpaid'],

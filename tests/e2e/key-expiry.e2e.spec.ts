@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eventually } from '@billing/testing';
 import { startDistributedPlatform, type DistributedPlatform } from './distributed.js';
+import { fundAccount } from './platform.js';
 
 // Issue #17, key expiry, with the five services as separate processes and their real clocks: a key
 // created with an expiry a few seconds ahead works until then and is refused with 401 key_expired
@@ -43,14 +44,7 @@ describe('an API key with an expiry (five services as separate processes)', () =
   beforeAll(async () => {
     platform = await startDistributedPlatform();
     token = await platform.accountToken(accountId);
-    await platform.settleTopUp(accountId, '20');
-    await eventually(async () => {
-      const res = await fetch(`${p().urls.ledger}/v1/accounts/${accountId}/balance`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const balance = (await res.json()) as { available?: string };
-      return res.status === 200 && Number(balance.available) > 0 ? true : undefined;
-    }, 60_000);
+    await fundAccount(platform, accountId, '20');
   }, 240_000);
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eventually } from '@billing/testing';
 import { startDistributedPlatform, type DistributedPlatform } from './distributed.js';
+import { fundAccount } from './platform.js';
 
 // Issue #10, item 7: a created key works on its first call. A program creates a key with the keys
 // service and calls the gateway with it at once, without waiting for keys.v1 to reach the
@@ -55,15 +55,7 @@ describe('a created key works on its first call (five services as separate proce
   beforeAll(async () => {
     platform = await startDistributedPlatform();
     token = await platform.accountToken(accountId);
-    await platform.settleTopUp(accountId, '20');
-    // The balance is on the ledger (payments.v1 → ledger): a call now fails for no money reason.
-    await eventually(async () => {
-      const res = await fetch(`${p().urls.ledger}/v1/accounts/${accountId}/balance`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const balance = (await res.json()) as { available?: string };
-      return res.status === 200 && Number(balance.available) > 0 ? true : undefined;
-    }, 60_000);
+    await fundAccount(platform, accountId, '20');
   }, 240_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import Stripe from 'stripe';
+import { eventually } from '@billing/testing';
 
 /**
  * A running billing platform, seen only through what its users, its operators and Stripe can
@@ -49,6 +50,34 @@ export interface Platform {
 }
 
 /** Decimal strings, as in the environment: `percent` of the first top-up, plus `fixedUsd`, at most `capUsd`. */
+/**
+ * Tops the account up through `settleTopUp` and resolves once the ledger shows money available:
+ * the credit travels payments → `payments.v1` → ledger after the webhook has been answered, so
+ * a call made right after `settleTopUp` alone may still meet an empty balance (402). A fresh
+ * ledger may first replay its consumer groups' topics, hence the generous default.
+ */
+export async function fundAccount(
+  p: Pick<Platform, 'urls' | 'accountToken' | 'settleTopUp'>,
+  accountId: string,
+  amountUsd: string,
+  timeoutMs = 180_000,
+): Promise<SettledTopUp> {
+  const settled = await p.settleTopUp(accountId, amountUsd);
+  const token = await p.accountToken(accountId);
+  await eventually(
+    async () => {
+      const res = await fetch(`${p.urls.ledger}/v1/accounts/${accountId}/balance`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const balance = (await res.json()) as { available?: string };
+      return res.status === 200 && Number(balance.available) > 0 ? true : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+  return settled;
+}
+
 export interface ReferralReward {
   readonly percent: string;
   readonly fixedUsd: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Platform } from './platform.js';
+import { fundAccount, type Platform } from './platform.js';
 
 /**
  * What the trace-chain tests need: a small OTLP/HTTP collector (JSON, as the services'
@@ -249,11 +249,11 @@ export async function waitForTraceChain(
   }
 }
 
-/** Creates an account with money and a key the gateway knows; returns the key. */
+/** Creates an account with money on the ledger and a key the gateway knows; returns the key. */
 export async function fundedKey(p: Platform, label: string): Promise<string> {
   const accountId = `acct_traces_${label}_${Date.now().toString(36)}`;
   const token = await p.accountToken(accountId);
-  await p.settleTopUp(accountId, '10');
+  await fundAccount(p, accountId, '10');
   const res = await fetch(`${p.urls.keys}/v1/accounts/${accountId}/api-keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
