@@ -160,14 +160,23 @@ export function startTracing(
   const sampler = samplerFromEnv(env);
   return installTracing(
     service,
-    [
-      new BatchSpanProcessor({
-        exporter: exporter ?? new OTLPTraceExporter(),
-        scheduledDelayMillis: 1_000,
-      }),
-    ],
+    [batchSpanProcessor(exporter ?? new OTLPTraceExporter())],
     sampler,
   );
+}
+
+/**
+ * How long a finished span waits in the batching processor at most before it is exported (a full
+ * batch, 512 spans, goes at once). Short on purpose: a span that lives past two young-generation
+ * collections is promoted to the old generation, which made the garbage collector the largest
+ * single share of tracing's price in the gateway at 1 s (docs/BENCHMARKS.md, "Tracing's price");
+ * at 200 ms the spans of a busy process die young, for five small exports a second at most.
+ */
+export const SPAN_EXPORT_DELAY_MS = 200;
+
+/** The span processor of every traced process (and of the benches that price it). */
+export function batchSpanProcessor(exporter: SpanExporter): SpanProcessor {
+  return new BatchSpanProcessor({ exporter, scheduledDelayMillis: SPAN_EXPORT_DELAY_MS });
 }
 
 function activeTraceId(): string | undefined {

@@ -5,7 +5,7 @@
 //
 // roles: `upstream` (the bare simulated upstream: the baseline), `ledger` (the in-memory ledger
 // holds stand-in), `gateway` (the gateway, production module, on the real PostgreSQL and Kafka;
-// `traced` after the ledger URL turns tracing on, spans kept in memory).
+// its side port switches tracing on and off, spans kept in memory until exported).
 // Each prints one JSON line `{"ready": ...}` on stdout once it listens, and cleans up and exits
 // when its stdin closes (not on SIGTERM: Nest's own shutdown hook would exit before the cleanup).
 import 'reflect-metadata';
@@ -15,8 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateApiKey, lookupHash } from '@billing/api-keys';
 import { createEvent, encodeEvent } from '@billing/contracts';
-import { installTracing, samplerFromEnv, setupLogging } from '@billing/service-kit';
-import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { samplerFromEnv, setupLogging, type Tracing } from '@billing/service-kit';
 import {
   createGatewayApp,
   LedgerStandIn,
@@ -25,7 +24,7 @@ import {
 } from '@billing/gateway';
 import { createKeyedProducer, outboxBacklog } from '@billing/messaging';
 import { uniqueName } from '@billing/testing';
-import { benchInfraOptions, benchPool, createBenchTopics } from './support.js';
+import { benchInfraOptions, benchPool, createBenchTopics, installBenchTracing } from './support.js';
 
 const SERVICE_TOKEN = 'bench-gateway-service-token-0123456789abcdef';
 const PEPPER = 'bench-api-key-pepper-0123456789abcdef';
@@ -64,18 +63,18 @@ if (role === 'upstream') {
   // The production logger, as `runService` sets it up: with LOG_LEVEL=info the bench pays for
   // the access line of every request (the parent reads this process's stdout line by line).
   setupLogging({ service: 'gateway' });
-  // `traced`: tracing on, every span kept by an in-memory exporter behind the batching processor
-  // production uses (emptied each second so memory stays flat): the cost of tracing without a
-  // collector's network in the measurement.
-  if (process.argv[4] === 'traced') {
-    const exporter = new InMemorySpanExporter();
-    installTracing(
-      'gateway',
-      [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })],
-      samplerFromEnv(process.env),
-    );
-    setInterval(() => exporter.reset(), 1_000).unref();
-  }
+  // Tracing is switched on and off by the bench between runs (`GET /tracing/on|off` on the side
+  // port): every span to an in-memory exporter behind the batching processor production uses,
+  // the cost of tracing without a collector's network in the measurement.
+  let tracing: Tracing | undefined;
+  const switchTracing = async (on: boolean): Promise<void> => {
+    if (on && tracing === undefined) {
+      tracing = installBenchTracing('gateway', samplerFromEnv(process.env)).tracing;
+    } else if (!on && tracing !== undefined) {
+      await tracing.shutdown();
+      tracing = undefined;
+    }
+  };
   const ledgerUrl = process.argv[3];
   if (ledgerUrl === undefined) throw new Error('gateway role needs the ledger URL');
   const schema = uniqueName('gateway_bench').toLowerCase();
@@ -151,6 +150,13 @@ if (role === 'upstream') {
   // `GET /outbox` answers how many usage events its relay has not published yet (the bench waits
   // for none before reading this process's CPU time).
   const probe = http.createServer((req, res) => {
+    if (req.url === '/tracing/on' || req.url === '/tracing/off') {
+      switchTracing(req.url === '/tracing/on').then(
+        () => res.end('{}'),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
     if (req.url === '/outbox') {
       outboxBacklog(db, schema).then(
         (b) => res.end(JSON.stringify({ pending: b.messages })),
@@ -176,6 +182,6 @@ if (role === 'upstream') {
     await removeTopics();
   });
 } else {
-  console.error('usage: gateway-bench-server.ts upstream|ledger|gateway <ledger url> [traced]');
+  console.error('usage: gateway-bench-server.ts upstream|ledger|gateway <ledger url>');
   process.exit(2);
 }

@@ -1,17 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AccountLoader, LedgerModule, rebuildProjections } from '@billing/ledger';
 import { createKeyedProducer, type KafkaRecord } from '@billing/messaging';
-import { configureApp, installTracing, samplerFromEnv } from '@billing/service-kit';
+import { configureApp, samplerFromEnv } from '@billing/service-kit';
 import { uniqueName } from '@billing/testing';
 import { NestFactory } from '@nestjs/core';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
-import {
-  BatchSpanProcessor,
-  InMemorySpanExporter,
-  SamplingDecision,
-} from '@opentelemetry/sdk-trace';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
-import { BENCH_PARTITIONS, BenchInfra, perSecond, produceAll, until } from './support.js';
+import {
+  BENCH_PARTITIONS,
+  BenchInfra,
+  installBenchTracing,
+  perSecond,
+  produceAll,
+  until,
+} from './support.js';
 import { median, type BenchPart, type BenchRow } from './table.js';
 
 /**
@@ -217,17 +220,10 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
       };
     };
     const tracedRound = async (): Promise<{ rate: number; cpuMicros: number }> => {
-      const exporter = new InMemorySpanExporter();
-      const tracing = installTracing(
-        'ledger',
-        [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })],
-        sampler,
-      );
-      const emptying = setInterval(() => exporter.reset(), 1_000);
+      const { tracing } = installBenchTracing('ledger', sampler);
       try {
         return await tracedIngest();
       } finally {
-        clearInterval(emptying);
         await tracing.shutdown();
       }
     };

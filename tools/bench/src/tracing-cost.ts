@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
-import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
-import { inSpan, installTracing, startClientSpan, startServerSpan } from '@billing/service-kit';
+import { inSpan, startClientSpan, startServerSpan } from '@billing/service-kit';
 import { withTraceContext } from '@billing/messaging';
+import { installBenchTracing } from './support.js';
 
 /**
  * The CPU the spans of one gateway request cost, in this process, without any I/O: the server
@@ -34,15 +34,10 @@ async function microsecondsPerRequest(n: number): Promise<number> {
 /** Microseconds a request with tracing off and on. */
 export async function tracingCpuPerRequest(n = 20_000): Promise<{ off: number; on: number }> {
   const off = await microsecondsPerRequest(n);
-  const exporter = new InMemorySpanExporter();
-  const tracing = installTracing('gateway', [
-    new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 }),
-  ]);
-  const emptying = setInterval(() => exporter.reset(), 1_000);
+  const { tracing } = installBenchTracing('gateway');
   try {
     return { off, on: await microsecondsPerRequest(n) };
   } finally {
-    clearInterval(emptying);
     await tracing.shutdown();
   }
 }

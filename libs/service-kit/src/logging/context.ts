@@ -36,9 +36,9 @@ export function annotateRequest(fields: { requestId?: string; accountId?: string
 }
 
 /**
- * Where log lines read the active trace id from. Tracing is not wired yet; whoever adds it sets a
- * source here (for OpenTelemetry: the active span's context), and every line then carries
- * `traceId` while a trace is active. Returning `undefined` leaves the field out.
+ * Where log lines read the active trace id from: tracing sets it (tracing.ts, `installTracing`:
+ * the active span's trace id) and resets it when it shuts down, so every line carries `traceId`
+ * while a trace is active. Returning `undefined` leaves the field out.
  */
 let traceIdSource: () => string | undefined = () => undefined;
 
