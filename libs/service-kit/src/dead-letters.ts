@@ -12,6 +12,11 @@ import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
 import { AdminOnly, OperatorRead } from './auth.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './cursor.js';
 import { PageQuery } from './dto.js';
+import {
+  INSTANT_PROPERTY,
+  NULLABLE_INSTANT_PROPERTY,
+  nullableStringProperty,
+} from './openapi-properties.js';
 import { ApiError } from './errors.js';
 import { SERVICE_NAME } from './health.js';
 import { ServiceMessaging } from './messaging.js';
@@ -96,8 +101,6 @@ export interface DeadLetterReplayView {
 // the console's check (apps/console/src/api-contract.spec.ts). Each class implements the view the
 // controller returns, so a field the view gains must be declared here too.
 
-const instant = { example: '2026-11-30T12:00:00.000Z' };
-const nullableString = (example?: string) => ({ type: String, nullable: true, example });
 const OUTCOMES = ['applied', 'duplicate'];
 
 /** One dead letter: where it came from, why it was set aside, and its payload. */
@@ -112,26 +115,26 @@ export class DeadLetterResponse implements DeadLetterView {
   readonly partition!: number;
   @ApiProperty({ example: '1042', description: 'The record offset (an int8, as a string)' })
   readonly offset!: string;
-  @ApiProperty(nullableString('acct_42'))
+  @ApiProperty(nullableStringProperty('acct_42'))
   readonly key!: string | null;
-  @ApiProperty(nullableString('evt_01J9'))
+  @ApiProperty(nullableStringProperty('evt_01J9'))
   readonly eventId!: string | null;
-  @ApiProperty(nullableString('RefundIssued'))
+  @ApiProperty(nullableStringProperty('RefundIssued'))
   readonly eventType!: string | null;
   @ApiProperty({ example: 'handler_failed', description: 'Why it was set aside' })
   readonly reason!: string;
-  @ApiProperty({ ...nullableString(), description: 'The error, when one was thrown' })
+  @ApiProperty({ ...nullableStringProperty(), description: 'The error, when one was thrown' })
   readonly error!: string | null;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly deadLetteredAt!: string;
   @ApiProperty({ example: 'ledger-payments' })
   readonly consumerGroup!: string;
-  @ApiProperty({ type: String, nullable: true, ...instant })
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly replayedAt!: string | null;
   @ApiProperty({ enum: OUTCOMES, nullable: true, description: 'null until replayed' })
   readonly replayOutcome!: 'applied' | 'duplicate' | null;
   @ApiProperty({
-    ...nullableString(),
+    ...nullableStringProperty(),
     description: `The record's value as text, cut at ${DEAD_LETTER_PAYLOAD_MAX_CHARS} characters; null without one`,
   })
   readonly payload!: string | null;
@@ -176,7 +179,7 @@ export class DeadLetterReplayResponse implements DeadLetterReplayView {
     description: 'duplicate: the consumer had already applied the event',
   })
   readonly outcome!: 'applied' | 'duplicate';
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly replayedAt!: string;
 }
 

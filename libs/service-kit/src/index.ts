@@ -18,4 +18,5 @@ export * from './periodic-task.js';
 export * from './options.js';
 export * from './shutdown.js';
 export * from './logging/index.js';
+export * from './openapi-properties.js';
 export * from './tracing.js';

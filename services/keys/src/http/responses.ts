@@ -1,4 +1,5 @@
 import type { ApiKeyPlan } from '@billing/contracts';
+import { INSTANT_PROPERTY, NULLABLE_INSTANT_PROPERTY } from '@billing/service-kit';
 import { ApiProperty } from '@nestjs/swagger';
 import type { CreatedApiKey } from '../commands/create-api-key/create-api-key.command.js';
 import type { ApiKeyStatus } from '../domain/index.js';
@@ -15,8 +16,6 @@ import type { ApiKeyList } from '../queries/list-api-keys/list-api-keys.query.js
 // so a field the view gains must be declared here too.
 
 const PLANS = ['payg', 'builder'];
-const instant = { example: '2026-11-30T12:00:00.000Z' };
-const nullableInstant = { type: String, nullable: true, ...instant };
 
 export class SpendLimitsResponse implements SpendLimitsView {
   @ApiProperty({ type: String, nullable: true, example: '5', description: 'USD a UTC day' })
@@ -35,15 +34,18 @@ export class ApiKeyResponse implements ApiKeyView {
   readonly prefix!: string;
   @ApiProperty({ enum: ['enabled', 'disabled'] })
   readonly status!: ApiKeyStatus;
-  @ApiProperty({ ...nullableInstant, description: 'When the key stops working; null, never' })
+  @ApiProperty({
+    ...NULLABLE_INSTANT_PROPERTY,
+    description: 'When the key stops working; null, never',
+  })
   readonly expiresAt!: string | null;
   @ApiProperty({ type: SpendLimitsResponse })
   readonly spendLimits!: SpendLimitsResponse;
   @ApiProperty({ enum: PLANS })
   readonly plan!: ApiKeyPlan;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly createdAt!: string;
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly lastUsedAt!: string | null;
   @ApiProperty({ example: '1.25', description: 'Consumed through the key (USD, a decimal string)' })
   readonly used!: string;
@@ -68,9 +70,9 @@ export class RecentUsageResponse implements RecentUsageView {
   readonly outputTokens!: number;
   @ApiProperty({ example: '0.0001' })
   readonly cost!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly startedAt!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly completedAt!: string;
 }
 
@@ -92,11 +94,11 @@ export class CreatedApiKeyResponse implements CreatedApiKey {
   readonly prefix!: string;
   @ApiProperty({ enum: ['enabled'] })
   readonly status!: 'enabled';
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly expiresAt!: string | null;
   @ApiProperty({ enum: PLANS })
   readonly plan!: ApiKeyPlan;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly createdAt!: string;
 }
 

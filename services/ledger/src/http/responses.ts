@@ -1,3 +1,4 @@
+import { INSTANT_PROPERTY, NULLABLE_INSTANT_PROPERTY, usdProperty } from '@billing/service-kit';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { PROJECTION_NAMES, type ProjectionName } from '../infrastructure/projection-tables.js';
 import {
@@ -40,10 +41,6 @@ import type { ChainVerificationView } from '../queries/verify-account-chain/veri
 // check (apps/console/src/api-contract.spec.ts). Each class implements the view its handler returns,
 // so a field the view gains must be declared here too.
 
-const usd = (example: string, description = 'USD, a decimal string') => ({ example, description });
-const instant = { example: '2026-11-30T12:00:00.000Z' };
-const nullableInstant = { type: String, nullable: true, ...instant };
-
 // The views' nested parts, which the views declare inline.
 type UsageTotals = UsageView['total'];
 type RequestTokens = RequestExplanationView['tokens'];
@@ -58,15 +55,17 @@ type AccountThatDiffers = Summary<'verify'>['accountsThatDiffer'][number];
 export class BalanceResponse implements BalanceView {
   @ApiProperty({ example: 'acct_42' })
   readonly accountId!: string;
-  @ApiProperty(usd('12.5', 'Top-up plus bonus and compensation credits (USD, a decimal string)'))
+  @ApiProperty(
+    usdProperty('12.5', 'Top-up plus bonus and compensation credits (USD, a decimal string)'),
+  )
   readonly total!: string;
-  @ApiProperty(usd('10'))
+  @ApiProperty(usdProperty('10'))
   readonly topUp!: string;
-  @ApiProperty(usd('2.5'))
+  @ApiProperty(usdProperty('2.5'))
   readonly bonusAndCompensation!: string;
-  @ApiProperty(usd('0.05', 'Held by requests in flight (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0.05', 'Held by requests in flight (USD, a decimal string)'))
   readonly held!: string;
-  @ApiProperty(usd('12.45', 'total minus held (USD, a decimal string)'))
+  @ApiProperty(usdProperty('12.45', 'total minus held (USD, a decimal string)'))
   readonly available!: string;
   @ApiProperty({ example: 7, description: 'The account stream version the figures reflect' })
   readonly version!: number;
@@ -78,23 +77,23 @@ export class BalanceResponse implements BalanceView {
 export class CreditsBreakdownResponse implements CreditsBreakdownView {
   @ApiProperty({ example: 'acct_42' })
   readonly accountId!: string;
-  @ApiProperty(usd('10', 'Top-ups net of refunds (USD, a decimal string)'))
+  @ApiProperty(usdProperty('10', 'Top-ups net of refunds (USD, a decimal string)'))
   readonly topUps!: string;
-  @ApiProperty(usd('1'))
+  @ApiProperty(usdProperty('1'))
   readonly bonuses!: string;
-  @ApiProperty(usd('0'))
+  @ApiProperty(usdProperty('0'))
   readonly gifts!: string;
-  @ApiProperty(usd('0'))
+  @ApiProperty(usdProperty('0'))
   readonly referrals!: string;
-  @ApiProperty(usd('0'))
+  @ApiProperty(usdProperty('0'))
   readonly compensations!: string;
-  @ApiProperty(usd('0', 'Signed (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0', 'Signed (USD, a decimal string)'))
   readonly adjustments!: string;
-  @ApiProperty(usd('0', 'Subtracted by the total (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0', 'Subtracted by the total (USD, a decimal string)'))
   readonly expired!: string;
-  @ApiProperty(usd('0.5', 'Subtracted by the total (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0.5', 'Subtracted by the total (USD, a decimal string)'))
   readonly usage!: string;
-  @ApiProperty(usd('10.5'))
+  @ApiProperty(usdProperty('10.5'))
   readonly totalBalance!: string;
   @ApiProperty({ example: 7 })
   readonly version!: number;
@@ -108,7 +107,7 @@ export class TransactionResponse implements TransactionView {
   readonly id!: string;
   @ApiProperty({ example: '2026-11-30T12:00:00.000Z' })
   readonly occurredAt!: string;
-  @ApiProperty(usd('-0.05', 'Signed: credits positive; usage, expiries, refunds negative'))
+  @ApiProperty(usdProperty('-0.05', 'Signed: credits positive; usage, expiries, refunds negative'))
   readonly amount!: string;
   @ApiProperty({ example: 'usage' })
   readonly type!: string;
@@ -149,7 +148,7 @@ export class UsageRowResponse implements UsageRowView {
     description: 'groupBy=apiKey: the API key; null for requests that reported none',
   })
   readonly apiKeyId?: string | null;
-  @ApiProperty(usd('0.007'))
+  @ApiProperty(usdProperty('0.007'))
   readonly cost!: string;
   @ApiProperty({ example: 3 })
   readonly requests!: number;
@@ -166,7 +165,7 @@ export class UsageRowResponse implements UsageRowView {
 }
 
 export class UsageTotalResponse implements UsageTotals {
-  @ApiProperty(usd('0.007'))
+  @ApiProperty(usdProperty('0.007'))
   readonly cost!: string;
   @ApiProperty({ example: 3 })
   readonly requests!: number;
@@ -203,7 +202,7 @@ export class LedgerEventRefResponse implements LedgerEventRef {
   readonly streamVersion!: number;
   @ApiProperty({ example: '1042', description: 'The global log position (an int8, as a string)' })
   readonly position!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly recordedAt!: string;
 }
 
@@ -222,13 +221,13 @@ export class RequestTokensResponse implements RequestTokens {
 
 /** USD per million tokens of each kind. */
 export class UnitPricesResponse implements UnitPricesView {
-  @ApiProperty(usd('0.15'))
+  @ApiProperty(usdProperty('0.15'))
   readonly input!: string;
-  @ApiProperty(usd('0.6'))
+  @ApiProperty(usdProperty('0.6'))
   readonly output!: string;
-  @ApiProperty(usd('0.075'))
+  @ApiProperty(usdProperty('0.075'))
   readonly cachedInput!: string;
-  @ApiProperty(usd('0.15'))
+  @ApiProperty(usdProperty('0.15'))
   readonly cacheWrite!: string;
 }
 
@@ -248,7 +247,7 @@ export class DrawResponse implements DrawView {
   readonly lotId!: string;
   @ApiProperty({ example: 'bonus' })
   readonly kind!: string;
-  @ApiProperty(usd('0.0004', 'What the charge took from the lot (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0.0004', 'What the charge took from the lot (USD, a decimal string)'))
   readonly amount!: string;
   @ApiProperty({
     type: LedgerEventRefResponse,
@@ -282,22 +281,22 @@ export class RequestExplanationResponse implements RequestExplanationView {
   readonly apiKeyId!: string | null;
   @ApiProperty({ example: 'gpt-4o-mini' })
   readonly model!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly completedAt!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly chargedAt!: string;
   @ApiProperty({ type: RequestTokensResponse, description: 'A kind not reported is 0' })
   readonly tokens!: RequestTokensResponse;
   @ApiProperty({ type: RequestPriceResponse })
   readonly price!: RequestPriceResponse;
-  @ApiProperty(usd('0.0004'))
+  @ApiProperty(usdProperty('0.0004'))
   readonly cost!: string;
   @ApiProperty({
     type: [DrawResponse],
     description: 'In consumption order; with debtIncurred they add up to cost',
   })
   readonly draws!: readonly DrawResponse[];
-  @ApiProperty(usd('0', 'The part of the cost no lot covered (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0', 'The part of the cost no lot covered (USD, a decimal string)'))
   readonly debtIncurred!: string;
   @ApiProperty({
     type: RequestHoldResponse,
@@ -319,9 +318,9 @@ export class AuditEventResponse implements AuditEventView {
   readonly version!: number;
   @ApiProperty({ example: 'UsageCharged' })
   readonly type!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly occurredAt!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly recordedAt!: string;
   @ApiProperty({ example: 'evt_01J9' })
   readonly eventId!: string;
@@ -481,10 +480,10 @@ export class ProjectionRunResponse implements ProjectionRunView {
   readonly startedBy!: RunStartedBy;
   @ApiProperty({ enum: RUN_STATUSES })
   readonly status!: RunStatus;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly startedAt!: string;
   @ApiProperty({
-    ...nullableInstant,
+    ...NULLABLE_INSTANT_PROPERTY,
     description: 'For an abandoned run, its last heartbeat; null while it runs',
   })
   readonly finishedAt!: string | null;

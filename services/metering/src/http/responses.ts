@@ -1,3 +1,4 @@
+import { INSTANT_PROPERTY, usdProperty } from '@billing/service-kit';
 import { ApiProperty } from '@nestjs/swagger';
 import type {
   ClaimPage,
@@ -13,8 +14,6 @@ import type {
 // check (apps/console/src/api-contract.spec.ts). Each class implements the view its handler returns,
 // so a field the view gains must be declared here too.
 
-const usd = (example: string, description = 'USD, a decimal string') => ({ example, description });
-const instant = { example: '2026-11-30T12:00:00.000Z' };
 const nullableCount = (description: string) => ({
   type: Number,
   nullable: true,
@@ -52,17 +51,17 @@ export class RequestLogResponse implements RequestLogView {
     description: "The token counts are an estimate, not the upstream's",
   })
   readonly estimated!: boolean;
-  @ApiProperty(usd('0.000153', 'What the request was charged (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0.000153', 'What the request was charged (USD, a decimal string)'))
   readonly cost!: string;
   @ApiProperty({ example: '2026-11-01', description: 'The catalog price version it was priced at' })
   readonly priceVersion!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly startedAt!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly completedAt!: string;
   @ApiProperty({ example: 840 })
   readonly latencyMs!: number;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly recordedAt!: string;
 }
 
@@ -82,13 +81,13 @@ export class ClaimRequestResponse implements ClaimRequestView {
   readonly model!: string;
   @ApiProperty({ example: 'failed', description: 'succeeded, failed or cancelled' })
   readonly status!: string;
-  @ApiProperty(usd('0.000153'))
+  @ApiProperty(usdProperty('0.000153'))
   readonly cost!: string;
   @ApiProperty(nullableCount('Time to first token in ms; null when not streamed'))
   readonly ttftMs!: number | null;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly startedAt!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly completedAt!: string;
 }
 
@@ -105,7 +104,7 @@ export class ClaimResponse implements ClaimView {
   readonly rule!: string;
   @ApiProperty({ example: '2026-12-01', description: 'The compensation policy version' })
   readonly policyVersion!: string;
-  @ApiProperty(usd('0.000153', 'What the claim credited (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0.000153', 'What the claim credited (USD, a decimal string)'))
   readonly amount!: string;
   @ApiProperty({ description: 'Why the request earned it, in words' })
   readonly reason!: string;
@@ -113,7 +112,7 @@ export class ClaimResponse implements ClaimView {
   readonly requestIds!: readonly string[];
   @ApiProperty({ type: [ClaimRequestResponse] })
   readonly requests!: readonly ClaimRequestResponse[];
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly issuedAt!: string;
 }
 

@@ -1,3 +1,9 @@
+import {
+  INSTANT_PROPERTY,
+  NULLABLE_INSTANT_PROPERTY,
+  nullableStringProperty,
+  usdProperty,
+} from '@billing/service-kit';
 import { ApiProperty } from '@nestjs/swagger';
 import type { AdminCreditView } from '../commands/grant-admin-credit/grant-admin-credit.command.js';
 import type { CreatedTopUp } from '../commands/create-top-up/create-top-up.command.js';
@@ -17,16 +23,12 @@ import type { TopUpQuote } from '../queries/quote-top-up/quote-top-up.query.js';
 // check (apps/console/src/api-contract.spec.ts). Each class implements the view its handler returns,
 // so a field the view gains must be declared here too.
 
-const usd = (example: string, description = 'USD, a decimal string') => ({ example, description });
 const nullableUsd = (example: string, description: string) => ({
   type: String,
   nullable: true,
   example,
   description,
 });
-const instant = { example: '2026-11-30T12:00:00.000Z' };
-const nullableInstant = { type: String, nullable: true, ...instant };
-const nullableString = (example?: string) => ({ type: String, nullable: true, example });
 
 /** What `POST .../referral` answers: the referral, with whose code it is. */
 type JoinedReferralView = JoinedReferral['referral'];
@@ -48,36 +50,41 @@ const REFERRAL_STATUSES: readonly ReferralStatus[] = [
 export class TopUpResponse implements TopUpView {
   @ApiProperty({ example: 'tu_01J9' })
   readonly topUpId!: string;
-  @ApiProperty(usd('42.5', 'What the payment provider charges: asked for, less any discount'))
+  @ApiProperty(
+    usdProperty('42.5', 'What the payment provider charges: asked for, less any discount'),
+  )
   readonly amount!: string;
   @ApiProperty(
     nullableUsd('7.5', "The promotion code's discount, credited on top; null without one"),
   )
   readonly discount!: string | null;
-  @ApiProperty(nullableString('WELCOME15'))
+  @ApiProperty(nullableStringProperty('WELCOME15'))
   readonly promotionCode!: string | null;
   @ApiProperty({ enum: TOP_UP_STATUSES })
   readonly status!: string;
   @ApiProperty({ enum: ['manual', 'auto'] })
   readonly trigger!: string;
   @ApiProperty({
-    ...nullableString('card'),
+    ...nullableStringProperty('card'),
     description: 'The method used once settled; before, the one asked for (if any)',
   })
   readonly method!: string | null;
-  @ApiProperty({ ...nullableString(), description: 'While pending: where to pay it' })
+  @ApiProperty({ ...nullableStringProperty(), description: 'While pending: where to pay it' })
   readonly checkoutUrl!: string | null;
-  @ApiProperty({ ...nullableString('pi_3Q'), description: "The provider's payment, once known" })
+  @ApiProperty({
+    ...nullableStringProperty('pi_3Q'),
+    description: "The provider's payment, once known",
+  })
   readonly paymentReference!: string | null;
-  @ApiProperty(nullableString('in_01J9'))
+  @ApiProperty(nullableStringProperty('in_01J9'))
   readonly invoiceId!: string | null;
-  @ApiProperty(usd('0', 'Refunded of amount so far (USD, a decimal string)'))
+  @ApiProperty(usdProperty('0', 'Refunded of amount so far (USD, a decimal string)'))
   readonly refundedAmount!: string;
-  @ApiProperty(nullableString('card_declined'))
+  @ApiProperty(nullableStringProperty('card_declined'))
   readonly failureCode!: string | null;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly createdAt!: string;
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly settledAt!: string | null;
 }
 
@@ -98,27 +105,27 @@ export class CreatedTopUpResponse implements CreatedTopUp {
   readonly status!: 'pending' | 'settled';
   @ApiProperty()
   readonly checkoutUrl!: string;
-  @ApiProperty(usd('42.5', 'What the checkout charges (USD, a decimal string)'))
+  @ApiProperty(usdProperty('42.5', 'What the checkout charges (USD, a decimal string)'))
   readonly charged!: string;
   @ApiProperty(nullableUsd('7.5', 'Credited on top of charged at settlement; null without a code'))
   readonly discount!: string | null;
-  @ApiProperty(nullableString('WELCOME15'))
+  @ApiProperty(nullableStringProperty('WELCOME15'))
   readonly promotionCode!: string | null;
 }
 
 /** `POST /v1/accounts/{accountId}/top-ups/quote`: every figure of a top-up before paying. */
 export class TopUpQuoteResponse implements TopUpQuote {
-  @ApiProperty(usd('50', 'The top-up asked for (USD, a decimal string)'))
+  @ApiProperty(usdProperty('50', 'The top-up asked for (USD, a decimal string)'))
   readonly requested!: string;
-  @ApiProperty(usd('7.5', 'What the promotion code takes off; "0" without one'))
+  @ApiProperty(usdProperty('7.5', 'What the promotion code takes off; "0" without one'))
   readonly discount!: string;
-  @ApiProperty(usd('42.5', 'What the checkout would charge: requested - discount'))
+  @ApiProperty(usdProperty('42.5', 'What the checkout would charge: requested - discount'))
   readonly charged!: string;
-  @ApiProperty(usd('10', 'The top-up bonus, on the full requested amount'))
+  @ApiProperty(usdProperty('10', 'The top-up bonus, on the full requested amount'))
   readonly bonus!: string;
-  @ApiProperty(usd('60', 'What the account would receive: requested + bonus'))
+  @ApiProperty(usdProperty('60', 'What the account would receive: requested + bonus'))
   readonly credited!: string;
-  @ApiProperty(nullableString('WELCOME15'))
+  @ApiProperty(nullableStringProperty('WELCOME15'))
   readonly promotionCode!: string | null;
 }
 
@@ -128,26 +135,29 @@ export class AutoTopUpResponse implements AutoTopUpView {
   readonly accountId!: string;
   @ApiProperty()
   readonly enabled!: boolean;
-  @ApiProperty(usd('5', 'Charge when the available balance falls below this'))
+  @ApiProperty(usdProperty('5', 'Charge when the available balance falls below this'))
   readonly threshold!: string;
-  @ApiProperty(usd('50', 'What each charge tops up'))
+  @ApiProperty(usdProperty('50', 'What each charge tops up'))
   readonly amount!: string;
   @ApiProperty({ example: 'pm_1Q', description: 'A card saved on the account' })
   readonly paymentMethodId!: string;
   @ApiProperty({
-    ...nullableString(),
+    ...nullableStringProperty(),
     description: 'Why it turned itself off (repeated failed charges), until saved again',
   })
   readonly disabledReason!: string | null;
   @ApiProperty({ example: 0 })
   readonly consecutiveFailures!: number;
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly lastFailureAt!: string | null;
-  @ApiProperty(nullableString('card_declined'))
+  @ApiProperty(nullableStringProperty('card_declined'))
   readonly lastFailureCode!: string | null;
-  @ApiProperty({ ...nullableInstant, description: 'No charge before this time (backoff)' })
+  @ApiProperty({
+    ...NULLABLE_INSTANT_PROPERTY,
+    description: 'No charge before this time (backoff)',
+  })
   readonly nextAttemptAt!: string | null;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly updatedAt!: string;
 }
 
@@ -157,15 +167,15 @@ export class PaymentMethodResponse implements PaymentMethodView {
   readonly paymentMethodId!: string;
   @ApiProperty({ example: 'card' })
   readonly type!: string;
-  @ApiProperty(nullableString('visa'))
+  @ApiProperty(nullableStringProperty('visa'))
   readonly brand!: string | null;
-  @ApiProperty(nullableString('4242'))
+  @ApiProperty(nullableStringProperty('4242'))
   readonly last4!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 12 })
   readonly expMonth!: number | null;
   @ApiProperty({ type: Number, nullable: true, example: 2030 })
   readonly expYear!: number | null;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly createdAt!: string;
   @ApiProperty({ description: 'The card auto top-up charges (while auto top-up is on)' })
   readonly usedByAutoTopUp!: boolean;
@@ -209,11 +219,11 @@ export class ReferralResponse implements ReferralView {
   readonly referralId!: string;
   @ApiProperty(nullableUsd('4.583', 'The reward granted (kept once revoked); null until then'))
   readonly reward!: string | null;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly createdAt!: string;
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly rewardedAt!: string | null;
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly revokedAt!: string | null;
 }
 
@@ -223,7 +233,7 @@ export class ReferralsResponse implements ReferralsView {
   readonly accountId!: string;
   @ApiProperty({ example: 'K7QX2M9P', description: 'The code others sign up with' })
   readonly code!: string;
-  @ApiProperty(usd('4.583', 'The rewards granted and not revoked (USD, a decimal string)'))
+  @ApiProperty(usdProperty('4.583', 'The rewards granted and not revoked (USD, a decimal string)'))
   readonly totalRewarded!: string;
   @ApiProperty({ type: [ReferralResponse] })
   readonly data!: ReferralResponse[];
@@ -243,20 +253,20 @@ export class AdminCreditResponse implements AdminCreditView {
   readonly accountId!: string;
   @ApiProperty({ enum: ADMIN_CREDIT_TYPES })
   readonly type!: string;
-  @ApiProperty(usd('7.5', 'Signed for an adjustment (USD, a decimal string)'))
+  @ApiProperty(usdProperty('7.5', 'Signed for an adjustment (USD, a decimal string)'))
   readonly amount!: string;
   @ApiProperty({ example: 'AI insurance claim #123' })
   readonly reason!: string;
   @ApiProperty({ example: 'claim-123', description: 'The idempotency key of this credit' })
   readonly reference!: string;
-  @ApiProperty(nullableInstant)
+  @ApiProperty(NULLABLE_INSTANT_PROPERTY)
   readonly expiresAt!: string | null;
-  @ApiProperty(nullableString('acct_43'))
+  @ApiProperty(nullableStringProperty('acct_43'))
   readonly referredAccountId!: string | null;
-  @ApiProperty(nullableString('claim-123'))
+  @ApiProperty(nullableStringProperty('claim-123'))
   readonly claimId!: string | null;
   @ApiProperty({ example: 'evt_01J9', description: 'The id of the event published on payments.v1' })
   readonly eventId!: string;
-  @ApiProperty(instant)
+  @ApiProperty(INSTANT_PROPERTY)
   readonly createdAt!: string;
 }
