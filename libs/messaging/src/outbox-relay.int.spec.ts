@@ -7,7 +7,7 @@ import {
   OutboxRelay,
   outboxBacklog,
   outboxBacklogSql,
-  unreadableRowsSql,
+  readBatchSql,
   type OutboxRelayOptions,
 } from './outbox-relay.js';
 import {
@@ -101,6 +101,31 @@ describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
     await eventually(() => (publisher.published.length >= 3 ? true : undefined));
     await sleep(200);
     expect(publisher.ids()).toEqual([a.id, b.id, c.id]);
+  });
+
+  it('polls while a transaction that writes no outbox row holds committed rows back, as its end sends no NOTIFY', async () => {
+    const publisher = new RecordingPublisher();
+    const r = relay(publisher, { pollIntervalMs: 60_000, blockedPollIntervalMs: 25 });
+    await eventually(() => (r.isLeader ? true : undefined));
+    await sleep(100); // past the first (empty) poll: the relay now sleeps for a minute
+    const other = await db.pool.connect();
+    try {
+      // Any open transaction with an id keeps pg_snapshot_xmin below the rows committed after it.
+      await other.query('BEGIN');
+      await other.query('SELECT pg_current_xact_id()');
+      const held = testMessage('t', 'acct_1', 1);
+      await enqueueInTransactions(db.pool, db.schema, [held]);
+      await sleep(300);
+      expect(publisher.ids()).toEqual([]);
+      const ended = Date.now();
+      await other.query('ROLLBACK');
+      await eventually(() => (publisher.published.length === 1 ? true : undefined), 5000, 10);
+      // The blocked poll found it, not the minute's poll nor a NOTIFY (the rollback sends none).
+      expect(Date.now() - ended).toBeLessThan(2000);
+      expect(publisher.ids()).toEqual([held.id]);
+    } finally {
+      other.release();
+    }
   });
 
   it('never publishes the rows of a rolled-back transaction', async () => {
@@ -200,36 +225,50 @@ describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
     expect(left).toBe(0);
   });
 
-  it('probes for rows past the checkpoint with one index descent, however many rows are retained', async () => {
+  it('reads the rows past the checkpoint, and the first one held back, with one index descent each, however many rows are retained', async () => {
     // A day of retention keeps every published row: the probe after each batch used to read
-    // them all (a sequential scan per committed request), so its cost grew all day long.
+    // them all (a sequential scan per committed request), so its cost grew all day long. The
+    // read now answers what the probe asked (is a row held back?) in the same statement.
     // One transaction a row, as requests commit them; no ANALYZE yet, as on a table that grew
-    // since autovacuum last looked at it.
+    // since autovacuum last looked at it. 20,000 rows of transactions long ended, then 20,000
+    // of transaction ids to come: rows a transaction still open holds back, as the relay sees
+    // them.
+    const { rows: now } = await db.pool.query<{ xid: string }>(
+      'SELECT pg_current_xact_id()::text AS xid',
+    );
+    const future = BigInt(now[0]?.xid ?? '0') + 1_000_000n;
     await db.pool.query(
       `INSERT INTO ${db.schema}.outbox (transaction_id, message_id, topic, message_key, value)
-       SELECT (1000 + n)::text::xid8, 'm' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n`,
+       SELECT (1000 + n)::text::xid8, 'm' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n
+       UNION ALL
+       SELECT ($1::bigint + n)::text::xid8, 'f' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n`,
+      [future.toString()],
     );
-    const { rows } = await db.pool.query<{ transaction_id: string; id: string }>(
-      `SELECT transaction_id, id FROM ${db.schema}.outbox ORDER BY transaction_id DESC, id DESC LIMIT 2`,
+    const positions = await db.pool.query<{ transaction_id: string; id: string }>(
+      `SELECT transaction_id, id FROM ${db.schema}.outbox
+        WHERE message_id IN ('m19999', 'm20000', 'f20000')
+        ORDER BY transaction_id, id`,
     );
-    const [last, beforeLast] = rows;
-    if (!last || !beforeLast) throw new Error('fixture');
-    const plan = async (at: { transaction_id: string; id: string }): Promise<string> => {
-      const sql = unreadableRowsSql(db.schema);
+    const [beforeLastReadable, lastReadable, last] = positions.rows;
+    if (!beforeLastReadable || !lastReadable || !last) throw new Error('fixture');
+    const read = async (at: { transaction_id: string; id: string }): Promise<string> => {
+      const sql = readBatchSql(db.schema);
+      const params = [at.transaction_id, at.id, 500];
       const explained = await db.pool.query<{ 'QUERY PLAN': unknown }>(
         `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
-        [at.transaction_id, at.id],
+        params,
       );
-      const probe = await db.pool.query(sql, [at.transaction_id, at.id]);
-      return `${JSON.stringify(explained.rows[0]?.['QUERY PLAN'])} rows=${probe.rowCount}`;
+      const plan = JSON.stringify(explained.rows[0]?.['QUERY PLAN']);
+      expect(plan).not.toContain('Seq Scan');
+      expect(plan).toContain('outbox_log_order_idx');
+      // Neither half walks the retained rows: no index scan reads past what it returns.
+      expect(plan).not.toMatch(/"Rows Removed by Filter": [1-9]\d{2,}/);
+      const { rows } = await db.pool.query<{ message_id: string; readable: boolean }>(sql, params);
+      return rows.map((r) => `${r.message_id}:${r.readable ? 'readable' : 'held'}`).join(' ');
     };
-    const atEnd = await plan(last);
-    expect(atEnd).not.toContain('Seq Scan');
-    expect(atEnd).toContain('outbox_log_order_idx');
-    expect(atEnd).toMatch(/rows=0$/);
-    const oneLeft = await plan(beforeLast);
-    expect(oneLeft).not.toContain('Seq Scan');
-    expect(oneLeft).toMatch(/rows=1$/);
+    expect(await read(beforeLastReadable)).toBe('m20000:readable f1:held');
+    expect(await read(lastReadable)).toBe('f1:held');
+    expect(await read(last)).toBe('');
   });
 
   it('measures the backlog by an index range planned too cheaply for JIT, however many rows are retained', async () => {

@@ -41,6 +41,12 @@ export interface OutboxRelayStats {
   pruned: number;
 }
 
+/** A read of the outbox: the rows to publish, and whether an open transaction held later ones back. */
+interface Batch {
+  readonly rows: OutboxRow[];
+  readonly blocked: boolean;
+}
+
 interface Checkpoint {
   transactionId: string;
   lastId: string;
@@ -97,7 +103,7 @@ export class OutboxRelay {
   private readonly wakeup = new PollWakeup();
   private lastPrune = 0;
   private checkpoint: Checkpoint | undefined;
-  private prefetched: Promise<OutboxRow[]> | undefined;
+  private prefetched: Promise<Batch> | undefined;
 
   constructor(options: OutboxRelayOptions) {
     this.schema = assertSchemaName(options.schema);
@@ -166,10 +172,9 @@ export class OutboxRelay {
         failures = 0;
         while (!this.stopping) {
           if (broken) throw broken;
-          const published = await this.relayBatch(client);
+          const { published, blocked } = await this.relayBatch(client);
           if (published === this.batchSize) continue;
           await this.pruneIfDue(client);
-          const blocked = await this.hasUnreadableRows(client);
           await this.waitForWake(blocked ? this.blockedPollIntervalMs : this.pollIntervalMs);
         }
       } catch (err) {
@@ -223,18 +228,12 @@ export class OutboxRelay {
     return { transactionId: row.transaction_id, lastId: row.last_id };
   }
 
-  private readBatch(client: pg.PoolClient, from: Checkpoint): Promise<OutboxRow[]> {
-    return client
-      .query<OutboxRow>(
-        `SELECT id, transaction_id, message_id, topic, message_key, value, headers
-           FROM ${this.schema}.outbox
-          WHERE (transaction_id, id) > ($1::xid8, $2::bigint)
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id, id
-          LIMIT $3`,
-        [from.transactionId, from.lastId, this.batchSize],
-      )
-      .then((r) => r.rows);
+  private async readBatch(client: pg.PoolClient, from: Checkpoint): Promise<Batch> {
+    const { rows } = await client.query<OutboxRow & { readable: boolean }>(
+      readBatchSql(this.schema),
+      [from.transactionId, from.lastId, this.batchSize],
+    );
+    return { rows: rows.filter((r) => r.readable), blocked: rows.some((r) => !r.readable) };
   }
 
   /**
@@ -242,13 +241,15 @@ export class OutboxRelay {
    * full batch is being published, the next one is read (the database connection is idle then);
    * it is used only if the publish succeeded, so order and the checkpoint are unaffected.
    */
-  private async relayBatch(client: pg.PoolClient): Promise<number> {
+  private async relayBatch(
+    client: pg.PoolClient,
+  ): Promise<{ published: number; blocked: boolean }> {
     const from = this.checkpoint;
     if (!from) throw new Error('relay has no checkpoint');
-    const rows = await (this.prefetched ?? this.readBatch(client, from));
+    const { rows, blocked } = await (this.prefetched ?? this.readBatch(client, from));
     this.prefetched = undefined;
     const last = rows[rows.length - 1];
-    if (!last) return 0;
+    if (!last) return { published: 0, blocked };
     const to: Checkpoint = { transactionId: last.transaction_id, lastId: last.id };
     const messages: PendingOutboxMessage[] = rows.map((r) => ({
       position: r.id,
@@ -287,27 +288,13 @@ export class OutboxRelay {
     this.checkpoint = to;
     this.stats.published += rows.length;
     this.stats.batches += 1;
-    return rows.length;
+    return { published: rows.length, blocked };
   }
 
   private async dropPrefetch(): Promise<void> {
     const pending = this.prefetched;
     this.prefetched = undefined;
     await pending?.catch(() => undefined);
-  }
-
-  /**
-   * Rows after the checkpoint that the last read could not take: written by a transaction that
-   * is still open, or that committed while an older one is still running (pg_snapshot_xmin).
-   */
-  private async hasUnreadableRows(client: pg.PoolClient): Promise<boolean> {
-    const from = this.checkpoint;
-    if (!from) return false;
-    const { rowCount } = await client.query(unreadableRowsSql(this.schema), [
-      from.transactionId,
-      from.lastId,
-    ]);
-    return (rowCount ?? 0) > 0;
   }
 
   private async pruneIfDue(client: pg.PoolClient): Promise<void> {
@@ -338,18 +325,38 @@ export class OutboxRelay {
 }
 
 /**
- * The first row after a checkpoint, if any: asked after every batch that was not full, so its
- * cost must not grow with the published rows kept for the retention period. PostgreSQL estimates
- * a row comparison on xid8 as matching most of the table, so an `EXISTS` (planned for its first
- * row) picks a sequential scan of every retained row, each time a request commits. Ordered by the
- * index with `LIMIT 1`, the plan is one descent of `outbox_log_order_idx` however many rows are
- * kept. $1: the checkpoint's transaction id, $2: its last id.
+ * The next batch after a checkpoint, in log order, and in the same round trip the first row the
+ * batch had to leave behind, if any (`readable` false). A row is readable once every transaction
+ * older than its own has ended (`pg_snapshot_xmin`), so no earlier row can still appear. A row
+ * left behind means a transaction still open holds the log back, and its end sends no NOTIFY on
+ * the outbox's channel: the relay then polls every `blockedPollIntervalMs`. (A second query
+ * after each batch used to ask: a round trip more a batch, though not a measurable share of the
+ * gateway's CPU, which goes to waking the process at the other end; docs/BENCHMARKS.md.)
+ *
+ * Both halves are one descent of `outbox_log_order_idx`, however many published rows are kept
+ * for the retention period: each is ordered by the index with a `LIMIT`, and the second starts
+ * at whichever is later of the checkpoint and the horizon (as a row comparison the index can
+ * start from: a filter on `transaction_id` it could not, and PostgreSQL, which estimates a row
+ * comparison on xid8 as matching most of the table, scanned every retained row). $1: the
+ * checkpoint's transaction id, $2: its last id, $3: the batch size.
  */
-export function unreadableRowsSql(schema: string): string {
-  return `SELECT 1 FROM ${assertSchemaName(schema)}.outbox
-           WHERE (transaction_id, id) > ($1::xid8, $2::bigint)
-           ORDER BY transaction_id, id
-           LIMIT 1`;
+export function readBatchSql(schema: string): string {
+  const s = assertSchemaName(schema);
+  return `WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+          (SELECT id, transaction_id, message_id, topic, message_key, value, headers, true AS readable
+             FROM ${s}.outbox
+            WHERE (transaction_id, id) > ($1::xid8, $2::bigint)
+              AND transaction_id < (SELECT xmin FROM horizon)
+            ORDER BY transaction_id, id
+            LIMIT $3)
+          UNION ALL
+          (SELECT id, transaction_id, message_id, topic, message_key, value, headers, false
+             FROM ${s}.outbox
+            WHERE (transaction_id, id) > (
+                    GREATEST($1::xid8, (SELECT xmin FROM horizon)),
+                    CASE WHEN (SELECT xmin FROM horizon) > $1::xid8 THEN -1 ELSE $2::bigint END)
+            ORDER BY transaction_id, id
+            LIMIT 1)`;
 }
 
 /**
