@@ -337,7 +337,8 @@ export class OutboxRelay {
  * for the retention period: each is ordered by the index with a `LIMIT`, and the second starts
  * at whichever is later of the checkpoint and the horizon (as a row comparison the index can
  * start from: a filter on `transaction_id` it could not, and PostgreSQL, which estimates a row
- * comparison on xid8 as matching most of the table, scanned every retained row). $1: the
+ * comparison on xid8 as matching most of the table, scanned every retained row). The whole is
+ * ordered again, so the publishing order never rests on how PostgreSQL appends the halves. $1: the
  * checkpoint's transaction id, $2: its last id, $3: the batch size.
  */
 export function readBatchSql(schema: string): string {
@@ -356,7 +357,8 @@ export function readBatchSql(schema: string): string {
                     GREATEST($1::xid8, (SELECT xmin FROM horizon)),
                     CASE WHEN (SELECT xmin FROM horizon) > $1::xid8 THEN -1 ELSE $2::bigint END)
             ORDER BY transaction_id, id
-            LIMIT 1)`;
+            LIMIT 1)
+          ORDER BY transaction_id, id`;
 }
 
 /**
