@@ -230,26 +230,37 @@ describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
     // them all (a sequential scan per committed request), so its cost grew all day long. The
     // read now answers what the probe asked (is a row held back?) in the same statement.
     // One transaction a row, as requests commit them; no ANALYZE yet, as on a table that grew
-    // since autovacuum last looked at it. 20,000 rows of transactions long ended, then 20,000
-    // of transaction ids to come: rows a transaction still open holds back, as the relay sees
-    // them.
-    const { rows: now } = await db.pool.query<{ xid: string }>(
-      'SELECT pg_current_xact_id()::text AS xid',
+    // since autovacuum last looked at it. 20,000 rows of transactions that have ended (below the
+    // horizon: on a young cluster, such as a test container's, there are fewer transaction ids
+    // than rows, so there they repeat), then 20,000 of transaction ids to come: rows a
+    // transaction still open holds back, as the relay sees them.
+    const { rows: now } = await db.pool.query<{ xmin: string; xid: string }>(
+      `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
+              pg_current_xact_id()::text AS xid`,
     );
+    const ended = BigInt(now[0]?.xmin ?? '0') - 1n; // transaction ids 1 .. ended have ended
     const future = BigInt(now[0]?.xid ?? '0') + 1_000_000n;
     await db.pool.query(
       `INSERT INTO ${db.schema}.outbox (transaction_id, message_id, topic, message_key, value)
-       SELECT (1000 + n)::text::xid8, 'm' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n
+       SELECT (1 + n % LEAST($1::bigint, 20000))::text::xid8, 'm' || n, 't', 'k', '{}'
+         FROM generate_series(1, 20000) AS n
        UNION ALL
-       SELECT ($1::bigint + n)::text::xid8, 'f' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n`,
-      [future.toString()],
+       SELECT ($2::bigint + n)::text::xid8, 'f' || n, 't', 'k', '{}' FROM generate_series(1, 20000) AS n`,
+      [ended.toString(), future.toString()],
     );
-    const positions = await db.pool.query<{ transaction_id: string; id: string }>(
-      `SELECT transaction_id, id FROM ${db.schema}.outbox
-        WHERE message_id IN ('m19999', 'm20000', 'f20000')
-        ORDER BY transaction_id, id`,
+    const readable = await db.pool.query<{
+      transaction_id: string;
+      id: string;
+      message_id: string;
+    }>(
+      `SELECT transaction_id, id, message_id FROM ${db.schema}.outbox WHERE message_id LIKE 'm%'
+        ORDER BY transaction_id DESC, id DESC LIMIT 2`,
     );
-    const [beforeLastReadable, lastReadable, last] = positions.rows;
+    const [lastReadable, beforeLastReadable] = readable.rows;
+    const held = await db.pool.query<{ transaction_id: string; id: string }>(
+      `SELECT transaction_id, id FROM ${db.schema}.outbox WHERE message_id = 'f20000'`,
+    );
+    const [last] = held.rows;
     if (!beforeLastReadable || !lastReadable || !last) throw new Error('fixture');
     const read = async (at: { transaction_id: string; id: string }): Promise<string> => {
       const sql = readBatchSql(db.schema);
@@ -266,7 +277,7 @@ describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
       const { rows } = await db.pool.query<{ message_id: string; readable: boolean }>(sql, params);
       return rows.map((r) => `${r.message_id}:${r.readable ? 'readable' : 'held'}`).join(' ');
     };
-    expect(await read(beforeLastReadable)).toBe('m20000:readable f1:held');
+    expect(await read(beforeLastReadable)).toBe(`${lastReadable.message_id}:readable f1:held`);
     expect(await read(lastReadable)).toBe('f1:held');
     expect(await read(last)).toBe('');
   });
