@@ -95,6 +95,7 @@ export class OutboxRelay {
   private readonly hooks: OutboxRelayOptions['hooks'];
   private readonly lockKey: string;
   private readonly channel: string;
+  private readonly readSql: string;
 
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -120,6 +121,7 @@ export class OutboxRelay {
     this.hooks = options.hooks;
     this.lockKey = `outbox-relay:${this.schema}`;
     this.channel = `${this.schema}.outbox`;
+    this.readSql = readBatchSql(this.schema);
   }
 
   get isLeader(): boolean {
@@ -229,10 +231,11 @@ export class OutboxRelay {
   }
 
   private async readBatch(client: pg.PoolClient, from: Checkpoint): Promise<Batch> {
-    const { rows } = await client.query<OutboxRow & { readable: boolean }>(
-      readBatchSql(this.schema),
-      [from.transactionId, from.lastId, this.batchSize],
-    );
+    const { rows } = await client.query<OutboxRow & { readable: boolean }>(this.readSql, [
+      from.transactionId,
+      from.lastId,
+      this.batchSize,
+    ]);
     return { rows: rows.filter((r) => r.readable), blocked: rows.some((r) => !r.readable) };
   }
 

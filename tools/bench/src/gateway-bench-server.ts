@@ -69,7 +69,7 @@ if (role === 'upstream') {
   let tracing: Tracing | undefined;
   const switchTracing = async (on: boolean): Promise<void> => {
     if (on && tracing === undefined) {
-      tracing = installBenchTracing('gateway', samplerFromEnv(process.env)).tracing;
+      tracing = installBenchTracing('gateway', samplerFromEnv(process.env));
     } else if (!on && tracing !== undefined) {
       await tracing.shutdown();
       tracing = undefined;

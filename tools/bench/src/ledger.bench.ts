@@ -220,7 +220,7 @@ export async function runLedgerBench(): Promise<BenchRow[]> {
       };
     };
     const tracedRound = async (): Promise<{ rate: number; cpuMicros: number }> => {
-      const { tracing } = installBenchTracing('ledger', sampler);
+      const tracing = installBenchTracing('ledger', sampler);
       try {
         return await tracedIngest();
       } finally {

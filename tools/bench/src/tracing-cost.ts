@@ -34,7 +34,7 @@ async function microsecondsPerRequest(n: number): Promise<number> {
 /** Microseconds a request with tracing off and on. */
 export async function tracingCpuPerRequest(n = 20_000): Promise<{ off: number; on: number }> {
   const off = await microsecondsPerRequest(n);
-  const { tracing } = installBenchTracing('gateway');
+  const tracing = installBenchTracing('gateway');
   try {
     return { off, on: await microsecondsPerRequest(n) };
   } finally {
