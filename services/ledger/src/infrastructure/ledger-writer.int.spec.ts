@@ -3,6 +3,7 @@ import { createTestSchema, type TestSchema } from '@billing/testing';
 import type pg from 'pg';
 import type { LedgerCommand } from '../domain/index.js';
 import { AccountStateCache } from './account-state-cache.js';
+import { AccountWriteQueue } from './account-write-queue.js';
 import { LedgerWriter, type WriteOutcome, type WriteRequest } from './ledger-writer.js';
 import { migrateLedger } from './migrations.js';
 import { ProjectionWriter } from './projection-tables.js';
@@ -13,7 +14,7 @@ import { DEFAULT_SNAPSHOT_EVERY, SnapshotStore } from './snapshots.js';
 
 let t: TestSchema;
 
-function newWriter(): LedgerWriter {
+function newWriter(parts = snapshotParts()): LedgerWriter {
   return new LedgerWriter({
     store: new PostgresEventStore({ pool: t.pool, schema: t.schema }),
     pool: t.pool,
@@ -22,7 +23,7 @@ function newWriter(): LedgerWriter {
     projections: new ProjectionWriter(t.schema),
     balanceTopic: 'ledger.v1',
     clock: Date.now,
-    ...snapshotParts(),
+    ...parts,
   });
 }
 
@@ -128,9 +129,55 @@ describe('LedgerWriter', () => {
     // A consumer chunk that decided r1, then rolled back (the cache was not told).
     await inTransaction(writer, [charge('acct_w3', 'r1', 3n)], 'ROLLBACK', false);
     // The redelivered r1 must be charged: the cached state that "remembers" it is not trusted.
+    // (Its write first waits out the account lock that unreported transaction left: AccountLocks.)
     const [redelivered] = await inTransaction(writer, [charge('acct_w3', 'r1', 3n)]);
     expect(redelivered?.kind).toBe('applied');
     expect(await balanceRow('acct_w3')).toEqual({ total: '7', version: 2 });
+  });
+
+  it("decides a hold placed while this process's consumer chunk is writing the same account after that chunk, without folding the account again", async () => {
+    // The distributed platform's bench: holds over HTTP (the write queue) and charges from Kafka
+    // (a consumer chunk) on one busy account, in one ledger process. A writer that met the other's
+    // open transaction read the committed state from the store, waited for the stream's head at
+    // the append, found its version stale, and folded the account again: two cold loads a hold.
+    const parts = snapshotParts();
+    let loads = 0;
+    const load = parts.loader.load.bind(parts.loader);
+    parts.loader.load = (...args) => {
+      loads++;
+      return load(...args);
+    };
+    const writer = newWriter(parts);
+    const queue = new AccountWriteQueue(t.pool, writer);
+    await inTransaction(writer, [topUp('acct_w6', 'tu_1', 100n)]);
+    // The consumer's chunk: decided and appended, not committed yet.
+    const client = await t.pool.connect();
+    const chunk = { client, touched: new Set<string>() };
+    let placed: WriteOutcome | undefined;
+    try {
+      await client.query('BEGIN');
+      await writer.apply(chunk, [charge('acct_w6', 'r1', 30n)]);
+      const hold = queue
+        .submit(
+          request('acct_w6', (nowMs) => ({
+            type: 'PlaceHold',
+            data: { holdId: 'h1', amountNanos: 70n, ttlSeconds: 60, nowMs },
+          })),
+        )
+        .then((outcome) => (placed = outcome));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(placed).toBeUndefined(); // it waits for the chunk, in this process
+      await client.query('COMMIT');
+      writer.committed(chunk);
+      await hold;
+    } finally {
+      client.release();
+    }
+    // Decided on the chunk's state: 100 − 30 leaves exactly the 70 the hold asks for.
+    expect(placed?.kind).toBe('applied');
+    expect(placed?.kind === 'applied' && placed.balance.availableNanos).toBe(0n);
+    expect(loads).toBe(0);
+    expect(await balanceRow('acct_w6')).toEqual({ total: '70', version: 3 });
   });
 
   it('decides a batch of many accounts in order per account, in one append', async () => {

@@ -20,6 +20,7 @@ import {
   type LedgerState,
 } from '../domain/index.js';
 import type { AccountLoader } from './account-loader.js';
+import { AccountLocks } from './account-locks.js';
 import type { AccountStateCache, CachedAccount } from './account-state-cache.js';
 import { balanceChangedMessage, type BalanceChangeCause } from './balance-changed.js';
 import { accountKeyOf, streamIdOf } from './ids.js';
@@ -85,6 +86,12 @@ export interface LedgerWriterOptions {
 /** Re-decisions after a stale state or a late duplicate, before the writer gives up. */
 const MAX_ATTEMPTS = 8;
 
+/**
+ * How long a write waits for another transaction of this process that is deciding the same
+ * accounts (AccountLocks) before it takes them over and lets the expected version decide.
+ */
+const ACCOUNT_LOCK_WAIT_MS = 2_000;
+
 /** Taken shared by every writer, exclusively by `projections:rebuild` while it swaps tables. */
 export const projectionsLockKey = (schema: string): string => `ledger-projections:${schema}`;
 
@@ -130,13 +137,15 @@ interface AccountPlan {
  * that see the transaction end (the write queue, the chunked consumer) settle them with
  * `committed` / `rolledBack`; any state still pending when it is next needed is trusted only if
  * PostgreSQL says its transaction committed (`pg_xact_status`), so a rollback nobody reported can
- * never leave a state that looks applied.
+ * never leave a state that looks applied. Those two calls also free the transaction's accounts:
+ * two transactions of this process never decide the same account at once (AccountLocks).
  *
  * Call it once per transaction: a state re-read after a stale version comes from the pool, which
  * cannot see what this transaction wrote earlier.
  */
 export class LedgerWriter {
   private readonly o: LedgerWriterOptions;
+  private readonly locks = new AccountLocks(ACCOUNT_LOCK_WAIT_MS);
 
   constructor(options: LedgerWriterOptions) {
     this.o = options;
@@ -163,6 +172,8 @@ export class LedgerWriter {
       return item;
     });
 
+    // Before the transaction's first statement: see AccountLocks.
+    await this.locks.acquire(tx, accounts.keys());
     await this.resolveStates(tx, [...accounts.values()]);
 
     for (let attempt = 1; ; attempt++) {
@@ -254,6 +265,7 @@ export class LedgerWriter {
         });
       }
     }
+    this.locks.release(tx);
   }
 
   /** The caller rolled back `tx`: forget the states it would have left. */
@@ -261,6 +273,7 @@ export class LedgerWriter {
     for (const accountId of tx.touched) {
       if (this.o.cache.get(accountId)?.pendingTxid === tx.txid) this.o.cache.delete(accountId);
     }
+    this.locks.release(tx);
   }
 
   /**
