@@ -4,6 +4,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Requests to answer before the run ends (duration is then ignored). */
+    amount?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;

@@ -62,26 +62,35 @@ export async function stopServer(server: Server): Promise<void> {
   await exited;
 }
 
-interface Target {
+export interface Target {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly model: string;
 }
 
-interface Measure {
+export interface Measure {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
   readonly failures: number;
   /** Requests answered in the run (autocannon's count, not derived from the mean rate). */
   readonly requests: number;
+  /** Requests answered 2xx. */
+  readonly ok: number;
+  /** How long the run took (autocannon's measure, to the hundredth of a second). */
+  readonly seconds: number;
 }
 
-async function load(
+/**
+ * `connections` at once for `seconds`, or, when `length` is a count of requests, until that many
+ * have been answered: every request sent is then answered within the run, none is cut off at
+ * its end (what a test of the books needs).
+ */
+export async function load(
   target: Target,
   stream: boolean,
   connections: number,
-  seconds: number,
+  length: number | { readonly requests: number },
   rate?: number,
 ): Promise<Measure> {
   const result = await autocannon({
@@ -89,7 +98,7 @@ async function load(
     method: 'POST',
     connections,
     ...(rate !== undefined && { overallRate: rate }),
-    duration: seconds,
+    ...(typeof length === 'number' ? { duration: length } : { amount: length.requests }),
     pipelining: 1,
     timeout: 30,
     headers: { 'content-type': 'application/json', ...target.headers },
@@ -106,6 +115,8 @@ async function load(
     p99: result.latency.p99,
     failures: result.errors + result.timeouts + result.non2xx,
     requests: result.requests.total,
+    ok: result['2xx'],
+    seconds: result.duration,
   };
 }
 

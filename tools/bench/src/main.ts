@@ -13,6 +13,7 @@ const parts: Record<string, () => PartModule> = {
   messaging: () => import('./messaging.bench.js'),
   ledger: () => import('./ledger.bench.js'),
   gateway: () => import('./gateway.bench.js'),
+  'gateway-platform': () => import('./gateway-platform.bench.js'),
   'gateway-admission': () => import('./gateway-admission.bench.js'),
   metering: () => import('./metering.bench.js'),
   soak: () => import('./soak.bench.js'),
