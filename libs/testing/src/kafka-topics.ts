@@ -45,6 +45,33 @@ export async function topicEnd(kafka: TestKafkaClient, topic: string): Promise<T
   }
 }
 
+/**
+ * Commits a consumer group's offsets at the current end of `topic`, before any consumer joins
+ * it: the application a test starts in that group then reads only what is published after this
+ * call. For a test whose application consumes a shared contract topic with a group of its own:
+ * the services' consumers start a new group from the earliest offset, and a long-lived broker's
+ * contract topics hold every earlier run's events (the soak and the platform bench add tens of
+ * thousands), which such an application would otherwise replay before reaching the test's own.
+ */
+export async function startGroupAtEnd(
+  kafka: TestKafkaClient,
+  groupId: string,
+  topic: string,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface ReadTopicOptions {
   readonly timeoutMs?: number;
   /** Start here (from `topicEnd`) instead of at the beginning of each partition. */

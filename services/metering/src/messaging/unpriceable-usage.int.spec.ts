@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, readTopicUntil, topicEnd } from '@billing/testing';
+import {
+  eventually,
+  readTopicUntil,
+  startGroupAtEnd,
+  testKafka,
+  topicEnd,
+  uniqueName,
+} from '@billing/testing';
 import {
   createMeteringTestApp,
   recordedInOutbox,
@@ -11,12 +18,19 @@ import {
 // Usage that cannot be priced never is: it goes to the real `usage.observed.v1.dlq` with the
 // reason in `x-dlq-reason`, and the consumer moves on to the next message. This application
 // consumes the real `usage.observed.v1` (with a group of its own) and publishes UsageRecorded to a
-// topic of its own, so nothing it records reaches the real ledger.
+// topic of its own, so nothing it records reaches the real ledger. Its group starts at the topic's
+// end: the topic holds every earlier run's usage, which a new group would otherwise replay first
+// (tens of thousands of events after the platform bench, more than this test waits for).
 
 let t: MeteringTestApp;
 
 beforeAll(async () => {
-  t = await createMeteringTestApp({ topics: { usageObserved: 'usage.observed.v1' } });
+  const usageConsumerName = uniqueName('metering-usage-dlq');
+  await startGroupAtEnd(testKafka(), usageConsumerName, 'usage.observed.v1');
+  t = await createMeteringTestApp({
+    topics: { usageObserved: 'usage.observed.v1' },
+    usageConsumerName,
+  });
 }, 60_000);
 
 afterAll(async () => {
