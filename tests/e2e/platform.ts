@@ -78,6 +78,41 @@ export async function fundAccount(
   return settled;
 }
 
+/**
+ * Funds the account through `fundAccount`, creates an API key for it on the keys service and
+ * resolves once the gateway knows that key: an account a chat completion can be billed to.
+ */
+export async function fundedAccountKey(
+  p: Pick<Platform, 'urls' | 'accountToken' | 'settleTopUp'>,
+  accountId: string,
+  amountUsd: string,
+): Promise<{ readonly token: string; readonly key: string }> {
+  const token = await p.accountToken(accountId);
+  await fundAccount(p, accountId, amountUsd);
+  const res = await fetch(`${p.urls.keys}/v1/accounts/${accountId}/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'e2e' }),
+  });
+  if (res.status !== 201) throw new Error(`creating a key answered ${res.status}`);
+  const { key } = (await res.json()) as { key: string };
+  await waitForKey(p.urls.gateway, key);
+  return { token, key };
+}
+
+/** Resolves once the gateway knows the key (it learns keys from keys.v1): listing models is free. */
+export async function waitForKey(gatewayUrl: string, key: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const models = await fetch(`${gatewayUrl}/api/v1/models`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (models.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the gateway never knew the key (${models.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export interface ReferralReward {
   readonly percent: string;
   readonly fixedUsd: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fundAccount, type Platform } from './platform.js';
+import { fundedAccountKey, type Platform } from './platform.js';
 
 /**
  * What the trace-chain tests need: a small OTLP/HTTP collector (JSON, as the services'
@@ -252,30 +252,7 @@ export async function waitForTraceChain(
 /** Creates an account with money on the ledger and a key the gateway knows; returns the key. */
 export async function fundedKey(p: Platform, label: string): Promise<string> {
   const accountId = `acct_traces_${label}_${Date.now().toString(36)}`;
-  const token = await p.accountToken(accountId);
-  await fundAccount(p, accountId, '10');
-  const res = await fetch(`${p.urls.keys}/v1/accounts/${accountId}/api-keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'traces' }),
-  });
-  if (res.status !== 201) throw new Error(`creating a key answered ${res.status}`);
-  const { key } = (await res.json()) as { key: string };
-  await waitForKey(p.urls.gateway, key);
-  return key;
-}
-
-/** Resolves once the gateway knows the key (it learns keys from keys.v1): listing models is free. */
-export async function waitForKey(gatewayUrl: string, key: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const models = await fetch(`${gatewayUrl}/api/v1/models`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    if (models.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`the gateway never knew the key (${models.status})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return (await fundedAccountKey(p, accountId, '10')).key;
 }
 
 /** One completion under the test's own traceparent; returns that trace. */

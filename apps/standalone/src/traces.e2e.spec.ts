@@ -5,10 +5,10 @@ import {
   otlpEnv,
   startOtlpCollector,
   tracedCompletion,
-  waitForKey,
   waitForTraceChain,
   type OtlpCollector,
 } from '../../../tests/e2e/trace-chain.js';
+import { waitForKey } from '../../../tests/e2e/platform.js';
 import { StandaloneProcess } from './testing/standalone-process.js';
 
 // One chat completion is one trace in the standalone mode too: the five services in one process,

@@ -58,15 +58,12 @@ export async function startGroupAtEnd(
   groupId: string,
   topic: string,
 ): Promise<void> {
+  const end = await topicEnd(kafka, topic);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
-    });
+    const partitions = [...end].map(([partition, offset]) => ({ partition, offset }));
+    await admin.setOffsets({ groupId, topic, partitions });
   } finally {
     await admin.disconnect();
   }

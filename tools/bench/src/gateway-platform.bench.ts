@@ -4,7 +4,7 @@ import {
   startDistributedPlatform,
   type DistributedPlatform,
 } from '../../../tests/e2e/distributed.js';
-import { fundAccount } from '../../../tests/e2e/platform.js';
+import { fundedAccountKey } from '../../../tests/e2e/platform.js';
 import { load, startServer, stopServer, type Measure, type Target } from './gateway.bench.js';
 import { parsePrometheusText } from './soak-sampler.js';
 import type { BenchPart, BenchRow } from './table.js';
@@ -19,11 +19,11 @@ import type { BenchPart, BenchRow } from './table.js';
  * the `gateway` part, through the gateway and straight to the bare simulated upstream (the
  * baseline, measured in the same run).
  *
- * Each gateway run is a count of requests (sized from a short run at the same concurrency to
- * last about GATEWAY_BENCH_SECONDS), so every request sent is answered inside it. After each run, once every
- * hold is captured: the CPU each service spent a request (its `/metrics`, user + system), and the
- * books: the account's total fell by exactly the requests answered 200 times the price of one, to
- * the nano-dollar. After the last run, `projections:verify` and `audit:verify` must pass.
+ * Each gateway run is a count of requests (sized from a shorter run at the same concurrency to
+ * last about GATEWAY_BENCH_SECONDS), so every request sent is answered inside it. After each run,
+ * once every hold is captured: the CPU each service spent a request (its `/metrics`, user +
+ * system), and the books: the account's total fell by exactly the requests answered 200 times the
+ * price of one, to the nano-dollar. After the last run, `projections:verify` and `audit:verify` must pass.
  */
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');
@@ -56,23 +56,7 @@ export async function runGatewayPlatformBench(): Promise<BenchRow[]> {
     });
     const p = platform;
     const accountId = `acct_gwbench_${Date.now().toString(36)}`;
-    const token = await p.accountToken(accountId, 24 * 3600);
-    const created = await fetch(`${p.urls.keys}/v1/accounts/${accountId}/api-keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench' }),
-    });
-    if (created.status !== 201) throw new Error(`creating the key: ${await created.text()}`);
-    const { key } = (await created.json()) as { key: string };
-    await fundAccount(p, accountId, FUNDING_USD);
-    // The gateway learns of the key from keys.v1 (listing the models needs a valid key).
-    await eventually(async () => {
-      const res = await fetch(`${p.urls.gateway}/api/v1/models`, {
-        headers: { authorization: `Bearer ${key}` },
-      });
-      await res.arrayBuffer();
-      return res.status === 200 ? true : undefined;
-    }, 60_000);
+    const { token, key } = await fundedAccountKey(p, accountId, FUNDING_USD);
 
     const balance = async (): Promise<Balance> => {
       const res = await fetch(`${p.urls.ledger}/v1/accounts/${accountId}/balance`, {
@@ -111,8 +95,7 @@ export async function runGatewayPlatformBench(): Promise<BenchRow[]> {
       const before = await settled();
       const one = await load(through, stream, 1, { requests: 1 });
       if (one.ok !== 1) throw new Error('the probe request was not answered 200');
-      let last = await settled();
-      const price = parseUsd(before.total) - parseUsd(last.total);
+      const price = parseUsd(before.total) - parseUsd((await settled()).total);
       if (price <= 0n) throw new Error(`one request cost ${formatUsd(price)}`);
       for (const connections of CONNECTIONS) {
         const base = await load(direct, stream, connections, SECONDS);
@@ -120,7 +103,7 @@ export async function runGatewayPlatformBench(): Promise<BenchRow[]> {
         const calibration = await load(through, stream, connections, {
           requests: Math.max(100, connections * 8),
         });
-        last = await settled();
+        const last = await settled();
         const cpuBefore = await cpu();
         const requests = Math.max(
           connections * 8,
@@ -143,7 +126,6 @@ export async function runGatewayPlatformBench(): Promise<BenchRow[]> {
           );
         }
         if (gw.failures === 0) checked += gw.ok;
-        last = after;
         const label = `${stream ? 'streaming' : 'non-streaming'}, ${connections} conn`;
         const us = CPU_OF.map((_, i) => (((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0)) / gw.ok) * 1e6);
         const books =
