@@ -170,6 +170,60 @@ describe('event store: batch appends and appends in the caller’s transaction (
     }
   });
 
+  it('opens the caller’s savepoint before it writes: a refusal or an undo rolls back to it, the transaction goes on', async () => {
+    const client = await f.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO balances VALUES ($1, 0)', ['b-sp']);
+      // Refused (a stale expected version): the transaction is not aborted, and the savepoint is
+      // there to return to.
+      await expect(
+        f.store.appendBatchInTransaction(client, [item('b-sp', 1, 5)], { savepoint: 'sp_append' }),
+      ).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      await client.query('ROLLBACK TO SAVEPOINT sp_append');
+      // Written, then undone: what came before the savepoint stays.
+      await f.store.appendBatchInTransaction(client, [item('b-sp', 2, 'no_stream')], {
+        savepoint: 'sp_append',
+      });
+      await client.query('ROLLBACK TO SAVEPOINT sp_append');
+      const [kept] = await f.store.appendBatchInTransaction(
+        client,
+        [item('b-sp', 1, 'no_stream')],
+        {
+          savepoint: 'sp_append',
+        },
+      );
+      await client.query('UPDATE balances SET version = $2 WHERE stream_id = $1', [
+        'b-sp',
+        kept?.lastVersion,
+      ]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect(await f.store.streamVersion('b-sp')).toBe(1);
+    expect(
+      (await f.pool.query("SELECT version FROM balances WHERE stream_id = 'b-sp'")).rows,
+    ).toEqual([{ version: 1 }]);
+  });
+
+  it('refuses a savepoint name that is not a plain identifier, before it sends anything', async () => {
+    const client = await f.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await expect(
+        f.store.appendBatchInTransaction(client, [item('b-sp-bad', 1)], {
+          savepoint: 'x; DROP TABLE balances',
+        }),
+      ).rejects.toThrow('invalid savepoint name');
+      // Nothing was sent: the transaction is still usable.
+      expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+  });
+
   it('refuses to append in a client that is not inside a transaction', async () => {
     const client = await f.pool.connect();
     try {

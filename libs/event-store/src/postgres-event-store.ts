@@ -29,6 +29,7 @@ import type {
   AppendResult,
   ChainBreakReason,
   EventStore,
+  InTransactionAppendOptions,
   NewEvent,
   ReadAllOptions,
   ReadAllResult,
@@ -58,6 +59,8 @@ const VERIFY_PAGE = 1_000;
 const KEY_COLUMN = 12;
 /** Attempts of an append that lost a race on an idempotency key to another stream's append. */
 const KEY_RACE_ATTEMPTS = 3;
+/** A savepoint `appendBatchInTransaction` may open: inlined in SQL, so a plain identifier only. */
+const SAVEPOINT_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 interface HeadRow {
   stream_id: string;
@@ -196,7 +199,12 @@ export class PostgresEventStore implements EventStore {
   async appendBatchInTransaction(
     client: pg.ClientBase,
     items: readonly AppendBatchItem[],
+    options: InTransactionAppendOptions = {},
   ): Promise<AppendResult[]> {
+    const savepoint = options.savepoint;
+    if (savepoint !== undefined && !SAVEPOINT_NAME.test(savepoint)) {
+      throw new RangeError(`invalid savepoint name ${JSON.stringify(savepoint)}`);
+    }
     const prepared = prepareBatch(items, this.defaults);
     // Outside a transaction the head locks would be released after the first statement.
     if (client.getTransactionStatus() !== 'T') {
@@ -206,7 +214,7 @@ export class PostgresEventStore implements EventStore {
     }
     try {
       const started = process.hrtime.bigint();
-      const locks = await this.lockAndFind(client, prepared, false);
+      const locks = await this.lockAndFind(client, prepared, false, savepoint);
       const { results } = await this.writePlanned(client, prepared, locks);
       this.timed(started, items);
       return results;
@@ -228,21 +236,23 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Locks the stream heads and reads the keys already used. BEGIN (when ours), the locks and the
-   * key lookup travel as one simple query: three statements, one round trip. Each statement
-   * still takes its own snapshot, so the key lookup sees what the transactions we waited for on
-   * the locks committed. Values are inlined as escaped literals because the simple protocol has
-   * no parameters.
+   * Locks the stream heads and reads the keys already used. BEGIN (when ours) or the caller's
+   * SAVEPOINT, the locks and the key lookup travel as one simple query: three statements, one
+   * round trip. Each statement still takes its own snapshot, so the key lookup sees what the
+   * transactions we waited for on the locks committed. Values are inlined as escaped literals
+   * because the simple protocol has no parameters.
    */
   private async lockAndFind(
     client: pg.ClientBase,
     items: readonly { readonly streamId: string; readonly idempotencyKey: string }[],
     begin: boolean,
+    savepoint?: string,
   ): Promise<Locks> {
     const streamIds = textArray([...new Set(items.map((i) => i.streamId))]);
     const keys = textArray(items.map((i) => i.idempotencyKey));
     const text =
       (begin ? 'BEGIN;\n' : '') +
+      (savepoint === undefined ? '' : `SAVEPOINT ${savepoint};\n`) +
       this.sql.lockHeads(client.escapeLiteral(streamIds)) +
       ';\n' +
       this.sql.findKeys(client.escapeLiteral(keys));

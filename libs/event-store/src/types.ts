@@ -135,6 +135,16 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+export interface InTransactionAppendOptions {
+  /**
+   * Opens `SAVEPOINT <savepoint>` (a lowercase SQL identifier) in the same round trip as the head
+   * locks, before anything is written, so that the caller can roll back to it: after a refusal
+   * (a stale expected version, a key used with other events) or to undo the append. One round
+   * trip fewer than a SAVEPOINT statement of its own.
+   */
+  readonly savepoint?: string;
+}
+
 export interface EventStore {
   append(
     streamId: string,
@@ -151,6 +161,7 @@ export interface EventStore {
   appendBatchInTransaction(
     client: pg.ClientBase,
     items: readonly AppendBatchItem[],
+    options?: InTransactionAppendOptions,
   ): Promise<AppendResult[]>;
   /**
    * Locks the heads of `streamIds` (created at version 0 if new) in the caller's transaction, in

@@ -98,10 +98,15 @@ export class AccountWriteQueue {
     for (let attempt = 1; ; attempt++) {
       let tx: WriteTransaction | undefined;
       try {
-        const outcomes = await withTransaction(this.pool, (client) => {
-          tx = { client, touched: new Set() };
-          return this.writer.apply(tx, requests);
-        });
+        // BEGIN travels with the writer's first statement (one round trip fewer).
+        const outcomes = await withTransaction(
+          this.pool,
+          (client) => {
+            tx = { client, touched: new Set(), beginWithFirstStatement: true };
+            return this.writer.apply(tx, requests);
+          },
+          { begin: false },
+        );
         if (tx !== undefined) this.writer.committed(tx);
         return outcomes;
       } catch (err) {

@@ -63,6 +63,11 @@ export type WriteOutcome =
 /** The transaction a write runs in, as PostgreSQL identifies it. */
 export interface WriteTransaction {
   readonly client: pg.PoolClient;
+  /**
+   * The caller has not sent BEGIN (`withTransaction`'s `begin: false`): the writer's first
+   * statement carries it, one round trip instead of two.
+   */
+  readonly beginWithFirstStatement?: boolean;
   /** `pg_current_xact_id()`, filled in by the writer on its first statement. */
   txid?: string;
   /** The accounts this transaction wrote, so a commit or a rollback can settle their cache entries. */
@@ -85,6 +90,9 @@ export interface LedgerWriterOptions {
 
 /** Re-decisions after a stale state or a late duplicate, before the writer gives up. */
 const MAX_ATTEMPTS = 8;
+
+/** The savepoint around the append (opened by the store, see `apply`). */
+const APPEND_SAVEPOINT = 'ledger_append';
 
 /**
  * How long a write waits for another transaction of this process that is deciding the same
@@ -181,11 +189,13 @@ export class LedgerWriter {
       const appends = this.appendItems(accounts);
       if (appends.items.length === 0) break;
       // The store documents that any error leaves the caller's transaction aborted; a savepoint
-      // lets a stale version or a late duplicate be handled in the same transaction.
-      await tx.client.query('SAVEPOINT ledger_append');
+      // (opened by the store with its head locks, in the same round trip) lets a stale version or
+      // a late duplicate be handled in the same transaction.
       let results: AppendResult[];
       try {
-        results = await this.o.store.appendBatchInTransaction(tx.client, appends.items);
+        results = await this.o.store.appendBatchInTransaction(tx.client, appends.items, {
+          savepoint: APPEND_SAVEPOINT,
+        });
       } catch (err) {
         if (!(
           err instanceof WrongExpectedVersionError || err instanceof IdempotencyConflictError
@@ -194,7 +204,7 @@ export class LedgerWriter {
         }
         // Released too, so that the heads locked below stay locked until the transaction ends.
         await tx.client.query(
-          'ROLLBACK TO SAVEPOINT ledger_append; RELEASE SAVEPOINT ledger_append',
+          `ROLLBACK TO SAVEPOINT ${APPEND_SAVEPOINT}; RELEASE SAVEPOINT ${APPEND_SAVEPOINT}`,
         );
         if (attempt >= MAX_ATTEMPTS) throw err;
         if (err instanceof WrongExpectedVersionError) {
@@ -221,12 +231,14 @@ export class LedgerWriter {
       // them, so the states decided after them are wrong. Undo and decide again without them.
       const duplicates = appends.planned.filter((_, i) => results[i]?.duplicate === true);
       if (duplicates.length > 0) {
-        await tx.client.query('ROLLBACK TO SAVEPOINT ledger_append');
+        await tx.client.query(`ROLLBACK TO SAVEPOINT ${APPEND_SAVEPOINT}`);
         if (attempt >= MAX_ATTEMPTS) throw new Error('ledger writer: duplicates did not settle');
         for (const item of duplicates) item.knownDuplicate = true;
         continue;
       }
-      await tx.client.query('RELEASE SAVEPOINT ledger_append');
+      // Not released: the COMMIT releases it, and a RELEASE of its own would cost a round trip.
+      // What follows runs in its subtransaction, which costs nothing more (the append already
+      // gave it a transaction id; releasing would not take that back).
       break;
     }
 
@@ -285,9 +297,11 @@ export class LedgerWriter {
   }
 
   /**
-   * One round trip for the whole batch: takes the shared projections lock (see ops/rebuild.ts),
-   * learns this transaction's id, and asks whether the transactions behind pending cache entries
-   * committed. Then loads what is missing or cannot be trusted.
+   * One round trip for the whole batch (with the BEGIN, when the caller left it to us): takes the
+   * shared projections lock (see ops/rebuild.ts), learns this transaction's id, and asks whether
+   * the transactions behind pending cache entries committed. Then loads what is missing or
+   * cannot be trusted. A simple query, so that BEGIN can travel with it: values are inlined as
+   * escaped literals (the simple protocol has no parameters).
    */
   private async resolveStates(tx: WriteTransaction, plans: readonly AccountPlan[]): Promise<void> {
     const entries = plans.map((plan) => this.o.cache.get(plan.accountId));
@@ -299,18 +313,20 @@ export class LedgerWriter {
       ),
     ];
     const unknown = plans.filter((_, i) => entries[i] === undefined).map((p) => p.accountId);
-    const res = await tx.client.query<{
-      tx: string;
-      statuses: (string | null)[] | null;
-      known: string[] | null;
-    }>(
-      `SELECT pg_advisory_xact_lock_shared(hashtext($1)), pg_current_xact_id()::text AS tx,
-              ARRAY(SELECT pg_xact_status(x::xid8)::text FROM unnest($2::text[]) AS x) AS statuses,
+    const literal = (v: string): string => tx.client.escapeLiteral(v);
+    const textArray = (vs: readonly string[]): string =>
+      `ARRAY[${vs.map(literal).join(',')}]::text[]`;
+    const select = `SELECT pg_advisory_xact_lock_shared(hashtext(${literal(projectionsLockKey(this.o.schema))})),
+              pg_current_xact_id()::text AS tx,
+              ARRAY(SELECT pg_xact_status(x::xid8)::text FROM unnest(${textArray(pending)}) AS x) AS statuses,
               ARRAY(SELECT account_id FROM "${this.o.schema}".balances
-                    WHERE account_id = ANY($3::text[])) AS known`,
-      [projectionsLockKey(this.o.schema), pending, unknown],
-    );
-    const row = res.rows[0];
+                    WHERE account_id = ANY(${textArray(unknown)})) AS known`;
+    type Row = { tx: string; statuses: (string | null)[] | null; known: string[] | null };
+    const replies = (await tx.client.query<Row>(
+      tx.beginWithFirstStatement === true ? `BEGIN;\n${select}` : select,
+    )) as pg.QueryResult<Row> | pg.QueryResult<Row>[];
+    const res = Array.isArray(replies) ? replies.at(-1) : replies;
+    const row = res?.rows[0];
     if (row === undefined) throw new Error('ledger writer: no transaction id');
     tx.txid = row.tx;
     const status = new Map(pending.map((txid, i) => [txid, row.statuses?.[i] ?? null]));
