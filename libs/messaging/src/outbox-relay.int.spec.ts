@@ -1,4 +1,10 @@
-import { createTestSchema, eventually, type TestSchema } from '@billing/testing';
+import {
+  createTestSchema,
+  eventually,
+  testDatabaseUrl,
+  testPool,
+  type TestSchema,
+} from '@billing/testing';
 import { pruneInbox } from './inbox.js';
 import { silentLogger } from './internal/util.js';
 import { enqueue } from './outbox.js';
@@ -77,6 +83,42 @@ describe('OutboxRelay and inbox upkeep against the real PostgreSQL', () => {
     r.start();
     return r;
   }
+
+  it('writes its progress without waiting for the disk while it leads, and gives its connection back as it found it', async () => {
+    // One connection, so the relay's and the test's are the same one, in turn.
+    const pool = testPool({
+      connectionString: testDatabaseUrl(),
+      max: 1,
+      options: `-c search_path=${db.schema},public`,
+    });
+    try {
+      const publisher = new RecordingPublisher();
+      const r = new OutboxRelay({
+        pool,
+        schema: db.schema,
+        publisher,
+        pollIntervalMs: 50,
+        logger: silentLogger,
+      });
+      r.start();
+      await eventually(() => (r.isLeader ? true : undefined));
+      await enqueueInTransactions(db.pool, db.schema, [testMessage('t', 'acct_1', 1)], 1);
+      await eventually(() => (publisher.published.length === 1 ? true : undefined));
+      // Its checkpoint commits asynchronously: a database crash may lose the last ones, and the
+      // batches after them are published again (consumers drop the duplicates by id).
+      const state = await db.pool.query<{ published: string }>(
+        `SELECT published::text FROM ${db.schema}.outbox_relay_state`,
+      );
+      expect(Number(state.rows[0]?.published)).toBeGreaterThanOrEqual(1);
+      await r.stop();
+      // The pool's only connection, back from the relay: durable commits again for whoever
+      // checks it out next.
+      const setting = await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      expect(setting.rows[0]?.synchronous_commit).toBe('on');
+    } finally {
+      await pool.end();
+    }
+  });
 
   it('waits for a transaction that commits late and never skips or overtakes its row', async () => {
     const publisher = new RecordingPublisher();

@@ -74,9 +74,10 @@ interface OutboxRow {
  *   A standby retries every `leaderRetryMs`.
  * - Progress: a checkpoint (`outbox_relay_state`: the last published (transaction_id, id)) moves
  *   only after `publish` resolved. A crash before it moves republishes the batch (a duplicate,
- *   absorbed by the consumers' inbox); nothing is lost. Outbox rows themselves are never
- *   updated, so the scanned range stays free of dead tuples; published rows are pruned after
- *   `retentionMs`.
+ *   absorbed by the consumers' inbox); nothing is lost. It is committed asynchronously, so a
+ *   database crash may also undo the last few moves: the same duplicates, nothing lost. Outbox
+ *   rows themselves are never updated, so the scanned range stays free of dead tuples; published
+ *   rows are pruned after `retentionMs`.
  */
 export class OutboxRelay {
   readonly schema: string;
@@ -167,7 +168,11 @@ export class OutboxRelay {
           continue;
         }
         client.on('notification', onNotification);
-        await client.query(`LISTEN "${this.channel}"`);
+        // The relay's writes (its checkpoint, the pruning) only record progress: one lost in a
+        // database crash means the batch is published again, a duplicate the consumers' inbox
+        // absorbs. So they do not wait for the WAL to reach the disk; the rows the relay
+        // publishes were committed durably by their writers.
+        await client.query(`LISTEN "${this.channel}"; SET synchronous_commit TO off`);
         this.checkpoint = await this.loadCheckpoint(client);
         this.leader = true;
         this.logger.info('outbox relay is the leader', { schema: this.schema });
@@ -200,7 +205,7 @@ export class OutboxRelay {
             // Give the role up explicitly so a standby takes over at once, not at its next poll.
             await client
               .query(
-                `UNLISTEN "${this.channel}"; SELECT pg_advisory_unlock(hashtext('${this.lockKey}'))`,
+                `UNLISTEN "${this.channel}"; RESET synchronous_commit; SELECT pg_advisory_unlock(hashtext('${this.lockKey}'))`,
               )
               .catch((e: unknown) => {
                 broken = e instanceof Error ? e : new Error(String(e));
