@@ -193,8 +193,10 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * Appends inside the caller's transaction (BEGIN and COMMIT are the caller's), so that a
-   * service can append and update its own tables atomically. Any error leaves the transaction
-   * aborted: roll it back.
+   * service can append and update its own tables atomically. Any error from the database leaves
+   * the transaction aborted: roll it back, or back to `options.savepoint`. A refusal decided
+   * before anything is written (a stale expected version, a key used with other events) and an
+   * invalid argument leave it usable.
    */
   async appendBatchInTransaction(
     client: pg.ClientBase,

@@ -168,10 +168,10 @@ export class OutboxRelay {
           continue;
         }
         client.on('notification', onNotification);
-        // The relay's writes (its checkpoint, the pruning) only record progress: one lost in a
-        // database crash means the batch is published again, a duplicate the consumers' inbox
-        // absorbs. So they do not wait for the WAL to reach the disk; the rows the relay
-        // publishes were committed durably by their writers.
+        // The relay's writes only record progress: a checkpoint lost in a database crash means
+        // its batches are published again, duplicates the consumers' inboxes absorb, and a lost
+        // prune is done again later. So they do not wait for the WAL to reach the disk; the rows
+        // the relay publishes were committed durably by their writers.
         await client.query(`LISTEN "${this.channel}"; SET synchronous_commit TO off`);
         this.checkpoint = await this.loadCheckpoint(client);
         this.leader = true;

@@ -8,7 +8,8 @@ export interface TransactionOptions {
   /**
    * The statement that opens the transaction: `BEGIN` by default, or e.g.
    * `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`. `false` when `work` sends BEGIN itself,
-   * pipelined with its first statement to save a round trip (the event store's append).
+   * pipelined with its first statement to save a round trip (the event store's append, the
+   * ledger's write queue).
    */
   readonly begin?: string | false;
   /**
