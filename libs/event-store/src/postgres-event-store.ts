@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { assertSchemaName, withTransaction } from '@billing/postgres';
+import { assertSchemaName, intArray, textArray, withTransaction } from '@billing/postgres';
 import { IdempotencyConflictError } from './errors.js';
 import { GENESIS_HASH, eventHash } from './hashing.js';
 import { encodeLogPosition, toLogPosition } from './log-position.js';
-import { intArray, textArray } from './pg-arrays.js';
 import { notifyChannel } from './migrations.js';
 import {
   type EdgeDefaults,

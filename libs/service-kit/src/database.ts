@@ -19,6 +19,7 @@ export {
   type RollbackWith,
   RowCodec,
   SCHEMA_NAME,
+  textArray,
   type TransactionOptions,
   valueByKey,
   withTransaction,

@@ -23,7 +23,8 @@ import type { BenchPart, BenchRow } from './table.js';
  * last about GATEWAY_BENCH_SECONDS), so every request sent is answered inside it. After each run,
  * once every hold is captured: the CPU each service spent a request (its `/metrics`, user +
  * system), and the books: the account's total fell by exactly the requests answered 200 times the
- * price of one, to the nano-dollar. After the last run, `projections:verify` and `audit:verify` must pass.
+ * price of one, to the nano-dollar. After the last run, `projections:verify` and `audit:verify`
+ * must pass.
  */
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? '5');

@@ -6,6 +6,7 @@ import {
   type EventStore,
 } from '@billing/event-store';
 import { enqueue, type OutboxMessage } from '@billing/messaging';
+import { textArray } from '@billing/service-kit';
 import type pg from 'pg';
 import {
   balanceOf,
@@ -314,13 +315,12 @@ export class LedgerWriter {
     ];
     const unknown = plans.filter((_, i) => entries[i] === undefined).map((p) => p.accountId);
     const literal = (v: string): string => tx.client.escapeLiteral(v);
-    const textArray = (vs: readonly string[]): string =>
-      `ARRAY[${vs.map(literal).join(',')}]::text[]`;
     const select = `SELECT pg_advisory_xact_lock_shared(hashtext(${literal(projectionsLockKey(this.o.schema))})),
               pg_current_xact_id()::text AS tx,
-              ARRAY(SELECT pg_xact_status(x::xid8)::text FROM unnest(${textArray(pending)}) AS x) AS statuses,
+              ARRAY(SELECT pg_xact_status(x::xid8)::text
+                    FROM unnest(${literal(textArray(pending))}::text[]) AS x) AS statuses,
               ARRAY(SELECT account_id FROM "${this.o.schema}".balances
-                    WHERE account_id = ANY(${textArray(unknown)})) AS known`;
+                    WHERE account_id = ANY(${literal(textArray(unknown))}::text[])) AS known`;
     type Row = { tx: string; statuses: (string | null)[] | null; known: string[] | null };
     const replies = (await tx.client.query<Row>(
       tx.beginWithFirstStatement === true ? `BEGIN;\n${select}` : select,

@@ -1,8 +1,9 @@
 /**
- * PostgreSQL array literals built by hand for the append's `unnest` parameters. pg would build
- * them too, but it runs two regular-expression replacements over every element; most of ours
- * (UUIDs, hex hashes, ISO timestamps, typical stream ids) need no escaping at all, and a batch has
- * thousands of them.
+ * PostgreSQL array literals built by hand: the event store's `unnest` parameters, and the arrays
+ * inlined (through `escapeLiteral`) into the simple queries that carry BEGIN or a SAVEPOINT. pg
+ * would build them too, but it runs two regular-expression replacements over every element;
+ * most of ours (UUIDs, hex hashes, ISO timestamps, typical stream ids) need no escaping at all,
+ * and a batch has thousands of them.
  */
 const NEEDS_QUOTING = /["\\]/;
 
